@@ -1,0 +1,29 @@
+import type { JsonSchema } from '../sources/source-definition.js';
+
+/**
+ * What a backend type declares about itself. The profile schema takes `notifySchema` for the
+ * profile's `notify` entries naming a backend of this type; the configuration schema takes
+ * `configSchema` for a backend entry of this type in the engine's config file.
+ */
+export interface BackendDefinition {
+  /** The `type` in the config file, e.g. `nuvlabox-agent`. */
+  type: string;
+  description: string;
+  /** Properties of a config-file backend entry besides `type`, as an object schema. */
+  configSchema: JsonSchema;
+  /** Properties of a profile's `notify` entry besides `backend`, as an object schema. */
+  notifySchema: JsonSchema;
+  /** The built-in backend of this type that exists without a config file, if any. */
+  builtIn?: BuiltInBackend;
+  /** A config entry and a notify entry, for documentation and the registry test. */
+  example: { config: Record<string, unknown>; notify: Record<string, unknown> };
+}
+
+/** A backend that exists without configuration, set up from the environment. */
+export interface BuiltInBackend {
+  name: string;
+  /** Environment variables it reads, with what each sets. */
+  environment: Readonly<Record<string, string>>;
+  /** Its config entry, built from the environment. */
+  configFrom(env: NodeJS.ProcessEnv): Record<string, unknown>;
+}

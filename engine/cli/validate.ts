@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { backendNamesOf, defaultConfig, loadConfig } from '../config/load-config.js';
+import { compareIssues, hasFailures, UsageError } from '../errors.js';
+import { loadProfiles } from '../profiles/load-profiles.js';
+import { FORMATS, formatReport, type Format } from './format-issues.js';
+
+export const VALIDATE_USAGE = `engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
+
+Checks profiles (files, or folders searched for *.yaml and *.yml; default ./profiles) and
+prints every problem as file:line:col severity code message.
+  --format F     text (default), json, or github (GitHub Actions annotations)
+  --strict       warnings fail too
+  --config FILE  check notify names and options against this engine config
+Exit: 0 valid, 1 a problem found, 2 usage error.`;
+
+/** Runs `engine validate`; returns the exit code. */
+export async function validateCommand(args: string[], out: (text: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'text' },
+      strict: { type: 'boolean', default: false },
+      config: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out(VALIDATE_USAGE);
+    return 0;
+  }
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not ${values.format}`);
+  const paths = positionals.length > 0 ? positionals : ['./profiles'];
+  const missing = paths.filter((path) => !existsSync(path));
+  if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+
+  const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [] } : await loadConfig(values.config, process.env);
+  // A broken config still lets the profiles be checked, against the built-in backend names.
+  const backends = backendNamesOf(loaded.config ?? defaultConfig(process.env));
+  const set = await loadProfiles(paths, backends);
+  const issues = [...loaded.issues, ...set.issues].sort(compareIssues);
+  const texts = new Map(set.files.map((file) => [file.file, file.text]));
+  if (values.config !== undefined && 'text' in loaded && loaded.text !== undefined) texts.set(values.config, loaded.text);
+  out(formatReport({ filesChecked: set.files.length, issues, texts }, format));
+  return hasFailures(issues, values.strict) ? 1 : 0;
+}

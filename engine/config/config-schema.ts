@@ -1,0 +1,35 @@
+import { BACKENDS } from '../backends/index.js';
+import type { JsonSchema } from '../sources/source-definition.js';
+
+/** The engine config file's schema, assembled from the backend types' config fragments. */
+export function configSchema(): JsonSchema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Engine configuration',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      params: {
+        type: 'object',
+        description: 'Per-gateway values, read by profiles as `params.*` (a project id, a site name).',
+      },
+      backends: {
+        type: 'object',
+        description: 'Named backends profiles can notify. When given, they replace the built-ins.',
+        propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' },
+        additionalProperties: {
+          type: 'object',
+          required: ['type'],
+          properties: { type: { enum: BACKENDS.map((definition) => definition.type), description: 'The backend type.' } },
+          allOf: BACKENDS.map((definition) => ({
+            if: { properties: { type: { const: definition.type } }, required: ['type'] },
+            then: {
+              ...definition.configSchema,
+              properties: { type: true, ...((definition.configSchema.properties ?? {}) as object) },
+            },
+          })),
+        },
+      },
+    },
+  };
+}

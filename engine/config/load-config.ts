@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { backendType, builtInBackendNames, type BackendNames } from '../backends/index.js';
+import type { ProfileIssue } from '../errors.js';
+import { schemaIssues } from '../profiles/schema-issues.js';
+import { issueAt, parseYamlSource, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
+import { configSchema } from './config-schema.js';
+
+/** A backend as configured: its name, type and options. */
+export interface ConfiguredBackend {
+  name: string;
+  type: string;
+  options: Record<string, unknown>;
+}
+
+/** The engine's configuration, from a file or the built-in defaults. */
+export interface EngineConfig {
+  params: Record<string, unknown>;
+  backends: ConfiguredBackend[];
+}
+
+/** The configuration used without a config file: the built-in backends, set up from `env`. */
+export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
+  const backends: ConfiguredBackend[] = [];
+  for (const [name, definition] of builtInBackendNames()) {
+    backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
+  }
+  return { params: {}, backends };
+}
+
+/** The backend names a configuration provides, with their types. */
+export function backendNamesOf(config: EngineConfig): BackendNames {
+  return new Map(config.backends.map((backend) => [backend.name, backendType(backend.type)!]));
+}
+
+const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string; `$$` is a literal `$`. */
+function interpolate(value: unknown, path: NodePath, env: NodeJS.ProcessEnv, undefinedAt: (path: NodePath, name: string) => void): unknown {
+  if (typeof value === 'string') {
+    return value.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
+      if (whole === '$$') return '$';
+      const found = env[name!];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      undefinedAt(path, name!);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], env, undefinedAt));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, interpolate(member, [...path, key], env, undefinedAt)]));
+  }
+  return value;
+}
+
+/** Checks config text; the configuration is returned only when there is no error. */
+export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv): { config?: EngineConfig; issues: ProfileIssue[] } {
+  const parsed = parseYamlSource(file, text);
+  if (!parsed.source) return { issues: parsed.issues };
+  const source: YamlSource = parsed.source;
+  const issues = [...parsed.issues];
+  const data = interpolate(source.document.toJS({ maxAliasCount: 100 }), [], env, (path, name) =>
+    issues.push(issueAt(source, path, 'value', 'error', 'env-undefined', `environment variable ${name} is not set (give a default with \${${name}:-value})`)),
+  );
+  issues.push(...schemaIssues(source, data, configSchema()));
+  if (issues.some((issue) => issue.severity === 'error')) return { issues };
+  const raw = data as { params?: Record<string, unknown>; backends?: Record<string, { type: string } & Record<string, unknown>> };
+  const config: EngineConfig = raw.backends
+    ? {
+        params: raw.params ?? {},
+        backends: Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options })),
+      }
+    : { ...defaultConfig(env), params: raw.params ?? {} };
+  return { config, issues };
+}
+
+/** Reads and checks a config file. */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<{ config?: EngineConfig; issues: ProfileIssue[]; text?: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { issues: [{ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message }] };
+  }
+  return { ...parseConfig(file, text, env), text };
+}

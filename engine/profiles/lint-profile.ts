@@ -1,0 +1,140 @@
+import type { BackendNames } from '../backends/index.js';
+import type { ProfileIssue } from '../errors.js';
+import { checkExpression, checkTemplate } from '../logic/check-logic.js';
+import { compileGlob } from '../match/glob.js';
+import { SOURCES } from '../sources/index.js';
+import type { Detect, FileDetect, Profile, SerialDetect, SerialProbe, UsbDetect } from './profile.js';
+import { issueAt, nodeAt, type NodePath, type YamlSource } from './yaml-source.js';
+
+/**
+ * USB-serial bridge chips whose ids thousands of unrelated products share; `*` for a whole
+ * vendor of them when no product id is given.
+ */
+const GENERIC_BRIDGES: Readonly<Record<string, string>> = {
+  '10c4:ea60': 'Silicon Labs CP210x',
+  '10c4:ea70': 'Silicon Labs CP2105',
+  '10c4:ea71': 'Silicon Labs CP2108',
+  '1a86:7523': 'WCH CH340',
+  '1a86:5523': 'WCH CH341',
+  '1a86:55d4': 'WCH CH9102',
+  '0403:6001': 'FTDI FT232R',
+  '0403:6010': 'FTDI FT2232',
+  '0403:6011': 'FTDI FT4232',
+  '0403:6014': 'FTDI FT232H',
+  '0403:6015': 'FTDI FT-X',
+  '067b:2303': 'Prolific PL2303',
+  '067b:23a3': 'Prolific PL2303GS',
+  '0483:5740': 'STMicroelectronics virtual COM port',
+};
+
+const GENERIC_VENDORS = new Set(Object.keys(GENERIC_BRIDGES).map((id) => id.split(':')[0]!));
+
+const list = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string').map((item) => item.toLowerCase());
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What lint reads of a profile; any part may be missing or mistyped when the schema failed. */
+type Loose<T> = { [K in keyof T]?: unknown };
+
+/**
+ * The checks a schema cannot express: JSON-logic, patterns that must compile, hex strings,
+ * backend names, and matchers too broad to be safe. Runs whether or not the schema held, so
+ * one mistake does not hide others; each check looks only at values of the type it needs.
+ */
+export function lintProfile(source: YamlSource, profile: Loose<Profile>, backends: BackendNames): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  const at = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) =>
+    issues.push(issueAt(source, path, part, severity, code, message));
+  const detect: Loose<Detect> = isObject(profile.detect) ? profile.detect : {};
+  const usb: Loose<UsbDetect> = isObject(detect.usb) ? detect.usb : {};
+  const serial: Loose<SerialDetect> = isObject(detect.serial) ? detect.serial : {};
+  const file: Loose<FileDetect> = isObject(detect.file) ? detect.file : {};
+
+  if (isObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind as keyof Detect] !== undefined)) {
+    at(['detect'], 'key', 'error', 'missing-key', `\`detect\` needs at least one of ${SOURCES.map((definition) => definition.kind).join(', ')}`);
+  }
+  if (detect.when !== undefined) {
+    for (const problem of checkExpression(detect.when, ['detect', 'when'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+  }
+  for (const [key, value] of Object.entries(isObject(profile.map) ? profile.map : {})) {
+    for (const problem of checkTemplate(value, ['map', key])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+  }
+
+  const globs: [NodePath, unknown, boolean][] = [
+    [['detect', 'usb', 'manufacturer'], usb.manufacturer, true],
+    [['detect', 'usb', 'product'], usb.product, true],
+    [['detect', 'usb', 'serialNumber'], usb.serialNumber, true],
+    [['detect', 'serial', 'path'], serial.path, false],
+    [['detect', 'file', 'path'], file.path, false],
+  ];
+  for (const [path, pattern, caseInsensitive] of globs) {
+    if (typeof pattern !== 'string') continue;
+    const compiled = compileGlob(pattern, { caseInsensitive });
+    if (!compiled.ok) at(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
+  }
+
+  const probe: Loose<SerialProbe> = isObject(serial.probe) ? serial.probe : {};
+  const probePath = ['detect', 'serial', 'probe'];
+  if (typeof probe.expect === 'string') {
+    try {
+      new RegExp(probe.expect);
+    } catch (error) {
+      at([...probePath, 'expect'], 'value', 'error', 'invalid-regex', (error as Error).message);
+    }
+  }
+  if (isObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, at);
+  if (isObject(probe.write) && typeof probe.write.hex === 'string') checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, at);
+  if (typeof probe.write === 'string') checkLiteralEscapes(source, [...probePath, 'write'], probe.write, at);
+
+  for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
+    if (isObject(entry) && typeof entry.backend === 'string' && !backends.has(entry.backend)) {
+      at(['notify', index, 'backend'], 'value', 'error', 'unknown-backend', `no backend named \`${entry.backend}\`; known: ${[...backends.keys()].join(', ')}`);
+    }
+  }
+
+  const broad = broadMatcher(usb, isObject(serial.probe));
+  if (broad) {
+    at(['detect', 'usb', broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber, or a serial probe`);
+  }
+  return issues;
+}
+
+type Report = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) => void;
+
+function checkHex(hex: string, path: NodePath, wildcards: boolean, at: Report): void {
+  const pairs = hex.trim().split(/\s+/).join('');
+  const valid = wildcards ? /^([0-9a-fA-F]{2}|\?\?)+$/ : /^([0-9a-fA-F]{2})+$/;
+  if (!valid.test(pairs)) {
+    const allowed = wildcards ? 'hex pairs or `??`' : 'hex pairs';
+    at(path, 'value', 'error', 'invalid-hex', `\`${hex}\` is not a whole number of bytes written as ${allowed}`);
+  }
+}
+
+/** `write: AT\r` unquoted or single-quoted sends a backslash and an `r`, not a carriage return. */
+function checkLiteralEscapes(source: YamlSource, path: NodePath, text: string, at: Report): void {
+  const { node } = nodeAt(source, path);
+  const style = (node as { type?: string } | undefined)?.type;
+  const escape = /\\[rnt0x]/.exec(text)?.[0];
+  if (escape && style !== 'QUOTE_DOUBLE') {
+    at(path, 'value', 'warning', 'probe-literal-escape', `\`${escape}\` here is sent as two characters; write the string in double quotes for YAML to turn it into one byte`);
+  }
+}
+
+/** The generic bridge a USB matcher relies on alone, if any. */
+function broadMatcher(usb: Loose<UsbDetect>, probed: boolean): { key: 'vendorId' | 'productId'; what: string } | undefined {
+  if (usb.manufacturer || usb.product || usb.serialNumber || probed) return undefined;
+  const vendors = list(usb.vendorId);
+  const products = list(usb.productId);
+  if (products.length === 0) {
+    const vendor = vendors.find((id) => GENERIC_VENDORS.has(id));
+    return vendor ? { key: 'vendorId', what: `vendor ${vendor}, a maker of USB-serial bridge chips,` } : undefined;
+  }
+  for (const vendor of vendors) {
+    for (const product of products) {
+      const chip = GENERIC_BRIDGES[`${vendor}:${product}`];
+      if (chip) return { key: 'productId', what: `${vendor}:${product} (${chip})` };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { BackendNames } from '../backends/index.js';
+import { compareIssues, type ProfileIssue } from '../errors.js';
+import type { LoadedProfile } from './profile.js';
+import { profileSchema } from './profile-schema.js';
+import { validateProfileText, type ValidatedFile } from './validate-profile.js';
+import { issueAt } from './yaml-source.js';
+
+const PROFILE_FILE = /\.ya?ml$/i;
+
+/** Every profile found, the valid ones, and every issue in every file. */
+export interface ProfileSet {
+  /** Valid profiles; of several with one name, only the first by file path. */
+  profiles: LoadedProfile[];
+  files: ValidatedFile[];
+  issues: ProfileIssue[];
+}
+
+/** Profile files under a folder, recursively, in a stable order; hidden folders are skipped. */
+export async function findProfileFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  const found: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory()) found.push(...(await findProfileFiles(full)));
+    else if (PROFILE_FILE.test(entry.name)) found.push(full);
+  }
+  return found.sort();
+}
+
+/** Expands files and folders into profile files; a named file is taken whatever its extension. */
+async function expandPaths(paths: readonly string[]): Promise<{ files: string[]; issues: ProfileIssue[] }> {
+  const files: string[] = [];
+  const issues: ProfileIssue[] = [];
+  for (const given of paths) {
+    try {
+      if ((await stat(given)).isDirectory()) files.push(...(await findProfileFiles(given)));
+      else files.push(given);
+    } catch (error) {
+      issues.push({ severity: 'error', code: 'read-error', file: given, line: 1, col: 1, message: (error as Error).message });
+    }
+  }
+  return { files: [...new Set(files)], issues };
+}
+
+/** Reports each profile name used by more than one file, at every place it is written. */
+function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIssue[] {
+  const byName = new Map<string, ValidatedFile[]>();
+  for (const file of files) {
+    if (!file.profile) continue;
+    byName.set(file.profile.name, [...(byName.get(file.profile.name) ?? []), file]);
+  }
+  const issues: ProfileIssue[] = [];
+  for (const [name, holders] of byName) {
+    if (holders.length < 2) continue;
+    for (const holder of holders) {
+      const others = holders.filter((other) => other !== holder).map((other) => other.file);
+      issues.push(issueAt(holder.source!, ['name'], 'value', 'error', 'duplicate-name', `profile name \`${name}\` is also used in ${others.join(', ')}`));
+    }
+  }
+  return issues;
+}
+
+/** Loads and checks every profile under `paths` against the given backend names. */
+export async function loadProfiles(paths: readonly string[], backends: BackendNames): Promise<ProfileSet> {
+  const expanded = await expandPaths(paths);
+  const context = { backends, schema: profileSchema(backends) };
+  const files: ValidatedFile[] = [];
+  const issues = [...expanded.issues];
+  for (const file of expanded.files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      issues.push({ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message });
+      continue;
+    }
+    const validated = validateProfileText(file, text, context);
+    files.push(validated);
+    issues.push(...validated.issues);
+  }
+  const duplicates = duplicateNameIssues(files);
+  const seen = new Set<string>();
+  const profiles: LoadedProfile[] = [];
+  for (const file of files) {
+    if (!file.profile || seen.has(file.profile.name)) continue;
+    seen.add(file.profile.name);
+    profiles.push({ profile: file.profile, file: file.file });
+  }
+  return { profiles, files, issues: [...issues, ...duplicates].sort(compareIssues) };
+}

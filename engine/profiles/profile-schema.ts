@@ -1,0 +1,95 @@
+import { builtInBackendNames, type BackendNames } from '../backends/index.js';
+import { SOURCES } from '../sources/index.js';
+import type { JsonSchema } from '../sources/source-definition.js';
+
+const logicSchema: JsonSchema = {
+  description:
+    'A JSON-logic expression over the facts (`usb.*`, `serial.*`, `file.*`, `probe.*`, `host.*`, `params.*`, `event.*`); missing facts are null.',
+  type: ['object', 'boolean'],
+  examples: [{ '!=': [{ var: 'usb.serialNumber' }, null] }],
+};
+
+const mapValueSchema: JsonSchema = {
+  description:
+    'A constant, or a JSON-logic expression (an object with one operator key) over the facts. Lists and objects with several keys are evaluated member by member.',
+  examples: ['u-blox GPS', { var: 'usb.manufacturer' }, { cat: ['gps-', { var: 'usb.serialNumber' }] }],
+};
+
+/** The schema of one `notify` entry naming a backend of a known type. */
+function notifyEntrySchema(name: string, notifySchema: JsonSchema): JsonSchema {
+  const properties = (notifySchema.properties ?? {}) as Record<string, unknown>;
+  return {
+    if: { properties: { backend: { const: name } }, required: ['backend'] },
+    then: {
+      ...notifySchema,
+      properties: { backend: true, ...properties },
+    },
+  };
+}
+
+/**
+ * The profile JSON Schema (2020-12), assembled from the sources' detect blocks and the backends'
+ * notify options. `backends` decides which names get their options checked: the built-ins by
+ * default, or those of a config file.
+ */
+export function profileSchema(backends: BackendNames = builtInBackendNames()): JsonSchema {
+  const detectProperties: Record<string, JsonSchema> = {};
+  for (const source of SOURCES) detectProperties[source.kind] = source.detectSchema;
+  detectProperties.when = logicSchema;
+  const names = [...backends.keys()];
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Device profile',
+    description:
+      'How to recognise one kind of device (detect), what to tell about it (map) and whom to tell (notify). One profile per file.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'detect', 'map', 'notify'],
+    properties: {
+      name: {
+        type: 'string',
+        pattern: '^[a-z0-9]+(-[a-z0-9]+)*$',
+        maxLength: 64,
+        description: "The profile's unique id, kebab-case.",
+        examples: ['gps-ublox7'],
+      },
+      description: { type: 'string', description: 'What device this profile recognises.' },
+      priority: {
+        type: 'integer',
+        default: 0,
+        description: 'Breaks ties when several profiles match one device equally specifically: higher wins.',
+      },
+      detect: {
+        type: 'object',
+        additionalProperties: false,
+        description: `How to recognise the device. Every block present must hold; at least one of ${SOURCES.map((source) => source.kind).join(', ')}.`,
+        properties: detectProperties,
+      },
+      map: {
+        type: 'object',
+        description: 'The payload sent to the backends, e.g. a nuvlabox-peripheral document.',
+        additionalProperties: mapValueSchema,
+        examples: [{ identifier: { var: 'serial.byId' }, name: 'u-blox GPS', classes: ['gps'], available: true }],
+      },
+      notify: {
+        type: 'array',
+        minItems: 1,
+        description: 'The backends told when the device appears, changes or disappears.',
+        items: {
+          type: 'object',
+          required: ['backend'],
+          properties: {
+            backend: {
+              type: 'string',
+              minLength: 1,
+              description: `A backend name from the engine config, or a built-in: ${names.join(', ')}.`,
+              examples: names,
+            },
+          },
+          allOf: [...backends].map(([name, definition]) => notifyEntrySchema(name, definition.notifySchema)),
+        },
+      },
+    },
+  };
+}
+

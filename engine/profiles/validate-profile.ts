@@ -1,0 +1,63 @@
+import type { BackendNames } from '../backends/index.js';
+import type { ProfileIssue } from '../errors.js';
+import type { JsonSchema } from '../sources/source-definition.js';
+import { lintProfile } from './lint-profile.js';
+import type { Profile } from './profile.js';
+import { schemaIssues } from './schema-issues.js';
+import { usbIdNumberIssues } from './usb-id-numbers.js';
+import { issueAt, parseYamlSource, type YamlSource } from './yaml-source.js';
+
+/** What a profile is checked against: the backend names it may notify and the schema built for them. */
+export interface ValidationContext {
+  backends: BackendNames;
+  schema: JsonSchema;
+}
+
+/** A checked profile file: the profile when it has no error, and every issue found. */
+export interface ValidatedFile {
+  file: string;
+  text: string;
+  profile?: Profile;
+  /** Where the `name` is written, for cross-file reports. */
+  source?: YamlSource;
+  issues: ProfileIssue[];
+}
+
+/**
+ * Checks one profile file's text: YAML, schema, USB ids, JSON-logic, patterns and backend
+ * names. Never throws; every problem comes back positioned.
+ */
+export function validateProfileText(file: string, text: string, context: ValidationContext): ValidatedFile {
+  const parsed = parseYamlSource(file, text);
+  if (!parsed.source) return { file, text, issues: parsed.issues };
+  const source = parsed.source;
+  const issues = [...parsed.issues];
+  let data: unknown;
+  try {
+    data = source.document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    issues.push(issueAt(source, [], 'value', 'error', 'yaml-syntax', (error as Error).message));
+    return { file, text, source, issues };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    issues.push(issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify'));
+    return { file, text, source, issues };
+  }
+  const usbIds = usbIdNumberIssues(source, data);
+  issues.push(...usbIds.issues);
+  issues.push(...schemaIssues(source, data, context.schema, usbIds.covered));
+  issues.push(...lintProfile(source, data, context.backends));
+  const unique = dedupe(issues);
+  const valid = !unique.some((issue) => issue.severity === 'error');
+  return { file, text, source, issues: unique, ...(valid ? { profile: data as Profile } : {}) };
+}
+
+function dedupe(issues: ProfileIssue[]): ProfileIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.line}:${issue.col}:${issue.code}:${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

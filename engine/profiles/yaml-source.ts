@@ -1,0 +1,103 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { IssueCode, ProfileIssue, Severity } from '../errors.js';
+
+/** A path into a parsed document: keys of mappings and indexes of sequences. */
+export type NodePath = readonly (string | number)[];
+
+/** One YAML file, parsed, with what is needed to point at any of its nodes. */
+export interface YamlSource {
+  file: string;
+  text: string;
+  document: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+/** Which part of a mapping entry to point at. */
+export type NodePart = 'key' | 'value';
+
+const YAML_ERROR_CODES: Readonly<Record<string, IssueCode>> = { DUPLICATE_KEY: 'duplicate-key' };
+
+/**
+ * Parses one file that must hold exactly one YAML document. Returns the document when it can be
+ * read as data (duplicate keys are reported but do not stop the other checks), and every
+ * problem found, positioned.
+ */
+export function parseYamlSource(file: string, text: string): { source?: YamlSource; issues: ProfileIssue[] } {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+  const issue = (severity: Severity, code: IssueCode, offset: number, message: string): ProfileIssue => {
+    const { line, col } = at(offset);
+    return { severity, code, file, line, col, message };
+  };
+  const list = Array.isArray(documents) ? documents : [];
+  const first = list[0];
+  if (!first || (list.length === 1 && first.contents === null && first.errors.length === 0)) {
+    return { issues: [issue('error', 'empty-file', 0, 'the file holds no YAML document: a profile is one mapping')] };
+  }
+  const issues: ProfileIssue[] = [];
+  for (const extra of list.slice(1)) {
+    issues.push(issue('error', 'multiple-documents', extra.range[0], 'a second YAML document: put each profile in a file of its own'));
+  }
+  let readable = true;
+  for (const error of first.errors) {
+    const code = YAML_ERROR_CODES[error.code] ?? 'yaml-syntax';
+    if (code === 'yaml-syntax') readable = false;
+    issues.push(issue('error', code, error.pos[0], oneLine(error.message)));
+  }
+  for (const warning of first.warnings) issues.push(issue('warning', 'yaml-syntax', warning.pos[0], oneLine(warning.message)));
+  return readable ? { source: { file, text, document: first, lineCounter }, issues } : { issues };
+}
+
+function oneLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}
+
+/** The node at `path`, or the deepest node on the way there that exists. */
+export function nodeAt(source: YamlSource, path: NodePath, part: NodePart = 'value'): { node?: Node; keyNode?: Node } {
+  let node: unknown = source.document.contents;
+  let keyNode: Node | undefined;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) break;
+      keyNode = pair.key as Node;
+      node = pair.value ?? undefined;
+      if (node === undefined) return { node: keyNode, keyNode };
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment] !== undefined) {
+      keyNode = undefined;
+      node = node.items[segment];
+    } else {
+      break;
+    }
+  }
+  const found = (node ?? undefined) as Node | undefined;
+  return part === 'key' && keyNode ? { node: keyNode, keyNode } : { node: found, keyNode };
+}
+
+/** The 1-based line and column of the node at `path` (its key with `part: 'key'`). */
+export function positionOf(source: YamlSource, path: NodePath, part: NodePart = 'value'): { line: number; col: number } {
+  const { node } = nodeAt(source, path, part);
+  const offset = node?.range?.[0] ?? 0;
+  return source.lineCounter.linePos(offset);
+}
+
+/** The text as written at `path`, e.g. `0x0403` where the data holds 1027. */
+export function sourceTextAt(source: YamlSource, path: NodePath): string | undefined {
+  const { node } = nodeAt(source, path);
+  if (!node?.range) return undefined;
+  return source.text.slice(node.range[0], node.range[1]);
+}
+
+/** Builds a positioned issue for the node at `path`. */
+export function issueAt(
+  source: YamlSource,
+  path: NodePath,
+  part: NodePart,
+  severity: Severity,
+  code: IssueCode,
+  message: string,
+): ProfileIssue {
+  const { line, col } = positionOf(source, path, part);
+  return { severity, code, file: source.file, line, col, message };
+}

@@ -1,0 +1,79 @@
+import { pathGlobSchema, type JsonSchema, type SourceDefinition } from './source-definition.js';
+
+// Applies when the value is an object; `type` and `description` are set by the user of it.
+const hexBytesSchema = (description: string, example: string): JsonSchema => ({
+  additionalProperties: false,
+  required: ['hex'],
+  properties: { hex: { type: 'string', minLength: 1, description, examples: [example] } },
+});
+
+const probeSchema: JsonSchema = {
+  type: 'object',
+  description:
+    'Confirms the device by talking to it: opens the port exclusively, writes `write`, reads until `expect` matches or `timeoutMs` passes, closes. Ports locked by another program are skipped.',
+  additionalProperties: false,
+  required: ['expect'],
+  properties: {
+    baudRate: {
+      type: 'integer',
+      minimum: 50,
+      maximum: 4000000,
+      default: 9600,
+      description: 'Line speed in baud.',
+      examples: [9600, 115200],
+    },
+    dataBits: { enum: [5, 6, 7, 8], default: 8, description: 'Data bits per character.' },
+    parity: { enum: ['none', 'even', 'odd', 'mark', 'space'], default: 'none', description: 'Parity bit.' },
+    stopBits: { enum: [1, 1.5, 2], default: 1, description: 'Stop bits.' },
+    write: {
+      ...hexBytesSchema('Bytes as hex pairs, spaces allowed.', '01 03 00 00 00 01 84 0a'),
+      type: ['string', 'object'],
+      description:
+        'Bytes to send first: a string (write it double-quoted so that YAML turns `\\r` into a carriage return) or `{hex: "..."}`. Empty or absent: only listen.',
+      examples: ['AT\r', { hex: '01 03 00 00 00 01 84 0a' }],
+    },
+    expect: {
+      ...hexBytesSchema('Expected bytes as hex pairs, `??` for any byte.', '01 03 02 ?? ??'),
+      type: ['string', 'object'],
+      description:
+        'What the reply must match: a regular expression on the reply read as Latin-1 text (its groups become `probe.groups`), or `{hex: "..."}` with `??` for any byte.',
+      examples: ['^\\$G[PN](GGA|RMC),', { hex: '01 03 02 ?? ??' }],
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 50,
+      maximum: 60000,
+      default: 2000,
+      description: 'How long to wait for a matching reply, in milliseconds.',
+    },
+  },
+};
+
+export const serialSource: SourceDefinition = {
+  kind: 'serial',
+  description: 'Serial ttys from /sys/class/tty, each with its USB parent, optionally confirmed by a probe.',
+  detectSchema: {
+    type: 'object',
+    description: 'Matches a serial tty. With `detect.usb`, the tty must belong to that USB device.',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      path: pathGlobSchema('Device node of the tty.', '/dev/ttyACM*'),
+      interfaceNumber: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 255,
+        description: 'USB interface number of the tty, for composite devices with several ports.',
+      },
+      probe: probeSchema,
+    },
+    examples: [{ path: '/dev/ttyACM*', probe: { baudRate: 9600, expect: '^\\$G[PN]' } }],
+  },
+  facts: {
+    path: 'device node, e.g. /dev/ttyACM0',
+    byId: '/dev/serial/by-id link, or null',
+    byPath: '/dev/serial/by-path link, or null',
+    driver: 'kernel driver, e.g. cdc_acm, ftdi_sio',
+    interfaceNumber: 'USB interface number of the tty',
+  },
+};

@@ -1,0 +1,93 @@
+import { type JsonSchema, type SourceDefinition } from './source-definition.js';
+
+const USB_ID_PATTERN = '^[0-9a-fA-F]{4}$';
+
+function usbIdSchema(what: string, example: string): JsonSchema {
+  return {
+    description: `USB ${what} id as a quoted 4-digit hex string (\`"${example}"\`), or a list of them. Quote it: YAML reads \`0403\` as the number 403.`,
+    type: ['string', 'array'],
+    pattern: USB_ID_PATTERN,
+    minItems: 1,
+    items: { type: 'string', pattern: USB_ID_PATTERN },
+    examples: [example, [example]],
+  };
+}
+
+function stringGlobSchema(what: string, example: string): JsonSchema {
+  return {
+    description: `Glob on the USB ${what} string, case-insensitive and anchored (\`*\` for any run, \`?\` for one character).`,
+    type: 'string',
+    minLength: 1,
+    examples: [example],
+  };
+}
+
+/** Readable names of the USB base classes (usb.org class codes), as in `usb.interfaces[].className`. */
+export const USB_CLASS_NAMES: Readonly<Record<string, string>> = {
+  '01': 'Audio',
+  '02': 'Communications',
+  '03': 'HID',
+  '05': 'Physical',
+  '06': 'Image',
+  '07': 'Printer',
+  '08': 'Mass Storage',
+  '09': 'Hub',
+  '0a': 'CDC Data',
+  '0b': 'Smart Card',
+  '0d': 'Content Security',
+  '0e': 'Video',
+  '0f': 'Personal Healthcare',
+  '10': 'Audio/Video',
+  '11': 'Billboard',
+  '12': 'USB Type-C Bridge',
+  dc: 'Diagnostic',
+  e0: 'Wireless',
+  ef: 'Miscellaneous',
+  fe: 'Application Specific',
+  ff: 'Vendor Specific',
+};
+
+// One pattern rather than an anyOf of enum and pattern, so that a wrong value gets one error.
+const interfaceClassPattern = `^([0-9a-fA-F]{2}|${Object.values(USB_CLASS_NAMES).join('|')})$`;
+
+export const usbSource: SourceDefinition = {
+  kind: 'usb',
+  description: 'USB devices, from sysfs, with hotplug through libusb or inotify on /dev/bus/usb.',
+  detectSchema: {
+    type: 'object',
+    description: 'Matches a USB device. Every key given must hold.',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      vendorId: usbIdSchema('vendor', '1546'),
+      productId: usbIdSchema('product', '01a7'),
+      manufacturer: stringGlobSchema('manufacturer', 'u-blox*'),
+      product: stringGlobSchema('product', '*GPS*'),
+      serialNumber: stringGlobSchema('serial number', 'A10K*'),
+      interfaceClass: {
+        description: 'Some interface of the device has this class: a readable name (`Video`, `Audio`, `HID`, `Mass Storage`, ...) or 2 hex digits (`"0e"`), or a list of them.',
+        type: ['string', 'array'],
+        pattern: interfaceClassPattern,
+        minItems: 1,
+        items: { type: 'string', pattern: interfaceClassPattern },
+        examples: ['Video', ['Video', 'Audio']],
+      },
+    },
+    examples: [{ vendorId: '1546', productId: '01a7', manufacturer: 'u-blox*' }],
+  },
+  facts: {
+    vendorId: 'vendor id, lowercase 4-digit hex',
+    productId: 'product id, lowercase 4-digit hex',
+    manufacturer: 'manufacturer string, or null',
+    product: 'product string, or null',
+    serialNumber: 'serial number string, or null',
+    bcdDevice: 'device release number, 4-digit hex',
+    deviceClass: 'device class, 2-digit hex',
+    busNumber: 'bus number',
+    deviceAddress: 'device address on the bus',
+    portPath: 'physical port path, e.g. 1-1.4',
+    devicePath: 'device node, e.g. /dev/bus/usb/001/004',
+    interfaces: 'list of {number, class, subclass, protocol, driver, className}',
+  },
+};
+
