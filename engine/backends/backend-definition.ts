@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../sources/source-definition.js';
+import type { Backend, BackendContext } from './backend.js';
 
 /**
  * What a backend type declares about itself. The profile schema takes `notifySchema` for the
@@ -17,6 +18,13 @@ export interface BackendDefinition {
   builtIn?: BuiltInBackend;
   /** A config entry and a notify entry, for documentation and the registry test. */
   example: { config: Record<string, unknown>; notify: Record<string, unknown> };
+  /** The schema every payload must pass before it is sent, where the backend has one. */
+  documentSchema?: JsonSchema;
+  /**
+   * Makes a backend from its validated config. Absent for a type whose delivery is not built
+   * yet: profiles may name it, and the engine reports every change for it as a permanent failure.
+   */
+  create?(config: Record<string, unknown>, context: BackendContext): Backend;
 }
 
 /** A backend that exists without configuration, set up from the environment. */

@@ -45,6 +45,15 @@ async function expandPaths(paths: readonly string[]): Promise<{ files: string[];
   return { files: [...new Set(files)], issues };
 }
 
+/** Reads files a batch at a time: concurrent enough to keep the disk busy, bounded in open files. */
+async function readAll(files: readonly string[]): Promise<PromiseSettledResult<string>[]> {
+  const results: PromiseSettledResult<string>[] = [];
+  for (let start = 0; start < files.length; start += 64) {
+    results.push(...(await Promise.allSettled(files.slice(start, start + 64).map((file) => readFile(file, 'utf8')))));
+  }
+  return results;
+}
+
 /** Reports each profile name used by more than one file, at every place it is written. */
 function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIssue[] {
   const byName = new Map<string, ValidatedFile[]>();
@@ -69,15 +78,13 @@ export async function loadProfiles(paths: readonly string[], backends: BackendNa
   const context = { backends, schema: profileSchema(backends) };
   const files: ValidatedFile[] = [];
   const issues = [...expanded.issues];
-  for (const file of expanded.files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      issues.push({ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message });
+  for (const [index, read] of (await readAll(expanded.files)).entries()) {
+    const file = expanded.files[index]!;
+    if (read.status === 'rejected') {
+      issues.push({ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (read.reason as Error).message });
       continue;
     }
-    const validated = validateProfileText(file, text, context);
+    const validated = validateProfileText(file, read.value, context);
     files.push(validated);
     issues.push(...validated.issues);
   }

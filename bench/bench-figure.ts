@@ -1,0 +1,6 @@
+/** One measured figure of a benchmark. */
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+}

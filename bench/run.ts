@@ -1,0 +1,24 @@
+// Runs every benchmark and prints one table, with the machine it ran on.
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchFigure } from './bench-figure.js';
+import * as validateMany from './validate-many.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'dist', 'engine', 'cli.js');
+
+/** Every benchmark; adding one is a module with `run(cli)` and a line here. */
+const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }[] = [{ name: 'validate-many', ...validateMany }];
+
+const figures: BenchFigure[] = [];
+for (const benchmark of BENCHMARKS) {
+  process.stderr.write(`running ${benchmark.name}...\n`);
+  figures.push(...(await benchmark.run(CLI)));
+}
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+const width = Math.max(...figures.map((figure) => figure.name.length));
+console.log(`${'figure'.padEnd(width)} | value`);
+console.log(`${'-'.repeat(width)}-|------`);
+for (const figure of figures) console.log(`${figure.name.padEnd(width)} | ${figure.value.toFixed(figure.value < 10 ? 2 : 0)} ${figure.unit}`);

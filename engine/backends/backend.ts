@@ -1,0 +1,45 @@
+import type { Logger } from '../log.js';
+import type { NotifyEntry } from '../profiles/profile.js';
+
+/** A payload as sent to a backend: the evaluated `map` of a profile. */
+export type Payload = Record<string, unknown>;
+
+/** What a backend is asked to do for one identifier. */
+export interface Change {
+  op: 'create' | 'update' | 'delete';
+  identifier: string;
+  /** The payload to hold (for `delete`, the last one acknowledged). */
+  payload: Payload;
+  /** The profile's notify entry for this backend: its options. */
+  notify: NotifyEntry;
+  /** What this backend returned when it last acknowledged this identifier (e.g. a balena uuid). */
+  remote?: Record<string, unknown>;
+}
+
+/** How a change ended. */
+export type ApplyResult =
+  /** Done; `remote` is kept with the acknowledgement and handed back with the next change. */
+  | { outcome: 'acknowledged'; remote?: Record<string, unknown> }
+  /** Not done, worth trying again: after `afterMs` if the backend said so (Retry-After). */
+  | { outcome: 'retry'; reason: string; afterMs?: number }
+  /** Not done, and trying again will not help until the payload, profile or config changes. */
+  | { outcome: 'permanent'; reason: string };
+
+/**
+ * A backend, as created from its config. The reconciler calls `apply` once at a time per
+ * identifier. `apply` never throws for what the backend answers: it classifies it.
+ */
+export interface Backend {
+  apply(change: Change, signal: AbortSignal): Promise<ApplyResult>;
+  /** Flushes and releases what the backend holds. */
+  close(): Promise<void>;
+}
+
+/** What a backend is given when it is created. */
+export interface BackendContext {
+  /** Its name in the config (`nuvlabox`, ...). */
+  name: string;
+  log: Logger;
+  /** The engine's state folder, for backends that keep files of their own. */
+  stateDir: string;
+}

@@ -1,0 +1,270 @@
+// A fake NuvlaBox Agent peripheral API (reference/backends.md §1) served over real HTTP, so a
+// backend is tested through its actual sockets, status codes and retries, and a test can make
+// the agent fail, stall, vanish and come back.
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { nuvlaboxPeripheralSchema } from '../../engine/backends/nuvlabox-peripheral.js';
+
+/** A peripheral document as the agent stores it: the client's fields plus `parent` and `version`. */
+export type PeripheralDocument = Record<string, unknown>;
+
+/** One request the fake received, in arrival order. */
+export interface LoggedRequest {
+  method: string;
+  /** The request target as sent: path and query string, still percent-encoded. */
+  path: string;
+  /** The parsed JSON body; the raw text when it was not JSON; `undefined` when empty. */
+  body: unknown;
+  /** The status answered; `0` when the fake was `down` and dropped the connection. */
+  status: number;
+  /** `Date.now()` when the request arrived. */
+  at: number;
+}
+
+/** How to start a fake agent. */
+export interface FakeAgentOptions {
+  /** Port on 127.0.0.1; `0` (the default) picks a free one. Pass an old port to "restart". */
+  port?: number;
+  /** Peripherals the agent already holds at start, keyed by identifier (copied, not shared). */
+  initial?: Record<string, PeripheralDocument>;
+  /** The uuid in `parent: nuvlabox/<uuid>`; random by default. */
+  nuvlaboxId?: string;
+}
+
+/**
+ * A running fake agent. Everything but `url`, `port` and `close` is a control or a record a test
+ * may read or change at any moment; changes apply to the next request.
+ */
+export interface FakeAgent {
+  /** Base URL, e.g. `http://127.0.0.1:40123/api`. */
+  readonly url: string;
+  readonly port: number;
+  /** The agent's local copies, identifier → stored document. Tests may inspect or seed it. */
+  readonly peripherals: Map<string, PeripheralDocument>;
+  readonly requests: LoggedRequest[];
+  /** When true, every connection is destroyed without an answer, like an agent that is gone. */
+  down: boolean;
+  /** `GET /api/healthcheck` answers `200 true` only while healthy, `503` otherwise. */
+  healthy: boolean;
+  /** Milliseconds to wait before answering any request. */
+  delayMs: number;
+  /** Sent as `Retry-After` on every 503 the fake answers, when set. */
+  retryAfter: number | string | undefined;
+  /** Answers the next `count` requests under `/api/peripheral` with `status` and `{"error": ...}`. */
+  failNext(count: number, status?: number, error?: string): void;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+const validatePeripheral = ajv.compile(nuvlaboxPeripheralSchema);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function error(status: number, message: string): Reply {
+  return { status, body: { error: message } };
+}
+
+const notFound = (): Reply => error(404, 'Peripheral not found');
+
+/** Nuvla's verdict on a document a manager sent, or undefined when it is acceptable. */
+function schemaViolation(document: Record<string, unknown>): string | undefined {
+  if (validatePeripheral(document)) return undefined;
+  return `resource does not satisfy defined schema: ${ajv.errorsText(validatePeripheral.errors)}`;
+}
+
+/** The agent globs over its peripheral files: `*` and `?` only, anchored to the whole name. */
+function globToRegex(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
+  if (raw.trim() === '') return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+async function readBody(request: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+class FakeNuvlaboxAgent implements FakeAgent {
+  url = '';
+  port = 0;
+  readonly peripherals = new Map<string, PeripheralDocument>();
+  readonly requests: LoggedRequest[] = [];
+  down = false;
+  healthy = true;
+  delayMs = 0;
+  retryAfter: number | string | undefined = undefined;
+  /** Nuvla's resource id per identifier, kept apart because the document does not carry it. */
+  private readonly resourceIds = new Map<string, string>();
+  private failures = { count: 0, status: 500, error: 'injected failure' };
+
+  constructor(
+    readonly server: http.Server,
+    readonly parent: string,
+  ) {}
+
+  failNext(count: number, status = 500, error = `injected ${status} failure`): void {
+    this.failures = { count, status, error };
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  seed(initial: Record<string, PeripheralDocument>): void {
+    for (const [identifier, document] of Object.entries(initial)) {
+      this.peripherals.set(identifier, { parent: this.parent, version: 2, ...structuredClone(document) });
+    }
+  }
+
+  async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const entry: LoggedRequest = { method: request.method ?? '', path: request.url ?? '', body: undefined, status: 0, at: Date.now() };
+    this.requests.push(entry);
+    if (this.down) {
+      request.socket.destroy();
+      return;
+    }
+    const raw = await readBody(request);
+    const parsed = parseJson(raw);
+    entry.body = parsed.ok ? parsed.value : raw;
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    // Malformed JSON reaches the routes as "no body", which POST and PUT answer with a 400.
+    const reply = this.route(entry.method, entry.path, parsed.ok ? parsed.value : undefined);
+    entry.status = reply.status;
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
+    if (reply.status === 503 && this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
+    response.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
+  }
+
+  private route(method: string, target: string, body: unknown): Reply {
+    const url = new URL(target, 'http://agent');
+    if (url.pathname === '/api/healthcheck' && method === 'GET') {
+      return this.healthy ? { status: 200, body: true } : error(503, 'NuvlaBox Agent is not ready');
+    }
+    if (url.pathname !== '/api/peripheral' && !url.pathname.startsWith('/api/peripheral/')) return error(404, 'Not found');
+    if (this.failures.count > 0) {
+      this.failures.count -= 1;
+      return error(this.failures.status, this.failures.error);
+    }
+    if (url.pathname === '/api/peripheral') {
+      if (method === 'GET') return this.search(url.searchParams);
+      if (method === 'POST') return this.register(body);
+      return error(404, 'Not found');
+    }
+    const identifier = this.identifierIn(url.pathname);
+    if (identifier === undefined) return error(404, 'Not found');
+    if (method === 'GET') return this.read(identifier);
+    if (method === 'PUT') return this.update(identifier, body);
+    if (method === 'DELETE') return this.remove(identifier);
+    return error(404, 'Not found');
+  }
+
+  /** Flask decodes the path before routing, so `%2F` is a `/` and matches no peripheral route. */
+  private identifierIn(pathname: string): string | undefined {
+    const match = /^\/api\/peripheral\/([^/]+)$/.exec(pathname);
+    if (!match?.[1]) return undefined;
+    try {
+      const identifier = decodeURIComponent(match[1]);
+      return identifier.includes('/') ? undefined : identifier;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The agent checks only `identifier` itself; the schema check is Nuvla's, forwarded as 400. */
+  private register(body: unknown): Reply {
+    if (!isObject(body)) return error(400, 'Payload malformed: it must be a JSON object');
+    const identifier = body['identifier'];
+    if (typeof identifier !== 'string' || identifier.trim() === '') return error(400, 'Peripheral identifier missing');
+    if (this.peripherals.has(identifier)) {
+      return error(400, `Peripheral ${identifier} already registered. Please delete it first`);
+    }
+    const violation = schemaViolation(body);
+    if (violation) return error(400, violation);
+    const resourceId = `nuvlabox-peripheral/${randomUUID()}`;
+    this.peripherals.set(identifier, { ...body, parent: this.parent, version: 2 });
+    this.resourceIds.set(identifier, resourceId);
+    return { status: 201, body: { status: 201, message: `${resourceId} created`, 'resource-id': resourceId } };
+  }
+
+  /** Searches local copies only; `parameter` without `value` matches nothing. */
+  private search(query: URLSearchParams): Reply {
+    const pattern = query.get('identifier_pattern');
+    const parameter = query.get('parameter');
+    const value = query.get('value');
+    const matcher = pattern === null ? undefined : globToRegex(pattern);
+    const found: Record<string, PeripheralDocument> = {};
+    for (const [identifier, document] of this.peripherals) {
+      if (matcher && !matcher.test(identifier)) continue;
+      if (parameter !== null && (value === null || document[parameter] !== value)) continue;
+      found[identifier] = document;
+    }
+    return { status: 200, body: found };
+  }
+
+  private read(identifier: string): Reply {
+    const document = this.peripherals.get(identifier);
+    return document ? { status: 200, body: document } : notFound();
+  }
+
+  /** Nuvla validates the edited document as a whole, so the merge is checked before it is kept. */
+  private update(identifier: string, body: unknown): Reply {
+    const stored = this.peripherals.get(identifier);
+    if (!stored) return notFound();
+    if (!isObject(body)) return error(400, 'Payload malformed: it must be a JSON object');
+    const { parent, version, ...clientFields } = stored;
+    const violation = schemaViolation({ ...clientFields, ...body });
+    if (violation) return error(400, violation);
+    const updated = { ...clientFields, ...body, parent, version };
+    this.peripherals.set(identifier, updated);
+    return { status: 200, body: updated };
+  }
+
+  private remove(identifier: string): Reply {
+    if (!this.peripherals.delete(identifier)) return notFound();
+    const resourceId = this.resourceIds.get(identifier) ?? `nuvlabox-peripheral/${randomUUID()}`;
+    this.resourceIds.delete(identifier);
+    return { status: 200, body: { status: 200, message: `${resourceId} deleted`, 'resource-id': resourceId } };
+  }
+}
+
+/** Starts a fake agent on 127.0.0.1 and resolves once it is listening. */
+export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<FakeAgent> {
+  const server = http.createServer();
+  const agent = new FakeNuvlaboxAgent(server, `nuvlabox/${options.nuvlaboxId ?? randomUUID()}`);
+  agent.seed(options.initial ?? {});
+  server.on('request', (request, response) => {
+    // A bug in the fake must surface as a 500 to the test, never as a crashed test process.
+    agent.handle(request, response).catch((failure: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: String(failure) }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  agent.port = (server.address() as AddressInfo).port;
+  agent.url = `http://127.0.0.1:${agent.port}/api`;
+  return agent;
+}

@@ -1,0 +1,83 @@
+// Each shipped profile, given the facts its real device presents, maps to a complete
+// nuvlabox-peripheral document that Nuvla would accept.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { builtInBackendNames } from '../engine/backends/index.js';
+import { nuvlaboxPeripheralSchema } from '../engine/backends/nuvlabox-peripheral.js';
+import type { Facts } from '../engine/map/facts.js';
+import { mapPayload } from '../engine/map/map-payload.js';
+import { loadProfiles } from '../engine/profiles/load-profiles.js';
+import { ROOT } from './paths.js';
+
+const host = { hostname: 'gw-01', arch: 'arm64' };
+const event = { action: 'add' as const, at: '2026-11-22T10:00:00.000Z' };
+const usbDevice = (vendorId: string, productId: string, strings: { manufacturer?: string; product?: string; serialNumber?: string }, portPath = '1-1.2') => ({
+  vendorId,
+  productId,
+  manufacturer: strings.manufacturer ?? null,
+  product: strings.product ?? null,
+  serialNumber: strings.serialNumber ?? null,
+  busNumber: 1,
+  deviceAddress: 5,
+  portPath,
+  devicePath: '/dev/bus/usb/001/005',
+  interfaces: [],
+});
+const tty = (ttyPath: string, byId: string | null, interfaceNumber = 0) => ({ path: ttyPath, byId, byPath: null, driver: 'cdc_acm', interfaceNumber });
+const file = (filePath: string) => ({ path: filePath, name: path.basename(filePath), dir: path.dirname(filePath), type: 'character', major: 81, minor: 0 });
+
+/** The facts each shipped profile's real device presents. */
+const DEVICES: Record<string, Facts> = {
+  'gps-ublox': {
+    usb: usbDevice('1546', '01a7', { manufacturer: 'u-blox AG - www.u-blox.com', product: 'u-blox 7 - GPS/GNSS Receiver' }),
+    serial: tty('/dev/ttyACM0', '/dev/serial/by-id/usb-u-blox_AG_-_www.u-blox.com_u-blox_7_-_GPS_GNSS_Receiver-if00'),
+    probe: { response: '$GPRMC,,V,,,,,,,,,,N*53\r\n', hex: '', groups: ['RMC'] },
+  },
+  'zwave-aeotec-zstick-gen5': {
+    usb: usbDevice('0658', '0200', {}),
+    serial: tty('/dev/ttyACM1', '/dev/serial/by-id/usb-0658_0200-if00'),
+    probe: { response: '', hex: '0601100115', groups: [] },
+  },
+  'zigbee-sonoff-zbdongle-p': {
+    usb: usbDevice('10c4', 'ea60', { manufacturer: 'ITead', product: 'Sonoff Zigbee 3.0 USB Dongle Plus', serialNumber: 'a8e7d2c1b0' }),
+    serial: { ...tty('/dev/ttyUSB0', '/dev/serial/by-id/usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus_a8e7d2c1b0-if00-port0'), driver: 'cp210x' },
+  },
+  'arduino-uno': {
+    usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
+    serial: tty('/dev/ttyACM0', null),
+  },
+  'coral-usb-accelerator': { usb: usbDevice('18d1', '9302', { manufacturer: 'Google Inc.' }) },
+  'lte-modem-quectel': {
+    usb: usbDevice('2c7c', '0125', { manufacturer: 'Quectel', product: 'EG25-G' }),
+    serial: { ...tty('/dev/ttyUSB2', null, 2), driver: 'option' },
+    probe: { response: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n', hex: '', groups: ['EG25', 'EG25GGBR07A08M2G'] },
+  },
+  'uvc-webcam': { file: file('/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920_8E3B2F5F-video-index0') },
+  'mock-video0': { file: file('/dev/video0') },
+  'rtl-sdr': { usb: usbDevice('0bda', '2838', { manufacturer: 'Realtek', product: 'RTL2838UHIDIR', serialNumber: '00000001' }) },
+};
+
+const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true });
+const validDocument = ajv.compile(nuvlaboxPeripheralSchema);
+
+describe('shipped profiles', async () => {
+  const { profiles, issues } = await loadProfiles([path.join(ROOT, 'profiles')], builtInBackendNames());
+
+  test('at least eight, all valid, each with sample facts here', () => {
+    assert.deepEqual(issues, []);
+    assert.ok(profiles.length >= 8);
+    assert.deepEqual(profiles.map(({ profile }) => profile.name).sort(), Object.keys(DEVICES).sort());
+  });
+
+  for (const { profile } of profiles) {
+    test(`${profile.name} maps its device to a complete nuvlabox-peripheral document`, () => {
+      const facts = { ...DEVICES[profile.name], host, event, params: {} };
+      const document = mapPayload(profile, facts);
+      assert.ok(validDocument(document), `${ajv.errorsText(validDocument.errors)}\n${JSON.stringify(document, null, 2)}`);
+      for (const field of ['name', 'description', 'interface']) assert.equal(typeof document[field], 'string', field);
+      assert.doesNotMatch(String(document.identifier), /null|undefined|\//);
+    });
+  }
+});
