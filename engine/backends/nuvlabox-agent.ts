@@ -1,7 +1,174 @@
+import type { Logger } from '../log.js';
+import type { ApplyResult, Backend, BackendContext, Change, Payload } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
+import { classifyNetworkError, classifyResponse, parseRetryAfter, responseErrorText, retry } from './http-status.js';
+import { nuvlaboxPeripheralSchema } from './nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
+const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
 
+/**
+ * The agent stores each peripheral in a file named after its identifier and sanitises nothing
+ * (reference/backends.md §1), so only these characters are ever sent; `@` comes from the default
+ * identifiers (`vid:pid@port`).
+ */
+const SAFE_IDENTIFIER = /^[A-Za-z0-9._:@-]+$/;
+
+interface AgentConfig {
+  /** Base URL without a trailing slash. */
+  url: string;
+  requestTimeoutMs: number;
+}
+
+/** An HTTP answer, read to the end. */
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** What one request gave: an answer, or the retry its network failure amounts to. */
+type Exchange = Answer | ApplyResult;
+
+const isAnswer = (exchange: Exchange): exchange is Answer => 'status' in exchange;
+
+/** Why the agent must not be sent this change, or undefined when it may. */
+function identifierProblem(change: Change): string | undefined {
+  const { identifier, payload } = change;
+  if (!SAFE_IDENTIFIER.test(identifier) || identifier === '.' || identifier === '..') {
+    return `identifier ${JSON.stringify(identifier)} is unsafe for the agent, which uses it as a file name: only [A-Za-z0-9._:@-] are allowed`;
+  }
+  if (payload['identifier'] !== undefined && payload['identifier'] !== identifier) {
+    return `the payload's identifier differs from the change's (${JSON.stringify(identifier)})`;
+  }
+  return undefined;
+}
+
+/** The agent's answer to a POST of an identifier it already holds (POST is not idempotent). */
+function isAlreadyRegistered(exchange: Exchange): boolean {
+  return isAnswer(exchange) && exchange.status === 400 && /already registered/i.test(responseErrorText(exchange.body));
+}
+
+const isNotFound = (exchange: Exchange): boolean => isAnswer(exchange) && exchange.status === 404;
+
+/** The result of an exchange once every agent-specific case has been handled. */
+const outcomeOf = (exchange: Exchange): ApplyResult =>
+  isAnswer(exchange) ? classifyResponse(exchange.status, exchange.headers, exchange.body) : exchange;
+
+/** The peripheral's entry moved under us (deleted or created by someone else): try again. */
+const raced = (): ApplyResult => retry("the agent's entry changed during the request");
+
+/**
+ * Delivers changes to one agent: POST to register, PUT to update, DELETE to remove, each
+ * falling back to the other verb when the agent's state disagrees with the engine's.
+ */
+class NuvlaboxAgentClient implements Backend {
+  /** False until a healthcheck passes, and again after any network failure. */
+  private healthy = false;
+  private readonly inFlight = new Set<Promise<ApplyResult>>();
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+    const problem = identifierProblem(change);
+    if (problem) return { outcome: 'permanent', reason: problem };
+    const work = this.deliver(change, signal);
+    this.inFlight.add(work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(work);
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async deliver(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+    const unhealthy = await this.checkHealth(signal);
+    if (unhealthy) return unhealthy;
+    if (change.op === 'create') return this.register(change, signal, true);
+    if (change.op === 'update') return this.update(change, signal, true);
+    return this.remove(change, signal);
+  }
+
+  /** A retry while the agent is not known to be up; undefined once it answers its healthcheck. */
+  private async checkHealth(signal: AbortSignal): Promise<ApplyResult | undefined> {
+    if (this.healthy) return undefined;
+    const exchange = await this.request('GET', '/healthcheck', signal);
+    if (!isAnswer(exchange)) return exchange;
+    if (exchange.status === 200) {
+      this.healthy = true;
+      return undefined;
+    }
+    return retry(`agent not healthy (HTTP ${exchange.status})`, parseRetryAfter(exchange.headers.get('retry-after')));
+  }
+
+  private async register(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
+    const exchange = await this.request('POST', '/peripheral', signal, change.payload);
+    if (!isAlreadyRegistered(exchange)) return outcomeOf(exchange);
+    return mayFallBack ? this.update(change, signal, false) : raced();
+  }
+
+  private async update(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
+    const exchange = await this.request('PUT', peripheralPath(change.identifier), signal, change.payload);
+    if (!isNotFound(exchange)) return outcomeOf(exchange);
+    return mayFallBack ? this.register(change, signal, false) : raced();
+  }
+
+  /** Gone is gone: the agent's 404 means there is nothing left to remove. */
+  private async remove(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+    const exchange = await this.request('DELETE', peripheralPath(change.identifier), signal);
+    return isNotFound(exchange) ? { outcome: 'acknowledged' } : outcomeOf(exchange);
+  }
+
+  /**
+   * One request under the base URL. A network failure becomes a retry and makes the next change
+   * wait for a healthcheck; only the engine's own `signal` aborting makes it reject.
+   */
+  private async request(method: string, path: string, signal: AbortSignal, payload?: Payload): Promise<Exchange> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const response = await fetch(`${this.config.url}${path}`, {
+        method,
+        // A redirect would turn a POST into a GET; it means the URL is wrong, so report it.
+        redirect: 'manual',
+        ...(payload && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) }),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.requestTimeoutMs)]),
+      });
+      const body = await response.text();
+      this.log.debug('agent request', { method, path, status: response.status, ms: elapsed() });
+      return { status: response.status, headers: response.headers, body };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.healthy = false;
+      const failure = classifyNetworkError(error);
+      this.log.debug('agent request failed', { method, path, reason: failure.reason, ms: elapsed() });
+      return failure;
+    }
+  }
+}
+
+function peripheralPath(identifier: string): string {
+  return `/peripheral/${encodeURIComponent(identifier)}`;
+}
+
+/** The validated config with its defaults, which the config loader does not fill in. */
+function agentConfig(config: Record<string, unknown>): AgentConfig {
+  const url = typeof config['url'] === 'string' ? config['url'] : DEFAULT_URL;
+  const timeout = config['requestTimeoutMs'];
+  return {
+    url: url.replace(/\/+$/, ''),
+    requestTimeoutMs: typeof timeout === 'number' ? timeout : DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}
+
+/** The `nuvlabox-agent` backend type: the NuvlaBox Agent's peripheral REST API. */
 export const nuvlaboxAgentBackend: BackendDefinition = {
   type: 'nuvlabox-agent',
   description:
@@ -16,7 +183,7 @@ export const nuvlaboxAgentBackend: BackendDefinition = {
         default: DEFAULT_URL,
         description: 'Base URL of the agent API: http://agent/api on its Docker network, http://127.0.0.1:5080/api from the host network.',
       },
-      requestTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'Timeout of one request.' },
+      requestTimeoutMs: { type: 'integer', minimum: 100, default: DEFAULT_REQUEST_TIMEOUT_MS, description: 'Timeout of one request.' },
     },
   },
   notifySchema: { type: 'object', additionalProperties: false, properties: {} },
@@ -26,4 +193,6 @@ export const nuvlaboxAgentBackend: BackendDefinition = {
     configFrom: (env) => ({ url: env.NUVLABOX_AGENT_URL || DEFAULT_URL }),
   },
   example: { config: { url: 'http://127.0.0.1:5080/api' }, notify: {} },
+  documentSchema: nuvlaboxPeripheralSchema,
+  create: (config, context: BackendContext) => new NuvlaboxAgentClient(agentConfig(config), context.log.child({ backend: context.name })),
 };

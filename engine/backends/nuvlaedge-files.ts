@@ -1,6 +1,17 @@
 import type { BackendDefinition } from './backend-definition.js';
+import { nuvlaboxPeripheralSchema } from './nuvlabox-peripheral.js';
+import { NuvlaedgePublisher } from './nuvlaedge-publisher.js';
+import { channelPaths } from './nuvlaedge-snapshot.js';
+import { stateFile } from './nuvlaedge-state.js';
 
 const DEFAULT_ROOT = '/var/lib/nuvlaedge';
+const DEFAULT_MANAGER_NAME = 'engine';
+/** Well inside the agent's 5-minute expiry, even if a few snapshots are lost. */
+const DEFAULT_REPUBLISH_MS = 60_000;
+/** The agent holds the channel lock only while it reads a handful of small files. */
+const LOCK_TIMEOUT_MS = 10_000;
+
+const stringOr = (value: unknown, fallback: string) => (typeof value === 'string' ? value : fallback);
 
 export const nuvlaedgeFilesBackend: BackendDefinition = {
   type: 'nuvlaedge-files',
@@ -19,16 +30,36 @@ export const nuvlaedgeFilesBackend: BackendDefinition = {
       managerName: {
         type: 'string',
         pattern: '^[a-z0-9][a-z0-9-]*$',
-        default: 'engine',
-        description: 'Folder under <root>/.peripherals/ this engine publishes in.',
+        default: DEFAULT_MANAGER_NAME,
+        description:
+          'Folder under <root>/.peripherals/ this engine publishes in. Snapshot file names drop the hyphens, which the agent does not accept.',
+      },
+      republishMs: {
+        type: 'integer',
+        minimum: 1000,
+        default: DEFAULT_REPUBLISH_MS,
+        description: 'Publish the unchanged set again this long after the last snapshot: the agent forgets peripherals not reported for 5 minutes.',
       },
     },
   },
   notifySchema: { type: 'object', additionalProperties: false, properties: {} },
+  documentSchema: nuvlaboxPeripheralSchema,
   builtIn: {
     name: 'nuvlaedge',
     environment: { NUVLAEDGE_ROOT: `the shared volume (default ${DEFAULT_ROOT})` },
     configFrom: (env) => ({ root: env.NUVLAEDGE_ROOT || DEFAULT_ROOT }),
   },
   example: { config: { root: '/var/lib/nuvlaedge', managerName: 'engine' }, notify: {} },
+  create(config, context) {
+    const publisher = new NuvlaedgePublisher({
+      channel: channelPaths(stringOr(config['root'], DEFAULT_ROOT), stringOr(config['managerName'], DEFAULT_MANAGER_NAME)),
+      state: stateFile(context.stateDir, context.name),
+      republishMs: typeof config['republishMs'] === 'number' ? config['republishMs'] : DEFAULT_REPUBLISH_MS,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      log: context.log,
+    });
+    // The persisted set is published at once: the agent expires what it does not hear about.
+    void publisher.start();
+    return publisher;
+  },
 };

@@ -105,7 +105,7 @@ function checkOperator(operator: string, argument: unknown, path: NodePath, cont
       code: 'logic-arity',
       path,
       part: 'key',
-      message: `\`${operator}\` takes ${expected} argument${expected === '1' ? '' : 's'}, not ${count}`,
+      message: `\`${operator}\` takes ${expected} argument${expected === '1' || expected === 'at least 1' ? '' : 's'}, not ${count}`,
     });
   }
   return true;
@@ -141,6 +141,6 @@ function checkPattern(operator: string, pattern: unknown, path: NodePath, contex
     }
     return;
   }
-  const compiled = compileGlob(pattern, { caseInsensitive: true });
+  const compiled = compileGlob(pattern, 'text');
   if (!compiled.ok) context.problems.push({ severity: 'error', code: 'invalid-glob', path, part: 'value', message: `glob \`${pattern}\`: ${compiled.reason}` });
 }

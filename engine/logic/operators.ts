@@ -79,7 +79,7 @@ export function installOperators(): void {
   jsonLogic.add_operation('upper', (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
   jsonLogic.add_operation('glob', (pattern: unknown, value: unknown) => {
     if (typeof pattern !== 'string' || typeof value !== 'string') return false;
-    const compiled = compileGlob(pattern, { caseInsensitive: true });
+    const compiled = compileGlob(pattern, 'text');
     return compiled.ok && compiled.regex.test(value);
   });
   jsonLogic.add_operation('regex', (pattern: unknown, value: unknown) => {

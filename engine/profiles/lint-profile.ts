@@ -1,7 +1,7 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
 import { checkExpression, checkTemplate } from '../logic/check-logic.js';
-import { compileGlob } from '../match/glob.js';
+import { compileGlob, type GlobKind } from '../match/glob.js';
 import { SOURCES } from '../sources/index.js';
 import type { Detect, FileDetect, Profile, SerialDetect, SerialProbe, UsbDetect } from './profile.js';
 import { issueAt, nodeAt, type NodePath, type YamlSource } from './yaml-source.js';
@@ -61,16 +61,16 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     for (const problem of checkTemplate(value, ['map', key])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
 
-  const globs: [NodePath, unknown, boolean][] = [
-    [['detect', 'usb', 'manufacturer'], usb.manufacturer, true],
-    [['detect', 'usb', 'product'], usb.product, true],
-    [['detect', 'usb', 'serialNumber'], usb.serialNumber, true],
-    [['detect', 'serial', 'path'], serial.path, false],
-    [['detect', 'file', 'path'], file.path, false],
+  const globs: [NodePath, unknown, GlobKind][] = [
+    [['detect', 'usb', 'manufacturer'], usb.manufacturer, 'text'],
+    [['detect', 'usb', 'product'], usb.product, 'text'],
+    [['detect', 'usb', 'serialNumber'], usb.serialNumber, 'text'],
+    [['detect', 'serial', 'path'], serial.path, 'path'],
+    [['detect', 'file', 'path'], file.path, 'path'],
   ];
-  for (const [path, pattern, caseInsensitive] of globs) {
+  for (const [path, pattern, kind] of globs) {
     if (typeof pattern !== 'string') continue;
-    const compiled = compileGlob(pattern, { caseInsensitive });
+    const compiled = compileGlob(pattern, kind);
     if (!compiled.ok) at(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
   }
 
@@ -88,14 +88,14 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   if (typeof probe.write === 'string') checkLiteralEscapes(source, [...probePath, 'write'], probe.write, at);
 
   for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
-    if (isObject(entry) && typeof entry.backend === 'string' && !backends.has(entry.backend)) {
+    if (isObject(entry) && typeof entry.backend === 'string' && entry.backend !== '' && !backends.has(entry.backend)) {
       at(['notify', index, 'backend'], 'value', 'error', 'unknown-backend', `no backend named \`${entry.backend}\`; known: ${[...backends.keys()].join(', ')}`);
     }
   }
 
-  const broad = broadMatcher(usb, isObject(serial.probe));
+  const broad = broadMatcher(usb, isObject(serial.probe) || readsUsbStrings(detect.when));
   if (broad) {
-    at(['detect', 'usb', broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber, or a serial probe`);
+    at(['detect', 'usb', broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`);
   }
   return issues;
 }
@@ -104,6 +104,7 @@ type Report = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warni
 
 function checkHex(hex: string, path: NodePath, wildcards: boolean, at: Report): void {
   const pairs = hex.trim().split(/\s+/).join('');
+  if (pairs === '') return; // the schema reports an empty string
   const valid = wildcards ? /^([0-9a-fA-F]{2}|\?\?)+$/ : /^([0-9a-fA-F]{2})+$/;
   if (!valid.test(pairs)) {
     const allowed = wildcards ? 'hex pairs or `??`' : 'hex pairs';
@@ -121,9 +122,14 @@ function checkLiteralEscapes(source: YamlSource, path: NodePath, text: string, a
   }
 }
 
+/** Whether a `when` condition looks at the USB strings, and so can narrow a generic id. */
+function readsUsbStrings(when: unknown): boolean {
+  return /"var":\s*(\[\s*)?"usb\.(manufacturer|product|serialNumber)"/.test(JSON.stringify(when ?? null));
+}
+
 /** The generic bridge a USB matcher relies on alone, if any. */
-function broadMatcher(usb: Loose<UsbDetect>, probed: boolean): { key: 'vendorId' | 'productId'; what: string } | undefined {
-  if (usb.manufacturer || usb.product || usb.serialNumber || probed) return undefined;
+function broadMatcher(usb: Loose<UsbDetect>, narrowed: boolean): { key: 'vendorId' | 'productId'; what: string } | undefined {
+  if (usb.manufacturer || usb.product || usb.serialNumber || narrowed) return undefined;
   const vendors = list(usb.vendorId);
   const products = list(usb.productId);
   if (products.length === 0) {

@@ -30,7 +30,10 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
     const { line, col } = at(offset);
     return { severity, code, file, line, col, message };
   };
-  const list = Array.isArray(documents) ? documents : [];
+  // A trailing `---` leaves an empty last document: nothing is in it, so nothing is wrong.
+  const list = (Array.isArray(documents) ? documents : []).filter(
+    (document, index) => index === 0 || document.contents !== null || document.errors.length > 0,
+  );
   const first = list[0];
   if (!first || (list.length === 1 && first.contents === null && first.errors.length === 0)) {
     return { issues: [issue('error', 'empty-file', 0, 'the file holds no YAML document: a profile is one mapping')] };
@@ -63,7 +66,8 @@ export function nodeAt(source: YamlSource, path: NodePath, part: NodePart = 'val
       if (!pair) break;
       keyNode = pair.key as Node;
       node = pair.value ?? undefined;
-      if (node === undefined) return { node: keyNode, keyNode };
+      // `key:` with nothing after it: point at the key, not at the empty spot after the colon.
+      if (node === undefined || (isScalar(node) && node.value === null && node.range?.[0] === node.range?.[1])) return { node: keyNode, keyNode };
     } else if (isSeq(node) && typeof segment === 'number' && node.items[segment] !== undefined) {
       keyNode = undefined;
       node = node.items[segment];

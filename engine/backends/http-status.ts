@@ -1,0 +1,112 @@
+// How an HTTP exchange ended, as an ApplyResult, for every backend that speaks HTTP. Reasons are
+// built only from status codes, error codes and the server's own error text, never from URLs or
+// headers, so a query-string token or an Authorization value cannot leak into a log line.
+import type { ApplyResult } from './backend.js';
+
+/** The longest wait a server may impose: beyond that, the engine's own backoff decides. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/** How much of a server's error text a reason keeps. */
+const MAX_DETAIL_LENGTH = 200;
+
+/** 4xx statuses that say "not now" rather than "never": timeout, too early, too many requests. */
+const RETRYABLE_CLIENT_STATUSES = new Set([408, 425, 429]);
+
+/** Short words for the error codes of Node's sockets, DNS resolver and undici. */
+const NETWORK_ERROR_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  ENOTFOUND: 'host not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'timed out connecting',
+  UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response',
+  UND_ERR_BODY_TIMEOUT: 'timed out reading the response',
+};
+
+/** The retry case of an ApplyResult. */
+export type RetryResult = Extract<ApplyResult, { outcome: 'retry' }>;
+
+/** A retry result, with `afterMs` only when there is one (so results compare cleanly). */
+export function retry(reason: string, afterMs?: number): RetryResult {
+  return afterMs === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, afterMs };
+}
+
+/**
+ * Milliseconds to wait from a `Retry-After` header: delay-seconds or an HTTP date (a past date
+ * is 0), capped at {@link MAX_RETRY_AFTER_MS}. `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
+  const value = header?.trim() ?? '';
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
+  // Date.parse reads almost anything ("7", "1.5"); an HTTP date always starts with a day name.
+  if (!/^[A-Za-z]{3}/.test(value)) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS);
+}
+
+/**
+ * The error text of a response body, for a reason: the `error` or `message` of a JSON object,
+ * else the text itself; whitespace collapsed, at most 200 characters, empty for HTML pages.
+ */
+export function responseErrorText(body: string): string {
+  let text = body;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const { error, message } = parsed as Record<string, unknown>;
+      text = typeof error === 'string' ? error : typeof message === 'string' ? message : body;
+    }
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  text = text.replace(/\s+/g, ' ').trim();
+  if (text.startsWith('<')) return '';
+  return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH - 1)}…` : text;
+}
+
+/**
+ * Classifies an HTTP answer: 2xx acknowledged; 408, 425, 429 and 5xx retry (after `Retry-After`
+ * when given); anything else (other 4xx, an unfollowed 3xx) permanent. The reason is
+ * `HTTP <status>` followed by the server's error text.
+ */
+export function classifyResponse(status: number, headers: Headers, body: string): ApplyResult {
+  if (status >= 200 && status < 300) return { outcome: 'acknowledged' };
+  const detail = responseErrorText(body);
+  const reason = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
+  if (RETRYABLE_CLIENT_STATUSES.has(status) || (status >= 500 && status < 600)) {
+    return retry(reason, parseRetryAfter(headers.get('retry-after')));
+  }
+  return { outcome: 'permanent', reason };
+}
+
+/** The first error code in an error, its `cause` chain, or the errors of an AggregateError. */
+function errorCode(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== 'object' || error === null || depth > 4) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') return code;
+  const nested = Array.isArray(errors) ? [cause, ...errors] : [cause];
+  for (const inner of nested) {
+    const found = errorCode(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Classifies a failed `fetch` (no HTTP answer): always a retry, with a short reason such as
+ * `timed out`, `connection refused` or `host not found (DNS)`. The error's message is not used,
+ * since it may carry the URL.
+ */
+export function classifyNetworkError(error: unknown): RetryResult {
+  if (error instanceof Error && error.name === 'TimeoutError') return retry('timed out');
+  const code = errorCode(error);
+  const known = code === undefined ? undefined : NETWORK_ERROR_REASONS[code];
+  if (known) return retry(known);
+  return retry(code && /^[A-Z0-9_]+$/.test(code) ? `network error (${code})` : 'network error');
+}

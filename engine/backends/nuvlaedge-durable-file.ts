@@ -1,0 +1,36 @@
+// Writes that survive a crash or a power cut: the bytes are flushed to disk before the file is
+// renamed into place, and the folder is flushed after, so a reader finds the old file or the
+// whole new one, never a part.
+import { open, rename, unlink } from 'node:fs/promises';
+
+/** Writes `text` to `file` (created or truncated) and flushes it to disk. */
+export async function writeAndSync(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'w', 0o644);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a folder's entries (a rename in it) to disk. */
+export async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Moves `from` onto `to` (same file system) and flushes `to`'s folder; removes `from` if that fails. */
+export async function renameAndSync(from: string, to: string, toFolder: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    await unlink(from).catch(() => {});
+    throw error;
+  }
+  await syncFolder(toFolder);
+}

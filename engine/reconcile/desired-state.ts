@@ -1,0 +1,99 @@
+import type { Payload } from '../backends/backend.js';
+import type { BackendDefinition } from '../backends/backend-definition.js';
+import type { Device } from '../inventory/inventory.js';
+import type { Facts } from '../map/facts.js';
+import { mapPayload } from '../map/map-payload.js';
+import { matchDevice, type MatchResult, type ProfileIndex } from '../match/matcher.js';
+import type { NotifyEntry } from '../profiles/profile.js';
+import { compileSchema } from '../profiles/schema-issues.js';
+
+/** One thing a backend should hold: a payload under an identifier. */
+export interface DesiredEntry {
+  backend: string;
+  identifier: string;
+  payload: Payload;
+  notify: NotifyEntry;
+  profile: string;
+  deviceKey: string;
+}
+
+/** A device, how it matched, and what could not be sent for it. */
+export interface DeviceView extends Device {
+  match: MatchResult;
+  problems: string[];
+}
+
+/** Everything the engine should tell the backends, given what is present now. */
+export interface DesiredState {
+  /** By `backend` + NUL + `identifier`. */
+  entries: Map<string, DesiredEntry>;
+  devices: DeviceView[];
+}
+
+export interface DesiredStateInput {
+  index: ProfileIndex;
+  devices: readonly Device[];
+  params: Record<string, unknown>;
+  host: NonNullable<Facts['host']>;
+  /** Backend names with their types; a name missing here is reported for each device. */
+  backends: ReadonlyMap<string, BackendDefinition>;
+  probed?: (deviceKey: string, profile: string) => boolean | undefined;
+}
+
+/** The key of a desired or acknowledged entry. */
+export const entryKey = (backend: string, identifier: string) => `${backend}\u0000${identifier}`;
+
+function documentProblem(definition: BackendDefinition, payload: Payload): string | undefined {
+  if (!definition.documentSchema) return undefined;
+  const validate = compileSchema(definition.documentSchema);
+  if (validate(payload)) return undefined;
+  const error = validate.errors![0]!;
+  const field = error.instancePath.split('/')[1] ?? String(error.params.missingProperty ?? error.params.additionalProperty ?? '');
+  return `map field \`${field}\` ${error.keyword === 'additionalProperties' ? `is not a ${definition.type} document field` : error.message}`;
+}
+
+/**
+ * Works out what every backend should hold: each present device is matched, its winning
+ * profile's map evaluated, and the payload checked against each notified backend's document
+ * schema. A payload that fails is reported for its device and not sent. Pure: no I/O.
+ */
+export function desiredState(input: DesiredStateInput): DesiredState {
+  const entries = new Map<string, DesiredEntry>();
+  const devices: DeviceView[] = [];
+  for (const device of input.devices) {
+    const facts: Facts = { ...device.facts, host: input.host, params: input.params, event: { action: 'add', at: device.since } };
+    const match = matchDevice(input.index, device.source, facts, (profile) => input.probed?.(device.key, profile));
+    const problems: string[] = [];
+    devices.push({ ...device, match, problems });
+    if (!match.winner) continue;
+    const { profile } = match.winner;
+    let payload: Payload;
+    try {
+      payload = mapPayload(profile, facts);
+    } catch (error) {
+      problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
+      continue;
+    }
+    const identifier = payload.identifier;
+    if (typeof identifier !== 'string' || identifier.trim() === '') {
+      problems.push(`profile ${profile.name}: the map gives no identifier`);
+      continue;
+    }
+    for (const notify of profile.notify) {
+      const definition = input.backends.get(notify.backend);
+      const problem = definition ? documentProblem(definition, payload) : `no backend named ${notify.backend}`;
+      if (problem) {
+        problems.push(`profile ${profile.name}, backend ${notify.backend}: ${problem}`);
+        continue;
+      }
+      const key = entryKey(notify.backend, identifier);
+      const holder = entries.get(key);
+      if (holder) {
+        problems.push(`identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`);
+        continue;
+      }
+      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key });
+    }
+  }
+  return { entries, devices };
+}

@@ -1,0 +1,242 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ApplyResult, Backend, Change } from '../backends/backend.js';
+import type { Logger } from '../log.js';
+import { entryKey, type DesiredEntry } from './desired-state.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import { StateStore, type HeldEntry } from './state-store.js';
+
+/** Where delivery of one identifier to one backend stands. */
+export interface DeliveryStatus {
+  backend: string;
+  identifier: string;
+  deviceKey: string;
+  state: 'acknowledged' | 'pending' | 'retrying' | 'failed' | 'removing';
+  failures: number;
+  lastError?: string;
+  nextAttemptAt?: string;
+}
+
+interface Progress {
+  inFlight: boolean;
+  failures: number;
+  nextAttemptAt: number;
+  timer?: NodeJS.Timeout;
+  lastError?: string;
+  /** The change that failed permanently; not tried again until what is desired differs. */
+  failedFor?: string;
+}
+
+export interface ReconcilerOptions {
+  /** Backends by name; `undefined` for a name whose type cannot deliver. */
+  backends: ReadonlyMap<string, Backend | undefined>;
+  stateDir: string;
+  log: Logger;
+  policy?: RetryPolicy;
+  /** Requests under way at once per backend. */
+  concurrency?: number;
+}
+
+type Action = { op: 'create' | 'update'; desired: DesiredEntry } | { op: 'delete'; held: HeldEntry };
+
+/**
+ * Keeps every backend holding what is desired, level-triggered: whatever happened before,
+ * it compares what is desired with what each backend acknowledged (persisted) and sends the
+ * difference, retrying with backoff. Flapping coalesces, because only the latest desired state
+ * is ever sent; nothing is registered twice, because identifiers are the keys on both sides.
+ */
+export class Reconciler {
+  private desired = new Map<string, DesiredEntry>();
+  private readonly held = new Map<string, HeldEntry>();
+  private readonly progress = new Map<string, Progress>();
+  private readonly store: StateStore;
+  private readonly policy: RetryPolicy;
+  private readonly aborter = new AbortController();
+  private readonly running = new Set<Promise<void>>();
+  /** Requests under way, per backend. */
+  private readonly inFlight = new Map<string, number>();
+  private deletesAllowed = false;
+  private stopped = false;
+  /** Outcomes by `backend outcome`, for the metrics. */
+  readonly outcomes = new Map<string, number>();
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
+    this.store = new StateStore(options.stateDir, () => [...this.held.values()], options.log);
+  }
+
+  /** Loads what earlier runs registered. */
+  async start(): Promise<void> {
+    for (const entry of await this.store.load()) this.held.set(entryKey(entry.backend, entry.identifier), entry);
+    this.options.log.info('reconciler state loaded', { entries: this.held.size });
+  }
+
+  /** Replaces the desired state and sends what differs. */
+  setDesired(entries: Map<string, DesiredEntry>): void {
+    this.desired = entries;
+    this.kick();
+  }
+
+  /**
+   * Lets the reconciler remove registrations that are not desired. Until then it only adds and
+   * updates: at start-up, a device not yet enumerated must not be deregistered.
+   */
+  allowDeletes(): void {
+    this.deletesAllowed = true;
+    this.kick();
+  }
+
+  /** Stops sending, waits for requests under way, and saves the state. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const progress of this.progress.values()) clearTimeout(progress.timer);
+    this.aborter.abort();
+    await Promise.allSettled([...this.running]);
+    await this.store.save();
+  }
+
+  /** Whether every backend holds exactly what is desired (failed entries aside). */
+  settled(): boolean {
+    return this.pendingKeys().every((key) => this.progress.get(key)?.failedFor !== undefined);
+  }
+
+  status(): DeliveryStatus[] {
+    const keys = new Set([...this.desired.keys(), ...this.held.keys()]);
+    return [...keys].sort().map((key) => this.statusOf(key));
+  }
+
+  private statusOf(key: string): DeliveryStatus {
+    const desired = this.desired.get(key);
+    const held = this.held.get(key);
+    const progress = this.progress.get(key);
+    const base = { backend: (desired ?? held)!.backend, identifier: (desired ?? held)!.identifier, deviceKey: (desired ?? held)!.deviceKey, failures: progress?.failures ?? 0 };
+    const extra = { ...(progress?.lastError ? { lastError: progress.lastError } : {}), ...(progress?.nextAttemptAt ? { nextAttemptAt: new Date(progress.nextAttemptAt).toISOString() } : {}) };
+    if (progress?.failedFor !== undefined) return { ...base, state: 'failed', ...extra };
+    if (!desired) return { ...base, state: 'removing', ...extra };
+    if (this.action(key) === undefined) return { ...base, state: 'acknowledged' };
+    return { ...base, state: (progress?.failures ?? 0) > 0 ? 'retrying' : 'pending', ...extra };
+  }
+
+  private pendingKeys(): string[] {
+    return [...new Set([...this.desired.keys(), ...this.held.keys()])].filter((key) => this.action(key) !== undefined);
+  }
+
+  private fingerprint(action: Action): string {
+    return JSON.stringify(action.op === 'delete' ? ['delete'] : [action.desired.payload, action.desired.notify, action.desired.profile]);
+  }
+
+  /** What has to be done for one key, if anything. */
+  private action(key: string): Action | undefined {
+    const desired = this.desired.get(key);
+    const held = this.held.get(key);
+    if (!desired) return held && this.deletesAllowed ? { op: 'delete', held } : undefined;
+    const upToDate = held?.acknowledged && !held.sending && isDeepStrictEqual(held.acknowledged.payload, desired.payload) && isDeepStrictEqual(held.notify, desired.notify);
+    if (upToDate) return undefined;
+    return { op: held?.acknowledged ? 'update' : 'create', desired };
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const key of this.pendingKeys()) {
+      const progress = this.progressOf(key);
+      const action = this.action(key)!;
+      if (progress.inFlight || progress.nextAttemptAt > now) continue;
+      if (progress.failedFor !== undefined && progress.failedFor === this.fingerprint(action)) continue;
+      const backend = (action.op === 'delete' ? action.held : action.desired).backend;
+      if ((this.inFlight.get(backend) ?? 0) >= (this.options.concurrency ?? 4)) continue;
+      const run = this.run(key, action).finally(() => this.running.delete(run));
+      this.running.add(run);
+    }
+  }
+
+  private progressOf(key: string): Progress {
+    let progress = this.progress.get(key);
+    if (!progress) {
+      progress = { inFlight: false, failures: 0, nextAttemptAt: 0 };
+      this.progress.set(key, progress);
+    }
+    return progress;
+  }
+
+  private async run(key: string, action: Action): Promise<void> {
+    const progress = this.progressOf(key);
+    const target = action.op === 'delete' ? action.held : action.desired;
+    progress.inFlight = true;
+    progress.failedFor = undefined;
+    this.inFlight.set(target.backend, (this.inFlight.get(target.backend) ?? 0) + 1);
+    const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
+    let result: ApplyResult;
+    try {
+      if (action.op !== 'delete') await this.writeAhead(key, action.desired);
+      result = await this.apply(key, action);
+    } catch (error) {
+      result = { outcome: 'retry', reason: (error as Error).message };
+    }
+    progress.inFlight = false;
+    this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
+    if (this.stopped) return;
+    this.count(target.backend, result.outcome);
+    if (result.outcome === 'acknowledged') {
+      this.acknowledge(key, action, result.remote);
+      progress.failures = 0;
+      progress.nextAttemptAt = 0;
+      progress.lastError = undefined;
+      log.info(action.op === 'delete' ? 'deregistered' : 'registered');
+      await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
+    } else if (result.outcome === 'retry') {
+      progress.failures++;
+      progress.lastError = result.reason;
+      const delay = result.afterMs ?? backoffDelay(progress.failures, this.policy);
+      progress.nextAttemptAt = Date.now() + delay;
+      clearTimeout(progress.timer);
+      progress.timer = setTimeout(() => this.kick(), delay);
+      log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
+    } else {
+      progress.failures++;
+      progress.lastError = result.reason;
+      progress.failedFor = this.fingerprint(action);
+      log.error('delivery failed permanently; retried when the payload, profile or config changes', { reason: result.reason });
+    }
+    this.kick();
+  }
+
+  /** Records, durably, that a request for this identifier is about to be sent. */
+  private async writeAhead(key: string, desired: DesiredEntry): Promise<void> {
+    const held = this.held.get(key);
+    this.held.set(key, {
+      ...(held ?? {}),
+      backend: desired.backend,
+      identifier: desired.identifier,
+      notify: desired.notify,
+      profile: desired.profile,
+      deviceKey: desired.deviceKey,
+      sending: { payload: desired.payload, since: new Date().toISOString() },
+    });
+    await this.store.save();
+  }
+
+  private apply(key: string, action: Action): Promise<ApplyResult> {
+    const target = action.op === 'delete' ? action.held : action.desired;
+    const backend = this.options.backends.get(target.backend);
+    if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `backend ${target.backend} cannot deliver in this version of the engine` });
+    const held = this.held.get(key);
+    const payload = action.op === 'delete' ? (held?.acknowledged?.payload ?? held?.sending?.payload ?? {}) : action.desired.payload;
+    const change: Change = { op: action.op, identifier: target.identifier, payload, notify: target.notify, ...(held?.acknowledged?.remote ? { remote: held.acknowledged.remote } : {}) };
+    return backend.apply(change, this.aborter.signal);
+  }
+
+  private acknowledge(key: string, action: Action, remote: Record<string, unknown> | undefined): void {
+    if (action.op === 'delete') {
+      this.held.delete(key);
+      return;
+    }
+    const held = this.held.get(key)!;
+    const { sending: _sent, ...rest } = held;
+    this.held.set(key, { ...rest, acknowledged: { payload: action.desired.payload, ...(remote ? { remote } : {}), at: new Date().toISOString() } });
+  }
+
+  private count(backend: string, outcome: string): void {
+    const key = `${backend} ${outcome}`;
+    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
+  }
+}
