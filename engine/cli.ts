@@ -1,22 +1,21 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { RUN_USAGE, runCommand } from './cli/run.js';
 import { schemaCommand } from './cli/schema.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
 import { UsageError } from './errors.js';
+import { engineVersion } from './version.js';
 
 const USAGE = `engine: a declarative device-profile engine
 
 Usage:
+  engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L]
   engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
   engine schema                 print the profile JSON Schema
   engine --version | --help
 
-${VALIDATE_USAGE}`;
+${RUN_USAGE}
 
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
-}
+${VALIDATE_USAGE}`;
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -30,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
         return schemaCommand(out);
       case '--version':
       case '-v':
-        out(version());
+        out(engineVersion());
         return 0;
       case '--help':
       case '-h':
@@ -38,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
         out(USAGE);
         return 0;
       default:
-        throw new UsageError(command === undefined ? 'no command given' : `unknown command or option: ${command}`);
+        // No command, or options only: run the daemon.
+        if (command === undefined || command.startsWith('--')) return await runCommand(argv);
+        throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
     // parseArgs reports unknown or malformed options with these codes.

@@ -140,6 +140,8 @@ export class NuvlaedgePublisher implements Backend {
   }
 
   private async writeOnce(): Promise<void> {
+    // Let the changes applied in the same turn of the event loop join this snapshot.
+    await new Promise((resolve) => setImmediate(resolve));
     const version = this.version;
     const snapshot = Object.fromEntries(this.peripherals);
     const { settings } = this;

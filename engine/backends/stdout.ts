@@ -1,4 +1,16 @@
+import type { Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
+
+/** Writes one JSON line per change; `write` is standard output unless a test passes its own. */
+export function createStdoutBackend(write: (line: string) => void = (line) => process.stdout.write(line)): Backend {
+  return {
+    apply: async (change: Change) => {
+      write(`${JSON.stringify({ at: new Date().toISOString(), op: change.op, identifier: change.identifier, payload: change.payload })}\n`);
+      return { outcome: 'acknowledged' };
+    },
+    close: async () => {},
+  };
+}
 
 export const stdoutBackend: BackendDefinition = {
   type: 'stdout',
@@ -7,4 +19,5 @@ export const stdoutBackend: BackendDefinition = {
   notifySchema: { type: 'object', additionalProperties: false, properties: {} },
   builtIn: { name: 'stdout', environment: {}, configFrom: () => ({}) },
   example: { config: {}, notify: {} },
+  create: () => createStdoutBackend(),
 };

@@ -4,7 +4,7 @@ import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../errors.js';
 import type { LoadedProfile } from './profile.js';
 import { profileSchema } from './profile-schema.js';
-import { validateProfileText, type ValidatedFile } from './validate-profile.js';
+import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 import { issueAt } from './yaml-source.js';
 
 const PROFILE_FILE = /\.ya?ml$/i;
@@ -45,6 +45,11 @@ async function expandPaths(paths: readonly string[]): Promise<{ files: string[];
   return { files: [...new Set(files)], issues };
 }
 
+/** What profiles are checked against, for a set of backend names. */
+export function validationContext(backends: BackendNames): ValidationContext {
+  return { backends, schema: profileSchema(backends) };
+}
+
 /** Reads files a batch at a time: concurrent enough to keep the disk busy, bounded in open files. */
 async function readAll(files: readonly string[]): Promise<PromiseSettledResult<string>[]> {
   const results: PromiseSettledResult<string>[] = [];
@@ -55,7 +60,7 @@ async function readAll(files: readonly string[]): Promise<PromiseSettledResult<s
 }
 
 /** Reports each profile name used by more than one file, at every place it is written. */
-function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIssue[] {
+export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIssue[] {
   const byName = new Map<string, ValidatedFile[]>();
   for (const file of files) {
     if (!file.profile) continue;
@@ -72,10 +77,18 @@ function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIssue[] {
   return issues;
 }
 
+/** Of profiles sharing a name, keeps the first by file path: a duplicate never displaces a profile in use. */
+export function firstOfEachName(profiles: readonly LoadedProfile[]): LoadedProfile[] {
+  const seen = new Set<string>();
+  return [...profiles]
+    .sort((a, b) => a.file.localeCompare(b.file))
+    .filter(({ profile }) => !seen.has(profile.name) && seen.add(profile.name));
+}
+
 /** Loads and checks every profile under `paths` against the given backend names. */
 export async function loadProfiles(paths: readonly string[], backends: BackendNames): Promise<ProfileSet> {
   const expanded = await expandPaths(paths);
-  const context = { backends, schema: profileSchema(backends) };
+  const context = validationContext(backends);
   const files: ValidatedFile[] = [];
   const issues = [...expanded.issues];
   for (const [index, read] of (await readAll(expanded.files)).entries()) {
@@ -89,12 +102,6 @@ export async function loadProfiles(paths: readonly string[], backends: BackendNa
     issues.push(...validated.issues);
   }
   const duplicates = duplicateNameIssues(files);
-  const seen = new Set<string>();
-  const profiles: LoadedProfile[] = [];
-  for (const file of files) {
-    if (!file.profile || seen.has(file.profile.name)) continue;
-    seen.add(file.profile.name);
-    profiles.push({ profile: file.profile, file: file.file });
-  }
+  const profiles = firstOfEachName(files.flatMap((file) => (file.profile ? [{ profile: file.profile, file: file.file }] : [])));
   return { profiles, files, issues: [...issues, ...duplicates].sort(compareIssues) };
 }

@@ -1,0 +1,158 @@
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { Backend } from './backends/backend.js';
+import { backendType } from './backends/index.js';
+import { backendNamesOf, defaultConfig, loadConfig, type EngineConfig } from './config/load-config.js';
+import type { ProfileIssue } from './errors.js';
+import { Inventory } from './inventory/inventory.js';
+import type { Logger } from './log.js';
+import { ProfileIndex } from './match/matcher.js';
+import { ProfileStore } from './profiles/profile-store.js';
+import { ProfileWatcher } from './profiles/watch-profiles.js';
+import { desiredState, type DesiredState } from './reconcile/desired-state.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { daemonStatus } from './server/daemon-status.js';
+import { startStatusServer } from './server/status-server.js';
+import { FileSource } from './sources/file.js';
+import type { DeviceEvent, Source } from './sources/source.js';
+
+export interface DaemonOptions {
+  profilesDir: string;
+  configFile?: string;
+  stateDir: string;
+  host: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+/** The configuration could not be used; the issues say why. */
+export class ConfigError extends Error {
+  constructor(readonly issues: ProfileIssue[]) {
+    super('the engine configuration has errors');
+  }
+}
+
+/**
+ * The running engine: sources feed the inventory, every change recomputes what the backends
+ * should hold, and the reconciler makes them hold it. Profile edits take effect as they happen.
+ */
+export class Daemon {
+  readonly startedAt = new Date();
+  config!: EngineConfig;
+  store!: ProfileStore;
+  reconciler!: Reconciler;
+  readonly inventory = new Inventory();
+  index = new ProfileIndex([]);
+  desired: DesiredState = { entries: new Map(), devices: [] };
+  sources: Source[] = [];
+  ready = false;
+  /** Events by `source action`, for the metrics. */
+  readonly events = new Map<string, number>();
+  private fileSource!: FileSource;
+  private readonly backends = new Map<string, Backend | undefined>();
+  private watcher: ProfileWatcher | undefined;
+  private server: Server | undefined;
+  private recomputeScheduled = false;
+  private reportedProblems = new Set<string>();
+  private readonly aborter = new AbortController();
+
+  constructor(readonly options: DaemonOptions) {}
+
+  /** Starts everything; resolves with the status server's port once start-up devices are known. */
+  async start(): Promise<number> {
+    const { log } = this.options;
+    await this.loadConfig();
+    const names = backendNamesOf(this.config);
+    this.store = new ProfileStore(this.options.profilesDir, names);
+    await this.store.loadAll();
+    for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
+    this.createBackends();
+    this.reconciler = new Reconciler({ backends: this.backends, stateDir: this.options.stateDir, log });
+    await this.reconciler.start();
+    this.index = new ProfileIndex(this.store.profiles());
+    this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
+    this.sources = [this.fileSource];
+    const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log);
+    this.server = server;
+    log.info('status server listening', { host: this.options.host, port });
+    await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
+    this.recompute();
+    // Only now is every device present at start-up known: registrations this engine made for
+    // devices that are gone may be removed.
+    this.reconciler.allowDeletes();
+    this.watcher = new ProfileWatcher(this.store, () => void this.profilesChanged(), log);
+    await this.watcher.start();
+    this.ready = true;
+    log.info('engine ready', { profiles: this.index.profiles.length, devices: this.inventory.size, port });
+    return port;
+  }
+
+  /** Stops watching and sending; registrations of present devices stay; state is saved. */
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.aborter.abort();
+    await this.watcher?.stop();
+    await Promise.all(this.sources.map((source) => source.stop()));
+    await this.reconciler?.stop();
+    await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    this.options.log.info('engine stopped');
+  }
+
+  private async loadConfig(): Promise<void> {
+    if (!this.options.configFile) {
+      this.config = defaultConfig(this.options.env);
+      return;
+    }
+    const loaded = await loadConfig(this.options.configFile, this.options.env);
+    if (!loaded.config) throw new ConfigError(loaded.issues);
+    this.config = loaded.config;
+  }
+
+  private createBackends(): void {
+    for (const configured of this.config.backends) {
+      const definition = backendType(configured.type)!;
+      const log = this.options.log.child({ backend: configured.name });
+      const used = this.store.profiles().some(({ profile }) => profile.notify.some((entry) => entry.backend === configured.name));
+      if (!definition.create && used) log.warn('this backend type cannot deliver in this version; changes for it are reported as failed', { type: configured.type });
+      this.backends.set(configured.name, definition.create?.(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
+    }
+  }
+
+  private onEvent(event: DeviceEvent): void {
+    const counter = `${event.source} ${event.action}`;
+    this.events.set(counter, (this.events.get(counter) ?? 0) + 1);
+    this.options.log.debug('device event', { action: event.action, key: event.key });
+    if (!this.inventory.apply(event)) return;
+    // Events often come in bursts (a composite device, a folder of nodes): compute once.
+    if (this.recomputeScheduled) return;
+    this.recomputeScheduled = true;
+    setImmediate(() => {
+      this.recomputeScheduled = false;
+      this.recompute();
+    });
+  }
+
+  private async profilesChanged(): Promise<void> {
+    this.index = new ProfileIndex(this.store.profiles());
+    await this.fileSource.update(this.index.fileGlobs());
+    this.recompute();
+  }
+
+  private recompute(): void {
+    const names = backendNamesOf(this.config);
+    this.desired = desiredState({
+      index: this.index,
+      devices: this.inventory.devices(),
+      params: this.config.params,
+      host: { hostname: hostname(), arch: process.arch },
+      backends: names,
+    });
+    const problems = new Set(this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)));
+    for (const problem of problems) if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
+    this.reportedProblems = problems;
+    this.reconciler.setDesired(this.desired.entries);
+  }
+}
