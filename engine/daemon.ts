@@ -11,6 +11,7 @@ import { ProfileStore } from './profiles/profile-store.js';
 import { ProfileWatcher } from './profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from './reconcile/desired-state.js';
 import { Reconciler } from './reconcile/reconciler.js';
+import { DEFAULT_RETRY_POLICY } from './reconcile/retry-policy.js';
 import { daemonStatus } from './server/daemon-status.js';
 import { startStatusServer } from './server/status-server.js';
 import { FileSource } from './sources/file.js';
@@ -68,7 +69,14 @@ export class Daemon {
     await this.store.loadAll();
     for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
     this.createBackends();
-    this.reconciler = new Reconciler({ backends: this.backends, stateDir: this.options.stateDir, log });
+    const { retryBaseMs, retryCapMs, concurrency } = this.config.delivery;
+    this.reconciler = new Reconciler({
+      backends: this.backends,
+      stateDir: this.options.stateDir,
+      log,
+      policy: { ...DEFAULT_RETRY_POLICY, baseMs: retryBaseMs, capMs: retryCapMs },
+      concurrency,
+    });
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
     this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });

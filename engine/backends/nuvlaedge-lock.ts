@@ -8,6 +8,9 @@
 // one line back once the lock is held and exits, releasing it, when its standard input is closed.
 // The work done under the lock stays in Node (with real error codes), and a crashed engine
 // releases the lock, because its end of the pipe closes. No shell is involved.
+// One gap remains: py-filelock versions that unlink the lock file on release can leave flock(1)
+// holding a lock on the unlinked file while the agent locks a new one. The window is a few
+// microseconds, and the snapshot itself is renamed into place atomically either way.
 import { execFile, spawn } from 'node:child_process';
 import { open, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';

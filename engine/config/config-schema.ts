@@ -1,4 +1,5 @@
 import { BACKENDS } from '../backends/index.js';
+import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 
 /** The engine config file's schema, assembled from the backend types' config fragments. */
@@ -12,6 +13,16 @@ export function configSchema(): JsonSchema {
       params: {
         type: 'object',
         description: 'Per-gateway values, read by profiles as `params.*` (a project id, a site name).',
+      },
+      delivery: {
+        type: 'object',
+        description: 'How changes are retried when a backend fails.',
+        additionalProperties: false,
+        properties: {
+          retryBaseMs: { type: 'integer', minimum: 10, default: DEFAULT_RETRY_POLICY.baseMs, description: 'Delay after the first failure; doubled after each further one.' },
+          retryCapMs: { type: 'integer', minimum: 100, default: DEFAULT_RETRY_POLICY.capMs, description: 'The longest delay between two attempts.' },
+          concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Requests under way at once per backend.' },
+        },
       },
       backends: {
         type: 'object',

@@ -3,6 +3,7 @@ import { backendType, builtInBackendNames, type BackendNames } from '../backends
 import type { ProfileIssue } from '../errors.js';
 import { schemaIssues } from '../profiles/schema-issues.js';
 import { issueAt, parseYamlSource, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
+import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { configSchema } from './config-schema.js';
 
 /** A backend as configured: its name, type and options. */
@@ -12,11 +13,21 @@ export interface ConfiguredBackend {
   options: Record<string, unknown>;
 }
 
+/** How failed changes are retried. */
+export interface DeliveryConfig {
+  retryBaseMs: number;
+  retryCapMs: number;
+  concurrency: number;
+}
+
 /** The engine's configuration, from a file or the built-in defaults. */
 export interface EngineConfig {
   params: Record<string, unknown>;
+  delivery: DeliveryConfig;
   backends: ConfiguredBackend[];
 }
+
+const DEFAULT_DELIVERY: DeliveryConfig = { retryBaseMs: DEFAULT_RETRY_POLICY.baseMs, retryCapMs: DEFAULT_RETRY_POLICY.capMs, concurrency: 4 };
 
 /** The configuration used without a config file: the built-in backends, set up from `env`. */
 export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
@@ -24,7 +35,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   for (const [name, definition] of builtInBackendNames()) {
     backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
   }
-  return { params: {}, backends };
+  return { params: {}, delivery: DEFAULT_DELIVERY, backends };
 }
 
 /** The backend names a configuration provides, with their types. */
@@ -64,13 +75,18 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
   );
   issues.push(...schemaIssues(source, data, configSchema()));
   if (issues.some((issue) => issue.severity === 'error')) return { issues };
-  const raw = data as { params?: Record<string, unknown>; backends?: Record<string, { type: string } & Record<string, unknown>> };
-  const config: EngineConfig = raw.backends
-    ? {
-        params: raw.params ?? {},
-        backends: Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options })),
-      }
-    : { ...defaultConfig(env), params: raw.params ?? {} };
+  const raw = data as {
+    params?: Record<string, unknown>;
+    delivery?: Partial<DeliveryConfig>;
+    backends?: Record<string, { type: string } & Record<string, unknown>>;
+  };
+  const config: EngineConfig = {
+    params: raw.params ?? {},
+    delivery: { ...DEFAULT_DELIVERY, ...raw.delivery },
+    backends: raw.backends
+      ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options }))
+      : defaultConfig(env).backends,
+  };
   return { config, issues };
 }
 

@@ -129,9 +129,9 @@ export class Reconciler {
     const desired = this.desired.get(key);
     const held = this.held.get(key);
     if (!desired) return held && this.deletesAllowed ? { op: 'delete', held } : undefined;
-    const upToDate = held?.acknowledged && !held.sending && isDeepStrictEqual(held.acknowledged.payload, desired.payload) && isDeepStrictEqual(held.notify, desired.notify);
-    if (upToDate) return undefined;
-    return { op: held?.acknowledged ? 'update' : 'create', desired };
+    const trusted = held?.acknowledged && !held.sending && !held.deleting;
+    if (trusted && isDeepStrictEqual(held.acknowledged!.payload, desired.payload) && isDeepStrictEqual(held.notify, desired.notify)) return undefined;
+    return { op: trusted ? 'update' : 'create', desired };
   }
 
   private kick(): void {
@@ -167,7 +167,7 @@ export class Reconciler {
     const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
     let result: ApplyResult;
     try {
-      if (action.op !== 'delete') await this.writeAhead(key, action.desired);
+      await this.writeAhead(key, action);
       result = await this.apply(key, action);
     } catch (error) {
       result = { outcome: 'retry', reason: (error as Error).message };
@@ -200,18 +200,27 @@ export class Reconciler {
     this.kick();
   }
 
-  /** Records, durably, that a request for this identifier is about to be sent. */
-  private async writeAhead(key: string, desired: DesiredEntry): Promise<void> {
+  /**
+   * Records, durably, that a request for this identifier is about to be sent: after a crash,
+   * what the backend holds is uncertain and the change is made again.
+   */
+  private async writeAhead(key: string, action: Action): Promise<void> {
     const held = this.held.get(key);
-    this.held.set(key, {
-      ...(held ?? {}),
-      backend: desired.backend,
-      identifier: desired.identifier,
-      notify: desired.notify,
-      profile: desired.profile,
-      deviceKey: desired.deviceKey,
-      sending: { payload: desired.payload, since: new Date().toISOString() },
-    });
+    const since = new Date().toISOString();
+    if (action.op === 'delete') {
+      this.held.set(key, { ...held!, deleting: { since } });
+    } else {
+      const { desired } = action;
+      this.held.set(key, {
+        ...(held ?? {}),
+        backend: desired.backend,
+        identifier: desired.identifier,
+        notify: desired.notify,
+        profile: desired.profile,
+        deviceKey: desired.deviceKey,
+        sending: { payload: desired.payload, since },
+      });
+    }
     await this.store.save();
   }
 
@@ -231,7 +240,7 @@ export class Reconciler {
       return;
     }
     const held = this.held.get(key)!;
-    const { sending: _sent, ...rest } = held;
+    const { sending: _sent, deleting: _deleted, ...rest } = held;
     this.held.set(key, { ...rest, acknowledged: { payload: action.desired.payload, ...(remote ? { remote } : {}), at: new Date().toISOString() } });
   }
 

@@ -18,6 +18,11 @@ export interface HeldEntry {
    * engine dies before the answer, so the backend may hold this identifier.
    */
   sending?: { payload: Payload; since: string };
+  /**
+   * Written before a delete is sent: the backend may no longer hold the identifier even if the
+   * engine dies before the answer, so the acknowledgement above can no longer be trusted.
+   */
+  deleting?: { since: string };
 }
 
 const STATE_VERSION = 1;
