@@ -21,4 +21,5 @@ console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixe
 const width = Math.max(...figures.map((figure) => figure.name.length));
 console.log(`${'figure'.padEnd(width)} | value`);
 console.log(`${'-'.repeat(width)}-|------`);
-for (const figure of figures) console.log(`${figure.name.padEnd(width)} | ${figure.value.toFixed(figure.value < 10 ? 2 : 0)} ${figure.unit}`);
+const shown = (figure: BenchFigure) => (figure.skipped ? `skipped: ${figure.skipped}` : `${figure.value.toFixed(figure.value < 10 ? 2 : 0)} ${figure.unit}`);
+for (const figure of figures) console.log(`${figure.name.padEnd(width)} | ${shown(figure)}`);

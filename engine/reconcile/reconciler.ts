@@ -137,16 +137,40 @@ export class Reconciler {
   private kick(): void {
     if (this.stopped) return;
     const now = Date.now();
+    // Forget the progress of keys with nothing left to do, so that flapping devices with ever
+    // new identifiers do not accumulate.
+    for (const [key, progress] of this.progress) {
+      if (!progress.inFlight && this.action(key) === undefined) {
+        clearTimeout(progress.timer);
+        this.progress.delete(key);
+      }
+    }
     for (const key of this.pendingKeys()) {
       const progress = this.progressOf(key);
       const action = this.action(key)!;
-      if (progress.inFlight || progress.nextAttemptAt > now) continue;
+      if (progress.inFlight) continue;
+      if (progress.nextAttemptAt > now) {
+        this.wakeAt(progress, now);
+        continue;
+      }
       if (progress.failedFor !== undefined && progress.failedFor === this.fingerprint(action)) continue;
       const backend = (action.op === 'delete' ? action.held : action.desired).backend;
       if ((this.inFlight.get(backend) ?? 0) >= (this.options.concurrency ?? 4)) continue;
       const run = this.run(key, action).finally(() => this.running.delete(run));
       this.running.add(run);
     }
+  }
+
+  /**
+   * Makes sure `kick` runs again once a backoff is over. Timers may fire a little before
+   * `Date.now()` reaches the time asked for, so the wake-up is rounded up and re-armed if early.
+   */
+  private wakeAt(progress: Progress, now: number): void {
+    if (progress.timer) return;
+    progress.timer = setTimeout(() => {
+      progress.timer = undefined;
+      this.kick();
+    }, Math.ceil(progress.nextAttemptAt - now) + 1);
   }
 
   private progressOf(key: string): Progress {
@@ -188,8 +212,6 @@ export class Reconciler {
       progress.lastError = result.reason;
       const delay = result.afterMs ?? backoffDelay(progress.failures, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
-      clearTimeout(progress.timer);
-      progress.timer = setTimeout(() => this.kick(), delay);
       log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
     } else {
       progress.failures++;

@@ -1,0 +1,199 @@
+// Filesystem source: how long from a device node appearing (or disappearing) to the backend
+// receiving the request, for the engine and for the NuvlaBox guide's mock peripheral manager
+// (`inotifywait -m | while read; curl`) doing the same job against the same fake agent.
+//
+// How: a fake NuvlaBox agent on 127.0.0.1 logs each request with `Date.now()` on arrival. For
+// each of CYCLES distinct names, the benchmark creates `<dev>/videoN` (an empty file), waits for
+// the POST that registers it, pauses SETTLE_MS, deletes it, waits for the DELETE, pauses again.
+// Latency = arrival time − `Date.now()` just before the create or unlink call (1 ms resolution).
+// The first WARMUP cycles (the engine's first healthcheck, JIT) are not counted. The engine runs
+// at --log-level debug, so that its `device event` lines split its latency into detection (file
+// operation → event) and the rest (matching, write-ahead state file with fsync, HTTP).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFakeAgent, type FakeAgent, type LoggedRequest } from '../test/fakes/fake-nuvlabox-agent.js';
+import type { BenchFigure } from './bench-figure.js';
+import { startDaemon, type EngineLogLine } from './engine-daemon.js';
+import { percentile } from './percentile.js';
+
+const CYCLES = 150;
+const WARMUP = 5;
+const SETTLE_MS = 50;
+const EVENT_TIMEOUT_MS = 5_000;
+/** Each approach stops early (and says so in the figure names) past this much time. */
+const PHASE_BUDGET_MS = 90_000;
+
+/** The guide's script (step 4), watching DIR for video* instead of /dev for video0. It builds
+ * the document with printf rather than jq, which spares a process per event: this favours it. */
+const MOCK_MANAGER = `#!/bin/bash
+dir="$1"; api="$2"
+inotifywait -m -e create -e delete "$dir" |
+while read -r directory event file; do
+  [[ "$file" == video* ]] || continue
+  if [[ "$event" = "CREATE" ]]; then
+    payload=$(printf '{"identifier":"mock-%s","name":"Mock camera %s","available":true,"classes":["video"],"interface":"USB","device-path":"%s%s"}' "$file" "$file" "$directory" "$file")
+    curl -s -o /dev/null -X POST -H 'content-type: application/json' -d "$payload" "$api/peripheral"
+  fi
+  if [[ "$event" = "DELETE" ]]; then
+    curl -s -o /dev/null -X DELETE "$api/peripheral/mock-$file"
+  fi
+done
+`;
+
+type Operation = 'create' | 'delete';
+
+interface Sample {
+  op: Operation;
+  file: string;
+  startedAt: number;
+  arrivedAt: number;
+}
+
+function isRequestFor(request: LoggedRequest, op: Operation, identifier: string): boolean {
+  if (op === 'delete') return request.method === 'DELETE' && decodeURIComponent(request.path) === `/api/peripheral/${identifier}`;
+  const body = request.body as { identifier?: unknown } | undefined;
+  return (request.method === 'POST' || request.method === 'PUT') && body?.identifier === identifier;
+}
+
+/** Plays the create/delete sequence in `dev` and times each event to its request at `agent`. */
+async function playEvents(agent: FakeAgent, dev: string, identifierPrefix: string): Promise<{ samples: Sample[]; missed: number }> {
+  const samples: Sample[] = [];
+  let missed = 0;
+  let cursor = agent.requests.length;
+  const arrival = async (op: Operation, identifier: string): Promise<number | undefined> => {
+    const deadline = Date.now() + EVENT_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      while (cursor < agent.requests.length) {
+        const request = agent.requests[cursor++]!;
+        if (isRequestFor(request, op, identifier)) return request.at;
+      }
+      await sleep(1);
+    }
+    return undefined;
+  };
+  const phaseEnds = Date.now() + PHASE_BUDGET_MS;
+  for (let index = 0; index < WARMUP + CYCLES && Date.now() < phaseEnds; index++) {
+    const file = path.join(dev, `video${index}`);
+    for (const op of ['create', 'delete'] as const) {
+      const startedAt = Date.now();
+      if (op === 'create') writeFileSync(file, '');
+      else unlinkSync(file);
+      const arrivedAt = await arrival(op, `${identifierPrefix}video${index}`);
+      if (index >= WARMUP) {
+        if (arrivedAt === undefined) missed++;
+        else samples.push({ op, file, startedAt, arrivedAt });
+      }
+      await sleep(SETTLE_MS);
+    }
+  }
+  return { samples, missed };
+}
+
+/** p50 and p99 of each operation's latency, named `what`. */
+function latencyFigures(what: string, samples: Sample[], missed: number): BenchFigure[] {
+  const figures: BenchFigure[] = [];
+  for (const op of ['create', 'delete'] as const) {
+    const latencies = samples.filter((sample) => sample.op === op).map((sample) => sample.arrivedAt - sample.startedAt);
+    const label = op === 'create' ? 'file created → POST' : 'file deleted → DELETE';
+    for (const fraction of [0.5, 0.99]) {
+      figures.push({ name: `${what}: ${label}, p${fraction * 100} of ${latencies.length}`, value: percentile(latencies, fraction), unit: 'ms' });
+    }
+  }
+  if (missed > 0) figures.push({ name: `${what}: events with no request within ${EVENT_TIMEOUT_MS} ms`, value: missed, unit: 'events' });
+  return figures;
+}
+
+/** Detection part of the engine's latency: file operation → its `device event` log line. */
+function detectionFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
+  const loggedAt = new Map<string, number>();
+  for (const line of logs) if (line.msg === 'device event' && line.time) loggedAt.set(`${line.action} ${line.key}`, Date.parse(line.time));
+  return (['create', 'delete'] as const).map((op) => {
+    const action = op === 'create' ? 'add' : 'remove';
+    const delays = samples.filter((sample) => sample.op === op).flatMap((sample) => {
+      const at = loggedAt.get(`${action} file:${sample.file}`);
+      return at === undefined ? [] : [at - sample.startedAt];
+    });
+    return { name: `file latency, engine: of which file ${op}d → \`device event\` ${action} logged, p50`, value: percentile(delays, 0.5), unit: 'ms' };
+  });
+}
+
+async function measureEngine(cli: string, root: string, agent: FakeAgent) {
+  const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [string, string, string];
+  for (const folder of [profiles, dev, state]) mkdirSync(folder);
+  writeFileSync(
+    path.join(profiles, 'camera.yaml'),
+    `name: bench-camera
+detect:
+  file: { path: "${dev}/video*" }
+map:
+  identifier: { cat: ["engine-", { var: "file.name" }] }
+  name: { cat: ["Camera ", { var: "file.name" }] }
+  available: true
+  classes: [video]
+  interface: USB
+  device-path: { var: "file.path" }
+notify:
+  - backend: nuvlabox
+`,
+  );
+  const config = path.join(root, 'engine.yaml');
+  writeFileSync(config, `backends:\n  nuvlabox: { type: nuvlabox-agent, url: "${agent.url}" }\n`);
+  const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', state, '--port', '0', '--log-level', 'debug']);
+  try {
+    return { ...(await playEvents(agent, dev, 'engine-')), logs: daemon.logs };
+  } finally {
+    await daemon.stop();
+  }
+}
+
+/** Starts the mock script on `dev` and resolves once inotifywait has set its watch. */
+async function measureMock(root: string, agent: FakeAgent) {
+  const dev = path.join(root, 'mock-dev');
+  mkdirSync(dev);
+  const script = path.join(root, 'peripheral-manager-mock.sh');
+  writeFileSync(script, MOCK_MANAGER, { mode: 0o755 });
+  // Its own process group, so that bash, inotifywait and any curl go together at the end.
+  const child = spawn('bash', [script, dev, agent.url], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  try {
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const deadline = Date.now() + 10_000;
+    while (!stderr.includes('Watches established')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the mock manager did not start: ${stderr}`);
+      await sleep(10);
+    }
+    return await playEvents(agent, dev, 'mock-');
+  } finally {
+    process.kill(-child.pid!, 'SIGTERM');
+  }
+}
+
+const ratio = (name: string, mock: BenchFigure | undefined, engine: BenchFigure | undefined): BenchFigure => ({ name, value: mock!.value / Math.max(engine!.value, 1), unit: 'x' });
+
+export async function run(cli: string): Promise<BenchFigure[]> {
+  const root = mkdtempSync(path.join(tmpdir(), 'engine-bench-latency-'));
+  const agent = await startFakeAgent();
+  try {
+    const engine = await measureEngine(cli, root, agent);
+    const engineFigures = latencyFigures('file latency, engine', engine.samples, engine.missed);
+    const figures = [...engineFigures, ...detectionFigures(engine.samples, engine.logs)];
+    const missing = ['inotifywait', 'curl'].filter((tool) => spawnSync(tool, ['--help'], { stdio: 'ignore' }).error !== undefined);
+    if (missing.length > 0) {
+      const reason = `${missing.join(' and ')} not installed (Debian: apt-get install inotify-tools curl)`;
+      return [...figures, { name: 'file latency, guide mock manager (inotifywait + curl)', value: Number.NaN, unit: 'ms', skipped: reason }];
+    }
+    const mock = await measureMock(root, agent);
+    const mockFigures = latencyFigures('file latency, guide mock manager', mock.samples, mock.missed);
+    figures.push(...mockFigures);
+    for (const [index, label] of ['created → POST p50', 'created → POST p99', 'deleted → DELETE p50', 'deleted → DELETE p99'].entries()) {
+      figures.push(ratio(`file latency, mock / engine: ${label} (engine below 1 ms counted as 1)`, mockFigures[index], engineFigures[index]));
+    }
+    return figures;
+  } finally {
+    await agent.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}

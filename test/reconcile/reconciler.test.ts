@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import type { ApplyResult, Backend, Change } from '../../engine/backends/backend.js';
+import { createLogger } from '../../engine/log.js';
+import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
+import { Reconciler } from '../../engine/reconcile/reconciler.js';
+import { waitFor } from '../daemon/engine-process.js';
+
+/** A backend whose answers the test scripts, recording every change it is asked to make. */
+class ScriptedBackend implements Backend {
+  readonly changes: Change[] = [];
+  answers: ApplyResult[] = [];
+  delayMs = 0;
+  throws = false;
+
+  async apply(change: Change): Promise<ApplyResult> {
+    this.changes.push(change);
+    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.throws) throw new Error('backend exploded');
+    return this.answers.shift() ?? { outcome: 'acknowledged', remote: { seen: change.op } };
+  }
+
+  async close(): Promise<void> {}
+}
+
+const quiet = createLogger('error', () => {});
+
+function entry(identifier: string, payload: Record<string, unknown>): [string, DesiredEntry] {
+  return [entryKey('b', identifier), { backend: 'b', identifier, payload: { identifier, ...payload }, notify: { backend: 'b' }, profile: 'p', deviceKey: `dev:${identifier}` }];
+}
+
+function reconciler(backend: Backend | undefined, stateDir = mkdtempSync(path.join(tmpdir(), 'reconciler-'))) {
+  const instance = new Reconciler({ backends: new Map([['b', backend]]), stateDir, log: quiet, policy: { baseMs: 10, factor: 2, capMs: 50 } });
+  return { instance, stateDir };
+}
+
+const ops = (backend: ScriptedBackend) => backend.changes.map((change) => `${change.op} ${change.identifier} ${JSON.stringify(change.payload.v ?? null)}`);
+
+describe('reconciler', () => {
+  test('flapping coalesces: only the latest desired state is sent after an in-flight change', async () => {
+    const backend = new ScriptedBackend();
+    backend.delayMs = 50;
+    const { instance } = reconciler(backend);
+    await instance.start();
+    instance.allowDeletes();
+    instance.setDesired(new Map([entry('a', { v: 1 })]));
+    instance.setDesired(new Map([entry('a', { v: 2 })]));
+    instance.setDesired(new Map());
+    instance.setDesired(new Map([entry('a', { v: 3 })]));
+    await waitFor('settled', () => instance.settled() && backend.changes.length >= 2);
+    assert.deepEqual(ops(backend), ['create a 1', 'update a 3']);
+    await instance.stop();
+  });
+
+  test('deletes wait for allowDeletes(): an entry of an earlier run is kept until start-up enumeration is done', async () => {
+    const backend = new ScriptedBackend();
+    const first = reconciler(backend);
+    await first.instance.start();
+    first.instance.setDesired(new Map([entry('old', {})]));
+    await waitFor('registered', () => first.instance.settled());
+    await first.instance.stop();
+    const second = reconciler(backend, first.stateDir);
+    await second.instance.start();
+    second.instance.setDesired(new Map());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(ops(backend), ['create old null']);
+    second.instance.allowDeletes();
+    await waitFor('deleted', () => second.instance.settled());
+    assert.deepEqual(ops(backend), ['create old null', 'delete old null']);
+    // The backend's `remote` from the acknowledgement is handed back with the delete.
+    assert.deepEqual(backend.changes[1]!.remote, { seen: 'create' });
+    await second.instance.stop();
+  });
+
+  test('acknowledged state survives a restart: nothing is sent again', async () => {
+    const backend = new ScriptedBackend();
+    const first = reconciler(backend);
+    await first.instance.start();
+    first.instance.setDesired(new Map([entry('a', { v: 1 })]));
+    await waitFor('registered', () => first.instance.settled());
+    await first.instance.stop();
+    const second = reconciler(backend, first.stateDir);
+    await second.instance.start();
+    second.instance.setDesired(new Map([entry('a', { v: 1 })]));
+    second.instance.allowDeletes();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(backend.changes.length, 1);
+    await second.instance.stop();
+  });
+
+  test('the state is written ahead: while a request is under way, the file says it may have arrived', async () => {
+    const backend = new ScriptedBackend();
+    backend.delayMs = 100;
+    const { instance, stateDir } = reconciler(backend);
+    await instance.start();
+    instance.setDesired(new Map([entry('a', { v: 1 })]));
+    await waitFor('the request', () => backend.changes.length === 1);
+    const during = JSON.parse(readFileSync(path.join(stateDir, 'reconciler.json'), 'utf8')) as { entries: { sending?: unknown; acknowledged?: unknown }[] };
+    assert.ok(during.entries[0]!.sending);
+    assert.equal(during.entries[0]!.acknowledged, undefined);
+    await waitFor('settled', () => instance.settled());
+    await instance.stop();
+    const after = JSON.parse(readFileSync(path.join(stateDir, 'reconciler.json'), 'utf8')) as { entries: { sending?: unknown; acknowledged?: { payload: unknown } }[] };
+    assert.equal(after.entries[0]!.sending, undefined);
+    assert.deepEqual(after.entries[0]!.acknowledged!.payload, { identifier: 'a', v: 1 });
+  });
+
+  test('retryable failures and exceptions are retried with backoff; Retry-After is honoured', async () => {
+    const backend = new ScriptedBackend();
+    backend.answers = [{ outcome: 'retry', reason: 'HTTP 500' }, { outcome: 'retry', reason: 'HTTP 503', afterMs: 200 }];
+    const { instance } = reconciler(backend);
+    await instance.start();
+    const started = Date.now();
+    instance.setDesired(new Map([entry('a', {})]));
+    await waitFor('two failures', () => backend.changes.length === 2);
+    const status = instance.status()[0]!;
+    assert.equal(status.state, 'retrying');
+    assert.equal(status.lastError, 'HTTP 503');
+    assert.equal(status.failures, 2);
+    await waitFor('success', () => instance.settled());
+    assert.ok(Date.now() - started >= 200, 'the third attempt waited for Retry-After');
+    assert.equal(instance.status()[0]!.state, 'acknowledged');
+    backend.throws = true;
+    instance.setDesired(new Map([entry('a', { v: 2 })]));
+    await waitFor('retries after exceptions', () => instance.status()[0]!.failures >= 3);
+    assert.equal(instance.status()[0]!.lastError, 'backend exploded');
+    await instance.stop();
+  });
+
+  test('a permanent failure is not retried until what is desired changes', async () => {
+    const backend = new ScriptedBackend();
+    backend.answers = [{ outcome: 'permanent', reason: 'HTTP 400: schema' }];
+    const { instance } = reconciler(backend);
+    await instance.start();
+    instance.setDesired(new Map([entry('a', { v: 1 })]));
+    await waitFor('the failure', () => instance.status()[0]?.state === 'failed');
+    instance.setDesired(new Map([entry('a', { v: 1 })]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(backend.changes.length, 1);
+    assert.ok(instance.settled(), 'a failed entry does not count as pending');
+    instance.setDesired(new Map([entry('a', { v: 2 })]));
+    await waitFor('the retry with the new payload', () => instance.status()[0]?.state === 'acknowledged');
+    assert.deepEqual(ops(backend), ['create a 1', 'create a 2']);
+    await instance.stop();
+  });
+
+  test('a backend that cannot deliver reports every change as failed', async () => {
+    const { instance } = reconciler(undefined);
+    await instance.start();
+    instance.setDesired(new Map([entry('a', {})]));
+    await waitFor('the failure', () => instance.status()[0]?.state === 'failed');
+    assert.match(instance.status()[0]!.lastError!, /cannot deliver/);
+    await instance.stop();
+  });
+});
