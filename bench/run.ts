@@ -3,13 +3,21 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchFigure } from './bench-figure.js';
+import * as daemonFootprint from './daemon-footprint.js';
+import * as fileLatency from './file-latency.js';
+import * as matching from './matching.js';
 import * as validateMany from './validate-many.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'engine', 'cli.js');
 
 /** Every benchmark; adding one is a module with `run(cli)` and a line here. */
-const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }[] = [{ name: 'validate-many', ...validateMany }];
+const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }[] = [
+  { name: 'validate-many', ...validateMany },
+  { name: 'matching', ...matching },
+  { name: 'file-latency', ...fileLatency },
+  { name: 'daemon-footprint', ...daemonFootprint },
+];
 
 const figures: BenchFigure[] = [];
 for (const benchmark of BENCHMARKS) {

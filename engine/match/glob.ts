@@ -27,7 +27,9 @@ export function compileGlob(pattern: string, kind: GlobKind): GlobResult {
 function compilePathGlob(pattern: string): GlobResult {
   let regex: RegExp;
   try {
-    regex = picomatch.makeRe(pattern, { strictBrackets: true, dot: true });
+    // Shells negate a set with `[!...]`; picomatch only with `[^...]`, reading `!` as a member.
+    const shellSets = pattern.replace(/(^|[^\\])\[!/g, '$1[^');
+    regex = picomatch.makeRe(shellSets, { strictBrackets: true, dot: true });
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }

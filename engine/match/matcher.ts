@@ -40,7 +40,7 @@ export class ProfileIndex {
       const source = primarySource(entry.profile.detect);
       const filePath = entry.profile.detect.file?.path;
       const keys = source === 'file' && filePath && !hasGlob(filePath) ? [`file:${filePath}`] : usbKeys(entry)?.map((key) => `${source}:${key}`);
-      if (keys) for (const key of keys) this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
+      if (keys) for (const key of new Set(keys)) this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
       else this.scanned.set(source, [...(this.scanned.get(source) ?? []), entry]);
     }
   }

@@ -33,19 +33,24 @@ export class ProfileStore {
 
   /** Reads every profile file in the folder. */
   async loadAll(): Promise<void> {
-    for (const file of await findProfileFiles(this.folder)) await this.reload(file);
+    for (const file of await findProfileFiles(this.folder)) await this.read(file);
   }
 
   /** Re-reads one file (gone, new or edited); returns whether the profiles in use changed. */
   async reload(file: string): Promise<boolean> {
     const before = JSON.stringify(this.profiles());
+    await this.read(file);
+    return JSON.stringify(this.profiles()) !== before;
+  }
+
+  private async read(file: string): Promise<void> {
     let text: string | undefined;
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'EISDIR') {
         this.current.set(file, { file, text: '', issues: [{ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message }] });
-        return JSON.stringify(this.profiles()) !== before;
+        return;
       }
     }
     if (text === undefined) {
@@ -56,7 +61,6 @@ export class ProfileStore {
       this.current.set(file, validated);
       if (validated.profile) this.lastGood.set(file, validated.profile);
     }
-    return JSON.stringify(this.profiles()) !== before;
   }
 
   /** Files this store holds, under `folder` (for a removed folder). */

@@ -18,7 +18,8 @@ function send(response: ServerResponse, status: number, body: unknown, type = 'a
 }
 
 function route(provider: StatusProvider, request: IncomingMessage, response: ServerResponse): void {
-  const { pathname } = new URL(request.url ?? '/', 'http://status');
+  // Not `new URL(...)`: it would read `//metrics` as a host name.
+  const pathname = (request.url ?? '/').split('?')[0]!;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     return send(response, 405, { error: 'only GET' });
@@ -65,7 +66,7 @@ export class MetricsText {
 
   /** Adds one metric family; `samples` pairs label sets with values. */
   add(name: string, type: 'gauge' | 'counter', help: string, samples: [Record<string, string>, number][]): this {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    this.lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
       const text = Object.entries(labels)
         .map(([key, label]) => `${key}="${label.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)

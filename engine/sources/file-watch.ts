@@ -31,11 +31,17 @@ export class FileWatchPlan {
     return this.matchers.some((matcher) => matcher.test(candidate));
   }
 
+  /** Whether a folder is on the way down to some glob's base: its removal leaves that glob unwatched. */
+  isOnTheWay(folder: string): boolean {
+    return this.roots.some((root) => root.folder === folder || root.folder.startsWith(`${folder}/`));
+  }
+
   /** Whether a path can lead to a match: on the way down to a glob's base, or below it. */
   isRelevant(candidate: string): boolean {
     return this.globs.some((glob) => {
       const base = globBase(glob);
-      return candidate === base || base.startsWith(`${candidate}/`) || candidate.startsWith(`${base}/`);
+      const asFolder = candidate.endsWith('/') ? candidate : `${candidate}/`;
+      return candidate === base || base.startsWith(asFolder) || candidate.startsWith(`${base}/`);
     });
   }
 }

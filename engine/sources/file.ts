@@ -1,4 +1,5 @@
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import { existsSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
@@ -73,6 +74,7 @@ export class FileSource implements Source {
   private plan: FileWatchPlan;
   private watcher: FSWatcher | undefined;
   private ready = false;
+  private stopped = false;
   private readonly present = new Map<string, NonNullable<Facts['file']>>();
   // Checks of one path run one after another, so that their results arrive in order.
   private readonly checks = new Map<string, Promise<void>>();
@@ -96,7 +98,16 @@ export class FileSource implements Source {
     await this.watch();
   }
 
+  private async rewatch(): Promise<void> {
+    const previous = this.watcher;
+    this.watcher = undefined;
+    this.plan = new FileWatchPlan(this.plan.globs);
+    await previous?.close();
+    await this.watch();
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.watcher?.close();
     this.watcher = undefined;
     await Promise.all(this.checks.values());
@@ -107,6 +118,7 @@ export class FileSource implements Source {
   }
 
   private async watch(): Promise<void> {
+    if (this.stopped) return;
     const plan = this.plan;
     if (plan.globs.length === 0) {
       await Promise.all([...this.present.keys()].map((known) => this.check(known)));
@@ -114,7 +126,12 @@ export class FileSource implements Source {
       return;
     }
     const watcher = chokidarWatch([...new Set(plan.roots.map((root) => root.folder))], {
-      persistent: true,
+      // The daemon lives as long as its status server; a watcher must not hold a process open
+      // (chokidar keeps a handle on a watched folder that was deleted).
+      persistent: false,
+      // Every event only prompts a look at the path, which already handles a quick remove and
+      // re-create; chokidar's own "atomic" handling would hold each removal back by 100 ms.
+      atomic: false,
       ignoreInitial: false,
       followSymlinks: false,
       depth: plan.roots.some((root) => root.depth === undefined) ? undefined : Math.max(...plan.roots.map((root) => root.depth ?? 0)),
@@ -125,8 +142,18 @@ export class FileSource implements Source {
       if (plan.matches(changed)) void this.check(changed);
       else for (const known of this.present.keys()) if (known.startsWith(`${changed}/`)) void this.check(known);
     });
+    watcher.on('unlinkDir', (folder) => {
+      // The folder being watched went (udev removes /dev/v4l/by-id with the last camera): watch
+      // again from what exists now, so that it is seen when it comes back.
+      if (plan.isOnTheWay(folder) && !existsSync(folder) && this.watcher === watcher) void this.rewatch();
+    });
     watcher.on('error', (error) => this.context.log.warn('file watch error', { error: (error as Error).message }));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // stop() may have come while this watch was starting (a rewatch): it must not outlive it.
+    if (this.stopped) {
+      await watcher.close();
+      return;
+    }
     // Paths reported before this watch began must be looked at again: they may be gone, or
     // no longer wanted by any profile.
     await Promise.all([...this.present.keys()].map((known) => this.check(known)));

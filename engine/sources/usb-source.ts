@@ -1,0 +1,199 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import type { Source, SourceContext, SourceStatus } from './source.js';
+import { listNames, pathExists } from './sysfs.js';
+import { enumerateUsbDevices, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
+
+/** How the USB source learns that devices changed. */
+export type UsbMode = 'auto' | 'libusb' | 'inotify' | 'polling';
+
+export interface UsbSourceOptions {
+  mode: UsbMode;
+  pollIntervalMs: number;
+  /** Events within this window cause one re-enumeration. */
+  debounceMs: number;
+  devicesFolder?: string;
+  devFolder?: string;
+}
+
+export const DEFAULT_USB_OPTIONS: UsbSourceOptions = { mode: 'auto', pollIntervalMs: 5000, debounceMs: 30 };
+
+/** The part of the `usb` package (2.x, libusb) the source uses: hotplug notifications. */
+interface LibusbEvents {
+  on(event: 'attach' | 'detach', listener: () => void): void;
+  removeListener(event: 'attach' | 'detach', listener: () => void): void;
+  unrefHotplugEvents?(): void;
+}
+
+function loadLibusb(log: Logger): LibusbEvents | undefined {
+  try {
+    const required = createRequire(import.meta.url)('usb') as { usb: LibusbEvents };
+    return required.usb;
+  } catch (error) {
+    log.warn('libusb could not be loaded; USB hotplug comes from inotify or polling', { error: (error as Error).message });
+    return undefined;
+  }
+}
+
+const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * USB devices from sysfs. Whatever tells it something changed (libusb hotplug, inotify on
+ * /dev/bus/usb, or a poll as the last resort) only triggers a re-enumeration, which is diffed
+ * against the last one: devices present at start-up and later ones go through the same path,
+ * and a device's facts at removal are the ones seen while it was present.
+ */
+export class UsbSource implements Source {
+  readonly kind = 'usb';
+  private readonly options: UsbSourceOptions;
+  private present = new Map<string, UsbFacts>();
+  private mode: string = 'starting';
+  private ready = false;
+  private timer: NodeJS.Timeout | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private libusb: LibusbEvents | undefined;
+  private readonly onHotplug = () => this.schedule();
+  private stopped = false;
+
+  constructor(
+    private readonly context: SourceContext,
+    options: Partial<UsbSourceOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_USB_OPTIONS, ...options };
+  }
+
+  private get devicesFolder(): string {
+    return this.options.devicesFolder ?? USB_DEVICES;
+  }
+
+  private get devFolder(): string {
+    return this.options.devFolder ?? '/dev/bus/usb';
+  }
+
+  async start(): Promise<void> {
+    if (!pathExists(this.devicesFolder)) {
+      this.mode = 'idle';
+      this.ready = true;
+      this.context.log.warn('no USB bus on this host: the USB source stays idle', { folder: this.devicesFolder });
+      return;
+    }
+    this.rescan();
+    this.ready = true;
+    this.startTriggers();
+    this.context.log.info('USB source started', { mode: this.mode, devices: this.present.size });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.poller);
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
+    if (this.libusb) {
+      this.libusb.removeListener('attach', this.onHotplug);
+      this.libusb.removeListener('detach', this.onHotplug);
+    }
+  }
+
+  status(): SourceStatus {
+    return { kind: this.kind, mode: this.mode, ready: this.ready, detail: `${this.present.size} devices` };
+  }
+
+  /** The devices present now, by port path (for the serial source's parents). */
+  devices(): ReadonlyMap<string, UsbFacts> {
+    return this.present;
+  }
+
+  private startTriggers(): void {
+    const { mode } = this.options;
+    if (mode === 'auto' || mode === 'libusb') {
+      this.libusb = loadLibusb(this.context.log);
+      if (this.libusb) {
+        this.libusb.on('attach', this.onHotplug);
+        this.libusb.on('detach', this.onHotplug);
+        this.libusb.unrefHotplugEvents?.();
+      }
+    }
+    const watching = mode !== 'libusb' && mode !== 'polling' && this.watchDev();
+    if (this.libusb && mode !== 'inotify') this.mode = watching ? 'libusb-hotplug+inotify' : 'libusb-hotplug';
+    else if (watching) this.mode = 'inotify';
+    else this.startPolling();
+  }
+
+  private startPolling(): void {
+    this.mode = 'polling';
+    this.poller = setInterval(() => this.rescan(), this.options.pollIntervalMs);
+    this.poller.unref();
+    this.context.log.warn('neither libusb hotplug nor inotify on /dev/bus/usb is available: polling', { intervalMs: this.options.pollIntervalMs });
+  }
+
+  /** Watches /dev/bus/usb and each bus folder in it; false when there is nothing to watch. */
+  private watchDev(): boolean {
+    if (!this.watchFolder(this.devFolder, () => this.syncBusWatchers())) return false;
+    this.syncBusWatchers();
+    return true;
+  }
+
+  private syncBusWatchers(): void {
+    const buses = new Set(listNames(this.devFolder).map((name) => path.join(this.devFolder, name)));
+    for (const [folder, watcher] of this.watchers) {
+      if (folder !== this.devFolder && !buses.has(folder)) {
+        watcher.close();
+        this.watchers.delete(folder);
+      }
+    }
+    for (const bus of buses) if (!this.watchers.has(bus)) this.watchFolder(bus, () => undefined);
+    this.schedule();
+  }
+
+  private watchFolder(folder: string, also: () => void): boolean {
+    try {
+      const watcher = watch(folder, { persistent: false }, () => {
+        also();
+        this.schedule();
+      });
+      watcher.on('error', (error) => {
+        this.context.log.debug('watch error', { folder, error: error.message });
+        watcher.close();
+        this.watchers.delete(folder);
+      });
+      this.watchers.set(folder, watcher);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.rescan();
+    }, this.options.debounceMs);
+  }
+
+  /** Enumerates, compares with the last enumeration, and reports the differences. */
+  private rescan(): void {
+    if (this.stopped) return;
+    let now: Map<string, UsbFacts>;
+    try {
+      now = enumerateUsbDevices(this.devicesFolder);
+    } catch (error) {
+      this.context.log.warn('USB enumeration failed', { error: (error as Error).message });
+      return;
+    }
+    for (const [port, facts] of this.present) {
+      if (!now.has(port)) this.context.emit({ action: 'remove', key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
+    }
+    for (const [port, facts] of now) {
+      const known = this.present.get(port);
+      if (!known) this.context.emit({ action: 'add', key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
+      // Replugged between two enumerations (a new address) or another device in the port.
+      else if (!sameFacts(known, facts)) this.context.emit({ action: 'change', key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
+    }
+    this.present = now;
+  }
+}

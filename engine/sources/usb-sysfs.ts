@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { UsbInterfaceFacts } from '../map/facts.js';
+import type { Facts } from '../map/facts.js';
+import { listNames, readAttribute, readLink } from './sysfs.js';
+import { USB_CLASS_NAMES } from './usb.js';
+
+export const USB_DEVICES = '/sys/bus/usb/devices';
+
+/** USB device facts, read from sysfs without opening the device. */
+export type UsbFacts = NonNullable<Facts['usb']>;
+
+/** A device folder name such as `1-1.4` (interfaces are `1-1.4:1.0`, root hubs `usb1`). */
+const DEVICE_NAME = /^\d+-\d+(\.\d+)*$/;
+
+const hex = (value: string | null, width: number) => (value === null ? null : value.toLowerCase().padStart(width, '0'));
+const integer = (value: string | null) => (value === null || !/^\d+$/.test(value) ? null : Number(value));
+
+function readInterfaces(devicesFolder: string, name: string, names: readonly string[]): UsbInterfaceFacts[] {
+  return names
+    .filter((entry) => entry.startsWith(`${name}:`))
+    .flatMap((entry) => {
+      const folder = path.join(devicesFolder, entry);
+      const number = readAttribute(folder, 'bInterfaceNumber');
+      const interfaceClass = hex(readAttribute(folder, 'bInterfaceClass'), 2);
+      if (number === null || interfaceClass === null) return [];
+      const driver = readLink(path.join(folder, 'driver'));
+      return [
+        {
+          number: Number.parseInt(number, 16),
+          class: interfaceClass,
+          subclass: hex(readAttribute(folder, 'bInterfaceSubClass'), 2) ?? '00',
+          protocol: hex(readAttribute(folder, 'bInterfaceProtocol'), 2) ?? '00',
+          driver: driver === null ? null : path.basename(driver),
+          className: USB_CLASS_NAMES[interfaceClass] ?? `Class ${interfaceClass}`,
+        },
+      ];
+    })
+    .sort((a, b) => a.number - b.number);
+}
+
+/** The facts of one USB device, or undefined when it has gone or is not a device. */
+export function readUsbDevice(name: string, names: readonly string[], devicesFolder = USB_DEVICES): UsbFacts | undefined {
+  const folder = path.join(devicesFolder, name);
+  const vendorId = hex(readAttribute(folder, 'idVendor'), 4);
+  const productId = hex(readAttribute(folder, 'idProduct'), 4);
+  const busNumber = integer(readAttribute(folder, 'busnum'));
+  const deviceAddress = integer(readAttribute(folder, 'devnum'));
+  if (!vendorId || !productId || busNumber === null || deviceAddress === null) return undefined;
+  return {
+    vendorId,
+    productId,
+    manufacturer: readAttribute(folder, 'manufacturer'),
+    product: readAttribute(folder, 'product'),
+    serialNumber: readAttribute(folder, 'serial'),
+    bcdDevice: hex(readAttribute(folder, 'bcdDevice'), 4),
+    deviceClass: hex(readAttribute(folder, 'bDeviceClass'), 2),
+    busNumber,
+    deviceAddress,
+    portPath: name,
+    devicePath: `/dev/bus/usb/${String(busNumber).padStart(3, '0')}/${String(deviceAddress).padStart(3, '0')}`,
+    interfaces: readInterfaces(devicesFolder, name, names),
+  };
+}
+
+/**
+ * Every USB device present (root hubs aside), by port path. A device whose attributes cannot be
+ * read is left out, never the others.
+ */
+export function enumerateUsbDevices(devicesFolder = USB_DEVICES): Map<string, UsbFacts> {
+  const names = listNames(devicesFolder);
+  const devices = new Map<string, UsbFacts>();
+  for (const name of names.filter((entry) => DEVICE_NAME.test(entry))) {
+    const facts = readUsbDevice(name, names, devicesFolder);
+    if (facts) devices.set(name, facts);
+  }
+  return devices;
+}

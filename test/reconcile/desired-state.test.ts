@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { builtInBackendNames } from '../../engine/backends/index.js';
+import { Inventory, type Device } from '../../engine/inventory/inventory.js';
+import type { Facts } from '../../engine/map/facts.js';
+import { ProfileIndex } from '../../engine/match/matcher.js';
+import type { LoadedProfile } from '../../engine/profiles/profile.js';
+import { desiredState, entryKey, type DesiredStateInput } from '../../engine/reconcile/desired-state.js';
+import { profileFromYaml, yaml } from '../match/profile-text.js';
+
+const host = { hostname: 'gw-7', arch: 'arm64' };
+
+/** A profile for FTDI adapters (0403:6001) with the given `map` lines and notify entries. */
+function ftdiProfile(name: string, map: string[], notify: string[] = ['nuvlabox']): LoadedProfile {
+  return profileFromYaml(
+    yaml(
+      `name: ${name}`,
+      'detect:',
+      '  usb:',
+      '    vendorId: "0403"',
+      '    productId: "6001"',
+      '    product: "*Sensor*"',
+      'map:',
+      ...map.map((line) => `  ${line}`),
+      'notify:',
+      ...notify.map((backend) => `  - backend: ${backend}`),
+    ),
+    `${name}.yaml`,
+  );
+}
+
+/** A present USB device as the inventory holds it, after the USB source reported it. */
+function usbDevice(key: string, usb: Partial<NonNullable<Facts['usb']>> = {}, since = '2024-05-01T10:00:00.000Z'): Device {
+  const inventory = new Inventory();
+  inventory.apply(
+    { action: 'add', key, source: 'usb', facts: { usb: { vendorId: '0403', productId: '6001', product: 'FT232R Sensor', manufacturer: 'FTDI', serialNumber: null, portPath: null, ...usb } } },
+    new Date(since),
+  );
+  return inventory.devices()[0]!;
+}
+
+function input(profiles: LoadedProfile[], devices: Device[], params: Record<string, unknown> = {}): DesiredStateInput {
+  return { index: new ProfileIndex(profiles), devices, params, host, backends: builtInBackendNames() };
+}
+
+const peripheral = ['name: Sensor', 'available: true', 'classes: [sensor]', 'interface: USB', 'serial-number: { var: "usb.serialNumber" }'];
+
+describe('desiredState', () => {
+  test('a matched device becomes one entry per notified backend, with the default identifier', () => {
+    const profile = ftdiProfile('sensor', peripheral, ['nuvlabox', 'stdout']);
+    const device = usbDevice('usb:1-1.2', { serialNumber: 'A10K3', portPath: '1-1.2' });
+    const state = desiredState(input([profile], [device]));
+    const payload = { identifier: '0403:6001:A10K3', name: 'Sensor', available: true, classes: ['sensor'], interface: 'USB', 'serial-number': 'A10K3' };
+    assert.deepEqual([...state.entries.keys()].sort(), [entryKey('nuvlabox', '0403:6001:A10K3'), entryKey('stdout', '0403:6001:A10K3')]);
+    assert.deepEqual(state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3')), {
+      backend: 'nuvlabox',
+      identifier: '0403:6001:A10K3',
+      payload,
+      notify: { backend: 'nuvlabox' },
+      profile: 'sensor',
+      deviceKey: 'usb:1-1.2',
+    });
+    assert.equal(state.devices.length, 1);
+    assert.equal(state.devices[0]!.match.winner?.profile.name, 'sensor');
+    assert.deepEqual(state.devices[0]!.problems, []);
+  });
+
+  test('null values are dropped from the payload (no serial number, no serial-number field)', () => {
+    const state = desiredState(input([ftdiProfile('sensor', peripheral)], [usbDevice('usb:1-1.3', { portPath: '1-1.3' })]));
+    const entry = state.entries.get(entryKey('nuvlabox', '0403:6001@1-1.3'));
+    assert.ok(entry, `entries: ${[...state.entries.keys()].join(', ')}`);
+    assert.equal('serial-number' in entry.payload, false);
+    assert.deepEqual(Object.keys(entry.payload).sort(), ['available', 'classes', 'identifier', 'interface', 'name']);
+  });
+
+  test('params, host and event facts reach the map', () => {
+    const profile = ftdiProfile('sensor', [
+      ...peripheral,
+      'identifier: { cat: [{ var: "params.project" }, "-", { var: "host.hostname" }, "-", { var: "usb.portPath" }] }',
+      'description: { cat: ["seen at ", { var: "event.at" }, " (", { var: "event.action" }, ") on ", { var: "host.arch" }] }',
+    ]);
+    const device = usbDevice('usb:2-1', { portPath: '2-1' }, '2024-06-02T08:30:00.000Z');
+    const state = desiredState(input([profile], [device], { project: 'p42' }));
+    const entry = state.entries.get(entryKey('nuvlabox', 'p42-gw-7-2-1'));
+    assert.ok(entry, `entries: ${[...state.entries.keys()].join(', ')}`);
+    assert.equal(entry.payload.description, 'seen at 2024-06-02T08:30:00.000Z (add) on arm64');
+  });
+
+  test('a payload failing the nuvlabox document schema is a problem on the device, not desired', () => {
+    const missingAvailable = ftdiProfile('no-available', ['name: Sensor', 'classes: [sensor]']);
+    const extraField = ftdiProfile('extra-field', ['available: true', 'classes: [sensor]', 'vendor-id: { var: "usb.vendorId" }']);
+    const wrongType = ftdiProfile('wrong-type', ['available: yes please', 'classes: [sensor]']);
+    for (const [profile, field] of [[missingAvailable, 'available'], [extraField, 'vendor-id'], [wrongType, 'available']] as const) {
+      const state = desiredState(input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]));
+      assert.equal(state.entries.size, 0, profile.profile.name);
+      const problems = state.devices[0]!.problems;
+      assert.equal(problems.length, 1, `${profile.profile.name}: ${problems.join('; ')}`);
+      assert.ok(problems[0]!.startsWith(`profile ${profile.profile.name}, backend nuvlabox: map field \`${field}\` `), problems[0]);
+    }
+  });
+
+  test('a schema failure for one backend does not stop another backend without a schema', () => {
+    const profile = ftdiProfile('extra-field', ['available: true', 'classes: [sensor]', 'vendor-id: { var: "usb.vendorId" }'], ['nuvlabox', 'stdout']);
+    const state = desiredState(input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]));
+    assert.deepEqual([...state.entries.keys()], [entryKey('stdout', '0403:6001:S1')]);
+    assert.deepEqual(state.devices[0]!.problems, ['profile extra-field, backend nuvlabox: map field `vendor-id` is not a nuvlabox-agent document field']);
+  });
+
+  test('two devices mapping to the same identifier: the first is kept, the second reported', () => {
+    const profile = ftdiProfile('sensor', [...peripheral, 'identifier: { cat: ["sensor-", { var: "usb.product" }] }']);
+    const first = usbDevice('usb:1-1', { serialNumber: 'S1' });
+    const second = usbDevice('usb:1-2', { serialNumber: 'S2' });
+    const state = desiredState(input([profile], [first, second]));
+    assert.equal(state.entries.size, 1);
+    const entry = state.entries.get(entryKey('nuvlabox', 'sensor-FT232R Sensor'));
+    assert.equal(entry?.deviceKey, 'usb:1-1');
+    assert.equal(entry?.payload['serial-number'], 'S1');
+    assert.deepEqual(state.devices[0]!.problems, []);
+    assert.deepEqual(state.devices[1]!.problems, ['identifier sensor-FT232R Sensor is already used by device usb:1-1 on backend nuvlabox']);
+  });
+
+  test('identical devices without serial numbers get distinct default identifiers from their ports', () => {
+    const profile = ftdiProfile('sensor', peripheral);
+    const state = desiredState(input([profile], [usbDevice('usb:1-1', { portPath: '1-1' }), usbDevice('usb:1-2', { portPath: '1-2' })]));
+    assert.deepEqual([...state.entries.values()].map((entry) => [entry.identifier, entry.deviceKey]), [
+      ['0403:6001@1-1', 'usb:1-1'],
+      ['0403:6001@1-2', 'usb:1-2'],
+    ]);
+  });
+
+  test('a serial device gets :ifN in its default identifier', () => {
+    const tty = profileFromYaml(
+      yaml('name: ftdi-tty', 'detect:', '  usb: { vendorId: "0403", productId: "6001", product: "*Sensor*" }', '  serial: { path: /dev/ttyUSB* }', 'map: { available: true, classes: [serial], device-path: { var: "serial.path" } }', 'notify: [{ backend: nuvlabox }]'),
+    );
+    const device: Device = {
+      key: 'serial:/dev/ttyUSB0',
+      source: 'serial',
+      since: '2024-05-01T10:00:00.000Z',
+      facts: { usb: { vendorId: '0403', productId: '6001', product: 'FT232R Sensor', serialNumber: 'A10K3' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: 1 } },
+    };
+    const state = desiredState(input([tty], [device]));
+    assert.deepEqual(state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3:if1'))?.payload, { available: true, classes: ['serial'], 'device-path': '/dev/ttyUSB0', identifier: '0403:6001:A10K3:if1' });
+  });
+
+  test('a device no profile matches is listed with its candidates and no entry', () => {
+    const profile = ftdiProfile('sensor', peripheral);
+    const state = desiredState(input([profile], [usbDevice('usb:1-1', { product: 'FT232R USB UART' })]));
+    assert.equal(state.entries.size, 0);
+    assert.equal(state.devices[0]!.match.winner, undefined);
+    assert.deepEqual(state.devices[0]!.match.candidates, [{ profile: 'sensor', file: 'sensor.yaml', matched: false, reason: 'usb.product is "FT232R USB UART", not "*Sensor*"' }]);
+    assert.deepEqual(state.devices[0]!.problems, []);
+  });
+
+  test('a notify entry naming a backend that does not exist is reported', () => {
+    const profile = ftdiProfile('sensor', peripheral, ['stdout']);
+    const state = desiredState({ ...input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]), backends: new Map() });
+    assert.equal(state.entries.size, 0);
+    assert.deepEqual(state.devices[0]!.problems, ['profile sensor, backend stdout: no backend named stdout']);
+  });
+
+  test('probe results are asked per device key and profile', () => {
+    const probed = profileFromYaml(
+      yaml('name: probed', 'detect:', '  serial:', '    path: /dev/ttyS*', '    probe: { expect: "^OK" }', 'map: { available: true, classes: [modem] }', 'notify: [{ backend: nuvlabox }]'),
+    );
+    const device: Device = { key: 'serial:/dev/ttyS1', source: 'serial', since: '2024-05-01T10:00:00.000Z', facts: { serial: { path: '/dev/ttyS1' } } };
+    const asked: string[] = [];
+    const state = desiredState({ ...input([probed], [device]), probed: (key, profile) => (asked.push(`${key} ${profile}`), true) });
+    assert.deepEqual(asked, ['serial:/dev/ttyS1 probed']);
+    assert.deepEqual([...state.entries.keys()], [entryKey('nuvlabox', 'dev_ttyS1')]);
+  });
+});
+
+describe('Inventory', () => {
+  test('keeps first-seen time and facts; remove forgets; unchanged facts are no change', () => {
+    const inventory = new Inventory();
+    const facts: Facts = { file: { path: '/dev/video0', name: 'video0', dir: '/dev', type: 'character', major: 81, minor: 0 } };
+    assert.equal(inventory.apply({ action: 'add', key: 'file:/dev/video0', source: 'file', facts }, new Date('2024-01-01T00:00:00Z')), true);
+    assert.equal(inventory.apply({ action: 'change', key: 'file:/dev/video0', source: 'file', facts }, new Date('2024-01-02T00:00:00Z')), false);
+    const changed: Facts = { file: { ...facts.file!, minor: 1 } };
+    assert.equal(inventory.apply({ action: 'change', key: 'file:/dev/video0', source: 'file', facts: changed }, new Date('2024-01-03T00:00:00Z')), true);
+    assert.deepEqual(inventory.devices(), [{ key: 'file:/dev/video0', source: 'file', facts: changed, since: '2024-01-01T00:00:00.000Z' }]);
+    assert.equal(inventory.apply({ action: 'remove', key: 'file:/dev/video0', source: 'file', facts: changed }), true);
+    assert.equal(inventory.apply({ action: 'remove', key: 'file:/dev/video0', source: 'file', facts: changed }), false);
+    assert.equal(inventory.size, 0);
+  });
+});
