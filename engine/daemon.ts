@@ -16,6 +16,7 @@ import { daemonStatus } from './server/daemon-status.js';
 import { startStatusServer } from './server/status-server.js';
 import { FileSource } from './sources/file.js';
 import type { DeviceEvent, Source } from './sources/source.js';
+import { UsbSource, type UsbSourceOptions } from './sources/usb-source.js';
 
 export interface DaemonOptions {
   profilesDir: string;
@@ -80,7 +81,7 @@ export class Daemon {
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
     this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
-    this.sources = [this.fileSource];
+    this.sources = [this.fileSource, new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>)];
     const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log);
     this.server = server;
     log.info('status server listening', { host: this.options.host, port });

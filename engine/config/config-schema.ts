@@ -1,5 +1,6 @@
 import { BACKENDS } from '../backends/index.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
+import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 
 /** The engine config file's schema, assembled from the backend types' config fragments. */
@@ -13,6 +14,12 @@ export function configSchema(): JsonSchema {
       params: {
         type: 'object',
         description: 'Per-gateway values, read by profiles as `params.*` (a project id, a site name).',
+      },
+      sources: {
+        type: 'object',
+        description: 'Settings of the device sources.',
+        additionalProperties: false,
+        properties: Object.fromEntries(SOURCES.flatMap((source) => (source.configSchema ? [[source.kind, source.configSchema]] : []))),
       },
       delivery: {
         type: 'object',

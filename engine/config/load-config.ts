@@ -23,6 +23,8 @@ export interface DeliveryConfig {
 /** The engine's configuration, from a file or the built-in defaults. */
 export interface EngineConfig {
   params: Record<string, unknown>;
+  /** Settings per source kind, as validated by each source's config schema. */
+  sources: Record<string, Record<string, unknown>>;
   delivery: DeliveryConfig;
   backends: ConfiguredBackend[];
 }
@@ -35,7 +37,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   for (const [name, definition] of builtInBackendNames()) {
     backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
   }
-  return { params: {}, delivery: DEFAULT_DELIVERY, backends };
+  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends };
 }
 
 /** The backend names a configuration provides, with their types. */
@@ -77,11 +79,13 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
   if (issues.some((issue) => issue.severity === 'error')) return { issues };
   const raw = data as {
     params?: Record<string, unknown>;
+    sources?: Record<string, Record<string, unknown>>;
     delivery?: Partial<DeliveryConfig>;
     backends?: Record<string, { type: string } & Record<string, unknown>>;
   };
   const config: EngineConfig = {
     params: raw.params ?? {},
+    sources: raw.sources ?? {},
     delivery: { ...DEFAULT_DELIVERY, ...raw.delivery },
     backends: raw.backends
       ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options }))

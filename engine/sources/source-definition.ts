@@ -14,6 +14,8 @@ export interface SourceDefinition {
   detectSchema: JsonSchema;
   /** Every fact `<kind>.<name>` with what it holds. */
   facts: Readonly<Record<string, string>>;
+  /** Schema of this source's settings under `sources.<kind>` in the engine config, if it has any. */
+  configSchema?: JsonSchema;
 }
 
 /** A glob on an absolute path, shared by the sources that match paths. */

@@ -75,6 +75,19 @@ export const usbSource: SourceDefinition = {
     },
     examples: [{ vendorId: '1546', productId: '01a7', manufacturer: 'u-blox*' }],
   },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      mode: {
+        enum: ['auto', 'libusb', 'inotify', 'polling'],
+        default: 'auto',
+        description:
+          'How changes are noticed. auto: libusb hotplug and inotify on /dev/bus/usb together (inotify still works in a container that gets no uevents); libusb or inotify: that one alone; polling: re-read sysfs every pollIntervalMs.',
+      },
+      pollIntervalMs: { type: 'integer', minimum: 200, default: 5000, description: 'Interval of the polling mode.' },
+    },
+  },
   facts: {
     vendorId: 'vendor id, lowercase 4-digit hex',
     productId: 'product id, lowercase 4-digit hex',

@@ -76,12 +76,15 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
 }
 
-/** Starts the engine on the workspace and resolves once it is ready. */
-export async function startEngine(space: Workspace, args: string[] = []): Promise<EngineProcess> {
+/**
+ * Starts the engine on the workspace and resolves once it is ready. `env`, when given, is the
+ * child's whole environment (e.g. `testbed.env()` to run it under a umockdev testbed).
+ */
+export async function startEngine(space: Workspace, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<EngineProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     [CLI, '--profiles', space.profiles, '--state', space.state, '--config', space.config, '--port', '0', '--log-level', 'debug', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env },
   );
   const logs: LogLine[] = [];
   let stdout = '';
