@@ -86,7 +86,7 @@ export class FileSource implements Source {
     this.plan = new FileWatchPlan(globs);
   }
 
-  async start(): Promise<void> {
+  async start(_signal?: AbortSignal): Promise<void> {
     await this.watch();
   }
 

@@ -73,7 +73,7 @@ export class UsbSource implements Source {
     return this.options.devFolder ?? '/dev/bus/usb';
   }
 
-  async start(): Promise<void> {
+  async start(_signal?: AbortSignal): Promise<void> {
     if (!pathExists(this.devicesFolder)) {
       this.mode = 'idle';
       this.ready = true;
