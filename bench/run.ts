@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { BenchFigure } from './bench-figure.js';
 import * as daemonFootprint from './daemon-footprint.js';
 import * as fileLatency from './file-latency.js';
+import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
+import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,6 +19,8 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'matching', ...matching },
   { name: 'file-latency', ...fileLatency },
   { name: 'daemon-footprint', ...daemonFootprint },
+  { name: 'usb-latency', ...usbLatency },
+  { name: 'idle-cpu', ...idleCpu },
 ];
 
 const figures: BenchFigure[] = [];

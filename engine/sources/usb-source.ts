@@ -39,6 +39,9 @@ function loadLibusb(log: Logger): LibusbEvents | undefined {
 
 const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.stringify(b);
 
+/** When to look again after a change, for interfaces and drivers that arrive after the device. */
+const SETTLE_DELAYS_MS = [250, 1000, 3000];
+
 /**
  * USB devices from sysfs. Whatever tells it something changed (libusb hotplug, inotify on
  * /dev/bus/usb, or a poll as the last resort) only triggers a re-enumeration, which is diffed
@@ -54,6 +57,7 @@ export class UsbSource implements Source {
   private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private readonly watchers = new Map<string, FSWatcher>();
+  private settleTimers: NodeJS.Timeout[] = [];
   private libusb: LibusbEvents | undefined;
   private readonly onHotplug = () => this.schedule();
   private stopped = false;
@@ -90,6 +94,7 @@ export class UsbSource implements Source {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.poller);
+    for (const timer of this.settleTimers) clearTimeout(timer);
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     if (this.libusb) {
@@ -175,6 +180,19 @@ export class UsbSource implements Source {
     }, this.options.debounceMs);
   }
 
+  /**
+   * A device is announced before the kernel has created (and bound drivers to) its interfaces,
+   * and no event marks their arrival: after every change, look again a few times as it settles.
+   */
+  private settle(): void {
+    for (const timer of this.settleTimers) clearTimeout(timer);
+    this.settleTimers = SETTLE_DELAYS_MS.map((delay) => {
+      const timer = setTimeout(() => this.rescan(), delay);
+      timer.unref();
+      return timer;
+    });
+  }
+
   /** Enumerates, compares with the last enumeration, and reports the differences. */
   private rescan(): void {
     if (this.stopped) return;
@@ -185,15 +203,20 @@ export class UsbSource implements Source {
       this.context.log.warn('USB enumeration failed', { error: (error as Error).message });
       return;
     }
-    for (const [port, facts] of this.present) {
-      if (!now.has(port)) this.context.emit({ action: 'remove', key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
-    }
+    let changed = false;
+    const emit = (action: 'add' | 'change' | 'remove', port: string, facts: UsbFacts) => {
+      changed = true;
+      this.context.emit({ action, key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
+    };
+    for (const [port, facts] of this.present) if (!now.has(port)) emit('remove', port, facts);
     for (const [port, facts] of now) {
       const known = this.present.get(port);
-      if (!known) this.context.emit({ action: 'add', key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
-      // Replugged between two enumerations (a new address) or another device in the port.
-      else if (!sameFacts(known, facts)) this.context.emit({ action: 'change', key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
+      if (!known) emit('add', port, facts);
+      // Interfaces or drivers that came later, a replug between two enumerations (a new
+      // address), or another device in the same port.
+      else if (!sameFacts(known, facts)) emit('change', port, facts);
     }
     this.present = now;
+    if (changed) this.settle();
   }
 }
