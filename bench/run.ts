@@ -23,8 +23,13 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'idle-cpu', ...idleCpu },
 ];
 
+// `npm run bench -- NAME...` runs only the benchmarks named.
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter((name) => !BENCHMARKS.some((benchmark) => benchmark.name === name));
+if (unknown.length > 0) throw new Error(`no benchmark named ${unknown.join(', ')}; there are ${BENCHMARKS.map((benchmark) => benchmark.name).join(', ')}`);
+
 const figures: BenchFigure[] = [];
-for (const benchmark of BENCHMARKS) {
+for (const benchmark of BENCHMARKS.filter((candidate) => chosen.length === 0 || chosen.includes(candidate.name))) {
   process.stderr.write(`running ${benchmark.name}...\n`);
   figures.push(...(await benchmark.run(CLI)));
 }
