@@ -18,6 +18,7 @@ import { startFakeAgent, type FakeAgent, type LoggedRequest } from '../test/fake
 import type { BenchFigure } from './bench-figure.js';
 import { startDaemon, type EngineLogLine } from './engine-daemon.js';
 import { percentile } from './percentile.js';
+import { requestArrivals } from './request-arrivals.js';
 
 const CYCLES = 150;
 const WARMUP = 5;
@@ -62,18 +63,7 @@ function isRequestFor(request: LoggedRequest, op: Operation, identifier: string)
 async function playEvents(agent: FakeAgent, dev: string, identifierPrefix: string): Promise<{ samples: Sample[]; missed: number }> {
   const samples: Sample[] = [];
   let missed = 0;
-  let cursor = agent.requests.length;
-  const arrival = async (op: Operation, identifier: string): Promise<number | undefined> => {
-    const deadline = Date.now() + EVENT_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      while (cursor < agent.requests.length) {
-        const request = agent.requests[cursor++]!;
-        if (isRequestFor(request, op, identifier)) return request.at;
-      }
-      await sleep(1);
-    }
-    return undefined;
-  };
+  const arrival = requestArrivals(agent, EVENT_TIMEOUT_MS);
   const phaseEnds = Date.now() + PHASE_BUDGET_MS;
   for (let index = 0; index < WARMUP + CYCLES && Date.now() < phaseEnds; index++) {
     const file = path.join(dev, `video${index}`);
@@ -81,7 +71,7 @@ async function playEvents(agent: FakeAgent, dev: string, identifierPrefix: strin
       const startedAt = Date.now();
       if (op === 'create') writeFileSync(file, '');
       else unlinkSync(file);
-      const arrivedAt = await arrival(op, `${identifierPrefix}video${index}`);
+      const arrivedAt = await arrival((request) => isRequestFor(request, op, `${identifierPrefix}video${index}`));
       if (index >= WARMUP) {
         if (arrivedAt === undefined) missed++;
         else samples.push({ op, file, startedAt, arrivedAt });

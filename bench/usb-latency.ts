@@ -23,6 +23,7 @@ import { startTestbed, umockdevAvailable, type UsbDeviceSpec } from '../test/umo
 import { plug, requestIdentifier, spawnDaemonUnder, unplug, usbProfile, usbWorkspace, type UsbMode } from '../test/umockdev/usb-helpers.js';
 import type { BenchFigure } from './bench-figure.js';
 import { percentile } from './percentile.js';
+import { requestArrivals } from './request-arrivals.js';
 
 const PLUGS = 100;
 const WARMUP = 5;
@@ -65,18 +66,7 @@ async function measureMode(cli: string, agent: FakeAgent, mode: UsbMode, uevents
     const daemon = await spawnDaemonUnder(testbed, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0', '--log-level', 'debug'], cli);
     const samples: Sample[] = [];
     let missed = 0;
-    let cursor = agent.requests.length;
-    const arrival = async (op: Operation, identifier: string): Promise<number | undefined> => {
-      const deadline = Date.now() + EVENT_TIMEOUT_MS;
-      while (Date.now() < deadline) {
-        while (cursor < agent.requests.length) {
-          const request = agent.requests[cursor++]!;
-          if (isRequestFor(request, op, identifier)) return request.at;
-        }
-        await sleep(1);
-      }
-      return undefined;
-    };
+    const arrival = requestArrivals(agent, EVENT_TIMEOUT_MS);
     try {
       await sleep(200); // the source's start-up enumeration
       const phaseEnds = Date.now() + PHASE_BUDGET_MS;
@@ -85,10 +75,10 @@ async function measureMode(cli: string, agent: FakeAgent, mode: UsbMode, uevents
         const serial = `LAT${String(index).padStart(4, '0')}`;
         const identifier = `c0de:b001:${serial}`;
         const device = await plug(testbed, { ...DEVICE, serial }, { uevents });
-        const plugged = await arrival('plug', identifier);
+        const plugged = await arrival((request) => isRequestFor(request, 'plug', identifier));
         await sleep(SETTLE_MS);
         const unpluggedAt = await unplug(testbed, device, { uevents });
-        const unplugged = await arrival('unplug', identifier);
+        const unplugged = await arrival((request) => isRequestFor(request, 'unplug', identifier));
         await sleep(SETTLE_MS);
         if (index < WARMUP) continue;
         done++;
