@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { LIST_USAGE, listCommand } from './cli/list.js';
 import { RUN_USAGE, runCommand } from './cli/run.js';
 import { schemaCommand } from './cli/schema.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
@@ -10,12 +11,15 @@ const USAGE = `engine: a declarative device-profile engine
 Usage:
   engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L]
   engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
+  engine list [--profiles DIR] [--config FILE] [--json]
   engine schema                 print the profile JSON Schema
   engine --version | --help
 
 ${RUN_USAGE}
 
-${VALIDATE_USAGE}`;
+${VALIDATE_USAGE}
+
+${LIST_USAGE}`;
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
         return await validateCommand(rest, out);
       case 'schema':
         return schemaCommand(out);
+      case 'list':
+        return await listCommand(rest, out);
       case '--version':
       case '-v':
         out(engineVersion());

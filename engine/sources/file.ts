@@ -32,7 +32,7 @@ export const fileSource: SourceDefinition = {
 };
 
 /** The file facts of a path that exists, or undefined when it does not. */
-async function readFileFacts(candidate: string): Promise<NonNullable<Facts['file']> | undefined> {
+export async function readFileFacts(candidate: string): Promise<NonNullable<Facts['file']> | undefined> {
   let stats: Stats;
   try {
     stats = await lstat(candidate);

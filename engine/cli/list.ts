@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { backendNamesOf, defaultConfig, loadConfig } from '../config/load-config.js';
+import { UsageError } from '../errors.js';
+import { Inventory } from '../inventory/inventory.js';
+import { ProfileIndex } from '../match/matcher.js';
+import { loadProfiles } from '../profiles/load-profiles.js';
+import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
+import { expandPathGlob } from '../sources/expand-glob.js';
+import { readFileFacts } from '../sources/file.js';
+import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
+import { formatReport } from './format-issues.js';
+
+export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--json]
+
+One look at the system now: every USB device and every path the profiles watch, the profile
+that matches each, and for the others that came close, which condition failed.`;
+
+function describeDevice(device: DeviceView): string {
+  const { usb, file } = device.facts;
+  if (usb) return `usb ${usb.portPath} ${usb.vendorId}:${usb.productId} ${[usb.manufacturer, usb.product].filter(Boolean).join(' ')}`.trim();
+  return `file ${file?.path ?? device.key}`;
+}
+
+function formatText(devices: DeviceView[]): string {
+  const lines: string[] = [];
+  for (const device of devices) {
+    lines.push(`${describeDevice(device)}  →  ${device.match.winner?.profile.name ?? '(no profile)'}`);
+    for (const candidate of device.match.candidates) {
+      if (candidate.matched && !candidate.reason) continue;
+      lines.push(`    ${candidate.matched ? '-' : '✗'} ${candidate.profile}: ${candidate.reason}`);
+    }
+    for (const problem of device.problems) lines.push(`    ! ${problem}`);
+  }
+  const matched = devices.filter((device) => device.match.winner).length;
+  lines.push(`${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched`);
+  return lines.join('\n');
+}
+
+/** Runs `engine list`; returns the exit code. */
+export async function listCommand(args: string[], out: (text: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { profiles: { type: 'string', default: './profiles' }, config: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
+  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+  const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [] } : await loadConfig(values.config, process.env);
+  if (!loaded.config) {
+    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: new Map() }, 'text'));
+    return 1;
+  }
+  const backends = backendNamesOf(loaded.config);
+  const set = await loadProfiles([values.profiles], backends);
+  const index = new ProfileIndex(set.profiles);
+  const inventory = new Inventory();
+  for (const [port, usb] of enumerateUsbDevices()) inventory.apply({ action: 'add', key: `usb:${port}`, source: 'usb', facts: { usb } });
+  for (const glob of index.fileGlobs()) {
+    for (const found of expandPathGlob(glob)) {
+      const file = await readFileFacts(found);
+      if (file) inventory.apply({ action: 'add', key: `file:${found}`, source: 'file', facts: { file } });
+    }
+  }
+  const { devices } = desiredState({ index, devices: inventory.devices(), params: loaded.config.params, host: { hostname: hostname(), arch: process.arch }, backends });
+  out(values.json ? JSON.stringify(devices.map(({ key, source, facts, match, problems }) => ({ key, source, profile: match.winner?.profile.name ?? null, candidates: match.candidates, problems, facts })), null, 2) : formatText(devices));
+  return 0;
+}
