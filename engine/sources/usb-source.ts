@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { listNames, pathExists } from './sysfs.js';
-import { enumerateUsbDevices, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
+import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
 
 /** How the USB source learns that devices changed. */
 export type UsbMode = 'auto' | 'libusb' | 'inotify' | 'polling';
@@ -42,6 +42,9 @@ const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.strin
 /** When to look again after a change, for interfaces and drivers that arrive after the device. */
 const SETTLE_DELAYS_MS = [250, 1000, 3000];
 
+/** How long a new device with fewer interfaces than it declares is held back. */
+const INCOMPLETE_WAIT_MS = 2500;
+
 /**
  * USB devices from sysfs. Whatever tells it something changed (libusb hotplug, inotify on
  * /dev/bus/usb, or a poll as the last resort) only triggers a re-enumeration, which is diffed
@@ -58,6 +61,7 @@ export class UsbSource implements Source {
   private poller: NodeJS.Timeout | undefined;
   private readonly watchers = new Map<string, FSWatcher>();
   private settleTimers: NodeJS.Timeout[] = [];
+  private readonly incompleteSince = new Map<string, number>();
   private libusb: LibusbEvents | undefined;
   private readonly onHotplug = () => this.schedule();
   private stopped = false;
@@ -193,6 +197,27 @@ export class UsbSource implements Source {
     });
   }
 
+  /**
+   * A newly seen device whose interfaces are still being created is left out of this
+   * enumeration (the settle looks again), so that it is reported once, whole; after
+   * INCOMPLETE_WAIT_MS it is reported as it is. Devices present at start-up are not waited for.
+   */
+  private holdBackIncomplete(now: Map<string, UsbFacts>): void {
+    const seen = Date.now();
+    for (const [port, facts] of now) {
+      if (this.present.has(port) || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
+        this.incompleteSince.delete(port);
+        continue;
+      }
+      const since = this.incompleteSince.get(port) ?? seen;
+      this.incompleteSince.set(port, since);
+      if (seen - since < INCOMPLETE_WAIT_MS) {
+        now.delete(port);
+        this.settle();
+      }
+    }
+  }
+
   /** Enumerates, compares with the last enumeration, and reports the differences. */
   private rescan(): void {
     if (this.stopped) return;
@@ -203,6 +228,7 @@ export class UsbSource implements Source {
       this.context.log.warn('USB enumeration failed', { error: (error as Error).message });
       return;
     }
+    this.holdBackIncomplete(now);
     let changed = false;
     const emit = (action: 'add' | 'change' | 'remove', port: string, facts: UsbFacts) => {
       changed = true;

@@ -75,3 +75,12 @@ export function enumerateUsbDevices(devicesFolder = USB_DEVICES): Map<string, Us
   }
   return devices;
 }
+
+/**
+ * Whether the kernel has finished creating the device's interfaces: a device is announced
+ * before them, and a read in between would report it with too few.
+ */
+export function interfacesComplete(facts: UsbFacts, devicesFolder = USB_DEVICES): boolean {
+  const declared = integer(readAttribute(path.join(devicesFolder, facts.portPath!), 'bNumInterfaces'));
+  return declared === null || (facts.interfaces?.length ?? 0) >= declared;
+}
