@@ -3,19 +3,17 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Payload } from './backend.js';
-import { renameAndSync, writeAndSync } from './nuvlaedge-durable-file.js';
+import { writeFileAtomic } from '../durable-file.js';
 
 const FORMAT_VERSION = 1;
 
-/** The state file's path and the temporary file it is written through. */
+/** Where the set is kept. */
 export interface StateFile {
   file: string;
-  temp: string;
 }
 
 export function stateFile(stateDir: string, backendName: string): StateFile {
-  const name = `nuvlaedge-${backendName}.json`;
-  return { file: path.join(stateDir, name), temp: path.join(stateDir, `.${name}.${process.pid}.tmp`) };
+  return { file: path.join(stateDir, `nuvlaedge-${backendName}.json`) };
 }
 
 /** The state file is there but is not one this backend wrote. */
@@ -47,8 +45,6 @@ export async function loadPeripherals(state: StateFile): Promise<Map<string, Pay
 
 /** Replaces the state file atomically (temporary file, fsync, rename). */
 export async function savePeripherals(state: StateFile, peripherals: Record<string, Payload>): Promise<void> {
-  const folder = path.dirname(state.file);
-  await mkdir(folder, { recursive: true });
-  await writeAndSync(state.temp, `${JSON.stringify({ version: FORMAT_VERSION, peripherals }, null, 2)}\n`);
-  await renameAndSync(state.temp, state.file, folder);
+  await mkdir(path.dirname(state.file), { recursive: true });
+  await writeFileAtomic(state.file, `${JSON.stringify({ version: FORMAT_VERSION, peripherals }, null, 2)}\n`);
 }

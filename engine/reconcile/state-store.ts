@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
+import { writeFileAtomic } from '../durable-file.js';
 import type { Logger } from '../log.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 
@@ -26,25 +27,6 @@ export interface HeldEntry {
 }
 
 const STATE_VERSION = 1;
-
-/** Writes `data` to `file` so that a crash leaves either the old or the new content, whole. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, file);
-  const folder = await open(path.dirname(file), 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
-}
 
 /**
  * The reconciler's persistent memory: every identifier this engine registered (or may have),
@@ -101,6 +83,6 @@ export class StateStore {
 
   private write(): Promise<void> {
     const data = JSON.stringify({ version: STATE_VERSION, entries: this.snapshot() }, null, 1);
-    return writeFileAtomic(this.file, data);
+    return writeFileAtomic(this.file, data, 0o600);
   }
 }

@@ -2,10 +2,11 @@
 // renamed into place, and the folder is flushed after, so a reader finds the old file or the
 // whole new one, never a part.
 import { open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
 
 /** Writes `text` to `file` (created or truncated) and flushes it to disk. */
-export async function writeAndSync(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'w', 0o644);
+export async function writeAndSync(file: string, text: string, mode = 0o644): Promise<void> {
+  const handle = await open(file, 'w', mode);
   try {
     await handle.writeFile(text, 'utf8');
     await handle.sync();
@@ -15,7 +16,7 @@ export async function writeAndSync(file: string, text: string): Promise<void> {
 }
 
 /** Flushes a folder's entries (a rename in it) to disk. */
-export async function syncFolder(folder: string): Promise<void> {
+async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {
     await handle.sync();
@@ -33,4 +34,12 @@ export async function renameAndSync(from: string, to: string, toFolder: string):
     throw error;
   }
   await syncFolder(toFolder);
+}
+
+/** Replaces `file` with `text` so that a crash leaves either the old or the new content, whole. */
+export async function writeFileAtomic(file: string, text: string, mode = 0o644): Promise<void> {
+  const folder = path.dirname(file);
+  const temporary = path.join(folder, `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeAndSync(temporary, text, mode);
+  await renameAndSync(temporary, file, folder);
 }
