@@ -1,5 +1,6 @@
 import type { Facts } from '../map/facts.js';
 import { whenHolds } from '../map/map-payload.js';
+import type { ProbeFacts } from '../probe/probe-reply.js';
 import type { LoadedProfile } from '../profiles/profile.js';
 import { detectMismatch, primarySource, specificity } from './detect-checks.js';
 
@@ -15,8 +16,16 @@ export interface Candidate {
 /** The result of matching one device: the winning profile, if any, and every candidate. */
 export interface MatchResult {
   winner?: LoadedProfile;
+  /** What the winner's probe learned, when it has one. */
+  probe?: ProbeFacts;
   candidates: Candidate[];
 }
+
+/** How a profile's serial probe went on a port: what it learned, or why it did not match. */
+export type ProbeVerdict = { facts: ProbeFacts } | { reason: string };
+
+/** The probe verdict for a profile on the device being matched; undefined while not probed. */
+export type ProbeLookup = (entry: LoadedProfile) => ProbeVerdict | undefined;
 
 const usbKeys = (entry: LoadedProfile): string[] | undefined => {
   const usb = entry.profile.detect.usb;
@@ -67,29 +76,44 @@ function precedence(a: LoadedProfile, b: LoadedProfile): number {
 }
 
 /**
- * Matches one device against the profiles. `probed` says, for profiles with a serial probe,
- * whether the probe confirmed the device; a profile whose probe has not run does not match.
+ * The profiles that want to probe this device: those with a serial probe whose other detect
+ * blocks (USB parent, path, interface) already hold, in precedence order. `when` is left for
+ * after the probe, since it may read `probe.*`.
  */
-export function matchDevice(index: ProfileIndex, source: string, facts: Facts, probed: (profile: string) => boolean | undefined = () => undefined): MatchResult {
-  const candidates: Candidate[] = [];
-  const matched: LoadedProfile[] = [];
-  for (const entry of index.candidatesFor(source, facts)) {
-    const { profile, file } = entry;
-    const reason =
-      detectMismatch(profile.detect, facts) ??
-      (!whenHolds(profile, facts) ? '`when` is false' : undefined) ??
-      (profile.detect.serial?.probe ? probeMismatch(probed(profile.name)) : undefined);
-    if (reason) candidates.push({ profile: profile.name, file, matched: false, reason });
-    else matched.push(entry);
-  }
-  matched.sort(precedence);
-  const [winner, ...losers] = matched;
-  if (winner) candidates.unshift({ profile: winner.profile.name, file: winner.file, matched: true });
-  for (const loser of losers) candidates.push({ profile: loser.profile.name, file: loser.file, matched: true, reason: `${winner!.profile.name} takes precedence (more specific, higher priority, or name order)` });
-  return { winner, candidates };
+export function probeCandidates(index: ProfileIndex, source: string, facts: Facts): LoadedProfile[] {
+  return index
+    .candidatesFor(source, facts)
+    .filter((entry) => entry.profile.detect.serial?.probe && !detectMismatch(entry.profile.detect, facts))
+    .sort(precedence);
 }
 
-function probeMismatch(result: boolean | undefined): string | undefined {
-  if (result === undefined) return 'the serial probe has not confirmed the device';
-  return result ? undefined : 'the serial probe got no matching reply';
+/**
+ * Matches one device against the profiles. `probe` gives, for profiles with a serial probe,
+ * the verdict of their probe on this device; a profile whose probe has not run does not match.
+ * A profile's `when` sees its own probe's facts.
+ */
+export function matchDevice(index: ProfileIndex, source: string, facts: Facts, probe: ProbeLookup = () => undefined): MatchResult {
+  const candidates: Candidate[] = [];
+  const matched: { entry: LoadedProfile; probe?: ProbeFacts }[] = [];
+  for (const entry of index.candidatesFor(source, facts)) {
+    const { profile, file } = entry;
+    let reason = detectMismatch(profile.detect, facts);
+    let probeFacts: ProbeFacts | undefined;
+    if (!reason && profile.detect.serial?.probe) {
+      const verdict = probe(entry);
+      if (!verdict) reason = 'the serial probe has not confirmed the device';
+      else if ('reason' in verdict) reason = `serial probe: ${verdict.reason}`;
+      else probeFacts = verdict.facts;
+    }
+    if (!reason && !whenHolds(profile, probeFacts ? { ...facts, probe: probeFacts } : facts)) reason = '`when` is false';
+    if (reason) candidates.push({ profile: profile.name, file, matched: false, reason });
+    else matched.push({ entry, ...(probeFacts ? { probe: probeFacts } : {}) });
+  }
+  matched.sort((a, b) => precedence(a.entry, b.entry));
+  const [first, ...losers] = matched;
+  if (!first) return { candidates };
+  const winner = first.entry;
+  candidates.unshift({ profile: winner.profile.name, file: winner.file, matched: true });
+  for (const { entry } of losers) candidates.push({ profile: entry.profile.name, file: entry.file, matched: true, reason: `${winner.profile.name} takes precedence (more specific, higher priority, or name order)` });
+  return { winner, ...(first.probe ? { probe: first.probe } : {}), candidates };
 }

@@ -3,8 +3,8 @@ import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Device } from '../inventory/inventory.js';
 import type { Facts } from '../map/facts.js';
 import { mapPayload } from '../map/map-payload.js';
-import { matchDevice, type MatchResult, type ProfileIndex } from '../match/matcher.js';
-import type { NotifyEntry } from '../profiles/profile.js';
+import { matchDevice, type MatchResult, type ProbeVerdict, type ProfileIndex } from '../match/matcher.js';
+import type { LoadedProfile, NotifyEntry } from '../profiles/profile.js';
 import { compileSchema } from '../profiles/schema-issues.js';
 
 /** One thing a backend should hold: a payload under an identifier. */
@@ -37,7 +37,8 @@ export interface DesiredStateInput {
   host: NonNullable<Facts['host']>;
   /** Backend names with their types; a name missing here is reported for each device. */
   backends: ReadonlyMap<string, BackendDefinition>;
-  probed?: (deviceKey: string, profile: string) => boolean | undefined;
+  /** The verdict of a profile's serial probe on a device, once it has run. */
+  probed?: (deviceKey: string, entry: LoadedProfile) => ProbeVerdict | undefined;
 }
 
 /** The key of a desired or acknowledged entry. */
@@ -62,14 +63,14 @@ export function desiredState(input: DesiredStateInput): DesiredState {
   const devices: DeviceView[] = [];
   for (const device of input.devices) {
     const facts: Facts = { ...device.facts, host: input.host, params: input.params, event: { action: 'add', at: device.since } };
-    const match = matchDevice(input.index, device.source, facts, (profile) => input.probed?.(device.key, profile));
+    const match = matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry));
     const problems: string[] = [];
     devices.push({ ...device, match, problems });
     if (!match.winner) continue;
     const { profile } = match.winner;
     let payload: Payload;
     try {
-      payload = mapPayload(profile, facts);
+      payload = mapPayload(profile, match.probe ? { ...facts, probe: match.probe } : facts);
     } catch (error) {
       problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
       continue;

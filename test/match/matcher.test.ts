@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Facts, UsbInterfaceFacts } from '../../engine/map/facts.js';
-import { matchDevice, ProfileIndex, type Candidate } from '../../engine/match/matcher.js';
+import { matchDevice, probeCandidates, ProfileIndex, type Candidate } from '../../engine/match/matcher.js';
 import type { LoadedProfile } from '../../engine/profiles/profile.js';
 import { profileFromYaml, yaml } from './profile-text.js';
 
@@ -265,10 +265,12 @@ describe('probes', () => {
   const plain = profile('gps-plain', ['usb:', '  vendorId: "1546"', '  productId: "01a7"', 'serial:', '  path: /dev/ttyACM*']);
   const index = new ProfileIndex([probed, plain]);
 
+  const reply = { facts: { response: '$GPGGA,1', hex: '24 47 50', groups: [] } };
+
   test('a probe profile does not match until the probe has confirmed the device', () => {
     const asked: string[] = [];
-    const notYet = matchDevice(index, 'serial', gpsTty, (name) => {
-      asked.push(name);
+    const notYet = matchDevice(index, 'serial', gpsTty, (entry) => {
+      asked.push(entry.profile.name);
       return undefined;
     });
     assert.deepEqual(asked, ['gps-probed']);
@@ -277,23 +279,39 @@ describe('probes', () => {
     assert.equal(candidate(matchDevice(index, 'serial', gpsTty).candidates, 'gps-probed').matched, false);
   });
 
-  test('a failed probe says so', () => {
-    const failed = matchDevice(index, 'serial', gpsTty, () => false);
+  test('a failed probe says why', () => {
+    const failed = matchDevice(index, 'serial', gpsTty, () => ({ reason: 'no reply matched within 2000 ms' }));
     assert.equal(failed.winner?.profile.name, 'gps-plain');
-    assert.equal(candidate(failed.candidates, 'gps-probed').reason, 'the serial probe got no matching reply');
+    assert.equal(candidate(failed.candidates, 'gps-probed').reason, 'serial probe: no reply matched within 2000 ms');
   });
 
-  test('a confirmed probe matches and, being more specific, wins', () => {
-    const confirmed = matchDevice(index, 'serial', gpsTty, (name) => name === 'gps-probed');
+  test('a confirmed probe matches, wins by being more specific, and hands its facts on', () => {
+    const confirmed = matchDevice(index, 'serial', gpsTty, (entry) => (entry.profile.name === 'gps-probed' ? reply : undefined));
     assert.equal(confirmed.winner?.profile.name, 'gps-probed');
+    assert.deepEqual(confirmed.probe, reply.facts);
     assert.match(candidate(confirmed.candidates, 'gps-plain').reason ?? '', /^gps-probed takes precedence/);
+  });
+
+  test('`when` sees the probe facts of its own profile', () => {
+    const byFirmware = profile('gps-firmware', ['serial:', '  path: /dev/ttyACM*', '  probe:', '    expect: "^\\\\$GP(...)"', 'when: { "==": [{ var: "probe.groups.0" }, "GGA"] }']);
+    const firmwareIndex = new ProfileIndex([byFirmware]);
+    const groups = (first: string) => ({ facts: { ...reply.facts, groups: [first] } });
+    assert.equal(matchDevice(firmwareIndex, 'serial', gpsTty, () => groups('GGA')).winner?.profile.name, 'gps-firmware');
+    assert.equal(candidate(matchDevice(firmwareIndex, 'serial', gpsTty, () => groups('RMC')).candidates, 'gps-firmware').reason, '`when` is false');
+  });
+
+  test('probeCandidates lists the probe profiles whose other detect keys hold, in precedence order', () => {
+    const wider = profile('gps-probed-any', ['serial:', '  path: /dev/ttyACM*', '  probe:', '    expect: "^\\\\$"']);
+    const withBoth = new ProfileIndex([wider, plain, probed]);
+    assert.deepEqual(probeCandidates(withBoth, 'serial', gpsTty).map((entry) => entry.profile.name), ['gps-probed', 'gps-probed-any']);
+    assert.deepEqual(probeCandidates(withBoth, 'serial', { ...gpsTty, serial: { path: '/dev/ttyUSB0' } }), []);
   });
 
   test('the probe is not consulted when the detect keys already fail', () => {
     const asked: string[] = [];
-    matchDevice(index, 'serial', { ...gpsTty, serial: { path: '/dev/ttyUSB0' } }, (name) => {
-      asked.push(name);
-      return true;
+    matchDevice(index, 'serial', { ...gpsTty, serial: { path: '/dev/ttyUSB0' } }, (entry) => {
+      asked.push(entry.profile.name);
+      return reply;
     });
     assert.deepEqual(asked, []);
   });

@@ -158,15 +158,16 @@ describe('desiredState', () => {
     assert.deepEqual(state.devices[0]!.problems, ['profile sensor, backend stdout: no backend named stdout']);
   });
 
-  test('probe results are asked per device key and profile', () => {
+  test('probe results are asked per device key and profile, and the winner probe facts reach the map', () => {
     const probed = profileFromYaml(
-      yaml('name: probed', 'detect:', '  serial:', '    path: /dev/ttyS*', '    probe: { expect: "^OK" }', 'map: { available: true, classes: [modem] }', 'notify: [{ backend: nuvlabox }]'),
+      yaml('name: probed', 'detect:', '  serial:', '    path: /dev/ttyS*', '    probe: { expect: "^OK" }', 'map: { available: true, classes: [modem], product: { var: probe.response } }', 'notify: [{ backend: nuvlabox }]'),
     );
     const device: Device = { key: 'serial:/dev/ttyS1', source: 'serial', since: '2024-05-01T10:00:00.000Z', facts: { serial: { path: '/dev/ttyS1' } } };
     const asked: string[] = [];
-    const state = desiredState({ ...input([probed], [device]), probed: (key, profile) => (asked.push(`${key} ${profile}`), true) });
+    const state = desiredState({ ...input([probed], [device]), probed: (key, entry) => (asked.push(`${key} ${entry.profile.name}`), { facts: { response: 'OK modem', hex: '4f 4b', groups: [] } }) });
     assert.deepEqual(asked, ['serial:/dev/ttyS1 probed']);
     assert.deepEqual([...state.entries.keys()], [entryKey('nuvlabox', 'dev_ttyS1')]);
+    assert.equal(state.entries.get(entryKey('nuvlabox', 'dev_ttyS1'))!.payload.product, 'OK modem');
   });
 });
 

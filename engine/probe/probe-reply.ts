@@ -1,0 +1,49 @@
+import type { Facts } from '../map/facts.js';
+import type { HexBytes, SerialProbe } from '../profiles/profile.js';
+
+/** What a probe learned: the reply that matched, as text and hex, and the captured parts. */
+export type ProbeFacts = NonNullable<Facts['probe']>;
+
+/** Tells whether a reply read so far matches a probe's `expect`, and what it captured. */
+export type ReplyMatcher = (reply: Buffer) => ProbeFacts | undefined;
+
+const isHex = (value: string | HexBytes | undefined): value is HexBytes => typeof value === 'object' && value !== null;
+
+const hexPairs = (hex: string) => hex.replace(/\s+/g, '').match(/.{2}/g) ?? [];
+
+/** The bytes a probe sends first: a string as Latin-1 bytes, or `{hex}` pairs; empty to only listen. */
+export function probeWriteBytes(probe: SerialProbe): Buffer {
+  if (probe.write === undefined) return Buffer.alloc(0);
+  if (isHex(probe.write)) return Buffer.from(hexPairs(probe.write.hex).join(''), 'hex');
+  return Buffer.from(probe.write, 'latin1');
+}
+
+/** Lowercase hex pairs separated by spaces, as `probe.hex` shows a reply. */
+export const spacedHex = (bytes: Buffer) => (bytes.toString('hex').match(/.{2}/g) ?? []).join(' ');
+
+const factsOf = (reply: Buffer, groups: (string | null)[]): ProbeFacts => ({ response: reply.toString('latin1'), hex: spacedHex(reply), groups });
+
+/**
+ * Compiles a probe's `expect`. A string is a regular expression over the reply read as Latin-1
+ * text; its groups become `probe.groups`. `{hex}` is a byte sequence that must occur in the
+ * reply, `??` standing for any byte; the bytes at the `??` places become `probe.groups`.
+ */
+export function replyMatcher(expect: string | HexBytes): ReplyMatcher {
+  if (!isHex(expect)) {
+    const regex = new RegExp(expect);
+    return (reply) => {
+      const found = regex.exec(reply.toString('latin1'));
+      return found ? factsOf(reply, found.slice(1).map((group) => group ?? null)) : undefined;
+    };
+  }
+  const pattern = hexPairs(expect.hex).map((pair) => (pair === '??' ? undefined : parseInt(pair, 16)));
+  return (reply) => {
+    for (let start = 0; start + pattern.length <= reply.length; start++) {
+      if (pattern.every((byte, offset) => byte === undefined || reply[start + offset] === byte)) {
+        const wild = pattern.flatMap((byte, offset) => (byte === undefined ? [spacedHex(reply.subarray(start + offset, start + offset + 1))] : []));
+        return factsOf(reply, wild);
+      }
+    }
+    return undefined;
+  };
+}
