@@ -2,6 +2,7 @@
 import { LIST_USAGE, listCommand } from './cli/list.js';
 import { RUN_USAGE, runCommand } from './cli/run.js';
 import { schemaCommand } from './cli/schema.js';
+import { TEST_USAGE, testCommand } from './cli/test.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
 import { UsageError } from './errors.js';
 import { engineVersion } from './version.js';
@@ -11,13 +12,16 @@ const USAGE = `engine: a declarative device-profile engine
 Usage:
   engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L]
   engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
+  engine test [PATH...] [--config FILE] [--format text|json|github]
   engine list [--profiles DIR] [--config FILE] [--json]
-  engine schema                 print the profile JSON Schema
+  engine schema [--tests]       print the profile JSON Schema (--tests: that of *.test.yaml files)
   engine --version | --help
 
 ${RUN_USAGE}
 
 ${VALIDATE_USAGE}
+
+${TEST_USAGE}
 
 ${LIST_USAGE}`;
 
@@ -29,8 +33,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'validate':
         return await validateCommand(rest, out);
+      case 'test':
+        return await testCommand(rest, out);
       case 'schema':
-        return schemaCommand(out);
+        return schemaCommand(rest, out);
       case 'list':
         return await listCommand(rest, out);
       case '--version':

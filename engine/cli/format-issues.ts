@@ -43,12 +43,13 @@ function formatJson(report: ValidationReport): string {
 const escapeData = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (text: string) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
+/** One GitHub Actions annotation (`::error file=...::message`) on a file position. */
+export function githubAnnotation(level: 'error' | 'warning', at: { file: string; line: number; col: number }, title: string, message: string): string {
+  return `::${level} file=${escapeProperty(at.file)},line=${at.line},col=${at.col},title=${escapeProperty(title)}::${escapeData(message)}`;
+}
+
 function formatGithub(report: ValidationReport): string {
-  const lines = report.issues.map((issue) => {
-    const level = issue.severity === 'error' ? 'error' : 'warning';
-    const properties = `file=${escapeProperty(issue.file)},line=${issue.line},col=${issue.col},title=${escapeProperty(issue.code)}`;
-    return `::${level} ${properties}::${escapeData(issue.message)}`;
-  });
+  const lines = report.issues.map((issue) => githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message));
   const { errors, warnings } = counts(report.issues);
   lines.push(`${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
   return lines.join('\n');

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { backendNamesOf, defaultConfig, loadConfig } from '../config/load-config.js';
 import { compareIssues, hasFailures, UsageError } from '../errors.js';
+import { loadTestFiles } from '../profile-tests/load-tests.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { FORMATS, formatReport, type Format } from './format-issues.js';
 
 export const VALIDATE_USAGE = `engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
 
-Checks profiles (files, or folders searched for *.yaml and *.yml; default ./profiles) and
-prints every problem as file:line:col severity code message.
+Checks profiles (files, or folders searched for *.yaml and *.yml; default ./profiles) and the
+test files among them (*.test.yaml, *.test.yml, see engine test), and prints every problem as
+file:line:col severity code message.
   --format F     text (default), json, or github (GitHub Actions annotations)
   --strict       warnings fail too
   --config FILE  check notify names and options against this engine config
@@ -41,9 +43,10 @@ export async function validateCommand(args: string[], out: (text: string) => voi
   // A broken config still lets the profiles be checked, against the built-in backend names.
   const backends = backendNamesOf(loaded.config ?? defaultConfig(process.env));
   const set = await loadProfiles(paths, backends);
-  const issues = [...loaded.issues, ...set.issues].sort(compareIssues);
-  const texts = new Map(set.files.map((file) => [file.file, file.text]));
+  const tests = await loadTestFiles(paths);
+  const issues = [...loaded.issues, ...set.issues, ...tests.issues].sort(compareIssues);
+  const texts = new Map([...set.files, ...tests.files].map((file) => [file.file, file.text]));
   if (values.config !== undefined && 'text' in loaded && loaded.text !== undefined) texts.set(values.config, loaded.text);
-  out(formatReport({ filesChecked: set.files.length, issues, texts }, format));
+  out(formatReport({ filesChecked: set.files.length + tests.files.length, issues, texts }, format));
   return hasFailures(issues, values.strict) ? 1 : 0;
 }

@@ -7,7 +7,8 @@ import { profileSchema } from './profile-schema.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 import { issueAt } from './yaml-source.js';
 
-const PROFILE_FILE = /\.ya?ml$/i;
+const YAML_FILE = /\.ya?ml$/i;
+const TEST_FILE = /\.test\.ya?ml$/i;
 
 /** Every profile found, the valid ones, and every issue in every file. */
 export interface ProfileSet {
@@ -17,27 +18,46 @@ export interface ProfileSet {
   issues: ProfileIssue[];
 }
 
-/** Profile files under a folder, recursively, in a stable order; hidden folders are skipped. */
-export async function findProfileFiles(folder: string): Promise<string[]> {
+/** Whether a file holds `engine test` examples (`*.test.yaml`) rather than a profile. */
+export const isTestFile = (file: string): boolean => TEST_FILE.test(file);
+
+/** Whether a file found in a profiles folder is a profile: YAML, and not a test file. */
+export const isProfileFile = (file: string): boolean => YAML_FILE.test(file) && !isTestFile(file);
+
+/** Files under a folder that pass `accept`, recursively, in a stable order; hidden folders are skipped. */
+async function findFiles(folder: string, accept: (file: string) => boolean): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
   const found: string[] = [];
   for (const entry of entries) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) found.push(...(await findProfileFiles(full)));
-    else if (PROFILE_FILE.test(entry.name)) found.push(full);
+    if (entry.isDirectory()) found.push(...(await findFiles(full, accept)));
+    else if (accept(entry.name)) found.push(full);
   }
   return found.sort();
 }
 
-/** Expands files and folders into profile files; a named file is taken whatever its extension. */
-async function expandPaths(paths: readonly string[]): Promise<{ files: string[]; issues: ProfileIssue[] }> {
+/** Profile files under a folder (`*.yaml`, `*.yml`, not `*.test.yaml`), recursively. */
+export const findProfileFiles = (folder: string): Promise<string[]> => findFiles(folder, isProfileFile);
+
+/** Test files (`*.test.yaml`, `*.test.yml`) under a folder, recursively. */
+export const findTestFiles = (folder: string): Promise<string[]> => findFiles(folder, isTestFile);
+
+/**
+ * Expands files and folders into the files `find` picks in folders; a named file is taken
+ * whatever its extension when `named` accepts it (test files are not profiles, and vice versa).
+ */
+export async function expandPaths(
+  paths: readonly string[],
+  find: (folder: string) => Promise<string[]> = findProfileFiles,
+  named: (file: string) => boolean = (file) => !isTestFile(file),
+): Promise<{ files: string[]; issues: ProfileIssue[] }> {
   const files: string[] = [];
   const issues: ProfileIssue[] = [];
   for (const given of paths) {
     try {
-      if ((await stat(given)).isDirectory()) files.push(...(await findProfileFiles(given)));
-      else files.push(given);
+      if ((await stat(given)).isDirectory()) files.push(...(await find(given)));
+      else if (named(given)) files.push(given);
     } catch (error) {
       issues.push({ severity: 'error', code: 'read-error', file: given, line: 1, col: 1, message: (error as Error).message });
     }

@@ -1,4 +1,5 @@
 import { builtInBackendNames, type BackendNames } from '../backends/index.js';
+import { testListSchema } from '../profile-tests/test-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 
@@ -89,6 +90,7 @@ export function profileSchema(backends: BackendNames = builtInBackendNames()): J
           allOf: [...backends].map(([name, definition]) => notifyEntrySchema(name, definition.notifySchema)),
         },
       },
+      tests: testListSchema(),
     },
   };
 }

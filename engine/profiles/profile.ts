@@ -1,3 +1,5 @@
+import type { ProfileTest } from '../profile-tests/profile-test.js';
+
 /** A JSON-logic expression or constant, as written in a profile. */
 export type LogicValue = unknown;
 
@@ -56,6 +58,8 @@ export interface Profile {
   detect: Detect;
   map: Record<string, LogicValue>;
   notify: NotifyEntry[];
+  /** Examples run by `engine test`; the engine itself ignores them. */
+  tests?: ProfileTest[];
 }
 
 /** A valid profile and where it came from. */

@@ -18,14 +18,19 @@ function intendedHex(typed: string, width: number): string | undefined {
  */
 export function usbIdNumberIssues(source: YamlSource, data: unknown): { issues: ProfileIssue[]; covered: NodePath[] } {
   const usb = (data as { detect?: { usb?: Record<string, unknown> } } | null)?.detect?.usb;
+  return usbIdNumberIssuesAt(source, usb, ['detect', 'usb']);
+}
+
+/** The same check on a mapping of USB ids anywhere, e.g. a test's `facts.usb`. */
+export function usbIdNumberIssuesAt(source: YamlSource, usb: unknown, at: NodePath): { issues: ProfileIssue[]; covered: NodePath[] } {
   const issues: ProfileIssue[] = [];
   const covered: NodePath[] = [];
-  if (typeof usb !== 'object' || usb === null) return { issues, covered };
+  if (typeof usb !== 'object' || usb === null || Array.isArray(usb)) return { issues, covered };
   for (const [key, width] of Object.entries(ID_KEYS)) {
-    const value = usb[key];
+    const value = (usb as Record<string, unknown>)[key];
     const entries: [NodePath, unknown][] = Array.isArray(value)
-      ? value.map((item, index) => [['detect', 'usb', key, index], item])
-      : [[['detect', 'usb', key], value]];
+      ? value.map((item, index) => [[...at, key, index], item])
+      : [[[...at, key], value]];
     for (const [path, item] of entries) {
       if (typeof item !== 'number') continue;
       const typed = sourceTextAt(source, path) ?? String(item);

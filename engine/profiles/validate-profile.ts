@@ -1,5 +1,6 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
+import { checkTestList } from '../profile-tests/check-tests.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { lintProfile } from './lint-profile.js';
 import type { Profile } from './profile.js';
@@ -44,8 +45,9 @@ export function validateProfileText(file: string, text: string, context: Validat
     return { file, text, source, issues };
   }
   const usbIds = usbIdNumberIssues(source, data);
-  issues.push(...usbIds.issues);
-  issues.push(...schemaIssues(source, data, context.schema, usbIds.covered));
+  const tests = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);
+  issues.push(...usbIds.issues, ...tests.issues);
+  issues.push(...schemaIssues(source, data, context.schema, [...usbIds.covered, ...tests.covered]));
   issues.push(...lintProfile(source, data, context.backends));
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');

@@ -1,8 +1,8 @@
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
+import { isProfileFile } from './load-profiles.js';
 import type { ProfileStore } from './profile-store.js';
 
-const PROFILE_FILE = /\.ya?ml$/i;
 const SETTLE_MS = 50;
 
 /**
@@ -24,7 +24,7 @@ export class ProfileWatcher {
   async start(): Promise<void> {
     const watcher = chokidarWatch(this.store.folder, {
       ignoreInitial: true,
-      ignored: (candidate, stats) => (stats?.isFile() ?? false) && !PROFILE_FILE.test(candidate),
+      ignored: (candidate, stats) => (stats?.isFile() ?? false) && !isProfileFile(candidate),
     });
     this.watcher = watcher;
     watcher.on('add', (file) => this.schedule([file]));
@@ -42,7 +42,7 @@ export class ProfileWatcher {
   }
 
   private schedule(files: string[]): void {
-    for (const file of files.filter((candidate) => PROFILE_FILE.test(candidate))) {
+    for (const file of files.filter((candidate) => isProfileFile(candidate))) {
       clearTimeout(this.timers.get(file));
       this.timers.set(
         file,

@@ -20,6 +20,8 @@ export interface DesiredEntry {
 /** A device, how it matched, and what could not be sent for it. */
 export interface DeviceView extends Device {
   match: MatchResult;
+  /** The winner's mapped payload, when its map could be evaluated (sent or not). */
+  payload?: Payload;
   problems: string[];
 }
 
@@ -65,7 +67,8 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     const facts: Facts = { ...device.facts, host: input.host, params: input.params, event: { action: 'add', at: device.since } };
     const match = matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry));
     const problems: string[] = [];
-    devices.push({ ...device, match, problems });
+    const view: DeviceView = { ...device, match, problems };
+    devices.push(view);
     if (!match.winner) continue;
     const { profile } = match.winner;
     let payload: Payload;
@@ -75,6 +78,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
       problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
       continue;
     }
+    view.payload = payload;
     const identifier = payload.identifier;
     if (typeof identifier !== 'string' || identifier.trim() === '') {
       problems.push(`profile ${profile.name}: the map gives no identifier`);

@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { defaultConfig, loadConfig } from '../config/load-config.js';
+import { hasFailures, UsageError } from '../errors.js';
+import { runTestSuite } from '../profile-tests/test-suite.js';
+import { formatReport } from './format-issues.js';
+import { formatTestReport, TEST_FORMATS, type TestFormat } from './format-test-report.js';
+
+export const TEST_USAGE = `engine test [PATH...] [--config FILE] [--format text|json|github]
+
+Runs the examples written in profiles (a \`tests:\` list) and in *.test.yaml files beside them:
+facts in, the expected winning profile and payload (or no match) out. Every test runs against
+all the profiles under PATH (files or folders; default ./profiles); a test file named alone
+also loads the profiles of its folder.
+  --config FILE  the engine config: backend names and params, as the daemon would use them
+  --format F     text (default), json, or github (GitHub Actions annotations)
+Exit: 0 all passed, 1 a test failed, a file is invalid or there is no test, 2 usage error.`;
+
+/** Runs `engine test`; returns the exit code. */
+export async function testCommand(args: string[], out: (text: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'text' },
+      config: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out(TEST_USAGE);
+    return 0;
+  }
+  const format = values.format as TestFormat;
+  if (!TEST_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${TEST_FORMATS.join(', ')}, not ${values.format}`);
+  const paths = positionals.length > 0 ? positionals : ['./profiles'];
+  const missing = paths.filter((path) => !existsSync(path));
+  if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+
+  const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [], text: undefined } : await loadConfig(values.config, process.env);
+  if (!loaded.config) {
+    const texts = new Map(loaded.text === undefined ? [] : [[values.config!, loaded.text]]);
+    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts }, format === 'github' ? 'github' : 'text'));
+    return 1;
+  }
+  const report = await runTestSuite(paths, loaded.config);
+  out(formatTestReport(report, format));
+  if (report.results.length === 0 && !hasFailures(report.issues)) {
+    process.stderr.write(`engine test: no tests found in ${paths.join(', ')}\n`);
+    return 1;
+  }
+  const failed = report.results.length === 0 || hasFailures(report.issues) || report.results.some((result) => !result.passed);
+  return failed ? 1 : 0;
+}

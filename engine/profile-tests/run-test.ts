@@ -1,0 +1,115 @@
+import path from 'node:path';
+import type { Payload } from '../backends/backend.js';
+import type { BackendDefinition } from '../backends/backend-definition.js';
+import type { Facts } from '../map/facts.js';
+import type { Candidate, ProbeVerdict, ProfileIndex } from '../match/matcher.js';
+import { replyMatcher } from '../probe/probe-reply.js';
+import type { HexBytes, LoadedProfile } from '../profiles/profile.js';
+import { desiredState } from '../reconcile/desired-state.js';
+import { USB_CLASS_NAMES } from '../sources/usb.js';
+import { payloadDifferences, type PayloadDifference } from './payload-differences.js';
+import { testSource, type LoadedTest, type TestFacts } from './profile-test.js';
+
+/** What tests run against: every profile loaded, the backends they notify, the config's params. */
+export interface TestContext {
+  index: ProfileIndex;
+  backends: ReadonlyMap<string, BackendDefinition>;
+  params: Record<string, unknown>;
+}
+
+/** How one test went, with what is needed to explain a failure. */
+export interface TestResult {
+  test: LoadedTest;
+  passed: boolean;
+  /** What the test expects, in words: `no match`, `a match by gps-ublox`. */
+  expected: string;
+  /** The winning profile, if any. */
+  winner?: string;
+  candidates: Candidate[];
+  payload?: Payload;
+  /** Why the test failed, one sentence each; empty when it passed. */
+  failures: string[];
+  differences: PayloadDifference[];
+}
+
+/** The host a test's device is on unless its facts say otherwise: the same on every machine. */
+export const TEST_HOST = { hostname: 'gateway', arch: 'x64' };
+/** When a test's device appeared (`event.at`). */
+export const TEST_TIME = '2026-01-01T00:00:00.000Z';
+
+/** The facts a source would report, completed where the source derives one fact from another. */
+function deviceFacts(facts: TestFacts): Facts {
+  const device: Record<string, unknown> = {};
+  if (facts.usb) {
+    const interfaces = facts.usb.interfaces as { class: string; className?: string }[] | undefined;
+    device.usb = {
+      ...facts.usb,
+      ...(interfaces ? { interfaces: interfaces.map((item) => ({ className: USB_CLASS_NAMES[item.class] ?? 'Unknown', ...item })) } : {}),
+    };
+  }
+  if (facts.serial) device.serial = facts.serial;
+  if (facts.file) {
+    const filePath = String(facts.file.path);
+    device.file = { name: path.basename(filePath), dir: path.dirname(filePath), ...facts.file };
+  }
+  return device as Facts;
+}
+
+const replyBytes = (reply: string | HexBytes) => (typeof reply === 'string' ? Buffer.from(reply, 'latin1') : Buffer.from(reply.hex.replace(/\s+/g, ''), 'hex'));
+
+/** A profile's probe verdict given the test's reply: matched by its `expect`, or not; none without a reply. */
+function probeVerdict(entry: LoadedProfile, reply: string | HexBytes | undefined): ProbeVerdict | undefined {
+  const probe = entry.profile.detect.serial?.probe;
+  if (!probe || reply === undefined) return undefined;
+  const facts = replyMatcher(probe.expect)(replyBytes(reply));
+  return facts ? { facts } : { reason: `the reply ${JSON.stringify(replyBytes(reply).toString('latin1'))} does not match expect ${JSON.stringify(probe.expect)}` };
+}
+
+const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
+
+/** Runs one test through the engine's own matching and mapping (what the daemon would do). */
+export function runTest(loaded: LoadedTest, context: TestContext): TestResult {
+  const { test } = loaded;
+  const state = desiredState({
+    index: context.index,
+    devices: [{ key: `test:${test.name}`, source: testSource(test.facts), facts: deviceFacts(test.facts), since: TEST_TIME }],
+    params: { ...context.params, ...test.facts.params },
+    host: { ...TEST_HOST, ...test.facts.host },
+    backends: context.backends,
+    probed: (_key, entry) => probeVerdict(entry, test.probe),
+  });
+  const view = state.devices[0]!;
+  const winner = view.match.winner?.profile.name;
+  const expect = test.expect;
+  const positive = expect !== 'no-match' && expect.match !== false;
+  const wanted = positive ? ((expect as { profile?: string }).profile ?? loaded.defaultProfile) : undefined;
+  const failures: string[] = [];
+  let differences: PayloadDifference[] = [];
+  if (!positive) {
+    if (winner) failures.push(`expected no match, but ${winner} matched`);
+  } else if (!winner) {
+    failures.push(`expected ${wanted ?? 'a profile'} to match, but nothing matched`);
+  } else {
+    if (wanted && winner !== wanted) failures.push(`expected ${wanted} to win, but ${winner} did`);
+    const expectedPayload = typeof expect === 'object' ? expect.payload : undefined;
+    if (expectedPayload) {
+      differences = payloadDifferences(expectedPayload, view.payload ?? {});
+      for (const difference of differences) failures.push(`payload.${difference.path}: expected ${show(difference.expected)}, got ${show(difference.actual)}`);
+    }
+    for (const problem of view.problems) failures.push(`the engine would not send it: ${problem}`);
+  }
+  if (wanted && winner !== wanted && !view.match.candidates.some((candidate) => candidate.profile === wanted)) {
+    const loaded = context.index.profiles.some((entry) => entry.profile.name === wanted);
+    failures.push(loaded ? `${wanted} was not a candidate: its USB ids or path do not fit these facts` : `no profile named ${wanted} is loaded`);
+  }
+  return {
+    test: loaded,
+    passed: failures.length === 0,
+    expected: positive ? (wanted ? `a match by ${wanted}` : 'a match') : 'no match',
+    ...(winner ? { winner } : {}),
+    candidates: view.match.candidates,
+    ...(view.payload ? { payload: view.payload } : {}),
+    failures,
+    differences,
+  };
+}

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { backendNamesOf, type EngineConfig } from '../config/load-config.js';
+import { compareIssues, type ProfileIssue } from '../errors.js';
+import { ProfileIndex } from '../match/matcher.js';
+import { expandPaths, isTestFile, loadProfiles } from '../profiles/load-profiles.js';
+import { loadTestFiles, testsOfProfile } from './load-tests.js';
+import type { LoadedTest } from './profile-test.js';
+import { runTest, type TestResult } from './run-test.js';
+
+/** Everything `engine test` found and ran. */
+export interface TestSuiteReport {
+  /** Profile and test files read. */
+  filesChecked: number;
+  /** Problems in those files; tests in a file with an error do not run. */
+  issues: ProfileIssue[];
+  texts: ReadonlyMap<string, string>;
+  results: TestResult[];
+  /** Profiles under the given paths that no test expects to match. */
+  untested: string[];
+}
+
+/**
+ * The profiles the tests run against: those under `paths`, and for a test file named on its
+ * own, those in the folder that holds it (so that `engine test profiles/x.test.yaml` works).
+ */
+function profilePaths(paths: readonly string[]): string[] {
+  return [...new Set([...paths, ...paths.filter(isTestFile).map((file) => path.dirname(file))])];
+}
+
+/** The profile a test expects to win, if it names one (itself or by default). */
+function wantedProfile(test: LoadedTest): string | undefined {
+  const expect = test.test.expect;
+  if (expect === 'no-match' || expect.match === false) return undefined;
+  return expect.profile ?? test.defaultProfile;
+}
+
+/** Loads the profiles and tests under `paths` and runs every test against all the profiles. */
+export async function runTestSuite(given: readonly string[], config: EngineConfig): Promise<TestSuiteReport> {
+  const paths = given.map((entry) => path.normalize(entry));
+  const backends = backendNamesOf(config);
+  const set = await loadProfiles(profilePaths(paths), backends);
+  const testFiles = await loadTestFiles(paths);
+  const named = new Set((await expandPaths(paths)).files);
+  const tests = [...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile), ...testFiles.files.flatMap((file) => file.tests)].sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
+  );
+  const context = { index: new ProfileIndex(set.profiles), backends, params: config.params };
+  const results = tests.map((test) => runTest(test, context));
+  const covered = new Set(tests.map(wantedProfile));
+  const untested = set.profiles.filter((entry) => named.has(entry.file) && !covered.has(entry.profile.name)).map((entry) => entry.profile.name);
+  const texts = new Map([...set.files, ...testFiles.files].map((file) => [file.file, file.text]));
+  return {
+    filesChecked: set.files.length + testFiles.files.length,
+    issues: [...set.issues, ...testFiles.issues].sort(compareIssues),
+    texts,
+    results,
+    untested: untested.sort(),
+  };
+}
