@@ -1,6 +1,7 @@
 // Each shipped profile, given the facts its real device presents, maps to a complete
 // nuvlabox-peripheral document that Nuvla would accept.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -9,7 +10,7 @@ import { nuvlaboxPeripheralSchema } from '../engine/backends/nuvlabox-peripheral
 import type { Facts } from '../engine/map/facts.js';
 import { mapPayload } from '../engine/map/map-payload.js';
 import { loadProfiles } from '../engine/profiles/load-profiles.js';
-import { ROOT } from './paths.js';
+import { ROOT, runCli } from './paths.js';
 
 const host = { hostname: 'gw-01', arch: 'arm64' };
 const event = { action: 'add' as const, at: '2026-11-22T10:00:00.000Z' };
@@ -80,4 +81,20 @@ describe('shipped profiles', async () => {
       assert.doesNotMatch(String(document.identifier), /null|undefined|\//);
     });
   }
+});
+
+describe('shipped profile tests', () => {
+  test('every shipped profile has a test file beside it, and `engine test profiles` passes them all', async () => {
+    const { profiles } = await loadProfiles([path.join(ROOT, 'profiles')], builtInBackendNames());
+    for (const { file, profile } of profiles) {
+      assert.ok(existsSync(file.replace(/\.ya?ml$/, '.test.yaml')) || (profile.tests?.length ?? 0) > 0, `${profile.name} has no tests`);
+    }
+    const result = runCli(['test', 'profiles', '--format', 'json']);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const report = JSON.parse(result.stdout) as { passed: number; failed: number; untested: string[]; issues: unknown[]; tests: { expected: string }[] };
+    assert.deepEqual([report.failed, report.untested, report.issues], [0, [], []]);
+    assert.ok(report.passed >= 2 * profiles.length, `only ${report.passed} tests`);
+    // Near misses as well as matches, for every profile.
+    assert.ok(report.tests.filter((item) => item.expected === 'no match').length >= profiles.length);
+  });
 });

@@ -12,7 +12,8 @@ const where = (result: TestResult) => `${result.test.file}:${result.test.line}:$
 function summary(report: TestSuiteReport): string {
   const failed = report.results.filter((result) => !result.passed).length;
   const files = `${report.filesChecked} file${report.filesChecked === 1 ? '' : 's'}`;
-  return `${report.results.length - failed} passed, ${failed} failed (${report.results.length} tests in ${files})`;
+  const tests = `${report.results.length} test${report.results.length === 1 ? '' : 's'}`;
+  return `${report.results.length - failed} passed, ${failed} failed (${tests} in ${files})`;
 }
 
 /** A failed test, explained: what was expected and what happened, the candidates, the payload. */
