@@ -21,7 +21,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /engine.tgz /tmp/engine.tgz
 RUN npm install --global --omit=dev --no-audit --no-fund /tmp/engine.tgz && rm /tmp/engine.tgz
-COPY profiles /profiles
+# The profiles baked into the image: the shipped ones, or another folder of the build context
+# (balena builds cannot bind-mount one: examples/balena passes PROFILES=examples/balena/profiles).
+ARG PROFILES=profiles
+COPY ${PROFILES} /profiles
 VOLUME /state
 EXPOSE 6769
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
