@@ -1,0 +1,101 @@
+// The documentation stays true to the code: links resolve, and the reference pages name every
+// fact, detect key, operator and backend type the engine has.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { BACKENDS } from '../engine/backends/index.js';
+import { FACT_FIELDS } from '../engine/map/facts.js';
+import { OPERATORS } from '../engine/logic/operators.js';
+import { SOURCES } from '../engine/sources/index.js';
+import { ROOT } from './paths.js';
+
+/**
+ * Backend pages written for another issue at the same time as these docs; links to them are
+ * not checked until they are merged.
+ */
+const WRITTEN_ELSEWHERE = new Set(['balena-supervisor', 'http', 'exec', 'link'].map((name) => path.join(ROOT, 'docs', 'backends', `${name}.md`)));
+
+function markdownFiles(folder: string): string[] {
+  return readdirSync(folder).flatMap((name) => {
+    const full = path.join(folder, name);
+    if (statSync(full).isDirectory()) return markdownFiles(full);
+    return name.endsWith('.md') ? [full] : [];
+  });
+}
+
+const DOCUMENTS = [path.join(ROOT, 'README.md'), ...markdownFiles(path.join(ROOT, 'docs')), ...markdownFiles(path.join(ROOT, 'examples'))];
+const read = (file: string) => readFileSync(file, 'utf8');
+const withoutCode = (text: string) => text.replace(/```[\s\S]*?```/g, '');
+
+/** GitHub's anchor for a heading. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+
+function anchors(file: string): Set<string> {
+  return new Set([...read(file).matchAll(/^#{1,6} (.+)$/gm)].map((match) => slug(match[1]!)));
+}
+
+describe('documentation links', () => {
+  for (const document of DOCUMENTS) {
+    test(`${path.relative(ROOT, document)}: every relative link resolves`, () => {
+      const broken: string[] = [];
+      for (const [, target] of withoutCode(read(document)).matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        const [file, fragment] = target!.split('#') as [string, string | undefined];
+        const resolved = file === '' ? document : path.resolve(path.dirname(document), file);
+        if (WRITTEN_ELSEWHERE.has(resolved)) continue;
+        if (!existsSync(resolved)) broken.push(`${target}: no such file`);
+        else if (fragment && resolved.endsWith('.md') && !anchors(resolved).has(fragment)) broken.push(`${target}: no such heading`);
+      }
+      assert.deepEqual(broken, []);
+    });
+  }
+});
+
+describe('documentation content', () => {
+  const writing = read(path.join(ROOT, 'docs', 'writing-profiles.md'));
+
+  test('writing-profiles.md names every fact', () => {
+    for (const [root, fields] of Object.entries(FACT_FIELDS)) {
+      if (fields === 'any') assert.ok(writing.includes(`\`${root}.*\``), `${root}.*`);
+      else for (const field of fields) assert.ok(writing.includes(`\`${root}.${field}\``), `${root}.${field}`);
+    }
+  });
+
+  test('writing-profiles.md names every detect key and every operator', () => {
+    for (const source of SOURCES) {
+      for (const key of Object.keys(source.detectSchema.properties as object)) assert.ok(writing.includes(`| \`${source.kind}\` | \`${key}\` |`), `${source.kind}.${key}`);
+    }
+    for (const operator of Object.keys(OPERATORS)) assert.ok(writing.includes(`\`${operator}\``), operator);
+  });
+
+  test('the backends index lists every backend type and built-in name', () => {
+    const index = read(path.join(ROOT, 'docs', 'backends', 'README.md'));
+    for (const definition of BACKENDS) {
+      assert.ok(index.includes(`| \`${definition.type}\` |`), definition.type);
+      if (definition.builtIn) assert.ok(index.includes(`| \`${definition.builtIn.name}\` | \`${definition.type}\` |`), definition.builtIn.name);
+      for (const variable of Object.keys(definition.builtIn?.environment ?? {})) assert.ok(index.includes(variable), variable);
+    }
+  });
+
+  test('the README starts with the two set-up commands: run the engine, run the tests', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(read(path.join(ROOT, 'README.md')))![1]!;
+    const commands = firstBlock.trim().split('\n');
+    assert.match(commands[0]!, /^npm ci && npx engine --profiles \.\/profiles\b/);
+    assert.match(commands[1]!, /^npm ci && npm test\b/);
+  });
+
+  test('docs/ci.md holds a GitHub Actions workflow running engine validate --format github and engine test', () => {
+    const block = /```yaml\n([\s\S]*?)```/.exec(read(path.join(ROOT, 'docs', 'ci.md')))![1]!;
+    const workflow = parse(block) as { jobs: Record<string, { steps: { run?: string }[] }> };
+    const runs = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => step.run ?? ''));
+    assert.ok(runs.some((run) => /npx engine validate .*--format github/.test(run)));
+    assert.ok(runs.some((run) => /npx engine test /.test(run)));
+  });
+});
