@@ -88,6 +88,12 @@ describe('engine test', () => {
     assert.match(annotations[0]!, /^::error file=profiles\/gps\.test\.yaml,line=3,col=5,title=engine test::payload fields differ: /);
   });
 
+  test('engine schema --tests prints exactly the committed schemas/profile-tests.schema.json', () => {
+    const result = runCli(['schema', '--tests']);
+    assert.equal(result.status, 0);
+    assert.deepEqual(JSON.parse(result.stdout), JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'profile-tests.schema.json'), 'utf8')));
+  });
+
   test('usage errors exit 2', () => {
     for (const args of [['test', '--format', 'xml'], ['test', '/no/such/folder'], ['test', '--frobnicate'], ['test', '--config', '/no/such.yaml']]) {
       const result = runCli(args);

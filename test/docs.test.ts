@@ -1,7 +1,8 @@
 // The documentation stays true to the code: links resolve, and the reference pages name every
 // fact, detect key, operator and backend type the engine has.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
@@ -9,7 +10,7 @@ import { BACKENDS } from '../engine/backends/index.js';
 import { FACT_FIELDS } from '../engine/map/facts.js';
 import { OPERATORS } from '../engine/logic/operators.js';
 import { SOURCES } from '../engine/sources/index.js';
-import { ROOT } from './paths.js';
+import { ROOT, runCli } from './paths.js';
 
 /**
  * Backend pages written for another issue at the same time as these docs; links to them are
@@ -97,5 +98,27 @@ describe('documentation content', () => {
     const runs = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => step.run ?? ''));
     assert.ok(runs.some((run) => /npx engine validate .*--format github/.test(run)));
     assert.ok(runs.some((run) => /npx engine test /.test(run)));
+  });
+});
+
+describe('documentation examples', () => {
+  const blocks = [...read(path.join(ROOT, 'docs', 'writing-profiles.md')).matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+
+  test('the profile at the top of writing-profiles.md is valid and passes its own tests', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'engine-docs-'));
+    writeFileSync(path.join(folder, 'gps-ublox.yaml'), blocks[0]!);
+    const result = runCli(['test', folder]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^1 passed, 0 failed/m);
+  });
+
+  test("the test file of writing-profiles.md passes against the shipped profiles", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'engine-docs-'));
+    for (const name of readdirSync(path.join(ROOT, 'profiles')).filter((file) => !file.includes('.test.'))) copyFileSync(path.join(ROOT, 'profiles', name), path.join(folder, name));
+    const testFile = blocks.find((block) => block.includes('# profiles/gps-ublox.test.yaml'))!;
+    writeFileSync(path.join(folder, 'docs.test.yaml'), testFile);
+    const result = runCli(['test', path.join(folder, 'docs.test.yaml')]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^2 passed, 0 failed/m);
   });
 });
