@@ -70,6 +70,13 @@ describe('engine test', () => {
     assert.match(result.stdout, /^1 passed, 0 failed/m);
   });
 
+  test('a profile named alone brings the test file beside it', () => {
+    const result = runCli(['test', 'profiles/stick.yaml'], { cwd: path.join(CASES, 'probe-replies') });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^PASS profiles\/stick\.test\.yaml:3:5 /m);
+    assert.match(result.stdout, /^3 passed, 0 failed \(3 tests in 2 files\)$/m);
+  });
+
   test('--format json: counts, untested profiles and each test with its position', () => {
     const result = runCli(['test', 'profiles', '--format', 'json'], { cwd: path.join(CASES, 'fail-explained') });
     assert.equal(result.status, 1);

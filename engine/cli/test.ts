@@ -10,8 +10,8 @@ export const TEST_USAGE = `engine test [PATH...] [--config FILE] [--format text|
 
 Runs the examples written in profiles (a \`tests:\` list) and in *.test.yaml files beside them:
 facts in, the expected winning profile and payload (or no match) out. Every test runs against
-all the profiles under PATH (files or folders; default ./profiles); a test file named alone
-also loads the profiles of its folder.
+all the profiles under PATH (files or folders; default ./profiles). A test file named alone
+also loads the profiles of its folder; a profile named alone brings the test file beside it.
   --config FILE  the engine config: backend names and params, as the daemon would use them
   --format F     text (default), json, or github (GitHub Actions annotations)
 Exit: 0 all passed, 1 a test failed, a file is invalid or there is no test, 2 usage error.`;

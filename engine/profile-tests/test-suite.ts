@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { backendNamesOf, type EngineConfig } from '../config/load-config.js';
 import { compareIssues, type ProfileIssue } from '../errors.js';
@@ -22,9 +23,19 @@ export interface TestSuiteReport {
 /**
  * The profiles the tests run against: those under `paths`, and for a test file named on its
  * own, those in the folder that holds it (so that `engine test profiles/x.test.yaml` works).
+ * A profile file named on its own brings its `x.test.yaml` along.
  */
 function profilePaths(paths: readonly string[]): string[] {
   return [...new Set([...paths, ...paths.filter(isTestFile).map((file) => path.dirname(file))])];
+}
+
+/** The test files under `paths`, and for a profile file named on its own, the test file beside it. */
+function testPaths(paths: readonly string[]): string[] {
+  const beside = paths
+    .filter((file) => /\.ya?ml$/i.test(file) && !isTestFile(file))
+    .flatMap((file) => ['.test.yaml', '.test.yml'].map((suffix) => file.replace(/\.ya?ml$/i, suffix)))
+    .filter((file) => existsSync(file));
+  return [...new Set([...paths, ...beside])];
 }
 
 /** The profile a test expects to win, if it names one (itself or by default). */
@@ -39,7 +50,7 @@ export async function runTestSuite(given: readonly string[], config: EngineConfi
   const paths = given.map((entry) => path.normalize(entry));
   const backends = backendNamesOf(config);
   const set = await loadProfiles(profilePaths(paths), backends);
-  const testFiles = await loadTestFiles(paths);
+  const testFiles = await loadTestFiles(testPaths(paths));
   const named = new Set((await expandPaths(paths)).files);
   const tests = [...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile), ...testFiles.files.flatMap((file) => file.tests)].sort(
     (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
