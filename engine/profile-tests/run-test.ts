@@ -5,7 +5,7 @@ import type { Facts } from '../map/facts.js';
 import type { Candidate, ProbeVerdict, ProfileIndex } from '../match/matcher.js';
 import { replyMatcher } from '../probe/probe-reply.js';
 import type { HexBytes, LoadedProfile } from '../profiles/profile.js';
-import { desiredState } from '../reconcile/desired-state.js';
+import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { USB_CLASS_NAMES } from '../sources/usb.js';
 import { payloadDifferences, type PayloadDifference } from './payload-differences.js';
 import { testSource, type LoadedTest, type TestFacts } from './profile-test.js';
@@ -67,6 +67,37 @@ function probeVerdict(entry: LoadedProfile, reply: string | HexBytes | undefined
 
 const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
 
+/** What the test expects, resolved: a match (by a given profile, if any) or none. */
+function expectation(loaded: LoadedTest): { positive: boolean; wanted?: string; payload?: Record<string, unknown> } {
+  const expect = loaded.test.expect;
+  if (expect === 'no-match' || expect.match === false) return { positive: false };
+  const wanted = expect.profile ?? loaded.defaultProfile;
+  return { positive: true, ...(wanted ? { wanted } : {}), ...(expect.payload ? { payload: expect.payload } : {}) };
+}
+
+/** Why a device's match fails the expectation, one sentence each, and the payload fields that differ. */
+function judge(expected: ReturnType<typeof expectation>, view: DeviceView, index: ProfileIndex): { failures: string[]; differences: PayloadDifference[] } {
+  const winner = view.match.winner?.profile.name;
+  const { positive, wanted } = expected;
+  const failures: string[] = [];
+  let differences: PayloadDifference[] = [];
+  if (!positive) {
+    if (winner) failures.push(`expected no match, but ${winner} matched`);
+  } else if (!winner) {
+    failures.push(`expected ${wanted ?? 'a profile'} to match, but nothing matched`);
+  } else {
+    if (wanted && winner !== wanted) failures.push(`expected ${wanted} to win, but ${winner} did`);
+    if (expected.payload) differences = payloadDifferences(expected.payload, view.payload ?? {});
+    for (const difference of differences) failures.push(`payload.${difference.path}: expected ${show(difference.expected)}, got ${show(difference.actual)}`);
+    for (const problem of view.problems) failures.push(`the engine would not send it: ${problem}`);
+  }
+  if (wanted && winner !== wanted && !view.match.candidates.some((candidate) => candidate.profile === wanted)) {
+    const loaded = index.profiles.some((entry) => entry.profile.name === wanted);
+    failures.push(loaded ? `${wanted} was not a candidate: its USB ids or path do not fit these facts` : `no profile named ${wanted} is loaded`);
+  }
+  return { failures, differences };
+}
+
 /** Runs one test through the engine's own matching and mapping (what the daemon would do). */
 export function runTest(loaded: LoadedTest, context: TestContext): TestResult {
   const { test } = loaded;
@@ -80,32 +111,12 @@ export function runTest(loaded: LoadedTest, context: TestContext): TestResult {
   });
   const view = state.devices[0]!;
   const winner = view.match.winner?.profile.name;
-  const expect = test.expect;
-  const positive = expect !== 'no-match' && expect.match !== false;
-  const wanted = positive ? ((expect as { profile?: string }).profile ?? loaded.defaultProfile) : undefined;
-  const failures: string[] = [];
-  let differences: PayloadDifference[] = [];
-  if (!positive) {
-    if (winner) failures.push(`expected no match, but ${winner} matched`);
-  } else if (!winner) {
-    failures.push(`expected ${wanted ?? 'a profile'} to match, but nothing matched`);
-  } else {
-    if (wanted && winner !== wanted) failures.push(`expected ${wanted} to win, but ${winner} did`);
-    const expectedPayload = typeof expect === 'object' ? expect.payload : undefined;
-    if (expectedPayload) {
-      differences = payloadDifferences(expectedPayload, view.payload ?? {});
-      for (const difference of differences) failures.push(`payload.${difference.path}: expected ${show(difference.expected)}, got ${show(difference.actual)}`);
-    }
-    for (const problem of view.problems) failures.push(`the engine would not send it: ${problem}`);
-  }
-  if (wanted && winner !== wanted && !view.match.candidates.some((candidate) => candidate.profile === wanted)) {
-    const loaded = context.index.profiles.some((entry) => entry.profile.name === wanted);
-    failures.push(loaded ? `${wanted} was not a candidate: its USB ids or path do not fit these facts` : `no profile named ${wanted} is loaded`);
-  }
+  const expected = expectation(loaded);
+  const { failures, differences } = judge(expected, view, context.index);
   return {
     test: loaded,
     passed: failures.length === 0,
-    expected: positive ? (wanted ? `a match by ${wanted}` : 'a match') : 'no match',
+    expected: expected.positive ? (expected.wanted ? `a match by ${expected.wanted}` : 'a match') : 'no match',
     ...(winner ? { winner } : {}),
     candidates: view.match.candidates,
     ...(view.payload ? { payload: view.payload } : {}),
