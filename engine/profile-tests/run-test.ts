@@ -44,7 +44,7 @@ function deviceFacts(facts: TestFacts): Facts {
     const interfaces = facts.usb.interfaces as { class: string; className?: string }[] | undefined;
     device.usb = {
       ...facts.usb,
-      ...(interfaces ? { interfaces: interfaces.map((item) => ({ className: USB_CLASS_NAMES[item.class] ?? 'Unknown', ...item })) } : {}),
+      ...(interfaces ? { interfaces: interfaces.map((item) => ({ className: USB_CLASS_NAMES[item.class] ?? `Class ${item.class}`, ...item })) } : {}),
     };
   }
   if (facts.serial) device.serial = facts.serial;
