@@ -6,7 +6,9 @@ import { backendNamesOf, defaultConfig, loadConfig, type EngineConfig } from './
 import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Logger } from './log.js';
-import { ProfileIndex } from './match/matcher.js';
+import { ProfileIndex, probeCandidates } from './match/matcher.js';
+import { Prober, DEFAULT_PROBER_OPTIONS } from './probe/prober.js';
+import { DEFAULT_PROBE_PORT_OPTIONS } from './probe/probe-port.js';
 import { ProfileStore } from './profiles/profile-store.js';
 import { ProfileWatcher } from './profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from './reconcile/desired-state.js';
@@ -15,6 +17,7 @@ import { DEFAULT_RETRY_POLICY } from './reconcile/retry-policy.js';
 import { daemonStatus } from './server/daemon-status.js';
 import { startStatusServer } from './server/status-server.js';
 import { FileSource } from './sources/file.js';
+import { SerialSource, type SerialSourceOptions } from './sources/serial-source.js';
 import type { DeviceEvent, Source } from './sources/source.js';
 import { UsbSource, type UsbSourceOptions } from './sources/usb-source.js';
 
@@ -51,7 +54,9 @@ export class Daemon {
   ready = false;
   /** Events by `source action`, for the metrics. */
   readonly events = new Map<string, number>();
+  prober!: Prober;
   private fileSource!: FileSource;
+  private serialSource!: SerialSource;
   private readonly backends = new Map<string, Backend | undefined>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
@@ -80,8 +85,15 @@ export class Daemon {
     });
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
+    this.prober = this.createProber();
     this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
-    this.sources = [this.fileSource, new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>)];
+    const serial = (this.config.sources.serial ?? {}) as Partial<SerialSourceOptions>;
+    this.serialSource = new SerialSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'serial' }) }, { ...(serial.mode ? { mode: serial.mode } : {}), ...(serial.pollIntervalMs ? { pollIntervalMs: serial.pollIntervalMs } : {}) });
+    this.sources = [
+      this.fileSource,
+      new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>),
+      this.serialSource,
+    ];
     const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log);
     this.server = server;
     log.info('status server listening', { host: this.options.host, port });
@@ -103,6 +115,7 @@ export class Daemon {
     this.aborter.abort();
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
+    await this.prober?.stop();
     await this.reconciler?.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -130,11 +143,33 @@ export class Daemon {
     }
   }
 
+  private createProber(): Prober {
+    const settings = (this.config.sources.serial ?? {}) as Record<string, unknown>;
+    const port = DEFAULT_PROBE_PORT_OPTIONS;
+    return new Prober({
+      log: this.options.log.child({ component: 'prober' }),
+      onResult: () => this.scheduleRecompute(),
+      concurrency: (settings.probeConcurrency as number | undefined) ?? DEFAULT_PROBER_OPTIONS.concurrency,
+      busyRetryMs: (settings.busyRetryMs as number | undefined) ?? DEFAULT_PROBER_OPTIONS.busyRetryMs,
+      port: {
+        maxBytes: (settings.maxProbeBytes as number | undefined) ?? port.maxBytes,
+        openRetryMs: (settings.openRetryMs as number | undefined) ?? port.openRetryMs,
+        lockFolders: (settings.lockFolders as string[] | undefined) ?? port.lockFolders,
+      },
+    });
+  }
+
   private onEvent(event: DeviceEvent): void {
     const counter = `${event.source} ${event.action}`;
     this.events.set(counter, (this.events.get(counter) ?? 0) + 1);
     this.options.log.debug('device event', { action: event.action, key: event.key });
+    // A USB device's ttys come a moment after it (and go with it).
+    if (event.source === 'usb') this.serialSource?.nudge();
     if (!this.inventory.apply(event)) return;
+    this.scheduleRecompute();
+  }
+
+  private scheduleRecompute(): void {
     // Events often come in bursts (a composite device, a folder of nodes): compute once.
     if (this.recomputeScheduled) return;
     this.recomputeScheduled = true;
@@ -158,10 +193,23 @@ export class Daemon {
       params: this.config.params,
       host: { hostname: hostname(), arch: process.arch },
       backends: names,
+      probed: (key, entry) => this.prober.verdict(key, entry),
     });
+    this.requestProbes();
     const problems = new Set(this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)));
     for (const problem of problems) if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
     this.reportedProblems = problems;
     this.reconciler.setDesired(this.desired.entries);
+  }
+
+  /** Asks the prober for the probes that present ttys still need; forgets departed ones. */
+  private requestProbes(): void {
+    const present = new Set<string>();
+    for (const device of this.inventory.devices()) {
+      if (device.source !== 'serial' || !device.facts.serial) continue;
+      present.add(device.key);
+      this.prober.want(device.key, device.facts.serial.path, probeCandidates(this.index, 'serial', device.facts));
+    }
+    for (const key of this.prober.keys()) if (!present.has(key)) this.prober.forget(key);
   }
 }

@@ -61,9 +61,13 @@ function documentProblem(definition: BackendDefinition, payload: Payload): strin
 export function desiredState(input: DesiredStateInput): DesiredState {
   const entries = new Map<string, DesiredEntry>();
   const devices: DeviceView[] = [];
-  for (const device of input.devices) {
+  const matched = input.devices.map((device) => {
     const facts: Facts = { ...device.facts, host: input.host, params: input.params, event: { action: 'add', at: device.since } };
-    const match = matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry));
+    return { device, facts, match: matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry)) };
+  });
+  const claims = ttyClaims(matched);
+  for (const { device, facts, match: found } of matched) {
+    const match = device.source === 'usb' ? withoutClaimed(found, claims.get(device.facts.usb?.portPath ?? '')) : found;
     const problems: string[] = [];
     devices.push({ ...device, match, problems });
     if (!match.winner) continue;
@@ -97,4 +101,22 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     }
   }
   return { entries, devices };
+}
+
+/**
+ * USB devices whose tty a serial profile matched, by port path, with who claimed them: the
+ * device is that profile's, and is not registered a second time as a plain USB device.
+ */
+function ttyClaims(matched: { device: Device; match: MatchResult }[]): Map<string, string> {
+  const claims = new Map<string, string>();
+  for (const { device, match } of matched) {
+    const port = device.facts.usb?.portPath;
+    if (device.source === 'serial' && port && match.winner) claims.set(port, `profile ${match.winner.profile.name} through ${device.facts.serial?.path}`);
+  }
+  return claims;
+}
+
+function withoutClaimed(match: MatchResult, claim: string | undefined): MatchResult {
+  if (!claim || !match.winner) return match;
+  return { candidates: match.candidates.map((candidate) => (candidate.matched ? { ...candidate, matched: false, reason: `the device is claimed by ${claim}` } : candidate)) };
 }
