@@ -98,7 +98,7 @@ export class Prober {
     if (result) return result.outcome.kind === 'matched' ? { facts: result.outcome.facts } : { reason: result.outcome.reason };
     const first = this.firstMatch(port);
     if (first) return { reason: `not probed: ${first} matched first` };
-    if (port.busy) return { reason: `${port.busy.reason}; trying again later` };
+    if (port.busy) return { reason: `${port.busy.reason}; trying again later`, pending: true };
     return undefined;
   }
 

@@ -104,19 +104,22 @@ export function desiredState(input: DesiredStateInput): DesiredState {
 }
 
 /**
- * USB devices whose tty a serial profile matched, by port path, with who claimed them: the
- * device is that profile's, and is not registered a second time as a plain USB device.
+ * USB devices that a serial profile claims through one of their ttys, by port path, with why:
+ * a tty it matched (the device is that profile's, not registered a second time as a plain USB
+ * device), or probes still running on a tty (wait for them rather than register and retract).
  */
 function ttyClaims(matched: { device: Device; match: MatchResult }[]): Map<string, string> {
   const claims = new Map<string, string>();
   for (const { device, match } of matched) {
     const port = device.facts.usb?.portPath;
-    if (device.source === 'serial' && port && match.winner) claims.set(port, `profile ${match.winner.profile.name} through ${device.facts.serial?.path}`);
+    if (device.source !== 'serial' || !port) continue;
+    if (match.winner) claims.set(port, `the device is claimed by profile ${match.winner.profile.name} through ${device.facts.serial?.path}`);
+    else if (match.probing && !claims.has(port)) claims.set(port, `waiting for the serial probes of ${device.facts.serial?.path}`);
   }
   return claims;
 }
 
 function withoutClaimed(match: MatchResult, claim: string | undefined): MatchResult {
   if (!claim || !match.winner) return match;
-  return { candidates: match.candidates.map((candidate) => (candidate.matched ? { ...candidate, matched: false, reason: `the device is claimed by ${claim}` } : candidate)) };
+  return { candidates: match.candidates.map((candidate) => (candidate.matched ? { ...candidate, matched: false, reason: claim } : candidate)) };
 }

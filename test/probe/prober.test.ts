@@ -93,7 +93,7 @@ describe('Prober', () => {
     });
     prober.want('k0', '/dev/ttyUSB0', [only]);
     await sleep(30);
-    assert.deepEqual(prober.verdict('k0', only), { reason: 'locked by process 42; trying again later' });
+    assert.deepEqual(prober.verdict('k0', only), { reason: 'locked by process 42; trying again later', pending: true });
     busy = false;
     await sleep(200);
     assert.ok('facts' in prober.verdict('k0', only)!);

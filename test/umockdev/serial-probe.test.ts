@@ -127,7 +127,7 @@ describe('serial ports and probes under umockdev', { skip }, () => {
 
   test('a port held by another program (exclusive lock) is skipped as busy, not waited for', async () => {
     const { pty } = await ptyOf(testbed, 'ttyUSB3');
-    const holder = spawn('flock', ['--exclusive', pty, 'sleep', '30'], { stdio: 'ignore' });
+    const holder = spawn('flock', ['--exclusive', '--no-fork', pty, 'sleep', '30'], { stdio: 'ignore' });
     try {
       await sleep(300);
       const { outcome } = await probe(testbed, '/dev/ttyUSB3', { write: 'AT\r', expect: 'OK', timeoutMs: 400 });
