@@ -1,4 +1,7 @@
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import path from 'node:path';
+import { writeFileAtomic } from './durable-file.js';
 import { hostname } from 'node:os';
 import type { Backend } from './backends/backend.js';
 import { backendType } from './backends/index.js';
@@ -7,7 +10,7 @@ import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Logger } from './log.js';
 import { ProfileIndex, probeCandidates } from './match/matcher.js';
-import { Prober, DEFAULT_PROBER_OPTIONS } from './probe/prober.js';
+import { Prober, DEFAULT_PROBER_OPTIONS, type ProbeSnapshot } from './probe/prober.js';
 import { DEFAULT_PROBE_PORT_OPTIONS } from './probe/probe-port.js';
 import { ProfileStore } from './profiles/profile-store.js';
 import { ProfileWatcher } from './profiles/watch-profiles.js';
@@ -20,6 +23,9 @@ import { FileSource } from './sources/file.js';
 import { SerialSource, type SerialSourceOptions } from './sources/serial-source.js';
 import type { DeviceEvent, Source } from './sources/source.js';
 import { UsbSource, type UsbSourceOptions } from './sources/usb-source.js';
+
+/** Probe results kept in the state folder (and read by `engine list`). */
+export const PROBES_FILE = 'probes.json';
 
 export interface DaemonOptions {
   profilesDir: string;
@@ -61,6 +67,8 @@ export class Daemon {
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
+  private probesSaved: Promise<void> = Promise.resolve();
+  private sourcesStarted = false;
   private reportedProblems = new Set<string>();
   private readonly aborter = new AbortController();
 
@@ -86,6 +94,7 @@ export class Daemon {
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
     this.prober = this.createProber();
+    await this.restoreProbes();
     this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
     const serial = (this.config.sources.serial ?? {}) as Partial<SerialSourceOptions>;
     this.serialSource = new SerialSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'serial' }) }, { ...(serial.mode ? { mode: serial.mode } : {}), ...(serial.pollIntervalMs ? { pollIntervalMs: serial.pollIntervalMs } : {}) });
@@ -98,6 +107,7 @@ export class Daemon {
     this.server = server;
     log.info('status server listening', { host: this.options.host, port });
     await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
+    this.sourcesStarted = true;
     this.recompute();
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
@@ -116,6 +126,7 @@ export class Daemon {
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
     await this.prober?.stop();
+    await this.probesSaved;
     await this.reconciler?.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -148,7 +159,10 @@ export class Daemon {
     const port = DEFAULT_PROBE_PORT_OPTIONS;
     return new Prober({
       log: this.options.log.child({ component: 'prober' }),
-      onResult: () => this.scheduleRecompute(),
+      onResult: () => {
+        this.saveProbes();
+        this.scheduleRecompute();
+      },
       concurrency: (settings.probeConcurrency as number | undefined) ?? DEFAULT_PROBER_OPTIONS.concurrency,
       busyRetryMs: (settings.busyRetryMs as number | undefined) ?? DEFAULT_PROBER_OPTIONS.busyRetryMs,
       port: {
@@ -157,6 +171,27 @@ export class Daemon {
         lockFolders: (settings.lockFolders as string[] | undefined) ?? port.lockFolders,
       },
     });
+  }
+
+  private get probesFile(): string {
+    return path.join(this.options.stateDir, PROBES_FILE);
+  }
+
+  /** Probe results of the last run: a device still present with the same facts is not probed again. */
+  private async restoreProbes(): Promise<void> {
+    try {
+      this.prober.restore(JSON.parse(await readFile(this.probesFile, 'utf8')) as ProbeSnapshot);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.log.warn('saved probe results unreadable; ports will be probed again', { file: this.probesFile, error: (error as Error).message });
+    }
+  }
+
+  private saveProbes(): void {
+    const text = `${JSON.stringify(this.prober.snapshot(), null, 1)}\n`;
+    this.probesSaved = this.probesSaved
+      .then(() => mkdir(this.options.stateDir, { recursive: true }))
+      .then(() => writeFileAtomic(this.probesFile, text))
+      .catch((error: Error) => this.options.log.warn('could not save probe results', { error: error.message }));
   }
 
   private onEvent(event: DeviceEvent): void {
@@ -208,8 +243,11 @@ export class Daemon {
     for (const device of this.inventory.devices()) {
       if (device.source !== 'serial' || !device.facts.serial) continue;
       present.add(device.key);
-      this.prober.want(device.key, device.facts.serial.path, probeCandidates(this.index, 'serial', device.facts));
+      const { serial, usb } = device.facts;
+      this.prober.want(device.key, serial.path, probeCandidates(this.index, 'serial', device.facts), JSON.stringify({ serial, usb }));
     }
+    // Until every source has reported what is present, a missing tty may just not be seen yet.
+    if (!this.sourcesStarted) return;
     for (const key of this.prober.keys()) if (!present.has(key)) this.prober.forget(key);
   }
 }

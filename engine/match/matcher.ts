@@ -101,6 +101,7 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
   const candidates: Candidate[] = [];
   const matched: { entry: LoadedProfile; probe?: ProbeFacts }[] = [];
   let probing = false;
+  const unprobed: LoadedProfile[] = [];
   for (const entry of index.candidatesFor(source, facts)) {
     const { profile, file } = entry;
     let reason = detectMismatch(profile.detect, facts);
@@ -108,6 +109,7 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
     if (!reason && profile.detect.serial?.probe) {
       const verdict = probe(entry);
       if (!verdict || ('reason' in verdict && verdict.pending)) probing = true;
+      if (!verdict) unprobed.push(entry);
       if (!verdict) reason = 'the serial probe has not confirmed the device';
       else if ('reason' in verdict) reason = `serial probe: ${verdict.reason}`;
       else probeFacts = verdict.facts;
@@ -120,6 +122,13 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
   const [first, ...losers] = matched;
   const pending = probing ? { probing } : {};
   if (!first) return { candidates, ...pending };
+  // A profile that would take precedence has not probed yet: wait for it rather than hand the
+  // device to this one and take it back a moment later.
+  const ahead = unprobed.find((entry) => precedence(entry, first.entry) < 0);
+  if (ahead) {
+    const waiting = `waiting for the serial probe of ${ahead.profile.name}, which takes precedence`;
+    return { candidates: [...candidates, ...matched.map(({ entry }) => ({ profile: entry.profile.name, file: entry.file, matched: false, reason: waiting }))], ...pending };
+  }
   const winner = first.entry;
   candidates.unshift({ profile: winner.profile.name, file: winner.file, matched: true });
   for (const { entry } of losers) candidates.push({ profile: entry.profile.name, file: entry.file, matched: true, reason: `${winner.profile.name} takes precedence (more specific, higher priority, or name order)` });

@@ -26,8 +26,13 @@ export interface ProbeRecord {
   at?: string;
 }
 
+/** Probe results by device key, as saved in the state folder. */
+export type ProbeSnapshot = Record<string, { path: string; fingerprint: string; results: Record<string, { outcome: ProbeOutcome; at: string }> }>;
+
 interface PortState {
   path: string;
+  /** What the device looked like when probed; another value means another device. */
+  fingerprint: string;
   /** The profiles that want to probe it, in precedence order. */
   candidates: LoadedProfile[];
   /** Outcomes by profile name + probe spec, kept until the device goes. */
@@ -57,19 +62,19 @@ export class Prober {
   }
 
   /**
-   * Says which profiles want to probe a port now (in precedence order). A port whose path
-   * changed is a new device: what was learned about the old one is forgotten.
+   * Says which profiles want to probe a port now (in precedence order). A port whose path or
+   * fingerprint (the device's facts) changed is another device: what was learned is forgotten.
    */
-  want(deviceKey: string, devicePath: string, candidates: LoadedProfile[]): void {
+  want(deviceKey: string, devicePath: string, candidates: LoadedProfile[], fingerprint = devicePath): void {
     if (this.stopped) return;
     let port = this.ports.get(deviceKey);
-    if (port && port.path !== devicePath) {
+    if (port && (port.path !== devicePath || port.fingerprint !== fingerprint)) {
       this.forget(deviceKey);
       port = undefined;
     }
     if (!port) {
       if (candidates.length === 0) return;
-      port = { path: devicePath, candidates, results: new Map(), aborter: new AbortController() };
+      port = { path: devicePath, fingerprint, candidates, results: new Map(), aborter: new AbortController() };
       this.ports.set(deviceKey, port);
     }
     port.candidates = candidates;
@@ -83,6 +88,22 @@ export class Prober {
     port.aborter.abort();
     clearTimeout(port.busy?.timer);
     this.ports.delete(deviceKey);
+  }
+
+  /** The results worth keeping across a restart: a device still there need not be probed again. */
+  snapshot(): ProbeSnapshot {
+    const snapshot: ProbeSnapshot = {};
+    for (const [key, port] of this.ports) {
+      if (port.results.size) snapshot[key] = { path: port.path, fingerprint: port.fingerprint, results: Object.fromEntries(port.results) };
+    }
+    return snapshot;
+  }
+
+  /** Takes back a snapshot; each entry counts only if the same device is wanted again. */
+  restore(snapshot: ProbeSnapshot): void {
+    for (const [key, saved] of Object.entries(snapshot)) {
+      this.ports.set(key, { path: saved.path, fingerprint: saved.fingerprint, candidates: [], results: new Map(Object.entries(saved.results)), aborter: new AbortController() });
+    }
   }
 
   /** Device keys the prober holds something for. */

@@ -121,6 +121,15 @@ describe('engine with simulated USB-serial adapters', () => {
       assert.match(usbSide.candidates.find((candidate) => candidate.profile === 'any-cp2102')!.reason!, /claimed by profile modem-on-cp2102 through \/dev\/ttyUSB1/);
       await sleep(500);
       assert.equal(peripheralRequests(agent, 'POST').length, 2, 'no other registration, no duplicate');
+
+      // Restarted with both still there: the probe results were kept, nothing is probed or sent again.
+      assert.equal(await engine().stop(), 0);
+      const before = peripheralRequests(agent).length;
+      await start();
+      await sleep(2500);
+      assert.deepEqual(peripheralRequests(agent).slice(before).map((request) => request.method), []);
+      assert.equal((await testbed.ttyReceived('ttyUSB1')).toString('latin1'), 'AT\r', 'the modem was not probed again');
+      assert.deepEqual(held(agent), ['10c4:ea60:GPS0001:if0', '10c4:ea60:MDM0002:if0']);
     }));
 
   test('hotplug: an adapter plugged in is probed and registered, unplugged deregistered; a silent one is left alone', { skip }, () =>
