@@ -631,8 +631,8 @@ class SimulatedTty:
 
     responder fields (all optional; none = a silent device):
       stream:  {"text"|"hex", "intervalMs"}   written again and again (a GPS printing NMEA)
-      replies: [{"match": regex, "text"|"hex", "delayMs"}]   when what was received so far
-               (Latin-1) matches, answer once and forget what was received (a modem)
+      replies: [{"match": regex, "text"|"hex", "delayMs"}]   requests in what was received
+               (Latin-1), answered in the order they came, each once (a modem)
       flood:   {"bytes", "intervalMs"}        random bytes forever (a device sending garbage)
     """
 
@@ -705,13 +705,20 @@ class SimulatedTty:
             with self.lock:
                 self.received += data
             self.pending += data
+            self.answer(replies, due)
+
+    def answer(self, replies, due):
+        """Answer every request in what was received, in the order they came."""
+        import time
+        while True:
             text = self.pending.decode('latin-1')
-            for rule in replies:
-                if re.search(rule['match'], text):
-                    answer = bytes.fromhex(rule['hex']) if 'hex' in rule else rule['text'].encode('latin-1')
-                    due.append((time.monotonic() + rule.get('delayMs', 0) / 1000, answer))
-                    self.pending = bytearray()
-                    break
+            found = [(m.start(), m.end(), rule) for rule in replies for m in [re.search(rule['match'], text)] if m]
+            if not found:
+                return
+            _, end, rule = min(found, key=lambda item: item[0])
+            answer = bytes.fromhex(rule['hex']) if 'hex' in rule else rule['text'].encode('latin-1')
+            due.append((time.monotonic() + rule.get('delayMs', 0) / 1000, answer))
+            self.pending = self.pending[end:]
 
 
 COMMANDS = {
