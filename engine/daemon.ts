@@ -10,7 +10,7 @@ import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Logger } from './log.js';
 import { ProfileIndex, probeCandidates } from './match/matcher.js';
-import { Prober, DEFAULT_PROBER_OPTIONS, type ProbeSnapshot } from './probe/prober.js';
+import { Prober, DEFAULT_PROBER_OPTIONS, PROBES_FILE, probeFingerprint, type ProbeSnapshot } from './probe/prober.js';
 import { DEFAULT_PROBE_PORT_OPTIONS } from './probe/probe-port.js';
 import { ProfileStore } from './profiles/profile-store.js';
 import { ProfileWatcher } from './profiles/watch-profiles.js';
@@ -23,9 +23,6 @@ import { FileSource } from './sources/file.js';
 import { SerialSource, type SerialSourceOptions } from './sources/serial-source.js';
 import type { DeviceEvent, Source } from './sources/source.js';
 import { UsbSource, type UsbSourceOptions } from './sources/usb-source.js';
-
-/** Probe results kept in the state folder (and read by `engine list`). */
-export const PROBES_FILE = 'probes.json';
 
 export interface DaemonOptions {
   profilesDir: string;
@@ -243,8 +240,7 @@ export class Daemon {
     for (const device of this.inventory.devices()) {
       if (device.source !== 'serial' || !device.facts.serial) continue;
       present.add(device.key);
-      const { serial, usb } = device.facts;
-      this.prober.want(device.key, serial.path, probeCandidates(this.index, 'serial', device.facts), JSON.stringify({ serial, usb }));
+      this.prober.want(device.key, device.facts.serial.path, probeCandidates(this.index, 'serial', device.facts), probeFingerprint(device.facts));
     }
     // Until every source has reported what is present, a missing tty may just not be seen yet.
     if (!this.sourcesStarted) return;

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Facts } from '../map/facts.js';
 import type { ProbeVerdict } from '../match/matcher.js';
 import type { LoadedProfile, SerialProbe } from '../profiles/profile.js';
 import { DEFAULT_PROBE_PORT_OPTIONS, probePort, type ProbeOutcome, type ProbePortOptions } from './probe-port.js';
@@ -26,6 +27,12 @@ export interface ProbeRecord {
   at?: string;
 }
 
+/** What identifies the device behind a tty for its probe results: its serial and USB facts. */
+export const probeFingerprint = (facts: Facts) => JSON.stringify({ serial: facts.serial, usb: facts.usb });
+
+/** Probe results kept in the state folder by the daemon (and read by `engine list`). */
+export const PROBES_FILE = 'probes.json';
+
 /** Probe results by device key, as saved in the state folder. */
 export type ProbeSnapshot = Record<string, { path: string; fingerprint: string; results: Record<string, { outcome: ProbeOutcome; at: string }> }>;
 
@@ -43,7 +50,7 @@ interface PortState {
 }
 
 /** A probe result stays valid as long as the profile's probe is unchanged. */
-const resultKey = (entry: LoadedProfile) => `${entry.profile.name}\u0000${JSON.stringify(entry.profile.detect.serial?.probe)}`;
+export const resultKey = (entry: LoadedProfile) => `${entry.profile.name}\u0000${JSON.stringify(entry.profile.detect.serial?.probe)}`;
 
 /**
  * Runs serial probes safely: one probe at a time per port, ports in parallel up to a limit,
@@ -81,6 +88,12 @@ export class Prober {
     if (this.next(port)) this.enqueue(deviceKey);
   }
 
+  /** Forgets what is held for a device unless it is still the same one (path and fingerprint). */
+  forgetUnless(deviceKey: string, devicePath: string, fingerprint: string): void {
+    const port = this.ports.get(deviceKey);
+    if (port && (port.path !== devicePath || port.fingerprint !== fingerprint)) this.forget(deviceKey);
+  }
+
   /** The device went: stop probing it and forget its results. */
   forget(deviceKey: string): void {
     const port = this.ports.get(deviceKey);
@@ -104,6 +117,12 @@ export class Prober {
     for (const [key, saved] of Object.entries(snapshot)) {
       this.ports.set(key, { path: saved.path, fingerprint: saved.fingerprint, candidates: [], results: new Map(Object.entries(saved.results)), aborter: new AbortController() });
     }
+  }
+
+  /** Resolves once no wanted probe is waiting or running (bounded by the probes' own timeouts). */
+  async idle(): Promise<void> {
+    const busy = () => [...this.ports.keys()].some((key) => this.records(key).some((record) => record.state === 'waiting' || record.state === 'probing'));
+    while (busy()) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** Device keys the prober holds something for. */
