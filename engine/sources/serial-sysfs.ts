@@ -67,16 +67,19 @@ function usbParent(deviceFolder: string): { interfaceFolder: string; usbName: st
 function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: readonly string[], links: ReturnType<typeof serialLinks>): Omit<SerialPortFacts, 'key'> & { ifKey?: string } | undefined {
   // /sys/class/tty/NAME is a link into /sys/devices; `device` in there is relative to the target.
   const ttyFolder = follow(path.join(folders.ttyClass, name)) ?? path.join(folders.ttyClass, name);
-  const deviceFolder = follow(path.join(ttyFolder, 'device'));
+  let deviceFolder = follow(path.join(ttyFolder, 'device'));
   if (deviceFolder === null) return undefined;
+  // Since Linux 6.5 a UART's tty hangs below a generic serial-base port device (driver `port`):
+  // the driver worth reporting is the one of the UART itself, above it.
+  if (driverOf(deviceFolder) === 'port' && readLink(path.join(deviceFolder, 'subsystem'))?.endsWith('/serial-base')) deviceFolder = path.dirname(path.dirname(deviceFolder));
   const driver = driverOf(deviceFolder);
   const devicePath = path.join(folders.dev, name);
   const serial = { path: path.join('/dev', name), byId: links.get(devicePath)?.byId ?? null, byPath: links.get(devicePath)?.byPath ?? null, driver, interfaceNumber: null as number | null };
   const parent = usbParent(deviceFolder);
   if (!parent) {
-    // The kernel creates placeholder 8250 ports whether or not a UART is there; like pyserial,
-    // leave them out.
-    if (driver === 'serial8250') return undefined;
+    // The kernel creates placeholder 8250 ports (ttyS0-31 below platform/serial8250) whether or
+    // not a UART is there; like pyserial, leave them out.
+    if (deviceFolder.includes('/platform/serial8250')) return undefined;
     return { serial };
   }
   const usb = readUsbDevice(parent.usbName, usbNames, folders.usbDevices);
