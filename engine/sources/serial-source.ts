@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { RescanTrigger } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { enumerateSerialPorts, SYSTEM_FOLDERS, type SerialPortFacts, type SerialSysfsFolders } from './serial-sysfs.js';
 import { pathExists } from './sysfs.js';
@@ -32,10 +32,8 @@ export class SerialSource implements Source {
   private present = new Map<string, SerialPortFacts>();
   private mode = 'starting';
   private ready = false;
-  private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private settleTimers: NodeJS.Timeout[] = [];
-  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly trigger: RescanTrigger;
   private stopped = false;
 
   constructor(
@@ -43,6 +41,7 @@ export class SerialSource implements Source {
     options: Partial<SerialSourceOptions> = {},
   ) {
     this.options = { ...DEFAULT_SERIAL_OPTIONS, ...options };
+    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, SETTLE_DELAYS_MS);
   }
 
   async start(_signal?: AbortSignal): Promise<void> {
@@ -55,7 +54,7 @@ export class SerialSource implements Source {
     }
     this.rescan();
     this.ready = true;
-    if (this.options.mode === 'auto' && this.watchFolder(folders.dev)) {
+    if (this.options.mode === 'auto' && this.trigger.watch(folders.dev)) {
       this.mode = 'inotify';
       this.watchLinkFolders();
     } else this.startPolling();
@@ -64,11 +63,8 @@ export class SerialSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     clearInterval(this.poller);
-    for (const timer of this.settleTimers) clearTimeout(timer);
-    for (const watcher of this.watchers.values()) watcher.close();
-    this.watchers.clear();
+    this.trigger.stop();
   }
 
   status(): SourceStatus {
@@ -78,8 +74,8 @@ export class SerialSource implements Source {
   /** Something happened on USB: its ttys may come or go in the next moments. */
   nudge(): void {
     if (this.stopped || !this.ready || this.mode === 'idle') return;
-    this.schedule();
-    this.settle();
+    this.trigger.schedule();
+    this.trigger.settle();
   }
 
   private startPolling(): void {
@@ -92,39 +88,8 @@ export class SerialSource implements Source {
   private watchLinkFolders(): void {
     const { serialLinks } = this.options.folders;
     for (const folder of [serialLinks, path.join(serialLinks, 'by-id'), path.join(serialLinks, 'by-path')]) {
-      if (!this.watchers.has(folder) && pathExists(folder)) this.watchFolder(folder);
+      if (!this.trigger.watched().includes(folder) && pathExists(folder)) this.trigger.watch(folder);
     }
-  }
-
-  private watchFolder(folder: string): boolean {
-    try {
-      const watcher = watch(folder, { persistent: false }, () => this.schedule());
-      watcher.on('error', () => {
-        watcher.close();
-        this.watchers.delete(folder);
-      });
-      this.watchers.set(folder, watcher);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private schedule(): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.rescan();
-    }, this.options.debounceMs);
-  }
-
-  private settle(): void {
-    for (const timer of this.settleTimers) clearTimeout(timer);
-    this.settleTimers = SETTLE_DELAYS_MS.map((delay) => {
-      const timer = setTimeout(() => this.rescan(), delay);
-      timer.unref();
-      return timer;
-    });
   }
 
   private rescan(): void {
@@ -149,6 +114,6 @@ export class SerialSource implements Source {
     }
     this.present = now;
     if (this.mode === 'inotify') this.watchLinkFolders();
-    if (changed) this.settle();
+    if (changed) this.trigger.settle();
   }
 }
