@@ -27,6 +27,7 @@ export interface ProbePortOptions {
 export const DEFAULT_PROBE_PORT_OPTIONS: ProbePortOptions = { maxBytes: 4096, openRetryMs: 3000, lockFolders: LOCK_FOLDERS };
 
 const DEFAULT_TIMEOUT_MS = 2000;
+const CLOSE_WAIT_MS = 2000;
 
 type OpenFailure = 'locked' | 'retry' | 'gone' | 'other';
 
@@ -72,10 +73,15 @@ async function openWithRetry(devicePath: string, probe: SerialProbe, options: Pr
   }
 }
 
+/** Closes the port; a close that hangs (a wedged driver) is not waited for beyond a bound. */
 function closePort(port: SerialPort): Promise<void> {
   return new Promise((resolve) => {
     if (!port.isOpen) return resolve();
-    port.close(() => resolve());
+    const guard = setTimeout(resolve, CLOSE_WAIT_MS);
+    port.close(() => {
+      clearTimeout(guard);
+      resolve();
+    });
   });
 }
 
