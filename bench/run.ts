@@ -7,6 +7,7 @@ import * as daemonFootprint from './daemon-footprint.js';
 import * as fileLatency from './file-latency.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
+import * as probeParallel from './probe-parallel.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
 
@@ -21,6 +22,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'daemon-footprint', ...daemonFootprint },
   { name: 'usb-latency', ...usbLatency },
   { name: 'idle-cpu', ...idleCpu },
+  { name: 'probe-parallel', ...probeParallel },
 ];
 
 // `npm run bench -- NAME...` runs only the benchmarks named.

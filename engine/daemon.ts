@@ -1,4 +1,7 @@
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import path from 'node:path';
+import { writeFileAtomic } from './durable-file.js';
 import { hostname } from 'node:os';
 import type { Backend } from './backends/backend.js';
 import { backendType } from './backends/index.js';
@@ -6,7 +9,9 @@ import { backendNamesOf, defaultConfig, loadConfig, type EngineConfig } from './
 import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Logger } from './log.js';
-import { ProfileIndex } from './match/matcher.js';
+import { ProfileIndex, probeCandidates } from './match/matcher.js';
+import { Prober, DEFAULT_PROBER_OPTIONS, PROBES_FILE, probeFingerprint, type ProbeSnapshot } from './probe/prober.js';
+import { DEFAULT_PROBE_PORT_OPTIONS } from './probe/probe-port.js';
 import { ProfileStore } from './profiles/profile-store.js';
 import { ProfileWatcher } from './profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from './reconcile/desired-state.js';
@@ -15,6 +20,7 @@ import { DEFAULT_RETRY_POLICY } from './reconcile/retry-policy.js';
 import { daemonStatus } from './server/daemon-status.js';
 import { startStatusServer } from './server/status-server.js';
 import { FileSource } from './sources/file.js';
+import { SerialSource, type SerialSourceOptions } from './sources/serial-source.js';
 import type { DeviceEvent, Source } from './sources/source.js';
 import { UsbSource, type UsbSourceOptions } from './sources/usb-source.js';
 
@@ -51,11 +57,15 @@ export class Daemon {
   ready = false;
   /** Events by `source action`, for the metrics. */
   readonly events = new Map<string, number>();
+  prober!: Prober;
   private fileSource!: FileSource;
+  private serialSource!: SerialSource;
   private readonly backends = new Map<string, Backend | undefined>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
+  private probesSaved: Promise<void> = Promise.resolve();
+  private sourcesStarted = false;
   private reportedProblems = new Set<string>();
   private readonly aborter = new AbortController();
 
@@ -80,12 +90,21 @@ export class Daemon {
     });
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
+    this.prober = this.createProber();
+    await this.restoreProbes();
     this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
-    this.sources = [this.fileSource, new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>)];
+    const serial = (this.config.sources.serial ?? {}) as Partial<SerialSourceOptions>;
+    this.serialSource = new SerialSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'serial' }) }, { ...(serial.mode ? { mode: serial.mode } : {}), ...(serial.pollIntervalMs ? { pollIntervalMs: serial.pollIntervalMs } : {}) });
+    this.sources = [
+      this.fileSource,
+      new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>),
+      this.serialSource,
+    ];
     const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log);
     this.server = server;
     log.info('status server listening', { host: this.options.host, port });
     await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
+    this.sourcesStarted = true;
     this.recompute();
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
@@ -103,6 +122,8 @@ export class Daemon {
     this.aborter.abort();
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
+    await this.prober?.stop();
+    await this.probesSaved;
     await this.reconciler?.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -130,11 +151,57 @@ export class Daemon {
     }
   }
 
+  private createProber(): Prober {
+    const settings = (this.config.sources.serial ?? {}) as Record<string, unknown>;
+    const port = DEFAULT_PROBE_PORT_OPTIONS;
+    return new Prober({
+      log: this.options.log.child({ component: 'prober' }),
+      onResult: () => {
+        this.saveProbes();
+        this.scheduleRecompute();
+      },
+      concurrency: (settings.probeConcurrency as number | undefined) ?? DEFAULT_PROBER_OPTIONS.concurrency,
+      busyRetryMs: (settings.busyRetryMs as number | undefined) ?? DEFAULT_PROBER_OPTIONS.busyRetryMs,
+      port: {
+        maxBytes: (settings.maxProbeBytes as number | undefined) ?? port.maxBytes,
+        openRetryMs: (settings.openRetryMs as number | undefined) ?? port.openRetryMs,
+        lockFolders: (settings.lockFolders as string[] | undefined) ?? port.lockFolders,
+      },
+    });
+  }
+
+  private get probesFile(): string {
+    return path.join(this.options.stateDir, PROBES_FILE);
+  }
+
+  /** Probe results of the last run: a device still present with the same facts is not probed again. */
+  private async restoreProbes(): Promise<void> {
+    try {
+      this.prober.restore(JSON.parse(await readFile(this.probesFile, 'utf8')) as ProbeSnapshot);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.log.warn('saved probe results unreadable; ports will be probed again', { file: this.probesFile, error: (error as Error).message });
+    }
+  }
+
+  private saveProbes(): void {
+    const text = `${JSON.stringify(this.prober.snapshot(), null, 1)}\n`;
+    this.probesSaved = this.probesSaved
+      .then(() => mkdir(this.options.stateDir, { recursive: true }))
+      .then(() => writeFileAtomic(this.probesFile, text))
+      .catch((error: Error) => this.options.log.warn('could not save probe results', { error: error.message }));
+  }
+
   private onEvent(event: DeviceEvent): void {
     const counter = `${event.source} ${event.action}`;
     this.events.set(counter, (this.events.get(counter) ?? 0) + 1);
     this.options.log.debug('device event', { action: event.action, key: event.key });
+    // A USB device's ttys come a moment after it (and go with it).
+    if (event.source === 'usb') this.serialSource?.nudge();
     if (!this.inventory.apply(event)) return;
+    this.scheduleRecompute();
+  }
+
+  private scheduleRecompute(): void {
     // Events often come in bursts (a composite device, a folder of nodes): compute once.
     if (this.recomputeScheduled) return;
     this.recomputeScheduled = true;
@@ -158,10 +225,25 @@ export class Daemon {
       params: this.config.params,
       host: { hostname: hostname(), arch: process.arch },
       backends: names,
+      probed: (key, entry) => this.prober.verdict(key, entry),
     });
+    this.requestProbes();
     const problems = new Set(this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)));
     for (const problem of problems) if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
     this.reportedProblems = problems;
     this.reconciler.setDesired(this.desired.entries);
+  }
+
+  /** Asks the prober for the probes that present ttys still need; forgets departed ones. */
+  private requestProbes(): void {
+    const present = new Set<string>();
+    for (const device of this.inventory.devices()) {
+      if (device.source !== 'serial' || !device.facts.serial) continue;
+      present.add(device.key);
+      this.prober.want(device.key, device.facts.serial.path, probeCandidates(this.index, 'serial', device.facts), probeFingerprint(device.facts));
+    }
+    // Until every source has reported what is present, a missing tty may just not be seen yet.
+    if (!this.sourcesStarted) return;
+    for (const key of this.prober.keys()) if (!present.has(key)) this.prober.forget(key);
   }
 }

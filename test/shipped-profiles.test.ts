@@ -58,6 +58,21 @@ const DEVICES: Record<string, Facts> = {
   'uvc-webcam': { file: file('/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920_8E3B2F5F-video-index0') },
   'mock-video0': { file: file('/dev/video0') },
   'rtl-sdr': { usb: usbDevice('0bda', '2838', { manufacturer: 'Realtek', product: 'RTL2838UHIDIR', serialNumber: '00000001' }) },
+  'modbus-rtu-rs485': {
+    usb: usbDevice('1a86', '7523', { product: 'USB Serial' }),
+    serial: { ...tty('/dev/ttyUSB0', '/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'), driver: 'ch341' },
+    probe: { response: '\u0001\u0003\u0002\u0000\u00e7\u00f8\u000a', hex: '01 03 02 00 e7 f8 0a', groups: ['00', 'e7', 'f8', '0a'] },
+  },
+  'gps-nmea-usb-serial': {
+    usb: usbDevice('10c4', 'ea60', { manufacturer: 'Silicon Labs', product: 'CP2102 USB to UART Bridge Controller', serialNumber: '0001' }),
+    serial: { ...tty('/dev/ttyUSB1', '/dev/serial/by-id/usb-Silicon_Labs_CP2102_USB_to_UART_Bridge_Controller_0001-if00-port0'), driver: 'cp210x' },
+    probe: { response: '$GPGGA,123519,4807.038,N\r\n', hex: '', groups: ['GP', 'GGA'] },
+  },
+  'arduino-banner': {
+    usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
+    serial: tty('/dev/ttyACM0', null),
+    probe: { response: 'weather-station v1.4\r\n', hex: '', groups: ['weather-station', '1.4'] },
+  },
 };
 
 const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true });

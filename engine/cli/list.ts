@@ -1,24 +1,32 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendNamesOf, defaultConfig, loadConfig } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 import { Inventory } from '../inventory/inventory.js';
-import { ProfileIndex } from '../match/matcher.js';
+import { createLogger } from '../log.js';
+import { ProfileIndex, probeCandidates } from '../match/matcher.js';
+import { Prober, PROBES_FILE, probeFingerprint, type ProbeSnapshot } from '../probe/prober.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { expandPathGlob } from '../sources/expand-glob.js';
 import { readFileFacts } from '../sources/file.js';
+import { enumerateSerialPorts } from '../sources/serial-sysfs.js';
 import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
 import { formatReport } from './format-issues.js';
 
-export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--json]
+export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--state DIR] [--probe] [--json]
 
-One look at the system now: every USB device and every path the profiles watch, the profile
-that matches each, and for the others that came close, which condition failed.`;
+One look at the system now: every USB device, serial port and path the profiles watch, the
+profile that matches each, and for the others that came close, which condition failed.
+Serial probes are not run: the results the daemon remembers (in --state, default ./state) are
+shown; --probe runs the probes that have no remembered result now (this opens the ports).`;
 
 function describeDevice(device: DeviceView): string {
-  const { usb, file } = device.facts;
+  const { usb, file, serial } = device.facts;
+  if (serial) return `serial ${serial.path}${serial.byId ? ` (${serial.byId})` : ''}${usb ? ` on usb ${usb.portPath} ${usb.vendorId}:${usb.productId} interface ${serial.interfaceNumber}` : ''}`;
   if (usb) return `usb ${usb.portPath} ${usb.vendorId}:${usb.productId} ${[usb.manufacturer, usb.product].filter(Boolean).join(' ')}`.trim();
   return `file ${file?.path ?? device.key}`;
 }
@@ -38,11 +46,40 @@ function formatText(devices: DeviceView[]): string {
   return lines.join('\n');
 }
 
+/**
+ * A prober holding the daemon's remembered probe results for the ttys present now (same device,
+ * same probe); with `probe`, it also runs the probes that have none, and waits for them.
+ */
+async function remembered(file: string, inventory: Inventory, index: ProfileIndex, probe: boolean): Promise<Prober> {
+  const prober = new Prober({ log: createLogger('error'), onResult: () => undefined, ...(probe ? {} : { probe: async () => ({ kind: 'failed' as const, reason: 'not probed' }) }) });
+  try {
+    prober.restore(JSON.parse(await readFile(file, 'utf8')) as ProbeSnapshot);
+  } catch {
+    // No daemon has run with this state folder, or it has nothing to say: nothing remembered.
+  }
+  for (const device of inventory.devices()) {
+    if (device.source !== 'serial' || !device.facts.serial) continue;
+    const candidates = probeCandidates(index, 'serial', device.facts);
+    const fingerprint = probeFingerprint(device.facts);
+    if (probe) prober.want(device.key, device.facts.serial.path, candidates, fingerprint);
+    else if (prober.keys().includes(device.key)) prober.forgetUnless(device.key, device.facts.serial.path, fingerprint);
+  }
+  if (!probe) for (const key of prober.keys()) if (!inventory.devices().some((device) => device.key === key)) prober.forget(key);
+  await prober.idle();
+  return prober;
+}
+
 /** Runs `engine list`; returns the exit code. */
 export async function listCommand(args: string[], out: (text: string) => void): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { profiles: { type: 'string', default: './profiles' }, config: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      profiles: { type: 'string', default: './profiles' },
+      config: { type: 'string' },
+      state: { type: 'string', default: './state' },
+      probe: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
   });
   if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
@@ -56,13 +93,16 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
   for (const [port, usb] of enumerateUsbDevices()) inventory.apply({ action: 'add', key: `usb:${port}`, source: 'usb', facts: { usb } });
+  for (const [key, { serial, usb }] of enumerateSerialPorts()) inventory.apply({ action: 'add', key, source: 'serial', facts: { serial, ...(usb ? { usb } : {}) } });
   for (const glob of index.fileGlobs()) {
     for (const found of expandPathGlob(glob)) {
       const file = await readFileFacts(found);
       if (file) inventory.apply({ action: 'add', key: `file:${found}`, source: 'file', facts: { file } });
     }
   }
-  const { devices } = desiredState({ index, devices: inventory.devices(), params: loaded.config.params, host: { hostname: hostname(), arch: process.arch }, backends });
+  const prober = await remembered(path.join(values.state, PROBES_FILE), inventory, index, values.probe);
+  const { devices } = desiredState({ index, devices: inventory.devices(), params: loaded.config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
+  await prober.stop();
   out(values.json ? JSON.stringify(devices.map(({ key, source, facts, match, problems }) => ({ key, source, profile: match.winner?.profile.name ?? null, candidates: match.candidates, problems, facts })), null, 2) : formatText(devices));
   return 0;
 }

@@ -18,11 +18,16 @@ export interface MatchResult {
   winner?: LoadedProfile;
   /** What the winner's probe learned, when it has one. */
   probe?: ProbeFacts;
+  /** Whether some profile's probe has yet to run (or to run again): the match may still change. */
+  probing?: boolean;
   candidates: Candidate[];
 }
 
-/** How a profile's serial probe went on a port: what it learned, or why it did not match. */
-export type ProbeVerdict = { facts: ProbeFacts } | { reason: string };
+/**
+ * How a profile's serial probe went on a port: what it learned, or why it did not match
+ * (`pending` when it will be tried again, e.g. the port was busy).
+ */
+export type ProbeVerdict = { facts: ProbeFacts } | { reason: string; pending?: boolean };
 
 /** The probe verdict for a profile on the device being matched; undefined while not probed. */
 export type ProbeLookup = (entry: LoadedProfile) => ProbeVerdict | undefined;
@@ -95,12 +100,16 @@ export function probeCandidates(index: ProfileIndex, source: string, facts: Fact
 export function matchDevice(index: ProfileIndex, source: string, facts: Facts, probe: ProbeLookup = () => undefined): MatchResult {
   const candidates: Candidate[] = [];
   const matched: { entry: LoadedProfile; probe?: ProbeFacts }[] = [];
+  let probing = false;
+  const unprobed: LoadedProfile[] = [];
   for (const entry of index.candidatesFor(source, facts)) {
     const { profile, file } = entry;
     let reason = detectMismatch(profile.detect, facts);
     let probeFacts: ProbeFacts | undefined;
     if (!reason && profile.detect.serial?.probe) {
       const verdict = probe(entry);
+      if (!verdict || ('reason' in verdict && verdict.pending)) probing = true;
+      if (!verdict) unprobed.push(entry);
       if (!verdict) reason = 'the serial probe has not confirmed the device';
       else if ('reason' in verdict) reason = `serial probe: ${verdict.reason}`;
       else probeFacts = verdict.facts;
@@ -111,9 +120,17 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
   }
   matched.sort((a, b) => precedence(a.entry, b.entry));
   const [first, ...losers] = matched;
-  if (!first) return { candidates };
+  const pending = probing ? { probing } : {};
+  if (!first) return { candidates, ...pending };
+  // A profile that would take precedence has not probed yet: wait for it rather than hand the
+  // device to this one and take it back a moment later.
+  const ahead = unprobed.find((entry) => precedence(entry, first.entry) < 0);
+  if (ahead) {
+    const waiting = `waiting for the serial probe of ${ahead.profile.name}, which takes precedence`;
+    return { candidates: [...candidates, ...matched.map(({ entry }) => ({ profile: entry.profile.name, file: entry.file, matched: false, reason: waiting }))], ...pending };
+  }
   const winner = first.entry;
   candidates.unshift({ profile: winner.profile.name, file: winner.file, matched: true });
   for (const { entry } of losers) candidates.push({ profile: entry.profile.name, file: entry.file, matched: true, reason: `${winner.profile.name} takes precedence (more specific, higher priority, or name order)` });
-  return { winner, ...(first.probe ? { probe: first.probe } : {}), candidates };
+  return { winner, ...(first.probe ? { probe: first.probe } : {}), candidates, ...pending };
 }

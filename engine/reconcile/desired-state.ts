@@ -63,9 +63,13 @@ function documentProblem(definition: BackendDefinition, payload: Payload): strin
 export function desiredState(input: DesiredStateInput): DesiredState {
   const entries = new Map<string, DesiredEntry>();
   const devices: DeviceView[] = [];
-  for (const device of input.devices) {
+  const matched = input.devices.map((device) => {
     const facts: Facts = { ...device.facts, host: input.host, params: input.params, event: { action: 'add', at: device.since } };
-    const match = matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry));
+    return { device, facts, match: matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry)) };
+  });
+  const claims = ttyClaims(matched);
+  for (const { device, facts, match: found } of matched) {
+    const match = device.source === 'usb' ? withoutClaimed(found, claims.get(device.facts.usb?.portPath ?? '')) : found;
     const problems: string[] = [];
     const view: DeviceView = { ...device, match, problems };
     devices.push(view);
@@ -101,4 +105,25 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     }
   }
   return { entries, devices };
+}
+
+/**
+ * USB devices that a serial profile claims through one of their ttys, by port path, with why:
+ * a tty it matched (the device is that profile's, not registered a second time as a plain USB
+ * device), or probes still running on a tty (wait for them rather than register and retract).
+ */
+function ttyClaims(matched: { device: Device; match: MatchResult }[]): Map<string, string> {
+  const claims = new Map<string, string>();
+  for (const { device, match } of matched) {
+    const port = device.facts.usb?.portPath;
+    if (device.source !== 'serial' || !port) continue;
+    if (match.winner) claims.set(port, `the device is claimed by profile ${match.winner.profile.name} through ${device.facts.serial?.path}`);
+    else if (match.probing && !claims.has(port)) claims.set(port, `waiting for the serial probes of ${device.facts.serial?.path}`);
+  }
+  return claims;
+}
+
+function withoutClaimed(match: MatchResult, claim: string | undefined): MatchResult {
+  if (!claim || !match.winner) return match;
+  return { candidates: match.candidates.map((candidate) => (candidate.matched ? { ...candidate, matched: false, reason: claim } : candidate)) };
 }

@@ -69,6 +69,28 @@ export const serialSource: SourceDefinition = {
     },
     examples: [{ path: '/dev/ttyACM*', probe: { baudRate: 9600, expect: '^\\$G[PN]' } }],
   },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      mode: {
+        enum: ['auto', 'polling'],
+        default: 'auto',
+        description: 'How new ttys are noticed. auto: inotify on /dev and /dev/serial, and every USB change; polling: re-read sysfs every pollIntervalMs.',
+      },
+      pollIntervalMs: { type: 'integer', minimum: 200, default: 5000, description: 'Interval of the polling mode.' },
+      probeConcurrency: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'How many ports are probed at once (never more than one probe per port).' },
+      busyRetryMs: { type: 'integer', minimum: 100, default: 10000, description: 'When to try again a port held by another program or that could not be opened yet.' },
+      openRetryMs: { type: 'integer', minimum: 0, maximum: 60000, default: 3000, description: 'How long a first open failing with EACCES or EBUSY is retried (udev still setting permissions).' },
+      maxProbeBytes: { type: 'integer', minimum: 16, maximum: 1048576, default: 4096, description: 'Bytes read from a port before a probe gives up on a match.' },
+      lockFolders: {
+        type: 'array',
+        items: { type: 'string', pattern: '^/' },
+        default: ['/var/lock', '/run/lock'],
+        description: 'Where to look for UUCP lock files (LCK..ttyUSB0) of programs that hold a port.',
+      },
+    },
+  },
   facts: {
     path: 'device node, e.g. /dev/ttyACM0',
     byId: '/dev/serial/by-id link, or null',

@@ -1,7 +1,7 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { RescanTrigger } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { listNames, pathExists } from './sysfs.js';
 import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
@@ -57,13 +57,11 @@ export class UsbSource implements Source {
   private present = new Map<string, UsbFacts>();
   private mode: string = 'starting';
   private ready = false;
-  private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private readonly watchers = new Map<string, FSWatcher>();
-  private settleTimers: NodeJS.Timeout[] = [];
+  private readonly trigger: RescanTrigger;
   private readonly incompleteSince = new Map<string, number>();
   private libusb: LibusbEvents | undefined;
-  private readonly onHotplug = () => this.schedule();
+  private readonly onHotplug = () => this.trigger.schedule();
   private stopped = false;
 
   constructor(
@@ -71,6 +69,7 @@ export class UsbSource implements Source {
     options: Partial<UsbSourceOptions> = {},
   ) {
     this.options = { ...DEFAULT_USB_OPTIONS, ...options };
+    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, SETTLE_DELAYS_MS);
   }
 
   private get devicesFolder(): string {
@@ -96,11 +95,8 @@ export class UsbSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     clearInterval(this.poller);
-    for (const timer of this.settleTimers) clearTimeout(timer);
-    for (const watcher of this.watchers.values()) watcher.close();
-    this.watchers.clear();
+    this.trigger.stop();
     if (this.libusb) {
       this.libusb.removeListener('attach', this.onHotplug);
       this.libusb.removeListener('detach', this.onHotplug);
@@ -141,60 +137,16 @@ export class UsbSource implements Source {
 
   /** Watches /dev/bus/usb and each bus folder in it; false when there is nothing to watch. */
   private watchDev(): boolean {
-    if (!this.watchFolder(this.devFolder, () => this.syncBusWatchers())) return false;
+    if (!this.trigger.watch(this.devFolder, () => this.syncBusWatchers())) return false;
     this.syncBusWatchers();
     return true;
   }
 
   private syncBusWatchers(): void {
     const buses = new Set(listNames(this.devFolder).map((name) => path.join(this.devFolder, name)));
-    for (const [folder, watcher] of this.watchers) {
-      if (folder !== this.devFolder && !buses.has(folder)) {
-        watcher.close();
-        this.watchers.delete(folder);
-      }
-    }
-    for (const bus of buses) if (!this.watchers.has(bus)) this.watchFolder(bus, () => undefined);
-    this.schedule();
-  }
-
-  private watchFolder(folder: string, also: () => void): boolean {
-    try {
-      const watcher = watch(folder, { persistent: false }, () => {
-        also();
-        this.schedule();
-      });
-      watcher.on('error', (error) => {
-        this.context.log.debug('watch error', { folder, error: error.message });
-        watcher.close();
-        this.watchers.delete(folder);
-      });
-      this.watchers.set(folder, watcher);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private schedule(): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.rescan();
-    }, this.options.debounceMs);
-  }
-
-  /**
-   * A device is announced before the kernel has created (and bound drivers to) its interfaces,
-   * and no event marks their arrival: after every change, look again a few times as it settles.
-   */
-  private settle(): void {
-    for (const timer of this.settleTimers) clearTimeout(timer);
-    this.settleTimers = SETTLE_DELAYS_MS.map((delay) => {
-      const timer = setTimeout(() => this.rescan(), delay);
-      timer.unref();
-      return timer;
-    });
+    for (const folder of this.trigger.watched()) if (folder !== this.devFolder && !buses.has(folder)) this.trigger.unwatch(folder);
+    for (const bus of buses) if (!this.trigger.watched().includes(bus)) this.trigger.watch(bus);
+    this.trigger.schedule();
   }
 
   /**
@@ -213,7 +165,7 @@ export class UsbSource implements Source {
       this.incompleteSince.set(port, since);
       if (seen - since < INCOMPLETE_WAIT_MS) {
         now.delete(port);
-        this.settle();
+        this.trigger.settle();
       }
     }
   }
@@ -243,6 +195,6 @@ export class UsbSource implements Source {
       else if (!sameFacts(known, facts)) emit('change', port, facts);
     }
     this.present = now;
-    if (changed) this.settle();
+    if (changed) this.trigger.settle();
   }
 }

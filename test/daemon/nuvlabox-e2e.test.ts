@@ -7,6 +7,9 @@ import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
 import { deviceProfile, startEngine, waitFor, workspace, writeConfig, type EngineProcess, type Workspace } from './engine-process.js';
 
+/** The devices of the test's own folder: the machine's serial ports (ttyS0...) are listed too. */
+const ownDevices = (body: unknown) => (body as { source: string }[]).filter((device) => device.source === 'file');
+
 const plug = (space: Workspace, name: string) => writeFileSync(path.join(space.dev, name), '');
 const unplug = (space: Workspace, name: string) => unlinkSync(path.join(space.dev, name));
 const held = (agent: FakeAgent) => [...agent.peripherals.keys()].sort();
@@ -61,7 +64,7 @@ describe('daemon with the nuvlabox-agent backend', () => {
         unplug(space, 'sensor1');
         await waitFor('the deregistration', () => !agent.peripherals.has('test-device:sensor1'));
         assert.deepEqual(requestsOf(agent, 'DELETE').map((request) => request.path), ['/api/peripheral/test-device%3Asensor1']);
-        assert.deepEqual((await engine.get('/devices')).body, []);
+        assert.deepEqual(ownDevices((await engine.get('/devices')).body), []);
       }),
     ));
 
@@ -135,8 +138,8 @@ describe('daemon with the nuvlabox-agent backend', () => {
       writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  port: 70000\n'));
       await withEngine(space, async (engine) => {
         plug(space, 'sensor1');
-        await waitFor('the device', async () => ((await engine.get('/devices')).body as unknown[]).length === 1);
-        const [device] = (await engine.get('/devices')).body as { problems: string[]; deliveries: unknown[] }[];
+        await waitFor('the device', async () => ownDevices((await engine.get('/devices')).body).length === 1);
+        const [device] = ownDevices((await engine.get("/devices")).body) as unknown as { problems: string[]; deliveries: unknown[] }[];
         assert.match(device!.problems.join(), /map field `port` must be <= 65535/);
         assert.deepEqual(device!.deliveries, []);
         assert.equal(requestsOf(agent, 'POST').length, 0);

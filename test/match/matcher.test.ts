@@ -274,9 +274,18 @@ describe('probes', () => {
       return undefined;
     });
     assert.deepEqual(asked, ['gps-probed']);
-    assert.equal(notYet.winner?.profile.name, 'gps-plain');
+    // gps-plain matches, but gps-probed would take precedence: nothing wins until it has probed.
+    assert.equal(notYet.winner, undefined);
+    assert.equal(notYet.probing, true);
     assert.equal(candidate(notYet.candidates, 'gps-probed').reason, 'the serial probe has not confirmed the device');
+    assert.equal(candidate(notYet.candidates, 'gps-plain').reason, 'waiting for the serial probe of gps-probed, which takes precedence');
     assert.equal(candidate(matchDevice(index, 'serial', gpsTty).candidates, 'gps-probed').matched, false);
+  });
+
+  test('a probe that will be tried again (busy port) does not hold back a matching profile', () => {
+    const busy = matchDevice(index, 'serial', gpsTty, () => ({ reason: 'locked by process 7; trying again later', pending: true }));
+    assert.equal(busy.winner?.profile.name, 'gps-plain');
+    assert.equal(busy.probing, true);
   });
 
   test('a failed probe says why', () => {

@@ -171,6 +171,39 @@ describe('desiredState', () => {
   });
 });
 
+describe('a USB device and its tty', () => {
+  const usbOnly = ftdiProfile('any-ftdi', peripheral, ['stdout']);
+  const ttyProfile = profileFromYaml(
+    yaml('name: ftdi-tty', 'detect:', '  usb: { vendorId: "0403", productId: "6001", product: "FT232R*" }', '  serial: { path: "/dev/ttyUSB*" }', 'map: { available: true, classes: [serial] }', 'notify: [{ backend: stdout }]'),
+  );
+  const usb = usbDevice('usb:1-1.2', { serialNumber: 'A10K3', portPath: '1-1.2' });
+  const tty: Device = { key: 'serial:1-1.2:if00', source: 'serial', since: usb.since, facts: { usb: usb.facts.usb, serial: { path: '/dev/ttyUSB0', interfaceNumber: 0 } } };
+
+  test('a tty matched by a serial profile claims its USB device: registered once, not twice', () => {
+    const state = desiredState(input([usbOnly, ttyProfile], [usb, tty]));
+    assert.deepEqual([...state.entries.values()].map((entry) => `${entry.profile} ${entry.deviceKey}`), ['ftdi-tty serial:1-1.2:if00']);
+    const usbView = state.devices.find((device) => device.key === 'usb:1-1.2')!;
+    assert.equal(usbView.match.winner, undefined);
+    assert.equal(usbView.match.candidates[0]!.reason, 'the device is claimed by profile ftdi-tty through /dev/ttyUSB0');
+  });
+
+  test('while probes of its tty are still to run, the USB device waits for them', () => {
+    const probed = profileFromYaml(
+      yaml('name: ftdi-probed', 'detect:', '  usb: { vendorId: "0403", productId: "6001" }', '  serial: { path: "/dev/ttyUSB*", probe: { expect: "^OK" } }', 'map: { available: true, classes: [serial] }', 'notify: [{ backend: stdout }]'),
+    );
+    const waiting = desiredState({ ...input([usbOnly, probed], [usb, tty]), probed: () => undefined });
+    assert.equal(waiting.entries.size, 0);
+    assert.equal(waiting.devices.find((device) => device.key === 'usb:1-1.2')!.match.candidates[0]!.reason, 'waiting for the serial probes of /dev/ttyUSB0');
+    const refused = desiredState({ ...input([usbOnly, probed], [usb, tty]), probed: () => ({ reason: 'no reply within 2000 ms' }) });
+    assert.deepEqual([...refused.entries.values()].map((entry) => entry.profile), ['any-ftdi']);
+  });
+
+  test('until the tty is there (or when no serial profile wants it), the USB profile has it', () => {
+    assert.deepEqual([...desiredState(input([usbOnly, ttyProfile], [usb])).entries.values()].map((entry) => entry.profile), ['any-ftdi']);
+    assert.deepEqual([...desiredState(input([usbOnly], [usb, tty])).entries.values()].map((entry) => entry.profile), ['any-ftdi']);
+  });
+});
+
 describe('Inventory', () => {
   test('keeps first-seen time and facts; remove forgets; unchanged facts are no change', () => {
     const inventory = new Inventory();

@@ -370,6 +370,9 @@ class Controller:
         # /dev/bus/usb exists from the start, so that a process under test can watch it (inotify)
         # before any device is plugged; without it the preload falls through to the real /dev.
         os.makedirs(os.path.join(self.root, 'dev', 'bus', 'usb'), exist_ok=True)
+        # likewise /sys/class/tty, or a serial source would find no tty class and stay idle
+        os.makedirs(os.path.join(self.root, 'sys', 'class', 'tty'), exist_ok=True)
+        self.ttys = {}  # name -> SimulatedTty
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -519,6 +522,7 @@ class Controller:
         if not self.exists(path):
             raise SpecError(f'no device at {path}')
         victims = self.subdevices(path)
+        self.forget_ttys_under(path)
         with self.quiet(req.get('quiet', False)):
             # the kernel announces children first (interfaces, then the device); the uevent
             # sender reads sysfs, so every event goes out before anything is deleted
@@ -541,6 +545,182 @@ class Controller:
         return {}
 
 
+    # -- ttys ---------------------------------------------------------------------------------
+
+    def cmd_add_tty(self, req):
+        name = req.get('name')
+        if not isinstance(name, str) or not re.fullmatch(r'tty(USB|ACM)\d{1,3}', name):
+            raise SpecError('add-tty needs "name": "ttyUSB<n>" or "ttyACM<n>"')
+        if name in self.ttys or os.path.lexists(os.path.join(self.root, 'dev', name)):
+            raise SpecError(f'/dev/{name} already exists')
+        usb = req.get('usb')
+        if not isinstance(usb, str) or not self.exists(usb):
+            raise SpecError('add-tty needs "usb": the /sys/devices/... path of an added USB device')
+        itf = f'{usb}/{os.path.basename(usb)}:1.{int(req.get("interface", 0))}'
+        if not self.exists(itf):
+            raise SpecError(f'no interface {itf}')
+        acm = name.startswith('ttyACM')
+        driver = req.get('driver', 'cdc_acm' if acm else 'ftdi_sio')
+        major, minor = (166 if acm else 188), int(name[6:])
+        itf_dev = itf[len('/sys'):]
+        texts = []
+        if acm:
+            tty_dev = f'{itf_dev}/tty/{name}'
+            device_link = '../..'
+        else:
+            # usb-serial drivers put a port device between the interface and the tty
+            port_dev = f'{itf_dev}/{name}'
+            self.make_serial_driver_dir(driver)
+            depth = len(port_dev.strip('/').split('/'))
+            texts.append('\n'.join([f'P: {port_dev}', 'E: SUBSYSTEM=usb-serial', f'E: DRIVER={driver}',
+                                    f'L: driver={"../" * depth}bus/usb-serial/drivers/{driver}']) + '\n')
+            tty_dev = f'{port_dev}/tty/{name}'
+            device_link = f'../../../{name}'
+        texts.append('\n'.join([f'P: {tty_dev}', f'N: {name}', f'E: DEVNAME=/dev/{name}', 'E: SUBSYSTEM=tty',
+                                f'E: MAJOR={major}', f'E: MINOR={minor}', f'A: dev={major}:{minor}',
+                                f'L: device={device_link}']) + '\n')
+        with self.quiet(req.get('quiet', False)):
+            for text in texts:
+                self.tb.add_from_string(text)
+        links = []
+        for kind in ('byId', 'byPath'):
+            if req.get(kind):
+                folder = os.path.join(self.root, 'dev', 'serial', 'by-id' if kind == 'byId' else 'by-path')
+                os.makedirs(folder, exist_ok=True)
+                link = os.path.join(folder, req[kind])
+                os.symlink(f'../../{name}', link)
+                links.append(link)
+        pty = os.readlink(os.path.join(self.root, 'dev', name))
+        tty = SimulatedTty(name, '/sys' + tty_dev, self.tb.get_dev_fd(f'/dev/{name}'), pty, links,
+                           req.get('responder') or {})
+        self.ttys[name] = tty
+        tty.start()
+        return {'path': '/sys' + tty_dev, 'node': f'/dev/{name}', 'pty': pty}
+
+    def make_serial_driver_dir(self, driver):
+        os.makedirs(os.path.join(self.root, 'sys', 'bus', 'usb-serial', 'drivers', driver), exist_ok=True)
+
+    def tty(self, req):
+        tty = self.ttys.get(req.get('name'))
+        if tty is None:
+            raise SpecError(f'no simulated tty {req.get("name")!r}')
+        return tty
+
+    def cmd_tty_received(self, req):
+        """The bytes the process under test wrote to the tty, as hex."""
+        return {'hex': self.tty(req).received_bytes().hex()}
+
+    def cmd_tty_write(self, req):
+        self.tty(req).write(bytes.fromhex(req['hex']) if 'hex' in req else req.get('text', '').encode('latin-1'))
+        return {}
+
+    def cmd_tty_chmod(self, req):
+        """chmod the pty behind the tty (simulates udev fixing permissions late)."""
+        os.chmod(self.tty(req).pty, int(req['mode'], 8))
+        return {}
+
+    def forget_ttys_under(self, syspath):
+        for name, tty in list(self.ttys.items()):
+            if tty.syspath == syspath or tty.syspath.startswith(syspath + '/'):
+                tty.stop()
+                del self.ttys[name]
+
+
+class SimulatedTty:
+    """The device end of one tty: the pty master, driven by a responder spec on a thread.
+
+    responder fields (all optional; none = a silent device):
+      stream:  {"text"|"hex", "intervalMs"}   written again and again (a GPS printing NMEA)
+      replies: [{"match": regex, "text"|"hex", "delayMs"}]   requests in what was received
+               (Latin-1), answered in the order they came, each once (a modem)
+      flood:   {"bytes", "intervalMs"}        random bytes forever (a device sending garbage)
+    """
+
+    def __init__(self, name, syspath, master, pty, links, responder):
+        self.name, self.syspath, self.master, self.pty, self.links = name, syspath, master, pty, links
+        self.responder = responder
+        self.received = bytearray()
+        self.pending = bytearray()
+        self.lock = threading.Lock()
+        self.running = True
+        os.set_blocking(master, False)
+        # Hold the slave open in raw mode: a pty nobody has open returns EIO on the master, and
+        # a fresh pty echoes and edits lines until someone sets it raw.
+        self.slave = os.open(pty, os.O_RDWR | os.O_NOCTTY)
+        import termios
+        import tty as ttymod
+        ttymod.setraw(self.slave, termios.TCSANOW)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.running = False
+        self.thread.join(timeout=2)
+        for fd in (self.slave,):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for link in self.links:
+            with contextlib.suppress(OSError):
+                os.unlink(link)
+
+    def received_bytes(self):
+        with self.lock:
+            return bytes(self.received)
+
+    def write(self, data):
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self.master, data)
+
+    def run(self):
+        import random
+        import select
+        import time
+        stream = self.responder.get('stream')
+        flood = self.responder.get('flood')
+        replies = self.responder.get('replies') or []
+        next_stream = time.monotonic()
+        next_flood = time.monotonic()
+        due = []  # (time, bytes)
+        while self.running:
+            now = time.monotonic()
+            if stream and now >= next_stream:
+                self.write(bytes.fromhex(stream['hex']) if 'hex' in stream else stream['text'].encode('latin-1'))
+                next_stream = now + stream.get('intervalMs', 200) / 1000
+            if flood and now >= next_flood:
+                self.write(random.randbytes(flood.get('bytes', 256)))
+                next_flood = now + flood.get('intervalMs', 20) / 1000
+            for item in [d for d in due if d[0] <= now]:
+                due.remove(item)
+                self.write(item[1])
+            readable, _, _ = select.select([self.master], [], [], 0.01)
+            if not readable:
+                continue
+            try:
+                data = os.read(self.master, 4096)
+            except (BlockingIOError, OSError):
+                time.sleep(0.01)
+                continue
+            with self.lock:
+                self.received += data
+            self.pending += data
+            self.answer(replies, due)
+
+    def answer(self, replies, due):
+        """Answer every request in what was received, in the order they came."""
+        import time
+        while True:
+            text = self.pending.decode('latin-1')
+            found = [(m.start(), m.end(), rule) for rule in replies for m in [re.search(rule['match'], text)] if m]
+            if not found:
+                return
+            _, end, rule = min(found, key=lambda item: item[0])
+            answer = bytes.fromhex(rule['hex']) if 'hex' in rule else rule['text'].encode('latin-1')
+            due.append((time.monotonic() + rule.get('delayMs', 0) / 1000, answer))
+            self.pending = self.pending[end:]
+
+
 COMMANDS = {
     'ping': Controller.cmd_ping,
     'add': Controller.cmd_add,
@@ -548,7 +728,10 @@ COMMANDS = {
     'render': Controller.cmd_render,
     'remove': Controller.cmd_remove,
     'uevent': Controller.cmd_uevent,
-    # 'add-tty': future serial work (pty-backed SUBSYSTEM=tty devices; tb.get_dev_fd)
+    'add-tty': Controller.cmd_add_tty,
+    'tty-received': Controller.cmd_tty_received,
+    'tty-write': Controller.cmd_tty_write,
+    'tty-chmod': Controller.cmd_tty_chmod,
 }
 
 

@@ -84,6 +84,33 @@ export interface AddedUsbDevice {
   added: string[];
 }
 
+/** How a simulated serial device answers on its tty (see SimulatedTty in ctl.py). */
+export interface TtyResponder {
+  /** Written again and again, e.g. NMEA sentences. */
+  stream?: { text?: string; hex?: string; intervalMs?: number };
+  /** Once what was received matches `match` (a regex over Latin-1), answer after delayMs. */
+  replies?: { match: string; text?: string; hex?: string; delayMs?: number }[];
+  /** Random bytes forever. */
+  flood?: { bytes?: number; intervalMs?: number };
+}
+
+/** A tty below an added USB device's interface, backed by a pty the helper drives. */
+export interface TtySpec {
+  /** ttyUSB<n> (a usb-serial port device between interface and tty) or ttyACM<n> (cdc_acm). */
+  name: string;
+  /** The USB device's /sys/devices/... path, as addUsbDevice returned it. */
+  usb: string;
+  /** Its interface number (default 0); the interface must exist. */
+  interface?: number;
+  /** Default cdc_acm for ttyACM, ftdi_sio for ttyUSB. */
+  driver?: string;
+  /** Names of the /dev/serial/by-id and by-path links udev would make. */
+  byId?: string;
+  byPath?: string;
+  responder?: TtyResponder;
+  quiet?: boolean;
+}
+
 export interface Testbed {
   /** The testbed's root directory ($UMOCKDEV_DIR): root/sys is the fake /sys, root/dev the fake /dev. */
   readonly root: string;
@@ -104,6 +131,12 @@ export interface Testbed {
   uevent(sysfsPath: string, action: 'add' | 'remove' | 'change' | 'bind' | 'unbind'): Promise<void>;
   /** The umockdev text add-device would add, without adding it. */
   render(spec: UsbDeviceSpec): Promise<{ text: string; path: string }>;
+  /** Adds a tty to a USB device; `pty` is the real /dev/pts/N behind the simulated node. */
+  addTty(spec: TtySpec): Promise<{ path: string; node: string; pty: string }>;
+  /** What the process under test wrote to the tty so far. */
+  ttyReceived(name: string): Promise<Buffer>;
+  /** Changes the mode of the pty behind the tty, e.g. '600' then '666'. */
+  ttyChmod(name: string, mode: string): Promise<void>;
   /** Ends the helper and deletes the testbed. Idempotent. */
   close(): Promise<void>;
   /** What the helper wrote on stderr (umockdev warnings, Python tracebacks). */
@@ -289,6 +322,16 @@ export async function startTestbed(options: { startTimeoutMs?: number; commandTi
     async render(spec) {
       const reply = await call({ ...spec, cmd: 'render' });
       return { text: reply.text as string, path: reply.path as string };
+    },
+    async addTty(spec) {
+      const reply = await call({ ...spec, cmd: 'add-tty' });
+      return { path: reply.path as string, node: reply.node as string, pty: reply.pty as string };
+    },
+    async ttyReceived(name) {
+      return Buffer.from((await call({ cmd: 'tty-received', name })).hex as string, 'hex');
+    },
+    async ttyChmod(name, mode) {
+      await call({ cmd: 'tty-chmod', name, mode });
     },
     close() {
       closing ??= (async () => {

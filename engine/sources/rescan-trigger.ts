@@ -1,0 +1,70 @@
+import { watch, type FSWatcher } from 'node:fs';
+
+/**
+ * What the sysfs-reading sources share: whatever hints at a change (an inotify event, a hotplug
+ * callback, a nudge) only asks for a rescan; requests within `debounceMs` make one rescan, and
+ * after a change `settle` looks again a few times, for what the kernel adds a moment later.
+ */
+export class RescanTrigger {
+  private timer: NodeJS.Timeout | undefined;
+  private settleTimers: NodeJS.Timeout[] = [];
+  private readonly watchers = new Map<string, FSWatcher>();
+  private stopped = false;
+
+  constructor(
+    private readonly rescan: () => void,
+    private readonly debounceMs: number,
+    private readonly settleDelaysMs: readonly number[],
+  ) {}
+
+  /** Asks for one rescan soon; requests until it runs are folded into it. */
+  schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.rescan();
+    }, this.debounceMs);
+  }
+
+  /** Rescans again at each settle delay from now (replacing the settle in progress). */
+  settle(): void {
+    if (this.stopped) return;
+    for (const timer of this.settleTimers) clearTimeout(timer);
+    this.settleTimers = this.settleDelaysMs.map((delay) => {
+      const timer = setTimeout(() => this.rescan(), delay);
+      timer.unref();
+      return timer;
+    });
+  }
+
+  /** Schedules a rescan on every change in `folder` (and calls `also`); false if it cannot be watched. */
+  watch(folder: string, also: () => void = () => undefined): boolean {
+    try {
+      const watcher = watch(folder, { persistent: false }, () => {
+        also();
+        this.schedule();
+      });
+      watcher.on('error', () => this.unwatch(folder));
+      this.watchers.set(folder, watcher);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  unwatch(folder: string): void {
+    this.watchers.get(folder)?.close();
+    this.watchers.delete(folder);
+  }
+
+  watched(): string[] {
+    return [...this.watchers.keys()];
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const timer of this.settleTimers) clearTimeout(timer);
+    for (const folder of this.watched()) this.unwatch(folder);
+  }
+}

@@ -1,0 +1,118 @@
+import path from 'node:path';
+import type { Facts } from '../map/facts.js';
+import { listNames, readAttribute, readLink } from './sysfs.js';
+import { readUsbDevice, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
+
+export const TTY_CLASS = '/sys/class/tty';
+export const SERIAL_LINKS = '/dev/serial';
+
+/** One tty with a hardware device behind it, and its USB parent when it has one. */
+export interface SerialPortFacts {
+  /** Stable for one port of one physical device: `serial:1-1.4:if00` or `serial:/dev/ttyS0`. */
+  key: string;
+  serial: NonNullable<Facts['serial']>;
+  usb?: UsbFacts;
+}
+
+export interface SerialSysfsFolders {
+  ttyClass: string;
+  usbDevices: string;
+  serialLinks: string;
+  dev: string;
+}
+
+export const SYSTEM_FOLDERS: SerialSysfsFolders = { ttyClass: TTY_CLASS, usbDevices: USB_DEVICES, serialLinks: SERIAL_LINKS, dev: '/dev' };
+
+/** Follows a relative symlink textually (JavaScript realpath would not see a simulated sysfs). */
+function follow(link: string): string | null {
+  const target = readLink(link);
+  return target === null ? null : path.resolve(path.dirname(link), target);
+}
+
+const driverOf = (folder: string) => {
+  const target = readLink(path.join(folder, 'driver'));
+  return target === null ? null : path.basename(target);
+};
+
+/** Where each /dev/serial/by-id or by-path link points, by the tty's device node. */
+function serialLinks(folder: string, dev: string): Map<string, { byId?: string; byPath?: string }> {
+  const links = new Map<string, { byId?: string; byPath?: string }>();
+  for (const [kind, field] of [['by-id', 'byId'], ['by-path', 'byPath']] as const) {
+    const linkFolder = path.join(folder, kind);
+    for (const name of listNames(linkFolder)) {
+      const target = readLink(path.join(linkFolder, name));
+      if (target === null) continue;
+      const node = path.join(dev, path.basename(target));
+      links.set(node, { ...links.get(node), [field]: path.join(SERIAL_LINKS, kind, name) });
+    }
+  }
+  return links;
+}
+
+/**
+ * The USB interface and device a tty hangs below: walk up from the tty's `device` (the
+ * interface itself for cdc_acm, a usb-serial port below it for ftdi_sio, cp210x, ch341...).
+ */
+function usbParent(deviceFolder: string): { interfaceFolder: string; usbName: string } | undefined {
+  for (let folder = deviceFolder; folder !== path.dirname(folder); folder = path.dirname(folder)) {
+    if (readAttribute(folder, 'bInterfaceNumber') === null) continue;
+    const usbFolder = path.dirname(folder);
+    if (readAttribute(usbFolder, 'idVendor') === null) return undefined;
+    return { interfaceFolder: folder, usbName: path.basename(usbFolder) };
+  }
+  return undefined;
+}
+
+/** The facts of one tty, or undefined for a tty with no device behind it (consoles, ptys). */
+function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: readonly string[], links: ReturnType<typeof serialLinks>): Omit<SerialPortFacts, 'key'> & { ifKey?: string } | undefined {
+  // /sys/class/tty/NAME is a link into /sys/devices; `device` in there is relative to the target.
+  const ttyFolder = follow(path.join(folders.ttyClass, name)) ?? path.join(folders.ttyClass, name);
+  let deviceFolder = follow(path.join(ttyFolder, 'device'));
+  if (deviceFolder === null) return undefined;
+  // Since Linux 6.5 a UART's tty hangs below a generic serial-base port device (driver `port`):
+  // the driver worth reporting is the one of the UART itself, above it.
+  if (driverOf(deviceFolder) === 'port' && readLink(path.join(deviceFolder, 'subsystem'))?.endsWith('/serial-base')) deviceFolder = path.dirname(path.dirname(deviceFolder));
+  const driver = driverOf(deviceFolder);
+  const devicePath = path.join(folders.dev, name);
+  const serial = { path: path.join('/dev', name), byId: links.get(devicePath)?.byId ?? null, byPath: links.get(devicePath)?.byPath ?? null, driver, interfaceNumber: null as number | null };
+  const parent = usbParent(deviceFolder);
+  if (!parent) {
+    // The kernel creates placeholder 8250 ports (ttyS0-31 below platform/serial8250) whether or
+    // not a UART is there; like pyserial, leave them out.
+    if (deviceFolder.includes('/platform/serial8250')) return undefined;
+    return { serial };
+  }
+  const usb = readUsbDevice(parent.usbName, usbNames, folders.usbDevices);
+  if (!usb) return undefined;
+  const interfaceNumber = Number.parseInt(readAttribute(parent.interfaceFolder, 'bInterfaceNumber')!, 16);
+  return { serial: { ...serial, driver: driver ?? driverOf(parent.interfaceFolder), interfaceNumber }, usb, ifKey: `${usb.portPath}:if${String(interfaceNumber).padStart(2, '0')}` };
+}
+
+/**
+ * Every tty that has a device behind it, with its USB parent's facts when it is on USB, by key.
+ * Reads sysfs and /dev only through the calls a simulated sysfs redirects; needs no udev.
+ */
+export function enumerateSerialPorts(folders: SerialSysfsFolders = SYSTEM_FOLDERS): Map<string, SerialPortFacts> {
+  const usbNames = listNames(folders.usbDevices);
+  const links = serialLinks(folders.serialLinks, folders.dev);
+  const found: (ReturnType<typeof readSerialPort> & object)[] = [];
+  for (const name of listNames(folders.ttyClass)) {
+    const port = readSerialPort(name, folders, usbNames, links);
+    if (port) found.push(port);
+  }
+  const perInterface = new Map<string, number>();
+  for (const port of found) if (port.ifKey) perInterface.set(port.ifKey, (perInterface.get(port.ifKey) ?? 0) + 1);
+  const ports = new Map<string, SerialPortFacts>();
+  const seen = new Map<string, number>();
+  // A few usb-serial drivers put several ttys below one interface: number them in name order.
+  for (const { ifKey, ...port } of found.sort((a, b) => a.serial.path.localeCompare(b.serial.path, 'en', { numeric: true }))) {
+    let key = `serial:${port.serial.path}`;
+    if (ifKey) {
+      const index = seen.get(ifKey) ?? 0;
+      seen.set(ifKey, index + 1);
+      key = `serial:${ifKey}${perInterface.get(ifKey)! > 1 ? `.${index}` : ''}`;
+    }
+    ports.set(key, { key, ...port });
+  }
+  return ports;
+}

@@ -1,0 +1,185 @@
+/*
+ * The engine's serial enumeration and probePort, run inside a umockdev testbed against ttys whose
+ * other end ctl.py drives: a GPS streaming NMEA, a modem answering AT, a silent device, a device
+ * flooding garbage, a port held by another program, and permissions that arrive late.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProbeOutcome } from '../../engine/probe/probe-port.js';
+import type { SerialPortFacts } from '../../engine/sources/serial-sysfs.js';
+import { ROOT } from '../paths.js';
+import { startTestbed, umockdevAvailable, type Testbed } from './testbed.js';
+
+const skip = umockdevAvailable();
+const CHILD = path.join(ROOT, 'dist', 'test', 'umockdev', 'serial-probe-child.js');
+
+interface ChildReport {
+  ports: SerialPortFacts[];
+  outcome?: ProbeOutcome;
+  elapsedMs: number;
+}
+
+function runChild(testbed: Testbed, args: string[], options: { uid?: number; gid?: number } = {}): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = testbed.spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk) => (out += chunk));
+    child.stderr!.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`child exited ${code}: ${err}`));
+      resolve(JSON.parse(out) as ChildReport);
+    });
+  });
+}
+
+const probe = (testbed: Testbed, node: string, spec: Record<string, unknown>, options: Record<string, unknown> = {}, as: { uid?: number; gid?: number } = {}) =>
+  runChild(testbed, [node, JSON.stringify(spec), JSON.stringify(options)], as);
+
+const NMEA = '$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n';
+
+describe('serial ports and probes under umockdev', { skip }, () => {
+  let testbed: Testbed;
+  let lockDir: string;
+  before(async () => {
+    testbed = await startTestbed();
+    lockDir = mkdtempSync(path.join(tmpdir(), 'engine-locks-'));
+    const ftdi = await testbed.addUsbDevice({ port: '1-1.4', vendorId: '0403', productId: '6001', manufacturer: 'FTDI', product: 'FT232R USB UART', serial: 'A50285BI', interfaces: [{ class: 0xff, driver: 'ftdi_sio' }] });
+    await testbed.addTty({ name: 'ttyUSB0', usb: ftdi.path, byId: 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0', byPath: 'pci-0000:00:14.0-usb-0:1.4:1.0-port0', responder: { stream: { text: NMEA, intervalMs: 100 } } });
+    const modem = await testbed.addUsbDevice({
+      port: '1-2',
+      vendorId: '2c7c',
+      productId: '0125',
+      manufacturer: 'Quectel',
+      product: 'EG25-G',
+      interfaces: [0, 1, 2, 3].map((number) => ({ number, class: 0xff, driver: 'option' })),
+    });
+    await testbed.addTty({ name: 'ttyUSB2', usb: modem.path, interface: 2, driver: 'option', responder: { replies: [{ match: 'ATI\\r', text: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n', delayMs: 50 }, { match: 'AT\\r', text: 'AT\r\r\nOK\r\n' }] } });
+    const silent = await testbed.addUsbDevice({ port: '1-3', vendorId: '10c4', productId: 'ea60', product: 'CP2102 USB to UART Bridge Controller', interfaces: [{ class: 0xff, driver: 'cp210x' }] });
+    await testbed.addTty({ name: 'ttyUSB3', usb: silent.path, driver: 'cp210x' });
+    const noisy = await testbed.addUsbDevice({ port: '1-5', vendorId: '1a86', productId: '7523', interfaces: [{ class: 0xff, driver: 'ch341' }] });
+    await testbed.addTty({ name: 'ttyUSB5', usb: noisy.path, driver: 'ch341', responder: { flood: { bytes: 512, intervalMs: 5 } } });
+    const acm = await testbed.addUsbDevice({ port: '1-6', vendorId: '2341', productId: '0043', manufacturer: 'Arduino (www.arduino.cc)', serial: '75833353035351D0E1C1', interfaces: [{ class: 2, subclass: 2, protocol: 1, driver: 'cdc_acm' }, { class: 0x0a, driver: 'cdc_acm', number: 1 }] });
+    await testbed.addTty({ name: 'ttyACM0', usb: acm.path, responder: { replies: [{ match: '\\?', text: 'weather-station v1.4 ready\r\n' }] } });
+  });
+  after(async () => {
+    await testbed?.close();
+    rmSync(lockDir, { recursive: true, force: true });
+  });
+
+  test('enumeration: every tty with its USB parent, interface number, driver and udev links; ACM and usb-serial layouts', async () => {
+    const { ports } = await runChild(testbed, []);
+    const byKey = new Map(ports.map((port) => [port.key, port]));
+    assert.deepEqual([...byKey.keys()].sort(), ['serial:1-1.4:if00', 'serial:1-2:if02', 'serial:1-3:if00', 'serial:1-5:if00', 'serial:1-6:if00']);
+    assert.deepEqual(byKey.get('serial:1-1.4:if00')!.serial, {
+      path: '/dev/ttyUSB0',
+      byId: '/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0',
+      byPath: '/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.4:1.0-port0',
+      driver: 'ftdi_sio',
+      interfaceNumber: 0,
+    });
+    assert.equal(byKey.get('serial:1-1.4:if00')!.usb!.serialNumber, 'A50285BI');
+    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, { path: '/dev/ttyUSB2', byId: null, byPath: null, driver: 'option', interfaceNumber: 2 });
+    assert.equal(byKey.get('serial:1-2:if02')!.usb!.interfaces!.length, 4);
+    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, { path: '/dev/ttyACM0', byId: null, byPath: null, driver: 'cdc_acm', interfaceNumber: 0 });
+    assert.equal(byKey.get('serial:1-6:if00')!.usb!.vendorId, '2341');
+  });
+
+  test('a GPS streaming NMEA is recognised by listening only; nothing is written to it', async () => {
+    const { outcome } = await probe(testbed, '/dev/ttyUSB0', { baudRate: 9600, expect: '(?:^|\\n)\\$G[PNL](GGA|RMC|GSV),', timeoutMs: 2000 });
+    assert.equal(outcome!.kind, 'matched');
+    assert.deepEqual(outcome!.kind === 'matched' && outcome!.facts.groups, ['GGA']);
+    assert.equal((await testbed.ttyReceived('ttyUSB0')).length, 0);
+  });
+
+  test('a modem answers ATI with its model and firmware', async () => {
+    const { outcome } = await probe(testbed, '/dev/ttyUSB2', { baudRate: 115200, write: 'ATI\r', expect: 'Quectel\\r\\n(\\S+)\\r\\nRevision: (\\S+)', timeoutMs: 2000 });
+    assert.equal(outcome!.kind, 'matched');
+    assert.deepEqual(outcome!.kind === 'matched' && outcome!.facts.groups, ['EG25', 'EG25GGBR07A08M2G']);
+    assert.equal((await testbed.ttyReceived('ttyUSB2')).toString('latin1'), 'ATI\r');
+  });
+
+  test('a silent device: no reply within the timeout, no match, the port is closed again', async () => {
+    const { outcome, elapsedMs } = await probe(testbed, '/dev/ttyUSB3', { write: 'AT\r', expect: 'OK', timeoutMs: 400 });
+    assert.deepEqual(outcome, { kind: 'no-match', reason: 'no reply within 400 ms' });
+    assert.ok(elapsedMs >= 400 && elapsedMs < 3000, `took ${elapsedMs} ms`);
+    // Closed: an exclusive open right after succeeds.
+    assert.equal((await probe(testbed, '/dev/ttyUSB3', { expect: 'x', timeoutMs: 50 })).outcome!.kind, 'no-match');
+  });
+
+  test('a device flooding garbage: reading stops at the byte cap, long before the timeout', async () => {
+    const { outcome, elapsedMs } = await probe(testbed, '/dev/ttyUSB5', { expect: '^\\$GP', timeoutMs: 20000 }, { maxBytes: 2048 });
+    assert.equal(outcome!.kind, 'no-match');
+    assert.match((outcome as { reason: string }).reason, /^2048 bytes without a matching reply$/);
+    assert.ok(elapsedMs < 10000, `took ${elapsedMs} ms`);
+  });
+
+  test('an Arduino printing a banner when asked', async () => {
+    const { outcome } = await probe(testbed, '/dev/ttyACM0', { baudRate: 115200, write: '?', expect: '^([\\w-]+) v([\\d.]+) ready', timeoutMs: 1000 });
+    assert.deepEqual(outcome!.kind === 'matched' && outcome!.facts.groups, ['weather-station', '1.4']);
+  });
+
+  test('a port held by another program (exclusive lock) is skipped as busy, not waited for', async () => {
+    const { pty } = await ptyOf(testbed, 'ttyUSB3');
+    const holder = spawn('flock', ['--exclusive', '--no-fork', pty, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      await sleep(300);
+      const { outcome } = await probe(testbed, '/dev/ttyUSB3', { write: 'AT\r', expect: 'OK', timeoutMs: 400 });
+      assert.deepEqual(outcome, { kind: 'busy', reason: 'another program holds /dev/ttyUSB3 (exclusive lock)' });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  test('a port with a lock file of a live process is skipped; a stale lock file is ignored', async () => {
+    const sleeper: ChildProcess = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(lockDir, 'LCK..ttyUSB0'), `${String(sleeper.pid).padStart(10)}\n`);
+      const locked = await probe(testbed, '/dev/ttyUSB0', { expect: '\\$GP', timeoutMs: 500 }, { lockFolders: [lockDir] });
+      assert.deepEqual(locked.outcome, { kind: 'busy', reason: `locked by process ${sleeper.pid} (${path.join(lockDir, 'LCK..ttyUSB0')})` });
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    await sleep(100);
+    const stale = await probe(testbed, '/dev/ttyUSB0', { expect: '\\$GP', timeoutMs: 1000 }, { lockFolders: [lockDir] });
+    assert.equal(stale.outcome!.kind, 'matched');
+  });
+
+  test('a first open failing with EACCES is retried until udev has fixed the permissions, within a bound', async () => {
+    // As root, permissions do not stop an open: the prober then runs as nobody, on a pty only root may open.
+    const root = process.getuid?.() === 0;
+    const as = root ? { uid: 65534, gid: 65534 } : {};
+    if (root) {
+      // nobody must be able to read the testbed and reach umockdev's ioctl socket.
+      chmodSync(testbed.root, 0o755);
+      chmodSync(path.join(testbed.root, 'ioctl', '_default'), 0o777);
+    }
+    const closed = root ? '600' : '000';
+    await testbed.ttyChmod('ttyACM0', closed);
+    try {
+      const never = await probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 500 }, { openRetryMs: 600 }, as);
+      assert.equal(never.outcome!.kind, 'busy');
+      assert.match((never.outcome as { reason: string }).reason, /^cannot open \/dev\/ttyACM0 yet: .*Permission denied/);
+      const later = probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 1000 }, { openRetryMs: 5000 }, as);
+      await sleep(700);
+      await testbed.ttyChmod('ttyACM0', '666');
+      const { outcome, elapsedMs } = await later;
+      assert.equal(outcome!.kind, 'matched');
+      assert.ok(elapsedMs >= 600, `matched after ${elapsedMs} ms, before the permissions changed?`);
+    } finally {
+      await testbed.ttyChmod('ttyACM0', '666');
+    }
+  });
+});
+
+/** The real pty behind a simulated tty node. */
+async function ptyOf(testbed: Testbed, name: string): Promise<{ pty: string }> {
+  const { readlinkSync } = await import('node:fs');
+  return { pty: readlinkSync(path.join(testbed.root, 'dev', name)) };
+}
