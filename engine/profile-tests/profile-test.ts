@@ -19,7 +19,7 @@ export type TestExpectation = 'no-match' | { match?: boolean; profile?: string; 
 export interface ProfileTest {
   name: string;
   facts: TestFacts;
-  /** The device's reply to a serial probe; absent: no probe ran, so profiles with one cannot match. */
+  /** The device's reply to a serial probe; absent: the device does not answer, so no profile with a probe matches. */
   probe?: string | HexBytes;
   expect: TestExpectation;
 }

@@ -57,10 +57,14 @@ function deviceFacts(facts: TestFacts): Facts {
 
 const replyBytes = (reply: string | HexBytes) => (typeof reply === 'string' ? Buffer.from(reply, 'latin1') : Buffer.from(reply.hex.replace(/\s+/g, ''), 'hex'));
 
-/** A profile's probe verdict given the test's reply: matched by its `expect`, or not; none without a reply. */
+/**
+ * A profile's probe verdict given the test's reply: matched by its `expect`, or not. Without a
+ * reply the device is silent, and every probe ends as the daemon's does then: no match.
+ */
 function probeVerdict(entry: LoadedProfile, reply: string | HexBytes | undefined): ProbeVerdict | undefined {
   const probe = entry.profile.detect.serial?.probe;
-  if (!probe || reply === undefined) return undefined;
+  if (!probe) return undefined;
+  if (reply === undefined) return { reason: 'no reply (the test gives no `probe`)' };
   const facts = replyMatcher(probe.expect)(replyBytes(reply));
   return facts ? { facts } : { reason: `the reply ${JSON.stringify(replyBytes(reply).toString('latin1'))} does not match expect ${JSON.stringify(probe.expect)}` };
 }

@@ -75,7 +75,7 @@ export function testItemSchema(): JsonSchema {
         },
         examples: [{ usb: { vendorId: '1546', productId: '01a7', manufacturer: 'u-blox AG' }, serial: { path: '/dev/ttyACM0' } }],
       },
-      probe: bytesSchema("The device's reply to a serial probe: text (Latin-1) or `{hex: \"...\"}`. Absent: no probe ran, so no profile with a probe matches."),
+      probe: bytesSchema("The device's reply to a serial probe: text (Latin-1) or `{hex: \"...\"}`. Absent: the device does not answer, so no profile with a probe matches."),
       expect: {
         type: ['string', 'object'],
         description: '`no-match`, or what must hold of the match: the winning `profile`, a `payload` the mapped payload contains, `match: false` for no match.',
