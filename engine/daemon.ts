@@ -70,6 +70,7 @@ export class Daemon {
     await this.store.loadAll();
     for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
     this.createBackends();
+    await this.startBackends();
     const { retryBaseMs, retryCapMs, concurrency } = this.config.delivery;
     this.reconciler = new Reconciler({
       backends: this.backends,
@@ -128,6 +129,19 @@ export class Daemon {
       if (!definition.create && used) log.warn('this backend type cannot deliver in this version; changes for it are reported as failed', { type: configured.type });
       this.backends.set(configured.name, definition.create?.(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
     }
+  }
+
+  /** Backends that listen or restore something start now; one that fails is logged, not fatal. */
+  private async startBackends(): Promise<void> {
+    await Promise.all(
+      [...this.backends].map(async ([name, backend]) => {
+        try {
+          await backend?.start?.();
+        } catch (error) {
+          this.options.log.error('backend could not start; its deliveries go on', { backend: name, error: (error as Error).message });
+        }
+      }),
+    );
   }
 
   private onEvent(event: DeviceEvent): void {

@@ -15,6 +15,8 @@ export interface DesiredEntry {
   notify: NotifyEntry;
   profile: string;
   deviceKey: string;
+  /** The facts the payload was mapped from, for backends that act on the device itself. */
+  facts?: Facts;
 }
 
 /** A device, how it matched, and what could not be sent for it. */
@@ -69,8 +71,9 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     if (!match.winner) continue;
     const { profile } = match.winner;
     let payload: Payload;
+    const mappedFacts: Facts = match.probe ? { ...facts, probe: match.probe } : facts;
     try {
-      payload = mapPayload(profile, match.probe ? { ...facts, probe: match.probe } : facts);
+      payload = mapPayload(profile, mappedFacts);
     } catch (error) {
       problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
       continue;
@@ -93,7 +96,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
         problems.push(`identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`);
         continue;
       }
-      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key });
+      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key, facts: mappedFacts });
     }
   }
   return { entries, devices };

@@ -240,6 +240,7 @@ export class Reconciler {
         notify: desired.notify,
         profile: desired.profile,
         deviceKey: desired.deviceKey,
+        ...(desired.facts ? { facts: desired.facts } : {}),
         sending: { payload: desired.payload, since },
       });
     }
@@ -252,7 +253,16 @@ export class Reconciler {
     if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `backend ${target.backend} cannot deliver in this version of the engine` });
     const held = this.held.get(key);
     const payload = action.op === 'delete' ? (held?.acknowledged?.payload ?? held?.sending?.payload ?? {}) : action.desired.payload;
-    const change: Change = { op: action.op, identifier: target.identifier, payload, notify: target.notify, ...(held?.acknowledged?.remote ? { remote: held.acknowledged.remote } : {}) };
+    const facts = action.op === 'delete' ? held?.facts : action.desired.facts;
+    const change: Change = {
+      op: action.op,
+      identifier: target.identifier,
+      payload,
+      notify: target.notify,
+      ...(held?.acknowledged?.remote ? { remote: held.acknowledged.remote } : {}),
+      ...(facts ? { facts } : {}),
+      profile: target.profile,
+    };
     return backend.apply(change, this.aborter.signal);
   }
 
