@@ -1,5 +1,6 @@
 import type { BackendDefinition } from './backend-definition.js';
 import { balenaSupervisorBackend } from './balena-supervisor.js';
+import { execBackend } from './exec.js';
 import { nuvlaboxAgentBackend } from './nuvlabox-agent.js';
 import { nuvlaedgeFilesBackend } from './nuvlaedge-files.js';
 import { stdoutBackend } from './stdout.js';
@@ -10,6 +11,7 @@ export const BACKENDS: readonly BackendDefinition[] = [
   nuvlaedgeFilesBackend,
   balenaSupervisorBackend,
   stdoutBackend,
+  execBackend,
 ];
 
 /** The backend type with this name, if any. */
