@@ -1,6 +1,7 @@
 import type { BackendDefinition } from './backend-definition.js';
 import { balenaSupervisorBackend } from './balena-supervisor.js';
 import { execBackend } from './exec.js';
+import { httpBackend } from './http.js';
 import { linkBackend } from './link.js';
 import { nuvlaboxAgentBackend } from './nuvlabox-agent.js';
 import { nuvlaedgeFilesBackend } from './nuvlaedge-files.js';
@@ -12,6 +13,7 @@ export const BACKENDS: readonly BackendDefinition[] = [
   nuvlaedgeFilesBackend,
   balenaSupervisorBackend,
   stdoutBackend,
+  httpBackend,
   execBackend,
   linkBackend,
 ];
