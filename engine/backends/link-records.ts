@@ -24,8 +24,18 @@ export class LinkRecords {
     return new LinkRecords(path.join(stateDir, `link-${backendName}.json`));
   }
 
-  /** Reads the records; a missing file is none. A file that is not ours is an error. */
-  async load(): Promise<void> {
+  private loaded: Promise<void> | undefined;
+
+  /**
+   * Reads the records once; a missing file is none. A file that cannot be read keeps failing,
+   * so that nothing is written over it and no link is taken for someone else's.
+   */
+  load(): Promise<void> {
+    this.loaded ??= this.read();
+    return this.loaded;
+  }
+
+  private async read(): Promise<void> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');

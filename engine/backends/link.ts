@@ -61,6 +61,8 @@ class LinkBackend implements Backend {
   }
 
   async apply(change: Change): Promise<ApplyResult> {
+    // Unreadable records reject here, and the change is retried: nothing is decided without them.
+    await this.records.load();
     try {
       return change.op === 'delete' ? await this.remove(change.identifier) : await this.place(change);
     } catch (error) {

@@ -120,6 +120,18 @@ describe('link backend', () => {
     assert.deepEqual(await second.apply(change('delete', 'zwave:1', { path: zwave }), signal), { outcome: 'acknowledged' });
     assert.equal(lstatSafe(zwave), false);
   });
+
+  test('an unreadable record file is never written over: start and every change fail until it is fixed', async () => {
+    const { state, devices } = space();
+    mkdirSync(state, { recursive: true });
+    const file = path.join(state, 'link-link.json');
+    writeFileSync(file, '{"links": {"/run/devices/zw');
+    const backend = linkBackend.create!({}, { name: 'link', log: createLogger('error'), stateDir: state });
+    await assert.rejects(backend.start!());
+    await assert.rejects(backend.apply(change('create', 'zwave:1', { path: path.join(devices, 'zwave') }), signal));
+    assert.equal(readFileSync(file, 'utf8'), '{"links": {"/run/devices/zw');
+    assert.equal(lstatSafe(path.join(devices, 'zwave')), false);
+  });
 });
 
 /** Whether anything (even a dangling symlink) is at the path. */
