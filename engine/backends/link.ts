@@ -66,10 +66,8 @@ class LinkBackend implements Backend {
     try {
       return change.op === 'delete' ? await this.remove(change.identifier) : await this.place(change);
     } catch (error) {
-      const { code } = error as NodeJS.ErrnoException;
-      // A path the engine may not write is a configuration matter; anything else may pass.
-      const reason = `${code ?? 'error'}: ${(error as Error).message}`;
-      return code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' ? { outcome: 'permanent', reason } : { outcome: 'retry', reason };
+      // Like nuvlaedge-files: a folder not writable yet (a volume not mounted yet) may become so.
+      return { outcome: 'retry', reason: `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${(error as Error).message}` };
     }
   }
 

@@ -121,6 +121,19 @@ describe('link backend', () => {
     assert.equal(lstatSafe(zwave), false);
   });
 
+  test('a folder that cannot be made yet (ENOTDIR) is retried, and the link made once it can', async () => {
+    const { state, devices } = space();
+    mkdirSync(path.dirname(devices), { recursive: true });
+    writeFileSync(devices, 'not a folder yet');
+    const backend = await started(state);
+    const blocked = await backend.apply(change('create', 'zwave:1', { path: path.join(devices, 'zwave') }), signal);
+    assert.equal(blocked.outcome, 'retry');
+    assert.match((blocked as { reason: string }).reason, /^ENOTDIR: /);
+    unlinkSync(devices);
+    assert.equal((await backend.apply(change('create', 'zwave:1', { path: path.join(devices, 'zwave') }), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(path.join(devices, 'zwave')), '/dev/ttyACM0');
+  });
+
   test('an unreadable record file is never written over: start and every change fail until it is fixed', async () => {
     const { state, devices } = space();
     mkdirSync(state, { recursive: true });
