@@ -2,6 +2,7 @@
 // server called back by that fake.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -147,6 +148,10 @@ describe('balena-supervisor backend', () => {
       assert.ok(savedUuid(stateFile, 'gps:1'));
       assert.equal((await backend.apply(change('create', {}, 'gps:1'), signal)).outcome, 'acknowledged');
       assert.equal(posts(supervisor).filter((request) => request.status === 201).length, 2);
+      // Nonsense: a 201 without a uuid records nothing and is retried.
+      supervisor.failNext(1, 201, 'POST');
+      assert.deepEqual(await backend.apply(change('create', {}, 'odd:1'), signal), { outcome: 'retry', reason: 'provisioning: the supervisor answered 201 without a usable uuid' });
+      assert.equal(savedUuid(stateFile, 'odd:1'), undefined);
       const badApp = await backend.apply(change('create', { appId: 999 }, 'other:1'), signal);
       assert.deepEqual(badApp, { outcome: 'permanent', reason: 'provisioning: HTTP 400: Failed to provision: unknown application' });
       assert.ok(!lines.some((line) => JSON.stringify(line).includes(supervisor.apiKey)));
@@ -193,6 +198,15 @@ describe('balena hook server', () => {
       // No update action: the target is recorded, there is nothing to do.
       assert.equal(await hook('PUT', uuid, { body: { appId: 13015, commit: 'abc', environment: { A: '1' }, config: {} } }), 200);
       assert.equal(await hook('PUT', uuid, { suffix: '/restart' }), 200);
+      // Bytes that are not HTTP at all: the connection is refused, the server carries on.
+      const { port } = new URL(hookAddress);
+      const reply = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end('\u0000\u0001 GARBAGE / HTTP/9\r\n\r\n'));
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('close', () => resolve(text));
+      });
+      assert.match(reply, /^HTTP\/1\.1 400/);
+      assert.equal(await hook('PUT', uuid, { body: { commit: 'abc' } }), 200);
       await backend.close();
     }));
 
