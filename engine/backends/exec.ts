@@ -60,6 +60,7 @@ export const execBackend: BackendDefinition = {
       timeoutMs: timeoutSchema,
     },
   },
+  followsFacts: true,
   builtIn: { name: 'exec', environment: {}, configFrom: () => ({}) },
   example: {
     config: { timeoutMs: 10000 },

@@ -140,6 +140,7 @@ export const linkBackend: BackendDefinition = {
       },
     },
   },
+  followsFacts: true,
   builtIn: { name: 'link', environment: {}, configFrom: () => ({}) },
   example: { config: { root: '/run/devices' }, notify: { path: '/run/devices/zwave', target: { var: 'serial.path' } } },
   create: (config, context) => {

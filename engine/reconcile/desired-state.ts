@@ -17,6 +17,8 @@ export interface DesiredEntry {
   deviceKey: string;
   /** The facts the payload was mapped from, for backends that act on the device itself. */
   facts?: Facts;
+  /** The backend acts on the facts (see BackendDefinition.followsFacts): they are compared too. */
+  followsFacts?: boolean;
 }
 
 /** A device, how it matched, and what could not be sent for it. */
@@ -96,7 +98,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
         problems.push(`identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`);
         continue;
       }
-      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key, facts: mappedFacts });
+      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key, facts: mappedFacts, ...(definition!.followsFacts && { followsFacts: true }) });
     }
   }
   return { entries, devices };
