@@ -73,9 +73,8 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     if (!match.winner) continue;
     const { profile } = match.winner;
     let payload: Payload;
-    const mappedFacts: Facts = match.probe ? { ...facts, probe: match.probe } : facts;
     try {
-      payload = mapPayload(profile, mappedFacts);
+      payload = mapPayload(profile, match.probe ? { ...facts, probe: match.probe } : facts);
     } catch (error) {
       problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
       continue;
@@ -98,7 +97,17 @@ export function desiredState(input: DesiredStateInput): DesiredState {
         problems.push(`identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`);
         continue;
       }
-      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key, facts: mappedFacts, ...(definition!.followsFacts && { followsFacts: true }) });
+      entries.set(key, {
+        backend: notify.backend,
+        identifier,
+        payload,
+        notify,
+        profile: profile.name,
+        deviceKey: device.key,
+        // What the payload was mapped from, for the backends that act on the device itself.
+        facts: match.probe ? { ...facts, probe: match.probe } : facts,
+        ...(definition!.followsFacts && { followsFacts: true }),
+      });
     }
   }
   return { entries, devices };
