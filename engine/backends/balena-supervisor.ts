@@ -73,7 +73,9 @@ class BalenaBackend implements Backend {
       }
       const result = this.client.outcomeOf(exchange, 'reporting online');
       if (result.outcome !== 'acknowledged') return result;
-      await this.devices.put(change.identifier, { ...device, ...this.deviceDetails(change, notify), online: true });
+      // Read again: a hook may have recorded a target or a commit while the request was out.
+      const current = (await this.devices.get(change.identifier)) ?? device;
+      await this.devices.put(change.identifier, { ...current, ...this.deviceDetails(change, notify), online: true });
       await this.actions.supervisorLog(device.uuid, `${eventOf(change.op)}: ${change.identifier}`, signal);
       return { outcome: 'acknowledged', remote: { uuid: device.uuid } };
     }
@@ -113,7 +115,9 @@ class BalenaBackend implements Backend {
     }
     const result = this.client.outcomeOf(exchange, 'reporting offline');
     if (result.outcome !== 'acknowledged') return result;
-    await this.devices.put(change.identifier, { ...device, online: false });
+    // Read again: a DELETE hook during the request forgot the device, and it stays forgotten.
+    const current = await this.devices.get(change.identifier);
+    if (current) await this.devices.put(change.identifier, { ...current, online: false });
     await this.actions.supervisorLog(device.uuid, `removed: ${change.identifier}`, signal);
     return { outcome: 'acknowledged', remote: { uuid: device.uuid } };
   }
