@@ -1,7 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import path from 'node:path';
-import { writeFileAtomic } from './durable-file.js';
 import { hostname } from 'node:os';
 import type { Backend } from './backends/backend.js';
 import { backendType } from './backends/index.js';
@@ -10,8 +7,8 @@ import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Logger } from './log.js';
 import { ProfileIndex, probeCandidates } from './match/matcher.js';
-import { Prober, DEFAULT_PROBER_OPTIONS, PROBES_FILE, probeFingerprint, type ProbeSnapshot } from './probe/prober.js';
-import { DEFAULT_PROBE_PORT_OPTIONS } from './probe/probe-port.js';
+import { ProbeResultsFile } from './probe/probe-results-file.js';
+import { Prober, probeFingerprint, proberOptionsFrom } from './probe/prober.js';
 import { ProfileStore } from './profiles/profile-store.js';
 import { ProfileWatcher } from './profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from './reconcile/desired-state.js';
@@ -64,7 +61,7 @@ export class Daemon {
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
-  private probesSaved: Promise<void> = Promise.resolve();
+  private probeResults!: ProbeResultsFile;
   private sourcesStarted = false;
   private reportedProblems = new Set<string>();
   private readonly aborter = new AbortController();
@@ -80,6 +77,7 @@ export class Daemon {
     await this.store.loadAll();
     for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
     this.createBackends();
+    await this.startBackends();
     const { retryBaseMs, retryCapMs, concurrency } = this.config.delivery;
     this.reconciler = new Reconciler({
       backends: this.backends,
@@ -90,8 +88,9 @@ export class Daemon {
     });
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
+    this.probeResults = new ProbeResultsFile(this.options.stateDir, log);
     this.prober = this.createProber();
-    await this.restoreProbes();
+    this.prober.restore(await this.probeResults.load());
     this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
     const serial = (this.config.sources.serial ?? {}) as Partial<SerialSourceOptions>;
     this.serialSource = new SerialSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'serial' }) }, { ...(serial.mode ? { mode: serial.mode } : {}), ...(serial.pollIntervalMs ? { pollIntervalMs: serial.pollIntervalMs } : {}) });
@@ -123,7 +122,7 @@ export class Daemon {
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
     await this.prober?.stop();
-    await this.probesSaved;
+    await this.probeResults?.flushed();
     await this.reconciler?.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -152,43 +151,27 @@ export class Daemon {
   }
 
   private createProber(): Prober {
-    const settings = (this.config.sources.serial ?? {}) as Record<string, unknown>;
-    const port = DEFAULT_PROBE_PORT_OPTIONS;
     return new Prober({
+      ...proberOptionsFrom(this.config.sources.serial ?? {}),
       log: this.options.log.child({ component: 'prober' }),
       onResult: () => {
-        this.saveProbes();
+        this.probeResults.save(this.prober.snapshot());
         this.scheduleRecompute();
-      },
-      concurrency: (settings.probeConcurrency as number | undefined) ?? DEFAULT_PROBER_OPTIONS.concurrency,
-      busyRetryMs: (settings.busyRetryMs as number | undefined) ?? DEFAULT_PROBER_OPTIONS.busyRetryMs,
-      port: {
-        maxBytes: (settings.maxProbeBytes as number | undefined) ?? port.maxBytes,
-        openRetryMs: (settings.openRetryMs as number | undefined) ?? port.openRetryMs,
-        lockFolders: (settings.lockFolders as string[] | undefined) ?? port.lockFolders,
       },
     });
   }
 
-  private get probesFile(): string {
-    return path.join(this.options.stateDir, PROBES_FILE);
-  }
-
-  /** Probe results of the last run: a device still present with the same facts is not probed again. */
-  private async restoreProbes(): Promise<void> {
-    try {
-      this.prober.restore(JSON.parse(await readFile(this.probesFile, 'utf8')) as ProbeSnapshot);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.log.warn('saved probe results unreadable; ports will be probed again', { file: this.probesFile, error: (error as Error).message });
-    }
-  }
-
-  private saveProbes(): void {
-    const text = `${JSON.stringify(this.prober.snapshot(), null, 1)}\n`;
-    this.probesSaved = this.probesSaved
-      .then(() => mkdir(this.options.stateDir, { recursive: true }))
-      .then(() => writeFileAtomic(this.probesFile, text))
-      .catch((error: Error) => this.options.log.warn('could not save probe results', { error: error.message }));
+  /** Backends that listen or restore something start now; one that fails is logged, not fatal. */
+  private async startBackends(): Promise<void> {
+    await Promise.all(
+      [...this.backends].map(async ([name, backend]) => {
+        try {
+          await backend?.start?.();
+        } catch (error) {
+          this.options.log.error('backend could not start; its deliveries go on', { backend: name, error: (error as Error).message });
+        }
+      }),
+    );
   }
 
   private onEvent(event: DeviceEvent): void {

@@ -18,6 +18,11 @@ export interface BackendDefinition {
   builtIn?: BuiltInBackend;
   /** A config entry and a notify entry, for documentation and the registry test. */
   example: { config: Record<string, unknown>; notify: Record<string, unknown> };
+  /**
+   * True for backends that act on the device itself (a symlink to its node, a program given its
+   * facts): a change of facts with the same payload is then a change for them too.
+   */
+  followsFacts?: boolean;
   /** The schema every payload must pass before it is sent, where the backend has one. */
   documentSchema?: JsonSchema;
   /**

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Facts } from '../map/facts.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 
 /** A payload as sent to a backend: the evaluated `map` of a profile. */
@@ -14,6 +15,13 @@ export interface Change {
   notify: NotifyEntry;
   /** What this backend returned when it last acknowledged this identifier (e.g. a balena uuid). */
   remote?: Record<string, unknown>;
+  /**
+   * The device's facts when its payload was mapped (for `delete`, the facts kept with the last
+   * acknowledgement, since the device is gone): what local actions such as `exec` and `link` act on.
+   */
+  facts?: Facts;
+  /** The profile the device matched. */
+  profile?: string;
 }
 
 /** How a change ended. */
@@ -30,6 +38,11 @@ export type ApplyResult =
  * identifier. `apply` never throws for what the backend answers: it classifies it.
  */
 export interface Backend {
+  /**
+   * Called once before the first `apply`, for backends that hold something open (a listening
+   * socket) or must check what they left behind. A rejection is logged; the backend still runs.
+   */
+  start?(): Promise<void>;
   apply(change: Change, signal: AbortSignal): Promise<ApplyResult>;
   /** Flushes and releases what the backend holds. */
   close(): Promise<void>;

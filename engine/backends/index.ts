@@ -1,5 +1,8 @@
 import type { BackendDefinition } from './backend-definition.js';
 import { balenaSupervisorBackend } from './balena-supervisor.js';
+import { execBackend } from './exec.js';
+import { httpBackend } from './http.js';
+import { linkBackend } from './link.js';
 import { nuvlaboxAgentBackend } from './nuvlabox-agent.js';
 import { nuvlaedgeFilesBackend } from './nuvlaedge-files.js';
 import { stdoutBackend } from './stdout.js';
@@ -10,6 +13,9 @@ export const BACKENDS: readonly BackendDefinition[] = [
   nuvlaedgeFilesBackend,
   balenaSupervisorBackend,
   stdoutBackend,
+  httpBackend,
+  execBackend,
+  linkBackend,
 ];
 
 /** The backend type with this name, if any. */

@@ -7,11 +7,16 @@ import type { Facts } from './facts.js';
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Evaluates one `map` value the way the validator reads it (see checkTemplate). */
-function evaluate(value: unknown, facts: Facts): unknown {
-  if (Array.isArray(value)) return value.map((item) => evaluate(item, facts));
-  if (isPlainObject(value) && Object.keys(value).length === 1) return jsonLogic.apply(value as jsonLogic.RulesLogic, facts);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, evaluate(member, facts)]));
+/**
+ * Evaluates one `map` value the way the validator reads it (see checkTemplate): an object with
+ * one key is a JSON-logic expression, lists and other objects are evaluated member by member.
+ * Backends use it too, for templates over other data (a webhook body, an argv).
+ */
+export function evaluateTemplate(value: unknown, data: unknown): unknown {
+  installOperators();
+  if (Array.isArray(value)) return value.map((item) => evaluateTemplate(item, data));
+  if (isPlainObject(value) && Object.keys(value).length === 1) return jsonLogic.apply(value as jsonLogic.RulesLogic, data);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, evaluateTemplate(member, data)]));
   return value;
 }
 
@@ -24,7 +29,7 @@ export function mapPayload(profile: Profile, facts: Facts): Record<string, unkno
   installOperators();
   const payload: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(profile.map)) {
-    const result = evaluate(value, facts);
+    const result = evaluateTemplate(value, facts);
     if (result !== null && result !== undefined) payload[key] = result;
   }
   if (payload.identifier === undefined) {

@@ -19,6 +19,20 @@ export interface ProberOptions {
 
 export const DEFAULT_PROBER_OPTIONS: Omit<ProberOptions, 'log' | 'onResult'> = { concurrency: 8, busyRetryMs: 10_000, port: DEFAULT_PROBE_PORT_OPTIONS };
 
+/** Prober settings from the engine config's `sources.serial` (validated by its schema). */
+export function proberOptionsFrom(settings: Record<string, unknown>): Omit<ProberOptions, 'log' | 'onResult'> {
+  const port = DEFAULT_PROBE_PORT_OPTIONS;
+  return {
+    concurrency: (settings.probeConcurrency as number | undefined) ?? DEFAULT_PROBER_OPTIONS.concurrency,
+    busyRetryMs: (settings.busyRetryMs as number | undefined) ?? DEFAULT_PROBER_OPTIONS.busyRetryMs,
+    port: {
+      maxBytes: (settings.maxProbeBytes as number | undefined) ?? port.maxBytes,
+      openRetryMs: (settings.openRetryMs as number | undefined) ?? port.openRetryMs,
+      lockFolders: (settings.lockFolders as string[] | undefined) ?? port.lockFolders,
+    },
+  };
+}
+
 /** What the prober knows about one profile's probe on one port, for the status server and `engine list`. */
 export interface ProbeRecord {
   profile: string;
@@ -29,9 +43,6 @@ export interface ProbeRecord {
 
 /** What identifies the device behind a tty for its probe results: its serial and USB facts. */
 export const probeFingerprint = (facts: Facts) => JSON.stringify({ serial: facts.serial, usb: facts.usb });
-
-/** Probe results kept in the state folder by the daemon (and read by `engine list`). */
-export const PROBES_FILE = 'probes.json';
 
 /** Probe results by device key, as saved in the state folder. */
 export type ProbeSnapshot = Record<string, { path: string; fingerprint: string; results: Record<string, { outcome: ProbeOutcome; at: string }> }>;

@@ -15,6 +15,10 @@ export interface DesiredEntry {
   notify: NotifyEntry;
   profile: string;
   deviceKey: string;
+  /** The facts the payload was mapped from, for backends that act on the device itself. */
+  facts?: Facts;
+  /** The backend acts on the facts (see BackendDefinition.followsFacts): they are compared too. */
+  followsFacts?: boolean;
 }
 
 /** A device, how it matched, and what could not be sent for it. */
@@ -101,7 +105,17 @@ export function desiredState(input: DesiredStateInput): DesiredState {
         problems.push(`identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`);
         continue;
       }
-      entries.set(key, { backend: notify.backend, identifier, payload, notify, profile: profile.name, deviceKey: device.key });
+      entries.set(key, {
+        backend: notify.backend,
+        identifier,
+        payload,
+        notify,
+        profile: profile.name,
+        deviceKey: device.key,
+        // What the payload was mapped from, for the backends that act on the device itself.
+        facts: match.probe ? { ...facts, probe: match.probe } : facts,
+        ...(definition!.followsFacts && { followsFacts: true }),
+      });
     }
   }
   return { entries, devices };

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ApplyResult, Backend, Change } from '../backends/backend.js';
 import type { Logger } from '../log.js';
+import type { Facts } from '../map/facts.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { StateStore, type HeldEntry } from './state-store.js';
@@ -34,6 +35,15 @@ export interface ReconcilerOptions {
   policy?: RetryPolicy;
   /** Requests under way at once per backend. */
   concurrency?: number;
+}
+
+/**
+ * The facts that say something about the device: `event` is left out, since its time is when
+ * this engine first saw the device, new after every restart.
+ */
+function lastingFacts(facts: Facts | undefined): Facts {
+  const { event: _event, ...lasting } = facts ?? {};
+  return lasting;
 }
 
 type Action = { op: 'create' | 'update'; desired: DesiredEntry } | { op: 'delete'; held: HeldEntry };
@@ -121,7 +131,9 @@ export class Reconciler {
   }
 
   private fingerprint(action: Action): string {
-    return JSON.stringify(action.op === 'delete' ? ['delete'] : [action.desired.payload, action.desired.notify, action.desired.profile]);
+    if (action.op === 'delete') return JSON.stringify(['delete']);
+    const { payload, notify, profile, followsFacts, facts } = action.desired;
+    return JSON.stringify(followsFacts ? [payload, notify, profile, lastingFacts(facts)] : [payload, notify, profile]);
   }
 
   /** What has to be done for one key, if anything. */
@@ -130,7 +142,8 @@ export class Reconciler {
     const held = this.held.get(key);
     if (!desired) return held && this.deletesAllowed ? { op: 'delete', held } : undefined;
     const trusted = held?.acknowledged && !held.sending && !held.deleting;
-    if (trusted && isDeepStrictEqual(held.acknowledged!.payload, desired.payload) && isDeepStrictEqual(held.notify, desired.notify)) return undefined;
+    const factsAgree = !desired.followsFacts || isDeepStrictEqual(lastingFacts(held?.facts), lastingFacts(desired.facts));
+    if (trusted && isDeepStrictEqual(held.acknowledged!.payload, desired.payload) && isDeepStrictEqual(held.notify, desired.notify) && factsAgree) return undefined;
     return { op: trusted ? 'update' : 'create', desired };
   }
 
@@ -240,6 +253,7 @@ export class Reconciler {
         notify: desired.notify,
         profile: desired.profile,
         deviceKey: desired.deviceKey,
+        ...(desired.facts ? { facts: desired.facts } : {}),
         sending: { payload: desired.payload, since },
       });
     }
@@ -252,7 +266,16 @@ export class Reconciler {
     if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `backend ${target.backend} cannot deliver in this version of the engine` });
     const held = this.held.get(key);
     const payload = action.op === 'delete' ? (held?.acknowledged?.payload ?? held?.sending?.payload ?? {}) : action.desired.payload;
-    const change: Change = { op: action.op, identifier: target.identifier, payload, notify: target.notify, ...(held?.acknowledged?.remote ? { remote: held.acknowledged.remote } : {}) };
+    const facts = action.op === 'delete' ? held?.facts : action.desired.facts;
+    const change: Change = {
+      op: action.op,
+      identifier: target.identifier,
+      payload,
+      notify: target.notify,
+      ...(held?.acknowledged?.remote ? { remote: held.acknowledged.remote } : {}),
+      ...(facts ? { facts } : {}),
+      profile: target.profile,
+    };
     return backend.apply(change, this.aborter.signal);
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
 import { writeFileAtomic } from '../durable-file.js';
 import type { Logger } from '../log.js';
+import type { Facts } from '../map/facts.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 
 /** What the engine knows a backend holds (or may hold) under one identifier. */
@@ -12,6 +13,8 @@ export interface HeldEntry {
   notify: NotifyEntry;
   profile: string;
   deviceKey: string;
+  /** The device's facts at the last request: a delete, sent once the device is gone, carries them. */
+  facts?: Facts;
   /** The payload the backend last acknowledged, and what it returned then. */
   acknowledged?: { payload: Payload; remote?: Record<string, unknown>; at: string };
   /**

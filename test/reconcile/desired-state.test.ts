@@ -52,7 +52,9 @@ describe('desiredState', () => {
     const state = desiredState(input([profile], [device]));
     const payload = { identifier: '0403:6001:A10K3', name: 'Sensor', available: true, classes: ['sensor'], interface: 'USB', 'serial-number': 'A10K3' };
     assert.deepEqual([...state.entries.keys()].sort(), [entryKey('nuvlabox', '0403:6001:A10K3'), entryKey('stdout', '0403:6001:A10K3')]);
-    assert.deepEqual(state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3')), {
+    const { facts, ...entry } = state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3'))!;
+    assert.equal(facts?.usb?.serialNumber, 'A10K3', 'the facts travel with the entry, for local actions');
+    assert.deepEqual(entry, {
       backend: 'nuvlabox',
       identifier: '0403:6001:A10K3',
       payload,

@@ -155,4 +155,37 @@ describe('reconciler', () => {
     assert.match(instance.status()[0]!.lastError!, /cannot deliver/);
     await instance.stop();
   });
+
+  test('facts travel with changes and are kept for the delete, across a restart; they are compared only for backends that follow them', async () => {
+    const backend = new ScriptedBackend();
+    const first = reconciler(backend);
+    await first.instance.start();
+    first.instance.allowDeletes();
+    const withFacts = (identifier: string, tty: string, at: string, followsFacts: boolean): [string, DesiredEntry] => {
+      const [key, desired] = entry(identifier, {});
+      return [key, { ...desired, facts: { serial: { path: tty }, event: { action: 'add', at } }, ...(followsFacts && { followsFacts }) }];
+    };
+    first.instance.setDesired(new Map([withFacts('follows', '/dev/ttyACM0', 't1', true), withFacts('ignores', '/dev/ttyACM0', 't1', false)]));
+    await waitFor('both created', () => backend.changes.length === 2 && first.instance.settled());
+    // Only the time the device was first seen differs (as after a restart): nothing to send.
+    first.instance.setDesired(new Map([withFacts('follows', '/dev/ttyACM0', 't2', true), withFacts('ignores', '/dev/ttyACM0', 't2', false)]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(backend.changes.length, 2);
+    // Another tty, same payload: an update only where the backend follows the facts.
+    first.instance.setDesired(new Map([withFacts('follows', '/dev/ttyACM1', 't2', true), withFacts('ignores', '/dev/ttyACM1', 't2', false)]));
+    await waitFor('the update', () => backend.changes.length === 3 && first.instance.settled());
+    assert.deepEqual([backend.changes[2]!.op, backend.changes[2]!.identifier, backend.changes[2]!.facts?.serial?.path], ['update', 'follows', '/dev/ttyACM1']);
+    await first.instance.stop();
+    const second = reconciler(backend, first.stateDir);
+    await second.instance.start();
+    second.instance.allowDeletes();
+    second.instance.setDesired(new Map());
+    await waitFor('both deleted', () => backend.changes.length === 5 && second.instance.settled());
+    const deletes = backend.changes.slice(3).sort((a, b) => a.identifier.localeCompare(b.identifier));
+    assert.deepEqual(deletes.map((change) => [change.op, change.identifier, change.facts?.serial?.path, change.profile]), [
+      ['delete', 'follows', '/dev/ttyACM1', 'p'],
+      ['delete', 'ignores', '/dev/ttyACM0', 'p'],
+    ]);
+    await second.instance.stop();
+  });
 });

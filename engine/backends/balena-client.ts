@@ -1,0 +1,77 @@
+// Requests to the balena supervisor API (reference/backends.md §4), authenticated with its API
+// key. The key travels in a header by default, or as `?apikey=` when configured; it is removed
+// from every reason and log line this module produces, whichever way it travels.
+import type { Logger } from '../log.js';
+import type { ApplyResult } from './backend.js';
+import { classifyNetworkError, classifyResponse } from './http-status.js';
+
+/** An HTTP answer, read to the end. */
+export interface SupervisorAnswer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** What one request gave: an answer, or the retry its network failure amounts to. */
+export type SupervisorExchange = SupervisorAnswer | Extract<ApplyResult, { outcome: 'retry' }>;
+
+export const isAnswer = (exchange: SupervisorExchange): exchange is SupervisorAnswer => 'status' in exchange;
+
+export interface SupervisorClientOptions {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:48484`. */
+  address: string;
+  apiKey: string;
+  apiKeyIn: 'header' | 'query';
+  requestTimeoutMs: number;
+  log: Logger;
+}
+
+/** Replaces every occurrence of `secret` (raw or URL-encoded) in `text`. */
+export function redact(text: string, secret: string): string {
+  if (secret === '') return text;
+  return text.split(secret).join('[redacted]').split(encodeURIComponent(secret)).join('[redacted]');
+}
+
+export class SupervisorClient {
+  constructor(private readonly options: SupervisorClientOptions) {}
+
+  /**
+   * One request under the supervisor's address. A network failure becomes a retry; only the
+   * engine's own `signal` aborting makes it reject.
+   */
+  async request(method: string, path: string, signal: AbortSignal, body?: unknown): Promise<SupervisorExchange> {
+    const { address, apiKey, apiKeyIn, requestTimeoutMs, log } = this.options;
+    const url = apiKeyIn === 'query' ? `${address}${path}?apikey=${encodeURIComponent(apiKey)}` : `${address}${path}`;
+    const headers: Record<string, string> = apiKeyIn === 'header' ? { authorization: `ApiKey ${apiKey}` } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const started = performance.now();
+    try {
+      const response = await fetch(url, {
+        method,
+        redirect: 'manual',
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
+      });
+      const text = await response.text();
+      log.debug('supervisor request', { method, path, status: response.status, ms: Math.round(performance.now() - started) });
+      return { status: response.status, headers: response.headers, body: text };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const failure = classifyNetworkError(error);
+      log.debug('supervisor request failed', { method, path, reason: failure.reason });
+      return failure;
+    }
+  }
+
+  /**
+   * The ApplyResult of an exchange no caller handled: 401 says the key is wrong and nothing but a
+   * new configuration helps; the rest as for every HTTP backend (503 retried). Reasons redacted.
+   */
+  outcomeOf(exchange: SupervisorExchange, what: string): ApplyResult {
+    if (!isAnswer(exchange)) return { ...exchange, reason: `${what}: ${exchange.reason}` };
+    if (exchange.status === 401) return { outcome: 'permanent', reason: `${what}: HTTP 401: the supervisor refused the API key (BALENA_SUPERVISOR_API_KEY)` };
+    const result = classifyResponse(exchange.status, exchange.headers, exchange.body);
+    return result.outcome === 'acknowledged' ? result : { ...result, reason: redact(`${what}: ${result.reason}`, this.options.apiKey) };
+  }
+}

@@ -1,0 +1,141 @@
+// The endpoint the balena supervisor calls back (reference/backends.md §4, "Hooks"): a new target
+// for a dependent device, its deletion in the cloud, a restart. Whatever arrives, the answer is a
+// status code: unknown uuids 404, malformed bodies 400, and nothing a network sends can crash it.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import type { BalenaDevices, BalenaTarget } from './balena-devices.js';
+import type { BalenaActions } from './balena-actions.js';
+
+/** Hook bodies are small JSON objects; anything bigger is refused unread. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const UUID = /^[A-Za-z0-9]{1,128}$/;
+
+/** A hook request that cannot be served, with the status that says why. */
+class HookError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HookError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HookError(400, 'body is not JSON');
+  }
+  if (!isObject(parsed)) throw new HookError(400, 'body is not a JSON object');
+  return parsed;
+}
+
+/** The target in an update hook's body, checked field by field. */
+function targetOf(body: Record<string, unknown>): BalenaTarget {
+  const { commit, environment, config, appId } = body;
+  if (commit !== undefined && (typeof commit !== 'string' || commit.trim() === '')) throw new HookError(400, '`commit` must be a non-empty string');
+  if (environment !== undefined && environment !== null && !isObject(environment)) throw new HookError(400, '`environment` must be an object');
+  if (config !== undefined && config !== null && !isObject(config)) throw new HookError(400, '`config` must be an object');
+  if (appId !== undefined && appId !== null && (typeof appId !== 'number' && typeof appId !== 'string')) throw new HookError(400, '`appId` must be a number');
+  return {
+    ...(typeof commit === 'string' && { commit: commit.trim() }),
+    ...(isObject(environment) && { environment }),
+    ...(isObject(config) && { config }),
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+/** Where to listen and under which path prefix, from a hook address such as `http://0.0.0.0:1337/v1/devices/`. */
+export function hookEndpoint(hookAddress: string): { host: string; port: number; prefix: string } {
+  const url = new URL(hookAddress);
+  const prefix = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port), prefix };
+}
+
+export class BalenaHookServer {
+  private readonly server = http.createServer((request, response) => void this.serve(request, response));
+
+  constructor(
+    private readonly hookAddress: string,
+    private readonly devices: BalenaDevices,
+    private readonly actions: BalenaActions,
+    private readonly log: Logger,
+  ) {
+    // A slow or silent client must not hold a socket for ever.
+    this.server.requestTimeout = 30_000;
+    this.server.headersTimeout = 10_000;
+  }
+
+  /** Listens on the hook address's host and port; resolves with the port (for `:0`). */
+  async start(): Promise<number> {
+    const { host, port } = hookEndpoint(this.hookAddress);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = (this.server.address() as AddressInfo).port;
+    this.log.info('balena hook server listening', { host, port: bound });
+    return bound;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let status: number;
+    let message: string;
+    try {
+      ({ status, message } = await this.route(request));
+    } catch (error) {
+      status = error instanceof HookError ? error.status : 500;
+      message = error instanceof HookError ? error.message : 'internal error';
+      if (!(error instanceof HookError)) this.log.error('balena hook failed', { error: (error as Error).message });
+    }
+    this.log.debug('balena hook', { method: request.method, path: request.url?.split('?')[0], status });
+    if (response.headersSent || response.destroyed) return;
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(status < 400 ? { status, message } : { error: message }));
+    // The rest of a refused body is not read; close rather than keep a half-read connection.
+    if (status === 413) request.destroy();
+  }
+
+  private async route(request: IncomingMessage): Promise<{ status: number; message: string }> {
+    const { prefix } = hookEndpoint(this.hookAddress);
+    const pathname = new URL(request.url ?? '/', 'http://hook').pathname;
+    if (!pathname.startsWith(prefix)) throw new HookError(404, 'not a hook path');
+    const [uuid, action, ...rest] = pathname.slice(prefix.length).split('/');
+    if (!uuid || !UUID.test(uuid) || rest.length > 0 || (action !== undefined && action !== 'restart')) throw new HookError(404, 'not a hook path');
+    const allowed = action === 'restart' ? ['PUT'] : ['PUT', 'DELETE'];
+    if (!allowed.includes(request.method ?? '')) throw new HookError(405, `use ${allowed.join(' or ')}`);
+    const body = request.method === 'PUT' && action === undefined ? await readJson(request) : undefined;
+    const found = await this.devices.byUuid(uuid);
+    if (!found) throw new HookError(404, 'unknown device');
+    if (action === 'restart') return this.actions.restart(found.identifier, found.device);
+    if (request.method === 'DELETE') {
+      await this.devices.forget(found.identifier);
+      this.log.info('balena device deleted in the cloud; forgotten', { identifier: found.identifier, uuid });
+      return { status: 200, message: 'forgotten' };
+    }
+    return this.actions.update(found.identifier, found.device, targetOf(body!));
+  }
+}

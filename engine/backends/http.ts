@@ -1,0 +1,129 @@
+// The `http` backend: any webhook. One request per lifecycle event, its body built by JSON-logic,
+// its answer classified like every other HTTP backend's (retry on 408/429/5xx and network errors).
+import { eventOf } from '../actions/device-environment.js';
+import { evaluateTemplate } from '../map/map-payload.js';
+import type { Logger } from '../log.js';
+import type { ApplyResult, Backend, Change } from './backend.js';
+import type { BackendDefinition } from './backend-definition.js';
+import { classifyNetworkError, classifyResponse } from './http-status.js';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Body templates per event; each a JSON-logic expression or a template object. */
+type BodyTemplates = Partial<Record<'added' | 'changed' | 'removed', unknown>>;
+
+interface WebhookConfig {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Statuses that mean success; undefined means any 2xx. */
+  successStatus?: number[];
+  body: BodyTemplates;
+}
+
+const bodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'The request body per event, each a JSON-logic expression (or template object) over `payload`, `identifier`, `event` and `facts`. Default: `{event, identifier, payload}`.',
+  properties: Object.fromEntries(['added', 'changed', 'removed'].map((event) => [event, { description: `Body sent when the device is ${event}.` }])),
+  examples: [{ added: { payload: { var: 'payload' } }, removed: { cat: ['gone: ', { var: 'identifier' }] } }],
+};
+
+class WebhookBackend implements Backend {
+  constructor(
+    private readonly config: WebhookConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+    const event = eventOf(change.op);
+    const data = { event, identifier: change.identifier, payload: change.payload, facts: change.facts ?? {}, profile: change.profile ?? null };
+    const template = (change.notify['body'] as BodyTemplates | undefined)?.[event] ?? this.config.body[event];
+    let body: unknown;
+    try {
+      body = template === undefined ? { event, identifier: change.identifier, payload: change.payload } : evaluateTemplate(template, data);
+    } catch (error) {
+      return { outcome: 'permanent', reason: `the ${event} body could not be built: ${(error as Error).message}` };
+    }
+    const started = performance.now();
+    try {
+      const response = await fetch(this.config.url, {
+        method: this.config.method,
+        redirect: 'manual',
+        headers: { 'content-type': 'application/json', ...this.config.headers },
+        ...(this.config.method === 'GET' || this.config.method === 'HEAD' ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]),
+      });
+      const text = await response.text();
+      this.log.debug('webhook request', { event, identifier: change.identifier, status: response.status, ms: Math.round(performance.now() - started) });
+      return this.classify(response.status, response.headers, text);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const failure = classifyNetworkError(error);
+      this.log.debug('webhook request failed', { event, identifier: change.identifier, reason: failure.reason });
+      return failure;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** The configured success statuses win; otherwise the common classification. */
+  private classify(status: number, headers: Headers, text: string): ApplyResult {
+    const { successStatus } = this.config;
+    if (!successStatus) return classifyResponse(status, headers, text);
+    if (successStatus.includes(status)) return { outcome: 'acknowledged' };
+    const result = classifyResponse(status, headers, text);
+    if (result.outcome !== 'acknowledged') return result;
+    return { outcome: 'permanent', reason: `HTTP ${status} is not one of the success statuses ${successStatus.join(', ')}` };
+  }
+}
+
+function webhookConfig(config: Record<string, unknown>): WebhookConfig {
+  return {
+    url: config['url'] as string,
+    method: typeof config['method'] === 'string' ? config['method'] : 'POST',
+    headers: (config['headers'] as Record<string, string> | undefined) ?? {},
+    timeoutMs: typeof config['timeoutMs'] === 'number' ? config['timeoutMs'] : DEFAULT_TIMEOUT_MS,
+    ...(Array.isArray(config['successStatus']) ? { successStatus: config['successStatus'] as number[] } : {}),
+    body: (config['body'] as BodyTemplates | undefined) ?? {},
+  };
+}
+
+export const httpBackend: BackendDefinition = {
+  type: 'http',
+  description:
+    'Calls any webhook when a device is added, changed or removed: method, URL, headers and a JSON body built by JSON-logic per event; retried on 408, 429, 5xx and network errors.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['url'],
+    properties: {
+      url: { type: 'string', pattern: '^https?://', description: 'The webhook URL.' },
+      method: { enum: ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'], default: 'POST', description: 'The HTTP method.' },
+      headers: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Request headers; use ${ENV} for tokens (never logged).',
+      },
+      timeoutMs: { type: 'integer', minimum: 100, maximum: 600_000, default: DEFAULT_TIMEOUT_MS, description: 'Timeout of one request.' },
+      successStatus: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'integer', minimum: 100, maximum: 599 },
+        description: 'The statuses that mean success; default any 2xx. Others follow the retry policy (408, 429, 5xx retried; the rest permanent).',
+      },
+      body: bodySchema,
+    },
+  },
+  notifySchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { body: { ...bodySchema, description: `Overrides the config's body per event. ${bodySchema.description}` } },
+  },
+  example: {
+    config: { url: 'https://hooks.example.com/devices', headers: { authorization: 'Bearer ${HOOK_TOKEN}' }, successStatus: [200, 201, 204] },
+    notify: { body: { added: { device: { var: 'payload' }, port: { var: 'facts.serial.path' } } } },
+  },
+  create: (config, context) => new WebhookBackend(webhookConfig(config), context.log.child({ backend: context.name })),
+};

@@ -1,0 +1,193 @@
+// A fake balena supervisor dependent-device API (reference/backends.md §4) over real HTTP on
+// loopback: API key checks, validation, 201/202/400/401/404/410/503 as the supervisor answers
+// them, and the hooks it sends back to the gateway's hook address.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A dependent device as the supervisor holds it. */
+export interface FakeDependentDevice {
+  id: number;
+  uuid: string;
+  appId: number;
+  device_type: string;
+  name: string;
+  is_online: boolean | null;
+  status: string;
+  commit: string | null;
+  releaseId: string | null;
+  environment: Record<string, unknown>;
+  config: Record<string, unknown>;
+  /** Marked for deletion in the cloud: every request for it answers 410. */
+  deleted: boolean;
+  logs: { message: string; timestamp?: number }[];
+}
+
+export interface SupervisorRequest {
+  method: string;
+  /** Path without the query string (which may hold the key). */
+  path: string;
+  /** How the key came: `query`, `header`, or `none`. */
+  keyIn: 'query' | 'header' | 'none';
+  body: unknown;
+  status: number;
+}
+
+export interface FakeSupervisor {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly devices: Map<string, FakeDependentDevice>;
+  readonly requests: SupervisorRequest[];
+  /** Application ids that exist; POST /v1/devices with another one is a 400. */
+  readonly apps: Set<number>;
+  /** When true, connections are dropped without an answer. */
+  down: boolean;
+  /** Answers the next `count` requests under /v1/devices (of `method` only, when given) with `status`. */
+  failNext(count: number, status: number, method?: string): void;
+  /** Marks a device deleted in the cloud: 410 from now on. */
+  markDeleted(uuid: string): void;
+  /** Sends a hook to the gateway: `<hookAddress><uuid><suffix>`; resolves with the status. */
+  hook(hookAddress: string, method: 'PUT' | 'DELETE', uuid: string, options?: { suffix?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const nonEmptyString = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+export async function startFakeSupervisor(options: { apiKey?: string; apps?: number[] } = {}): Promise<FakeSupervisor> {
+  const apiKey = options.apiKey ?? randomBytes(16).toString('hex');
+  const devices = new Map<string, FakeDependentDevice>();
+  const requests: SupervisorRequest[] = [];
+  const apps = new Set(options.apps ?? [13015]);
+  let failures: { count: number; status: number; method?: string } = { count: 0, status: 503 };
+  let nextId = 47000;
+
+  const keyOf = (request: http.IncomingMessage, url: URL): { key?: string; keyIn: SupervisorRequest['keyIn'] } => {
+    const query = url.searchParams.get('apikey');
+    if (query !== null) return { key: query, keyIn: 'query' };
+    const match = /^(?:ApiKey|Bearer) (.+)$/.exec(request.headers.authorization ?? '');
+    return match ? { key: match[1], keyIn: 'header' } : { keyIn: 'none' };
+  };
+
+  const provision = (body: unknown): Reply => {
+    if (!isObject(body)) return { status: 400, body: { error: 'body must be an object' } };
+    const { appId, device_type: deviceType } = body;
+    if (typeof appId !== 'number' || !Number.isInteger(appId) || appId < 1) return { status: 400, body: { error: 'appId must be a positive integer' } };
+    if (!apps.has(appId)) return { status: 400, body: { error: 'Failed to provision: unknown application' } };
+    const uuid = randomBytes(31).toString('hex');
+    const device: FakeDependentDevice = {
+      id: nextId++,
+      uuid,
+      appId,
+      device_type: typeof deviceType === 'string' ? deviceType : 'generic',
+      name: `device-${uuid.slice(0, 6)}`,
+      is_online: null,
+      status: 'Provisioned',
+      commit: null,
+      releaseId: null,
+      environment: {},
+      config: {},
+      deleted: false,
+      logs: [],
+    };
+    devices.set(uuid, device);
+    return { status: 201, body: { id: device.id, uuid, name: device.name, note: null, device_type: device.device_type } };
+  };
+
+  const update = (device: FakeDependentDevice, body: unknown): Reply => {
+    if (!isObject(body)) return { status: 400, body: { error: 'nothing to update' } };
+    let valid = 0;
+    if (typeof body.is_online === 'boolean') (device.is_online = body.is_online), valid++;
+    for (const field of ['status', 'commit', 'releaseId'] as const) if (nonEmptyString(body[field])) ((device[field] as string) = body[field] as string), valid++;
+    for (const field of ['environment', 'config'] as const) if (isObject(body[field])) (device[field] = body[field] as Record<string, unknown>), valid++;
+    if (valid === 0) return { status: 400, body: { error: 'Device attributes not provided' } };
+    const { logs: _logs, deleted: _deleted, ...visible } = device;
+    return { status: 200, body: visible };
+  };
+
+  const route = (method: string, path: string, body: unknown): Reply => {
+    if (method === 'GET' && path === '/v1/dependent-apps') return { status: 200, body: [...apps].map((id) => ({ id, name: `app-${id}`, commit: null, config: {} })) };
+    if (path === '/v1/devices') {
+      if (method === 'GET') return { status: 200, body: [...devices.values()].filter((device) => !device.deleted) };
+      if (method === 'POST') return provision(body);
+    }
+    const match = /^\/v1\/devices\/([^/]+)(\/logs)?$/.exec(path);
+    if (!match) return { status: 404, body: { error: 'not found' } };
+    const device = devices.get(match[1]!);
+    if (!device) return { status: 404, body: { error: 'Device not found' } };
+    if (device.deleted) return { status: 410, body: { error: 'Device deleted' } };
+    if (match[2]) {
+      if (method !== 'POST') return { status: 404, body: { error: 'not found' } };
+      if (!isObject(body) || typeof body.message !== 'string') return { status: 503, body: { error: 'invalid log' } };
+      device.logs.push({ message: body.message, ...(typeof body.timestamp === 'number' && { timestamp: body.timestamp }) });
+      return { status: 202, body: 'Accepted' };
+    }
+    if (method === 'GET') return { status: 200, body: device };
+    if (method === 'PUT') return update(device, body);
+    return { status: 404, body: { error: 'not found' } };
+  };
+
+  const server = http.createServer(async (request, response) => {
+    let text = '';
+    for await (const chunk of request) text += chunk;
+    const url = new URL(request.url!, 'http://supervisor');
+    const { key, keyIn } = keyOf(request, url);
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    const logged: SupervisorRequest = { method: request.method!, path: url.pathname, keyIn, body, status: 0 };
+    requests.push(logged);
+    if (supervisor.down) {
+      request.socket.destroy();
+      return;
+    }
+    let reply: Reply;
+    if (key !== apiKey) reply = { status: 401, body: 'Unauthorized' };
+    else if (failures.count > 0 && url.pathname.startsWith('/v1/devices') && (failures.method === undefined || failures.method === request.method)) {
+      failures.count--;
+      reply = { status: failures.status, body: { error: 'failing on purpose' } };
+    } else if (typeof body === 'string') reply = { status: 400, body: { error: 'body is not JSON' } };
+    else reply = route(request.method!, url.pathname, body);
+    logged.status = reply.status;
+    response.writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json' });
+    response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const supervisor: FakeSupervisor = {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    devices,
+    requests,
+    apps,
+    down: false,
+    failNext: (count, status, method) => (failures = { count, status, ...(method && { method }) }),
+    markDeleted: (uuid) => {
+      const device = devices.get(uuid);
+      if (device) device.deleted = true;
+    },
+    async hook(hookAddress, method, uuid, { suffix = '', body, rawBody } = {}) {
+      const text = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+      const response = await fetch(`${hookAddress}${uuid}${suffix}`, {
+        method,
+        ...(text !== undefined && { headers: { 'content-type': 'application/json' }, body: text }),
+      });
+      return { status: response.status, body: await response.text() };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  return supervisor;
+}
