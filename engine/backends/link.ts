@@ -87,8 +87,9 @@ class LinkBackend implements Backend {
     const target = targetOf(options, change.facts);
     if (typeof target !== 'string' || target === '') return { outcome: 'permanent', reason: `the link target is ${JSON.stringify(target)}: the device has no such fact` };
     const holder = this.records.get(linkPath);
+    // Another device's link: not taken from it, but this one gets the path once it is free.
     if (holder && holder.identifier !== change.identifier) {
-      return { outcome: 'permanent', reason: `${linkPath} is already the link of ${holder.identifier}` };
+      return { outcome: 'retry', reason: `${linkPath} is already the link of ${holder.identifier}; waiting for it to be free` };
     }
     const found = await kindAt(linkPath);
     if (found === 'other' || (found === 'symlink' && !holder)) {

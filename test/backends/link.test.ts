@@ -71,14 +71,17 @@ describe('link backend', () => {
     assert.deepEqual(none, { outcome: 'permanent', reason: 'the link target is null: the device has no such fact' });
   });
 
-  test('two devices, one path: the second fails permanently, naming the holder', async () => {
+  test('two devices, one path: the second waits, naming the holder, and gets the link once the holder goes', async () => {
     const { state, devices } = space();
     const backend = await started(state);
     const zwave = path.join(devices, 'zwave');
     await backend.apply(change('create', 'zwave:1', { path: zwave }), signal);
     const second = await backend.apply(change('create', 'zwave:2', { path: zwave }, serialFacts('/dev/ttyACM1')), signal);
-    assert.deepEqual(second, { outcome: 'permanent', reason: `${zwave} is already the link of zwave:1` });
+    assert.deepEqual(second, { outcome: 'retry', reason: `${zwave} is already the link of zwave:1; waiting for it to be free` });
     assert.equal(readlinkSync(zwave), '/dev/ttyACM0');
+    assert.equal((await backend.apply(change('delete', 'zwave:1', { path: zwave }), signal)).outcome, 'acknowledged');
+    assert.equal((await backend.apply(change('create', 'zwave:2', { path: zwave }, serialFacts('/dev/ttyACM1')), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(zwave), '/dev/ttyACM1');
   });
 
   test('a file or a symlink this engine did not make is never overwritten, nor removed', async () => {

@@ -60,13 +60,13 @@ test('exec and link follow a device across engine restarts, a reboot that cleare
     await waitFor('the added program', () => lines(events).length === 1);
     assert.deepEqual(lines(events), [`added ${tty} zwave:ttyACM0`]);
 
-    // A second device wanting the same link path: a permanent failure naming the holder.
+    // A second device wanting the same link path waits for it, naming the holder.
     writeFileSync(path.join(space.dev, 'ttyACM1'), '');
     type Devices = { key: string; deliveries: { backend: string; state: string; lastError?: string }[] }[];
-    await waitFor('the conflict', async () => ((await engine.get('/devices')).body as Devices).some((device) => device.deliveries.some((delivery) => delivery.state === 'failed')));
-    const failed = ((await engine.get('/devices')).body as Devices).flatMap((device) => device.deliveries).find((delivery) => delivery.state === 'failed')!;
-    assert.equal(failed.backend, 'link');
-    assert.equal(failed.lastError, `${linkPath} is already the link of zwave:ttyACM0`);
+    await waitFor('the conflict', async () => ((await engine.get('/devices')).body as Devices).some((device) => device.deliveries.some((delivery) => delivery.state === 'retrying')));
+    const waiting = ((await engine.get('/devices')).body as Devices).flatMap((device) => device.deliveries).find((delivery) => delivery.state === 'retrying')!;
+    assert.equal(waiting.backend, 'link');
+    assert.equal(waiting.lastError, `${linkPath} is already the link of zwave:ttyACM0; waiting for it to be free`);
     assert.equal(readlinkSync(linkPath), tty);
     unlinkSync(path.join(space.dev, 'ttyACM1'));
     await waitFor('the second device removed', () => lines(events).length === 3);
