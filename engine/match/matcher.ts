@@ -83,13 +83,14 @@ function precedence(a: LoadedProfile, b: LoadedProfile): number {
 /**
  * The profiles that want to probe this device: those with a serial probe whose other detect
  * blocks (USB parent, path, interface) already hold, in precedence order. `when` is left for
- * after the probe, since it may read `probe.*`.
+ * after the probe, since it may read `probe.*`. A probe that could not win is not run: profiles
+ * ranked below one that already matches without a probe are left out, so a device that a
+ * profile recognises by its ids and strings is not written to on behalf of generic ones.
  */
 export function probeCandidates(index: ProfileIndex, source: string, facts: Facts): LoadedProfile[] {
-  return index
-    .candidatesFor(source, facts)
-    .filter((entry) => entry.profile.detect.serial?.probe && !detectMismatch(entry.profile.detect, facts))
-    .sort(precedence);
+  const holding = index.candidatesFor(source, facts).filter((entry) => !detectMismatch(entry.profile.detect, facts));
+  const settled = holding.filter((entry) => !entry.profile.detect.serial?.probe && whenHolds(entry.profile, facts)).sort(precedence)[0];
+  return holding.filter((entry) => entry.profile.detect.serial?.probe && (!settled || precedence(entry, settled) < 0)).sort(precedence);
 }
 
 /**

@@ -311,9 +311,20 @@ describe('probes', () => {
 
   test('probeCandidates lists the probe profiles whose other detect keys hold, in precedence order', () => {
     const wider = profile('gps-probed-any', ['serial:', '  path: /dev/ttyACM*', '  probe:', '    expect: "^\\\\$"']);
-    const withBoth = new ProfileIndex([wider, plain, probed]);
-    assert.deepEqual(probeCandidates(withBoth, 'serial', gpsTty).map((entry) => entry.profile.name), ['gps-probed', 'gps-probed-any']);
-    assert.deepEqual(probeCandidates(withBoth, 'serial', { ...gpsTty, serial: { path: '/dev/ttyUSB0' } }), []);
+    const probing = new ProfileIndex([wider, probed]);
+    assert.deepEqual(probeCandidates(probing, 'serial', gpsTty).map((entry) => entry.profile.name), ['gps-probed', 'gps-probed-any']);
+    assert.deepEqual(probeCandidates(probing, 'serial', { ...gpsTty, serial: { path: '/dev/ttyUSB0' } }), []);
+  });
+
+  test('a probe that could not win is not run: profiles ranked below one that matches without a probe', () => {
+    // gps-plain (usb ids and path: 3 keys) matches as it is; gps-probed-any (path and probe: 2)
+    // ranks below it and is left out; gps-probed (4 keys) could still take the device.
+    const wider = profile('gps-probed-any', ['serial:', '  path: /dev/ttyACM*', '  probe:', '    expect: "^\\\\$"']);
+    const withPlain = new ProfileIndex([wider, plain, probed]);
+    assert.deepEqual(probeCandidates(withPlain, 'serial', gpsTty).map((entry) => entry.profile.name), ['gps-probed']);
+    // A plain profile whose `when` is false settles nothing.
+    const gated = profile('gps-gated', ['usb:', '  vendorId: "1546"', '  productId: "01a7"', '  manufacturer: "u-blox*"', 'serial:', '  path: /dev/ttyACM*', 'when: { "==": [{ var: "params.site" }, "lab"] }']);
+    assert.deepEqual(probeCandidates(new ProfileIndex([wider, gated]), 'serial', gpsTty).map((entry) => entry.profile.name), ['gps-probed-any']);
   });
 
   test('the probe is not consulted when the detect keys already fail', () => {

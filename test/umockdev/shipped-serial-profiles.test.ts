@@ -51,6 +51,12 @@ const DEVICES: Record<string, Simulated> = {
     usb: { port: '1-5', vendorId: '2341', productId: '0043', manufacturer: 'Arduino (www.arduino.cc)', serial: '75833353035351F0E1C1', interfaces: [{ class: 2, subclass: 2, protocol: 1, driver: 'cdc_acm' }, { number: 1, class: 0x0a, driver: 'cdc_acm' }] },
     tty: { name: 'ttyACM1', responder: { stream: { text: 'weather-station v1.4\r\n', intervalMs: 300 } } },
   },
+  // A CP2102 too, but recognised by its product string: the generic NMEA and Modbus profiles
+  // (which also take 10c4:ea60) rank below it and never probe it.
+  sonoff: {
+    usb: { port: '1-7', vendorId: '10c4', productId: 'ea60', manufacturer: 'ITead', product: 'Sonoff Zigbee 3.0 USB Dongle Plus', serial: 'a8e7d2c1b0', interfaces: [{ class: 0xff, driver: 'cp210x' }] },
+    tty: { name: 'ttyUSB7', driver: 'cp210x', responder: { replies: [{ match: '[\\s\\S]', text: '?' }] } },
+  },
   ublox: {
     usb: { port: '1-6', vendorId: '1546', productId: '01a7', manufacturer: 'u-blox AG - www.u-blox.com', product: 'u-blox 7 - GPS/GNSS Receiver', interfaces: [{ class: 2, subclass: 2, protocol: 1, driver: 'cdc_acm' }, { number: 1, class: 0x0a, driver: 'cdc_acm' }] },
     tty: { name: 'ttyACM2', responder: { stream: { text: NMEA, intervalMs: 200 } } },
@@ -73,7 +79,7 @@ test('the shipped serial profiles recognise simulated devices speaking their pro
   try {
     await plugAll(testbed);
     engine = await startEngine(space, ['--profiles', path.join(ROOT, 'profiles')], testbed.env());
-    await waitFor('six registrations', () => agent.peripherals.size === 6, 40_000).catch(async (error) => {
+    await waitFor('seven registrations', () => agent.peripherals.size === 7, 40_000).catch(async (error) => {
       const { body } = await engine!.get('/devices');
       const view = (body as { key: string; profile: string | null; candidates: unknown; probes?: unknown; problems: unknown }[]).map(({ key, profile, candidates, probes, problems }) => ({ key, profile, candidates, probes, problems }));
       throw new Error(`${(error as Error).message}; devices: ${JSON.stringify(view, null, 1)}`);
@@ -86,17 +92,19 @@ test('the shipped serial profiles recognise simulated devices speaking their pro
       '/dev/ttyACM0': 'Aeotec Z-Stick Gen5',
       '/dev/ttyACM1': 'Arduino sketch weather-station',
       '/dev/ttyACM2': 'u-blox GPS',
+      '/dev/ttyUSB7': 'Sonoff Zigbee 3.0 Dongle Plus',
     });
     const modbus = [...agent.peripherals.values()].find((document) => document['device-path'] === '/dev/ttyUSB0')!;
     assert.equal(modbus.description, 'Modbus RTU on /dev/ttyUSB0, holding register 0 = 0x002a');
     // What each device was sent: the GPS receivers nothing, the others their own request only.
     assert.equal((await testbed.ttyReceived('ttyUSB1')).length, 0);
     assert.equal((await testbed.ttyReceived('ttyACM2')).length, 0);
+    assert.equal((await testbed.ttyReceived('ttyUSB7')).length, 0, 'the Zigbee dongle was not probed');
     assert.equal((await testbed.ttyReceived('ttyUSB2')).toString('latin1'), 'AT\rATI\r');
     assert.equal((await testbed.ttyReceived('ttyACM0')).toString('hex'), '01030015e9');
     assert.equal((await testbed.ttyReceived('ttyUSB0')).toString('hex'), '010300000001840a');
     await sleep(500);
-    assert.equal(peripheralRequests(agent, 'POST').length, 6, 'each device registered once, under one profile');
+    assert.equal(peripheralRequests(agent, 'POST').length, 7, 'each device registered once, under one profile');
     assert.equal(await engine.stop(), 0);
   } finally {
     if (engine) await engine.kill().catch(() => undefined);
