@@ -1,7 +1,7 @@
 // Writes that survive a crash or a power cut: the bytes are flushed to disk before the file is
 // renamed into place, and the folder is flushed after, so a reader finds the old file or the
 // whole new one, never a part.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Writes `text` to `file` (created or truncated) and flushes it to disk. */
@@ -42,4 +42,21 @@ export async function writeFileAtomic(file: string, text: string, mode = 0o644):
   const temporary = path.join(folder, `.${path.basename(file)}.${process.pid}.tmp`);
   await writeAndSync(temporary, text, mode);
   await renameAndSync(temporary, file, folder);
+}
+
+/**
+ * The `field` object of a JSON state file, or undefined when there is no file. A file that
+ * cannot be read or holds no such object throws: the caller must not write over it.
+ */
+export async function readStateObject<T>(file: string, field: string): Promise<Record<string, T> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const found = (JSON.parse(text) as Record<string, unknown>)[field];
+  if (typeof found !== 'object' || found === null) throw new Error(`${file} holds no "${field}" object`);
+  return found as Record<string, T>;
 }

@@ -2,10 +2,10 @@
 // engine's state folder. The supervisor's POST /v1/devices is not idempotent and gives no way to
 // find a device again by anything of ours, so the uuid it returns is written to disk before the
 // change is acknowledged: the same physical device is never provisioned twice.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProgramAction } from '../actions/program-action.js';
-import { writeFileAtomic } from '../durable-file.js';
+import { readStateObject, writeFileAtomic } from '../durable-file.js';
 import type { Facts } from '../map/facts.js';
 import type { Payload } from './backend.js';
 
@@ -83,17 +83,10 @@ export class BalenaDevices {
   }
 
   private async read(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    const devices = (JSON.parse(text) as { devices?: unknown }).devices;
-    if (typeof devices !== 'object' || devices === null) throw new Error(`${this.file} holds no "devices" object`);
-    for (const [identifier, device] of Object.entries(devices as Record<string, BalenaDevice>)) this.devices.set(identifier, device);
+    const saved = await readStateObject<BalenaDevice>(this.file, 'devices');
+    for (const [identifier, device] of Object.entries(saved ?? {})) this.devices.set(identifier, device);
   }
+
 
   private save(): Promise<void> {
     const write = async () => {

@@ -1,9 +1,9 @@
 // The symlinks a link backend made, kept in the engine's state folder: a link is only ever
 // replaced or removed when it is recorded here, so a file or link someone else put at the same
 // path is never touched, and links lost with a tmpfs (/run after a reboot) can be made again.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../durable-file.js';
+import { readStateObject, writeFileAtomic } from '../durable-file.js';
 
 const FORMAT_VERSION = 1;
 
@@ -36,17 +36,10 @@ export class LinkRecords {
   }
 
   private async read(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    const links = (JSON.parse(text) as { links?: unknown }).links;
-    if (typeof links !== 'object' || links === null) throw new Error(`${this.file} holds no "links" object`);
-    for (const [linkPath, record] of Object.entries(links as Record<string, LinkRecord>)) this.links.set(linkPath, record);
+    const saved = await readStateObject<LinkRecord>(this.file, 'links');
+    for (const [linkPath, record] of Object.entries(saved ?? {})) this.links.set(linkPath, record);
   }
+
 
   get(linkPath: string): LinkRecord | undefined {
     return this.links.get(linkPath);
