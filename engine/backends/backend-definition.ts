@@ -23,6 +23,12 @@ export interface BackendDefinition {
    * facts): a change of facts with the same payload is then a change for them too.
    */
   followsFacts?: boolean;
+  /**
+   * Notify options that are JSON-logic templates, by their path in the notify entry, with what
+   * they are evaluated over: the device's facts, or the change (`event`, `identifier`,
+   * `payload`, `facts`, `profile`). `engine validate` checks them like `map`.
+   */
+  notifyLogic?: readonly { path: readonly string[]; over: 'facts' | 'change' }[];
   /** The schema every payload must pass before it is sent, where the backend has one. */
   documentSchema?: JsonSchema;
   /**

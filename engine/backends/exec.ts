@@ -50,6 +50,7 @@ export const execBackend: BackendDefinition = {
     additionalProperties: false,
     properties: { timeoutMs: { ...timeoutSchema, default: DEFAULT_ACTION_TIMEOUT_MS, description: 'Default timeout of a program, for notify entries that give none.' } },
   },
+  notifyLogic: [{ path: ['added'], over: 'change' }, { path: ['changed'], over: 'change' }, { path: ['removed'], over: 'change' }],
   notifySchema: {
     type: 'object',
     additionalProperties: false,

@@ -116,6 +116,7 @@ export const httpBackend: BackendDefinition = {
       body: bodySchema,
     },
   },
+  notifyLogic: [{ path: ['body', 'added'], over: 'change' }, { path: ['body', 'changed'], over: 'change' }, { path: ['body', 'removed'], over: 'change' }],
   notifySchema: {
     type: 'object',
     additionalProperties: false,

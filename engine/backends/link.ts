@@ -128,6 +128,7 @@ export const linkBackend: BackendDefinition = {
       root: { type: 'string', pattern: '^/', description: 'When set, every link path must lie under this folder (e.g. /run/devices).' },
     },
   },
+  notifyLogic: [{ path: ['target'], over: 'facts' }],
   notifySchema: {
     type: 'object',
     additionalProperties: false,

@@ -13,10 +13,14 @@ export interface LogicProblem {
   message: string;
 }
 
+/** Why a `var` path names nothing in the data an expression is evaluated over, if it does not. */
+export type VarChecker = (path: string) => string | undefined;
+
 interface Context {
   /** Inside the per-element argument of map/filter/...: `var` reads the element, not the facts. */
   perElement: boolean;
   problems: LogicProblem[];
+  unknownVar: VarChecker;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -25,7 +29,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Checks a value evaluated wholly as JSON-logic, such as `detect.when`. */
 export function checkExpression(value: unknown, path: NodePath): LogicProblem[] {
-  const context: Context = { perElement: false, problems: [] };
+  const context: Context = { perElement: false, problems: [], unknownVar: unknownFactReason };
   visitExpression(value, path, context);
   return context.problems;
 }
@@ -34,8 +38,8 @@ export function checkExpression(value: unknown, path: NodePath): LogicProblem[] 
  * Checks a `map` value: constants stay constants, an object with one key is a JSON-logic
  * operation, lists and objects with several keys are checked member by member.
  */
-export function checkTemplate(value: unknown, path: NodePath): LogicProblem[] {
-  const context: Context = { perElement: false, problems: [] };
+export function checkTemplate(value: unknown, path: NodePath, unknownVar: VarChecker = unknownFactReason): LogicProblem[] {
+  const context: Context = { perElement: false, problems: [], unknownVar };
   visitTemplate(value, path, context);
   return context.problems;
 }
@@ -120,7 +124,7 @@ function checkVarPath(name: unknown, path: NodePath, context: Context): void {
     return;
   }
   if (context.perElement) return;
-  const reason = unknownFactReason(text);
+  const reason = context.unknownVar(text);
   if (reason) context.problems.push({ severity: 'warning', code: 'logic-unknown-fact', path, part: 'value', message: `var \`${text}\`: ${reason}` });
 }
 

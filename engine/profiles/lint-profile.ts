@@ -2,6 +2,7 @@ import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
 import { checkExpression, checkTemplate } from '../logic/check-logic.js';
 import { compileGlob, type GlobKind } from '../match/glob.js';
+import { unknownFactReason } from '../map/facts.js';
 import { SOURCES } from '../sources/index.js';
 import type { Detect, FileDetect, Profile, SerialDetect, SerialProbe, UsbDetect } from './profile.js';
 import { issueAt, nodeAt, type NodePath, type YamlSource } from './yaml-source.js';
@@ -36,6 +37,16 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** What lint reads of a profile; any part may be missing or mistyped when the schema failed. */
 type Loose<T> = { [K in keyof T]?: unknown };
+
+const CHANGE_ROOTS = ['event', 'identifier', 'payload', 'facts', 'profile'];
+
+/** Why a `var` path names nothing in a change (`event`, `identifier`, `payload`, `facts.*`, `profile`). */
+function unknownChangeReason(path: string): string | undefined {
+  const [root, ...rest] = path.split('.');
+  if (path === '' || root === 'payload') return undefined;
+  if (!CHANGE_ROOTS.includes(root!)) return `\`${root}\` is not known here; notify options read ${CHANGE_ROOTS.join(', ')}`;
+  return root === 'facts' && rest.length ? unknownFactReason(rest.join('.')) : undefined;
+}
 
 /**
  * The checks a schema cannot express: JSON-logic, patterns that must compile, hex strings,
@@ -90,6 +101,12 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
     if (isObject(entry) && typeof entry.backend === 'string' && entry.backend !== '' && !backends.has(entry.backend)) {
       at(['notify', index, 'backend'], 'value', 'error', 'unknown-backend', `no backend named \`${entry.backend}\`; known: ${[...backends.keys()].join(', ')}`);
+    }
+    const definition = isObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
+    for (const { path, over } of definition?.notifyLogic ?? []) {
+      const value = path.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), entry);
+      if (value === undefined) continue;
+      for (const problem of checkTemplate(value, ['notify', index, ...path], over === 'facts' ? unknownFactReason : unknownChangeReason)) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
     }
   }
 
