@@ -3,7 +3,7 @@ import { compareIssues, type ProfileIssue } from '../errors.js';
 import { expandPaths, findTestFiles, isTestFile } from '../profiles/load-profiles.js';
 import { schemaIssues } from '../profiles/schema-issues.js';
 import type { ValidatedFile } from '../profiles/validate-profile.js';
-import { issueAt, parseYamlSource, positionOf, type YamlSource } from '../profiles/yaml-source.js';
+import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../profiles/yaml-source.js';
 import { checkTestList } from './check-tests.js';
 import type { LoadedTest, ProfileTest } from './profile-test.js';
 import { testFileSchema } from './test-schema.js';
@@ -29,13 +29,12 @@ export function validateTestFileText(file: string, text: string): ValidatedTestF
   if (!parsed.source) return { file, text, tests: [], issues: parsed.issues };
   const source = parsed.source;
   const issues = [...parsed.issues];
-  let data: unknown;
-  try {
-    data = source.document.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    issues.push(issueAt(source, [], 'value', 'error', 'yaml-syntax', (error as Error).message));
+  const read = documentData(source);
+  if ('issue' in read) {
+    issues.push(read.issue);
     return { file, text, tests: [], issues };
   }
+  const data = read.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     issues.push(issueAt(source, [], 'value', 'error', 'wrong-type', 'a test file is a mapping with a `tests` list'));
     return { file, text, tests: [], issues };

@@ -6,7 +6,7 @@ import { lintProfile } from './lint-profile.js';
 import type { Profile } from './profile.js';
 import { schemaIssues } from './schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
-import { issueAt, parseYamlSource, type YamlSource } from './yaml-source.js';
+import { documentData, issueAt, parseYamlSource, type YamlSource } from './yaml-source.js';
 
 /** What a profile is checked against: the backend names it may notify and the schema built for them. */
 export interface ValidationContext {
@@ -33,13 +33,12 @@ export function validateProfileText(file: string, text: string, context: Validat
   if (!parsed.source) return { file, text, issues: parsed.issues };
   const source = parsed.source;
   const issues = [...parsed.issues];
-  let data: unknown;
-  try {
-    data = source.document.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    issues.push(issueAt(source, [], 'value', 'error', 'yaml-syntax', (error as Error).message));
+  const read = documentData(source);
+  if ('issue' in read) {
+    issues.push(read.issue);
     return { file, text, source, issues };
   }
+  const data = read.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     issues.push(issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify'));
     return { file, text, source, issues };

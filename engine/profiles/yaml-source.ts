@@ -105,3 +105,12 @@ export function issueAt(
   const { line, col } = positionOf(source, path, part);
   return { severity, code, file: source.file, line, col, message };
 }
+
+/** The document as plain data, or the issue that says why it cannot be (e.g. too many aliases). */
+export function documentData(source: YamlSource): { data: unknown } | { issue: ProfileIssue } {
+  try {
+    return { data: source.document.toJS({ maxAliasCount: 100 }) };
+  } catch (error) {
+    return { issue: issueAt(source, [], 'value', 'error', 'yaml-syntax', (error as Error).message) };
+  }
+}
