@@ -18,10 +18,13 @@ export interface BenchDaemon {
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Runs `node cli ARGS` and resolves once it logs `engine ready`; rejects if it exits first or takes over a minute. */
-export function startDaemon(cli: string, args: string[]): Promise<BenchDaemon> {
+/**
+ * Runs `node cli ARGS` (with `env`, e.g. a umockdev testbed's) and resolves once it logs
+ * `engine ready`; rejects if it exits first or takes over a minute.
+ */
+export function startDaemon(cli: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<BenchDaemon> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   const logs: EngineLogLine[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const stop = async () => {

@@ -19,8 +19,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../test/daemon/engine-process.js';
 import { startFakeAgent } from '../test/fakes/fake-nuvlabox-agent.js';
 import { startTestbed, umockdevAvailable, type UsbDeviceSpec } from '../test/umockdev/testbed.js';
-import { spawnDaemonUnder, usbProfile, usbWorkspace } from '../test/umockdev/usb-helpers.js';
+import { usbProfile, usbWorkspace } from '../test/umockdev/usb-helpers.js';
 import type { BenchFigure } from './bench-figure.js';
+import { startDaemon } from './engine-daemon.js';
 
 const WINDOW_MS = 60_000;
 const SETTLE_MS = 3_000;
@@ -88,7 +89,7 @@ export async function run(cli: string): Promise<BenchFigure[]> {
       const ids = index < DEVICES ? { vendorId: 'c0de', productId: hex4(0x100 + index) } : { vendorId: 'c1de', productId: hex4(index) };
       writeFileSync(path.join(space.profiles, `profile-${index}.yaml`), usbProfile(`profile-${index}`, ids));
     }
-    const daemon = await spawnDaemonUnder(testbed, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'], cli);
+    const daemon = await startDaemon(cli, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'], testbed.env());
     try {
       const ready = daemon.logs.find((line) => line.msg === 'engine ready');
       if (ready?.profiles !== PROFILES) throw new Error(`expected ${PROFILES} profiles loaded, the engine says ${String(ready?.profiles)}`);

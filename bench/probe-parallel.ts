@@ -14,8 +14,8 @@ import path from 'node:path';
 import { startFakeAgent } from '../test/fakes/fake-nuvlabox-agent.js';
 import { waitFor, workspace, writeConfig } from '../test/daemon/engine-process.js';
 import { startTestbed, umockdevAvailable } from '../test/umockdev/testbed.js';
-import { spawnDaemonUnder } from '../test/umockdev/usb-helpers.js';
 import type { BenchFigure } from './bench-figure.js';
+import { startDaemon } from './engine-daemon.js';
 import { median } from './percentile.js';
 
 const PORTS = 8;
@@ -43,7 +43,7 @@ async function identifyAll(cli: string, concurrency: number): Promise<number> {
       const usb = await testbed.addUsbDevice({ port: `1-${index + 1}`, vendorId: '10c4', productId: 'ea60', serial: `P${index}`, interfaces: [{ class: 0xff, driver: 'cp210x' }] });
       await testbed.addTty({ name: `ttyUSB${index}`, usb: usb.path, driver: 'cp210x', responder: { replies: [{ match: 'PING\\r', text: 'PONG\r\n', delayMs: DELAY_MS }] } });
     }
-    const daemon = await spawnDaemonUnder(testbed, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'], cli);
+    const daemon = await startDaemon(cli, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'], testbed.env());
     try {
       const matched = () => daemon.logs.filter((line) => line.msg === 'serial probe matched');
       await waitFor('every port identified', () => matched().length === PORTS, 60_000);

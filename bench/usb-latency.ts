@@ -20,8 +20,9 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeAgent, type FakeAgent, type LoggedRequest } from '../test/fakes/fake-nuvlabox-agent.js';
 import { startTestbed, umockdevAvailable, type UsbDeviceSpec } from '../test/umockdev/testbed.js';
-import { plug, requestIdentifier, spawnDaemonUnder, unplug, usbProfile, usbWorkspace, type UsbMode } from '../test/umockdev/usb-helpers.js';
+import { plug, requestIdentifier, unplug, usbProfile, usbWorkspace, type UsbMode } from '../test/umockdev/usb-helpers.js';
 import type { BenchFigure } from './bench-figure.js';
+import { startDaemon } from './engine-daemon.js';
 import { percentile } from './percentile.js';
 import { requestArrivals } from './request-arrivals.js';
 
@@ -63,7 +64,7 @@ async function measureMode(cli: string, agent: FakeAgent, mode: UsbMode, uevents
   const space = usbWorkspace(agent, { mode }, { probe: usbProfile('latency-probe', { vendorId: DEVICE.vendorId as string, productId: DEVICE.productId as string }) });
   try {
     await testbed.addUsbDevice({ port: '1-1', vendorId: '1d50', productId: '6089' }); // the bus exists at start-up
-    const daemon = await spawnDaemonUnder(testbed, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0', '--log-level', 'debug'], cli);
+    const daemon = await startDaemon(cli, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0', '--log-level', 'debug'], testbed.env());
     const samples: Sample[] = [];
     let missed = 0;
     const arrival = requestArrivals(agent, EVENT_TIMEOUT_MS);

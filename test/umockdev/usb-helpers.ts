@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FakeAgent, LoggedRequest } from '../fakes/fake-nuvlabox-agent.js';
-import { CLI, ROOT } from '../paths.js';
+import { ROOT } from '../paths.js';
 import { startEngine, waitFor, workspace, writeConfig, type EngineProcess, type LogLine, type Workspace } from '../daemon/engine-process.js';
 import type { Testbed, UsbDeviceSpec } from './testbed.js';
 
@@ -354,44 +354,4 @@ export class SourceChild {
   stderr(): string {
     return this.stderrText;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// For the benchmarks: the engine CLI under the testbed, with its pid.
-
-export interface TestbedDaemon {
-  pid: number;
-  port: number;
-  logs: LogLine[];
-  stop(): Promise<number | null>;
-}
-
-/** Runs `node cli ARGS` under the testbed and resolves once it logs `engine ready`. */
-export async function spawnDaemonUnder(testbed: Testbed, args: string[], cli = CLI): Promise<TestbedDaemon> {
-  const child = testbed.spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const logs: LogLine[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as LogLine);
-    } catch {
-      logs.push({ level: 'raw', msg: line });
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const code = await exited;
-    clearTimeout(killer);
-    return code;
-  };
-  try {
-    await waitFor('the engine to be ready', () => child.exitCode !== null || logs.some((line) => line.msg === 'engine ready'), 60_000);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const ready = logs.find((line) => line.msg === 'engine ready');
-  if (!ready) throw new Error(`engine exited with ${child.exitCode} before it was ready:\n${logs.map((line) => JSON.stringify(line)).join('\n').slice(-3000)}`);
-  return { pid: child.pid!, port: Number(ready.port), logs, stop };
 }
