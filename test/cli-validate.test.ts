@@ -117,6 +117,14 @@ describe('engine validate', () => {
     assert.match(result.stdout, /engine\.yaml:4:10 error env-undefined/);
     assert.match(result.stdout, /engine\.yaml:5:5 error unknown-key/);
   });
+
+  test('a config that expands YAML aliases without bound is an issue, not a crash', () => {
+    const aliases = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcdefghi'[index]}`).join(', ')}]`)];
+    const folder = folderWith({ 'engine.yaml': `params:\n${aliases.map((line) => `  ${line}`).join('\n')}\n`, 'profile.yaml': 'name: p\ndetect: { file: { path: /dev/p } }\nmap: {}\nnotify: [{ backend: stdout }]\n' });
+    const result = runCli(['validate', path.join(folder, 'profile.yaml'), '--config', path.join(folder, 'engine.yaml')]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stdout, /engine\.yaml:1:1 error yaml-syntax .*alias/i);
+  });
 });
 
 describe('engine schema, --version, --help', () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { backendType, builtInBackendNames, type BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
 import { schemaIssues } from '../profiles/schema-issues.js';
-import { issueAt, parseYamlSource, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
+import { documentData, issueAt, parseYamlSource, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { configSchema } from './config-schema.js';
 
@@ -72,7 +72,9 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
   if (!parsed.source) return { issues: parsed.issues };
   const source: YamlSource = parsed.source;
   const issues = [...parsed.issues];
-  const data = interpolate(source.document.toJS({ maxAliasCount: 100 }), [], env, (path, name) =>
+  const read = documentData(source);
+  if ('issue' in read) return { issues: [...issues, read.issue] };
+  const data = interpolate(read.data, [], env, (path, name) =>
     issues.push(issueAt(source, path, 'value', 'error', 'env-undefined', `environment variable ${name} is not set (give a default with \${${name}:-value})`)),
   );
   issues.push(...schemaIssues(source, data, configSchema()));
