@@ -106,7 +106,7 @@ export class Reconciler {
 
   /** Whether every backend holds exactly what is desired (failed entries aside). */
   settled(): boolean {
-    return this.pendingKeys().every((key) => this.progress.get(key)?.failedFor !== undefined);
+    return [...this.pendingActions().keys()].every((key) => this.progress.get(key)?.failedFor !== undefined);
   }
 
   status(): DeliveryStatus[] {
@@ -126,8 +126,14 @@ export class Reconciler {
     return { ...base, state: (progress?.failures ?? 0) > 0 ? 'retrying' : 'pending', ...extra };
   }
 
-  private pendingKeys(): string[] {
-    return [...new Set([...this.desired.keys(), ...this.held.keys()])].filter((key) => this.action(key) !== undefined);
+  /** What is to be done, by key: each key's action worked out once. */
+  private pendingActions(): Map<string, Action> {
+    const actions = new Map<string, Action>();
+    for (const key of new Set([...this.desired.keys(), ...this.held.keys()])) {
+      const action = this.action(key);
+      if (action) actions.set(key, action);
+    }
+    return actions;
   }
 
   private fingerprint(action: Action): string {
@@ -150,17 +156,17 @@ export class Reconciler {
   private kick(): void {
     if (this.stopped) return;
     const now = Date.now();
+    const actions = this.pendingActions();
     // Forget the progress of keys with nothing left to do, so that flapping devices with ever
     // new identifiers do not accumulate.
     for (const [key, progress] of this.progress) {
-      if (!progress.inFlight && this.action(key) === undefined) {
+      if (!progress.inFlight && !actions.has(key)) {
         clearTimeout(progress.timer);
         this.progress.delete(key);
       }
     }
-    for (const key of this.pendingKeys()) {
+    for (const [key, action] of actions) {
       const progress = this.progressOf(key);
-      const action = this.action(key)!;
       if (progress.inFlight) continue;
       if (progress.nextAttemptAt > now) {
         this.wakeAt(progress, now);
