@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Backend } from './backends/backend.js';
-import { backendType } from './backends/index.js';
+import { backendType, type BackendNames } from './backends/index.js';
 import { backendNamesOf, defaultConfig, loadConfig, type EngineConfig } from './config/load-config.js';
 import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
@@ -45,6 +45,8 @@ export class ConfigError extends Error {
 export class Daemon {
   readonly startedAt = new Date();
   config!: EngineConfig;
+  /** The backends profiles may notify, by name, from the config (fixed once started). */
+  private backendNames!: BackendNames;
   store!: ProfileStore;
   reconciler!: Reconciler;
   readonly inventory = new Inventory();
@@ -72,8 +74,8 @@ export class Daemon {
   async start(): Promise<number> {
     const { log } = this.options;
     await this.loadConfig();
-    const names = backendNamesOf(this.config);
-    this.store = new ProfileStore(this.options.profilesDir, names);
+    this.backendNames = backendNamesOf(this.config);
+    this.store = new ProfileStore(this.options.profilesDir, this.backendNames);
     await this.store.loadAll();
     for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
     this.createBackends();
@@ -154,8 +156,8 @@ export class Daemon {
     return new Prober({
       ...proberOptionsFrom(this.config.sources.serial ?? {}),
       log: this.options.log.child({ component: 'prober' }),
-      onResult: () => {
-        this.probeResults.save(this.prober.snapshot());
+      onResult: (kept) => {
+        if (kept) this.probeResults.save(this.prober.snapshot());
         this.scheduleRecompute();
       },
     });
@@ -201,13 +203,12 @@ export class Daemon {
   }
 
   private recompute(): void {
-    const names = backendNamesOf(this.config);
     this.desired = desiredState({
       index: this.index,
       devices: this.inventory.devices(),
       params: this.config.params,
       host: { hostname: hostname(), arch: process.arch },
-      backends: names,
+      backends: this.backendNames,
       probed: (key, entry) => this.prober.verdict(key, entry),
     });
     this.requestProbes();

@@ -58,7 +58,7 @@ function targetOf(body: Record<string, unknown>): BalenaTarget {
 }
 
 /** Where to listen and under which path prefix, from a hook address such as `http://0.0.0.0:1337/v1/devices/`. */
-export function hookEndpoint(hookAddress: string): { host: string; port: number; prefix: string } {
+function hookEndpoint(hookAddress: string): { host: string; port: number; prefix: string } {
   const url = new URL(hookAddress);
   const prefix = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port), prefix };
@@ -66,13 +66,15 @@ export function hookEndpoint(hookAddress: string): { host: string; port: number;
 
 export class BalenaHookServer {
   private readonly server = http.createServer((request, response) => void this.serve(request, response));
+  private readonly endpoint: { host: string; port: number; prefix: string };
 
   constructor(
-    private readonly hookAddress: string,
+    hookAddress: string,
     private readonly devices: BalenaDevices,
     private readonly actions: BalenaActions,
     private readonly log: Logger,
   ) {
+    this.endpoint = hookEndpoint(hookAddress);
     // A slow or silent client must not hold a socket for ever.
     this.server.requestTimeout = 30_000;
     this.server.headersTimeout = 10_000;
@@ -80,7 +82,7 @@ export class BalenaHookServer {
 
   /** Listens on the hook address's host and port; resolves with the port (for `:0`). */
   async start(): Promise<number> {
-    const { host, port } = hookEndpoint(this.hookAddress);
+    const { host, port } = this.endpoint;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -120,7 +122,7 @@ export class BalenaHookServer {
   }
 
   private async route(request: IncomingMessage): Promise<{ status: number; message: string }> {
-    const { prefix } = hookEndpoint(this.hookAddress);
+    const { prefix } = this.endpoint;
     const pathname = new URL(request.url ?? '/', 'http://hook').pathname;
     if (!pathname.startsWith(prefix)) throw new HookError(404, 'not a hook path');
     const [uuid, action, ...rest] = pathname.slice(prefix.length).split('/');

@@ -52,7 +52,7 @@ class WebhookBackend implements Backend {
         method: this.config.method,
         redirect: 'manual',
         headers: { 'content-type': 'application/json', ...this.config.headers },
-        ...(this.config.method === 'GET' || this.config.method === 'HEAD' ? {} : { body: JSON.stringify(body) }),
+        ...(this.config.method === 'GET' ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]),
       });
       const text = await response.text();

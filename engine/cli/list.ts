@@ -52,7 +52,7 @@ function formatText(devices: DeviceView[]): string {
  * same probe); with `probe`, it also runs the probes that have none, and waits for them.
  */
 async function remembered(file: string, inventory: Inventory, index: ProfileIndex, probe: boolean): Promise<Prober> {
-  const prober = new Prober({ log: createLogger('error'), onResult: () => undefined, ...(probe ? {} : { probe: async () => ({ kind: 'failed' as const, reason: 'not probed' }) }) });
+  const prober = new Prober({ log: createLogger('error'), onResult: () => undefined });
   try {
     prober.restore(JSON.parse(await readFile(file, 'utf8')) as ProbeSnapshot);
   } catch {
@@ -62,8 +62,9 @@ async function remembered(file: string, inventory: Inventory, index: ProfileInde
     if (device.source !== 'serial' || !device.facts.serial) continue;
     const candidates = probeCandidates(index, 'serial', device.facts);
     const fingerprint = probeFingerprint(device.facts);
+    // Probes run only when asked; otherwise a remembered result counts only for the same device.
     if (probe) prober.want(device.key, device.facts.serial.path, candidates, fingerprint);
-    else if (prober.keys().includes(device.key)) prober.forgetUnless(device.key, device.facts.serial.path, fingerprint);
+    else prober.forgetUnless(device.key, device.facts.serial.path, fingerprint);
   }
   if (!probe) for (const key of prober.keys()) if (!inventory.devices().some((device) => device.key === key)) prober.forget(key);
   await prober.idle();

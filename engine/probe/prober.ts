@@ -6,8 +6,8 @@ import { DEFAULT_PROBE_PORT_OPTIONS, probePort, type ProbeOutcome, type ProbePor
 
 export interface ProberOptions {
   log: Logger;
-  /** Called after every probe that ended, so that matching can run again. */
-  onResult: () => void;
+  /** Called after every probe that ended, so that matching can run again; `kept` says whether a result was kept (a busy port keeps none). */
+  onResult: (kept: boolean) => void;
   /** How many ports are probed at once (one probe at a time per port, always). */
   concurrency: number;
   /** When to try again a port that another program holds or that could not be opened yet. */
@@ -60,8 +60,17 @@ interface PortState {
   aborter: AbortController;
 }
 
+const resultKeys = new WeakMap<LoadedProfile, string>();
+
 /** A probe result stays valid as long as the profile's probe is unchanged. */
-export const resultKey = (entry: LoadedProfile) => `${entry.profile.name}\u0000${JSON.stringify(entry.profile.detect.serial?.probe)}`;
+export function resultKey(entry: LoadedProfile): string {
+  let key = resultKeys.get(entry);
+  if (key === undefined) {
+    key = `${entry.profile.name}\u0000${JSON.stringify(entry.profile.detect.serial?.probe)}`;
+    resultKeys.set(entry, key);
+  }
+  return key;
+}
 
 /**
  * Runs serial probes safely: one probe at a time per port, ports in parallel up to a limit,
@@ -85,11 +94,8 @@ export class Prober {
    */
   want(deviceKey: string, devicePath: string, candidates: LoadedProfile[], fingerprint = devicePath): void {
     if (this.stopped) return;
+    this.forgetUnless(deviceKey, devicePath, fingerprint);
     let port = this.ports.get(deviceKey);
-    if (port && (port.path !== devicePath || port.fingerprint !== fingerprint)) {
-      this.forget(deviceKey);
-      port = undefined;
-    }
     if (!port) {
       if (candidates.length === 0) return;
       port = { path: devicePath, fingerprint, candidates, results: new Map(), aborter: new AbortController() };
@@ -229,12 +235,13 @@ export class Prober {
       }, this.options.busyRetryMs);
       timer.unref();
       port.busy = { reason: outcome.reason, timer };
+      this.options.onResult(false);
     } else {
       port.results.set(resultKey(entry), { outcome, at: new Date().toISOString() });
       if (outcome.kind === 'matched') log.info('serial probe matched', { response: outcome.facts.response.slice(0, 80) });
       else log.info('serial probe did not match', { reason: outcome.reason });
       if (this.next(port)) this.enqueue(deviceKey);
+      this.options.onResult(true);
     }
-    this.options.onResult();
   }
 }

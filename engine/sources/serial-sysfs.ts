@@ -75,13 +75,11 @@ function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: rea
   const driver = driverOf(deviceFolder);
   const devicePath = path.join(folders.dev, name);
   const serial = { path: path.join('/dev', name), byId: links.get(devicePath)?.byId ?? null, byPath: links.get(devicePath)?.byPath ?? null, driver, interfaceNumber: null as number | null };
+  // The kernel creates placeholder 8250 ports (ttyS0-31 below platform/serial8250) whether or
+  // not a UART is there; like pyserial, leave them out (before walking up for a USB parent).
+  if (deviceFolder.includes('/platform/serial8250')) return undefined;
   const parent = usbParent(deviceFolder);
-  if (!parent) {
-    // The kernel creates placeholder 8250 ports (ttyS0-31 below platform/serial8250) whether or
-    // not a UART is there; like pyserial, leave them out.
-    if (deviceFolder.includes('/platform/serial8250')) return undefined;
-    return { serial };
-  }
+  if (!parent) return { serial };
   const usb = readUsbDevice(parent.usbName, usbNames, folders.usbDevices);
   if (!usb) return undefined;
   const interfaceNumber = Number.parseInt(readAttribute(parent.interfaceFolder, 'bInterfaceNumber')!, 16);

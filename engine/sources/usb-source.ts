@@ -107,11 +107,6 @@ export class UsbSource implements Source {
     return { kind: this.kind, mode: this.mode, ready: this.ready, detail: `${this.present.size} devices` };
   }
 
-  /** The devices present now, by port path (for the serial source's parents). */
-  devices(): ReadonlyMap<string, UsbFacts> {
-    return this.present;
-  }
-
   private startTriggers(): void {
     const { mode } = this.options;
     if (mode === 'auto' || mode === 'libusb') {
