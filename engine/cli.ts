@@ -1,29 +1,23 @@
 #!/usr/bin/env node
 import { LIST_USAGE, listCommand } from './cli/list.js';
 import { RUN_USAGE, runCommand } from './cli/run.js';
-import { schemaCommand } from './cli/schema.js';
+import { SCHEMA_USAGE, schemaCommand } from './cli/schema.js';
 import { TEST_USAGE, testCommand } from './cli/test.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
 import { UsageError } from './errors.js';
 import { engineVersion } from './version.js';
 
+/** Every command's usage: its first line is the synopsis, the rest what it does. */
+const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE];
+
+const synopsis = (usage: string) => usage.split('\n')[0]!;
+
 const USAGE = `engine: a declarative device-profile engine
 
 Usage:
-  engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L]
-  engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
-  engine test [PATH...] [--config FILE] [--format text|json|github]
-  engine list [--profiles DIR] [--config FILE] [--json]
-  engine schema [--tests]       print the profile JSON Schema (--tests: that of *.test.yaml files)
-  engine --version | --help
+${[...COMMAND_USAGES.map(synopsis), 'engine --version | --help'].map((line) => `  ${line}`).join('\n')}
 
-${RUN_USAGE}
-
-${VALIDATE_USAGE}
-
-${TEST_USAGE}
-
-${LIST_USAGE}`;
+${COMMAND_USAGES.join('\n\n')}`;
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -78,6 +78,16 @@ describe('documentation content', () => {
     }
   });
 
+  test('the README command table has every command synopsis of `engine --help`, and nothing else', () => {
+    const help = runCli(['--help']);
+    assert.equal(help.status, 0);
+    const synopses = help.stdout.split('\n\n')[1]!.split('\n').slice(1).map((line) => line.trim()).filter((line) => line.startsWith('engine ') && !line.startsWith('engine --version'));
+    const table = [...read(path.join(ROOT, 'README.md')).matchAll(/^\| `(engine[^`]*)` \|/gm)].map((match) => match[1]!.replace(/\\\|/g, '|'));
+    assert.ok(synopses.length >= 5, help.stdout);
+    assert.deepEqual(table.filter((line) => !line.startsWith('engine --version')), synopses);
+    for (const command of ['list', 'schema', 'validate', 'test']) assert.equal(runCli([command, '--help']).status, 0, `engine ${command} --help`);
+  });
+
   test('the README starts with the two set-up commands: run the engine, run the tests', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(read(path.join(ROOT, 'README.md')))![1]!;
     const commands = firstBlock.trim().split('\n');

@@ -81,8 +81,13 @@ export async function listCommand(args: string[], out: (text: string) => void): 
       state: { type: 'string', default: './state' },
       probe: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    out(LIST_USAGE);
+    return 0;
+  }
   if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
   const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [] } : await loadConfig(values.config, process.env);
