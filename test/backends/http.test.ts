@@ -35,7 +35,15 @@ test('http config: a URL is required; methods and statuses are checked', () => {
   assert.deepEqual(configIssues('    type: http\n    method: POST\n'), [{ code: 'missing-key', line: 2, col: 3 }]);
   assert.deepEqual(configIssues('    type: http\n    url: https://example.com\n    method: FETCH\n'), [{ code: 'invalid-value', line: 5, col: 13 }]);
   assert.deepEqual(configIssues('    type: http\n    url: https://example.com\n    successStatus: [700]\n'), [{ code: 'invalid-value', line: 5, col: 21 }]);
-  assert.deepEqual(notifyIssues('{ backend: stdout }'), []);
+});
+
+test('http notify entries: a body per event, its JSON-logic checked against the change it reads', () => {
+  const names = new Map([['hook', httpBackend]]);
+  assert.deepEqual(notifyIssues('{ backend: hook, body: { added: { var: "payload" }, removed: { cat: ["gone ", { var: "identifier" }] } } }', names), []);
+  assert.deepEqual(notifyIssues('{ backend: hook, bodies: {} }', names), [{ code: 'unknown-key', line: 5, col: 22 }]);
+  assert.deepEqual(notifyIssues('{ backend: hook, body: { added: { log: "x" } } }', names), [{ code: 'logic-unknown-operator', line: 5, col: 39 }]);
+  // A body reads the change (payload, identifier, facts.*...), not the facts' roots directly.
+  assert.deepEqual(notifyIssues('{ backend: hook, body: { added: { var: "usb.vendorId" } } }', names), [{ code: 'logic-unknown-fact', line: 5, col: 44 }]);
 });
 
 describe('http backend', () => {

@@ -24,22 +24,23 @@ test(`SIGKILL at random moments during delivery, ${TRIALS} times: the agent ends
     let killedDuringRequest = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       const engine = await startEngine(space);
+      const before = agent.requests.length;
       for (let change = 0; change < 4; change++) {
         const device = path.join(space.dev, DEVICES[Math.floor(random() * DEVICES.length)]!);
         if (existsSync(device)) unlinkSync(device);
         else writeFileSync(device, '');
       }
       await new Promise((resolve) => setTimeout(resolve, 10 + random() * 120));
-      // The fake logs a request with status 0 until it answers: those are under way now.
-      if (agent.requests.some((request) => request.status === 0)) killedDuringRequest++;
+      // The fake logs a request with status 0 until it answers: this trial's are under way now
+      // (an earlier trial's request cut off by its kill stays at 0 and must not count again).
+      if (agent.requests.slice(before).some((request) => request.status === 0)) killedDuringRequest++;
       await engine.kill();
     }
     const last = await startEngine(space);
     try {
       await waitFor('convergence after the last restart', () => [...agent.peripherals.keys()].sort().join() === present().join(), 20_000).catch((error: Error) => {
-        console.log('DEBUG', [...agent.peripherals.keys()].sort().join(), '|', present().join());
-        console.log(last.logs.filter((line) => line.msg !== 'device event').map((line) => JSON.stringify(line).slice(0, 300)).join('\n'));
-        throw error;
+        const logs = last.logs.filter((line) => line.msg !== 'device event').map((line) => JSON.stringify(line).slice(0, 300));
+        throw new Error(`${error.message}: agent holds ${[...agent.peripherals.keys()].sort().join()}, present ${present().join()}\n${logs.join('\n')}`);
       });
     } finally {
       await last.stop();
