@@ -3,19 +3,12 @@
 // from every reason and log line this module produces, whichever way it travels.
 import type { Logger } from '../log.js';
 import type { ApplyResult } from './backend.js';
-import { classifyNetworkError, classifyResponse } from './http-status.js';
+import { classifyResponse, httpExchange, isAnswer, type HttpExchange } from './http-status.js';
 
-/** An HTTP answer, read to the end. */
-export interface SupervisorAnswer {
-  status: number;
-  headers: Headers;
-  body: string;
-}
+/** What one request to the supervisor gave. */
+export type SupervisorExchange = HttpExchange;
 
-/** What one request gave: an answer, or the retry its network failure amounts to. */
-export type SupervisorExchange = SupervisorAnswer | Extract<ApplyResult, { outcome: 'retry' }>;
-
-export const isAnswer = (exchange: SupervisorExchange): exchange is SupervisorAnswer => 'status' in exchange;
+export { isAnswer };
 
 export interface SupervisorClientOptions {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:48484`. */
@@ -43,25 +36,7 @@ export class SupervisorClient {
     const { address, apiKey, apiKeyIn, requestTimeoutMs, log } = this.options;
     const url = apiKeyIn === 'query' ? `${address}${path}?apikey=${encodeURIComponent(apiKey)}` : `${address}${path}`;
     const headers: Record<string, string> = apiKeyIn === 'header' ? { authorization: `ApiKey ${apiKey}` } : {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const started = performance.now();
-    try {
-      const response = await fetch(url, {
-        method,
-        redirect: 'manual',
-        headers,
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
-      });
-      const text = await response.text();
-      log.debug('supervisor request', { method, path, status: response.status, ms: Math.round(performance.now() - started) });
-      return { status: response.status, headers: response.headers, body: text };
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const failure = classifyNetworkError(error);
-      log.debug('supervisor request failed', { method, path, reason: failure.reason });
-      return failure;
-    }
+    return httpExchange({ url, method, headers, json: body, timeoutMs: requestTimeoutMs, signal, log, what: 'supervisor', fields: { method, path } });
   }
 
   /**

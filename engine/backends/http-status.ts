@@ -2,6 +2,7 @@
 // built only from status codes, error codes and the server's own error text, never from URLs or
 // headers, so a query-string token or an Authorization value cannot leak into a log line.
 import type { ApplyResult } from './backend.js';
+import type { Logger } from '../log.js';
 
 /** The longest wait a server may impose: beyond that, the engine's own backoff decides. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -109,4 +110,58 @@ export function classifyNetworkError(error: unknown): RetryResult {
   const known = code === undefined ? undefined : NETWORK_ERROR_REASONS[code];
   if (known) return retry(known);
   return retry(code && /^[A-Z0-9_]+$/.test(code) ? `network error (${code})` : 'network error');
+}
+
+/** An HTTP answer, read to the end. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** What one request gave: an answer, or the retry its network failure amounts to. */
+export type HttpExchange = HttpAnswer | RetryResult;
+
+export const isAnswer = (exchange: HttpExchange): exchange is HttpAnswer => 'status' in exchange;
+
+export interface HttpRequest {
+  url: string;
+  method: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON (with its content type) when given. */
+  json?: unknown;
+  timeoutMs: number;
+  signal: AbortSignal;
+  log: Logger;
+  /** What the debug lines say the request was for, e.g. `agent`; never the URL (it may hold a key). */
+  what: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * One request of an HTTP backend. Redirects are not followed (a redirect turns a POST into a
+ * GET; it means the URL is wrong, so it is reported as it is); the answer is read to the end; a
+ * network failure or the timeout becomes a retry; only the engine's own `signal` rejects.
+ */
+export async function httpExchange(request: HttpRequest): Promise<HttpExchange> {
+  const { signal, log, what, fields } = request;
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(request.url, {
+      method: request.method,
+      redirect: 'manual',
+      headers: { ...(request.json !== undefined && { 'content-type': 'application/json' }), ...request.headers },
+      ...(request.json !== undefined && { body: JSON.stringify(request.json) }),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(request.timeoutMs)]),
+    });
+    const body = await response.text();
+    log.debug(`${what} request`, { ...fields, status: response.status, ms: ms() });
+    return { status: response.status, headers: response.headers, body };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const failure = classifyNetworkError(error);
+    log.debug(`${what} request failed`, { ...fields, reason: failure.reason, ms: ms() });
+    return failure;
+  }
 }

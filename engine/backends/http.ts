@@ -5,7 +5,7 @@ import { evaluateTemplate } from '../map/map-payload.js';
 import type { Logger } from '../log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
-import { classifyNetworkError, classifyResponse } from './http-status.js';
+import { classifyResponse, httpExchange, isAnswer } from './http-status.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -46,24 +46,18 @@ class WebhookBackend implements Backend {
     } catch (error) {
       return { outcome: 'permanent', reason: `the ${event} body could not be built: ${(error as Error).message}` };
     }
-    const started = performance.now();
-    try {
-      const response = await fetch(this.config.url, {
-        method: this.config.method,
-        redirect: 'manual',
-        headers: { 'content-type': 'application/json', ...this.config.headers },
-        ...(this.config.method === 'GET' ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]),
-      });
-      const text = await response.text();
-      this.log.debug('webhook request', { event, identifier: change.identifier, status: response.status, ms: Math.round(performance.now() - started) });
-      return this.classify(response.status, response.headers, text);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const failure = classifyNetworkError(error);
-      this.log.debug('webhook request failed', { event, identifier: change.identifier, reason: failure.reason });
-      return failure;
-    }
+    const exchange = await httpExchange({
+      url: this.config.url,
+      method: this.config.method,
+      headers: { 'content-type': 'application/json', ...this.config.headers },
+      json: this.config.method === 'GET' ? undefined : body,
+      timeoutMs: this.config.timeoutMs,
+      signal,
+      log: this.log,
+      what: 'webhook',
+      fields: { event, identifier: change.identifier },
+    });
+    return isAnswer(exchange) ? this.classify(exchange.status, exchange.headers, exchange.body) : exchange;
   }
 
   async close(): Promise<void> {}

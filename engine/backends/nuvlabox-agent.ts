@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { ApplyResult, Backend, BackendContext, Change, Payload } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
-import { classifyNetworkError, classifyResponse, parseRetryAfter, responseErrorText, retry } from './http-status.js';
+import { classifyResponse, httpExchange, isAnswer, parseRetryAfter, responseErrorText, retry, type HttpExchange } from './http-status.js';
 import { nuvlaboxPeripheralSchema } from './nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
@@ -20,18 +20,6 @@ interface AgentConfig {
   requestTimeoutMs: number;
 }
 
-/** An HTTP answer, read to the end. */
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-/** What one request gave: an answer, or the retry its network failure amounts to. */
-type Exchange = Answer | ApplyResult;
-
-const isAnswer = (exchange: Exchange): exchange is Answer => 'status' in exchange;
-
 /** Why the agent must not be sent this change, or undefined when it may. */
 function identifierProblem(change: Change): string | undefined {
   const { identifier, payload } = change;
@@ -45,14 +33,14 @@ function identifierProblem(change: Change): string | undefined {
 }
 
 /** The agent's answer to a POST of an identifier it already holds (POST is not idempotent). */
-function isAlreadyRegistered(exchange: Exchange): boolean {
+function isAlreadyRegistered(exchange: HttpExchange): boolean {
   return isAnswer(exchange) && exchange.status === 400 && /already registered/i.test(responseErrorText(exchange.body));
 }
 
-const isNotFound = (exchange: Exchange): boolean => isAnswer(exchange) && exchange.status === 404;
+const isNotFound = (exchange: HttpExchange): boolean => isAnswer(exchange) && exchange.status === 404;
 
 /** The result of an exchange once every agent-specific case has been handled. */
-const outcomeOf = (exchange: Exchange): ApplyResult =>
+const outcomeOf = (exchange: HttpExchange): ApplyResult =>
   isAnswer(exchange) ? classifyResponse(exchange.status, exchange.headers, exchange.body) : exchange;
 
 /** The peripheral's entry moved under us (deleted or created by someone else): try again. */
@@ -130,27 +118,10 @@ class NuvlaboxAgentClient implements Backend {
    * One request under the base URL. A network failure becomes a retry and makes the next change
    * wait for a healthcheck; only the engine's own `signal` aborting makes it reject.
    */
-  private async request(method: string, path: string, signal: AbortSignal, payload?: Payload): Promise<Exchange> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    try {
-      const response = await fetch(`${this.config.url}${path}`, {
-        method,
-        // A redirect would turn a POST into a GET; it means the URL is wrong, so report it.
-        redirect: 'manual',
-        ...(payload && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.requestTimeoutMs)]),
-      });
-      const body = await response.text();
-      this.log.debug('agent request', { method, path, status: response.status, ms: elapsed() });
-      return { status: response.status, headers: response.headers, body };
-    } catch (error) {
-      if (signal.aborted) throw error;
-      this.healthy = false;
-      const failure = classifyNetworkError(error);
-      this.log.debug('agent request failed', { method, path, reason: failure.reason, ms: elapsed() });
-      return failure;
-    }
+  private async request(method: string, path: string, signal: AbortSignal, payload?: Payload): Promise<HttpExchange> {
+    const exchange = await httpExchange({ url: `${this.config.url}${path}`, method, json: payload, timeoutMs: this.config.requestTimeoutMs, signal, log: this.log, what: 'agent', fields: { method, path } });
+    if (!isAnswer(exchange)) this.healthy = false;
+    return exchange;
   }
 }
 

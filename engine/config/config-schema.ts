@@ -3,9 +3,14 @@ import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 
-/** The engine config file's schema, assembled from the backend types' config fragments. */
+let assembled: JsonSchema | undefined;
+
+/**
+ * The engine config file's schema, assembled from the backend types' config fragments once, so
+ * that it is compiled once (compileSchema caches by schema object).
+ */
 export function configSchema(): JsonSchema {
-  return {
+  assembled ??= {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'Engine configuration',
     type: 'object',
@@ -50,4 +55,5 @@ export function configSchema(): JsonSchema {
       },
     },
   };
+  return assembled;
 }
