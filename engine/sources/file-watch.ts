@@ -16,6 +16,8 @@ export interface WatchRoot {
  */
 export class FileWatchPlan {
   private readonly matchers: RegExp[];
+  /** Each glob's literal base folder, worked out once: `isRelevant` runs for every path seen. */
+  private readonly bases: string[];
   readonly roots: WatchRoot[];
 
   constructor(readonly globs: readonly string[]) {
@@ -23,6 +25,7 @@ export class FileWatchPlan {
       const compiled = compileGlob(glob, 'path');
       return compiled.ok ? [compiled.regex] : [];
     });
+    this.bases = globs.map((glob) => globBase(glob));
     this.roots = globs.map((glob) => watchRoot(glob));
   }
 
@@ -38,11 +41,8 @@ export class FileWatchPlan {
 
   /** Whether a path can lead to a match: on the way down to a glob's base, or below it. */
   isRelevant(candidate: string): boolean {
-    return this.globs.some((glob) => {
-      const base = globBase(glob);
-      const asFolder = candidate.endsWith('/') ? candidate : `${candidate}/`;
-      return candidate === base || base.startsWith(asFolder) || candidate.startsWith(`${base}/`);
-    });
+    const asFolder = candidate.endsWith('/') ? candidate : `${candidate}/`;
+    return this.bases.some((base) => candidate === base || base.startsWith(asFolder) || candidate.startsWith(`${base}/`));
   }
 }
 
