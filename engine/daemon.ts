@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Backend } from './backends/backend.js';
 import { backendType, type BackendNames } from './backends/index.js';
-import { backendNamesOf, defaultConfig, loadConfig, type EngineConfig } from './config/load-config.js';
+import { backendNamesOf, loadConfigOrDefault, type EngineConfig } from './config/load-config.js';
 import type { ProfileIssue } from './errors.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Logger } from './log.js';
@@ -33,7 +33,11 @@ export interface DaemonOptions {
 
 /** The configuration could not be used; the issues say why. */
 export class ConfigError extends Error {
-  constructor(readonly issues: ProfileIssue[]) {
+  constructor(
+    readonly issues: ProfileIssue[],
+    /** The config file's text, to show the issues with their source lines. */
+    readonly texts: ReadonlyMap<string, string> = new Map(),
+  ) {
     super('the engine configuration has errors');
   }
 }
@@ -133,12 +137,8 @@ export class Daemon {
   }
 
   private async loadConfig(): Promise<void> {
-    if (!this.options.configFile) {
-      this.config = defaultConfig(this.options.env);
-      return;
-    }
-    const loaded = await loadConfig(this.options.configFile, this.options.env);
-    if (!loaded.config) throw new ConfigError(loaded.issues);
+    const loaded = await loadConfigOrDefault(this.options.configFile, this.options.env);
+    if (!loaded.config) throw new ConfigError(loaded.issues, loaded.texts);
     this.config = loaded.config;
   }
 

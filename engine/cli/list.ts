@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { backendNamesOf, defaultConfig, loadConfig } from '../config/load-config.js';
+import { backendNamesOf, loadConfigOrDefault } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../log.js';
@@ -90,9 +90,9 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   }
   if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
-  const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [] } : await loadConfig(values.config, process.env);
+  const loaded = await loadConfigOrDefault(values.config, process.env);
   if (!loaded.config) {
-    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: new Map() }, 'text'));
+    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, 'text'));
     return 1;
   }
   const backends = backendNamesOf(loaded.config);

@@ -38,7 +38,7 @@ export async function runCommand(args: string[]): Promise<number> {
     await daemon.start();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${formatReport({ filesChecked: 1, issues: error.issues, texts: new Map() }, 'text')}\n`);
+    process.stderr.write(`${formatReport({ filesChecked: 1, issues: error.issues, texts: error.texts }, 'text')}\n`);
     await daemon.stop();
     return 1;
   }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultConfig, loadConfig } from '../config/load-config.js';
+import { loadConfigOrDefault } from '../config/load-config.js';
 import { hasFailures, UsageError } from '../errors.js';
 import { runTestSuite } from '../profile-tests/test-suite.js';
 import { formatReport } from './format-issues.js';
@@ -38,10 +38,9 @@ export async function testCommand(args: string[], out: (text: string) => void): 
   if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
 
-  const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [], text: undefined } : await loadConfig(values.config, process.env);
+  const loaded = await loadConfigOrDefault(values.config, process.env);
   if (!loaded.config) {
-    const texts = new Map(loaded.text === undefined ? [] : [[values.config!, loaded.text]]);
-    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts }, format === 'github' ? 'github' : 'text'));
+    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, format === 'github' ? 'github' : 'text'));
     return 1;
   }
   const report = await runTestSuite(paths, loaded.config);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { backendNamesOf, defaultConfig, loadConfig } from '../config/load-config.js';
+import { backendNamesOf, defaultConfig, loadConfigOrDefault } from '../config/load-config.js';
 import { compareIssues, hasFailures, UsageError } from '../errors.js';
 import { loadTestFiles } from '../profile-tests/load-tests.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
@@ -39,14 +39,13 @@ export async function validateCommand(args: string[], out: (text: string) => voi
   if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
 
-  const loaded = values.config === undefined ? { config: defaultConfig(process.env), issues: [] } : await loadConfig(values.config, process.env);
+  const loaded = await loadConfigOrDefault(values.config, process.env);
   // A broken config still lets the profiles be checked, against the built-in backend names.
   const backends = backendNamesOf(loaded.config ?? defaultConfig(process.env));
   const set = await loadProfiles(paths, backends);
   const tests = await loadTestFiles(paths);
   const issues = [...loaded.issues, ...set.issues, ...tests.issues].sort(compareIssues);
-  const texts = new Map([...set.files, ...tests.files].map((file) => [file.file, file.text]));
-  if (values.config !== undefined && 'text' in loaded && loaded.text !== undefined) texts.set(values.config, loaded.text);
+  const texts = new Map([...loaded.texts, ...[...set.files, ...tests.files].map((file) => [file.file, file.text] as const)]);
   out(formatReport({ filesChecked: set.files.length + tests.files.length, issues, texts }, format));
   return hasFailures(issues, values.strict) ? 1 : 0;
 }

@@ -106,3 +106,13 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<
   }
   return { ...parseConfig(file, text, env), text };
 }
+
+/**
+ * The config in `file`, or the built-in backends from the environment when there is no file;
+ * `texts` holds the file's text so that its issues can be shown with their source lines.
+ */
+export async function loadConfigOrDefault(file: string | undefined, env: NodeJS.ProcessEnv): Promise<{ config?: EngineConfig; issues: ProfileIssue[]; texts: Map<string, string> }> {
+  if (file === undefined) return { config: defaultConfig(env), issues: [], texts: new Map() };
+  const { text, ...loaded } = await loadConfig(file, env);
+  return { ...loaded, texts: new Map(text === undefined ? [] : [[file, text]]) };
+}
