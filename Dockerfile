@@ -1,8 +1,16 @@
 # syntax=docker/dockerfile:1
 # The engine as a gateway container: `engine --profiles /profiles` with the status server on
 # 0.0.0.0:6769. Multi-arch: docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7 .
+#
+# What runs is what was tested: the runtime gets exactly the production dependencies that
+# package-lock.json names (`npm ci --omit=dev`), never a fresh resolution.
 
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS, pinned to an exact release so that rebuilds get the same runtime; bump it on purpose.
+# scripts/image-check.sh passes a stand-in here (a Debian bookworm rootfs with the machine's Node)
+# where no base image can be pulled.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -11,23 +19,46 @@ COPY schemas schemas
 COPY profiles profiles
 COPY README.md ./
 # Only the engine is compiled here; the package keeps what `files` in package.json lists.
-RUN npx tsc -p tsconfig.build.json && npm pack --ignore-scripts && mv device-profile-engine-*.tgz /engine.tgz
+RUN npx tsc -p tsconfig.build.json \
+ && npm pack --ignore-scripts --pack-destination / \
+ && mkdir /engine && tar -xzf /device-profile-engine-*.tgz -C /engine --strip-components=1
 
-FROM node:20-bookworm-slim
-# libudev for libusb (the usb package ships its prebuilt binary); util-linux for flock(1),
-# which holds the NuvlaEdge broker's lock.
+# The production dependencies, exactly as locked. Scripts stay off (the package's own `prepare`
+# needs TypeScript); usb and serialport load their N-API prebuilds at run time.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /deps
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+# tini: PID 1 that reaps the zombies programs started by the `exec` backend leave behind and
+# passes signals on. libudev1 for libusb (the usb package ships its prebuilt binary). util-linux
+# for flock(1), which holds the NuvlaEdge broker's lock. usb.ids: vendor and product names.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libudev1 util-linux \
+ && apt-get install -y --no-install-recommends tini libudev1 util-linux usb.ids \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /engine.tgz /tmp/engine.tgz
-RUN npm install --global --omit=dev --no-audit --no-fund /tmp/engine.tgz && rm /tmp/engine.tgz
+COPY --from=build /engine /opt/engine
+COPY --from=deps /deps/node_modules /opt/engine/node_modules
+COPY scripts/healthcheck.mjs /opt/engine/healthcheck.mjs
+RUN chmod 755 /opt/engine/dist/engine/cli.js && ln -s /opt/engine/dist/engine/cli.js /usr/local/bin/engine
 # The profiles baked into the image: the shipped ones, or another folder of the build context
 # (balena builds cannot bind-mount one: examples/balena passes PROFILES=examples/balena/profiles).
 ARG PROFILES=profiles
 COPY ${PROFILES} /profiles
+
+# OCI labels. VERSION is package.json's version (test/package/image.test.ts keeps them equal);
+# SOURCE is the repository the image was built from: pass --build-arg SOURCE=<its URL>.
+ARG VERSION=0.1.0
+ARG SOURCE=
+LABEL org.opencontainers.image.title="device-profile-engine" \
+      org.opencontainers.image.description="Recognises plugged-in hardware from YAML profiles and keeps management backends in sync with it" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}"
+
 VOLUME /state
 EXPOSE 6769
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:6769/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-ENTRYPOINT ["engine"]
+# Asks /healthz on the --host/--port the engine was started with (read from its command line).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["node", "/opt/engine/healthcheck.mjs"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/opt/engine/dist/engine/cli.js"]
 CMD ["--profiles", "/profiles", "--state", "/state", "--host", "0.0.0.0", "--port", "6769"]

@@ -1,53 +1,94 @@
-// Replays what the Docker image does, since no Docker engine runs here: pack the package,
-// install the tarball with production dependencies only into an empty folder, and run it.
+// Replays what the Docker image does, since no Docker engine runs here (scripts/image-check.sh
+// builds the real one with buildah): pack the package and unpack it (the build stage), install
+// the production dependencies from the lockfile with `npm ci --omit=dev` in a folder of their
+// own (the deps stage), put them beside the package (the runtime stage), and run it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../paths.js';
+import { freePort, runHealthcheck } from './healthcheck-script.js';
+import { lockedPackages } from './locked-packages.js';
 
 const npm = (args: string[], cwd: string) => spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', timeout: 240_000 });
 
-test('the packed package installs with production dependencies only and runs', async () => {
+/** Every package folder under node_modules (scoped ones included), with its version. */
+function installedPackages(nodeModules: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const visit = (folder: string, prefix: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const name = `${prefix}${entry.name}`;
+      const dir = path.join(folder, entry.name);
+      if (entry.name.startsWith('@')) visit(dir, `${name}/`);
+      else {
+        found.set(`node_modules/${name}`, (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version);
+        if (existsSync(path.join(dir, 'node_modules'))) visit(path.join(dir, 'node_modules'), `${name}/node_modules/`);
+      }
+    }
+  };
+  visit(nodeModules, '');
+  return found;
+}
+
+test('the image replay: the packed package with exactly the locked production dependencies runs', async () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'engine-pack-'));
   try {
-    // The compiled engine is already in dist/ (npm test builds first); the image builds it too.
+    // Build stage: the compiled engine is already in dist/ (npm test builds first); pack and unpack.
     const packed = npm(['pack', '--ignore-scripts', '--pack-destination', scratch], ROOT);
     assert.equal(packed.status, 0, packed.stderr);
     const tarball = path.join(scratch, packed.stdout.trim().split('\n').pop()!);
     const app = path.join(scratch, 'app');
-    spawnSync('mkdir', [app]);
-    writeFileSync(path.join(app, 'package.json'), '{"name":"app","private":true}');
-    const installed = npm(['install', '--omit=dev', tarball], app);
+    mkdirSync(app);
+    const unpacked = spawnSync('tar', ['-xzf', tarball, '-C', app, '--strip-components=1'], { encoding: 'utf8' });
+    assert.equal(unpacked.status, 0, unpacked.stderr);
+
+    // Deps stage: package.json and the lockfile alone, `npm ci --omit=dev --ignore-scripts`.
+    const deps = path.join(scratch, 'deps');
+    mkdirSync(deps);
+    for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(ROOT, file), path.join(deps, file));
+    const installed = npm(['ci', '--omit=dev', '--ignore-scripts'], deps);
     assert.equal(installed.status, 0, installed.stderr);
-    const engine = path.join(app, 'node_modules', '.bin', 'engine');
-    const packageDir = path.join(app, 'node_modules', 'device-profile-engine');
-    // No development dependency came along.
-    assert.equal(spawnSync('test', ['-e', path.join(app, 'node_modules', 'typescript')]).status, 1);
+    renameSync(path.join(deps, 'node_modules'), path.join(app, 'node_modules'));
 
-    const version = spawnSync(engine, ['--version'], { encoding: 'utf8' });
+    // Exactly what the lockfile names for production, nothing more and no development dependency
+    // (`npm install` of the tarball resolves afresh: it once installed usb 2.18.0 where the tests
+    // ran 2.9.0).
+    const locked = lockedPackages();
+    const expected = new Map([...locked].filter(([, entry]) => !entry.dev).map(([key, entry]) => [key, entry.version]));
+    assert.deepEqual(installedPackages(path.join(app, 'node_modules')), expected);
+    assert.equal(expected.get('node_modules/usb'), locked.get('node_modules/usb')!.version);
+    assert.ok(!existsSync(path.join(app, 'node_modules', 'typescript')));
+
+    // Runtime stage: the image's entrypoint runs dist/engine/cli.js.
+    const cli = path.join(app, 'dist', 'engine', 'cli.js');
+    const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
     assert.equal(version.status, 0, version.stderr);
-    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.equal(version.stdout, `${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
 
-    const validated = spawnSync(engine, ['validate', path.join(packageDir, 'profiles')], { encoding: 'utf8' });
+    const validated = spawnSync(process.execPath, [cli, 'validate', path.join(app, 'profiles')], { encoding: 'utf8' });
     assert.equal(validated.status, 0, validated.stdout + validated.stderr);
     assert.match(validated.stdout, /files checked: 0 errors, 0 warnings/);
 
-    // A short daemon start against the shipped profiles, as the image's CMD runs it.
+    // A daemon start against the shipped profiles as the image's CMD runs it, on another port
+    // than 6769: the image's health check finds that port on the engine's command line.
     writeFileSync(path.join(scratch, 'engine.yaml'), 'backends:\n  nuvlabox: { type: stdout }\n');
-    const daemon = spawn(engine, ['--profiles', path.join(packageDir, 'profiles'), '--state', path.join(scratch, 'state'), '--config', path.join(scratch, 'engine.yaml'), '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const port = await freePort();
+    const daemon = spawn(process.execPath, [cli, '--profiles', path.join(app, 'profiles'), '--state', path.join(scratch, 'state'), '--config', path.join(scratch, 'engine.yaml'), '--host', '0.0.0.0', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
-    const deadline = Date.now() + 20_000;
-    while (!log.includes('"engine ready"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.match(log, /"engine ready"/);
-    const port = Number(/"engine ready".*"port":(\d+)/.exec(log)![1]);
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    assert.equal(health.status, 200);
-    daemon.kill('SIGTERM');
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!log.includes('"engine ready"') && daemon.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.match(log, /"engine ready"/);
+      const health = await runHealthcheck(daemon.pid);
+      assert.equal(health.status, 0, health.stderr);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
     assert.equal(await exited, 0);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
