@@ -31,6 +31,10 @@ const CLOSE_WAIT_MS = 2000;
 
 type OpenFailure = 'locked' | 'retry' | 'gone' | 'other';
 
+/** EPERM on open, even as root, is a container's device cgroup refusing the tty. */
+const DEVICE_CGROUP_HINT =
+  " (in a container, allow the device: --device-cgroup-rule='c 188:* rmw' for ttyUSB, 'c 166:* rmw' for ttyACM, 'c 189:* rmw' for USB; see docs/gateway.md)";
+
 /** bindings-cpp reports open errors as text only ("Error: Permission denied, cannot open ..."). */
 function classifyOpenError(message: string): OpenFailure {
   if (/cannot lock port|resource temporarily unavailable/i.test(message)) return 'locked';
@@ -66,7 +70,7 @@ async function openWithRetry(devicePath: string, probe: SerialProbe, options: Pr
       const failure = classifyOpenError(message);
       if (failure === 'locked') return { kind: 'busy', reason: `another program holds ${devicePath} (exclusive lock)` };
       if (failure === 'gone') return { kind: 'failed', reason: `${devicePath} is gone: ${message}` };
-      if (failure === 'other') return { kind: 'failed', reason: `cannot open ${devicePath}: ${message}` };
+      if (failure === 'other') return { kind: 'failed', reason: `cannot open ${devicePath}: ${message}${/operation not permitted|EPERM/i.test(message) ? DEVICE_CGROUP_HINT : ''}` };
       if (Date.now() - started + delay > options.openRetryMs || options.signal?.aborted) return { kind: 'busy', reason: `cannot open ${devicePath} yet: ${message}` };
       await sleep(delay);
     }
