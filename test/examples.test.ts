@@ -56,7 +56,23 @@ function assertEssentials(example: string, service: Service, compose: Record<str
 describe('deployment examples', () => {
   const examples = readdirSync(EXAMPLES, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
 
-  test('the four kinds of gateway are covered', () => assert.deepEqual(examples, ['balena', 'docker', 'nuvlabox', 'nuvlaedge']));
+  test('the five kinds of gateway are covered', () => assert.deepEqual(examples, ['balena', 'docker', 'kubernetes', 'nuvlabox', 'nuvlaedge']));
+
+  test('every compose example that mounts /dev may open ttys and USB nodes: device cgroup rules, or privileged', () => {
+    const composed = examples.filter((example) => existsSync(path.join(EXAMPLES, example, 'docker-compose.yml')));
+    assert.ok(composed.length >= 4);
+    for (const example of composed) {
+      const { service } = engineService(example);
+      const mountsDev = (service.volumes ?? []).some((volume) => mountTarget(volume) === '/dev');
+      if (!mountsDev && service.privileged !== true) continue;
+      if (service.privileged === true) {
+        // Only where the platform offers no device cgroup rules, and the README says so.
+        assert.match(readFileSync(path.join(EXAMPLES, example, 'README.md'), 'utf8'), /no\s+device cgroup rules/, `${example}: why privileged`);
+        continue;
+      }
+      assert.deepEqual(service.device_cgroup_rules?.slice().sort(), ['c 166:* rmw', 'c 188:* rmw', 'c 189:* rmw'], example);
+    }
+  });
 
   for (const example of examples) {
     const folder = path.join(EXAMPLES, example);
