@@ -12,6 +12,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import type { IContainer, IVolume } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
+import { kubernetesTypeErrors } from './kubernetes-type-errors.js';
 import { ROOT } from './paths.js';
 
 const FOLDER = path.join(ROOT, 'examples', 'kubernetes');
@@ -91,6 +92,16 @@ describe('examples/kubernetes', () => {
     const broken = structuredClone(manifestsOf('daemonset.yaml')[0]!) as unknown as typeof daemonSet;
     broken.spec.template.spec.containers[0]!.ports![0]!.containerPort = 'status' as never;
     assert.throws(() => new DaemonSet(broken as never).validate(), /containerPort/);
+  });
+
+  test('no field the Kubernetes API does not know (a misspelt one would be dropped or refused)', () => {
+    const manifests = [...[...kustomization.resources, 'secret.example.yaml'].flatMap(manifestsOf), ...generatedConfigMaps()];
+    const misspelt = structuredClone(manifestsOf('daemonset.yaml')[0]!) as unknown as typeof daemonSet;
+    (misspelt.spec.template.spec.containers[0]!.volumeMounts![0] as unknown as Record<string, unknown>).readonly = true;
+    const errors = kubernetesTypeErrors([...manifests, misspelt as unknown as Manifest]);
+    // The shipped manifests have none; the misspelt copy is caught, so the check can fail.
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0]!, /'"readonly"' does not exist in type 'IVolumeMount'/);
   });
 
   test('one engine per labelled node, its pods selected by their labels', () => {
