@@ -83,6 +83,7 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     if (typeof pattern !== 'string') continue;
     const compiled = compileGlob(pattern, kind);
     if (!compiled.ok) at(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
+    else for (const warning of compiled.warnings) at(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
   }
 
   const probe: Loose<SerialProbe> = isObject(serial.probe) ? serial.probe : {};
