@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { RescanTrigger } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { listNames, pathExists } from './sysfs.js';
+import { systemUsbIds } from './usb-ids.js';
 import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
 
 /** How the USB source learns that devices changed. */
@@ -170,7 +171,7 @@ export class UsbSource implements Source {
     if (this.stopped) return;
     let now: Map<string, UsbFacts>;
     try {
-      now = enumerateUsbDevices(this.devicesFolder);
+      now = enumerateUsbDevices(this.devicesFolder, (vendorId, productId) => systemUsbIds.names(vendorId, productId, this.context.log));
     } catch (error) {
       this.context.log.warn('USB enumeration failed', { error: (error as Error).message });
       return;

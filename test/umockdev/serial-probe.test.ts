@@ -82,12 +82,15 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       byId: '/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0',
       byPath: '/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.4:1.0-port0',
       driver: 'ftdi_sio',
+      usbDriver: 'ftdi_sio',
       interfaceNumber: 0,
+      interfaceName: null,
+      description: 'FT232R USB UART',
     });
     assert.equal(byKey.get('serial:1-1.4:if00')!.usb!.serialNumber, 'A50285BI');
-    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, { path: '/dev/ttyUSB2', byId: null, byPath: null, driver: 'option', interfaceNumber: 2 });
+    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, { path: '/dev/ttyUSB2', byId: null, byPath: null, driver: 'option', usbDriver: 'option', interfaceNumber: 2, interfaceName: null, description: 'EG25-G' });
     assert.equal(byKey.get('serial:1-2:if02')!.usb!.interfaces!.length, 4);
-    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, { path: '/dev/ttyACM0', byId: null, byPath: null, driver: 'cdc_acm', interfaceNumber: 0 });
+    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, { path: '/dev/ttyACM0', byId: null, byPath: null, driver: 'cdc_acm', usbDriver: 'cdc_acm', interfaceNumber: 0, interfaceName: null, description: null });
     assert.equal(byKey.get('serial:1-6:if00')!.usb!.vendorId, '2341');
   });
 
