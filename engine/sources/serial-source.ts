@@ -69,7 +69,7 @@ export class SerialSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.mode, ready: this.ready, detail: `${this.present.size} ports` };
+    return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} ports` };
   }
 
   /** Something happened on USB: its ttys may come or go in the next moments. */

@@ -105,7 +105,7 @@ export class UsbSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.mode, ready: this.ready, detail: `${this.present.size} devices` };
+    return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} devices` };
   }
 
   private startTriggers(): void {
@@ -153,7 +153,15 @@ export class UsbSource implements Source {
   private holdBackIncomplete(now: Map<string, UsbFacts>): void {
     const seen = Date.now();
     for (const [port, facts] of now) {
-      if (this.present.has(port) || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
+      const known = this.present.get(port);
+      // A known device losing interfaces it declares is being unplugged (the kernel removes the
+      // interfaces first): keep what was seen rather than report a change on its way out.
+      if (known && (facts.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) && !interfacesComplete(facts, this.devicesFolder)) {
+        now.set(port, known);
+        this.trigger.settle();
+        continue;
+      }
+      if (known || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
         this.incompleteSince.delete(port);
         continue;
       }
