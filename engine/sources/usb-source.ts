@@ -155,10 +155,10 @@ export class UsbSource implements Source {
     for (const [port, facts] of now) {
       const known = this.present.get(port);
       // A known device losing interfaces it declares is being unplugged (the kernel removes the
-      // interfaces first): keep what was seen rather than report a change on its way out.
+      // interfaces first): keep what was seen rather than report a change on its way out. Its
+      // removal (the node under /dev/bus/usb going, a hotplug event) brings the next look.
       if (known && (facts.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) && !interfacesComplete(facts, this.devicesFolder)) {
         now.set(port, known);
-        this.trigger.settle();
         continue;
       }
       if (known || !this.ready || interfacesComplete(facts, this.devicesFolder)) {

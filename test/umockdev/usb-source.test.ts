@@ -323,6 +323,28 @@ describe('UsbSource under umockdev', () => {
       assert.deepEqual(latest(child.events(from), 'usb:1-3')!.usb!.interfaces, WEBCAM_INTERFACES);
     }));
 
+  test('a device whose interfaces go first (as the kernel unplugs it) is removed without a change on its way out', { skip }, () =>
+    withTestbed(async (testbed, children) => {
+      await testbed.addUsbDevice(BARE);
+      const child = await startChild(testbed, children, { mode: 'inotify' });
+      let from = child.eventCount;
+      const webcam = await plug(testbed, WEBCAM, { uevents: false });
+      const [added] = await child.waitForEvents('the webcam add', from, 1);
+      await settle(child);
+      from = child.eventCount;
+      // Half unplugged: its interfaces are gone, the device not yet. Another device arriving makes
+      // the source look in between.
+      for (const itf of webcam.interfaces) await testbed.remove(itf, { quiet: true });
+      await plug(testbed, { port: '1-6', vendorId: 'abcd', productId: '0002' }, { uevents: false });
+      await child.waitForEvents('the other device', from, 1);
+      await settle(child);
+      assert.deepEqual(keys(child.events(from)), ['add usb:1-6'], 'no change for the webcam half gone');
+      from = child.eventCount;
+      await unplug(testbed, webcam, { uevents: false });
+      const [removed] = await child.waitForEvents('the webcam remove', from, 1);
+      assert.deepEqual(removed, { ...added, action: 'remove' }, 'removed with the facts it had while whole');
+    }));
+
   test('a driver bound after the device was announced ends up in its facts', { skip }, () =>
     withTestbed(async (testbed, children) => {
       await testbed.addUsbDevice(BARE);
