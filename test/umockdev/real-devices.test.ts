@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startEngine, waitFor, workspace, writeConfig, type EngineProcess } from '../daemon/engine-process.js';
 import { startFakeAgent } from '../fakes/fake-nuvlabox-agent.js';
-import { runCli } from '../paths.js';
+import { ROOT, runCli } from '../paths.js';
 import { plugRealDevices, REAL_DEVICE_PROFILES as PROFILES } from './real-devices.js';
 import { startTestbed, umockdevAvailable, type Testbed } from './testbed.js';
 import { documentOf, held, type DeviceView } from './usb-helpers.js';
@@ -77,6 +77,21 @@ describe('devices shaped after real recordings', { skip }, () => {
       // The catch-all takes the USB devices that nothing more specific claims.
       assert.equal(devices.get('usb:1-6')!.profile, 'every-usb-device');
       assert.equal(devices.get('usb:1-2')!.profile, null, 'the HubZ is claimed through its ttys');
+    }));
+
+  test('the Home Assistant corpus on these devices: each HubZ port to its own flow, the string-less stick to zwave_js', () =>
+    withDevices(async (testbed) => {
+      const listed = runCli(['list', '--json', '--profiles', path.join(ROOT, 'test', 'home-assistant', 'profiles')], { env: testbed.env() });
+      assert.equal(listed.status, 0, listed.stderr);
+      const winners = Object.fromEntries((JSON.parse(listed.stdout) as Listed[]).filter((device) => device.source === 'serial').map((device) => [device.key, device.profile]));
+      assert.deepEqual(winners, {
+        'serial:1-2:if00': 'zwave-js-10c4-8a2a-z-wave',
+        'serial:1-2:if01': 'zha-10c4-8a2a-zigbee',
+        'serial:1-3:if00': null,
+        'serial:1-3:if01': null,
+        'serial:1-4:if00': 'zwave-js-0658-0200',
+        'serial:1-5:if00': null,
+      });
     }));
 
   test('the daemon registers each HubZ port with its own profile, the string-less stick with usb.ids names, and the rest through the catch-all', () =>
