@@ -15,6 +15,8 @@ export interface UsbSourceOptions {
   pollIntervalMs: number;
   /** Events within this window cause one re-enumeration. */
   debounceMs: number;
+  /** When to look again after a change (not in the config file; tests shorten it). */
+  settleDelaysMs?: readonly number[];
   devicesFolder?: string;
   devFolder?: string;
 }
@@ -41,7 +43,7 @@ function loadLibusb(log: Logger): LibusbEvents | undefined {
 const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.stringify(b);
 
 /** When to look again after a change, for interfaces and drivers that arrive after the device. */
-const SETTLE_DELAYS_MS = [250, 1000, 3000];
+export const SETTLE_DELAYS_MS: readonly number[] = [250, 1000, 3000];
 
 /** How long a new device with fewer interfaces than it declares is held back. */
 const INCOMPLETE_WAIT_MS = 2500;
@@ -70,7 +72,7 @@ export class UsbSource implements Source {
     options: Partial<UsbSourceOptions> = {},
   ) {
     this.options = { ...DEFAULT_USB_OPTIONS, ...options };
-    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, SETTLE_DELAYS_MS);
+    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, this.options.settleDelaysMs ?? SETTLE_DELAYS_MS);
   }
 
   private get devicesFolder(): string {

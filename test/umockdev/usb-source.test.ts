@@ -8,6 +8,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
+import { SETTLE_DELAYS_MS } from '../../engine/sources/usb-source.js';
 import { startTestbed, umockdevAvailable, type Testbed, type UsbDeviceSpec } from './testbed.js';
 import { BARE, GPS, gpsFacts, plug, SourceChild, unplug, WEBCAM, WEBCAM_INTERFACES, type EmittedEvent } from './usb-helpers.js';
 
@@ -25,8 +26,14 @@ async function withTestbed(body: (testbed: Testbed, children: SourceChild[]) => 
   }
 }
 
+/**
+ * Settle looks closer together than on real hardware, so that waiting for the source to have
+ * settled is quick; the tests that depend on when the source looks again use the real ones.
+ */
+const QUICK_SETTLE_MS = [50, 150, 400];
+
 async function startChild(testbed: Testbed, children: SourceChild[], options: Record<string, unknown>): Promise<SourceChild> {
-  const child = await SourceChild.start(testbed, options);
+  const child = await SourceChild.start(testbed, { settleDelaysMs: QUICK_SETTLE_MS, ...options });
   children.push(child);
   // Setting up its watches schedules one more enumeration (debounced), and coldplug settles:
   // let them pass, so that they cannot catch the test's next change half-written.
@@ -310,7 +317,7 @@ describe('UsbSource under umockdev', () => {
   test('interfaces that appear after the device was announced end up in its facts', { skip }, () =>
     withTestbed(async (testbed, children) => {
       await testbed.addUsbDevice(BARE);
-      const child = await startChild(testbed, children, { mode: 'auto' });
+      const child = await startChild(testbed, children, { mode: 'auto', settleDelaysMs: SETTLE_DELAYS_MS });
       const from = child.eventCount;
       const { text, path: devicePath } = await testbed.render(WEBCAM);
       const paragraphs = text.split(/\n\s*\n/).filter((paragraph) => paragraph.trim());
@@ -348,7 +355,7 @@ describe('UsbSource under umockdev', () => {
   test('a driver bound after the device was announced ends up in its facts', { skip }, () =>
     withTestbed(async (testbed, children) => {
       await testbed.addUsbDevice(BARE);
-      const child = await startChild(testbed, children, { mode: 'auto' });
+      const child = await startChild(testbed, children, { mode: 'auto', settleDelaysMs: SETTLE_DELAYS_MS });
       const from = child.eventCount;
       const webcam = await plug(testbed, { ...WEBCAM, interfaces: WEBCAM.interfaces!.map(({ driver: _driver, ...rest }) => rest) }, { uevents: true });
       const [added] = await child.waitForEvents('the webcam add', from, 1);
