@@ -65,7 +65,8 @@ function usbParent(deviceFolder: string): { interfaceFolder: string; usbName: st
 
 /**
  * A port's description as pyserial (and so Home Assistant) gives it: "product - interface" when
- * the interface has a string of its own, else the product; null when there is neither.
+ * the interface has a string of its own, else the product. Without a product string pyserial
+ * writes "None - interface"; the interface string alone says the same without the artefact.
  */
 function describe(product: string | null, interfaceName: string | null): string | null {
   if (product !== null && interfaceName !== null) return `${product} - ${interfaceName}`;

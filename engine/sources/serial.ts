@@ -76,7 +76,7 @@ export const serialSource: SourceDefinition = {
         type: 'string',
         minLength: 1,
         description:
-          'Glob on the port description as pyserial and Home Assistant give it: "product - interface", or the product alone; case-insensitive, fnmatch rules.',
+          'Glob on the port description as pyserial and Home Assistant give it: "product - interface" when both strings exist, else whichever exists; case-insensitive, fnmatch rules.',
         examples: ['*zigbee*'],
       },
       probe: probeSchema,
@@ -113,6 +113,6 @@ export const serialSource: SourceDefinition = {
     usbDriver: "the driver of the USB interface the tty belongs to (udev ID_USB_DRIVER, what lsusb shows: ch341, cp210x, ftdi_sio, option, cdc_acm); null off USB",
     interfaceNumber: 'USB interface number of the tty',
     interfaceName: 'string of the USB interface the tty belongs to, e.g. "HubZ ZigBee Com Port"; null when blank or none',
-    description: 'pyserial-style description: "product - interface", or the product string alone; null when neither',
+    description: 'pyserial-style description: "product - interface" when both strings exist, else whichever exists; null when neither',
   },
 };
