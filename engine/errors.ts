@@ -19,11 +19,13 @@ export const ISSUE_CODES = {
   'logic-unknown-fact': 'a JSON-logic var path that names no known fact',
   'invalid-regex': 'a regular expression that does not compile',
   'invalid-glob': 'a glob pattern that does not compile',
+  'glob-unclosed-bracket': 'a text glob with a `[` that no `]` closes, read as a literal `[` as fnmatch does',
   'invalid-hex': 'a hex byte string that is not an even number of hex digits',
   'probe-literal-escape': 'a probe string with a backslash escape that YAML left as two characters',
   'duplicate-name': 'two profiles with the same name',
   'unknown-backend': 'notify names a backend that no configuration provides',
   'broad-matcher': 'a generic USB-serial bridge id with nothing to narrow it',
+  'catch-all': 'a USB profile that matches every device, without an explicit priority below zero',
   'env-undefined': 'a ${VAR} reference to an environment variable that is not set',
 } as const;
 

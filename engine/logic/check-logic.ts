@@ -147,4 +147,5 @@ function checkPattern(operator: string, pattern: unknown, path: NodePath, contex
   }
   const compiled = compileGlob(pattern, 'text');
   if (!compiled.ok) context.problems.push({ severity: 'error', code: 'invalid-glob', path, part: 'value', message: `glob \`${pattern}\`: ${compiled.reason}` });
+  else for (const warning of compiled.warnings) context.problems.push({ severity: 'warning', code: 'glob-unclosed-bracket', path, part: 'value', message: `glob \`${pattern}\`: ${warning}` });
 }

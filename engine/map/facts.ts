@@ -29,6 +29,8 @@ export interface UsbInterfaceFacts {
   subclass: string;
   protocol: string;
   driver: string | null;
+  /** The interface's own string (iInterface), e.g. "HubZ Z-Wave Com Port"; null when blank or none. */
+  name?: string | null;
   className: string;
 }
 
@@ -39,6 +41,8 @@ export interface Facts {
     productId: string;
     manufacturer?: string | null;
     product?: string | null;
+    vendorName?: string | null;
+    productName?: string | null;
     serialNumber?: string | null;
     bcdDevice?: string | null;
     deviceClass?: string | null;
@@ -48,7 +52,16 @@ export interface Facts {
     devicePath?: string | null;
     interfaces?: UsbInterfaceFacts[];
   };
-  serial?: { path: string; byId?: string | null; byPath?: string | null; driver?: string | null; interfaceNumber?: number | null };
+  serial?: {
+    path: string;
+    byId?: string | null;
+    byPath?: string | null;
+    driver?: string | null;
+    usbDriver?: string | null;
+    interfaceNumber?: number | null;
+    interfaceName?: string | null;
+    description?: string | null;
+  };
   file?: { path: string; name: string; dir: string; type: string; major?: number | null; minor?: number | null };
   probe?: { response: string; hex: string; groups: (string | null)[] };
   host?: { hostname: string; arch: string };

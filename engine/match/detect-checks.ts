@@ -34,6 +34,10 @@ function serialMismatch(detect: SerialDetect, serial: Facts['serial']): Mismatch
   if (!serial) return 'not a serial port';
   if (detect.path !== undefined && !globHolds(detect.path, serial.path, 'path')) return `serial.path is ${serial.path}, not ${detect.path}`;
   if (detect.interfaceNumber !== undefined && serial.interfaceNumber !== detect.interfaceNumber) return `serial.interfaceNumber is ${serial.interfaceNumber ?? null}, not ${detect.interfaceNumber}`;
+  for (const key of ['interfaceName', 'description'] as const) {
+    const pattern = detect[key];
+    if (pattern !== undefined && !globHolds(pattern, serial[key], 'text')) return `serial.${key} is ${JSON.stringify(serial[key] ?? null)}, not ${JSON.stringify(pattern)}`;
+  }
   return undefined;
 }
 
@@ -56,6 +60,14 @@ export function detectMismatch(detect: Detect, facts: Facts): Mismatch {
 export function specificity(detect: Detect): number {
   const count = (block: object | undefined) => (block ? Object.keys(block).length : 0);
   return count(detect.usb) + count(detect.serial) + count(detect.file) + (detect.when === undefined ? 0 : 1);
+}
+
+/**
+ * Whether a profile takes every USB device (`usb: {}` and no other source block). It ranks below
+ * every other profile whatever its priority: a catch-all is a fallback, never a competitor.
+ */
+export function isCatchAll(detect: Detect): boolean {
+  return detect.usb !== undefined && Object.keys(detect.usb).length === 0 && !detect.serial && !detect.file;
 }
 
 /** The kind of device a profile describes: a tty (with its USB parent), a USB device, or a path. */

@@ -1,13 +1,26 @@
 import picomatch from 'picomatch';
+import { RE2JS } from 're2js';
 
-/** A compiled glob, or why it could not be compiled. */
-export type GlobResult = { ok: true; regex: RegExp } | { ok: false; reason: string };
+/** A compiled glob: tests a whole value, in time linear in the value whatever the pattern. */
+export interface GlobMatcher {
+  test(value: string): boolean;
+}
+
+/**
+ * A compiled glob with what validate should warn about (a glob fnmatch accepts but that likely
+ * does not say what its author meant), or why it could not be compiled.
+ */
+export type GlobResult = { ok: true; regex: GlobMatcher; warnings: string[] } | { ok: false; reason: string };
 
 /**
  * What a glob is matched against. `path`: a filesystem path, case-sensitive, `*` and `?` stay
- * within a segment, `**` crosses segments, braces allowed. `text`: a string such as a USB
- * product name, case-insensitive, fnmatch-style: `*` any run (slashes too), `?` one character,
- * `[...]` a set; everything else, parentheses included, stands for itself.
+ * within a segment, `**` crosses segments, `{a,b}` alternatives, `\` escapes the next character.
+ * `text`: a string such as a USB product name, case-insensitive, with the semantics of Python's
+ * fnmatch (what Home Assistant's matchers use): `*` any run (newlines and slashes too), `?` one
+ * character, `[...]` a set; everything else, backslash and parentheses included, stands for itself.
+ *
+ * Both compile to an RE2 expression (re2js): no glob from a profile, however many stars it has,
+ * can make a match take more than linear time on a device's string.
  */
 export type GlobKind = 'path' | 'text';
 
@@ -24,39 +37,143 @@ export function compileGlob(pattern: string, kind: GlobKind): GlobResult {
   return result;
 }
 
-function compilePathGlob(pattern: string): GlobResult {
-  let regex: RegExp;
-  try {
-    // Shells negate a set with `[!...]`; picomatch only with `[^...]`, reading `!` as a member.
-    const shellSets = pattern.replace(/(^|[^\\])\[!/g, '$1[^');
-    regex = picomatch.makeRe(shellSets, { strictBrackets: true, dot: true });
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-  // picomatch turns patterns it cannot make sense of (a reversed range, a lone backslash) into a
-  // regex that matches nothing instead of failing; such a matcher would silently never match.
-  if (regex.source === '$^') return { ok: false, reason: 'the pattern can never match anything' };
-  return { ok: true, regex };
+/** Literal text as RE2 source: every character outside [A-Za-z0-9_] as a code point escape. */
+const literal = (text: string) => [...text].map((char) => (/\w/.test(char) ? char : `\\x{${char.codePointAt(0)!.toString(16)}}`)).join('');
+
+/** A bracket set parsed from a pattern: its members as RE2 class items, and where it ended. */
+interface BracketSet {
+  negated: boolean;
+  items: string[];
+  /** Index of the closing `]`. */
+  close: number;
+  /** A range written backwards (`z-a`), which can contain nothing. */
+  reversed?: string;
 }
 
-function compileTextGlob(pattern: string): GlobResult {
+/**
+ * Reads the set opening at `open` the way fnmatch does: `!` (and for paths `^`) first negates,
+ * a `]` right after `[` or the negation is a member, `a-z` is a range, no escapes inside.
+ * Undefined when no `]` closes it.
+ */
+function readSet(pattern: readonly string[], open: number, caretNegates: boolean): BracketSet | undefined {
+  let index = open + 1;
+  const negated = pattern[index] === '!' || (caretNegates && pattern[index] === '^');
+  if (negated) index++;
+  const first = index;
+  const chars: string[] = [];
+  while (index < pattern.length && (pattern[index] !== ']' || index === first)) chars.push(pattern[index++]!);
+  if (index >= pattern.length) return undefined;
+  const items: string[] = [];
+  let reversed: string | undefined;
+  for (let at = 0; at < chars.length; at++) {
+    const from = chars[at]!;
+    if (chars[at + 1] === '-' && at + 2 < chars.length) {
+      const to = chars[at + 2]!;
+      if (from.codePointAt(0)! > to.codePointAt(0)!) reversed ??= `${from}-${to}`;
+      else items.push(`${literal(from)}-${literal(to)}`);
+      at += 2;
+    } else items.push(literal(from));
+  }
+  return { negated, items, close: index, ...(reversed ? { reversed } : {}) };
+}
+
+function compileTextGlob(text: string): GlobResult {
+  // By code point, so that a character outside the BMP is one character, as in Python.
+  const pattern = [...text];
   let source = '';
+  const warnings: string[] = [];
   for (let index = 0; index < pattern.length; index++) {
     const char = pattern[index]!;
     if (char === '*') source += '.*';
     else if (char === '?') source += '.';
     else if (char === '[') {
-      const close = pattern.indexOf(']', index + 2);
-      if (close === -1) return { ok: false, reason: `\`[\` at position ${index + 1} is never closed` };
-      const body = pattern.slice(index + 1, close);
-      const negated = body.startsWith('!') || body.startsWith('^');
-      const members = (negated ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&');
-      source += `[${negated ? '^' : ''}${members}]`;
-      index = close;
-    } else source += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      const set = readSet(pattern, index, false);
+      if (!set) {
+        warnings.push(`\`[\` at position ${index + 1} is never closed, so it stands for itself; write \`[[]\` to say so`);
+        source += literal('[');
+        continue;
+      }
+      if (set.reversed) return { ok: false, reason: `the range \`${set.reversed}\` is written backwards and contains nothing` };
+      source += `[${set.negated ? '^' : ''}${set.items.join('')}]`;
+      index = set.close;
+    } else source += literal(char);
   }
+  return compileRe2(`^${source}$`, RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL, warnings);
+}
+
+/** Splits a brace group's body on its top-level commas; undefined when `{` is never closed. */
+function readBraces(pattern: readonly string[], open: number): { alternatives: string[]; close: number } | undefined {
+  let depth = 0;
+  let start = open + 1;
+  const alternatives: string[] = [];
+  for (let index = open; index < pattern.length; index++) {
+    const char = pattern[index];
+    if (char === '\\') index++;
+    else if (char === '{') depth++;
+    else if (char === '}' && --depth === 0) return { alternatives: [...alternatives, pattern.slice(start, index).join('')], close: index };
+    else if (char === ',' && depth === 1) {
+      alternatives.push(pattern.slice(start, index).join(''));
+      start = index + 1;
+    }
+  }
+  return undefined;
+}
+
+/** RE2 source for a path glob, or why it cannot be one. */
+function pathSource(text: string): string | { reason: string } {
+  const pattern = [...text];
+  let source = '';
+  for (let index = 0; index < pattern.length; index++) {
+    const char = pattern[index]!;
+    if (char === '\\') {
+      if (index + 1 >= pattern.length) return { reason: 'a `\\` at the end escapes nothing' };
+      source += literal(pattern[++index]!);
+    } else if (char === '*') {
+      const segmentStart = index === 0 || pattern[index - 1] === '/';
+      if (pattern[index + 1] === '*' && segmentStart && (index + 2 === pattern.length || pattern[index + 2] === '/')) {
+        // `**` as a whole segment: any number of segments, none included.
+        if (index + 2 === pattern.length) source = source.endsWith('\\x{2f}') ? `${source.slice(0, -6)}(?:/.*)?` : `${source}.*`;
+        else {
+          source += '(?:[^/]*/)*';
+          index++;
+        }
+        index++;
+      } else source += '[^/]*';
+    } else if (char === '?') source += '[^/]';
+    else if (char === '[') {
+      const set = readSet(pattern, index, true);
+      if (!set) return { reason: `\`[\` at position ${index + 1} is never closed` };
+      if (set.reversed) return { reason: `the range \`${set.reversed}\` is written backwards and contains nothing` };
+      // A set stands for one character of a segment, never the slash between two.
+      source += set.negated ? `[^/${set.items.join('')}]` : `(?:[${set.items.join('')}])`;
+      index = set.close;
+    } else if (char === '{') {
+      const braces = readBraces(pattern, index);
+      if (!braces) return { reason: `\`{\` at position ${index + 1} is never closed` };
+      if (braces.alternatives.length < 2) {
+        source += literal(char);
+        continue;
+      }
+      const parts = braces.alternatives.map((alternative) => pathSource(alternative));
+      const failed = parts.find((part): part is { reason: string } => typeof part !== 'string');
+      if (failed) return failed;
+      source += `(?:${parts.join('|')})`;
+      index = braces.close;
+    } else source += literal(char);
+  }
+  return source;
+}
+
+function compilePathGlob(pattern: string): GlobResult {
+  const source = pathSource(pattern);
+  if (typeof source !== 'string') return { ok: false, reason: source.reason };
+  return compileRe2(`^${source}$`, 0, []);
+}
+
+function compileRe2(source: string, flags: number, warnings: string[]): GlobResult {
   try {
-    return { ok: true, regex: new RegExp(`^${source}$`, 'is') };
+    const compiled = RE2JS.compile(source, flags);
+    return { ok: true, regex: { test: (value) => compiled.matches(value) }, warnings };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }

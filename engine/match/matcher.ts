@@ -2,7 +2,7 @@ import type { Facts } from '../map/facts.js';
 import { whenHolds } from '../map/map-payload.js';
 import type { ProbeFacts } from '../probe/probe-reply.js';
 import type { LoadedProfile } from '../profiles/profile.js';
-import { detectMismatch, primarySource, specificity } from './detect-checks.js';
+import { detectMismatch, isCatchAll, primarySource, specificity } from './detect-checks.js';
 
 /** How one profile fared against one device. */
 export interface Candidate {
@@ -71,9 +71,10 @@ export class ProfileIndex {
   }
 }
 
-/** Orders matched profiles: most specific first, then higher priority, then name. */
+/** Orders matched profiles: catch-alls last, most specific first, then higher priority, then name. */
 function precedence(a: LoadedProfile, b: LoadedProfile): number {
   return (
+    Number(isCatchAll(a.profile.detect)) - Number(isCatchAll(b.profile.detect)) ||
     specificity(b.profile.detect) - specificity(a.profile.detect) ||
     (b.profile.priority ?? 0) - (a.profile.priority ?? 0) ||
     a.profile.name.localeCompare(b.profile.name)

@@ -22,6 +22,8 @@ export interface ProbePortOptions {
   openRetryMs: number;
   lockFolders: readonly string[];
   signal?: AbortSignal;
+  /** Told each time an open fails with EACCES or EBUSY and will be tried again. */
+  onOpenRetry?: (reason: string) => void;
 }
 
 export const DEFAULT_PROBE_PORT_OPTIONS: ProbePortOptions = { maxBytes: 4096, openRetryMs: 3000, lockFolders: LOCK_FOLDERS };
@@ -72,6 +74,7 @@ async function openWithRetry(devicePath: string, probe: SerialProbe, options: Pr
       if (failure === 'gone') return { kind: 'failed', reason: `${devicePath} is gone: ${message}` };
       if (failure === 'other') return { kind: 'failed', reason: `cannot open ${devicePath}: ${message}${/operation not permitted|EPERM/i.test(message) ? DEVICE_CGROUP_HINT : ''}` };
       if (Date.now() - started + delay > options.openRetryMs || options.signal?.aborted) return { kind: 'busy', reason: `cannot open ${devicePath} yet: ${message}` };
+      options.onOpenRetry?.(message);
       await sleep(delay);
     }
   }

@@ -26,6 +26,7 @@ const FACT_TYPES: Readonly<Record<string, JsonSchema>> = {
         subclass: hexId(2),
         protocol: hexId(2),
         driver: nullable('string'),
+        name: { ...nullable('string'), description: "The interface's own string, or null." },
         className: { type: 'string', description: 'Derived from `class` when absent.' },
       },
     },

@@ -1,6 +1,7 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
 import { checkExpression, checkTemplate } from '../logic/check-logic.js';
+import { isCatchAll } from '../match/detect-checks.js';
 import { compileGlob, type GlobKind } from '../match/glob.js';
 import { unknownFactReason } from '../map/facts.js';
 import { SOURCES } from '../sources/index.js';
@@ -77,12 +78,15 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     [['detect', 'usb', 'product'], usb.product, 'text'],
     [['detect', 'usb', 'serialNumber'], usb.serialNumber, 'text'],
     [['detect', 'serial', 'path'], serial.path, 'path'],
+    [['detect', 'serial', 'interfaceName'], serial.interfaceName, 'text'],
+    [['detect', 'serial', 'description'], serial.description, 'text'],
     [['detect', 'file', 'path'], file.path, 'path'],
   ];
   for (const [path, pattern, kind] of globs) {
     if (typeof pattern !== 'string') continue;
     const compiled = compileGlob(pattern, kind);
     if (!compiled.ok) at(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
+    else for (const warning of compiled.warnings) at(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
   }
 
   const probe: Loose<SerialProbe> = isObject(serial.probe) ? serial.probe : {};
@@ -110,7 +114,10 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     }
   }
 
-  const broad = broadMatcher(usb, isObject(serial.probe) || readsUsbStrings(detect.when));
+  if (isObject(detect.usb) && isCatchAll(detect as Detect) && !(typeof profile.priority === 'number' && profile.priority < 0)) {
+    at(['detect', 'usb'], 'value', 'warning', 'catch-all', 'an empty `usb` block matches every USB device (hubs, keyboards, this gateway\'s own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower)');
+  }
+  const broad = broadMatcher(usb, isObject(serial.probe) || serial.interfaceName !== undefined || serial.description !== undefined || readsUsbStrings(detect.when));
   if (broad) {
     at(['detect', 'usb', broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`);
   }
@@ -141,7 +148,7 @@ function checkLiteralEscapes(source: YamlSource, path: NodePath, text: string, a
 
 /** Whether a `when` condition looks at the USB strings, and so can narrow a generic id. */
 function readsUsbStrings(when: unknown): boolean {
-  return /"var":\s*(\[\s*)?"usb\.(manufacturer|product|serialNumber)"/.test(JSON.stringify(when ?? null));
+  return /"var":\s*(\[\s*)?"(usb\.(manufacturer|product|vendorName|productName|serialNumber)|serial\.(interfaceName|description))"/.test(JSON.stringify(when ?? null));
 }
 
 /** The generic bridge a USB matcher relies on alone, if any. */

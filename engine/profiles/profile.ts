@@ -30,6 +30,8 @@ export interface SerialProbe {
 export interface SerialDetect {
   path?: string;
   interfaceNumber?: number;
+  interfaceName?: string;
+  description?: string;
   probe?: SerialProbe;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { compileGlob, globBase } from '../match/glob.js';
+import { compileGlob, globBase, type GlobMatcher } from '../match/glob.js';
 
 /** What to watch for one glob: the nearest existing folder and how deep below it to look. */
 export interface WatchRoot {
@@ -15,7 +15,7 @@ export interface WatchRoot {
  * deep enough to see the base appear.
  */
 export class FileWatchPlan {
-  private readonly matchers: RegExp[];
+  private readonly matchers: GlobMatcher[];
   /** Each glob's literal base folder, worked out once: `isRelevant` runs for every path seen. */
   private readonly bases: string[];
   readonly roots: WatchRoot[];

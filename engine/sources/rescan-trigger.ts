@@ -31,10 +31,22 @@ export class RescanTrigger {
     if (this.stopped) return;
     for (const timer of this.settleTimers) clearTimeout(timer);
     this.settleTimers = this.settleDelaysMs.map((delay) => {
-      const timer = setTimeout(() => this.rescan(), delay);
+      const timer = setTimeout(() => {
+        this.settleTimers = this.settleTimers.filter((item) => item !== timer);
+        this.rescan();
+      }, delay);
       timer.unref();
       return timer;
     });
+  }
+
+  /**
+   * Whether a rescan is still to come (one asked for, or a settle look): while it is, what the
+   * source reports may still change without any new event. Tests wait for this to be false
+   * rather than for some time to pass.
+   */
+  get pending(): boolean {
+    return !this.stopped && (this.timer !== undefined || this.settleTimers.length > 0);
   }
 
   /** Schedules a rescan on every change in `folder` (and calls `also`); false if it cannot be watched. */

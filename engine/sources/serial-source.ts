@@ -3,6 +3,7 @@ import { RescanTrigger } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { enumerateSerialPorts, SYSTEM_FOLDERS, type SerialPortFacts, type SerialSysfsFolders } from './serial-sysfs.js';
 import { pathExists } from './sysfs.js';
+import { systemUsbIds } from './usb-ids.js';
 
 /** How the serial source learns that ttys changed. */
 export type SerialMode = 'auto' | 'polling';
@@ -68,7 +69,7 @@ export class SerialSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.mode, ready: this.ready, detail: `${this.present.size} ports` };
+    return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} ports` };
   }
 
   /** Something happened on USB: its ttys may come or go in the next moments. */
@@ -96,7 +97,7 @@ export class SerialSource implements Source {
     if (this.stopped) return;
     let now: Map<string, SerialPortFacts>;
     try {
-      now = enumerateSerialPorts(this.options.folders);
+      now = enumerateSerialPorts(this.options.folders, (vendorId, productId) => systemUsbIds.names(vendorId, productId, this.context.log));
     } catch (error) {
       this.context.log.warn('serial enumeration failed', { error: (error as Error).message });
       return;

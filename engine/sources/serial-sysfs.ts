@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Facts } from '../map/facts.js';
-import { listNames, readAttribute, readLink } from './sysfs.js';
-import { readUsbDevice, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
+import { listNames, readAttribute, readLink, readString } from './sysfs.js';
+import { defaultUsbNamer, readUsbDevice, USB_DEVICES, type UsbFacts, type UsbNamer } from './usb-sysfs.js';
 
 export const TTY_CLASS = '/sys/class/tty';
 export const SERIAL_LINKS = '/dev/serial';
@@ -63,8 +63,18 @@ function usbParent(deviceFolder: string): { interfaceFolder: string; usbName: st
   return undefined;
 }
 
+/**
+ * A port's description as pyserial (and so Home Assistant) gives it: "product - interface" when
+ * the interface has a string of its own, else the product. Without a product string pyserial
+ * writes "None - interface"; the interface string alone says the same without the artefact.
+ */
+function describe(product: string | null, interfaceName: string | null): string | null {
+  if (product !== null && interfaceName !== null) return `${product} - ${interfaceName}`;
+  return product ?? interfaceName;
+}
+
 /** The facts of one tty, or undefined for a tty with no device behind it (consoles, ptys). */
-function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: readonly string[], links: ReturnType<typeof serialLinks>): Omit<SerialPortFacts, 'key'> & { ifKey?: string } | undefined {
+function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: readonly string[], links: ReturnType<typeof serialLinks>, namer: UsbNamer): Omit<SerialPortFacts, 'key'> & { ifKey?: string } | undefined {
   // /sys/class/tty/NAME is a link into /sys/devices; `device` in there is relative to the target.
   const ttyFolder = follow(path.join(folders.ttyClass, name)) ?? path.join(folders.ttyClass, name);
   let deviceFolder = follow(path.join(ttyFolder, 'device'));
@@ -74,28 +84,45 @@ function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: rea
   if (driverOf(deviceFolder) === 'port' && readLink(path.join(deviceFolder, 'subsystem'))?.endsWith('/serial-base')) deviceFolder = path.dirname(path.dirname(deviceFolder));
   const driver = driverOf(deviceFolder);
   const devicePath = path.join(folders.dev, name);
-  const serial = { path: path.join('/dev', name), byId: links.get(devicePath)?.byId ?? null, byPath: links.get(devicePath)?.byPath ?? null, driver, interfaceNumber: null as number | null };
+  const serial: SerialPortFacts['serial'] = {
+    path: path.join('/dev', name),
+    byId: links.get(devicePath)?.byId ?? null,
+    byPath: links.get(devicePath)?.byPath ?? null,
+    driver,
+    usbDriver: null,
+    interfaceNumber: null,
+    interfaceName: null,
+    description: null,
+  };
   // The kernel creates placeholder 8250 ports (ttyS0-31 below platform/serial8250) whether or
   // not a UART is there; like pyserial, leave them out (before walking up for a USB parent).
   if (deviceFolder.includes('/platform/serial8250')) return undefined;
   const parent = usbParent(deviceFolder);
   if (!parent) return { serial };
-  const usb = readUsbDevice(parent.usbName, usbNames, folders.usbDevices);
+  const usb = readUsbDevice(parent.usbName, usbNames, folders.usbDevices, namer);
   if (!usb) return undefined;
   const interfaceNumber = Number.parseInt(readAttribute(parent.interfaceFolder, 'bInterfaceNumber')!, 16);
-  return { serial: { ...serial, driver: driver ?? driverOf(parent.interfaceFolder), interfaceNumber }, usb, ifKey: `${usb.portPath}:if${String(interfaceNumber).padStart(2, '0')}` };
+  // Two drivers: the usb-serial port's (`driver`: ch341-uart, option1) and the interface's
+  // (`usbDriver`: ch341, option; udev's ID_USB_DRIVER, what lsusb shows). cdc_acm has only one.
+  const usbDriver = driverOf(parent.interfaceFolder);
+  const interfaceName = readString(parent.interfaceFolder, 'interface');
+  return {
+    serial: { ...serial, driver: driver ?? usbDriver, usbDriver, interfaceNumber, interfaceName, description: describe(usb.product ?? null, interfaceName) },
+    usb,
+    ifKey: `${usb.portPath}:if${String(interfaceNumber).padStart(2, '0')}`,
+  };
 }
 
 /**
  * Every tty that has a device behind it, with its USB parent's facts when it is on USB, by key.
  * Reads sysfs and /dev only through the calls a simulated sysfs redirects; needs no udev.
  */
-export function enumerateSerialPorts(folders: SerialSysfsFolders = SYSTEM_FOLDERS): Map<string, SerialPortFacts> {
+export function enumerateSerialPorts(folders: SerialSysfsFolders = SYSTEM_FOLDERS, namer: UsbNamer = defaultUsbNamer): Map<string, SerialPortFacts> {
   const usbNames = listNames(folders.usbDevices);
   const links = serialLinks(folders.serialLinks, folders.dev);
   const found: (ReturnType<typeof readSerialPort> & object)[] = [];
   for (const name of listNames(folders.ttyClass)) {
-    const port = readSerialPort(name, folders, usbNames, links);
+    const port = readSerialPort(name, folders, usbNames, links, namer);
     if (port) found.push(port);
   }
   const perInterface = new Map<string, number>();

@@ -65,6 +65,20 @@ export const serialSource: SourceDefinition = {
         maximum: 255,
         description: 'USB interface number of the tty, for composite devices with several ports.',
       },
+      interfaceName: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Glob on the string of the USB interface the tty belongs to (e.g. `*Z-Wave*` for one port of a Nortek HubZ), case-insensitive, fnmatch rules.',
+        examples: ['*Z-Wave*'],
+      },
+      description: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'Glob on the port description as pyserial and Home Assistant give it: "product - interface" when both strings exist, else whichever exists; case-insensitive, fnmatch rules.',
+        examples: ['*zigbee*'],
+      },
       probe: probeSchema,
     },
     examples: [{ path: '/dev/ttyACM*', probe: { baudRate: 9600, expect: '^\\$G[PN]' } }],
@@ -95,7 +109,10 @@ export const serialSource: SourceDefinition = {
     path: 'device node, e.g. /dev/ttyACM0',
     byId: '/dev/serial/by-id link, or null',
     byPath: '/dev/serial/by-path link, or null',
-    driver: 'kernel driver, e.g. cdc_acm, ftdi_sio',
+    driver: "the tty's own driver: the usb-serial port's (ch341-uart, cp210x, ftdi_sio, option1), cdc_acm, or the UART's (serial8250)",
+    usbDriver: "the driver of the USB interface the tty belongs to (udev ID_USB_DRIVER, what lsusb shows: ch341, cp210x, ftdi_sio, option, cdc_acm); null off USB",
     interfaceNumber: 'USB interface number of the tty',
+    interfaceName: 'string of the USB interface the tty belongs to, e.g. "HubZ ZigBee Com Port"; null when blank or none',
+    description: 'pyserial-style description: "product - interface" when both strings exist, else whichever exists; null when neither',
   },
 };

@@ -25,6 +25,8 @@ export interface SourceStatus {
   mode: string;
   /** Whether the devices present at start-up have all been reported. */
   ready: boolean;
+  /** Whether the source will look again shortly on its own (a change is settling). */
+  settling?: boolean;
   detail?: string;
 }
 

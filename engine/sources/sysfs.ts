@@ -34,6 +34,21 @@ export function readAttribute(folder: string, name: string): string | null {
   }
 }
 
+/**
+ * A string attribute (a USB string descriptor) as users expect it: null when absent, empty or
+ * only blanks; otherwise the text as the kernel gives it with trailing blanks trimmed (devices
+ * pad their strings: "VIA Labs, Inc.         ").
+ */
+export function readString(folder: string, name: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path.join(folder, name), 'utf8').replace(/\n$/, '');
+  } catch {
+    return null;
+  }
+  return text.trim() === '' ? null : text.trimEnd();
+}
+
 /** Where a symlink points, or null. */
 export function readLink(file: string): string | null {
   try {

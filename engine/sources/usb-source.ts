@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { RescanTrigger } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { listNames, pathExists } from './sysfs.js';
+import { systemUsbIds } from './usb-ids.js';
 import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
 
 /** How the USB source learns that devices changed. */
@@ -14,6 +15,8 @@ export interface UsbSourceOptions {
   pollIntervalMs: number;
   /** Events within this window cause one re-enumeration. */
   debounceMs: number;
+  /** When to look again after a change (not in the config file; tests shorten it). */
+  settleDelaysMs?: readonly number[];
   devicesFolder?: string;
   devFolder?: string;
 }
@@ -40,7 +43,7 @@ function loadLibusb(log: Logger): LibusbEvents | undefined {
 const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.stringify(b);
 
 /** When to look again after a change, for interfaces and drivers that arrive after the device. */
-const SETTLE_DELAYS_MS = [250, 1000, 3000];
+export const SETTLE_DELAYS_MS: readonly number[] = [250, 1000, 3000];
 
 /** How long a new device with fewer interfaces than it declares is held back. */
 const INCOMPLETE_WAIT_MS = 2500;
@@ -69,7 +72,7 @@ export class UsbSource implements Source {
     options: Partial<UsbSourceOptions> = {},
   ) {
     this.options = { ...DEFAULT_USB_OPTIONS, ...options };
-    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, SETTLE_DELAYS_MS);
+    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, this.options.settleDelaysMs ?? SETTLE_DELAYS_MS);
   }
 
   private get devicesFolder(): string {
@@ -104,7 +107,7 @@ export class UsbSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.mode, ready: this.ready, detail: `${this.present.size} devices` };
+    return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} devices` };
   }
 
   private startTriggers(): void {
@@ -152,7 +155,15 @@ export class UsbSource implements Source {
   private holdBackIncomplete(now: Map<string, UsbFacts>): void {
     const seen = Date.now();
     for (const [port, facts] of now) {
-      if (this.present.has(port) || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
+      const known = this.present.get(port);
+      // A known device losing interfaces it declares is being unplugged (the kernel removes the
+      // interfaces first): keep what was seen rather than report a change on its way out. Its
+      // removal (the node under /dev/bus/usb going, a hotplug event) brings the next look.
+      if (known && (facts.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) && !interfacesComplete(facts, this.devicesFolder)) {
+        now.set(port, known);
+        continue;
+      }
+      if (known || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
         this.incompleteSince.delete(port);
         continue;
       }
@@ -170,7 +181,7 @@ export class UsbSource implements Source {
     if (this.stopped) return;
     let now: Map<string, UsbFacts>;
     try {
-      now = enumerateUsbDevices(this.devicesFolder);
+      now = enumerateUsbDevices(this.devicesFolder, (vendorId, productId) => systemUsbIds.names(vendorId, productId, this.context.log));
     } catch (error) {
       this.context.log.warn('USB enumeration failed', { error: (error as Error).message });
       return;

@@ -1,13 +1,19 @@
 import path from 'node:path';
 import type { UsbInterfaceFacts } from '../map/facts.js';
 import type { Facts } from '../map/facts.js';
-import { listNames, readAttribute, readLink } from './sysfs.js';
+import { listNames, readAttribute, readLink, readString } from './sysfs.js';
+import { systemUsbIds, type UsbIdNames } from './usb-ids.js';
 import { USB_CLASS_NAMES } from './usb.js';
 
 export const USB_DEVICES = '/sys/bus/usb/devices';
 
 /** USB device facts, read from sysfs without opening the device. */
 export type UsbFacts = NonNullable<Facts['usb']>;
+
+/** Names a vendor id and product id from usb.ids (the source passes its logger along). */
+export type UsbNamer = (vendorId: string, productId: string) => UsbIdNames;
+
+export const defaultUsbNamer: UsbNamer = (vendorId, productId) => systemUsbIds.names(vendorId, productId);
 
 /** A device folder name such as `1-1.4` (interfaces are `1-1.4:1.0`, root hubs `usb1`). */
 const DEVICE_NAME = /^\d+-\d+(\.\d+)*$/;
@@ -31,6 +37,7 @@ function readInterfaces(devicesFolder: string, name: string, names: readonly str
           subclass: hex(readAttribute(folder, 'bInterfaceSubClass'), 2) ?? '00',
           protocol: hex(readAttribute(folder, 'bInterfaceProtocol'), 2) ?? '00',
           driver: driver === null ? null : path.basename(driver),
+          name: readString(folder, 'interface'),
           className: USB_CLASS_NAMES[interfaceClass] ?? `Class ${interfaceClass}`,
         },
       ];
@@ -39,19 +46,25 @@ function readInterfaces(devicesFolder: string, name: string, names: readonly str
 }
 
 /** The facts of one USB device, or undefined when it has gone or is not a device. */
-export function readUsbDevice(name: string, names: readonly string[], devicesFolder = USB_DEVICES): UsbFacts | undefined {
+export function readUsbDevice(name: string, names: readonly string[], devicesFolder = USB_DEVICES, namer: UsbNamer = defaultUsbNamer): UsbFacts | undefined {
   const folder = path.join(devicesFolder, name);
   const vendorId = hex(readAttribute(folder, 'idVendor'), 4);
   const productId = hex(readAttribute(folder, 'idProduct'), 4);
   const busNumber = integer(readAttribute(folder, 'busnum'));
   const deviceAddress = integer(readAttribute(folder, 'devnum'));
   if (!vendorId || !productId || busNumber === null || deviceAddress === null) return undefined;
+  const manufacturer = readString(folder, 'manufacturer');
+  const product = readString(folder, 'product');
+  // usb.ids is looked at only for a device that lacks a string, as udev does.
+  const database = manufacturer === null || product === null ? namer(vendorId, productId) : undefined;
   return {
     vendorId,
     productId,
-    manufacturer: readAttribute(folder, 'manufacturer'),
-    product: readAttribute(folder, 'product'),
-    serialNumber: readAttribute(folder, 'serial'),
+    manufacturer,
+    product,
+    vendorName: manufacturer ?? database?.vendor ?? null,
+    productName: product ?? database?.product ?? null,
+    serialNumber: readString(folder, 'serial'),
     bcdDevice: hex(readAttribute(folder, 'bcdDevice'), 4),
     deviceClass: hex(readAttribute(folder, 'bDeviceClass'), 2),
     busNumber,
@@ -66,11 +79,11 @@ export function readUsbDevice(name: string, names: readonly string[], devicesFol
  * Every USB device present (root hubs aside), by port path. A device whose attributes cannot be
  * read is left out, never the others.
  */
-export function enumerateUsbDevices(devicesFolder = USB_DEVICES): Map<string, UsbFacts> {
+export function enumerateUsbDevices(devicesFolder = USB_DEVICES, namer: UsbNamer = defaultUsbNamer): Map<string, UsbFacts> {
   const names = listNames(devicesFolder);
   const devices = new Map<string, UsbFacts>();
   for (const name of names.filter((entry) => DEVICE_NAME.test(entry))) {
-    const facts = readUsbDevice(name, names, devicesFolder);
+    const facts = readUsbDevice(name, names, devicesFolder, namer);
     if (facts) devices.set(name, facts);
   }
   return devices;

@@ -15,7 +15,7 @@ function usbIdSchema(what: string, example: string): JsonSchema {
 
 function stringGlobSchema(what: string, example: string): JsonSchema {
   return {
-    description: `Glob on the USB ${what} string, case-insensitive and anchored (\`*\` for any run, \`?\` for one character).`,
+    description: `Glob on the USB ${what} string, case-insensitive and anchored, with fnmatch's rules (\`*\` for any run, \`?\` for one character, \`[...]\` a set, \`[!...]\` its complement). A blank string counts as none.`,
     type: 'string',
     minLength: 1,
     examples: [example],
@@ -55,9 +55,9 @@ export const usbSource: SourceDefinition = {
   description: 'USB devices, from sysfs, with hotplug through libusb or inotify on /dev/bus/usb.',
   detectSchema: {
     type: 'object',
-    description: 'Matches a USB device. Every key given must hold.',
+    description:
+      'Matches a USB device. Every key given must hold. Empty (`usb: {}`) alone in `detect`: a catch-all that matches every USB device, ranked below every other profile.',
     additionalProperties: false,
-    minProperties: 1,
     properties: {
       vendorId: usbIdSchema('vendor', '1546'),
       productId: usbIdSchema('product', '01a7'),
@@ -91,16 +91,18 @@ export const usbSource: SourceDefinition = {
   facts: {
     vendorId: 'vendor id, lowercase 4-digit hex',
     productId: 'product id, lowercase 4-digit hex',
-    manufacturer: 'manufacturer string, or null',
-    product: 'product string, or null',
-    serialNumber: 'serial number string, or null',
+    manufacturer: 'manufacturer string, trailing blanks trimmed; null when absent or blank',
+    product: 'product string, trailing blanks trimmed; null when absent or blank',
+    vendorName: 'the manufacturer string, or else the vendor name from usb.ids (as udev ID_VENDOR_FROM_DATABASE); null when neither',
+    productName: 'the product string, or else the product name from usb.ids (as udev ID_MODEL_FROM_DATABASE); null when neither',
+    serialNumber: 'serial number string, trailing blanks trimmed; null when absent or blank',
     bcdDevice: 'device release number, 4-digit hex',
     deviceClass: 'device class, 2-digit hex',
     busNumber: 'bus number',
     deviceAddress: 'device address on the bus',
     portPath: 'physical port path, e.g. 1-1.4',
     devicePath: 'device node, e.g. /dev/bus/usb/001/004',
-    interfaces: 'list of {number, class, subclass, protocol, driver, className}',
+    interfaces: 'list of {number, class, subclass, protocol, driver, name, className}; name is the interface string or null',
   },
 };
 

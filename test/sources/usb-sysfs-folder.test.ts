@@ -41,8 +41,8 @@ test('a new device is reported once, whole: not before the interfaces it declare
     assert.equal(events[0]!.action, 'add');
     assert.equal(events[0]!.key, 'usb:1-1.2');
     assert.deepEqual(usb.interfaces, [
-      { number: 0, class: '0e', subclass: '00', protocol: '00', driver: 'uvcvideo', className: 'Video' },
-      { number: 1, class: '0e', subclass: '00', protocol: '00', driver: null, className: 'Video' },
+      { number: 0, class: '0e', subclass: '00', protocol: '00', driver: 'uvcvideo', name: null, className: 'Video' },
+      { number: 1, class: '0e', subclass: '00', protocol: '00', driver: null, name: null, className: 'Video' },
     ]);
     assert.equal(usb.devicePath, '/dev/bus/usb/001/007');
     assert.equal(usb.deviceClass, 'ef');

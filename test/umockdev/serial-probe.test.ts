@@ -24,13 +24,16 @@ interface ChildReport {
   elapsedMs: number;
 }
 
-function runChild(testbed: Testbed, args: string[], options: { uid?: number; gid?: number } = {}): Promise<ChildReport> {
+function runChild(testbed: Testbed, args: string[], options: { uid?: number; gid?: number } = {}, onStderr: (text: string) => void = () => undefined): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const child = testbed.spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     let out = '';
     let err = '';
     child.stdout!.on('data', (chunk) => (out += chunk));
-    child.stderr!.on('data', (chunk) => (err += chunk));
+    child.stderr!.on('data', (chunk) => {
+      err += chunk;
+      onStderr(err);
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`child exited ${code}: ${err}`));
@@ -39,8 +42,8 @@ function runChild(testbed: Testbed, args: string[], options: { uid?: number; gid
   });
 }
 
-const probe = (testbed: Testbed, node: string, spec: Record<string, unknown>, options: Record<string, unknown> = {}, as: { uid?: number; gid?: number } = {}) =>
-  runChild(testbed, [node, JSON.stringify(spec), JSON.stringify(options)], as);
+const probe = (testbed: Testbed, node: string, spec: Record<string, unknown>, options: Record<string, unknown> = {}, as: { uid?: number; gid?: number } = {}, onStderr?: (text: string) => void) =>
+  runChild(testbed, [node, JSON.stringify(spec), JSON.stringify(options)], as, onStderr);
 
 const NMEA = '$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n';
 
@@ -82,12 +85,15 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       byId: '/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0',
       byPath: '/dev/serial/by-path/pci-0000:00:14.0-usb-0:1.4:1.0-port0',
       driver: 'ftdi_sio',
+      usbDriver: 'ftdi_sio',
       interfaceNumber: 0,
+      interfaceName: null,
+      description: 'FT232R USB UART',
     });
     assert.equal(byKey.get('serial:1-1.4:if00')!.usb!.serialNumber, 'A50285BI');
-    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, { path: '/dev/ttyUSB2', byId: null, byPath: null, driver: 'option', interfaceNumber: 2 });
+    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, { path: '/dev/ttyUSB2', byId: null, byPath: null, driver: 'option', usbDriver: 'option', interfaceNumber: 2, interfaceName: null, description: 'EG25-G' });
     assert.equal(byKey.get('serial:1-2:if02')!.usb!.interfaces!.length, 4);
-    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, { path: '/dev/ttyACM0', byId: null, byPath: null, driver: 'cdc_acm', interfaceNumber: 0 });
+    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, { path: '/dev/ttyACM0', byId: null, byPath: null, driver: 'cdc_acm', usbDriver: 'cdc_acm', interfaceNumber: 0, interfaceName: null, description: null });
     assert.equal(byKey.get('serial:1-6:if00')!.usb!.vendorId, '2341');
   });
 
@@ -166,12 +172,19 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       const never = await probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 500 }, { openRetryMs: 600 }, as);
       assert.equal(never.outcome!.kind, 'busy');
       assert.match((never.outcome as { reason: string }).reason, /^cannot open \/dev\/ttyACM0 yet: .*Permission denied/);
-      const later = probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 1000 }, { openRetryMs: 5000 }, as);
-      await sleep(700);
-      await testbed.ttyChmod('ttyACM0', '666');
-      const { outcome, elapsedMs } = await later;
-      assert.equal(outcome!.kind, 'matched');
-      assert.ok(elapsedMs >= 600, `matched after ${elapsedMs} ms, before the permissions changed?`);
+      // udev fixes the permissions only once the prober has been refused at least once (a
+      // condition, not a delay: on a loaded machine the child may take seconds to get there).
+      let refused = false;
+      let fixed: Promise<void> | undefined;
+      const later = probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 1000 }, { openRetryMs: 30_000 }, as, (stderr) => {
+        if (fixed || !/"openRetry":".*Permission denied/.test(stderr)) return;
+        refused = true;
+        fixed = testbed.ttyChmod('ttyACM0', '666');
+      });
+      const { outcome } = await later;
+      await fixed;
+      assert.ok(refused, 'the first open was refused');
+      assert.equal(outcome!.kind, 'matched', 'and a later one, after the permissions changed, succeeded');
     } finally {
       await testbed.ttyChmod('ttyACM0', '666');
     }

@@ -109,6 +109,8 @@ export function gpsFacts(address: number) {
     productId: '01a7',
     manufacturer: 'u-blox AG',
     product: 'u-blox 7 - GPS/GNSS Receiver',
+    vendorName: 'u-blox AG',
+    productName: 'u-blox 7 - GPS/GNSS Receiver',
     serialNumber: 'GPS-0001',
     bcdDevice: '0100',
     deviceClass: '02',
@@ -117,8 +119,8 @@ export function gpsFacts(address: number) {
     portPath: '1-1.4',
     devicePath: `/dev/bus/usb/001/${String(address).padStart(3, '0')}`,
     interfaces: [
-      { number: 0, class: '02', subclass: '02', protocol: '01', driver: 'cdc_acm', className: 'Communications' },
-      { number: 1, class: '0a', subclass: '00', protocol: '00', driver: 'cdc_acm', className: 'CDC Data' },
+      { number: 0, class: '02', subclass: '02', protocol: '01', driver: 'cdc_acm', name: null, className: 'Communications' },
+      { number: 1, class: '0a', subclass: '00', protocol: '00', driver: 'cdc_acm', name: null, className: 'CDC Data' },
     ],
   };
 }
@@ -145,10 +147,10 @@ export const WEBCAM: UsbDeviceSpec = {
 
 /** WEBCAM's interfaces as facts, by number. */
 export const WEBCAM_INTERFACES = [
-  { number: 0, class: '0e', subclass: '01', protocol: '00', driver: 'uvcvideo', className: 'Video' },
-  { number: 1, class: '0e', subclass: '02', protocol: '00', driver: 'uvcvideo', className: 'Video' },
-  { number: 2, class: '01', subclass: '01', protocol: '00', driver: 'snd-usb-audio', className: 'Audio' },
-  { number: 3, class: '03', subclass: '00', protocol: '00', driver: 'usbhid', className: 'HID' },
+  { number: 0, class: '0e', subclass: '01', protocol: '00', driver: 'uvcvideo', name: null, className: 'Video' },
+  { number: 1, class: '0e', subclass: '02', protocol: '00', driver: 'uvcvideo', name: null, className: 'Video' },
+  { number: 2, class: '01', subclass: '01', protocol: '00', driver: 'snd-usb-audio', name: null, className: 'Audio' },
+  { number: 3, class: '03', subclass: '00', protocol: '00', driver: 'usbhid', name: null, className: 'HID' },
 ];
 
 /** A device that has nothing but ids: no strings, no serial, one vendor-specific interface without driver. */
@@ -219,6 +221,7 @@ export interface SourceStatusView {
   kind: string;
   mode: string;
   ready: boolean;
+  settling?: boolean;
   detail?: string;
 }
 
