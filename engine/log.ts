@@ -1,3 +1,5 @@
+import { redactSecrets } from './secrets.js';
+
 /** Log levels, most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,7 +22,8 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const threshold = LOG_LEVELS.indexOf(level);
   const emit = (lineLevel: LogLevel, message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(lineLevel) > threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields })}\n`);
+    // Fields may carry text from outside (a server's answer): the configured secrets never pass.
+    write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields }))}\n`);
   };
   return {
     error: (message, fields) => emit('error', message, fields),
