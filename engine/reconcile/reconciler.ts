@@ -246,15 +246,15 @@ export class Reconciler {
     } else if (result.outcome === 'conflict') {
       // The write-ahead record of this attempt claimed nothing: the backend kept what it held.
       // Dropping it keeps the identifier foreign, so it is neither updated nor deleted later.
-      if (firstAttempt) {
-        this.held.delete(key);
-        await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
-      }
       progress.failures++;
       progress.lastError = result.reason;
       const delay = conflictRecheckDelay(this.policy);
       progress.nextAttemptAt = Date.now() + delay;
       log.warn('the backend holds this identifier for someone else; left untouched, checked again later', { reason: result.reason, retryInMs: Math.round(delay) });
+      if (firstAttempt) {
+        this.held.delete(key);
+        await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
+      }
     } else {
       progress.failures++;
       progress.lastError = result.reason;
