@@ -59,3 +59,13 @@ test('a webhook echoing its Authorization header: the token reaches neither the 
     rmSync(space.root, { recursive: true, force: true });
   }
 });
+
+test('a log line stays JSON whatever a secret looks like', () => {
+  secrets.add(['level', '"quoted"']);
+  const lines: string[] = [];
+  createLogger('debug', (line) => lines.push(line)).info('the level is "quoted"', { port: 5080 });
+  const parsed = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.equal(parsed['level'], 'info');
+  assert.equal(parsed['msg'], 'the [redacted] is [redacted]');
+  assert.equal(parsed['port'], 5080);
+});
