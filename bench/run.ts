@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchFigure } from './bench-figure.js';
 import * as daemonFootprint from './daemon-footprint.js';
 import * as fileLatency from './file-latency.js';
+import * as hostileBackend from './hostile-backend.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
 import * as probeParallel from './probe-parallel.js';
@@ -23,6 +24,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'usb-latency', ...usbLatency },
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },
+  { name: 'hostile-backend', ...hostileBackend },
 ];
 
 // `npm run bench -- NAME...` runs only the benchmarks named.

@@ -1,3 +1,7 @@
+import { redactSecrets } from './secrets.js';
+
+const redactString = (_key: string, value: unknown): unknown => (typeof value === 'string' ? redactSecrets(value) : value);
+
 /** Log levels, most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,7 +24,9 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
   const threshold = LOG_LEVELS.indexOf(level);
   const emit = (lineLevel: LogLevel, message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(lineLevel) > threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields })}\n`);
+    // Fields may carry text from outside (a server's answer): the configured secrets never pass.
+    // Redacted value by value, so that the line stays JSON whatever a secret looks like.
+    write(`${JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields }, redactString)}\n`);
   };
   return {
     error: (message, fields) => emit('error', message, fields),

@@ -22,6 +22,13 @@ export interface Change {
   facts?: Facts;
   /** The profile the device matched. */
   profile?: string;
+  /**
+   * True when this engine has no record of its own for the identifier at this backend (no
+   * write-ahead record of an earlier attempt, no acknowledgement): whatever the backend already
+   * holds under it was registered by someone else, and must be answered with `conflict`, never
+   * overwritten. Absent or false: the backend may hold it because of this engine.
+   */
+  firstAttempt?: boolean;
 }
 
 /** How a change ended. */
@@ -31,7 +38,12 @@ export type ApplyResult =
   /** Not done, worth trying again: after `afterMs` if the backend said so (Retry-After). */
   | { outcome: 'retry'; reason: string; afterMs?: number }
   /** Not done, and trying again will not help until the payload, profile or config changes. */
-  | { outcome: 'permanent'; reason: string };
+  | { outcome: 'permanent'; reason: string }
+  /**
+   * Not done, and not to be done: the backend holds the identifier for someone else. Left
+   * untouched (neither updated nor deleted); looked at again slowly until it goes.
+   */
+  | { outcome: 'conflict'; reason: string };
 
 /**
  * A backend, as created from its config. The reconciler calls `apply` once at a time per

@@ -3,7 +3,8 @@
 // from every reason and log line this module produces, whichever way it travels.
 import type { Logger } from '../log.js';
 import type { ApplyResult } from './backend.js';
-import { classifyResponse, httpExchange, isAnswer, type HttpExchange } from './http-status.js';
+import { HttpClient } from './http-client.js';
+import { classifyResponse, isAnswer, notTheContract, type HttpExchange } from './http-status.js';
 
 /** What one request to the supervisor gave. */
 export type SupervisorExchange = HttpExchange;
@@ -25,18 +26,37 @@ export function redact(text: string, secret: string): string {
   return text.split(secret).join('[redacted]').split(encodeURIComponent(secret)).join('[redacted]');
 }
 
+/** Whether `text` is one complete JSON value. */
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class SupervisorClient {
-  constructor(private readonly options: SupervisorClientOptions) {}
+  private readonly http: HttpClient;
+
+  constructor(private readonly options: SupervisorClientOptions) {
+    this.http = new HttpClient({ log: options.log, what: 'supervisor' });
+  }
+
+  /** Waits for the requests under way (the reconciler aborts them at shutdown). */
+  close(): Promise<void> {
+    return this.http.close();
+  }
 
   /**
    * One request under the supervisor's address. A network failure becomes a retry; only the
    * engine's own `signal` aborting makes it reject.
    */
   async request(method: string, path: string, signal: AbortSignal, body?: unknown): Promise<SupervisorExchange> {
-    const { address, apiKey, apiKeyIn, requestTimeoutMs, log } = this.options;
+    const { address, apiKey, apiKeyIn, requestTimeoutMs } = this.options;
     const url = apiKeyIn === 'query' ? `${address}${path}?apikey=${encodeURIComponent(apiKey)}` : `${address}${path}`;
     const headers: Record<string, string> = apiKeyIn === 'header' ? { authorization: `ApiKey ${apiKey}` } : {};
-    return httpExchange({ url, method, headers, json: body, timeoutMs: requestTimeoutMs, signal, log, what: 'supervisor', fields: { method, path } });
+    return this.http.exchange({ url, method, headers, json: body, timeoutMs: requestTimeoutMs, signal, fields: { method, path } });
   }
 
   /**
@@ -47,6 +67,9 @@ export class SupervisorClient {
     if (!isAnswer(exchange)) return { ...exchange, reason: `${what}: ${exchange.reason}` };
     if (exchange.status === 401) return { outcome: 'permanent', reason: `${what}: HTTP 401: the supervisor refused the API key (BALENA_SUPERVISOR_API_KEY)` };
     const result = classifyResponse(exchange.status, exchange.headers, exchange.body);
-    return result.outcome === 'acknowledged' ? result : { ...result, reason: redact(`${what}: ${result.reason}`, this.options.apiKey) };
+    // The supervisor answers JSON; a proxy's page is no acknowledgement.
+    if (result.outcome === 'acknowledged' && isJsonText(exchange.body)) return result;
+    const failed = result.outcome === 'acknowledged' ? notTheContract(exchange, 'this is not the balena supervisor (its answers are JSON)') : result;
+    return { ...failed, reason: redact(`${what}: ${failed.reason}`, this.options.apiKey) };
   }
 }

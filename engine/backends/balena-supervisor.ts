@@ -47,6 +47,7 @@ class BalenaBackend implements Backend {
   async close(): Promise<void> {
     await this.hooks?.close();
     await this.actions.close();
+    await this.client.close();
   }
 
   /** Provisions the device unless it already has a uuid, then reports it online. */

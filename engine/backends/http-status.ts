@@ -2,7 +2,6 @@
 // built only from status codes, error codes and the server's own error text, never from URLs or
 // headers, so a query-string token or an Authorization value cannot leak into a log line.
 import type { ApplyResult } from './backend.js';
-import type { Logger } from '../log.js';
 
 /** The longest wait a server may impose: beyond that, the engine's own backoff decides. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -16,7 +15,8 @@ const RETRYABLE_CLIENT_STATUSES = new Set([408, 425, 429]);
 /** Short words for the error codes of Node's sockets, DNS resolver and undici. */
 const NETWORK_ERROR_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
+  // Node's word for a server that closed the connection without (or in the middle of) an answer.
+  ECONNRESET: 'connection closed by the server',
   EPIPE: 'connection reset',
   UND_ERR_SOCKET: 'connection closed by the server',
   ENOTFOUND: 'host not found (DNS)',
@@ -27,6 +27,18 @@ const NETWORK_ERROR_REASONS: Readonly<Record<string, string>> = {
   UND_ERR_CONNECT_TIMEOUT: 'timed out connecting',
   UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response',
   UND_ERR_BODY_TIMEOUT: 'timed out reading the response',
+  ERR_STREAM_PREMATURE_CLOSE: 'connection closed in the middle of the answer',
+  ERR_READING_RESPONSE_STREAM: 'connection closed in the middle of the answer',
+};
+
+/** What timed out, by the phase got names in its TimeoutError. */
+const TIMEOUT_PHASES: Readonly<Record<string, string>> = {
+  lookup: 'timed out (DNS lookup)',
+  connect: 'timed out connecting',
+  secureConnect: 'timed out in the TLS handshake',
+  send: 'timed out sending the request',
+  response: 'timed out waiting for the response',
+  request: 'timed out',
 };
 
 /** The retry case of an ApplyResult. */
@@ -105,8 +117,12 @@ function errorCode(error: unknown, depth = 0): string | undefined {
  * since it may carry the URL.
  */
 export function classifyNetworkError(error: unknown): RetryResult {
-  if (error instanceof Error && error.name === 'TimeoutError') return retry('timed out');
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    const phase = (error as { event?: unknown }).event;
+    return retry((typeof phase === 'string' && TIMEOUT_PHASES[phase]) || 'timed out');
+  }
   const code = errorCode(error);
+  if (code?.startsWith('HPE_')) return retry(`the answer is not valid HTTP (${code})`);
   const known = code === undefined ? undefined : NETWORK_ERROR_REASONS[code];
   if (known) return retry(known);
   return retry(code && /^[A-Z0-9_]+$/.test(code) ? `network error (${code})` : 'network error');
@@ -119,49 +135,31 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** `HTTP 200 text/html`: the status and media type of an answer, for a reason. */
+export function answerSummary(answer: HttpAnswer): string {
+  const type = answer.headers.get('content-type')?.split(';')[0]?.trim();
+  return `HTTP ${answer.status} ${type || '(no content type)'}`;
+}
+
+/**
+ * A 2xx that does not keep the backend's contract (a proxy's welcome page, a truncated body):
+ * not an acknowledgement but a retry, whose reason says what came back and what was expected.
+ */
+export function notTheContract(answer: HttpAnswer, verdict: string): RetryResult {
+  return retry(`${answer.status >= 200 && answer.status < 300 ? answerSummary(answer) : `HTTP ${answer.status}`}: ${verdict}`);
+}
+
+/** The answer's body as a JSON object, or undefined when it is not one (truncated, HTML, array). */
+export function jsonObjectOf(answer: HttpAnswer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(answer.body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What one request gave: an answer, or the retry its network failure amounts to. */
 export type HttpExchange = HttpAnswer | RetryResult;
 
 export const isAnswer = (exchange: HttpExchange): exchange is HttpAnswer => 'status' in exchange;
-
-export interface HttpRequest {
-  url: string;
-  method: string;
-  headers?: Record<string, string>;
-  /** Sent as JSON (with its content type) when given. */
-  json?: unknown;
-  timeoutMs: number;
-  signal: AbortSignal;
-  log: Logger;
-  /** What the debug lines say the request was for, e.g. `agent`; never the URL (it may hold a key). */
-  what: string;
-  fields: Record<string, unknown>;
-}
-
-/**
- * One request of an HTTP backend. Redirects are not followed (a redirect turns a POST into a
- * GET; it means the URL is wrong, so it is reported as it is); the answer is read to the end; a
- * network failure or the timeout becomes a retry; only the engine's own `signal` rejects.
- */
-export async function httpExchange(request: HttpRequest): Promise<HttpExchange> {
-  const { signal, log, what, fields } = request;
-  const started = performance.now();
-  const ms = () => Math.round(performance.now() - started);
-  try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      redirect: 'manual',
-      headers: { ...(request.json !== undefined && { 'content-type': 'application/json' }), ...request.headers },
-      ...(request.json !== undefined && { body: JSON.stringify(request.json) }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(request.timeoutMs)]),
-    });
-    const body = await response.text();
-    log.debug(`${what} request`, { ...fields, status: response.status, ms: ms() });
-    return { status: response.status, headers: response.headers, body };
-  } catch (error) {
-    if (signal.aborted) throw error;
-    const failure = classifyNetworkError(error);
-    log.debug(`${what} request failed`, { ...fields, reason: failure.reason, ms: ms() });
-    return failure;
-  }
-}

@@ -5,7 +5,8 @@ import { evaluateTemplate } from '../map/map-payload.js';
 import type { Logger } from '../log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
-import { classifyResponse, httpExchange, isAnswer } from './http-status.js';
+import { HttpClient } from './http-client.js';
+import { classifyResponse, isAnswer, notTheContract, type HttpAnswer } from './http-status.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -19,6 +20,8 @@ interface WebhookConfig {
   timeoutMs: number;
   /** Statuses that mean success; undefined means any 2xx. */
   successStatus?: number[];
+  /** Whether a success answer must be JSON to count (a proxy's HTML page does not). */
+  expectJson: boolean;
   body: BodyTemplates;
 }
 
@@ -31,10 +34,14 @@ const bodySchema = {
 };
 
 class WebhookBackend implements Backend {
+  private readonly http: HttpClient;
+
   constructor(
     private readonly config: WebhookConfig,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.http = new HttpClient({ log, what: 'webhook' });
+  }
 
   async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
     const event = eventOf(change.op);
@@ -46,30 +53,46 @@ class WebhookBackend implements Backend {
     } catch (error) {
       return { outcome: 'permanent', reason: `the ${event} body could not be built: ${(error as Error).message}` };
     }
-    const exchange = await httpExchange({
+    const exchange = await this.http.exchange({
       url: this.config.url,
       method: this.config.method,
       headers: { 'content-type': 'application/json', ...this.config.headers },
       json: this.config.method === 'GET' ? undefined : body,
       timeoutMs: this.config.timeoutMs,
       signal,
-      log: this.log,
-      what: 'webhook',
       fields: { event, identifier: change.identifier },
     });
-    return isAnswer(exchange) ? this.classify(exchange.status, exchange.headers, exchange.body) : exchange;
+    if (!isAnswer(exchange)) return exchange;
+    const result = this.classify(exchange);
+    if (result.outcome === 'acknowledged' && this.config.expectJson && !isJson(exchange)) {
+      return notTheContract(exchange, 'the webhook is configured to answer with JSON (expectJson) and this body is not complete JSON');
+    }
+    return result;
   }
 
-  async close(): Promise<void> {}
+  /** Waits for the requests under way (the reconciler aborts them at shutdown). */
+  close(): Promise<void> {
+    return this.http.close();
+  }
 
   /** The configured success statuses win; otherwise the common classification. */
-  private classify(status: number, headers: Headers, text: string): ApplyResult {
+  private classify({ status, headers, body: text }: HttpAnswer): ApplyResult {
     const { successStatus } = this.config;
     if (!successStatus) return classifyResponse(status, headers, text);
     if (successStatus.includes(status)) return { outcome: 'acknowledged' };
     const result = classifyResponse(status, headers, text);
     if (result.outcome !== 'acknowledged') return result;
     return { outcome: 'permanent', reason: `HTTP ${status} is not one of the success statuses ${successStatus.join(', ')}` };
+  }
+}
+
+/** Whether an answer's body is JSON: a complete value of any kind (an empty body is not). */
+function isJson(answer: HttpAnswer): boolean {
+  try {
+    JSON.parse(answer.body);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -80,6 +103,7 @@ function webhookConfig(config: Record<string, unknown>): WebhookConfig {
     headers: (config['headers'] as Record<string, string> | undefined) ?? {},
     timeoutMs: typeof config['timeoutMs'] === 'number' ? config['timeoutMs'] : DEFAULT_TIMEOUT_MS,
     ...(Array.isArray(config['successStatus']) ? { successStatus: config['successStatus'] as number[] } : {}),
+    expectJson: config['expectJson'] === true,
     body: (config['body'] as BodyTemplates | undefined) ?? {},
   };
 }
@@ -106,6 +130,11 @@ export const httpBackend: BackendDefinition = {
         minItems: 1,
         items: { type: 'integer', minimum: 100, maximum: 599 },
         description: 'The statuses that mean success; default any 2xx. Others follow the retry policy (408, 429, 5xx retried; the rest permanent).',
+      },
+      expectJson: {
+        type: 'boolean',
+        default: false,
+        description: 'When true, a success answer counts only if its body is complete JSON; anything else (an HTML page, a body cut short) is retried, with a reason saying what came back.',
       },
       body: bodySchema,
     },

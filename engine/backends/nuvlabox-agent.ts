@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
 import type { ApplyResult, Backend, BackendContext, Change, Payload } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
-import { classifyResponse, httpExchange, isAnswer, parseRetryAfter, responseErrorText, retry, type HttpExchange } from './http-status.js';
+import { HttpClient } from './http-client.js';
+import { classifyResponse, isAnswer, jsonObjectOf, notTheContract, parseRetryAfter, responseErrorText, retry, type HttpAnswer, type HttpExchange } from './http-status.js';
 import { nuvlaboxPeripheralSchema } from './nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
@@ -39,9 +40,43 @@ function isAlreadyRegistered(exchange: HttpExchange): boolean {
 
 const isNotFound = (exchange: HttpExchange): boolean => isAnswer(exchange) && exchange.status === 404;
 
+const NOT_THE_AGENT = 'this is not the NuvlaBox agent';
+
+/**
+ * Why a success answer does not keep the agent's contract (reference/backends.md §1), or
+ * undefined when it does: POST answers 201 with a JSON object naming its `resource-id`, PUT and
+ * DELETE 200 with JSON. A proxy's page or a body cut short must not count as a registration.
+ */
+function contractBreach(method: string, answer: HttpAnswer): string | undefined {
+  const body = jsonObjectOf(answer);
+  if (method === 'POST') {
+    if (answer.status !== 201) return `${NOT_THE_AGENT} (it answers a registration with 201)`;
+    if (!body) return `${NOT_THE_AGENT} (a registration is answered with JSON; this body is not complete JSON)`;
+    if (typeof body['resource-id'] !== 'string') return `${NOT_THE_AGENT} (the answer names no resource-id)`;
+    return undefined;
+  }
+  if (answer.status !== 200) return `${NOT_THE_AGENT} (it answers ${method} with 200)`;
+  if (!body) return `${NOT_THE_AGENT} (its answers are JSON; this body is not complete JSON)`;
+  return undefined;
+}
+
 /** The result of an exchange once every agent-specific case has been handled. */
-const outcomeOf = (exchange: HttpExchange): ApplyResult =>
-  isAnswer(exchange) ? classifyResponse(exchange.status, exchange.headers, exchange.body) : exchange;
+function outcomeOf(method: string, exchange: HttpExchange): ApplyResult {
+  if (!isAnswer(exchange)) return exchange;
+  const result = classifyResponse(exchange.status, exchange.headers, exchange.body);
+  if (result.outcome !== 'acknowledged') return result;
+  const breach = contractBreach(method, exchange);
+  return breach ? notTheContract(exchange, breach) : result;
+}
+
+/**
+ * The agent holds an identifier this engine never sent it: another manager's registration.
+ * It is left alone, neither overwritten nor deleted, and looked at again later.
+ */
+const foreign = (identifier: string): ApplyResult => ({
+  outcome: 'conflict',
+  reason: `the agent already holds ${JSON.stringify(identifier)}, registered by someone else; it is left untouched until it goes`,
+});
 
 /** The peripheral's entry moved under us (deleted or created by someone else): try again. */
 const raced = (): ApplyResult => retry("the agent's entry changed during the request");
@@ -54,11 +89,14 @@ class NuvlaboxAgentClient implements Backend {
   /** False until a healthcheck passes, and again after any network failure. */
   private healthy = false;
   private readonly inFlight = new Set<Promise<ApplyResult>>();
+  private readonly http: HttpClient;
 
   constructor(
     private readonly config: AgentConfig,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.http = new HttpClient({ log, what: 'agent' });
+  }
 
   async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
     const problem = identifierProblem(change);
@@ -74,6 +112,7 @@ class NuvlaboxAgentClient implements Backend {
 
   async close(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.http.close();
   }
 
   private async deliver(change: Change, signal: AbortSignal): Promise<ApplyResult> {
@@ -90,6 +129,7 @@ class NuvlaboxAgentClient implements Backend {
     const exchange = await this.request('GET', '/healthcheck', signal);
     if (!isAnswer(exchange)) return exchange;
     if (exchange.status === 200) {
+      if (exchange.body.trim() !== 'true') return notTheContract(exchange, `${NOT_THE_AGENT} (its healthcheck answers true)`);
       this.healthy = true;
       return undefined;
     }
@@ -98,20 +138,23 @@ class NuvlaboxAgentClient implements Backend {
 
   private async register(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
     const exchange = await this.request('POST', '/peripheral', signal, change.payload);
-    if (!isAlreadyRegistered(exchange)) return outcomeOf(exchange);
+    if (!isAlreadyRegistered(exchange)) return outcomeOf('POST', exchange);
+    // Only an identifier this engine may have registered itself (its POST landed, then the
+    // answer was lost) is taken as its own and updated.
+    if (change.firstAttempt) return foreign(change.identifier);
     return mayFallBack ? this.update(change, signal, false) : raced();
   }
 
   private async update(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
     const exchange = await this.request('PUT', peripheralPath(change.identifier), signal, change.payload);
-    if (!isNotFound(exchange)) return outcomeOf(exchange);
+    if (!isNotFound(exchange)) return outcomeOf('PUT', exchange);
     return mayFallBack ? this.register(change, signal, false) : raced();
   }
 
   /** Gone is gone: the agent's 404 means there is nothing left to remove. */
   private async remove(change: Change, signal: AbortSignal): Promise<ApplyResult> {
     const exchange = await this.request('DELETE', peripheralPath(change.identifier), signal);
-    return isNotFound(exchange) ? { outcome: 'acknowledged' } : outcomeOf(exchange);
+    return isNotFound(exchange) ? { outcome: 'acknowledged' } : outcomeOf('DELETE', exchange);
   }
 
   /**
@@ -119,7 +162,7 @@ class NuvlaboxAgentClient implements Backend {
    * wait for a healthcheck; only the engine's own `signal` aborting makes it reject.
    */
   private async request(method: string, path: string, signal: AbortSignal, payload?: Payload): Promise<HttpExchange> {
-    const exchange = await httpExchange({ url: `${this.config.url}${path}`, method, json: payload, timeoutMs: this.config.requestTimeoutMs, signal, log: this.log, what: 'agent', fields: { method, path } });
+    const exchange = await this.http.exchange({ url: `${this.config.url}${path}`, method, json: payload, timeoutMs: this.config.requestTimeoutMs, signal, fields: { method, path } });
     if (!isAnswer(exchange)) this.healthy = false;
     return exchange;
   }

@@ -4,6 +4,7 @@ import type { ProfileIssue } from '../errors.js';
 import { schemaIssues } from '../profiles/schema-issues.js';
 import { documentData, issueAt, parseYamlSource, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
+import { credentialsIn, secrets } from '../secrets.js';
 import { configSchema } from './config-schema.js';
 
 /** A backend as configured: its name, type and options. */
@@ -27,6 +28,12 @@ export interface EngineConfig {
   sources: Record<string, Record<string, unknown>>;
   delivery: DeliveryConfig;
   backends: ConfiguredBackend[];
+  /**
+   * The secrets of the backends' config: credentials (header values, URL query values, key and
+   * token options) and every `${ENV}` value substituted into it. Also recorded with the process's
+   * secret registry, so that no log line, reason or state file shows them.
+   */
+  secrets: string[];
 }
 
 const DEFAULT_DELIVERY: DeliveryConfig = { retryBaseMs: DEFAULT_RETRY_POLICY.baseMs, retryCapMs: DEFAULT_RETRY_POLICY.capMs, concurrency: 4 };
@@ -37,7 +44,14 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   for (const [name, definition] of builtInBackendNames()) {
     backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
   }
-  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends };
+  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, secrets: recordSecrets(backends, []) };
+}
+
+/** Records the backends' credentials and the substituted values as secrets; returns them all. */
+function recordSecrets(backends: ConfiguredBackend[], substituted: string[]): string[] {
+  const found = [...new Set([...backends.flatMap((backend) => credentialsIn(backend.options)), ...substituted])];
+  secrets.add(found);
+  return found;
 }
 
 /** The backend names a configuration provides, with their types. */
@@ -48,20 +62,23 @@ export function backendNamesOf(config: EngineConfig): BackendNames {
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string; `$$` is a literal `$`. */
-function interpolate(value: unknown, path: NodePath, env: NodeJS.ProcessEnv, undefinedAt: (path: NodePath, name: string) => void): unknown {
+function interpolate(value: unknown, path: NodePath, env: NodeJS.ProcessEnv, undefinedAt: (path: NodePath, name: string) => void, substituted: string[]): unknown {
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
       if (whole === '$$') return '$';
       const found = env[name!];
-      if (found !== undefined && found !== '') return found;
+      if (found !== undefined && found !== '') {
+        if (path[0] === 'backends') substituted.push(found);
+        return found;
+      }
       if (fallback !== undefined) return fallback;
       undefinedAt(path, name!);
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], env, undefinedAt));
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], env, undefinedAt, substituted));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, interpolate(member, [...path, key], env, undefinedAt)]));
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, interpolate(member, [...path, key], env, undefinedAt, substituted)]));
   }
   return value;
 }
@@ -74,8 +91,13 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
   const issues = [...parsed.issues];
   const read = documentData(source);
   if ('issue' in read) return { issues: [...issues, read.issue] };
-  const data = interpolate(read.data, [], env, (path, name) =>
-    issues.push(issueAt(source, path, 'value', 'error', 'env-undefined', `environment variable ${name} is not set (give a default with \${${name}:-value})`)),
+  const substituted: string[] = [];
+  const data = interpolate(
+    read.data,
+    [],
+    env,
+    (path, name) => issues.push(issueAt(source, path, 'value', 'error', 'env-undefined', `environment variable ${name} is not set (give a default with \${${name}:-value})`)),
+    substituted,
   );
   issues.push(...schemaIssues(source, data, configSchema()));
   if (issues.some((issue) => issue.severity === 'error')) return { issues };
@@ -85,13 +107,13 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     delivery?: Partial<DeliveryConfig>;
     backends?: Record<string, { type: string } & Record<string, unknown>>;
   };
+  const backends = raw.backends ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options })) : defaultConfig(env).backends;
   const config: EngineConfig = {
     params: raw.params ?? {},
     sources: raw.sources ?? {},
     delivery: { ...DEFAULT_DELIVERY, ...raw.delivery },
-    backends: raw.backends
-      ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options }))
-      : defaultConfig(env).backends,
+    backends,
+    secrets: recordSecrets(backends, substituted),
   };
   return { config, issues };
 }

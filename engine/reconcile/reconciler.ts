@@ -2,8 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ApplyResult, Backend, Change } from '../backends/backend.js';
 import type { Logger } from '../log.js';
 import type { Facts } from '../map/facts.js';
+import { redactSecrets } from '../secrets.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import { conflictRecheckDelay, DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
 import { StateStore, type HeldEntry } from './state-store.js';
 
 /** Where delivery of one identifier to one backend stands. */
@@ -11,7 +12,8 @@ export interface DeliveryStatus {
   backend: string;
   identifier: string;
   deviceKey: string;
-  state: 'acknowledged' | 'pending' | 'retrying' | 'failed' | 'removing';
+  /** `conflict`: the backend holds the identifier for someone else; left untouched, looked at again slowly. */
+  state: 'acknowledged' | 'pending' | 'retrying' | 'failed' | 'removing' | 'conflict';
   failures: number;
   lastError?: string;
   nextAttemptAt?: string;
@@ -25,6 +27,8 @@ interface Progress {
   lastError?: string;
   /** The change that failed permanently; not tried again until what is desired differs. */
   failedFor?: string;
+  /** The backend answered the last attempt with `conflict`: someone else's registration. */
+  conflict?: boolean;
 }
 
 export interface ReconcilerOptions {
@@ -104,9 +108,9 @@ export class Reconciler {
     await this.store.save();
   }
 
-  /** Whether every backend holds exactly what is desired (failed entries aside). */
+  /** Whether every backend holds exactly what is desired (failed and conflicting entries aside). */
   settled(): boolean {
-    return [...this.pendingActions().keys()].every((key) => this.progress.get(key)?.failedFor !== undefined);
+    return [...this.pendingActions().keys()].every((key) => this.progress.get(key)?.failedFor !== undefined || this.progress.get(key)?.conflict === true);
   }
 
   status(): DeliveryStatus[] {
@@ -121,6 +125,7 @@ export class Reconciler {
     const base = { backend: (desired ?? held)!.backend, identifier: (desired ?? held)!.identifier, deviceKey: (desired ?? held)!.deviceKey, failures: progress?.failures ?? 0 };
     const extra = { ...(progress?.lastError ? { lastError: progress.lastError } : {}), ...(progress?.nextAttemptAt ? { nextAttemptAt: new Date(progress.nextAttemptAt).toISOString() } : {}) };
     if (progress?.failedFor !== undefined) return { ...base, state: 'failed', ...extra };
+    if (progress?.conflict && desired) return { ...base, state: 'conflict', ...extra };
     if (!desired) return { ...base, state: 'removing', ...extra };
     if (this.action(key) === undefined) return { ...base, state: 'acknowledged' };
     return { ...base, state: (progress?.failures ?? 0) > 0 ? 'retrying' : 'pending', ...extra };
@@ -208,17 +213,23 @@ export class Reconciler {
     progress.failedFor = undefined;
     this.inFlight.set(target.backend, (this.inFlight.get(target.backend) ?? 0) + 1);
     const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
+    // Without a record of its own from before this attempt, the engine never sent this
+    // identifier: what the backend may already hold under it is someone else's.
+    const firstAttempt = action.op !== 'delete' && !this.held.has(key);
     let result: ApplyResult;
     try {
       await this.writeAhead(key, action);
-      result = await this.apply(key, action);
+      result = await this.apply(key, action, firstAttempt);
     } catch (error) {
       result = { outcome: 'retry', reason: (error as Error).message };
     }
+    // A reason may quote the server's answer, which may echo a credential.
+    if (result.outcome !== 'acknowledged') result = { ...result, reason: redactSecrets(result.reason) };
     progress.inFlight = false;
     this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
     if (this.stopped) return;
     this.count(target.backend, result.outcome);
+    progress.conflict = result.outcome === 'conflict';
     if (result.outcome === 'acknowledged') {
       this.acknowledge(key, action, result.remote);
       progress.failures = 0;
@@ -229,9 +240,21 @@ export class Reconciler {
     } else if (result.outcome === 'retry') {
       progress.failures++;
       progress.lastError = result.reason;
-      const delay = result.afterMs ?? backoffDelay(progress.failures, this.policy);
+      const delay = retryDelay(progress.failures, result.afterMs, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
       log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
+    } else if (result.outcome === 'conflict') {
+      // The write-ahead record of this attempt claimed nothing: the backend kept what it held.
+      // Dropping it keeps the identifier foreign, so it is neither updated nor deleted later.
+      progress.failures++;
+      progress.lastError = result.reason;
+      const delay = conflictRecheckDelay(this.policy);
+      progress.nextAttemptAt = Date.now() + delay;
+      log.warn('the backend holds this identifier for someone else; left untouched, checked again later', { reason: result.reason, retryInMs: Math.round(delay) });
+      if (firstAttempt) {
+        this.held.delete(key);
+        await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
+      }
     } else {
       progress.failures++;
       progress.lastError = result.reason;
@@ -266,7 +289,7 @@ export class Reconciler {
     await this.store.save();
   }
 
-  private apply(key: string, action: Action): Promise<ApplyResult> {
+  private apply(key: string, action: Action, firstAttempt: boolean): Promise<ApplyResult> {
     const target = action.op === 'delete' ? action.held : action.desired;
     const backend = this.options.backends.get(target.backend);
     if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `backend ${target.backend} cannot deliver in this version of the engine` });
@@ -281,6 +304,7 @@ export class Reconciler {
       ...(held?.acknowledged?.remote ? { remote: held.acknowledged.remote } : {}),
       ...(facts ? { facts } : {}),
       profile: target.profile,
+      ...(firstAttempt ? { firstAttempt } : {}),
     };
     return backend.apply(change, this.aborter.signal);
   }

@@ -18,3 +18,17 @@ export function backoffDelay(failures: number, policy: RetryPolicy = DEFAULT_RET
   const exponential = Math.min(policy.capMs, policy.baseMs * policy.factor ** Math.max(0, failures - 1));
   return exponential / 2 + random() * (exponential / 2);
 }
+
+/**
+ * The wait before the next attempt after a retry: the engine's own backoff, lengthened to what
+ * the server asked (`Retry-After`, already capped by whoever read it) but never shortened by it,
+ * so `Retry-After: 0` or a date in the past cannot turn backoff off.
+ */
+export function retryDelay(failures: number, serverAfterMs: number | undefined, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number {
+  return Math.max(backoffDelay(failures, policy, random), serverAfterMs ?? 0);
+}
+
+/** How long a registration held by someone else is left before it is looked at again. */
+export function conflictRecheckDelay(policy: RetryPolicy = DEFAULT_RETRY_POLICY): number {
+  return policy.capMs;
+}

@@ -91,7 +91,7 @@ describe('classifyNetworkError', () => {
       reason: 'timed out',
     });
     assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNREFUSED'))), { outcome: 'retry', reason: 'connection refused' });
-    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNRESET'))), { outcome: 'retry', reason: 'connection reset' });
+    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNRESET'))), { outcome: 'retry', reason: 'connection closed by the server' });
     assert.deepEqual(classifyNetworkError(fetchFailure(coded('ENOTFOUND'))), { outcome: 'retry', reason: 'host not found (DNS)' });
     assert.deepEqual(classifyNetworkError(fetchFailure(coded('UND_ERR_CONNECT_TIMEOUT'))), { outcome: 'retry', reason: 'timed out connecting' });
   });

@@ -189,3 +189,13 @@ describe('reconciler', () => {
     await second.instance.stop();
   });
 });
+
+test('retryDelay: Retry-After lengthens the engine backoff but never shortens it', async () => {
+  const { retryDelay } = await import('../../engine/reconcile/retry-policy.js');
+  const policy = { baseMs: 1000, factor: 2, capMs: 8000 };
+  const half = () => 0.5;
+  assert.equal(retryDelay(1, 0, policy, half), 750);
+  assert.equal(retryDelay(1, undefined, policy, half), 750);
+  assert.equal(retryDelay(3, 100, policy, half), 3000);
+  assert.equal(retryDelay(1, 30_000, policy, half), 30_000);
+});

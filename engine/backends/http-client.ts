@@ -1,0 +1,121 @@
+// The one HTTP client of every backend that speaks HTTP (agent, supervisor, webhook), on `got`:
+// its timeouts are got's own timers per phase, which always fire (the AbortSignal.timeout they
+// replace could be garbage-collected on Node 20 and leave a request hanging for good); its
+// connections are kept alive; redirects are not followed and got never retries (the reconciler
+// does, with its backoff); an answer is read as a stream and given up past a size cap, so a
+// 100 MB body never sits in memory.
+import http from 'node:http';
+import https from 'node:https';
+import got, { type Request } from 'got';
+import type { Logger } from '../log.js';
+import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
+
+/** The largest answer read: an agent, a supervisor or a webhook answers a few hundred bytes. */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/** One request of an HTTP backend. */
+export interface HttpRequest {
+  url: string;
+  method: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON (with its content type) when given. */
+  json?: unknown;
+  /** The longest any phase (connect, send, first byte) and the whole exchange may take. */
+  timeoutMs: number;
+  /** The engine's own signal: aborting it (at shutdown) is the only way `exchange` rejects. */
+  signal: AbortSignal;
+  /** What the debug line says about the request, e.g. `{method, path}`; never the URL. */
+  fields: Record<string, unknown>;
+}
+
+export interface HttpClientOptions {
+  log: Logger;
+  /** What the debug lines say the requests are for, e.g. `agent`. */
+  what: string;
+  maxAnswerBytes?: number;
+}
+
+/** The size of an answer that is too large, in the words of a reason. */
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`);
+
+/**
+ * Sends a backend's requests over keep-alive connections. `close` waits for the requests under
+ * way (the reconciler aborts them first at shutdown) and then closes the idle connections.
+ */
+export class HttpClient {
+  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private readonly underWay = new Set<Promise<HttpExchange>>();
+
+  constructor(private readonly options: HttpClientOptions) {}
+
+  /**
+   * One request: its answer read to the end, or the retry a network failure, a timeout, a
+   * connection closed mid-answer or an answer over the size cap amounts to.
+   */
+  exchange(request: HttpRequest): Promise<HttpExchange> {
+    const work = this.send(request);
+    this.underWay.add(work);
+    return work.finally(() => this.underWay.delete(work));
+  }
+
+  async close(): Promise<void> {
+    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private async send(request: HttpRequest): Promise<HttpExchange> {
+    const { signal, fields, timeoutMs } = request;
+    const { log, what } = this.options;
+    const maxBytes = this.options.maxAnswerBytes ?? MAX_ANSWER_BYTES;
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    const failed = (failure: ReturnType<typeof retry>) => {
+      log.debug(`${what} request failed`, { ...fields, reason: failure.reason, ms: ms() });
+      return failure;
+    };
+    if (signal.aborted) throw signal.reason;
+    const stream: Request = got.stream(request.url, {
+      method: request.method as 'GET',
+      headers: { ...(request.json !== undefined && { 'content-type': 'application/json' }), ...request.headers },
+      ...(request.json !== undefined && { body: JSON.stringify(request.json) }),
+      followRedirect: false,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      agent: this.agents,
+      timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, send: timeoutMs, response: timeoutMs, request: timeoutMs },
+    });
+    // The loop below reads every error of the exchange; one emitted after it (got's own signal
+    // handling destroys even a finished request) must not become an uncaught exception, so the
+    // engine's signal is wired here, for exactly the time of the exchange.
+    stream.on('error', () => undefined);
+    // In stream mode got waits for the caller to end a body it was not given (DELETE, PUT).
+    if (request.json === undefined && request.method !== 'GET' && request.method !== 'HEAD') stream.end();
+    const abort = () => stream.destroy();
+    signal.addEventListener('abort', abort, { once: true });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          stream.destroy();
+          return failed(retry(`the answer is larger than ${sizeText(maxBytes)} (HTTP ${stream.response?.statusCode ?? '?'}); not read further`));
+        }
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      return failed(classifyNetworkError(error));
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+    const response = stream.response!;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    log.debug(`${what} request`, { ...fields, status: response.statusCode, ms: ms() });
+    return { status: response.statusCode, headers, body: Buffer.concat(chunks).toString('utf8') };
+  }
+}
