@@ -24,6 +24,7 @@ export const ISSUE_CODES = {
   'duplicate-name': 'two profiles with the same name',
   'unknown-backend': 'notify names a backend that no configuration provides',
   'broad-matcher': 'a generic USB-serial bridge id with nothing to narrow it',
+  'ignored-field': "a mapped field that a notified backend's consumer drops",
   'env-undefined': 'a ${VAR} reference to an environment variable that is not set',
 } as const;
 
