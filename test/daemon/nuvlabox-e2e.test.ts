@@ -1,12 +1,12 @@
 // The daemon end to end: real engine processes, a real fake NuvlaBox agent on loopback, device
 // "nodes" as files in a real folder.
 import assert from 'node:assert/strict';
-import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
-import { CLI } from '../paths.js';
+import { CLI, ROOT } from '../paths.js';
 import { deviceProfile, startEngine, waitFor, workspace, writeConfig, type EngineProcess, type Workspace } from './engine-process.js';
 
 /** The devices of the test's own folder: the machine's serial ports (ttyS0...) are listed too. */
@@ -222,4 +222,16 @@ describe('daemon with the nuvlabox-agent backend', () => {
         assert.deepEqual(held(agent), ['test-device:sensor1']);
       }),
     ));
+
+  test("the shipped mock profile sends exactly the document of the NuvlaBox guide's mock script", () =>
+    withAgent(async (space, agent) => {
+      const shipped = readFileSync(path.join(ROOT, 'profiles', 'mock-video0.yaml'), 'utf8');
+      assert.match(shipped, /path: "\/dev\/video0"/);
+      writeFileSync(path.join(space.profiles, 'sensor.yaml'), shipped.replace('path: "/dev/video0"', `path: "${space.dev}/video0"`));
+      await withEngine(space, async () => {
+        plug(space, 'video0');
+        await waitFor('the registration', () => requestsOf(agent, 'POST').some((request) => request.status === 201));
+        assert.deepEqual(requestsOf(agent, 'POST')[0]!.body, { identifier: 'my-mock-peripheralXYZ', name: 'Mock Peripheral', classes: ['video'], available: true });
+      });
+    }));
 });
