@@ -25,6 +25,11 @@ RUN npm install --global --omit=dev --no-audit --no-fund /tmp/engine.tgz && rm /
 # (balena builds cannot bind-mount one: examples/balena passes PROFILES=examples/balena/profiles).
 ARG PROFILES=profiles
 COPY ${PROFILES} /profiles
+# balena's supervisor reads the dependent-device hook address from the image's ENV (then a device
+# configuration variable), never from a service's environment: it must be here, where the engine
+# reads it too. A build argument changes it (e.g. to bind the hooks to one interface).
+ARG BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS=http://0.0.0.0:1337/v1/devices/
+ENV BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS=${BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS}
 VOLUME /state
 EXPOSE 6769
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
