@@ -56,6 +56,11 @@ LABEL org.opencontainers.image.title="device-profile-engine" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="${SOURCE}"
 
+# balena's supervisor reads the dependent-device hook address from the image's ENV (then a device
+# configuration variable), never from a service's environment: it must be here, where the engine
+# reads it too. A build argument changes it (e.g. to bind the hooks to one interface).
+ARG BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS=http://0.0.0.0:1337/v1/devices/
+ENV BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS=${BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS}
 VOLUME /state
 EXPOSE 6769
 # Asks /healthz on the --host/--port the engine was started with (read from its command line).

@@ -26,6 +26,7 @@ export const ISSUE_CODES = {
   'unknown-backend': 'notify names a backend that no configuration provides',
   'broad-matcher': 'a generic USB-serial bridge id with nothing to narrow it',
   'catch-all': 'a USB profile that matches every device, without an explicit priority below zero',
+  'ignored-field': "a mapped field that a notified backend's consumer drops",
   'env-undefined': 'a ${VAR} reference to an environment variable that is not set',
 } as const;
 

@@ -1,5 +1,5 @@
 import type { JsonSchema } from '../sources/source-definition.js';
-import type { Backend, BackendContext } from './backend.js';
+import type { Backend, BackendContext, Payload } from './backend.js';
 
 /**
  * What a backend type declares about itself. The profile schema takes `notifySchema` for the
@@ -31,6 +31,18 @@ export interface BackendDefinition {
   notifyLogic?: readonly { path: readonly string[]; over: 'facts' | 'change' }[];
   /** The schema every payload must pass before it is sent, where the backend has one. */
   documentSchema?: JsonSchema;
+  /**
+   * The document sent for a mapped payload, made before `documentSchema` checks it (e.g. blank
+   * strings left out like null); the payload as mapped when absent.
+   */
+  document?(payload: Payload): Payload;
+  /**
+   * Document fields the backend's consumer drops, with why: `engine validate` warns when a
+   * profile notifying this backend maps one.
+   */
+  ignoredFields?: Readonly<Record<string, string>>;
+  /** What users must know about every delivery to this backend, shown with it on `/devices`. */
+  caveat?: string;
   /**
    * Makes a backend from its validated config. Absent for a type whose delivery is not built
    * yet: profiles may name it, and the engine reports every change for it as a permanent failure.

@@ -113,7 +113,9 @@ export class BalenaActions {
   /** A line in the device's balena dashboard log; best effort, never retried. */
   async supervisorLog(uuid: string, message: string, signal: AbortSignal = this.aborter.signal): Promise<void> {
     try {
-      const exchange = await this.client.request('POST', `/v1/devices/${uuid}/logs`, signal, { message, timestamp: Math.floor(Date.now() / 1000) });
+      // The supervisor's log backend drops a line with neither isSystem nor serviceId, and uses
+      // the timestamp as given, in milliseconds (seconds would date the line in 1970).
+      const exchange = await this.client.request('POST', `/v1/devices/${uuid}/logs`, signal, { message, isSystem: true, timestamp: Date.now() });
       if (!isAnswer(exchange) || exchange.status >= 300) this.log.debug('supervisor log line not accepted', { uuid, status: isAnswer(exchange) ? exchange.status : exchange.reason });
     } catch {
       // Aborted because the engine is stopping: the change it reports is done all the same.

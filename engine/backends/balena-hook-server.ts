@@ -1,6 +1,6 @@
 // The endpoint the balena supervisor calls back (reference/backends.md §4, "Hooks"): a new target
 // for a dependent device, its deletion in the cloud, a restart. Whatever arrives, the answer is a
-// status code: unknown uuids 404, malformed bodies 400, and nothing a network sends can crash it.
+// status code: unknown uuids 404 (200 to a DELETE, which the supervisor repeats otherwise), malformed bodies 400, and nothing a network sends can crash it.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
@@ -131,6 +131,9 @@ export class BalenaHookServer {
     if (!allowed.includes(request.method ?? '')) throw new HookError(405, `use ${allowed.join(' or ')}`);
     const body = request.method === 'PUT' && action === undefined ? await readJson(request) : undefined;
     const found = await this.devices.byUuid(uuid);
+    // The supervisor takes anything but 200 to a DELETE as a failure and sends it again every
+    // 30 s, for ever: a device the engine does not know is as deleted as it gets.
+    if (!found && request.method === 'DELETE' && action === undefined) return { status: 200, message: 'not known here' };
     if (!found) throw new HookError(404, 'unknown device');
     if (action === 'restart') return this.actions.restart(found.identifier, found.device);
     if (request.method === 'DELETE') {

@@ -55,7 +55,9 @@ class BalenaBackend implements Backend {
     const notify = change.notify as unknown as BalenaNotify;
     let device = await this.devices.get(change.identifier);
     if (device && device.appId !== notify.appId) {
-      this.log.info('the profile moved the device to another application; provisioning it there', { identifier: change.identifier, from: device.appId, to: notify.appId });
+      this.log.info('the profile moved the device to another application; reporting the old one offline and provisioning it there', { identifier: change.identifier, uuid: device.uuid, from: device.appId, to: notify.appId });
+      const left = await this.leaveApplication(change.identifier, device, notify.appId, signal);
+      if (left) return left;
       device = undefined;
     }
     // At most twice: once with the uuid on record, once more if the cloud had deleted it.
@@ -83,10 +85,32 @@ class BalenaBackend implements Backend {
     return retry('the supervisor forgot the device right after provisioning it');
   }
 
+  /**
+   * Reports the device of the old application offline, or it would show online there for ever;
+   * the record is kept until that is done, so a failure is retried with the same uuid. Returns
+   * the result to give up with, or undefined once the old device is offline or gone.
+   */
+  private async leaveApplication(identifier: string, device: BalenaDevice, newAppId: number, signal: AbortSignal): Promise<ApplyResult | undefined> {
+    const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, { is_online: false, status: 'Offline' });
+    if (!isForgotten(exchange)) {
+      const result = this.client.outcomeOf(exchange, 'reporting the device offline in its old application');
+      if (result.outcome !== 'acknowledged') return result;
+      await this.actions.supervisorLog(device.uuid, `moved to application ${newAppId}: ${identifier}`, signal);
+    }
+    await this.devices.forget(identifier);
+    return undefined;
+  }
+
   /** `POST /v1/devices`; the uuid is on disk before this returns. */
   private async provision(change: Change, notify: BalenaNotify, signal: AbortSignal): Promise<BalenaDevice | ApplyResult> {
     const deviceType = notify.deviceType ?? 'generic';
     const exchange = await this.client.request('POST', '/v1/devices', signal, { appId: notify.appId, device_type: deviceType });
+    if (isAnswer(exchange) && exchange.status === 503) {
+      // The supervisor turns every cloud error into a 503, a wrong appId included: retried, since
+      // the cloud may be down, but the reason says what else it may be.
+      const result = this.client.outcomeOf(exchange, 'provisioning');
+      return result.outcome === 'retry' ? { ...result, reason: `${result.reason} (the supervisor also answers 503 for an appId the cloud does not know: check appId ${notify.appId} in the profile)` } : result;
+    }
     if (!isAnswer(exchange) || exchange.status !== 201) {
       const result = this.client.outcomeOf(exchange, 'provisioning');
       // A 2xx other than 201 is not what the contract promises: no uuid can be trusted from it.

@@ -3,7 +3,7 @@ import type { ApplyResult, Backend, BackendContext, Change, Payload } from './ba
 import type { BackendDefinition } from './backend-definition.js';
 import { HttpClient } from './http-client.js';
 import { classifyResponse, isAnswer, jsonObjectOf, notTheContract, parseRetryAfter, responseErrorText, retry, type HttpAnswer, type HttpExchange } from './http-status.js';
-import { nuvlaboxPeripheralSchema } from './nuvlabox-peripheral.js';
+import { nuvlaboxPeripheralSchema, withoutBlanks } from './nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
 const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
@@ -82,6 +82,24 @@ const foreign = (identifier: string): ApplyResult => ({
 const raced = (): ApplyResult => retry("the agent's entry changed during the request");
 
 /**
+ * The fields of a document as sent, kept with its acknowledgement (`remote.fields`): the agent's
+ * PUT merges, so the next change must know which fields it would leave behind.
+ */
+const fieldsOf = (payload: Payload): string[] => Object.keys(payload).sort();
+
+/** Fields the agent holds from the last acknowledged document that the new one no longer has. */
+function removedFields(change: Change): string[] {
+  const held = change.remote?.['fields'];
+  if (!Array.isArray(held)) return [];
+  return held.filter((field): field is string => typeof field === 'string' && !(field in change.payload));
+}
+
+/** An acknowledgement that records which fields the agent now holds. */
+function withFields(result: ApplyResult, payload: Payload): ApplyResult {
+  return result.outcome === 'acknowledged' ? { outcome: 'acknowledged', remote: { fields: fieldsOf(payload) } } : result;
+}
+
+/**
  * Delivers changes to one agent: POST to register, PUT to update, DELETE to remove, each
  * falling back to the other verb when the agent's state disagrees with the engine's.
  */
@@ -93,7 +111,7 @@ class NuvlaboxAgentClient implements Backend {
 
   constructor(
     private readonly config: AgentConfig,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.http = new HttpClient({ log, what: 'agent' });
   }
@@ -138,17 +156,45 @@ class NuvlaboxAgentClient implements Backend {
 
   private async register(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
     const exchange = await this.request('POST', '/peripheral', signal, change.payload);
-    if (!isAlreadyRegistered(exchange)) return outcomeOf('POST', exchange);
+    if (!isAlreadyRegistered(exchange)) return withFields(outcomeOf('POST', exchange), change.payload);
     // Only an identifier this engine may have registered itself (its POST landed, then the
     // answer was lost) is taken as its own and updated.
     if (change.firstAttempt) return foreign(change.identifier);
     return mayFallBack ? this.update(change, signal, false) : raced();
   }
 
+  /**
+   * PUT, which merges: when the new document drops fields the agent holds, the peripheral is
+   * registered anew instead, or the dropped fields would stay in Nuvla for ever. A 404 means
+   * the agent has no such peripheral, or (its local copy surviving) Nuvla no longer has it.
+   */
   private async update(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
+    const removed = removedFields(change);
+    if (removed.length > 0) {
+      this.log.info('fields removed from the document; registering the peripheral anew (its Nuvla resource id changes)', { identifier: change.identifier, removed });
+      return this.reRegister(change, signal);
+    }
     const exchange = await this.request('PUT', peripheralPath(change.identifier), signal, change.payload);
-    if (!isNotFound(exchange)) return outcomeOf('PUT', exchange);
-    return mayFallBack ? this.register(change, signal, false) : raced();
+    if (!isNotFound(exchange)) return withFields(outcomeOf('PUT', exchange), change.payload);
+    if (!mayFallBack) return this.reRegister(change, signal);
+    // Not on the agent at all, or deleted in Nuvla behind its local copy: POST tells which.
+    const posted = await this.request('POST', '/peripheral', signal, change.payload);
+    return isAlreadyRegistered(posted) ? this.reRegister(change, signal) : withFields(outcomeOf('POST', posted), change.payload);
+  }
+
+  /**
+   * DELETE then POST. The agent removes its local copy on DELETE even when Nuvla no longer has
+   * the peripheral, which is the only way to register one again that was deleted in Nuvla. Two
+   * requests, never more: a POST that still finds an entry was raced, and is retried later.
+   */
+  private async reRegister(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+    const deleted = await this.request('DELETE', peripheralPath(change.identifier), signal);
+    if (!isNotFound(deleted)) {
+      const result = outcomeOf('DELETE', deleted);
+      if (result.outcome !== 'acknowledged') return result;
+    }
+    const exchange = await this.request('POST', '/peripheral', signal, change.payload);
+    return isAlreadyRegistered(exchange) ? raced() : withFields(outcomeOf('POST', exchange), change.payload);
   }
 
   /** Gone is gone: the agent's 404 means there is nothing left to remove. */
@@ -208,5 +254,6 @@ export const nuvlaboxAgentBackend: BackendDefinition = {
   },
   example: { config: { url: 'http://127.0.0.1:5080/api' }, notify: {} },
   documentSchema: nuvlaboxPeripheralSchema,
+  document: withoutBlanks,
   create: (config, context: BackendContext) => new NuvlaboxAgentClient(agentConfig(config), context.log.child({ backend: context.name })),
 };

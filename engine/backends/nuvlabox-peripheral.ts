@@ -1,6 +1,12 @@
 import type { JsonSchema } from '../sources/source-definition.js';
+import type { Payload } from './backend.js';
 
+/**
+ * Nuvla refuses blank strings everywhere in this document, and the NuvlaEdge agent's model
+ * refuses some of them before Nuvla sees them (reference/backends.md §5).
+ */
 const nonBlank = { type: 'string', pattern: '\\S' };
+const nonBlankList = { type: 'array', minItems: 1, items: nonBlank };
 
 /**
  * The `nuvlabox-peripheral` document as Nuvla accepts it (schema v1/v2): unknown keys are
@@ -14,25 +20,22 @@ export const nuvlaboxPeripheralSchema: JsonSchema = {
     identifier: { ...nonBlank, description: 'Unique per host.' },
     available: { type: 'boolean' },
     classes: { type: 'array', items: nonBlank, description: 'Free text, e.g. video, gps, zwave, or USB class names.' },
-    name: { type: 'string' },
-    description: { type: 'string' },
-    interface: { type: 'string', description: 'USB, Serial, Bluetooth, Network, ...' },
-    vendor: { type: 'string' },
-    product: { type: 'string' },
-    'serial-number': { type: 'string' },
-    'device-path': { type: 'string' },
-    'video-device': { type: 'string' },
+    name: nonBlank,
+    description: nonBlank,
+    interface: { ...nonBlank, description: 'USB, Serial, Bluetooth, Network, ...' },
+    vendor: nonBlank,
+    product: nonBlank,
+    'serial-number': nonBlank,
+    'device-path': nonBlank,
+    'video-device': nonBlank,
     port: { type: 'integer', minimum: 1, maximum: 65535 },
-    'local-data-gateway-endpoint': { type: 'string' },
+    'local-data-gateway-endpoint': nonBlank,
     'data-gateway-enabled': { type: 'boolean' },
-    'raw-data-sample': { type: 'string' },
+    'raw-data-sample': nonBlank,
     'additional-assets': {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        devices: { type: 'array', items: { type: 'string' } },
-        libraries: { type: 'array', items: { type: 'string' } },
-      },
+      properties: { devices: nonBlankList, libraries: nonBlankList },
     },
     resources: {
       type: 'array',
@@ -40,9 +43,25 @@ export const nuvlaboxPeripheralSchema: JsonSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['unit', 'capacity'],
-        properties: { unit: { type: 'string' }, capacity: { type: 'string' }, load: { type: 'number' } },
+        properties: { unit: nonBlank, capacity: nonBlank, load: { type: 'number', minimum: 0 } },
       },
     },
   },
 };
 
+const isBlank = (value: unknown): boolean => typeof value === 'string' && value.trim() === '';
+
+/**
+ * The document sent for a mapped payload: a field whose value is an empty or whitespace-only
+ * string is left out, as if it had come out null, and so are blank `classes` items. A USB
+ * device with an empty serial-number string is then registered without one instead of being
+ * refused by Nuvla (or, through NuvlaEdge, aborting the agent's whole pass).
+ */
+export function withoutBlanks(payload: Payload): Payload {
+  const document: Payload = {};
+  for (const [field, value] of Object.entries(payload)) {
+    if (isBlank(value)) continue;
+    document[field] = field === 'classes' && Array.isArray(value) ? value.filter((item) => !isBlank(item)) : value;
+  }
+  return document;
+}

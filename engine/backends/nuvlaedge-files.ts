@@ -1,5 +1,5 @@
 import type { BackendDefinition } from './backend-definition.js';
-import { nuvlaboxPeripheralSchema } from './nuvlabox-peripheral.js';
+import { nuvlaboxPeripheralSchema, withoutBlanks } from './nuvlabox-peripheral.js';
 import { NuvlaedgePublisher } from './nuvlaedge-publisher.js';
 import { channelPaths } from './nuvlaedge-snapshot.js';
 import { stateFile } from './nuvlaedge-state.js';
@@ -8,6 +8,12 @@ const DEFAULT_ROOT = '/var/lib/nuvlaedge';
 const DEFAULT_MANAGER_NAME = 'engine';
 /** Well inside the agent's 5-minute expiry, even if a few snapshots are lost. */
 const DEFAULT_REPUBLISH_MS = 60_000;
+/**
+ * The agent (2.14+) reads one snapshot per manager every 120 s and forgets a peripheral
+ * unreported for 300 s: a snapshot every 90 s is seen within 90 + 120 = 210 s at worst, which
+ * leaves room for a late pass. Longer intervals would let present peripherals expire.
+ */
+const MAX_REPUBLISH_MS = 90_000;
 /** The agent holds the channel lock only while it reads a handful of small files. */
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -37,13 +43,19 @@ export const nuvlaedgeFilesBackend: BackendDefinition = {
       republishMs: {
         type: 'integer',
         minimum: 1000,
+        maximum: MAX_REPUBLISH_MS,
         default: DEFAULT_REPUBLISH_MS,
-        description: 'Publish the unchanged set again this long after the last snapshot: the agent forgets peripherals not reported for 5 minutes.',
+        description:
+          'Publish the unchanged set again this long after the last snapshot: the agent reads every 120 s and forgets peripherals not reported for 5 minutes, so at most 90000.',
       },
     },
   },
   notifySchema: { type: 'object', additionalProperties: false, properties: {} },
   documentSchema: nuvlaboxPeripheralSchema,
+  document: withoutBlanks,
+  ignoredFields: { description: "the NuvlaEdge agent's peripheral model has no description: it never reaches Nuvla" },
+  caveat:
+    'NuvlaEdge adds and removes peripherals only: later changes of the document never reach Nuvla, description is dropped, the agent reads every 120 s (2.14+), and the last peripheral this engine reports is removed only once another manager reports a non-empty set.',
   builtIn: {
     name: 'nuvlaedge',
     environment: { NUVLAEDGE_ROOT: `the shared volume (default ${DEFAULT_ROOT})` },

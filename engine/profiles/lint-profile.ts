@@ -4,6 +4,9 @@ import { checkExpression, checkTemplate } from '../logic/check-logic.js';
 import { isCatchAll } from '../match/detect-checks.js';
 import { compileGlob, type GlobKind } from '../match/glob.js';
 import { unknownFactReason } from '../map/facts.js';
+import type { BackendDefinition } from '../backends/backend-definition.js';
+import { compileSchema } from './schema-issues.js';
+import type { JsonSchema } from '../sources/source-definition.js';
 import { SOURCES } from '../sources/index.js';
 import type { Detect, FileDetect, Profile, SerialDetect, SerialProbe, UsbDetect } from './profile.js';
 import { issueAt, nodeAt, type NodePath, type YamlSource } from './yaml-source.js';
@@ -117,11 +120,61 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   if (isObject(detect.usb) && isCatchAll(detect as Detect) && !(typeof profile.priority === 'number' && profile.priority < 0)) {
     at(['detect', 'usb'], 'value', 'warning', 'catch-all', 'an empty `usb` block matches every USB device (hubs, keyboards, this gateway\'s own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower)');
   }
+  const map = isObject(profile.map) ? profile.map : {};
+  const notified = new Map<string, BackendDefinition>();
+  for (const entry of Array.isArray(profile.notify) ? profile.notify : []) {
+    const definition = isObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
+    if (definition) notified.set(definition.type, definition);
+  }
+  for (const definition of notified.values()) {
+    for (const [field, why] of Object.entries(definition.ignoredFields ?? {})) {
+      if (field in map) at(['map', field], 'key', 'warning', 'ignored-field', `\`${field}\` is dropped by the ${definition.type} backend: ${why}`);
+    }
+    for (const problem of constantProblems(definition, map)) at(problem.path, 'value', 'error', 'invalid-value', problem.message);
+  }
+
   const broad = broadMatcher(usb, isObject(serial.probe) || serial.interfaceName !== undefined || serial.description !== undefined || readsUsbStrings(detect.when));
   if (broad) {
     at(['detect', 'usb', broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`);
   }
   return issues;
+}
+
+/** Whether a map value is a constant: no JSON-logic (an object with one key) anywhere in it. */
+function isConstant(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(isConstant);
+  if (isObject(value)) return Object.keys(value).length !== 1 && Object.values(value).every(isConstant);
+  return true;
+}
+
+/** A document schema without its required fields, made once per schema (ajv compiles by object). */
+const partialSchemas = new WeakMap<JsonSchema, JsonSchema>();
+function partialSchema(schema: JsonSchema): JsonSchema {
+  let partial = partialSchemas.get(schema);
+  if (!partial) {
+    partial = { ...schema, required: [] };
+    partialSchemas.set(schema, partial);
+  }
+  return partial;
+}
+
+/**
+ * The constant fields of `map` that the backend's document schema refuses, after the backend's
+ * own preparation (blank strings left out): what Nuvla would answer 400 to, whatever the device.
+ */
+function constantProblems(definition: BackendDefinition, map: Record<string, unknown>): { path: NodePath; message: string }[] {
+  if (!definition.documentSchema) return [];
+  const constants = Object.fromEntries(Object.entries(map).filter(([, value]) => isConstant(value)));
+  const document = definition.document ? definition.document(constants) : constants;
+  const validate = compileSchema(partialSchema(definition.documentSchema));
+  if (validate(document)) return [];
+  // Unknown fields are left to the device's problems: a profile may map fields for other backends.
+  return (validate.errors ?? [])
+    .filter((error) => error.keyword !== 'additionalProperties')
+    .map((error) => {
+      const path = error.instancePath.split('/').slice(1).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+      return { path: ['map', ...path], message: `a notified backend would refuse this value (as Nuvla does): it ${error.message}` };
+    });
 }
 
 type Report = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) => void;

@@ -27,6 +27,8 @@ export interface DeviceView extends Device {
   /** The winner's mapped payload, when its map could be evaluated (sent or not). */
   payload?: Payload;
   problems: string[];
+  /** What users must know about the backends it is delivered to (BackendDefinition.caveat). */
+  notes?: string[];
 }
 
 /** Everything the engine should tell the backends, given what is present now. */
@@ -94,11 +96,13 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     }
     for (const notify of profile.notify) {
       const definition = input.backends.get(notify.backend);
-      const problem = definition ? documentProblem(definition, payload) : `no backend named ${notify.backend}`;
+      const document = definition?.document ? definition.document(payload) : payload;
+      const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;
       if (problem) {
         problems.push(`profile ${profile.name}, backend ${notify.backend}: ${problem}`);
         continue;
       }
+      if (definition?.caveat) (view.notes ??= []).push(`backend ${notify.backend}: ${definition.caveat}`);
       const key = entryKey(notify.backend, identifier);
       const holder = entries.get(key);
       if (holder) {
@@ -108,7 +112,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
       entries.set(key, {
         backend: notify.backend,
         identifier,
-        payload,
+        payload: document,
         notify,
         profile: profile.name,
         deviceKey: device.key,

@@ -37,6 +37,7 @@ export function daemonStatus(daemon: Daemon): StatusProvider {
         profile: device.match.winner?.profile.name ?? null,
         candidates: device.match.candidates,
         problems: device.problems,
+        ...(device.notes && { notes: device.notes }),
         ...(device.source === 'serial' ? { probes: daemon.prober.records(device.key) } : {}),
         deliveries: deliveries.filter((delivery) => delivery.deviceKey === device.key),
         facts: device.facts,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { Backend, Change, Payload } from '../../engine/backends/backend.js';
+import type { ApplyResult, Backend, Change, Payload } from '../../engine/backends/backend.js';
 import { nuvlaboxAgentBackend } from '../../engine/backends/nuvlabox-agent.js';
 import { nuvlaboxPeripheralSchema } from '../../engine/backends/nuvlabox-peripheral.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
@@ -51,12 +51,14 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     notify: { backend: 'nuvlabox' },
   });
   const live = () => new AbortController().signal;
+  /** The result without `remote` (the fields sent, which tests of their own check). */
+  const withoutRemote = (result: ApplyResult): ApplyResult => (result.outcome === 'acknowledged' ? { outcome: 'acknowledged' } : result);
   /** The fake's request log as `METHOD path status` lines. */
   const requestLog = () => agent.requests.map((request) => `${request.method} ${request.path} ${request.status}`);
 
   test('create: healthcheck, then POST 201; the agent stores the payload plus parent and version', async () => {
     const backend = backendFor(agent);
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 201']);
     assert.deepEqual(agent.requests[1]?.body, webcam);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), { ...webcam, parent, version: 2 });
@@ -74,7 +76,7 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     await agent.close();
     agent = await startFakeAgent({ nuvlaboxId: '11111111-2222-3333-4444-555555555555', initial: { [webcam.identifier]: { ...webcam, name: 'Old name' } } });
     const backend = backendFor(agent);
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 400', 'PUT /api/peripheral/usb%3A046d%3A0825 200']);
     assert.equal(agent.peripherals.size, 1);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), { ...webcam, parent, version: 2 });
@@ -84,7 +86,7 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = backendFor(agent);
     await backend.apply(change('create', { ...webcam, 'video-device': '/dev/video0' }), live());
     const updated = { identifier: webcam.identifier, available: false, classes: ['video', 'audio'] };
-    assert.deepEqual(await backend.apply(change('update', updated), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', updated), live())), { outcome: 'acknowledged' });
     assert.equal(requestLog().at(-1), 'PUT /api/peripheral/usb%3A046d%3A0825 200');
     assert.deepEqual(agent.requests.at(-1)?.body, updated);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), {
@@ -101,9 +103,34 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = backendFor(agent);
     await backend.apply(change('create'), live());
     agent.peripherals.clear();
-    assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), { outcome: 'acknowledged' });
     assert.deepEqual(requestLog().slice(2), ['PUT /api/peripheral/usb%3A046d%3A0825 404', 'POST /api/peripheral 201']);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), { ...webcam, available: false, parent, version: 2 });
+  });
+
+  test('deleted in Nuvla behind the agent: PUT 404, POST 400, then DELETE and POST, four requests in all', async () => {
+    const backend = backendFor(agent);
+    const created = await backend.apply(change('create'), live());
+    agent.deleteInNuvla(webcam.identifier);
+    const renamed = { ...webcam, name: 'Renamed' };
+    const result = await backend.apply({ ...change('update', renamed), ...(created.outcome === 'acknowledged' && { remote: created.remote }) }, live());
+    assert.deepEqual(result, { outcome: 'acknowledged', remote: { fields: Object.keys(renamed).sort() } });
+    const path = '/api/peripheral/usb%3A046d%3A0825';
+    assert.deepEqual(requestLog().slice(2), [`PUT ${path} 404`, 'POST /api/peripheral 400', `DELETE ${path} 200`, 'POST /api/peripheral 201']);
+    assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Renamed');
+  });
+
+  test('a change that drops fields registers anew (DELETE, POST); one that keeps them all is a PUT', async () => {
+    const backend = backendFor(agent);
+    const created = await backend.apply(change('create', { ...webcam, 'video-device': '/dev/video0' }), live());
+    assert.deepEqual(created, { outcome: 'acknowledged', remote: { fields: ['available', 'classes', 'identifier', 'interface', 'name', 'video-device'] } });
+    const remote = created.outcome === 'acknowledged' ? created.remote : undefined;
+    const dropped = await backend.apply({ ...change('update', webcam), ...(remote && { remote }) }, live());
+    assert.deepEqual(requestLog().slice(2), ['DELETE /api/peripheral/usb%3A046d%3A0825 200', 'POST /api/peripheral 201']);
+    assert.deepEqual(agent.nuvla.get(webcam.identifier)?.document, { ...webcam, parent, version: 2 });
+    const kept = dropped.outcome === 'acknowledged' ? dropped.remote : undefined;
+    await backend.apply({ ...change('update', { ...webcam, available: false }), ...(kept && { remote: kept }) }, live());
+    assert.equal(requestLog().at(-1), 'PUT /api/peripheral/usb%3A046d%3A0825 200');
   });
 
   test('delete removes the entry; deleting an unknown identifier is acknowledged too', async () => {
@@ -123,13 +150,13 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     assert.deepEqual(await backend.apply(change('create'), live()), closed);
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 0']);
     agent.down = false;
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 0', 'GET /api/healthcheck 200', 'POST /api/peripheral 201']);
     // Going down mid-way: the failed PUT makes the next change wait for a healthcheck.
     agent.down = true;
     assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), closed);
     agent.down = false;
-    assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), { outcome: 'acknowledged' });
     assert.deepEqual(requestLog().slice(3), [
       'PUT /api/peripheral/usb%3A046d%3A0825 0',
       'GET /api/healthcheck 200',
@@ -143,7 +170,7 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = nuvlaboxAgentBackend.create!({ url: `http://127.0.0.1:${port}/api` }, { name: 'nuvlabox', log: createLogger('error'), stateDir: '/x' });
     assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'retry', reason: 'connection refused' });
     agent = await startFakeAgent({ port });
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 201']);
   });
 
@@ -210,7 +237,7 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), { outcome: 'retry', reason: 'timed out' });
     assert.ok(Date.now() - started < 550, 'gave up before the agent answered');
     agent.delayMs = 0;
-    assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), { outcome: 'acknowledged' });
     assert.deepEqual(
       agent.requests.slice(2).map((request) => `${request.method} ${request.path}`),
       ['PUT /api/peripheral/usb%3A046d%3A0825', 'GET /api/healthcheck', 'PUT /api/peripheral/usb%3A046d%3A0825'],
@@ -232,7 +259,7 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     await backend.close();
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 201']);
     assert.ok(agent.peripherals.has(webcam.identifier));
-    assert.deepEqual(await applying, { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await applying), { outcome: 'acknowledged' });
   });
 
   test('each request is logged at debug with method, path, status and ms, without payload or headers', async () => {

@@ -397,8 +397,10 @@ describe('the nuvlaedge-files definition', () => {
     assert.equal(typeof nuvlaedgeFilesBackend.create, 'function');
   });
 
-  test('republishMs: an integer of at least 1000', () => {
+  test('republishMs: an integer from 1000 to 90000, well inside the 5-minute expiry', () => {
     assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 30000\n'), []);
+    assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 90000\n'), []);
+    assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 240000\n').map(({ code, line }) => ({ code, line })), [{ code: 'invalid-value', line: 4 }]);
     assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 999\n').map(({ code, line }) => ({ code, line })), [{ code: 'invalid-value', line: 4 }]);
     assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 1500.5\n').map(({ line }) => line), [4]);
   });

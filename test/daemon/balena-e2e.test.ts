@@ -11,7 +11,7 @@ const plug = (space: Workspace, name: string) => writeFileSync(path.join(space.d
 const unplug = (space: Workspace, name: string) => unlinkSync(path.join(space.dev, name));
 const posts = (supervisor: FakeSupervisor) => supervisor.requests.filter((request) => request.method === 'POST' && request.path === '/v1/devices' && request.status === 201);
 
-function profile(space: Workspace, onUpdate?: string): string {
+function profile(space: Workspace, onUpdate?: string, appId = 13015): string {
   return `name: zwave-stick
 detect:
   file: { path: "${space.dev}/ttyACM*" }
@@ -20,7 +20,7 @@ map:
   name: Z-Wave stick
 notify:
   - backend: balena
-    appId: 13015
+    appId: ${appId}
 ${onUpdate ? `    onUpdate: { argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(onUpdate)}], timeoutMs: 5000 }\n` : ''}`;
 }
 
@@ -49,7 +49,8 @@ function hookAddressOf(engine: EngineProcess): string {
 
 async function withBalena(body: (space: Workspace, supervisor: FakeSupervisor, start: () => Promise<EngineProcess>) => Promise<void>, onUpdate?: string): Promise<void> {
   const space = workspace();
-  const supervisor = await startFakeSupervisor();
+  // Hooks as the supervisor sends them, with its 30 s throttle shortened for the test.
+  const supervisor = await startFakeSupervisor({ hookIntervalMs: 200 });
   writeFileSync(path.join(space.profiles, 'zwave.yaml'), profile(space, onUpdate));
   writeBalenaConfig(space, supervisor);
   const engines: EngineProcess[] = [];
@@ -141,6 +142,87 @@ describe('daemon with the balena-supervisor backend', () => {
       const everything = [JSON.stringify(engine.logs), engine.stdout(), ...shown, filesUnder(space.state)].join('\n');
       assert.ok(!everything.includes(supervisor.apiKey), 'the API key is in no log line, status page or state file');
       assert.equal((await engine.get('/healthz')).status, 200, 'still running after what the network sent');
+    }, script);
+  });
+
+  test('log lines reach the dashboard: isSystem, millisecond timestamps', () =>
+    withBalena(async (space, supervisor, start) => {
+      const before = Date.now();
+      await start();
+      plug(space, 'ttyACM0');
+      await waitFor('the log line', () => [...supervisor.devices.values()].some((device) => device.logs.length + device.droppedLogs.length > 0));
+      const [device] = [...supervisor.devices.values()];
+      assert.deepEqual(device!.droppedLogs, [], 'a line without isSystem or serviceId is dropped by the supervisor');
+      assert.equal(device!.logs[0]!.message, 'added: zwave:ttyACM0');
+      assert.ok(device!.logs[0]!.timestamp! >= before, `timestamp ${device!.logs[0]!.timestamp} is in milliseconds`);
+    }));
+
+  test('an appId the cloud does not know: 503, retried, and the reason on /devices says to check the appId', () =>
+    withBalena(async (space, supervisor, start) => {
+      writeFileSync(path.join(space.profiles, 'zwave.yaml'), profile(space, undefined, 424242));
+      const engine = await start();
+      plug(space, 'ttyACM0');
+      type Devices = { source: string; deliveries: { state: string; lastError?: string }[] }[];
+      await waitFor('the retry on /devices', async () => ((await engine.get('/devices')).body as Devices).some((device) => device.deliveries[0]?.state === 'retrying'));
+      const [device] = ((await engine.get('/devices')).body as Devices).filter((entry) => entry.source === 'file');
+      assert.match(device!.deliveries[0]!.lastError ?? '', /HTTP 503.*appId the cloud does not know: check appId 424242/);
+      supervisor.apps.add(424242);
+      await waitFor('provisioned once the application exists', () => [...supervisor.devices.values()].some((entry) => entry.appId === 424242 && entry.is_online === true));
+    }));
+
+  test('a profile that moves the device to another appId reports the old device offline', () =>
+    withBalena(async (space, supervisor, start) => {
+      supervisor.apps.add(2);
+      await start();
+      plug(space, 'ttyACM0');
+      await waitFor('online in 13015', () => [...supervisor.devices.values()].some((device) => device.appId === 13015 && device.is_online === true));
+      const [old] = [...supervisor.devices.values()];
+      writeFileSync(path.join(space.profiles, 'zwave.yaml'), profile(space, undefined, 2));
+      await waitFor('online in 2', () => [...supervisor.devices.values()].some((device) => device.appId === 2 && device.is_online === true));
+      assert.deepEqual([old!.is_online, old!.status], [false, 'Offline']);
+      assert.equal(posts(supervisor).length, 2);
+    }));
+
+  test('a DELETE hook for a uuid the engine forgot is answered 200: the supervisor stops sending it, and 410 becomes 404', () =>
+    withBalena(async (space, supervisor, start) => {
+      const engine = await start();
+      plug(space, 'ttyACM0');
+      await waitFor('online', () => [...supervisor.devices.values()].some((device) => device.is_online === true));
+      const [old] = [...supervisor.devices.values()];
+      unplug(space, 'ttyACM0');
+      await waitFor('offline', () => old!.is_online === false);
+      // Deleted in the cloud while the hook address is not known yet: the engine meets the 410
+      // first, forgets the uuid and provisions a new device.
+      supervisor.markDeleted(old!.uuid);
+      plug(space, 'ttyACM0');
+      await waitFor('a new device online', () => [...supervisor.devices.values()].some((device) => device.uuid !== old!.uuid && device.is_online === true));
+      supervisor.hookAddress = hookAddressOf(engine);
+      await waitFor('the old device gone from the supervisor', () => !supervisor.devices.has(old!.uuid));
+      assert.deepEqual(supervisor.hooks.map((hook) => [hook.method, hook.uuid, hook.status]), [['DELETE', old!.uuid, 200]]);
+    }));
+
+  test('the supervisor deletes a device the engine knows, and repeats an update hook no more than every hookIntervalMs until the commit is reported', () => {
+    const scripts = workspace();
+    const script = path.join(scripts.root, 'update.mjs');
+    writeFileSync(script, 'await new Promise((resolve) => setTimeout(resolve, 500));\n');
+    after(() => rmSync(scripts.root, { recursive: true, force: true }));
+    return withBalena(async (space, supervisor, start) => {
+      const engine = await start();
+      supervisor.hookAddress = hookAddressOf(engine);
+      plug(space, 'ttyACM0');
+      plug(space, 'ttyACM1');
+      await waitFor('both online', () => [...supervisor.devices.values()].filter((device) => device.is_online === true).length === 2);
+      const [first, second] = [...supervisor.devices.values()];
+      supervisor.setTarget(first!.uuid, { commit: 'c0ffee' });
+      await waitFor('the commit reported', () => first!.commit === 'c0ffee');
+      const updates = supervisor.hooks.filter((hook) => hook.uuid === first!.uuid);
+      assert.equal(updates[0]!.status, 202);
+      assert.equal((updates[0]!.body as { appId: unknown }).appId, '13015', 'the hook carries appId as a string');
+      for (let index = 1; index < updates.length; index++) assert.ok(updates[index]!.at - updates[index - 1]!.at >= 200, 'throttled per device');
+      supervisor.markDeleted(second!.uuid);
+      await waitFor('the deleted device gone (404 after the DELETE hook)', () => !supervisor.devices.has(second!.uuid));
+      assert.equal(supervisor.hooks.filter((hook) => hook.uuid === second!.uuid && hook.method === 'DELETE').length, 1);
+      assert.equal(JSON.parse(readFileSync(path.join(space.state, 'balena-balena.json'), 'utf8')).devices['zwave:ttyACM1'], undefined, 'forgotten by the engine');
     }, script);
   });
 });

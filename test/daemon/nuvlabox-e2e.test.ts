@@ -1,10 +1,12 @@
 // The daemon end to end: real engine processes, a real fake NuvlaBox agent on loopback, device
 // "nodes" as files in a real folder.
 import assert from 'node:assert/strict';
-import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
+import { CLI, ROOT } from '../paths.js';
 import { deviceProfile, startEngine, waitFor, workspace, writeConfig, type EngineProcess, type Workspace } from './engine-process.js';
 
 /** The devices of the test's own folder: the machine's serial ports (ttyS0...) are listed too. */
@@ -139,7 +141,8 @@ describe('daemon with the nuvlabox-agent backend', () => {
 
   test('a document the agent rejects is a permanent failure, shown on /devices, not retried', () =>
     withAgent(async (space, agent) => {
-      writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  port: 70000\n'));
+      // Computed, not a constant: a constant out of range is refused by the profile's validation.
+      writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  port: { "+": [70000, 0] }\n'));
       await withEngine(space, async (engine) => {
         plug(space, 'sensor1');
         await waitFor('the device', async () => ownDevices((await engine.get('/devices')).body).length === 1);
@@ -147,6 +150,88 @@ describe('daemon with the nuvlabox-agent backend', () => {
         assert.match(device!.problems.join(), /map field `port` must be <= 65535/);
         assert.deepEqual(device!.deliveries, []);
         assert.equal(requestsOf(agent, 'POST').length, 0);
+      });
+    }));
+
+  test('a peripheral deleted in Nuvla comes back on its next change: PUT 404, POST 400, DELETE, POST and no more', () =>
+    withAgent((space, agent) =>
+      withEngine(space, async () => {
+        plug(space, 'sensor1');
+        await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
+        agent.deleteInNuvla('test-device:sensor1');
+        const before = agent.requests.length;
+        writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space, { label: 'Renamed sensor' }));
+        await waitFor('the peripheral back in Nuvla', () => agent.nuvla.get('test-device:sensor1')?.document['name'] === 'Renamed sensor sensor1');
+        const sent = agent.requests.slice(before).filter((request) => request.path.startsWith('/api/peripheral'));
+        assert.deepEqual(sent.map((request) => `${request.method} ${request.status}`), ['PUT 404', 'POST 400', 'DELETE 200', 'POST 201']);
+      }),
+    ));
+
+  test('a field the profile no longer maps disappears from Nuvla: registered anew, under a new resource id', () =>
+    withAgent((space, agent) =>
+      withEngine(space, async () => {
+        plug(space, 'sensor1');
+        await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
+        const { id } = agent.nuvla.get('test-device:sensor1')!;
+        assert.equal(agent.nuvla.get('test-device:sensor1')!.document['description'], 'at site test-lab');
+        writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space).replace(/  description: .*\n/, ''));
+        const current = () => agent.nuvla.get('test-device:sensor1');
+        await waitFor('the description gone from Nuvla', () => current() !== undefined && current()!.document['description'] === undefined && agent.requests.at(-1)?.status === 201);
+        assert.notEqual(agent.nuvla.get('test-device:sensor1')!.id, id);
+        assert.deepEqual(held(agent), ['test-device:sensor1']);
+      }),
+    ));
+
+  test('blank strings are left out like null, blank classes too: the peripheral is registered, not refused', () =>
+    withAgent(async (space, agent) => {
+      const profile = deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor, " "]\n  vendor: { cat: [" ", ""] }\n  product: ""\n');
+      writeFileSync(path.join(space.profiles, 'sensor.yaml'), profile);
+      await withEngine(space, async () => {
+        plug(space, 'sensor1');
+        await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
+        const { document } = agent.nuvla.get('test-device:sensor1')!;
+        assert.deepEqual([document['classes'], 'vendor' in document, 'product' in document], [['sensor'], false, false]);
+      });
+    }));
+
+  test('engine validate refuses a constant that Nuvla would refuse', () => {
+    const space = setUp();
+    try {
+      const file = path.join(space.profiles, 'sensor.yaml');
+      writeFileSync(file, deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  additional-assets: { devices: [], libraries: [libusb] }\n  resources: [{ unit: MB, capacity: "512", load: -1 }]\n'));
+      const result = spawnSync(process.execPath, [CLI, 'validate', file, '--format', 'json'], { encoding: 'utf8' });
+      assert.equal(result.status, 1, result.stdout + result.stderr);
+      const text = result.stdout;
+      assert.match(text, /fewer than 1 items/);
+      assert.match(text, /must be >= 0/);
+    } finally {
+      rmSync(space.root, { recursive: true, force: true });
+    }
+  });
+
+  test('Nuvla unreachable: the agent\'s 500 HTML page is a retry; registered once Nuvla is back', () =>
+    withAgent((space, agent) =>
+      withEngine(space, async (engine) => {
+        agent.nuvlaReachable = false;
+        plug(space, 'sensor1');
+        await waitFor('a 500', () => agent.requests.some((request) => request.status === 500));
+        type Devices = { deliveries: { state: string; lastError?: string }[] }[];
+        await waitFor('the retry shown', async () => ownDevices((await engine.get('/devices')).body).some((device) => (device as unknown as Devices[number]).deliveries[0]?.state === 'retrying'));
+        agent.nuvlaReachable = true;
+        await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
+        assert.deepEqual(held(agent), ['test-device:sensor1']);
+      }),
+    ));
+
+  test("the shipped mock profile sends exactly the document of the NuvlaBox guide's mock script", () =>
+    withAgent(async (space, agent) => {
+      const shipped = readFileSync(path.join(ROOT, 'profiles', 'mock-video0.yaml'), 'utf8');
+      assert.match(shipped, /path: "\/dev\/video0"/);
+      writeFileSync(path.join(space.profiles, 'sensor.yaml'), shipped.replace('path: "/dev/video0"', `path: "${space.dev}/video0"`));
+      await withEngine(space, async () => {
+        plug(space, 'video0');
+        await waitFor('the registration', () => requestsOf(agent, 'POST').some((request) => request.status === 201));
+        assert.deepEqual(requestsOf(agent, 'POST')[0]!.body, { identifier: 'my-mock-peripheralXYZ', name: 'Mock Peripheral', classes: ['video'], available: true });
       });
     }));
 });

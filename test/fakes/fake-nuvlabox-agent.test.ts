@@ -82,7 +82,8 @@ describe('fake NuvlaBox Agent', () => {
     for (const body of rejected) {
       const answer = await call(agent, 'POST', '/peripheral', body);
       assert.equal(answer.status, 400, JSON.stringify(body));
-      assert.match((answer.body as { error: string }).error, /does not satisfy defined schema/);
+      assert.match((answer.body as { message: string }).message, /does not satisfy defined schema/, 'forwarded from Nuvla as {status, message}');
+      assert.equal((answer.body as { status: number }).status, 400);
     }
     assert.equal(agent.peripherals.size, 0);
   });
@@ -135,6 +136,46 @@ describe('fake NuvlaBox Agent', () => {
     assert.equal((await call(agent, 'DELETE', path)).status, 200);
     assert.equal((await call(agent, 'GET', path)).status, 404);
     assert.equal((await call(agent, 'DELETE', path)).status, 404);
+    assert.equal(agent.peripherals.size, 0);
+  });
+
+  test('a peripheral deleted in Nuvla: PUT is a forwarded 404 and POST a 400 until DELETE clears the local copy', async () => {
+    const created = await call(agent, 'POST', '/peripheral', webcam);
+    const path = `/peripheral/${encodeURIComponent(webcam.identifier)}`;
+    assert.equal(agent.nuvla.get(webcam.identifier)?.id, (created.body as Record<string, unknown>)['resource-id']);
+    agent.deleteInNuvla(webcam.identifier);
+    const put = await call(agent, 'PUT', path, { name: 'Renamed' });
+    assert.deepEqual([put.status, (put.body as { status: number }).status], [404, 404]);
+    assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 400);
+    assert.ok(agent.peripherals.has(webcam.identifier), 'the local copy survives');
+    assert.equal((await call(agent, 'DELETE', path)).status, 200);
+    assert.equal(agent.peripherals.size, 0);
+    assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 201);
+    assert.notEqual(agent.nuvla.get(webcam.identifier)?.id, (created.body as Record<string, unknown>)['resource-id'], 'a new resource in Nuvla');
+  });
+
+  test('PUT merges in Nuvla too: a field left out of the body stays', async () => {
+    await call(agent, 'POST', '/peripheral', webcam);
+    await call(agent, 'PUT', `/peripheral/${encodeURIComponent(webcam.identifier)}`, { identifier: webcam.identifier, available: true, classes: ['video'] });
+    assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Webcam');
+  });
+
+  test('POST without a local copy adopts the Nuvla peripheral with the same identifier', async () => {
+    await agent.close();
+    agent = await startFakeAgent({ inNuvla: { [webcam.identifier]: { ...webcam, name: 'Old' } } });
+    const before = agent.nuvla.get(webcam.identifier)!.id;
+    const answer = await call(agent, 'POST', '/peripheral', webcam);
+    assert.deepEqual([answer.status, (answer.body as Record<string, unknown>)['resource-id']], [201, before]);
+    assert.equal(agent.nuvla.size, 1);
+    assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Webcam');
+  });
+
+  test('Nuvla unreachable: writes are 500 with an HTML page', async () => {
+    agent.nuvlaReachable = false;
+    const response = await fetch(`${agent.url}/peripheral`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(webcam) });
+    assert.equal(response.status, 500);
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await response.text(), /<title>500 Internal Server Error<\/title>/);
     assert.equal(agent.peripherals.size, 0);
   });
 

@@ -1,6 +1,8 @@
-// A fake NuvlaBox Agent peripheral API (reference/backends.md §1) served over real HTTP, so a
-// backend is tested through its actual sockets, status codes and retries, and a test can make
-// the agent fail, stall, vanish and come back.
+// A fake NuvlaBox Agent peripheral API (reference/backends.md §1, as §5 saw the real agent 2.9.6
+// behave) served over real HTTP, so a backend is tested through its actual sockets, status codes
+// and retries, and a test can make the agent fail, stall, vanish and come back. Behind the
+// agent's local copies sits a stand-in Nuvla: a peripheral can be deleted there (as in the UI)
+// while the agent's local file survives, and a POST adopts a Nuvla peripheral it finds.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +34,18 @@ export interface FakeAgentOptions {
   initial?: Record<string, PeripheralDocument>;
   /** The uuid in `parent: nuvlabox/<uuid>`; random by default. */
   nuvlaboxId?: string;
+  /**
+   * Peripherals Nuvla already holds for this NuvlaBox without a local copy on the agent (left by
+   * an earlier installation), keyed by identifier: a POST of the same identifier adopts them.
+   */
+  inNuvla?: Record<string, PeripheralDocument>;
+}
+
+/** A peripheral as the stand-in Nuvla holds it. */
+export interface NuvlaPeripheral {
+  /** `nuvlabox-peripheral/<uuid>`. */
+  id: string;
+  document: PeripheralDocument;
 }
 
 /**
@@ -44,6 +58,13 @@ export interface FakeAgent {
   readonly port: number;
   /** The agent's local copies, identifier → stored document. Tests may inspect or seed it. */
   readonly peripherals: Map<string, PeripheralDocument>;
+  /** What Nuvla holds, identifier → resource: what a user sees in the Nuvla UI. */
+  readonly nuvla: Map<string, NuvlaPeripheral>;
+  /**
+   * When false, Nuvla cannot be reached: every write the agent forwards fails with an unhandled
+   * exception, a 500 with Flask's HTML page.
+   */
+  nuvlaReachable: boolean;
   readonly requests: LoggedRequest[];
   /** When true, every connection is destroyed without an answer, like an agent that is gone. */
   down: boolean;
@@ -55,13 +76,17 @@ export interface FakeAgent {
   retryAfter: number | string | undefined;
   /** Answers the next `count` requests under `/api/peripheral` with `status` and `{"error": ...}`. */
   failNext(count: number, status?: number, error?: string): void;
+  /** Deletes a peripheral in Nuvla only, as a user does in the UI: the agent's local copy stays. */
+  deleteInNuvla(identifier: string): void;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
 
 interface Reply {
   status: number;
+  /** JSON, or the text of an HTML page when `html`. */
   body: unknown;
+  html?: boolean;
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
@@ -77,10 +102,20 @@ function error(status: number, message: string): Reply {
 
 const notFound = (): Reply => error(404, 'Peripheral not found');
 
-/** Nuvla's verdict on a document a manager sent, or undefined when it is acceptable. */
-function schemaViolation(document: Record<string, unknown>): string | undefined {
+/** An error of Nuvla's, which the agent forwards with Nuvla's own status and body shape. */
+const forwarded = (status: number, message: string): Reply => ({ status, body: { status, message } });
+
+/** What Flask answers for an exception nobody caught (e.g. Nuvla unreachable). */
+const unhandled = (): Reply => ({
+  status: 500,
+  html: true,
+  body: '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n',
+});
+
+/** Nuvla's verdict on a document a manager sent, forwarded as a 400, or undefined when acceptable. */
+function schemaViolation(document: Record<string, unknown>): Reply | undefined {
   if (validatePeripheral(document)) return undefined;
-  return `resource does not satisfy defined schema: ${ajv.errorsText(validatePeripheral.errors)}`;
+  return forwarded(400, `resource does not satisfy defined schema: ${ajv.errorsText(validatePeripheral.errors)}`);
 }
 
 /** The agent globs over its peripheral files: `*` and `?` only, anchored to the whole name. */
@@ -108,13 +143,13 @@ class FakeNuvlaboxAgent implements FakeAgent {
   url = '';
   port = 0;
   readonly peripherals = new Map<string, PeripheralDocument>();
+  readonly nuvla = new Map<string, NuvlaPeripheral>();
   readonly requests: LoggedRequest[] = [];
+  nuvlaReachable = true;
   down = false;
   healthy = true;
   delayMs = 0;
   retryAfter: number | string | undefined = undefined;
-  /** Nuvla's resource id per identifier, kept apart because the document does not carry it. */
-  private readonly resourceIds = new Map<string, string>();
   private failures = { count: 0, status: 500, error: 'injected failure' };
 
   constructor(
@@ -131,9 +166,19 @@ class FakeNuvlaboxAgent implements FakeAgent {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  seed(initial: Record<string, PeripheralDocument>): void {
+  deleteInNuvla(identifier: string): void {
+    this.nuvla.delete(identifier);
+  }
+
+  /** Initial peripherals are both on the agent and in Nuvla; `inNuvla` ones in Nuvla only. */
+  seed(initial: Record<string, PeripheralDocument>, inNuvla: Record<string, PeripheralDocument>): void {
     for (const [identifier, document] of Object.entries(initial)) {
-      this.peripherals.set(identifier, { parent: this.parent, version: 2, ...structuredClone(document) });
+      const stored = { parent: this.parent, version: 2, ...structuredClone(document) };
+      this.peripherals.set(identifier, stored);
+      this.nuvla.set(identifier, { id: `nuvlabox-peripheral/${randomUUID()}`, document: structuredClone(stored) });
+    }
+    for (const [identifier, document] of Object.entries(inNuvla)) {
+      this.nuvla.set(identifier, { id: `nuvlabox-peripheral/${randomUUID()}`, document: { parent: this.parent, version: 2, ...structuredClone(document) } });
     }
   }
 
@@ -151,9 +196,9 @@ class FakeNuvlaboxAgent implements FakeAgent {
     // Malformed JSON reaches the routes as "no body", which POST and PUT answer with a 400.
     const reply = this.route(entry.method, entry.path, parsed.ok ? parsed.value : undefined);
     entry.status = reply.status;
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { 'content-type': reply.html ? 'text/html; charset=utf-8' : 'application/json' };
     if (reply.status === 503 && this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
-    response.writeHead(reply.status, headers).end(JSON.stringify(reply.body));
+    response.writeHead(reply.status, headers).end(reply.html ? String(reply.body) : JSON.stringify(reply.body));
   }
 
   private route(method: string, target: string, body: unknown): Reply {
@@ -191,19 +236,25 @@ class FakeNuvlaboxAgent implements FakeAgent {
     }
   }
 
-  /** The agent checks only `identifier` itself; the schema check is Nuvla's, forwarded as 400. */
+  /**
+   * The agent checks only `identifier` itself; the schema check is Nuvla's, forwarded as 400.
+   * Without a local copy, a peripheral Nuvla already has under the identifier is adopted: the
+   * agent searches Nuvla for it and edits it with the new document instead of creating another.
+   */
   private register(body: unknown): Reply {
     if (!isObject(body)) return error(400, 'Payload malformed: it must be a JSON object');
     const identifier = body['identifier'];
     if (typeof identifier !== 'string' || identifier.trim() === '') return error(400, 'Peripheral identifier missing');
     if (this.peripherals.has(identifier)) {
-      return error(400, `Peripheral ${identifier} already registered. Please delete it first`);
+      return error(400, `Peripheral ${identifier} file already registered. Please delete it first`);
     }
+    if (!this.nuvlaReachable) return unhandled();
     const violation = schemaViolation(body);
-    if (violation) return error(400, violation);
-    const resourceId = `nuvlabox-peripheral/${randomUUID()}`;
-    this.peripherals.set(identifier, { ...body, parent: this.parent, version: 2 });
-    this.resourceIds.set(identifier, resourceId);
+    if (violation) return violation;
+    const stored = { ...body, parent: this.parent, version: 2 };
+    const resourceId = this.nuvla.get(identifier)?.id ?? `nuvlabox-peripheral/${randomUUID()}`;
+    this.nuvla.set(identifier, { id: resourceId, document: structuredClone(stored) });
+    this.peripherals.set(identifier, stored);
     return { status: 201, body: { status: 201, message: `${resourceId} created`, 'resource-id': resourceId } };
   }
 
@@ -227,23 +278,34 @@ class FakeNuvlaboxAgent implements FakeAgent {
     return document ? { status: 200, body: document } : notFound();
   }
 
-  /** Nuvla validates the edited document as a whole, so the merge is checked before it is kept. */
+  /**
+   * PUT merges, into the local copy and into Nuvla: a field missing from the body stays. Nuvla
+   * validates the edited document as a whole, so the merge is checked before it is kept; a
+   * peripheral deleted in Nuvla gives Nuvla's 404, forwarded, and the local copy stays.
+   */
   private update(identifier: string, body: unknown): Reply {
     const stored = this.peripherals.get(identifier);
     if (!stored) return notFound();
     if (!isObject(body)) return error(400, 'Payload malformed: it must be a JSON object');
-    const { parent, version, ...clientFields } = stored;
+    if (!this.nuvlaReachable) return unhandled();
+    const resource = this.nuvla.get(identifier);
+    if (!resource) return forwarded(404, `${identifier} not found`);
+    const { parent: _parent, version: _version, ...clientFields } = resource.document;
     const violation = schemaViolation({ ...clientFields, ...body });
-    if (violation) return error(400, violation);
-    const updated = { ...clientFields, ...body, parent, version };
+    if (violation) return violation;
+    resource.document = { ...resource.document, ...structuredClone(body) };
+    const updated = { ...stored, ...body };
     this.peripherals.set(identifier, updated);
     return { status: 200, body: updated };
   }
 
+  /** Nuvla's 404 still removes the local copy: DELETE is how a stale local file is cleared. */
   private remove(identifier: string): Reply {
-    if (!this.peripherals.delete(identifier)) return notFound();
-    const resourceId = this.resourceIds.get(identifier) ?? `nuvlabox-peripheral/${randomUUID()}`;
-    this.resourceIds.delete(identifier);
+    if (!this.peripherals.has(identifier)) return notFound();
+    if (!this.nuvlaReachable) return unhandled();
+    const resourceId = this.nuvla.get(identifier)?.id ?? `nuvlabox-peripheral/${randomUUID()}`;
+    this.nuvla.delete(identifier);
+    this.peripherals.delete(identifier);
     return { status: 200, body: { status: 200, message: `${resourceId} deleted`, 'resource-id': resourceId } };
   }
 }
@@ -252,7 +314,7 @@ class FakeNuvlaboxAgent implements FakeAgent {
 export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<FakeAgent> {
   const server = http.createServer();
   const agent = new FakeNuvlaboxAgent(server, `nuvlabox/${options.nuvlaboxId ?? randomUUID()}`);
-  agent.seed(options.initial ?? {});
+  agent.seed(options.initial ?? {}, options.inNuvla ?? {});
   server.on('request', (request, response) => {
     // A bug in the fake must surface as a 500 to the test, never as a crashed test process.
     agent.handle(request, response).catch((failure: unknown) => {

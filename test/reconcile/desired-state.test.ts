@@ -91,7 +91,8 @@ describe('desiredState', () => {
   test('a payload failing the nuvlabox document schema is a problem on the device, not desired', () => {
     const missingAvailable = ftdiProfile('no-available', ['name: Sensor', 'classes: [sensor]']);
     const extraField = ftdiProfile('extra-field', ['available: true', 'classes: [sensor]', 'vendor-id: { var: "usb.vendorId" }']);
-    const wrongType = ftdiProfile('wrong-type', ['available: yes please', 'classes: [sensor]']);
+    // Computed: a wrong constant is already refused by the profile's validation.
+    const wrongType = ftdiProfile('wrong-type', ['available: { cat: ["yes", " please"] }', 'classes: [sensor]']);
     for (const [profile, field] of [[missingAvailable, 'available'], [extraField, 'vendor-id'], [wrongType, 'available']] as const) {
       const state = desiredState(input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]));
       assert.equal(state.entries.size, 0, profile.profile.name);
