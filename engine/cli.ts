@@ -4,6 +4,7 @@ import { RUN_USAGE, runCommand } from './cli/run.js';
 import { SCHEMA_USAGE, schemaCommand } from './cli/schema.js';
 import { TEST_USAGE, testCommand } from './cli/test.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
+import { StartupRefusal } from './cli/startup-refusal.js';
 import { UsageError } from './errors.js';
 import { engineVersion } from './version.js';
 
@@ -53,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       process.stderr.write(`engine: ${(error as Error).message}\nRun \`engine --help\` for usage.\n`);
       return 2;
+    }
+    if (error instanceof StartupRefusal) {
+      process.stderr.write(`engine: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }

@@ -28,6 +28,15 @@ describe('engine validate', () => {
     assert.match(result.stdout, /^\d+ files checked: 0 errors, 0 warnings$/m);
   });
 
+  test('a folder with no profile is exit 1 with a message, in every format', () => {
+    const folder = folderWith({ 'notes.txt': 'not a profile\n' });
+    for (const format of ['text', 'json', 'github']) {
+      const result = runCli(['validate', folder, '--format', format]);
+      assert.equal(result.status, 1, format);
+      assert.equal(result.stderr, `engine: no profile found in ${folder} (profiles are *.yaml or *.yml files)\n`);
+    }
+  });
+
   test('text: every issue as file:line:col severity code message, with the source line and a caret', () => {
     const result = runCli(['validate', path.join(BAD, 'usb-id-octal-looking.yaml')]);
     assert.equal(result.status, 1);
