@@ -27,6 +27,8 @@ export interface EngineConfig {
   sources: Record<string, Record<string, unknown>>;
   delivery: DeliveryConfig;
   backends: ConfiguredBackend[];
+  /** The status server's settings. */
+  status: { token?: string };
 }
 
 const DEFAULT_DELIVERY: DeliveryConfig = { retryBaseMs: DEFAULT_RETRY_POLICY.baseMs, retryCapMs: DEFAULT_RETRY_POLICY.capMs, concurrency: 4 };
@@ -37,7 +39,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   for (const [name, definition] of builtInBackendNames()) {
     backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
   }
-  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends };
+  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, status: {} };
 }
 
 /** The backend names a configuration provides, with their types. */
@@ -84,6 +86,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     sources?: Record<string, Record<string, unknown>>;
     delivery?: Partial<DeliveryConfig>;
     backends?: Record<string, { type: string } & Record<string, unknown>>;
+    status?: { token?: string };
   };
   const config: EngineConfig = {
     params: raw.params ?? {},
@@ -92,6 +95,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     backends: raw.backends
       ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options }))
       : defaultConfig(env).backends,
+    status: raw.status ?? {},
   };
   return { config, issues };
 }

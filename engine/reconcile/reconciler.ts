@@ -35,6 +35,8 @@ export interface ReconcilerOptions {
   policy?: RetryPolicy;
   /** Requests under way at once per backend. */
   concurrency?: number;
+  /** Told of every attempt's outcome and how long it took, for the metrics. */
+  observe?: (backend: string, outcome: ApplyResult['outcome'], elapsedMs: number) => void;
 }
 
 /**
@@ -209,6 +211,7 @@ export class Reconciler {
     this.inFlight.set(target.backend, (this.inFlight.get(target.backend) ?? 0) + 1);
     const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
     let result: ApplyResult;
+    const startedAt = performance.now();
     try {
       await this.writeAhead(key, action);
       result = await this.apply(key, action);
@@ -219,6 +222,7 @@ export class Reconciler {
     this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
     if (this.stopped) return;
     this.count(target.backend, result.outcome);
+    this.options.observe?.(target.backend, result.outcome, performance.now() - startedAt);
     if (result.outcome === 'acknowledged') {
       this.acknowledge(key, action, result.remote);
       progress.failures = 0;
