@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCode, ProfileIssue } from '../errors.js';
 import type { JsonSchema } from '../sources/source-definition.js';
+import { closestWord } from './closest-word.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
@@ -26,28 +27,6 @@ function toNodePath(instancePath: string): (string | number)[] {
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
 function describe(path: NodePath): string {
   return path.length === 0 ? 'the profile' : `\`${path.join('.')}\``;
 }
@@ -63,7 +42,7 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
       const known = Object.keys((error.parentSchema?.properties ?? {}) as object);
-      const suggestion = closest(key, known);
+      const suggestion = closestWord(key, known);
       const hint = suggestion ? `; did you mean \`${suggestion}\`?` : known.length ? `; allowed: ${known.join(', ')}` : '';
       return at([...path, key], 'key', 'unknown-key', `unknown key \`${key}\` in ${describe(path)}${hint}`);
     }
