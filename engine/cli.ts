@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { LIST_USAGE, listCommand } from './cli/list.js';
+import { NEW_USAGE, newCommand } from './cli/new.js';
 import { RUN_USAGE, runCommand } from './cli/run.js';
 import { SCHEMA_USAGE, schemaCommand } from './cli/schema.js';
 import { TEST_USAGE, testCommand } from './cli/test.js';
@@ -9,7 +10,7 @@ import { UsageError } from './errors.js';
 import { engineVersion } from './version.js';
 
 /** Every command's usage: its first line is the synopsis, the rest what it does. */
-const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE];
+const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE, NEW_USAGE];
 
 const synopsis = (usage: string) => usage.split('\n')[0]!;
 
@@ -34,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
         return schemaCommand(rest, out);
       case 'list':
         return await listCommand(rest, out);
+      case 'new':
+        return await newCommand(rest, out);
       case '--version':
       case '-v':
         out(engineVersion());
