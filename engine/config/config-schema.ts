@@ -43,9 +43,10 @@ export function configSchema(): JsonSchema {
         properties: {
           token: {
             type: 'string',
-            minLength: 8,
+            // Empty is no lock, so that `${ENGINE_STATUS_TOKEN:-}` can leave it unset.
+            pattern: '^(|[\\s\\S]{8,})$',
             description:
-              'When set, every endpoint but /healthz requires this token: `Authorization: Bearer TOKEN`, basic auth with the token as password, or the login form in a browser. The environment variable ENGINE_STATUS_TOKEN sets it too. Use `${ENV}` to keep it out of the file.',
+              'When set (8 characters or more), every endpoint but /healthz requires this token: `Authorization: Bearer TOKEN`, basic auth with the token as password, or the login form in a browser. The environment variable ENGINE_STATUS_TOKEN sets it too. Use `${ENV}` to keep it out of the file; empty means no lock.',
             examples: ['${ENGINE_STATUS_TOKEN}'],
           },
         },

@@ -2,9 +2,11 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { IssueCode, ProfileIssue } from '../errors.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { closestWord } from './closest-word.js';
+import { EDITOR_KEYWORDS } from './editor-hints.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
+ajv.addVocabulary([...EDITOR_KEYWORDS]);
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Compiles a schema once per schema object. */
