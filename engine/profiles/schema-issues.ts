@@ -52,6 +52,15 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
       return at(path, 'key', 'missing-key', `${describe(path)} needs \`${String(error.params.missingProperty)}\``);
     case 'type':
       return at(path, 'value', 'wrong-type', `${describe(path)} must be ${String(error.params.type).replace(',', ' or ')}`);
+    case 'anyOf': {
+      // One message for the value rather than one per branch; a name close to an allowed one
+      // (`hid`, `Vidoe`) is named.
+      const branches = (error.parentSchema?.anyOf ?? []) as { enum?: unknown[]; description?: string }[];
+      const names = branches.flatMap((branch) => branch.enum ?? []).map(String);
+      const suggestion = typeof error.data === 'string' ? closestWord(error.data, names) : undefined;
+      const what = branches.find((branch) => branch.enum && branch.description)?.description ?? (names.length ? `one of ${names.join(', ')}` : 'one of the allowed forms');
+      return at(path, 'value', 'invalid-value', `${describe(path)} must be ${what}${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`);
+    }
     case 'enum':
       return at(path, 'value', 'invalid-value', `${describe(path)} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`);
     default:
@@ -68,8 +77,15 @@ export function schemaIssues(source: YamlSource, data: unknown, schema: JsonSche
   if (validate(data)) return [];
   const coveredPrefixes = covered.map((path) => `/${path.join('/')}`);
   const issues: ProfileIssue[] = [];
-  for (const error of validate.errors ?? []) {
+  const errors = validate.errors ?? [];
+  // The branches of a failed anyOf: the anyOf's own error says it once, or, when a branch failed
+  // on one item of a list (itself an anyOf), that item's error does, closer to the mistake.
+  const anyOfs = errors.filter((error) => error.keyword === 'anyOf');
+  const within = (outer: ErrorObject, error: ErrorObject) => error !== outer && error.schemaPath.startsWith(`${outer.schemaPath}/`);
+  const shown = anyOfs.filter((outer) => !anyOfs.some((inner) => within(outer, inner)));
+  for (const error of errors) {
     if (coveredPrefixes.some((prefix) => error.instancePath === prefix || error.instancePath.startsWith(`${prefix}/`))) continue;
+    if (error.keyword === 'anyOf' ? !shown.includes(error) : anyOfs.some((outer) => within(outer, error))) continue;
     const issue = toIssue(source, error);
     if (issue) issues.push(issue);
   }
