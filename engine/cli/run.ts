@@ -71,17 +71,18 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = createLogger(level, undefined, {}, format);
   const daemon = new Daemon({ profilesDir: values.profiles, configFile: values.config, stateDir: values.state, host: values.host, port, env: process.env, log });
   try {
+    type Outcome = { kind: 'started' } | { kind: 'failed'; error: unknown } | { kind: 'signal'; signal: NodeJS.Signals };
     const started = daemon.start().then(
-      () => undefined,
-      (error: unknown) => error ?? new Error('start-up failed'),
+      (): Outcome => ({ kind: 'started' }),
+      (error: unknown): Outcome => ({ kind: 'failed', error }),
     );
-    const first = await Promise.race([started, stopSignal.then((signal) => ({ signal }))]);
-    if (first && typeof first === 'object' && 'signal' in first) {
+    const first = await Promise.race([started, stopSignal.then((signal): Outcome => ({ kind: 'signal', signal }))]);
+    if (first.kind === 'signal') {
       log.info('shutting down during start-up', { signal: first.signal });
-      const failed = await started;
-      if (failed) log.debug('start-up ended with an error while shutting down', { error: (failed as Error).message });
+      const settled = await started;
+      if (settled.kind === 'failed') log.debug('start-up ended with an error while shutting down', { error: (settled.error as Error)?.message });
     } else {
-      if (first !== undefined) throw first;
+      if (first.kind === 'failed') throw first.error;
       log.info('shutting down', { signal: await stopSignal });
     }
     return await stopDaemon(daemon, log, 0);
