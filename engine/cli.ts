@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 import { LIST_USAGE, listCommand } from './cli/list.js';
+import { NEW_USAGE, newCommand } from './cli/new.js';
 import { RUN_USAGE, runCommand } from './cli/run.js';
 import { SCHEMA_USAGE, schemaCommand } from './cli/schema.js';
 import { TEST_USAGE, testCommand } from './cli/test.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
+import { StartupRefusal } from './cli/startup-refusal.js';
 import { UsageError } from './errors.js';
 import { engineVersion } from './version.js';
 
 /** Every command's usage: its first line is the synopsis, the rest what it does. */
-const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE];
+const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE, NEW_USAGE];
 
 const synopsis = (usage: string) => usage.split('\n')[0]!;
 
@@ -33,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
         return schemaCommand(rest, out);
       case 'list':
         return await listCommand(rest, out);
+      case 'new':
+        return await newCommand(rest, out);
       case '--version':
       case '-v':
         out(engineVersion());
@@ -53,6 +57,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       process.stderr.write(`engine: ${(error as Error).message}\nRun \`engine --help\` for usage.\n`);
       return 2;
+    }
+    if (error instanceof StartupRefusal) {
+      process.stderr.write(`engine: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }

@@ -15,6 +15,8 @@ import { desiredState, type DesiredState } from './reconcile/desired-state.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from './reconcile/retry-policy.js';
 import { daemonStatus } from './server/daemon-status.js';
+import { DeliveryMetrics } from './server/delivery-metrics.js';
+import { TOKEN_ENV } from './server/status-lock.js';
 import { startStatusServer } from './server/status-server.js';
 import { FileSource } from './sources/file.js';
 import { SerialSource, type SerialSourceOptions } from './sources/serial-source.js';
@@ -71,6 +73,10 @@ export class Daemon {
   private sourcesStarted = false;
   private reportedProblems = new Set<string>();
   private readonly aborter = new AbortController();
+  /** Delivery latency, last delivery per backend and the process figures, for the metrics. */
+  readonly deliveryMetrics = new DeliveryMetrics();
+  /** The winning profile per device key, to log a line when it changes. */
+  private matchedProfiles = new Map<string, string>();
 
   constructor(readonly options: DaemonOptions) {}
 
@@ -78,6 +84,12 @@ export class Daemon {
   async start(): Promise<number> {
     const { log } = this.options;
     await this.loadConfig();
+    // The status server first: a busy port refuses start-up before anything is delivered, and
+    // the server answers (not ready) while the rest starts.
+    const token = this.config.status.token || this.options.env[TOKEN_ENV] || undefined;
+    const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log, { token });
+    this.server = server;
+    log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     this.backendNames = backendNamesOf(this.config);
     this.store = new ProfileStore(this.options.profilesDir, this.backendNames);
     await this.store.loadAll();
@@ -91,6 +103,7 @@ export class Daemon {
       log,
       policy: { ...DEFAULT_RETRY_POLICY, baseMs: retryBaseMs, capMs: retryCapMs },
       concurrency,
+      observe: (backend, outcome, elapsedMs) => this.deliveryMetrics.observe(backend, outcome, elapsedMs),
     });
     await this.reconciler.start();
     this.index = new ProfileIndex(this.store.profiles());
@@ -105,9 +118,6 @@ export class Daemon {
       new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>),
       this.serialSource,
     ];
-    const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log);
-    this.server = server;
-    log.info('status server listening', { host: this.options.host, port });
     await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
     this.sourcesStarted = true;
     this.recompute();
@@ -133,6 +143,7 @@ export class Daemon {
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
+    this.deliveryMetrics.close();
     this.options.log.info('engine stopped');
   }
 
@@ -215,7 +226,20 @@ export class Daemon {
     const problems = new Set(this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)));
     for (const problem of problems) if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
     this.reportedProblems = problems;
+    this.logMatches();
     this.reconciler.setDesired(this.desired.entries);
+  }
+
+  /** One info line when a device comes to match a profile (or another one). */
+  private logMatches(): void {
+    const matched = new Map<string, string>();
+    for (const device of this.desired.devices) {
+      const profile = device.match.winner?.profile.name;
+      if (!profile) continue;
+      matched.set(device.key, profile);
+      if (this.matchedProfiles.get(device.key) !== profile) this.options.log.info('device matched', { device: device.key, profile });
+    }
+    this.matchedProfiles = matched;
   }
 
   /** Asks the prober for the probes that present ttys still need; forgets departed ones. */

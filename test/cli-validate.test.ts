@@ -28,6 +28,15 @@ describe('engine validate', () => {
     assert.match(result.stdout, /^\d+ files checked: 0 errors, 0 warnings$/m);
   });
 
+  test('a folder with no profile is exit 1 with a message, in every format', () => {
+    const folder = folderWith({ 'notes.txt': 'not a profile\n' });
+    for (const format of ['text', 'json', 'github']) {
+      const result = runCli(['validate', folder, '--format', format]);
+      assert.equal(result.status, 1, format);
+      assert.equal(result.stderr, `engine: no profile found in ${folder} (profiles are *.yaml or *.yml files)\n`);
+    }
+  });
+
   test('text: every issue as file:line:col severity code message, with the source line and a caret', () => {
     const result = runCli(['validate', path.join(BAD, 'usb-id-octal-looking.yaml')]);
     assert.equal(result.status, 1);
@@ -132,6 +141,31 @@ describe('engine schema, --version, --help', () => {
     const result = runCli(['schema']);
     assert.equal(result.status, 0);
     assert.deepEqual(JSON.parse(result.stdout), JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'profile.schema.json'), 'utf8')));
+  });
+
+  test('engine schema --config prints exactly the committed schemas/config.schema.json', () => {
+    const result = runCli(['schema', '--config']);
+    assert.equal(result.status, 0);
+    assert.deepEqual(JSON.parse(result.stdout), JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'config.schema.json'), 'utf8')));
+    assert.equal(runCli(['schema', '--config', '--tests']).status, 2);
+  });
+
+  test('the schemas are made for editors: examples are text, structured ones are YAML snippets, JSON-logic has completions', () => {
+    const found = { structuredExamples: [] as string[], snippets: 0, logicSnippet: false, factSnippet: false };
+    const walk = (node: unknown, at: string): void => {
+      if (Array.isArray(node)) return node.forEach((item, index) => walk(item, `${at}/${index}`));
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as Record<string, unknown>;
+      for (const example of (schema.examples as unknown[] | undefined) ?? []) if (typeof example === 'object' && example !== null) found.structuredExamples.push(at);
+      const snippets = (schema.defaultSnippets as { label: string; body: unknown }[] | undefined) ?? [];
+      found.snippets += snippets.length;
+      found.logicSnippet ||= snippets.some((snippet) => snippet.label === 'glob');
+      found.factSnippet ||= snippets.some((snippet) => snippet.label === 'var usb.vendorId');
+      for (const [key, value] of Object.entries(schema)) if (!['examples', 'defaultSnippets', 'default', 'const', 'enum'].includes(key)) walk(value, `${at}/${key}`);
+    };
+    for (const name of ['profile.schema.json', 'profile-tests.schema.json', 'config.schema.json']) walk(JSON.parse(readFileSync(path.join(ROOT, 'schemas', name), 'utf8')), name);
+    assert.deepEqual(found.structuredExamples, []);
+    assert.ok(found.snippets > 20 && found.logicSnippet && found.factSnippet, JSON.stringify(found));
   });
 
   test('--version prints the package version; --help the usage', () => {

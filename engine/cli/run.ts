@@ -1,19 +1,51 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, Daemon } from '../daemon.js';
 import { UsageError } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
 import { formatReport } from './format-issues.js';
+import { lockStateFolder } from './state-lock.js';
+import { listenRefusal, StartupRefusal } from './startup-refusal.js';
 
-export const RUN_USAGE = `engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L]
+export const RUN_USAGE = `engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L] [--log-format F]
 
 Runs the daemon: watches devices, matches them against the profiles in DIR (default ./profiles)
 and keeps the backends in sync. Status server on H:N (default 127.0.0.1:6769; --port 0 picks a
-free port and logs it). State (what was registered) is kept in --state (default ./state).
-Log level L: error, warn, info (default) or debug; logs are JSON lines on standard error.`;
+free port and logs it). State (what was registered) is kept in --state (default ./state), which
+one engine at a time may use. Log level L: error, warn, info (default) or debug; log format F:
+json (default, one JSON object per line on standard error) or pretty (for a terminal).`;
+
+/** The folder the daemon watches must be a readable folder: say so in one line otherwise. */
+function checkProfilesFolder(folder: string): void {
+  if (!existsSync(folder)) throw new UsageError(`no such profiles folder: ${folder}`);
+  if (!statSync(folder).isDirectory()) throw new StartupRefusal(`--profiles ${folder} is not a folder (give the folder that holds the profiles)`);
+  try {
+    accessSync(folder, constants.R_OK | constants.X_OK);
+  } catch {
+    throw new StartupRefusal(`cannot read the profiles folder ${folder}: permission denied`);
+  }
+}
+
+/**
+ * SIGTERM and SIGINT, watched from before anything starts: one that arrives during start-up
+ * stops the engine once start-up has settled, instead of killing it half-way. A second signal
+ * means: now.
+ */
+function watchStopSignals(onSecond: () => void): Promise<NodeJS.Signals> {
+  let received = false;
+  return new Promise((resolve) => {
+    const handle = (signal: NodeJS.Signals) => {
+      if (received) return onSecond();
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', handle).on('SIGINT', handle);
+  });
+}
 
 /** Runs the daemon until SIGTERM or SIGINT; returns the exit code. */
 export async function runCommand(args: string[]): Promise<number> {
+  const stopSignal = watchStopSignals(() => process.exit(1));
   const { values } = parseArgs({
     args,
     options: {
@@ -23,33 +55,56 @@ export async function runCommand(args: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '6769' },
       'log-level': { type: 'string', default: 'info' },
+      'log-format': { type: 'string', default: 'json' },
     },
   });
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not ${values.port}`);
   const level = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
+  const format = values['log-format'] as LogFormat;
+  if (!LOG_FORMATS.includes(format)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
+  checkProfilesFolder(values.profiles);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+  const unlock = lockStateFolder(values.state);
 
-  const log = createLogger(level);
+  const log = createLogger(level, undefined, {}, format);
   const daemon = new Daemon({ profilesDir: values.profiles, configFile: values.config, stateDir: values.state, host: values.host, port, env: process.env, log });
   try {
-    await daemon.start();
+    type Outcome = { kind: 'started' } | { kind: 'failed'; error: unknown } | { kind: 'signal'; signal: NodeJS.Signals };
+    const started = daemon.start().then(
+      (): Outcome => ({ kind: 'started' }),
+      (error: unknown): Outcome => ({ kind: 'failed', error }),
+    );
+    const first = await Promise.race([started, stopSignal.then((signal): Outcome => ({ kind: 'signal', signal }))]);
+    if (first.kind === 'signal') {
+      log.info('shutting down during start-up', { signal: first.signal });
+      const settled = await started;
+      if (settled.kind === 'failed') log.debug('start-up ended with an error while shutting down', { error: (settled.error as Error)?.message });
+    } else {
+      if (first.kind === 'failed') throw first.error;
+      log.info('shutting down', { signal: await stopSignal });
+    }
+    return await stopDaemon(daemon, log, 0);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${formatReport({ filesChecked: 1, issues: error.issues, texts: error.texts }, 'text')}\n`);
+    await stopDaemon(daemon, log, 1);
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${formatReport({ filesChecked: 1, issues: error.issues, texts: error.texts }, 'text')}\n`);
+      return 1;
+    }
+    throw listenRefusal(error, values.host, port) ?? error;
+  } finally {
+    unlock();
+  }
+}
+
+/** Stops the daemon; a failure while stopping is a log line and exit 1, not a stack trace. */
+async function stopDaemon(daemon: Daemon, log: ReturnType<typeof createLogger>, code: number): Promise<number> {
+  try {
     await daemon.stop();
+    return code;
+  } catch (error) {
+    log.error('stopping failed', { error: (error as Error).message });
     return 1;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info('shutting down', { signal });
-  // A second signal while shutting down means: now.
-  const forced = () => process.exit(1);
-  process.once('SIGTERM', forced).once('SIGINT', forced);
-  await daemon.stop();
-  return 0;
 }

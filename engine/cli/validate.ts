@@ -14,7 +14,7 @@ file:line:col severity code message.
   --format F     text (default), json, or github (GitHub Actions annotations)
   --strict       warnings fail too
   --config FILE  check notify names and options against this engine config
-Exit: 0 valid, 1 a problem found, 2 usage error.`;
+Exit: 0 valid, 1 a problem found or no profile at all, 2 usage error.`;
 
 /** Runs `engine validate`; returns the exit code. */
 export async function validateCommand(args: string[], out: (text: string) => void): Promise<number> {
@@ -47,5 +47,10 @@ export async function validateCommand(args: string[], out: (text: string) => voi
   const issues = [...loaded.issues, ...set.issues, ...tests.issues].sort(compareIssues);
   const texts = new Map([...loaded.texts, ...[...set.files, ...tests.files].map((file) => [file.file, file.text] as const)]);
   out(formatReport({ filesChecked: set.files.length + tests.files.length, issues, texts }, format));
+  // A CI job pointed at the wrong folder must not stay green.
+  if (set.files.length === 0) {
+    process.stderr.write(`engine: no profile found in ${paths.join(', ')} (profiles are *.yaml or *.yml files)\n`);
+    return 1;
+  }
   return hasFailures(issues, values.strict) ? 1 : 0;
 }

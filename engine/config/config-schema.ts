@@ -36,6 +36,21 @@ export function configSchema(): JsonSchema {
           concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Requests under way at once per backend.' },
         },
       },
+      status: {
+        type: 'object',
+        description: 'The status server (port 6769 by default).',
+        additionalProperties: false,
+        properties: {
+          token: {
+            type: 'string',
+            // Empty is no lock, so that `${ENGINE_STATUS_TOKEN:-}` can leave it unset.
+            pattern: '^(|[\\s\\S]{8,})$',
+            description:
+              'When set (8 characters or more), every endpoint but /healthz requires this token: `Authorization: Bearer TOKEN`, basic auth with the token as password, or the login form in a browser. The environment variable ENGINE_STATUS_TOKEN sets it too. Use `${ENV}` to keep it out of the file; empty means no lock.',
+            examples: ['${ENGINE_STATUS_TOKEN}'],
+          },
+        },
+      },
       backends: {
         type: 'object',
         description: 'Named backends profiles can notify. When given, they replace the built-ins.',

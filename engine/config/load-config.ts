@@ -34,6 +34,8 @@ export interface EngineConfig {
    * secret registry, so that no log line, reason or state file shows them.
    */
   secrets: string[];
+  /** The status server's settings. */
+  status: { token?: string };
 }
 
 const DEFAULT_DELIVERY: DeliveryConfig = { retryBaseMs: DEFAULT_RETRY_POLICY.baseMs, retryCapMs: DEFAULT_RETRY_POLICY.capMs, concurrency: 4 };
@@ -44,7 +46,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   for (const [name, definition] of builtInBackendNames()) {
     backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
   }
-  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, secrets: recordSecrets(backends, []) };
+  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, secrets: recordSecrets(backends, []), status: {} };
 }
 
 /** Records the backends' credentials and the substituted values as secrets; returns them all. */
@@ -106,6 +108,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     sources?: Record<string, Record<string, unknown>>;
     delivery?: Partial<DeliveryConfig>;
     backends?: Record<string, { type: string } & Record<string, unknown>>;
+    status?: { token?: string };
   };
   const backends = raw.backends ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options })) : defaultConfig(env).backends;
   const config: EngineConfig = {
@@ -113,7 +116,9 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     sources: raw.sources ?? {},
     delivery: { ...DEFAULT_DELIVERY, ...raw.delivery },
     backends,
-    secrets: recordSecrets(backends, substituted),
+    // The status token is a secret too: no log line or reason may show it.
+    secrets: recordSecrets(backends, raw.status?.token ? [...substituted, raw.status.token] : substituted),
+    status: raw.status ?? {},
   };
   return { config, issues };
 }

@@ -2,6 +2,8 @@ import type { IssueCode, Severity } from '../errors.js';
 import { unknownFactReason } from '../map/facts.js';
 import { compileGlob } from '../match/glob.js';
 import type { NodePath, NodePart } from '../profiles/yaml-source.js';
+import { suggestFactPath } from './suggest-fact-path.js';
+import { suggestOperator } from './suggest-operator.js';
 import { FORBIDDEN_OPERATORS, ITERATING_OPERATORS, OPERATORS, UNSAFE_PATH_SEGMENTS } from './operators.js';
 
 /** A problem in a JSON-logic value, at a path relative to the document. */
@@ -22,6 +24,8 @@ interface Context {
   problems: LogicProblem[];
   unknownVar: VarChecker;
 }
+
+const didYouMean = (suggestion: string | undefined) => (suggestion ? `; did you mean \`${suggestion}\`?` : '');
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -95,7 +99,7 @@ function checkOperator(operator: string, argument: unknown, path: NodePath, cont
       part: 'key',
       message: forbidden
         ? `operator \`${operator}\` is not allowed: ${forbidden}`
-        : `unknown JSON-logic operator \`${operator}\` (an object with one key is read as an operation)`,
+        : `unknown JSON-logic operator \`${operator}\`${didYouMean(suggestOperator(operator))} (an object with one key is read as an operation)`,
     });
     return false;
   }
@@ -125,7 +129,9 @@ function checkVarPath(name: unknown, path: NodePath, context: Context): void {
   }
   if (context.perElement) return;
   const reason = context.unknownVar(text);
-  if (reason) context.problems.push({ severity: 'warning', code: 'logic-unknown-fact', path, part: 'value', message: `var \`${text}\`: ${reason}` });
+  // An error: a condition reading nothing silently never holds.
+  const suggestion = context.unknownVar === unknownFactReason ? suggestFactPath(text) : undefined;
+  if (reason) context.problems.push({ severity: 'error', code: 'logic-unknown-fact', path, part: 'value', message: `var \`${text}\`: ${reason}${didYouMean(suggestion)}` });
 }
 
 function checkMissingNames(operator: string, argument: unknown, path: NodePath, context: Context): void {

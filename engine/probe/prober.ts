@@ -84,6 +84,9 @@ export class Prober {
   private running = 0;
   private stopped = false;
 
+  /** Probes that ended, by outcome (matched, mismatch, busy, failed, ...), for the metrics. */
+  readonly outcomes = new Map<string, number>();
+
   constructor(options: Pick<ProberOptions, 'log' | 'onResult'> & Partial<ProberOptions>) {
     this.options = { ...DEFAULT_PROBER_OPTIONS, ...options };
   }
@@ -226,6 +229,7 @@ export class Prober {
       outcome = { kind: 'failed', reason: `probe failed: ${(error as Error).message}` };
     }
     port.running = undefined;
+    this.outcomes.set(outcome.kind, (this.outcomes.get(outcome.kind) ?? 0) + 1);
     if (port.aborter.signal.aborted || this.ports.get(deviceKey) !== port) return;
     if (outcome.kind === 'busy') {
       log.warn('serial port busy: skipped, will try again', { reason: outcome.reason, retryInMs: this.options.busyRetryMs });

@@ -2,18 +2,19 @@ import { builtInBackendNames, type BackendNames } from '../backends/index.js';
 import { testListSchema } from '../profile-tests/test-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../sources/source-definition.js';
+import { LOGIC_SNIPPETS, mapValueSnippets, withEditorHints } from './editor-hints.js';
 
 const logicSchema: JsonSchema = {
   description:
     'A JSON-logic expression over the facts (`usb.*`, `serial.*`, `file.*`, `probe.*`, `host.*`, `params.*`, `event.*`); missing facts are null.',
   type: ['object', 'boolean'],
-  examples: [{ '!=': [{ var: 'usb.serialNumber' }, null] }],
+  defaultSnippets: LOGIC_SNIPPETS,
 };
 
 const mapValueSchema: JsonSchema = {
   description:
     'A constant, or a JSON-logic expression (an object with one operator key) over the facts. Lists and objects with several keys are evaluated member by member.',
-  examples: ['u-blox GPS', { var: 'usb.manufacturer' }, { cat: ['gps-', { var: 'usb.serialNumber' }] }],
+  examples: ['u-blox GPS'],
 };
 
 /** The schema of one `notify` entry naming a backend of a known type. */
@@ -34,6 +35,10 @@ function notifyEntrySchema(name: string, notifySchema: JsonSchema): JsonSchema {
  * default, or those of a config file.
  */
 export function profileSchema(backends: BackendNames = builtInBackendNames()): JsonSchema {
+  return withEditorHints(assembleProfileSchema(backends));
+}
+
+function assembleProfileSchema(backends: BackendNames): JsonSchema {
   const detectProperties: Record<string, JsonSchema> = {};
   for (const source of SOURCES) detectProperties[source.kind] = source.detectSchema;
   detectProperties.when = logicSchema;
@@ -69,7 +74,7 @@ export function profileSchema(backends: BackendNames = builtInBackendNames()): J
       map: {
         type: 'object',
         description: 'The payload sent to the backends, e.g. a nuvlabox-peripheral document.',
-        additionalProperties: mapValueSchema,
+        additionalProperties: { ...mapValueSchema, defaultSnippets: mapValueSnippets() },
         examples: [{ identifier: { var: 'serial.byId' }, name: 'u-blox GPS', classes: ['gps'], available: true }],
       },
       notify: {

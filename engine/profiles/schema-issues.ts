@@ -1,9 +1,12 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCode, ProfileIssue } from '../errors.js';
 import type { JsonSchema } from '../sources/source-definition.js';
+import { closestWord } from './closest-word.js';
+import { EDITOR_KEYWORDS } from './editor-hints.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
+ajv.addVocabulary([...EDITOR_KEYWORDS]);
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Compiles a schema once per schema object. */
@@ -26,28 +29,6 @@ function toNodePath(instancePath: string): (string | number)[] {
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
 function describe(path: NodePath): string {
   return path.length === 0 ? 'the profile' : `\`${path.join('.')}\``;
 }
@@ -63,7 +44,7 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
       const known = Object.keys((error.parentSchema?.properties ?? {}) as object);
-      const suggestion = closest(key, known);
+      const suggestion = closestWord(key, known);
       const hint = suggestion ? `; did you mean \`${suggestion}\`?` : known.length ? `; allowed: ${known.join(', ')}` : '';
       return at([...path, key], 'key', 'unknown-key', `unknown key \`${key}\` in ${describe(path)}${hint}`);
     }
@@ -71,6 +52,15 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
       return at(path, 'key', 'missing-key', `${describe(path)} needs \`${String(error.params.missingProperty)}\``);
     case 'type':
       return at(path, 'value', 'wrong-type', `${describe(path)} must be ${String(error.params.type).replace(',', ' or ')}`);
+    case 'anyOf': {
+      // One message for the value rather than one per branch; a name close to an allowed one
+      // (`hid`, `Vidoe`) is named.
+      const branches = (error.parentSchema?.anyOf ?? []) as { enum?: unknown[]; description?: string }[];
+      const names = branches.flatMap((branch) => branch.enum ?? []).map(String);
+      const suggestion = typeof error.data === 'string' ? closestWord(error.data, names) : undefined;
+      const what = branches.find((branch) => branch.enum && branch.description)?.description ?? (names.length ? `one of ${names.join(', ')}` : 'one of the allowed forms');
+      return at(path, 'value', 'invalid-value', `${describe(path)} must be ${what}${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`);
+    }
     case 'enum':
       return at(path, 'value', 'invalid-value', `${describe(path)} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`);
     default:
@@ -87,8 +77,15 @@ export function schemaIssues(source: YamlSource, data: unknown, schema: JsonSche
   if (validate(data)) return [];
   const coveredPrefixes = covered.map((path) => `/${path.join('/')}`);
   const issues: ProfileIssue[] = [];
-  for (const error of validate.errors ?? []) {
+  const errors = validate.errors ?? [];
+  // The branches of a failed anyOf: the anyOf's own error says it once, or, when a branch failed
+  // on one item of a list (itself an anyOf), that item's error does, closer to the mistake.
+  const anyOfs = errors.filter((error) => error.keyword === 'anyOf');
+  const within = (outer: ErrorObject, error: ErrorObject) => error !== outer && error.schemaPath.startsWith(`${outer.schemaPath}/`);
+  const shown = anyOfs.filter((outer) => !anyOfs.some((inner) => within(outer, inner)));
+  for (const error of errors) {
     if (coveredPrefixes.some((prefix) => error.instancePath === prefix || error.instancePath.startsWith(`${prefix}/`))) continue;
+    if (error.keyword === 'anyOf' ? !shown.includes(error) : anyOfs.some((outer) => within(outer, error))) continue;
     const issue = toIssue(source, error);
     if (issue) issues.push(issue);
   }

@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { IssueCode, ProfileIssue, Severity } from '../errors.js';
+import { errorOffset, unclosedOpenings } from './unclosed-openings.js';
 
 /** A path into a parsed document: keys of mappings and indexes of sequences. */
 export type NodePath = readonly (string | number)[];
@@ -43,10 +44,16 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
     issues.push(issue('error', 'multiple-documents', extra.range[0], 'a second YAML document: put each profile in a file of its own'));
   }
   let readable = true;
+  const openings = first.errors.length > 0 ? unclosedOpenings(text) : { sequence: [], mapping: [], quote: [] };
+  const reported = new Set<string>();
   for (const error of first.errors) {
     const code = YAML_ERROR_CODES[error.code] ?? 'yaml-syntax';
     if (code === 'yaml-syntax') readable = false;
-    issues.push(issue('error', code, error.pos[0], oneLine(error.message)));
+    const found = issue('error', code, errorOffset(error, openings), oneLine(error.message).replace(/ at line \d+, column \d+:?$/, ''));
+    // One unclosed bracket is noticed once per enclosing collection, all at the same place.
+    const key = `${found.line}:${found.col} ${found.message}`;
+    if (!reported.has(key)) issues.push(found);
+    reported.add(key);
   }
   for (const warning of first.warnings) issues.push(issue('warning', 'yaml-syntax', warning.pos[0], oneLine(warning.message)));
   return readable ? { source: { file, text, document: first, lineCounter }, issues } : { issues };

@@ -39,6 +39,8 @@ export interface ReconcilerOptions {
   policy?: RetryPolicy;
   /** Requests under way at once per backend. */
   concurrency?: number;
+  /** Told of every attempt's outcome and how long it took, for the metrics. */
+  observe?: (backend: string, outcome: ApplyResult['outcome'], elapsedMs: number) => void;
 }
 
 /**
@@ -217,6 +219,7 @@ export class Reconciler {
     // identifier: what the backend may already hold under it is someone else's.
     const firstAttempt = action.op !== 'delete' && !this.held.has(key);
     let result: ApplyResult;
+    const startedAt = performance.now();
     try {
       await this.writeAhead(key, action);
       result = await this.apply(key, action, firstAttempt);
@@ -230,6 +233,7 @@ export class Reconciler {
     if (this.stopped) return;
     this.count(target.backend, result.outcome);
     progress.conflict = result.outcome === 'conflict';
+    this.options.observe?.(target.backend, result.outcome, performance.now() - startedAt);
     if (result.outcome === 'acknowledged') {
       this.acknowledge(key, action, result.remote);
       progress.failures = 0;

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import { renderLoginPage, renderStatusPage } from './status-page.js';
+import { StatusLock } from './status-lock.js';
 
 /** What the status server shows; each function is called per request. */
 export interface StatusProvider {
@@ -17,15 +19,70 @@ function send(response: ServerResponse, status: number, body: unknown, type = 'a
   response.end(text);
 }
 
-function route(provider: StatusProvider, request: IncomingMessage, response: ServerResponse): void {
+/** Whether a browser asked for HTML before JSON (API clients and curl keep the JSON). */
+function wantsHtml(request: IncomingMessage): boolean {
+  const accept = request.headers.accept ?? '';
+  const html = accept.indexOf('text/html');
+  const json = accept.indexOf('application/json');
+  return html !== -1 && (json === -1 || html < json);
+}
+
+/** Whether the server is reachable only from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Reads a small form body (the login form); more than a few KiB is not a login. */
+async function formBody(request: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of request) {
+    body += String(chunk);
+    if (body.length > 4096) break;
+  }
+  return new URLSearchParams(body);
+}
+
+/** Checks the lock; answers and returns false when the request may not go on. */
+function unlocked(lock: StatusLock, request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): boolean {
+  if (!lock.locked || pathname === '/healthz') return true;
+  const fromUrl = query.get('token');
+  if (fromUrl !== null && lock.accepts(fromUrl)) {
+    // Once: the token becomes a cookie and leaves the address bar (and the history).
+    query.delete('token');
+    const rest = query.toString();
+    response.writeHead(303, { location: `${pathname}${rest ? `?${rest}` : ''}`, 'set-cookie': StatusLock.cookie(fromUrl), 'cache-control': 'no-store' });
+    response.end();
+    return false;
+  }
+  if (lock.accepts(lock.presented(request))) return true;
+  if (wantsHtml(request)) {
+    send(response, 401, renderLoginPage(fromUrl !== null), 'text/html');
+  } else {
+    response.setHeader('www-authenticate', 'Bearer realm="engine status", Basic realm="engine status"');
+    send(response, 401, { error: 'this status server requires its token (Authorization: Bearer TOKEN)' });
+  }
+  return false;
+}
+
+async function login(lock: StatusLock, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const token = (await formBody(request)).get('token') ?? '';
+  if (!lock.accepts(token)) return send(response, 401, renderLoginPage(true), 'text/html');
+  response.writeHead(303, { location: '/', 'set-cookie': StatusLock.cookie(token), 'cache-control': 'no-store' });
+  response.end();
+}
+
+function route(provider: StatusProvider, lock: StatusLock, request: IncomingMessage, response: ServerResponse): void | Promise<void> {
   // Not `new URL(...)`: it would read `//metrics` as a host name.
-  const pathname = (request.url ?? '/').split('?')[0]!;
+  const [pathname = '/', search = ''] = (request.url ?? '/').split('?');
+  if (lock.locked && request.method === 'POST' && pathname === '/login') return login(lock, request, response);
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     return send(response, 405, { error: 'only GET' });
   }
+  if (!unlocked(lock, request, response, pathname, new URLSearchParams(search))) return;
   switch (pathname) {
     case '/':
+      if (wantsHtml(request)) return send(response, 200, renderStatusPage({ summary: provider.summary(), devices: provider.devices(), profiles: provider.profiles() }), 'text/html');
       return send(response, 200, provider.summary());
     case '/healthz':
       return provider.healthy() ? send(response, 200, { status: 'ok' }) : send(response, 503, { status: 'starting' });
@@ -40,39 +97,65 @@ function route(provider: StatusProvider, request: IncomingMessage, response: Ser
   }
 }
 
+/** Options of the status server. */
+export interface StatusServerOptions {
+  /** When set, every endpoint but `/healthz` requires this token. */
+  token?: string;
+}
+
 /**
  * The status server on `host:port` (the gateway convention is port 6769). Resolves with the
  * port it listens on, which is the chosen free one for port 0.
  */
-export async function startStatusServer(provider: StatusProvider, host: string, port: number, log: Logger): Promise<{ server: Server; port: number }> {
+export async function startStatusServer(provider: StatusProvider, host: string, port: number, log: Logger, options: StatusServerOptions = {}): Promise<{ server: Server; port: number }> {
+  const lock = new StatusLock(options.token);
+  const failed = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
+    log.error('status request failed', { path: request.url, error: (error as Error).message });
+    if (!response.headersSent) send(response, 500, { error: 'internal error' });
+  };
   const server = createServer((request, response) => {
     try {
-      route(provider, request, response);
+      const answered = route(provider, lock, request, response);
+      if (answered) answered.catch((error: unknown) => failed(request, response, error));
     } catch (error) {
-      log.error('status request failed', { path: request.url, error: (error as Error).message });
-      if (!response.headersSent) send(response, 500, { error: 'internal error' });
+      failed(request, response, error);
     }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  if (!lock.locked && !isLoopback(host)) {
+    log.warn('the status server is reachable from the network without a token: device facts and backend errors are readable by anyone who can reach it; set status.token in the config or ENGINE_STATUS_TOKEN', { host });
+  }
   return { server, port: (server.address() as AddressInfo).port };
 }
+
+const escapeLabel = (label: string) => label.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const labelText = (labels: Record<string, string>) => Object.entries(labels).map(([key, label]) => `${key}="${escapeLabel(label)}"`).join(',');
 
 /** Metric lines in the Prometheus text format. */
 export class MetricsText {
   private readonly lines: string[] = [];
 
   /** Adds one metric family; `samples` pairs label sets with values. */
-  add(name: string, type: 'gauge' | 'counter', help: string, samples: [Record<string, string>, number][]): this {
+  add(name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: [Record<string, string>, number][]): this {
     this.lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
-      const text = Object.entries(labels)
-        .map(([key, label]) => `${key}="${label.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-        .join(',');
+      const text = labelText(labels);
       this.lines.push(`${name}${text ? `{${text}}` : ''} ${value}`);
     }
+    return this;
+  }
+
+  /**
+   * Adds a histogram: `buckets` are cumulative counts labelled with `le`, and `totals` give each
+   * label set's sum and count.
+   */
+  addHistogram(name: string, help: string, buckets: [Record<string, string>, number][], totals: [Record<string, string>, number, number][]): this {
+    this.add(name, 'histogram', help, []);
+    for (const [labels, value] of buckets) this.lines.push(`${name}_bucket{${labelText(labels)}} ${value}`);
+    for (const [labels, sum, count] of totals) this.lines.push(`${name}_sum{${labelText(labels)}} ${sum}`, `${name}_count{${labelText(labels)}} ${count}`);
     return this;
   }
 

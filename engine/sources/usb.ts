@@ -47,8 +47,20 @@ export const USB_CLASS_NAMES: Readonly<Record<string, string>> = {
   ff: 'Vendor Specific',
 };
 
-// One pattern rather than an anyOf of enum and pattern, so that a wrong value gets one error.
-const interfaceClassPattern = `^([0-9a-fA-F]{2}|${Object.values(USB_CLASS_NAMES).join('|')})$`;
+const CLASS_NAMES = Object.values(USB_CLASS_NAMES);
+
+/**
+ * One interface class: a name from the list (an enum, which editors complete), the same name in
+ * any case (matching ignores case), or 2 hex digits. A wrong value gets one error naming the
+ * closest name (see schemaIssues on anyOf).
+ */
+const interfaceClassValue: JsonSchema = {
+  anyOf: [
+    { type: 'string', enum: CLASS_NAMES, description: 'a USB class name (Video, Audio, HID, Mass Storage, ...; any case) or 2 hex digits ("0e")' },
+    { type: 'string', pattern: '^[0-9a-fA-F]{2}$' },
+    { type: 'string', pattern: `^(${CLASS_NAMES.map((name) => name.replace(/[a-zA-Z]/g, (letter) => `[${letter.toUpperCase()}${letter.toLowerCase()}]`).replace(/\//g, '\\/')).join('|')})$` },
+  ],
+};
 
 export const usbSource: SourceDefinition = {
   kind: 'usb',
@@ -66,10 +78,7 @@ export const usbSource: SourceDefinition = {
       serialNumber: stringGlobSchema('serial number', 'A10K*'),
       interfaceClass: {
         description: 'Some interface of the device has this class: a readable name (`Video`, `Audio`, `HID`, `Mass Storage`, ...) or 2 hex digits (`"0e"`), or a list of them.',
-        type: ['string', 'array'],
-        pattern: interfaceClassPattern,
-        minItems: 1,
-        items: { type: 'string', pattern: interfaceClassPattern },
+        anyOf: [...interfaceClassValue.anyOf as JsonSchema[], { type: 'array', minItems: 1, items: interfaceClassValue }],
         examples: ['Video', ['Video', 'Audio']],
       },
     },

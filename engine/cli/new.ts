@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { backendNamesOf, loadConfigOrDefault } from '../config/load-config.js';
+import { UsageError } from '../errors.js';
+import { readFileFacts } from '../sources/file.js';
+import { enumerateSerialPorts } from '../sources/serial-sysfs.js';
+import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
+import { formatReport } from './format-issues.js';
+import { newProfile, type SeenDevice } from './new-profile.js';
+
+export const NEW_USAGE = `engine new KEY [--backend NAME] [--config FILE]
+
+Prints a profile for the device engine list shows as KEY (usb:1-5, serial:1-5:if00,
+file:/dev/video0): it recognises that device and not its neighbours (ids plus the product
+string, the serial number where a neighbour has the same ids, the interface of a tty), maps it
+for the backend NAME (default nuvlabox; --config names others) and carries a test built from
+the device's facts. Save it in the profiles folder, then run engine validate and engine test.`;
+
+/** The USB devices and serial ports present now, as `engine list` keys them. */
+function presentDevices(): SeenDevice[] {
+  const devices: SeenDevice[] = [];
+  for (const [port, usb] of enumerateUsbDevices()) devices.push({ key: `usb:${port}`, source: 'usb', facts: { usb } });
+  for (const [key, { serial, usb }] of enumerateSerialPorts()) devices.push({ key, source: 'serial', facts: { serial, ...(usb ? { usb } : {}) } });
+  return devices;
+}
+
+/** Runs `engine new`; returns the exit code. */
+export async function newCommand(args: string[], out: (text: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      backend: { type: 'string', default: 'nuvlabox' },
+      config: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    out(NEW_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('engine new takes one device key, as engine list shows it (usb:1-5, serial:1-5:if00, file:/dev/video0)');
+  const key = positionals[0]!;
+  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+  const loaded = await loadConfigOrDefault(values.config, process.env);
+  if (!loaded.config) {
+    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, 'text'));
+    return 1;
+  }
+  const backends = backendNamesOf(loaded.config);
+  const definition = backends.get(values.backend);
+  if (!definition) throw new UsageError(`no backend named ${values.backend}; known: ${[...backends.keys()].join(', ')}`);
+
+  let device: SeenDevice | undefined;
+  let neighbours: SeenDevice[] = [];
+  if (key.startsWith('file:')) {
+    const file = await readFileFacts(key.slice('file:'.length));
+    if (file) device = { key, source: 'file', facts: { file } };
+  } else {
+    neighbours = presentDevices();
+    device = neighbours.find((candidate) => candidate.key === key);
+  }
+  if (!device) {
+    process.stderr.write(`engine: no device ${key} here; engine list shows the devices present and their keys\n`);
+    return 1;
+  }
+  out(newProfile(device, neighbours, values.backend, definition).trimEnd());
+  return 0;
+}

@@ -1,0 +1,118 @@
+/**
+ * The status page a browser gets at `/`: what the JSON endpoints say, readable by an operator
+ * who opened the gateway's port 6769. Everything is inline (a gateway is often offline) and the
+ * page reloads itself every few seconds; no script is needed to read it.
+ */
+
+/** What the page shows; the same values the JSON endpoints answer. */
+export interface StatusPageData {
+  summary: Record<string, unknown>;
+  devices: unknown[];
+  profiles: unknown;
+}
+
+export const PAGE_REFRESH_SECONDS = 5;
+
+interface DeliveryView {
+  backend: string;
+  identifier: string;
+  state: string;
+  lastError?: string;
+  nextAttemptAt?: string;
+}
+
+interface DeviceView {
+  key: string;
+  source?: string;
+  present?: boolean;
+  profile?: string | null;
+  candidates?: { profile: string; file?: string; matched: boolean; reason?: string }[];
+  problems?: string[];
+  deliveries?: DeliveryView[];
+  facts?: Record<string, unknown>;
+}
+
+interface ProfilesView {
+  files?: { file: string; keptLastGood?: boolean; issues?: { severity: string; code: string; line: number; col: number; message: string }[] }[];
+}
+
+const escape = (value: unknown) =>
+  String(value ?? '').replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
+
+/** The facts as `name: value` lines, nested objects flattened to dotted names. */
+function factLines(facts: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(facts).flatMap(([name, value]) => {
+    const path = `${prefix}${name}`;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return factLines(value as Record<string, unknown>, `${path}.`);
+    return [`${path}: ${typeof value === 'string' ? value : JSON.stringify(value)}`];
+  });
+}
+
+function deliveryRows(deliveries: DeliveryView[]): string {
+  if (deliveries.length === 0) return '<p class="muted">no delivery</p>';
+  const rows = deliveries.map(
+    (delivery) =>
+      `<tr class="delivery state-${escape(delivery.state)}"><td>${escape(delivery.backend)}</td><td><code>${escape(delivery.identifier)}</code></td><td class="state">${escape(delivery.state)}</td><td>${escape(delivery.lastError)}</td><td>${escape(delivery.nextAttemptAt)}</td></tr>`,
+  );
+  return `<table><thead><tr><th>backend</th><th>identifier</th><th>state</th><th>last error</th><th>next attempt</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function deviceSection(device: DeviceView): string {
+  const winner = device.profile ? `matched <strong class="profile">${escape(device.profile)}</strong>` : '<span class="muted">no profile matched</span>';
+  const misses = (device.candidates ?? []).filter((candidate) => candidate.reason);
+  const missList = misses.length
+    ? `<ul class="misses">${misses.map((miss) => `<li><strong>${escape(miss.profile)}</strong>${miss.file ? ` <span class="muted">${escape(miss.file)}</span>` : ''}: ${escape(miss.reason)}</li>`).join('')}</ul>`
+    : '';
+  const problems = (device.problems ?? []).map((problem) => `<p class="problem">${escape(problem)}</p>`).join('');
+  const facts = device.facts ? `<details><summary>facts</summary><pre>${escape(factLines(device.facts).join('\n'))}</pre></details>` : '';
+  return `<section class="device" data-key="${escape(device.key)}"><h3><code>${escape(device.key)}</code> ${winner}</h3>${problems}${missList}${deliveryRows(device.deliveries ?? [])}${facts}</section>`;
+}
+
+function profileProblems(profiles: ProfilesView): string {
+  const issues = (profiles.files ?? []).flatMap((file) => (file.issues ?? []).map((issue) => ({ file: file.file, keptLastGood: file.keptLastGood, ...issue })));
+  if (issues.length === 0) return '<p class="muted">none</p>';
+  return `<ul class="issues">${issues
+    .map((issue) => `<li class="${escape(issue.severity)}"><code>${escape(issue.file)}:${issue.line}:${issue.col}</code> ${escape(issue.severity)} ${escape(issue.code)}: ${escape(issue.message)}${issue.keptLastGood ? ' <span class="muted">(last good version kept)</span>' : ''}</li>`)
+    .join('')}</ul>`;
+}
+
+const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}code,pre{font-family:ui-monospace,monospace}
+h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.5em}h3{font-size:1em;margin:.2em 0}.muted{color:#777}
+section.device{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;margin:.6em 0}table{border-collapse:collapse;margin:.4em 0}
+td,th{border-bottom:1px solid #eee;padding:.2em .6em;text-align:left;vertical-align:top}.state-acknowledged .state{color:#080}
+.state-retrying .state,.state-failed .state,.problem,.error{color:#b00}.state-pending .state,.state-removing .state,.warning{color:#a60}
+pre{background:#f6f6f6;padding:.5em;overflow:auto}`;
+
+/** The whole page as HTML text. */
+export function renderStatusPage(data: StatusPageData): string {
+  const summary = data.summary as { name?: string; version?: string; ready?: boolean; startedAt?: string; profiles?: { loaded?: number }; devices?: { present?: number; matched?: number } };
+  const devices = data.devices as DeviceView[];
+  const present = devices.filter((device) => device.present !== false);
+  const gone = devices.filter((device) => device.present === false);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="${PAGE_REFRESH_SECONDS}">
+<title>${escape(summary.name ?? 'engine')} status</title><style>${STYLE}</style></head>
+<body>
+<h1>${escape(summary.name)} <span class="muted">${escape(summary.version)}</span></h1>
+<p id="summary">${summary.ready ? 'ready' : 'starting'} · ${escape(summary.profiles?.loaded ?? 0)} profiles · ${escape(summary.devices?.present ?? 0)} devices present, ${escape(summary.devices?.matched ?? 0)} matched · started ${escape(summary.startedAt)} · refreshed <span id="refreshed">${escape(new Date().toISOString())}</span></p>
+<h2>Devices</h2>
+<div id="devices">${present.length ? present.map(deviceSection).join('') : '<p class="muted">no device present</p>'}</div>
+<h2>Pending removals <span class="muted">(devices gone, backends not yet told)</span></h2>
+<div id="removals">${gone.length ? gone.map(deviceSection).join('') : '<p class="muted">none</p>'}</div>
+<h2>Profile problems</h2>
+<div id="profile-problems">${profileProblems(data.profiles as ProfilesView)}</div>
+<p class="muted">JSON: <a href="/devices">/devices</a> · <a href="/profiles">/profiles</a> · <a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a></p>
+</body></html>
+`;
+}
+
+/** The login form shown when the status server is locked and the browser has no token. */
+export function renderLoginPage(failed: boolean): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>engine status: log in</title><style>${STYLE}</style></head>
+<body><h1>Status token required</h1>${failed ? '<p class="error">That token is not the one configured.</p>' : ''}
+<form method="post" action="/login"><label>Token <input type="password" name="token" autofocus required></label> <button type="submit">Log in</button></form>
+<p class="muted">API clients send <code>Authorization: Bearer TOKEN</code>.</p></body></html>
+`;
+}
