@@ -22,6 +22,8 @@ export class HookAccess {
     private readonly allowed: BlockList,
     /** The host to bind: the hook address's, or loopback when that is a wildcard nobody else needs. */
     readonly listenHost: string,
+    /** Who is answered, for the log: the supervisor's addresses, then the allow-list. */
+    readonly callers: readonly string[],
   ) {}
 
   /**
@@ -45,7 +47,7 @@ export class HookAccess {
     // needs to reach the hooks, so the wildcard the default address names is not bound.
     const onlyLoopback = supervisor.length > 0 && supervisor.every(isLoopback) && allowFrom.every((entry) => isLoopback(entry.split('/')[0]!));
     const loopbackHost = supervisor.every((address) => isIP(unmapped(address)) === 6) ? '::1' : '127.0.0.1';
-    return new HookAccess(allowed, WILDCARDS.has(hookHost) && onlyLoopback ? loopbackHost : hookHost);
+    return new HookAccess(allowed, WILDCARDS.has(hookHost) && onlyLoopback ? loopbackHost : hookHost, [...supervisor, ...allowFrom]);
   }
 
   /** Whether a request from this peer address may be served. */

@@ -96,7 +96,8 @@ export class BalenaHookServer {
       });
     });
     const bound = (this.server.address() as AddressInfo).port;
-    this.log.info('balena hook server listening', { host, port: bound, ...(host !== this.endpoint.host && { narrowedFrom: this.endpoint.host }) });
+    this.log.info('balena hook server listening', { host, port: bound, ...(host !== this.endpoint.host && { narrowedFrom: this.endpoint.host }), answering: access.callers });
+    if (access.callers.length === 0) this.log.warn('balena hooks: the supervisor address did not resolve and hookAllowFrom is empty; every hook is refused');
     return bound;
   }
 
