@@ -17,6 +17,8 @@ export const ISSUE_CODES = {
   'logic-unsafe-path': 'a JSON-logic var path through __proto__, constructor or prototype',
   'logic-arity': 'a JSON-logic operator given the wrong number of arguments',
   'logic-unknown-fact': 'a JSON-logic var path that names no known fact',
+  'logic-argument': 'a JSON-logic operator given an argument it cannot evaluate',
+  'unsafe-map-key': 'a map key __proto__, constructor or prototype',
   'invalid-regex': 'a regular expression that does not compile',
   'invalid-glob': 'a glob pattern that does not compile',
   'glob-unclosed-bracket': 'a text glob with a `[` that no `]` closes, read as a literal `[` as fnmatch does',

@@ -8,6 +8,7 @@ import { runProgram } from '../actions/run-program.js';
 import type { Logger } from '../log.js';
 import { isAnswer, type SupervisorClient } from './balena-client.js';
 import type { BalenaDevice, BalenaDevices, BalenaTarget } from './balena-devices.js';
+import { targetVariables } from './balena-target.js';
 
 /** A hook's answer: 200 done (or nothing to do), 202 accepted and under way. */
 export interface HookAnswer {
@@ -65,11 +66,7 @@ export class BalenaActions {
   }
 
   private async runUpdate(identifier: string, device: BalenaDevice, action: ProgramAction, target: BalenaTarget): Promise<void> {
-    const failure = await this.run(identifier, device, action, 'update', {
-      BALENA_APP_COMMIT: target.commit!,
-      BALENA_DEVICE_ENVIRONMENT: JSON.stringify(target.environment ?? {}),
-      BALENA_DEVICE_CONFIG: JSON.stringify(target.config ?? {}),
-    });
+    const failure = await this.run(identifier, device, action, 'update', targetVariables(target));
     if (failure) {
       await this.supervisorLog(device.uuid, `update to ${target.commit} failed: ${failure}`);
       return;

@@ -4,8 +4,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
-import type { BalenaDevices, BalenaTarget } from './balena-devices.js';
+import type { BalenaDevices } from './balena-devices.js';
 import type { BalenaActions } from './balena-actions.js';
+import { HookAccess } from './balena-hook-access.js';
+import { targetOfHook } from './balena-target.js';
 
 /** Hook bodies are small JSON objects; anything bigger is refused unread. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -42,21 +44,6 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
   return parsed;
 }
 
-/** The target in an update hook's body, checked field by field. */
-function targetOf(body: Record<string, unknown>): BalenaTarget {
-  const { commit, environment, config, appId } = body;
-  if (commit !== undefined && (typeof commit !== 'string' || commit.trim() === '')) throw new HookError(400, '`commit` must be a non-empty string');
-  if (environment !== undefined && environment !== null && !isObject(environment)) throw new HookError(400, '`environment` must be an object');
-  if (config !== undefined && config !== null && !isObject(config)) throw new HookError(400, '`config` must be an object');
-  if (appId !== undefined && appId !== null && (typeof appId !== 'number' && typeof appId !== 'string')) throw new HookError(400, '`appId` must be a number');
-  return {
-    ...(typeof commit === 'string' && { commit: commit.trim() }),
-    ...(isObject(environment) && { environment }),
-    ...(isObject(config) && { config }),
-    receivedAt: new Date().toISOString(),
-  };
-}
-
 /** Where to listen and under which path prefix, from a hook address such as `http://0.0.0.0:1337/v1/devices/`. */
 function hookEndpoint(hookAddress: string): { host: string; port: number; prefix: string } {
   const url = new URL(hookAddress);
@@ -64,12 +51,24 @@ function hookEndpoint(hookAddress: string): { host: string; port: number; prefix
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port), prefix };
 }
 
+/** Who may call the hooks: the supervisor's address, and addresses or CIDR blocks besides. */
+export interface HookCallers {
+  supervisorAddress: string;
+  allowFrom: readonly string[];
+}
+
+/** At most one log line per this many milliseconds about refused callers. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 export class BalenaHookServer {
   private readonly server = http.createServer((request, response) => void this.serve(request, response));
   private readonly endpoint: { host: string; port: number; prefix: string };
+  private access: HookAccess | undefined;
+  private refusals = { loggedAt: -Infinity, since: 0 };
 
   constructor(
     hookAddress: string,
+    private readonly callers: HookCallers,
     private readonly devices: BalenaDevices,
     private readonly actions: BalenaActions,
     private readonly log: Logger,
@@ -80,9 +79,15 @@ export class BalenaHookServer {
     this.server.headersTimeout = 10_000;
   }
 
-  /** Listens on the hook address's host and port; resolves with the port (for `:0`). */
+  /**
+   * Listens on the hook address's port and host, or on loopback when that host is a wildcard
+   * and only loopback callers are allowed (see HookAccess); resolves with the port (for `:0`).
+   */
   async start(): Promise<number> {
-    const { host, port } = this.endpoint;
+    const { port } = this.endpoint;
+    const access = await HookAccess.resolve(this.endpoint.host, this.callers.supervisorAddress, this.callers.allowFrom);
+    this.access = access;
+    const host = access.listenHost;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -91,7 +96,8 @@ export class BalenaHookServer {
       });
     });
     const bound = (this.server.address() as AddressInfo).port;
-    this.log.info('balena hook server listening', { host, port: bound });
+    this.log.info('balena hook server listening', { host, port: bound, ...(host !== this.endpoint.host && { narrowedFrom: this.endpoint.host }), answering: access.callers });
+    if (access.callers.length === 0) this.log.warn('balena hooks: the supervisor address did not resolve and hookAllowFrom is empty; every hook is refused');
     return bound;
   }
 
@@ -103,10 +109,23 @@ export class BalenaHookServer {
     });
   }
 
+  /** One warning a minute at most, counting the refusals it stands for: a scan cannot flood the log. */
+  private refused(remoteAddress: string | undefined): void {
+    this.refusals.since++;
+    const now = performance.now();
+    if (now - this.refusals.loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.log.warn('balena hook refused: the caller is neither the supervisor nor in hookAllowFrom', { from: remoteAddress ?? 'unknown', refused: this.refusals.since });
+    this.refusals = { loggedAt: now, since: 0 };
+  }
+
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let status: number;
     let message: string;
     try {
+      if (!this.access?.allows(request.socket.remoteAddress)) {
+        this.refused(request.socket.remoteAddress);
+        throw new HookError(403, 'hooks are accepted only from the supervisor (and hookAllowFrom)');
+      }
       ({ status, message } = await this.route(request));
     } catch (error) {
       status = error instanceof HookError ? error.status : 500;
@@ -118,7 +137,7 @@ export class BalenaHookServer {
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(status < 400 ? { status, message } : { error: message }));
     // The rest of a refused body is not read; close rather than keep a half-read connection.
-    if (status === 413) request.destroy();
+    if (status === 413 || status === 403) request.destroy();
   }
 
   private async route(request: IncomingMessage): Promise<{ status: number; message: string }> {
@@ -141,6 +160,8 @@ export class BalenaHookServer {
       this.log.info('balena device deleted in the cloud; forgotten', { identifier: found.identifier, uuid });
       return { status: 200, message: 'forgotten' };
     }
-    return this.actions.update(found.identifier, found.device, targetOf(body!));
+    const checked = targetOfHook(body!);
+    if ('problem' in checked) throw new HookError(400, checked.problem);
+    return this.actions.update(found.identifier, found.device, checked.target);
   }
 }

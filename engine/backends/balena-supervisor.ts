@@ -181,7 +181,8 @@ function createBalenaBackend(config: Record<string, unknown>, context: Parameter
   const devices = BalenaDevices.forBackend(context.stateDir, context.name);
   const actions = new BalenaActions(devices, client, log);
   const hookAddress = typeof config['hookAddress'] === 'string' ? config['hookAddress'] : DEFAULT_HOOK_ADDRESS;
-  const hooks = config['hooks'] === false ? undefined : new BalenaHookServer(hookAddress, devices, actions, log);
+  const allowFrom = Array.isArray(config['hookAllowFrom']) ? config['hookAllowFrom'].filter((entry): entry is string => typeof entry === 'string') : [];
+  const hooks = config['hooks'] === false ? undefined : new BalenaHookServer(hookAddress, { supervisorAddress: address, allowFrom }, devices, actions, log);
   return new BalenaBackend(devices, client, actions, hooks, log);
 }
 
@@ -207,6 +208,13 @@ export const balenaSupervisorBackend: BackendDefinition = {
         description: 'Where the engine listens for the supervisor hooks (BALENA_DEPENDENT_DEVICES_HOOK_ADDRESS).',
       },
       hooks: { type: 'boolean', default: true, description: 'Whether to serve the hooks at all.' },
+      hookAllowFrom: {
+        type: 'array',
+        items: { type: 'string', pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' },
+        default: [],
+        description:
+          'Addresses or CIDR blocks besides the supervisor\'s own that may call the hooks (others get 403). Listing one beyond loopback also keeps the hook server on the hook address\'s wildcard host.',
+      },
       requestTimeoutMs: { type: 'integer', minimum: 100, default: DEFAULT_REQUEST_TIMEOUT_MS, description: 'Timeout of one request to the supervisor.' },
     },
   },

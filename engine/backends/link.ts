@@ -1,6 +1,6 @@
 // The `link` backend: a stable symlink (/run/devices/zwave -> /dev/ttyACM0) while a device is
 // present, so that applications and container mounts never hard-code a port number.
-import { lstat, mkdir, rename, symlink, unlink } from 'node:fs/promises';
+import { lstat, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateTemplate } from '../map/map-payload.js';
 import type { Facts } from '../map/facts.js';
@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
 import { LinkRecords } from './link-records.js';
+import { prepareLinkFolder } from './link-root.js';
 
 interface LinkOptions {
   path: string;
@@ -26,7 +27,6 @@ async function kindAt(linkPath: string): Promise<'none' | 'symlink' | 'other'> {
 
 /** Points `linkPath` at `target` in one step: a symlink under a temporary name, renamed over it. */
 async function placeLink(linkPath: string, target: string): Promise<void> {
-  await mkdir(path.dirname(linkPath), { recursive: true });
   const temporary = path.join(path.dirname(linkPath), `.${path.basename(linkPath)}.${process.pid}.${Date.now()}.tmp`);
   await symlink(target, temporary);
   try {
@@ -55,6 +55,12 @@ class LinkBackend implements Backend {
     await this.records.load();
     for (const [linkPath, record] of this.records.entries()) {
       if ((await kindAt(linkPath)) !== 'none') continue;
+      // The folder may have been swapped for a symlink out of root since the link was made.
+      const escape = await prepareLinkFolder(linkPath, this.root).catch((error: Error) => error.message);
+      if (escape) {
+        this.log.warn('link not restored', { path: linkPath, identifier: record.identifier, reason: escape });
+        continue;
+      }
       await placeLink(linkPath, record.target);
       this.log.info('link restored', { path: linkPath, target: record.target, identifier: record.identifier });
     }
@@ -95,6 +101,8 @@ class LinkBackend implements Backend {
     if (found === 'other' || (found === 'symlink' && !holder)) {
       return { outcome: 'permanent', reason: `${linkPath} exists and was not made by this engine: left alone` };
     }
+    const escape = await prepareLinkFolder(linkPath, this.root);
+    if (escape) return { outcome: 'permanent', reason: escape };
     // The profile moved the link: the old one goes first.
     const previous = this.records.pathOf(change.identifier);
     if (previous !== undefined && previous !== linkPath) await this.remove(change.identifier);
@@ -125,7 +133,11 @@ export const linkBackend: BackendDefinition = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      root: { type: 'string', pattern: '^/', description: 'When set, every link path must lie under this folder (e.g. /run/devices).' },
+      root: {
+        type: 'string',
+        pattern: '^/',
+        description: 'When set, every link must lie under this folder (e.g. /run/devices), once symlinked folders on its path are resolved.',
+      },
     },
   },
   notifyLogic: [{ path: ['target'], over: 'facts' }],

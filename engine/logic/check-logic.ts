@@ -2,6 +2,7 @@ import type { IssueCode, Severity } from '../errors.js';
 import { unknownFactReason } from '../map/facts.js';
 import { compileGlob } from '../match/glob.js';
 import type { NodePath, NodePart } from '../profiles/yaml-source.js';
+import { compileLinearRegex } from './linear-regex.js';
 import { suggestFactPath } from './suggest-fact-path.js';
 import { suggestOperator } from './suggest-operator.js';
 import { FORBIDDEN_OPERATORS, ITERATING_OPERATORS, OPERATORS, UNSAFE_PATH_SEGMENTS } from './operators.js';
@@ -50,8 +51,30 @@ export function checkTemplate(value: unknown, path: NodePath, unknownVar: VarChe
 
 function visitTemplate(value: unknown, path: NodePath, context: Context): void {
   if (Array.isArray(value)) value.forEach((item, index) => visitTemplate(item, [...path, index], context));
-  else if (isPlainObject(value) && Object.keys(value).length === 1) visitExpression(value, path, context);
-  else if (isPlainObject(value)) for (const [key, member] of Object.entries(value)) visitTemplate(member, [...path, key], context);
+  else if (isPlainObject(value) && Object.keys(value).length === 1 && !UNSAFE_PATH_SEGMENTS.has(Object.keys(value)[0]!)) visitExpression(value, path, context);
+  else if (isPlainObject(value)) {
+    for (const [key, member] of Object.entries(value)) {
+      if (UNSAFE_PATH_SEGMENTS.has(key)) reportUnsafeKey(key, [...path, key], context);
+      else visitTemplate(member, [...path, key], context);
+    }
+  }
+}
+
+/** Checks the keys of a whole `map`: the payload's own keys obey the same rule as nested ones. */
+export function checkMapKeys(map: Record<string, unknown>, path: NodePath): LogicProblem[] {
+  const context: Context = { perElement: false, problems: [], unknownVar: unknownFactReason };
+  for (const key of Object.keys(map)) if (UNSAFE_PATH_SEGMENTS.has(key)) reportUnsafeKey(key, [...path, key], context);
+  return context.problems;
+}
+
+function reportUnsafeKey(key: string, path: NodePath, context: Context): void {
+  context.problems.push({
+    severity: 'error',
+    code: 'unsafe-map-key',
+    path,
+    part: 'key',
+    message: `\`${key}\` cannot be a key: it names a part of every JavaScript object, and the engine never sends it`,
+  });
 }
 
 function visitExpression(value: unknown, path: NodePath, context: Context): void {
@@ -79,6 +102,7 @@ function visitExpression(value: unknown, path: NodePath, context: Context): void
   const args = Array.isArray(argument) ? argument : [argument];
   if (operator === 'var') checkVarPath(args[0], [...operatorPath, ...(Array.isArray(argument) ? [0] : [])], context);
   if (operator === 'missing' || operator === 'missing_some') checkMissingNames(operator, argument, operatorPath, context);
+  if (operator === 'missing_some') checkMissingSome(argument, operatorPath, context);
   if (operator === 'regex' || operator === 'glob') checkPattern(operator, args[0], Array.isArray(argument) ? [...operatorPath, 0] : operatorPath, context);
   args.forEach((item, index) => {
     const itemPath = Array.isArray(argument) ? [...operatorPath, index] : operatorPath;
@@ -141,14 +165,27 @@ function checkMissingNames(operator: string, argument: unknown, path: NodePath, 
   list.forEach((name, index) => checkVarPath(name, Array.isArray(names) ? [...namesPath, index] : namesPath, context));
 }
 
+/**
+ * json-logic-js throws when `missing_some` is not given a count and a list of names (it reads
+ * the list's length); a constant or `var` in their place is a mistake, whatever the facts.
+ */
+function checkMissingSome(argument: unknown, path: NodePath, context: Context): void {
+  if (!Array.isArray(argument) || argument.length !== 2) return;
+  const [count, names] = argument;
+  if (typeof count !== 'number' && !isPlainObject(count)) {
+    context.problems.push({ severity: 'error', code: 'logic-argument', path: [...path, 0], part: 'value', message: '`missing_some` takes the number of names needed first' });
+  }
+  const operator = isPlainObject(names) ? Object.keys(names)[0] : undefined;
+  if (!Array.isArray(names) && operator !== 'merge' && operator !== 'if' && operator !== '?:') {
+    context.problems.push({ severity: 'error', code: 'logic-argument', path: [...path, 1], part: 'value', message: '`missing_some` takes a list of names second, e.g. `[1, ["usb.serialNumber", "serial.byId"]]`; anything else fails on every device' });
+  }
+}
+
 function checkPattern(operator: string, pattern: unknown, path: NodePath, context: Context): void {
   if (typeof pattern !== 'string') return;
   if (operator === 'regex') {
-    try {
-      new RegExp(pattern);
-    } catch (error) {
-      context.problems.push({ severity: 'error', code: 'invalid-regex', path, part: 'value', message: (error as Error).message });
-    }
+    const compiled = compileLinearRegex(pattern);
+    if (!compiled.ok) context.problems.push({ severity: 'error', code: 'invalid-regex', path, part: 'value', message: compiled.reason });
     return;
   }
   const compiled = compileGlob(pattern, 'text');

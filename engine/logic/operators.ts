@@ -1,5 +1,6 @@
 import jsonLogic from 'json-logic-js';
 import { compileGlob } from '../match/glob.js';
+import { cachedLinearRegex } from './linear-regex.js';
 
 /** How many arguments an operator takes; `max` undefined means any number. */
 export interface Arity {
@@ -84,10 +85,23 @@ export function installOperators(): void {
   });
   jsonLogic.add_operation('regex', (pattern: unknown, value: unknown) => {
     if (typeof pattern !== 'string' || typeof value !== 'string') return false;
-    try {
-      return new RegExp(pattern).test(value);
-    } catch {
-      return false;
-    }
+    const compiled = cachedLinearRegex(pattern);
+    return compiled.ok && compiled.regex.matcher(value).find();
   });
+  // A path computed at run time (`{var: {cat: [...]}}`) escapes the validator's check.
+  jsonLogic.add_operation('var', readVar);
+}
+
+/** json-logic-js's own `var`, refusing paths through UNSAFE_PATH_SEGMENTS as if they named nothing. */
+function readVar(this: unknown, path: unknown, notFound?: unknown): unknown {
+  const fallback = notFound === undefined ? null : notFound;
+  if (path === undefined || path === null || path === '') return this;
+  let node: unknown = this;
+  for (const segment of String(path).split('.')) {
+    if (UNSAFE_PATH_SEGMENTS.has(segment)) return fallback;
+    if (node === null || node === undefined) return fallback;
+    node = (node as Record<string, unknown>)[segment];
+    if (node === undefined) return fallback;
+  }
+  return node;
 }

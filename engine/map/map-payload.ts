@@ -1,47 +1,76 @@
 import jsonLogic from 'json-logic-js';
-import { installOperators } from '../logic/operators.js';
+import { evaluateLogic, withinLogicLimits } from '../logic/evaluate-logic.js';
+import { jsonWeight } from '../logic/json-weight.js';
+import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import type { Profile } from '../profiles/profile.js';
 import { defaultIdentifier } from './default-identifier.js';
 import type { Facts } from './facts.js';
 
+/** The largest payload sent, as JSON text in UTF-8; a larger one is a problem of its device. */
+export const PAYLOAD_BYTES_CAP = 256 * 1024;
+
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Values a payload leaves out, as it leaves out null: NaN and Infinity have no JSON form. */
+const isAbsent = (value: unknown) => value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value));
 
 /**
  * Evaluates one `map` value the way the validator reads it (see checkTemplate): an object with
  * one key is a JSON-logic expression, lists and other objects are evaluated member by member.
- * Backends use it too, for templates over other data (a webhook body, an argv).
+ * Backends use it too, for templates over other data (a webhook body, an argv). Evaluation is
+ * bounded (see LOGIC_LIMITS); keys `__proto__`, `constructor` and `prototype` are dropped (the
+ * validator rejects them), so no template can set an object's prototype.
  */
 export function evaluateTemplate(value: unknown, data: unknown): unknown {
-  installOperators();
-  if (Array.isArray(value)) return value.map((item) => evaluateTemplate(item, data));
-  if (isPlainObject(value) && Object.keys(value).length === 1) return jsonLogic.apply(value as jsonLogic.RulesLogic, data);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, evaluateTemplate(member, data)]));
+  return withinLogicLimits(() => evaluateMember(value, data));
+}
+
+function evaluateMember(value: unknown, data: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => evaluateMember(item, data));
+  if (isPlainObject(value) && Object.keys(value).length === 1 && !UNSAFE_PATH_SEGMENTS.has(Object.keys(value)[0]!)) return evaluateLogic(value, data);
+  if (isPlainObject(value)) {
+    const entries = Object.entries(value).filter(([key]) => !UNSAFE_PATH_SEGMENTS.has(key));
+    return Object.fromEntries(entries.map(([key, member]) => [key, evaluateMember(member, data)]));
+  }
   return value;
 }
 
 /**
- * The payload a profile's `map` makes of a device's facts. Keys whose value comes out null are
- * left out (a missing serial number is no serial number, not the string "null"); `identifier`
- * defaults to the device's default identifier.
+ * The payload a profile's `map` makes of a device's facts. Keys whose value comes out null
+ * (or NaN or Infinity) are left out (a missing serial number is no serial number, not the
+ * string "null"); `identifier` defaults to the device's default identifier. Throws when the map
+ * cannot be evaluated or the payload is over PAYLOAD_BYTES_CAP, for the caller to report.
  */
 export function mapPayload(profile: Profile, facts: Facts): Record<string, unknown> {
-  installOperators();
   const payload: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(profile.map)) {
-    const result = evaluateTemplate(value, facts);
-    if (result !== null && result !== undefined) payload[key] = result;
-  }
+  withinLogicLimits(() => {
+    for (const [key, value] of Object.entries(profile.map)) {
+      if (UNSAFE_PATH_SEGMENTS.has(key)) continue;
+      const result = evaluateMember(value, facts);
+      if (!isAbsent(result)) payload[key] = result;
+    }
+  });
   if (payload.identifier === undefined) {
     const identifier = defaultIdentifier(facts);
     if (identifier !== undefined) payload.identifier = identifier;
   }
-  return payload;
+  // The weight is a lower bound of the JSON length, so a payload over it is over the cap
+  // without being serialized; one under it is small enough to serialize and measure exactly.
+  const text = jsonWeight(payload) > PAYLOAD_BYTES_CAP ? undefined : JSON.stringify(payload);
+  const size = text === undefined ? undefined : Buffer.byteLength(text);
+  if (size === undefined || size > PAYLOAD_BYTES_CAP) {
+    throw new RangeError(`the payload as JSON is larger than the cap of ${PAYLOAD_BYTES_CAP} bytes${size === undefined ? '' : ` (${size} bytes)`}; it is not sent`);
+  }
+  // What is sent: nested NaN and Infinity as null, as JSON has them.
+  return JSON.parse(text!) as Record<string, unknown>;
 }
 
-/** Whether a profile's `when` holds for these facts (true when it has none). */
+/**
+ * Whether a profile's `when` holds for these facts (true when it has none). Throws when the
+ * expression cannot be evaluated on them (an operand of the wrong type, LOGIC_LIMITS).
+ */
 export function whenHolds(profile: Profile, facts: Facts): boolean {
-  installOperators();
   if (profile.detect.when === undefined) return true;
-  return jsonLogic.truthy(jsonLogic.apply(profile.detect.when as jsonLogic.RulesLogic, facts));
+  return jsonLogic.truthy(evaluateLogic(profile.detect.when, facts));
 }

@@ -21,6 +21,8 @@ export interface MatchResult {
   /** Whether some profile's probe has yet to run (or to run again): the match may still change. */
   probing?: boolean;
   candidates: Candidate[];
+  /** Profiles whose `when` could not be evaluated on this device, with the error. */
+  problems?: string[];
 }
 
 /**
@@ -38,6 +40,21 @@ const usbKeys = (entry: LoadedProfile): string[] | undefined => {
   const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]).map((item) => item.toLowerCase());
   return list(usb.vendorId).flatMap((vendor) => list(usb.productId!).map((product) => `${vendor}:${product}`));
 };
+
+const WHEN_FAILED = '`when` could not be evaluated';
+
+/**
+ * Why a profile's `when` rejects these facts: undefined when it holds. An expression that
+ * cannot be evaluated on them (e.g. `missing_some` given null) rejects the device with the
+ * error as the reason, shown like any other candidate's, instead of throwing out of matching.
+ */
+function whenRejection(entry: LoadedProfile, facts: Facts): string | undefined {
+  try {
+    return whenHolds(entry.profile, facts) ? undefined : '`when` is false';
+  } catch (error) {
+    return `${WHEN_FAILED}: ${(error as Error).message}`;
+  }
+}
 
 const hasGlob = (pattern: string) => /[*?[\]{}()!+@\\]/.test(pattern);
 
@@ -90,7 +107,7 @@ function precedence(a: LoadedProfile, b: LoadedProfile): number {
  */
 export function probeCandidates(index: ProfileIndex, source: string, facts: Facts): LoadedProfile[] {
   const holding = index.candidatesFor(source, facts).filter((entry) => !detectMismatch(entry.profile.detect, facts));
-  const settled = holding.filter((entry) => !entry.profile.detect.serial?.probe && whenHolds(entry.profile, facts)).sort(precedence)[0];
+  const settled = holding.filter((entry) => !entry.profile.detect.serial?.probe && !whenRejection(entry, facts)).sort(precedence)[0];
   return holding.filter((entry) => entry.profile.detect.serial?.probe && (!settled || precedence(entry, settled) < 0)).sort(precedence);
 }
 
@@ -104,6 +121,7 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
   const matched: { entry: LoadedProfile; probe?: ProbeFacts }[] = [];
   let probing = false;
   const unprobed: LoadedProfile[] = [];
+  const problems: string[] = [];
   for (const entry of index.candidatesFor(source, facts)) {
     const { profile, file } = entry;
     let reason = detectMismatch(profile.detect, facts);
@@ -116,13 +134,14 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
       else if ('reason' in verdict) reason = `serial probe: ${verdict.reason}`;
       else probeFacts = verdict.facts;
     }
-    if (!reason && !whenHolds(profile, probeFacts ? { ...facts, probe: probeFacts } : facts)) reason = '`when` is false';
+    if (!reason) reason = whenRejection(entry, probeFacts ? { ...facts, probe: probeFacts } : facts);
+    if (reason?.startsWith(WHEN_FAILED)) problems.push(`profile ${profile.name}: ${reason}`);
     if (reason) candidates.push({ profile: profile.name, file, matched: false, reason });
     else matched.push({ entry, ...(probeFacts ? { probe: probeFacts } : {}) });
   }
   matched.sort((a, b) => precedence(a.entry, b.entry));
   const [first, ...losers] = matched;
-  const pending = probing ? { probing } : {};
+  const pending = { ...(probing ? { probing } : {}), ...(problems.length ? { problems } : {}) };
   if (!first) return { candidates, ...pending };
   // A profile that would take precedence has not probed yet: wait for it rather than hand the
   // device to this one and take it back a moment later.

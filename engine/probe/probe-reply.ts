@@ -1,5 +1,6 @@
 import type { Facts } from '../map/facts.js';
 import type { HexBytes, SerialProbe } from '../profiles/profile.js';
+import { compileLinearRegex } from '../logic/linear-regex.js';
 
 /** What a probe learned: the reply that matched, as text and hex, and the captured parts. */
 export type ProbeFacts = NonNullable<Facts['probe']>;
@@ -24,16 +25,20 @@ export const spacedHex = (bytes: Buffer) => (bytes.toString('hex').match(/.{2}/g
 const factsOf = (reply: Buffer, groups: (string | null)[]): ProbeFacts => ({ response: reply.toString('latin1'), hex: spacedHex(reply), groups });
 
 /**
- * Compiles a probe's `expect`. A string is a regular expression over the reply read as Latin-1
- * text; its groups become `probe.groups`. `{hex}` is a byte sequence that must occur in the
+ * Compiles a probe's `expect`. A string is a regular expression (RE2 syntax, matched in linear
+ * time) over the reply read as Latin-1 text; its groups become `probe.groups`. `{hex}` is a byte sequence that must occur in the
  * reply, `??` standing for any byte; the bytes at the `??` places become `probe.groups`.
  */
 export function replyMatcher(expect: string | HexBytes): ReplyMatcher {
   if (!isHex(expect)) {
-    const regex = new RegExp(expect);
+    const compiled = compileLinearRegex(expect);
+    if (!compiled.ok) throw new SyntaxError(compiled.reason);
+    const { regex } = compiled;
     return (reply) => {
-      const found = regex.exec(reply.toString('latin1'));
-      return found ? factsOf(reply, found.slice(1).map((group) => group ?? null)) : undefined;
+      const found = regex.matcher(reply.toString('latin1'));
+      if (!found.find()) return undefined;
+      const groups = Array.from({ length: found.groupCount() }, (_, index) => found.group(index + 1));
+      return factsOf(reply, groups);
     };
   }
   const pattern = hexPairs(expect.hex).map((pair) => (pair === '??' ? undefined : parseInt(pair, 16)));

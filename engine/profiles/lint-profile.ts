@@ -1,6 +1,8 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
-import { checkExpression, checkTemplate } from '../logic/check-logic.js';
+import { checkExpression, checkMapKeys, checkTemplate } from '../logic/check-logic.js';
+import { compileLinearRegex } from '../logic/linear-regex.js';
+import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import { isCatchAll } from '../match/detect-checks.js';
 import { compileGlob, type GlobKind } from '../match/glob.js';
 import { unknownFactReason } from '../map/facts.js';
@@ -72,7 +74,9 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   if (detect.when !== undefined) {
     for (const problem of checkExpression(detect.when, ['detect', 'when'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
+  for (const problem of checkMapKeys(isObject(profile.map) ? profile.map : {}, ['map'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   for (const [key, value] of Object.entries(isObject(profile.map) ? profile.map : {})) {
+    if (UNSAFE_PATH_SEGMENTS.has(key)) continue; // reported above
     for (const problem of checkTemplate(value, ['map', key])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
 
@@ -95,11 +99,8 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   const probe: Loose<SerialProbe> = isObject(serial.probe) ? serial.probe : {};
   const probePath = ['detect', 'serial', 'probe'];
   if (typeof probe.expect === 'string') {
-    try {
-      new RegExp(probe.expect);
-    } catch (error) {
-      at([...probePath, 'expect'], 'value', 'error', 'invalid-regex', (error as Error).message);
-    }
+    const compiled = compileLinearRegex(probe.expect);
+    if (!compiled.ok) at([...probePath, 'expect'], 'value', 'error', 'invalid-regex', compiled.reason);
   }
   if (isObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, at);
   if (isObject(probe.write) && typeof probe.write.hex === 'string') checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, at);

@@ -76,7 +76,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
   const claims = ttyClaims(matched);
   for (const { device, facts, match: found } of matched) {
     const match = device.source === 'usb' ? withoutClaimed(found, claims.get(device.facts.usb?.portPath ?? '')) : found;
-    const problems: string[] = [];
+    const problems: string[] = [...(found.problems ?? [])];
     const view: DeviceView = { ...device, match, problems };
     devices.push(view);
     if (!match.winner) continue;

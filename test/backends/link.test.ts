@@ -109,6 +109,31 @@ describe('link backend', () => {
     assert.deepEqual(dotted, { outcome: 'permanent', reason: `link path ${devices}/../escape must be absolute and normalised` });
   });
 
+  test('with a root, a link through a symlinked subfolder that leads out of it is refused, and nothing is made outside', async () => {
+    const { state, devices } = space();
+    const outside = path.join(path.dirname(devices), 'etc');
+    mkdirSync(outside, { recursive: true });
+    mkdirSync(devices, { recursive: true });
+    symlinkSync(outside, path.join(devices, 'sub'));
+    const backend = await started(state, { root: devices });
+    const through = await backend.apply(change('create', 'a', { path: path.join(devices, 'sub', 'passwd') }), signal);
+    assert.equal(through.outcome, 'permanent');
+    assert.match((through as { reason: string }).reason, /outside the backend's root/);
+    const deeper = await backend.apply(change('create', 'b', { path: path.join(devices, 'sub', 'new', 'deeper', 'x') }), signal);
+    assert.equal(deeper.outcome, 'permanent');
+    assert.equal(existsSync(path.join(outside, 'passwd')), false);
+    assert.equal(existsSync(path.join(outside, 'new')), false, 'no folder made outside root');
+    // A subfolder linked inside root is fine, and so is a root that is itself a symlink.
+    mkdirSync(path.join(devices, 'real'));
+    symlinkSync(path.join(devices, 'real'), path.join(devices, 'alias'));
+    assert.equal((await backend.apply(change('create', 'c', { path: path.join(devices, 'alias', 'zwave') }), signal)).outcome, 'acknowledged');
+    const linkedRoot = path.join(path.dirname(devices), 'devices-link');
+    symlinkSync(devices, linkedRoot);
+    const viaLinkedRoot = await started(path.join(state, 'second'), { root: linkedRoot });
+    assert.equal((await viaLinkedRoot.apply(change('create', 'd', { path: path.join(linkedRoot, 'gps') }), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(path.join(devices, 'gps')), '/dev/ttyACM0');
+  });
+
   test('a restarted backend knows its links: removes them, and makes again one that vanished', async () => {
     const { state, devices } = space();
     const zwave = path.join(devices, 'zwave');

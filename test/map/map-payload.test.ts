@@ -79,6 +79,54 @@ describe('mapPayload', () => {
   });
 });
 
+describe('mapPayload on hostile maps', () => {
+  /** A profile whose map is given as JSON, so that it can hold what validation would refuse. */
+  const withJsonMap = (json: string): Profile => ({ ...withMap('name: x'), map: JSON.parse(json) as Profile['map'] });
+
+  test('`__proto__`, `constructor` and `prototype` never reach the payload, nor become its prototype', () => {
+    const payload = mapPayload(withJsonMap('{"__proto__": {"polluted": true}, "constructor": 1, "nested": {"__proto__": {"polluted": true}, "kept": 2}, "name": "x"}'), gps);
+    assert.equal(Object.getPrototypeOf(payload), Object.prototype);
+    assert.equal((payload as { polluted?: unknown }).polluted, undefined);
+    assert.equal(Object.getPrototypeOf(payload.nested), Object.prototype);
+    assert.deepEqual(Object.keys(payload).sort(), ['identifier', 'name', 'nested']);
+    assert.deepEqual(Object.keys(payload.nested as object), ['kept']);
+  });
+
+  test('NaN and Infinity are left out like null; nested, they become null as in JSON', () => {
+    const payload = mapPayload(withMap('nan: { "/": [0, 0] }', 'inf: { "/": [1, 0] }', 'minus: { "-": [{ "/": [1, 0] }] }', 'list: [{ "/": [0, 0] }, 1]', 'name: x'), gps);
+    assert.deepEqual(payload, { identifier: '1546:01a7@1-1.4:if0', name: 'x', list: [null, 1] });
+  });
+
+  test('a payload over 256 KiB is refused, not returned', () => {
+    const big = 'x'.repeat(200 * 1024);
+    const profile = withMap('a: { var: "params.big" }', 'b: { var: "params.big" }');
+    assert.throws(() => mapPayload(profile, { ...gps, params: { big } }), /larger than the cap of 262144 bytes/);
+    assert.equal(mapPayload(profile, { ...gps, params: { big: 'small' } }).a, 'small');
+  });
+
+  test('a reduce that doubles a string or a list thirty times is stopped, with the reason', () => {
+    const thirty = `[${Array.from({ length: 30 }, (_, index) => index).join(', ')}]`;
+    const strings = withMap(`name: { reduce: [${thirty}, { cat: [{ var: accumulator }, { var: accumulator }] }, "ab"] }`);
+    assert.throws(() => mapPayload(strings, gps), /value over 1048576 characters/);
+    const lists = withMap(`name: { reduce: [${thirty}, { merge: [{ var: accumulator }, { var: accumulator }] }, [1]] }`);
+    assert.throws(() => mapPayload(lists, gps), /value over 1048576 characters/);
+    // Lists of the same list: small in memory, 2^30 times over as JSON.
+    const shared = withMap(`name: { reduce: [${thirty}, [{ var: accumulator }, { var: accumulator }], [1]] }`);
+    assert.throws(() => mapPayload(shared, gps), /value over 1048576 characters/);
+  });
+
+  test('nested iterations are stopped after a bounded number of operations', () => {
+    const thousand = `[${Array.from({ length: 1000 }, () => 0).join(',')}]`;
+    const profile = withMap(`name: { map: [${thousand}, { reduce: [${thousand}, { "+": [{ var: accumulator }, 1] }, 0] }] }`);
+    assert.throws(() => mapPayload(profile, gps), /stopped after 50000 operations/);
+  });
+
+  test('whenHolds throws what the expression cannot evaluate, for the matcher to report', () => {
+    const profile: Profile = { ...withMap('name: x'), detect: { usb: { vendorId: '1546', productId: '01a7' }, when: { missing_some: [1, { var: 'params.nothing' }] } } };
+    assert.throws(() => whenHolds(profile, gps), TypeError);
+  });
+});
+
 describe('defaultIdentifier', () => {
   const usb = { vendorId: '0403', productId: '6001' };
 

@@ -132,6 +132,18 @@ describe('reasons for candidates that do not match', () => {
     assert.equal(matchDevice(index, 'usb', { usb: { ...ubloxUsb, serialNumber: 'X1' } }).winner?.profile.name, 'needs-serial');
   });
 
+  test('a `when` that throws on these facts rejects the device with the error, and others still match', () => {
+    // Valid as written; json-logic-js throws when the `if` gives `missing_some` null instead of a list.
+    const throwing = profile('throwing', ['usb:', '  vendorId: "1546"', '  productId: "01a7"', 'when: { missing_some: [1, { if: [{ var: "params.nothing" }, ["usb.product"], null] }] }']);
+    const plain = profile('plain', ['usb:', '  vendorId: "1546"', '  productId: "01a7"']);
+    const result = matchDevice(new ProfileIndex([throwing, plain]), 'usb', { usb: ubloxUsb, params: {} });
+    assert.equal(result.winner?.profile.name, 'plain');
+    assert.match(candidate(result.candidates, 'throwing').reason!, /^`when` could not be evaluated: /);
+    assert.equal(result.problems?.length, 1);
+    assert.match(result.problems![0]!, /^profile throwing: `when` could not be evaluated/);
+    assert.deepEqual(probeCandidates(new ProfileIndex([throwing]), 'usb', { usb: ubloxUsb, params: {} }), []);
+  });
+
   test('`when` sees params', () => {
     const gated = profile('gated', ['usb:', '  vendorId: "1546"', '  productId: "01a7"', 'when: { "==": [{ var: "params.site" }, "lab"] }']);
     const index = new ProfileIndex([gated]);

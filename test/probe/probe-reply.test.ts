@@ -11,6 +11,19 @@ describe('probe replies', () => {
     assert.equal(replyMatcher('\\xff')(Buffer.from([0x41, 0xff]))!.response, 'A\u00ff');
   });
 
+  // The timeout only turns a regression (a backtracking engine, which would run for ages) into a failure.
+  test('a regex expect runs in linear time: a catastrophic pattern against a long reply answers', { timeout: 60_000 }, () => {
+    const matches = replyMatcher('^(a+)+$');
+    // A backtracking engine takes about 2^60 steps here; RE2 reads the reply once.
+    assert.equal(matches(Buffer.from(`${'a'.repeat(60)}!`)), undefined);
+    assert.deepEqual(matches(Buffer.from('aaa'))!.groups, ['aaa']);
+  });
+
+  test('an expect RE2 cannot run is refused with the reason', () => {
+    assert.throws(() => replyMatcher('(a)\\1'), /backreference/);
+    assert.throws(() => replyMatcher('OK(?=\\r)'), /lookaround/);
+  });
+
   test('a hex expect must occur in the reply; the ?? bytes become the groups', () => {
     const matches = replyMatcher({ hex: '01 03 02 ?? ??' });
     assert.equal(matches(Buffer.from([0x01, 0x03, 0x02, 0x00])), undefined);
