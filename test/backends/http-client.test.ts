@@ -91,7 +91,7 @@ describe('nuvlabox-agent: a 2xx counts only when it keeps the contract', () => {
     assert.equal(result.outcome, 'conflict');
     assert.deepEqual(server.peripherals.get(webcam.identifier), { identifier: webcam.identifier, name: 'theirs' });
     assert.deepEqual(server.requests.filter((request) => request.method === 'PUT'), []);
-    assert.deepEqual(await backend.apply(create(), live()), { outcome: 'acknowledged' });
+    assert.equal((await backend.apply(create(), live())).outcome, 'acknowledged');
     assert.equal(server.requests.at(-1)?.method, 'PUT');
   });
 });
