@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Facts } from '../map/facts.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
-import { StateStore, type HeldEntry } from './state-store.js';
+import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';
 
 /** Where delivery of one identifier to one backend stands. */
 export interface DeliveryStatus {
@@ -101,6 +101,7 @@ export class Reconciler {
     for (const progress of this.progress.values()) clearTimeout(progress.timer);
     this.aborter.abort();
     await Promise.allSettled([...this.running]);
+    this.store.close();
     await this.store.save();
   }
 
@@ -209,10 +210,13 @@ export class Reconciler {
     this.inFlight.set(target.backend, (this.inFlight.get(target.backend) ?? 0) + 1);
     const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
     let result: ApplyResult;
+    // A state folder that cannot be written is warned about by the store, once a minute.
+    let stateUnsaved = false;
     try {
       await this.writeAhead(key, action);
       result = await this.apply(key, action);
     } catch (error) {
+      stateUnsaved = error instanceof StateSaveError;
       result = { outcome: 'retry', reason: (error as Error).message };
     }
     progress.inFlight = false;
@@ -225,13 +229,14 @@ export class Reconciler {
       progress.nextAttemptAt = 0;
       progress.lastError = undefined;
       log.info(action.op === 'delete' ? 'deregistered' : 'registered');
-      await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
+      // The store warns (once a minute) and saves again on its own.
+      await this.store.save().catch(() => {});
     } else if (result.outcome === 'retry') {
       progress.failures++;
       progress.lastError = result.reason;
       const delay = result.afterMs ?? backoffDelay(progress.failures, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
-      log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
+      if (!stateUnsaved) log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
     } else {
       progress.failures++;
       progress.lastError = result.reason;
