@@ -8,6 +8,7 @@ import * as fileLatency from './file-latency.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
 import * as probeParallel from './probe-parallel.js';
+import * as profileGrowth from './profile-growth.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
 
@@ -20,6 +21,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'matching', ...matching },
   { name: 'file-latency', ...fileLatency },
   { name: 'daemon-footprint', ...daemonFootprint },
+  { name: 'profile-growth', ...profileGrowth },
   { name: 'usb-latency', ...usbLatency },
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },
