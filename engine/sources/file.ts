@@ -1,5 +1,5 @@
 import { watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Facts } from '../map/facts.js';
 import { FileWatchPlan, isBelow } from './file-watch.js';
@@ -160,7 +160,7 @@ export class FileSource implements Source {
     if (this.stopped || this.folders.has(folder)) return;
     let stats: Stats;
     try {
-      stats = await lstat(folder);
+      stats = await this.statFolder(folder);
     } catch {
       return;
     }
@@ -225,7 +225,7 @@ export class FileSource implements Source {
    * was for an entry of the same name inside it, the watch is set again.
    */
   private async verify(folder: string, watched: FolderWatch): Promise<void> {
-    const [stats, entry] = await Promise.all([lstat(folder).catch(() => undefined), lstat(path.join(folder, path.basename(folder))).catch(() => undefined)]);
+    const [stats, entry] = await Promise.all([this.statFolder(folder).catch(() => undefined), lstat(path.join(folder, path.basename(folder))).catch(() => undefined)]);
     const same = stats?.isDirectory() && stats.ino === watched.ino && entry !== undefined;
     if (this.folders.get(folder) === watched && !same) this.reestablish(folder);
   }
@@ -242,6 +242,14 @@ export class FileSource implements Source {
     if (watched) this.unwatchBelow(folder);
     if (stats?.isDirectory()) await this.watchFolder(folder);
     else await Promise.all([...this.present.keys()].filter((known) => isBelow(known, folder)).map((known) => this.check(known)));
+  }
+
+  /**
+   * A folder's stats: a root is followed when it is a link (`/var/run` -> `/run`), as the glob
+   * names it; a folder found below is not, so that a link back up is never walked into.
+   */
+  private statFolder(folder: string): Promise<Stats> {
+    return this.plan.rootFolders().includes(folder) ? stat(folder) : lstat(folder);
   }
 
   private unwatchBelow(folder: string): void {

@@ -162,6 +162,24 @@ describe('FileSource', () => {
     await folder.waitForPresent(['v4l/by-id/cam-b', 'v4l/by-id/cam-c'], 3000);
   });
 
+  test('a glob under a folder reached through a link (/var/run -> /run) is watched', async () => {
+    const folder = fresh();
+    mkdirSync(folder.at('run'));
+    symlinkSync('run', folder.at('var-run'));
+    await folder.start([folder.at('var-run', 'sock*')]);
+    writeFileSync(folder.at('run', 'sock0'), '');
+    await folder.waitForPresent(['var-run/sock0']);
+  });
+
+  test('a link back up below a watched folder is not walked into', async () => {
+    const folder = fresh();
+    mkdirSync(folder.at('a'));
+    symlinkSync('..', folder.at('a', 'up'));
+    writeFileSync(folder.at('a', 'x1'), '');
+    await folder.start([folder.at('a', '**', 'x*')]);
+    await folder.waitForPresent(['a/x1']);
+  });
+
   test('a folder on the way to the base that appears later, with entries already in it, is listed', async () => {
     const folder = fresh();
     await folder.start([folder.at('v4l', 'by-path', '*')]);
