@@ -6,7 +6,6 @@ import type { LoadedProfile } from './profile.js';
 import { profileSchema } from './profile-schema.js';
 import { readProfileFile, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
-import { issueAt } from './yaml-source.js';
 
 const YAML_FILE = /\.ya?ml$/i;
 const TEST_FILE = /\.test\.ya?ml$/i;
@@ -109,7 +108,8 @@ export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIss
     if (holders.length < 2) continue;
     for (const holder of holders) {
       const others = holders.filter((other) => other !== holder).map((other) => other.file);
-      issues.push(issueAt(holder.source!, ['name'], 'value', 'error', 'duplicate-name', `profile name \`${name}\` is also used in ${others.join(', ')}`));
+      const { line, col } = holder.nameAt ?? { line: 1, col: 1 };
+      issues.push({ severity: 'error', code: 'duplicate-name', file: holder.file, line, col, message: `profile name \`${name}\` is also used in ${others.join(', ')}` });
     }
   }
   return issues;

@@ -52,8 +52,9 @@ export class ProfileStore {
     } else if ('issue' in read) {
       this.current.set(file, { file, text: '', issues: [read.issue] });
     } else {
-      const validated = validateProfileText(file, read.text, this.context);
-      this.current.set(file, validated);
+      const { source: _parsed, text: _text, ...validated } = validateProfileText(file, read.text, this.context);
+      // Only what was learnt is kept: the parsed document and the text are most of a profile's memory.
+      this.current.set(file, { ...validated, text: '' });
       if (validated.profile) this.lastGood.set(file, validated.profile);
     }
   }

@@ -6,7 +6,7 @@ import { lintProfile } from './lint-profile.js';
 import type { Profile } from './profile.js';
 import { schemaIssues } from './schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
-import { documentData, issueAt, parseYamlSource, type YamlSource } from './yaml-source.js';
+import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
 
 /** What a profile is checked against: the backend names it may notify and the schema built for them. */
 export interface ValidationContext {
@@ -19,8 +19,10 @@ export interface ValidatedFile {
   file: string;
   text: string;
   profile?: Profile;
-  /** Where the `name` is written, for cross-file reports. */
+  /** The parsed file, for positioned reports; the daemon's store drops it once checked. */
   source?: YamlSource;
+  /** Where the `name` is written, for cross-file reports (duplicate names). */
+  nameAt?: { line: number; col: number };
   issues: ProfileIssue[];
 }
 
@@ -50,7 +52,7 @@ export function validateProfileText(file: string, text: string, context: Validat
   issues.push(...lintProfile(source, data, context.backends));
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');
-  return { file, text, source, issues: unique, ...(valid ? { profile: data as Profile } : {}) };
+  return { file, text, source, nameAt: positionOf(source, ['name'], 'value'), issues: unique, ...(valid ? { profile: data as Profile } : {}) };
 }
 
 function dedupe(issues: ProfileIssue[]): ProfileIssue[] {
