@@ -1,6 +1,6 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { BackendNames } from '../backends/index.js';
+import { BACKENDS, type BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../errors.js';
 import type { LoadedProfile } from './profile.js';
 import { profileSchema } from './profile-schema.js';
@@ -82,9 +82,23 @@ export async function expandPaths(
   return { files: [...new Set(files)], issues };
 }
 
-/** What profiles are checked against, for a set of backend names. */
+/**
+ * Every backend type under its own type name: the schema built for these is the same whatever a
+ * config file names its backends, so it is generated at build time (prebuilt-validators.ts).
+ */
+export function backendsByType(): BackendNames {
+  return new Map(BACKENDS.map((definition) => [definition.type, definition]));
+}
+
+let byTypeSchema: ReturnType<typeof profileSchema> | undefined;
+
+/**
+ * What profiles are checked against, for a set of backend names. The schema is keyed by backend
+ * type; each notify entry is checked under the type its name has (see validate-profile.ts).
+ */
 export function validationContext(backends: BackendNames): ValidationContext {
-  return { backends, schema: profileSchema(backends) };
+  byTypeSchema ??= profileSchema(backendsByType());
+  return { backends, schema: byTypeSchema };
 }
 
 /** Reads files a batch at a time: concurrent enough to keep the disk busy, bounded in open files. */

@@ -8,10 +8,30 @@ import { schemaIssues } from './schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
 import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
 
-/** What a profile is checked against: the backend names it may notify and the schema built for them. */
+/**
+ * What a profile is checked against: the backend names it may notify, and the schema, whose
+ * notify options are keyed by backend type (not name), so that it does not depend on a config.
+ */
 export interface ValidationContext {
   backends: BackendNames;
   schema: JsonSchema;
+}
+
+/**
+ * The data the schema sees: each notify entry naming a known backend carries its type instead,
+ * so that its options are checked against that type's. Positions are unchanged (same paths).
+ */
+function underTypeNames(data: object, backends: BackendNames): object {
+  const notify = (data as { notify?: unknown }).notify;
+  if (!Array.isArray(notify)) return data;
+  return {
+    ...data,
+    notify: notify.map((entry: unknown) => {
+      const name = (entry as { backend?: unknown } | null)?.backend;
+      const definition = typeof name === 'string' ? backends.get(name) : undefined;
+      return definition ? { ...(entry as object), backend: definition.type } : entry;
+    }),
+  };
 }
 
 /** A checked profile file: the profile when it has no error, and every issue found. */
@@ -48,7 +68,7 @@ export function validateProfileText(file: string, text: string, context: Validat
   const usbIds = usbIdNumberIssues(source, data);
   const tests = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);
   issues.push(...usbIds.issues, ...tests.issues);
-  issues.push(...schemaIssues(source, data, context.schema, [...usbIds.covered, ...tests.covered]));
+  issues.push(...schemaIssues(source, underTypeNames(data, context.backends), context.schema, [...usbIds.covered, ...tests.covered]));
   issues.push(...lintProfile(source, data, context.backends));
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');
