@@ -9,11 +9,10 @@ import { BACKENDS } from '../backends/index.js';
 import { configSchema } from '../config/config-schema.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { AJV_OPTIONS, PREBUILT_FOLDER, schemaKey } from './prebuilt-validators.js';
-import { backendsByType } from './load-profiles.js';
-import { profileSchema } from './profile-schema.js';
+import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
 const folder = path.join(path.dirname(fileURLToPath(import.meta.url)), PREBUILT_FOLDER);
-const schemas: JsonSchema[] = [profileSchema(backendsByType()), profileSchema(), configSchema(), ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []))];
+const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []))];
 
 rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });

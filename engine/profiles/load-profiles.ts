@@ -1,9 +1,9 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BACKENDS, type BackendNames } from '../backends/index.js';
+import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../errors.js';
 import type { LoadedProfile } from './profile.js';
-import { profileSchema } from './profile-schema.js';
+import { typeKeyedProfileSchema } from './profile-schema.js';
 import { readProfileFile, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 
@@ -83,22 +83,11 @@ export async function expandPaths(
 }
 
 /**
- * Every backend type under its own type name: the schema built for these is the same whatever a
- * config file names its backends, so it is generated at build time (prebuilt-validators.ts).
- */
-export function backendsByType(): BackendNames {
-  return new Map(BACKENDS.map((definition) => [definition.type, definition]));
-}
-
-let byTypeSchema: ReturnType<typeof profileSchema> | undefined;
-
-/**
- * What profiles are checked against, for a set of backend names. The schema is keyed by backend
- * type; each notify entry is checked under the type its name has (see validate-profile.ts).
+ * What profiles are checked against, for a set of backend names: the type-keyed schema, the same
+ * for every config (see validate-profile.ts).
  */
 export function validationContext(backends: BackendNames): ValidationContext {
-  byTypeSchema ??= profileSchema(backendsByType());
-  return { backends, schema: byTypeSchema };
+  return { backends, schema: typeKeyedProfileSchema() };
 }
 
 /** Reads files a batch at a time: concurrent enough to keep the disk busy, bounded in open files. */

@@ -3,14 +3,15 @@ import type { ProfileIssue } from '../errors.js';
 import { checkTestList } from '../profile-tests/check-tests.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { lintProfile } from './lint-profile.js';
+import { typeKeyedProfileSchema } from './profile-schema.js';
 import type { Profile } from './profile.js';
 import { schemaIssues } from './schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
 import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
 
 /**
- * What a profile is checked against: the backend names it may notify, and the schema, whose
- * notify options are keyed by backend type (not name), so that it does not depend on a config.
+ * What a profile is checked against: the backend names it may notify, and the schema: the
+ * type-keyed one (`validationContext`), or one built for these names.
  */
 export interface ValidationContext {
   backends: BackendNames;
@@ -68,7 +69,8 @@ export function validateProfileText(file: string, text: string, context: Validat
   const usbIds = usbIdNumberIssues(source, data);
   const tests = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);
   issues.push(...usbIds.issues, ...tests.issues);
-  issues.push(...schemaIssues(source, underTypeNames(data, context.backends), context.schema, [...usbIds.covered, ...tests.covered]));
+  const checked = context.schema === typeKeyedProfileSchema() ? underTypeNames(data, context.backends) : data;
+  issues.push(...schemaIssues(source, checked, context.schema, [...usbIds.covered, ...tests.covered]));
   issues.push(...lintProfile(source, data, context.backends));
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');

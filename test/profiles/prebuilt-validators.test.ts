@@ -9,10 +9,12 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
-import { BACKENDS } from '../../engine/backends/index.js';
+import { BACKENDS, builtInBackendNames } from '../../engine/backends/index.js';
 import { configSchema } from '../../engine/config/config-schema.js';
 import { AJV_OPTIONS, prebuiltValidator } from '../../engine/profiles/prebuilt-validators.js';
+import { validationContext } from '../../engine/profiles/load-profiles.js';
 import { profileSchema } from '../../engine/profiles/profile-schema.js';
+import { validateProfileText } from '../../engine/profiles/validate-profile.js';
 import type { JsonSchema } from '../../engine/sources/source-definition.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -58,5 +60,28 @@ describe('validators generated at build time', () => {
       }
     }
     assert.ok(checked > 100, `${checked} documents checked`);
+  });
+
+  test('the schema keyed by backend type finds exactly what a schema built for the names finds', () => {
+    const builtIn = builtInBackendNames();
+    // A config's names: the built-ins, plus other names for the same types.
+    const renamed = new Map([...builtIn, ...[...builtIn].map(([name, definition]) => [`site-${name}`, definition] as const)]);
+    const folders = ['profiles', 'test/profiles/bad', 'test/profiles/good'].map((folder) => path.join(ROOT, folder));
+    let compared = 0;
+    for (const folder of folders) {
+      for (const name of readdirSync(folder).filter((file) => file.endsWith('.yaml'))) {
+        const text = readFileSync(path.join(folder, name), 'utf8');
+        for (const backends of [builtIn, renamed]) {
+          const variants = [text, text.replace(/backend: (\w+)/g, 'backend: site-$1')];
+          for (const variant of variants) {
+            const byType = validateProfileText(name, variant, validationContext(backends)).issues;
+            const byName = validateProfileText(name, variant, { backends, schema: profileSchema(backends) }).issues;
+            assert.deepEqual(byType, byName, `${name}`);
+            compared += 1;
+          }
+        }
+      }
+    }
+    assert.ok(compared > 400, `${compared} files compared`);
   });
 });
