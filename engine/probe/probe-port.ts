@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-// serialport (a native addon) is loaded at the first probe: a daemon that never probes never loads it.
-import type { SerialPort } from 'serialport';
+import { SerialPort } from 'serialport';
 import type { SerialProbe } from '../profiles/profile.js';
 import { probeWriteBytes, replyMatcher, type ProbeFacts } from './probe-reply.js';
 import { lockFileHolder, LOCK_FOLDERS } from './serial-lock.js';
@@ -40,8 +39,7 @@ function classifyOpenError(message: string): OpenFailure {
   return 'other';
 }
 
-async function openPort(devicePath: string, probe: SerialProbe): Promise<SerialPort> {
-  const { SerialPort } = await import('serialport');
+function openPort(devicePath: string, probe: SerialProbe): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
     const port = new SerialPort({
       path: devicePath,
@@ -128,7 +126,7 @@ export async function probePort(devicePath: string, probe: SerialProbe, options:
   const holder = await lockFileHolder(devicePath, options.lockFolders);
   if (holder) return { kind: 'busy', reason: `locked by process ${holder.pid} (${holder.file})` };
   const opened = await openWithRetry(devicePath, probe, options);
-  if ('kind' in opened) return opened;
+  if (!(opened instanceof SerialPort)) return opened;
   try {
     return await exchange(opened, probe, options);
   } finally {
