@@ -32,7 +32,7 @@ function detectOf(kind: ProfileKind, index: number, dev: string): string {
   return `  usb:\n    vendorId: "${hex(0x1000 + Math.floor(index / 10))}"\n    productId: "${hex(0x0100 + (index % 10))}"`;
 }
 
-function profileText(kind: ProfileKind, index: number, dev: string): string {
+export function profileText(kind: ProfileKind, index: number, dev: string): string {
   const fact = kind === 'file' ? 'file.name' : 'usb.serialNumber';
   return `name: generated-${kind}-${index}
 description: Generated ${kind} profile number ${index}

@@ -2,9 +2,12 @@
 // receiving the request, for the engine and for the NuvlaBox guide's mock peripheral manager
 // (`inotifywait -m | while read; curl`) doing the same job against the same fake agent.
 //
-// How: a fake NuvlaBox agent on 127.0.0.1 logs each request with `Date.now()` on arrival. For
-// each of CYCLES distinct names, the benchmark creates `<dev>/videoN` (an empty file), waits for
-// the POST that registers it, pauses SETTLE_MS, deletes it, waits for the DELETE, pauses again.
+// How: a fake NuvlaBox agent on 127.0.0.1 logs each request with `Date.now()` on arrival. Each
+// watched folder holds OTHER_ENTRIES other entries, as a real `/dev` does. CYCLES times, the
+// benchmark creates `<dev>/video0` (an empty file), waits for the POST that registers it, pauses
+// SETTLE_MS, deletes it, waits for the DELETE, pauses again. Both send the guide's mock document
+// exactly: identifier `my-mock-peripheralXYZ`, name `Mock Peripheral`, classes `[video]`,
+// available `true`, nothing else.
 // Latency = arrival time − `Date.now()` just before the create or unlink call (1 ms resolution).
 // The first WARMUP cycles (the engine's first healthcheck, JIT) are not counted. The engine runs
 // at --log-level debug, so that its `device event` lines split its latency into detection (file
@@ -21,28 +24,48 @@ import { percentile } from './percentile.js';
 import { requestArrivals } from './request-arrivals.js';
 
 const CYCLES = 150;
+/** Other entries in each watched folder: a realistic `/dev`. */
+const OTHER_ENTRIES = 300;
+/** The guide's mock peripheral. */
+const IDENTIFIER = 'my-mock-peripheralXYZ';
 const WARMUP = 5;
 const SETTLE_MS = 50;
 const EVENT_TIMEOUT_MS = 5_000;
 /** Each approach stops early (and says so in the figure names) past this much time. */
 const PHASE_BUDGET_MS = 90_000;
 
-/** The guide's script (step 4), watching DIR for video* instead of /dev for video0. It builds
- * the document with printf rather than jq, which spares a process per event: this favours it. */
+/** The guide's script (step 4), watching DIR instead of /dev: the document it sends, as written. */
 const MOCK_MANAGER = `#!/bin/bash
 dir="$1"; api="$2"
 inotifywait -m -e create -e delete "$dir" |
 while read -r directory event file; do
-  [[ "$file" == video* ]] || continue
+  [[ "$file" == video0 ]] || continue
   if [[ "$event" = "CREATE" ]]; then
-    payload=$(printf '{"identifier":"mock-%s","name":"Mock camera %s","available":true,"classes":["video"],"interface":"USB","device-path":"%s%s"}' "$file" "$file" "$directory" "$file")
-    curl -s -o /dev/null -X POST -H 'content-type: application/json' -d "$payload" "$api/peripheral"
+    curl -s -o /dev/null -X POST -H 'content-type: application/json' -d '{"identifier": "${IDENTIFIER}", "classes": ["video"], "available": true, "name": "Mock Peripheral"}' "$api/peripheral"
   fi
   if [[ "$event" = "DELETE" ]]; then
-    curl -s -o /dev/null -X DELETE "$api/peripheral/mock-$file"
+    curl -s -o /dev/null -X DELETE "$api/peripheral/${IDENTIFIER}"
   fi
 done
 `;
+
+/** The same document from the engine (as the shipped profiles/mock-video0.yaml sends it). */
+const ENGINE_PROFILE = (dev: string) => `name: bench-mock-video0
+detect:
+  file: { path: "${dev}/video0" }
+map:
+  identifier: ${IDENTIFIER}
+  name: Mock Peripheral
+  classes: [video]
+  available: true
+notify:
+  - backend: nuvlabox
+`;
+
+/** Fills a watched folder with entries no profile wants, as /dev holds ttys, loops and the rest. */
+function fillLikeDev(dev: string): void {
+  for (let index = 0; index < OTHER_ENTRIES; index++) writeFileSync(path.join(dev, `tty${index}`), '');
+}
 
 type Operation = 'create' | 'delete';
 
@@ -60,18 +83,18 @@ function isRequestFor(request: LoggedRequest, op: Operation, identifier: string)
 }
 
 /** Plays the create/delete sequence in `dev` and times each event to its request at `agent`. */
-async function playEvents(agent: FakeAgent, dev: string, identifierPrefix: string): Promise<{ samples: Sample[]; missed: number }> {
+async function playEvents(agent: FakeAgent, dev: string): Promise<{ samples: Sample[]; missed: number }> {
   const samples: Sample[] = [];
   let missed = 0;
   const arrival = requestArrivals(agent, EVENT_TIMEOUT_MS);
   const phaseEnds = Date.now() + PHASE_BUDGET_MS;
   for (let index = 0; index < WARMUP + CYCLES && Date.now() < phaseEnds; index++) {
-    const file = path.join(dev, `video${index}`);
+    const file = path.join(dev, 'video0');
     for (const op of ['create', 'delete'] as const) {
       const startedAt = Date.now();
       if (op === 'create') writeFileSync(file, '');
       else unlinkSync(file);
-      const arrivedAt = await arrival((request) => isRequestFor(request, op, `${identifierPrefix}video${index}`));
+      const arrivedAt = await arrival((request) => isRequestFor(request, op, IDENTIFIER));
       if (index >= WARMUP) {
         if (arrivedAt === undefined) missed++;
         else samples.push({ op, file, startedAt, arrivedAt });
@@ -98,12 +121,12 @@ function latencyFigures(what: string, samples: Sample[], missed: number): BenchF
 
 /** The engine's latency split at its `device event` log line: detection, then the rest (p50s). */
 function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
-  const loggedAt = new Map<string, number>();
-  for (const line of logs) if (line.msg === 'device event' && line.time) loggedAt.set(`${line.action} ${line.key}`, Date.parse(line.time));
+  // One path comes and goes each cycle: a sample's event is the first one logged at or after it began.
+  const events = logs.flatMap((line) => (line.msg === 'device event' && line.time ? [{ what: `${line.action} ${line.key}`, at: Date.parse(line.time) }] : []));
   return (['create', 'delete'] as const).flatMap((op) => {
     const action = op === 'create' ? 'add' : 'remove';
     const logged = samples.filter((sample) => sample.op === op).flatMap((sample) => {
-      const at = loggedAt.get(`${action} file:${sample.file}`);
+      const at = events.find((event) => event.what === `${action} file:${sample.file}` && event.at >= sample.startedAt && event.at <= sample.arrivedAt)?.at;
       return at === undefined ? [] : [{ ...sample, loggedAt: at }];
     });
     const what = `file latency, engine, file ${op}d: of which`;
@@ -117,27 +140,13 @@ function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure
 async function measureEngine(cli: string, root: string, agent: FakeAgent) {
   const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [string, string, string];
   for (const folder of [profiles, dev, state]) mkdirSync(folder);
-  writeFileSync(
-    path.join(profiles, 'camera.yaml'),
-    `name: bench-camera
-detect:
-  file: { path: "${dev}/video*" }
-map:
-  identifier: { cat: ["engine-", { var: "file.name" }] }
-  name: { cat: ["Camera ", { var: "file.name" }] }
-  available: true
-  classes: [video]
-  interface: USB
-  device-path: { var: "file.path" }
-notify:
-  - backend: nuvlabox
-`,
-  );
+  writeFileSync(path.join(profiles, 'mock-video0.yaml'), ENGINE_PROFILE(dev));
+  fillLikeDev(dev);
   const config = path.join(root, 'engine.yaml');
   writeFileSync(config, `backends:\n  nuvlabox: { type: nuvlabox-agent, url: "${agent.url}" }\n`);
   const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', state, '--port', '0', '--log-level', 'debug']);
   try {
-    return { ...(await playEvents(agent, dev, 'engine-')), logs: daemon.logs };
+    return { ...(await playEvents(agent, dev)), logs: daemon.logs };
   } finally {
     await daemon.stop();
   }
@@ -147,6 +156,7 @@ notify:
 async function measureMock(root: string, agent: FakeAgent) {
   const dev = path.join(root, 'mock-dev');
   mkdirSync(dev);
+  fillLikeDev(dev);
   const script = path.join(root, 'peripheral-manager-mock.sh');
   writeFileSync(script, MOCK_MANAGER, { mode: 0o755 });
   // Its own process group, so that bash, inotifywait and any curl go together at the end.
@@ -159,7 +169,7 @@ async function measureMock(root: string, agent: FakeAgent) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the mock manager did not start: ${stderr}`);
       await sleep(10);
     }
-    return await playEvents(agent, dev, 'mock-');
+    return await playEvents(agent, dev);
   } finally {
     const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
     try {

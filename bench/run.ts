@@ -9,6 +9,7 @@ import * as hostileBackend from './hostile-backend.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
 import * as probeParallel from './probe-parallel.js';
+import * as profileGrowth from './profile-growth.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
 
@@ -21,6 +22,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'matching', ...matching },
   { name: 'file-latency', ...fileLatency },
   { name: 'daemon-footprint', ...daemonFootprint },
+  { name: 'profile-growth', ...profileGrowth },
   { name: 'usb-latency', ...usbLatency },
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },

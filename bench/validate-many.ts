@@ -9,7 +9,7 @@ const PROFILE_COUNT = 1000;
 const RUNS = 5;
 
 /** A realistic profile: USB ids, strings, a serial probe, JSON-logic in when and map. */
-function generatedProfile(index: number): string {
+export function generatedProfile(index: number): string {
   const hex = (value: number) => value.toString(16).padStart(4, '0');
   return `# yaml-language-server: $schema=../schemas/profile.schema.json
 name: generated-${index}

@@ -1,7 +1,7 @@
 // Writes that survive a crash or a power cut: the bytes are flushed to disk before the file is
 // renamed into place, and the folder is flushed after, so a reader finds the old file or the
 // whole new one, never a part.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Writes `text` to `file` (created or truncated) and flushes it to disk. */
@@ -16,7 +16,7 @@ export async function writeAndSync(file: string, text: string, mode = 0o644): Pr
 }
 
 /** Flushes a folder's entries (a rename in it) to disk. */
-async function syncFolder(folder: string): Promise<void> {
+export async function syncFolder(folder: string): Promise<void> {
   const handle = await open(folder, 'r');
   try {
     await handle.sync();
@@ -35,6 +35,9 @@ export async function renameAndSync(from: string, to: string, toFolder: string):
   }
   await syncFolder(toFolder);
 }
+
+/** A temporary file of `writeFileAtomic`: `.<name>.<pid>.tmp`. */
+const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
 
 /** Replaces `file` with `text` so that a crash leaves either the old or the new content, whole. */
 export async function writeFileAtomic(file: string, text: string, mode = 0o644): Promise<void> {
@@ -59,4 +62,29 @@ export async function readStateObject<T>(file: string, field: string): Promise<R
   const found = (JSON.parse(text) as Record<string, unknown>)[field];
   if (typeof found !== 'object' || found === null) throw new Error(`${file} holds no "${field}" object`);
   return found as Record<string, T>;
+}
+
+/** Whether a process with this id is running (ours counts as not: we have written nothing yet). */
+function running(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files that writes killed half-way left in a folder (their process is
+ * gone); returns their names. A folder that cannot be read is left alone.
+ */
+export async function removeStaleTemporaries(folder: string): Promise<string[]> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const stale = names.filter((name) => {
+    const pid = TEMPORARY.exec(name)?.[1];
+    return pid !== undefined && !running(Number(pid));
+  });
+  const removed = await Promise.all(stale.map((name) => unlink(path.join(folder, name)).then(() => name, () => undefined)));
+  return removed.flatMap((name) => (name ? [name] : []));
 }

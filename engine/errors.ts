@@ -4,6 +4,7 @@
  */
 export const ISSUE_CODES = {
   'read-error': 'the file or folder could not be read',
+  'file-too-large': 'a profile file over the size cap (1 MiB), not read',
   'empty-file': 'the file holds no YAML document',
   'yaml-syntax': 'the YAML could not be parsed',
   'duplicate-key': 'a mapping has the same key twice',

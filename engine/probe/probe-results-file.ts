@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../durable-file.js';
 import type { Logger } from '../log.js';
+import { RateLimitedWarning } from '../rate-limited-warning.js';
 import type { ProbeSnapshot } from './prober.js';
 
 /** Probe results kept in the state folder by the daemon (and read by `engine list`). */
@@ -14,12 +15,15 @@ export const PROBES_FILE = 'probes.json';
 export class ProbeResultsFile {
   readonly file: string;
   private writing: Promise<void> = Promise.resolve();
+  // A read-only or full state folder fails every save: said once a minute, not per result.
+  private readonly warning: RateLimitedWarning;
 
   constructor(
     stateDir: string,
     private readonly log: Logger,
   ) {
     this.file = path.join(stateDir, PROBES_FILE);
+    this.warning = new RateLimitedWarning(log, 'could not save probe results', 'probe results saved again');
   }
 
   /** The saved results; none when there are none or they cannot be read (said in the log). */
@@ -37,7 +41,10 @@ export class ProbeResultsFile {
     this.writing = this.writing
       .then(() => mkdir(path.dirname(this.file), { recursive: true }))
       .then(() => writeFileAtomic(this.file, text))
-      .catch((error: Error) => this.log.warn('could not save probe results', { error: error.message }));
+      .then(
+        () => this.warning.succeeded({ file: this.file }),
+        (error: Error) => this.warning.failed({ file: this.file, error: error.message }),
+      );
   }
 
   /** Resolves once the last save has landed. */

@@ -1,11 +1,11 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../errors.js';
 import type { LoadedProfile } from './profile.js';
-import { profileSchema } from './profile-schema.js';
+import { typeKeyedProfileSchema } from './profile-schema.js';
+import { readProfileFile, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
-import { issueAt } from './yaml-source.js';
 
 const YAML_FILE = /\.ya?ml$/i;
 const TEST_FILE = /\.test\.ya?ml$/i;
@@ -24,15 +24,32 @@ export const isTestFile = (file: string): boolean => TEST_FILE.test(file);
 /** Whether a file found in a profiles folder is a profile: YAML, and not a test file. */
 export const isProfileFile = (file: string): boolean => YAML_FILE.test(file) && !isTestFile(file);
 
-/** Files under a folder that pass `accept`, recursively, in a stable order; hidden folders are skipped. */
-async function findFiles(folder: string, accept: (file: string) => boolean): Promise<string[]> {
+/** Whether an entry of a profiles folder is never a profile: hidden (`.`, `..data` of a ConfigMap, editors' swap files) or node_modules. */
+export const isHiddenName = (name: string): boolean => name.startsWith('.') || name === 'node_modules';
+
+/**
+ * Files under a folder that pass `accept`, recursively, in a stable order. Hidden entries are
+ * skipped; a symlink is followed, but never twice into the same real folder (`loop -> .`), and
+ * only regular files are taken (a FIFO named `x.yaml` would block its reader for good).
+ */
+async function findFiles(folder: string, accept: (file: string) => boolean, seen = new Set<string>()): Promise<string[]> {
+  const real = await realpath(folder);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const entries = await readdir(folder, { withFileTypes: true });
   const found: string[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    if (isHiddenName(entry.name)) continue;
     const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) found.push(...(await findFiles(full, accept)));
-    else if (accept(entry.name)) found.push(full);
+    let isFolder = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await stat(full).catch(() => undefined);
+      isFolder = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isFolder) found.push(...(await findFiles(full, accept, seen)));
+    else if (isFile && accept(entry.name)) found.push(full);
   }
   return found.sort();
 }
@@ -65,16 +82,19 @@ export async function expandPaths(
   return { files: [...new Set(files)], issues };
 }
 
-/** What profiles are checked against, for a set of backend names. */
+/**
+ * What profiles are checked against, for a set of backend names: the type-keyed schema, the same
+ * for every config (see validate-profile.ts).
+ */
 export function validationContext(backends: BackendNames): ValidationContext {
-  return { backends, schema: profileSchema(backends) };
+  return { backends, schema: typeKeyedProfileSchema() };
 }
 
 /** Reads files a batch at a time: concurrent enough to keep the disk busy, bounded in open files. */
-async function readAll(files: readonly string[]): Promise<PromiseSettledResult<string>[]> {
-  const results: PromiseSettledResult<string>[] = [];
+export async function readAll(files: readonly string[]): Promise<ReadProfile[]> {
+  const results: ReadProfile[] = [];
   for (let start = 0; start < files.length; start += 64) {
-    results.push(...(await Promise.allSettled(files.slice(start, start + 64).map((file) => readFile(file, 'utf8')))));
+    results.push(...(await Promise.all(files.slice(start, start + 64).map((file) => readProfileFile(file)))));
   }
   return results;
 }
@@ -91,7 +111,8 @@ export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIss
     if (holders.length < 2) continue;
     for (const holder of holders) {
       const others = holders.filter((other) => other !== holder).map((other) => other.file);
-      issues.push(issueAt(holder.source!, ['name'], 'value', 'error', 'duplicate-name', `profile name \`${name}\` is also used in ${others.join(', ')}`));
+      const { line, col } = holder.nameAt ?? { line: 1, col: 1 };
+      issues.push({ severity: 'error', code: 'duplicate-name', file: holder.file, line, col, message: `profile name \`${name}\` is also used in ${others.join(', ')}` });
     }
   }
   return issues;
@@ -113,11 +134,9 @@ export async function loadProfiles(paths: readonly string[], backends: BackendNa
   const issues = [...expanded.issues];
   for (const [index, read] of (await readAll(expanded.files)).entries()) {
     const file = expanded.files[index]!;
-    if (read.status === 'rejected') {
-      issues.push({ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (read.reason as Error).message });
-      continue;
-    }
-    const validated = validateProfileText(file, read.value, context);
+    if ('issue' in read) issues.push(read.issue);
+    if (!('text' in read)) continue;
+    const validated = validateProfileText(file, read.text, context);
     files.push(validated);
     issues.push(...validated.issues);
   }

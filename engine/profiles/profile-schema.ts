@@ -1,4 +1,4 @@
-import { builtInBackendNames, type BackendNames } from '../backends/index.js';
+import { BACKENDS, builtInBackendNames, type BackendNames } from '../backends/index.js';
 import { testListSchema } from '../profile-tests/test-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../sources/source-definition.js';
@@ -100,3 +100,14 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
   };
 }
 
+let byType: JsonSchema | undefined;
+
+/**
+ * The profile schema with every backend type under its own type name. It does not depend on how
+ * a config names its backends, so it is generated at build time (prebuilt-validators.ts); each
+ * notify entry is checked under the type its name has (validate-profile.ts).
+ */
+export function typeKeyedProfileSchema(): JsonSchema {
+  byType ??= profileSchema(new Map(BACKENDS.map((definition) => [definition.type, definition])));
+  return byType;
+}

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../errors.js';
-import { duplicateNameIssues, findProfileFiles, firstOfEachName, validationContext } from './load-profiles.js';
+import { duplicateNameIssues, findProfileFiles, firstOfEachName, readAll, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
+import { readProfileFile, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 
 /** One profile file as the daemon holds it. */
@@ -31,34 +31,30 @@ export class ProfileStore {
     this.context = validationContext(backends);
   }
 
-  /** Reads every profile file in the folder. */
+  /** Reads every profile file in the folder, several at a time. */
   async loadAll(): Promise<void> {
-    for (const file of await findProfileFiles(this.folder)) await this.read(file);
+    const files = await findProfileFiles(this.folder);
+    for (const [index, read] of (await readAll(files)).entries()) this.take(files[index]!, read);
   }
 
   /** Re-reads one file (gone, new or edited); returns whether the profiles in use changed. */
   async reload(file: string): Promise<boolean> {
     const before = JSON.stringify(this.profiles());
-    await this.read(file);
+    this.take(file, await readProfileFile(file));
     return JSON.stringify(this.profiles()) !== before;
   }
 
-  private async read(file: string): Promise<void> {
-    let text: string | undefined;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'EISDIR') {
-        this.current.set(file, { file, text: '', issues: [{ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message }] });
-        return;
-      }
-    }
-    if (text === undefined) {
+  private take(file: string, read: ReadProfile): void {
+    // A FIFO, socket or device is not a profile, as in the folder walk at start-up.
+    if ('gone' in read || 'special' in read) {
       this.current.delete(file);
       this.lastGood.delete(file);
+    } else if ('issue' in read) {
+      this.current.set(file, { file, text: '', issues: [read.issue] });
     } else {
-      const validated = validateProfileText(file, text, this.context);
-      this.current.set(file, validated);
+      const { source: _parsed, text: _text, ...validated } = validateProfileText(file, read.text, this.context);
+      // Only what was learnt is kept: the parsed document and the text are most of a profile's memory.
+      this.current.set(file, { ...validated, text: '' });
       if (validated.profile) this.lastGood.set(file, validated.profile);
     }
   }

@@ -1,19 +1,31 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCode, ProfileIssue } from '../errors.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { closestWord } from './closest-word.js';
 import { EDITOR_KEYWORDS } from './editor-hints.js';
+import { AJV_OPTIONS, prebuiltValidator } from './prebuilt-validators.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
-ajv.addVocabulary([...EDITOR_KEYWORDS]);
+let ajv: Ajv2020 | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 
-/** Compiles a schema once per schema object. */
+/** ajv's compiler, loaded the first time a schema has no validator generated at build time. */
+function compiler(): Ajv2020 {
+  if (!ajv) {
+    const { Ajv2020: Constructor } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: new (options: object) => Ajv2020 };
+    ajv = new Constructor(AJV_OPTIONS);
+    // Keywords for editors (examples as text, snippets) that validation ignores.
+    ajv.addVocabulary([...EDITOR_KEYWORDS]);
+  }
+  return ajv;
+}
+
+/** A schema's validator, once per schema object: generated at build time, or compiled now. */
 export function compileSchema(schema: JsonSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = prebuiltValidator(schema) ?? compiler().compile(schema);
     compiled.set(schema, validate);
   }
   return validate;

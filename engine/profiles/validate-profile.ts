@@ -3,15 +3,36 @@ import type { ProfileIssue } from '../errors.js';
 import { checkTestList } from '../profile-tests/check-tests.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { lintProfile } from './lint-profile.js';
+import { typeKeyedProfileSchema } from './profile-schema.js';
 import type { Profile } from './profile.js';
 import { schemaIssues } from './schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
-import { documentData, issueAt, parseYamlSource, type YamlSource } from './yaml-source.js';
+import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
 
-/** What a profile is checked against: the backend names it may notify and the schema built for them. */
+/**
+ * What a profile is checked against: the backend names it may notify, and the schema: the
+ * type-keyed one (`validationContext`), or one built for these names.
+ */
 export interface ValidationContext {
   backends: BackendNames;
   schema: JsonSchema;
+}
+
+/**
+ * The data the schema sees: each notify entry naming a known backend carries its type instead,
+ * so that its options are checked against that type's. Positions are unchanged (same paths).
+ */
+function underTypeNames(data: object, backends: BackendNames): object {
+  const notify = (data as { notify?: unknown }).notify;
+  if (!Array.isArray(notify)) return data;
+  return {
+    ...data,
+    notify: notify.map((entry: unknown) => {
+      const name = (entry as { backend?: unknown } | null)?.backend;
+      const definition = typeof name === 'string' ? backends.get(name) : undefined;
+      return definition ? { ...(entry as object), backend: definition.type } : entry;
+    }),
+  };
 }
 
 /** A checked profile file: the profile when it has no error, and every issue found. */
@@ -19,8 +40,10 @@ export interface ValidatedFile {
   file: string;
   text: string;
   profile?: Profile;
-  /** Where the `name` is written, for cross-file reports. */
+  /** The parsed file, for positioned reports; the daemon's store drops it once checked. */
   source?: YamlSource;
+  /** Where the `name` is written, for cross-file reports (duplicate names). */
+  nameAt?: { line: number; col: number };
   issues: ProfileIssue[];
 }
 
@@ -46,11 +69,12 @@ export function validateProfileText(file: string, text: string, context: Validat
   const usbIds = usbIdNumberIssues(source, data);
   const tests = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);
   issues.push(...usbIds.issues, ...tests.issues);
-  issues.push(...schemaIssues(source, data, context.schema, [...usbIds.covered, ...tests.covered]));
+  const checked = context.schema === typeKeyedProfileSchema() ? underTypeNames(data, context.backends) : data;
+  issues.push(...schemaIssues(source, checked, context.schema, [...usbIds.covered, ...tests.covered]));
   issues.push(...lintProfile(source, data, context.backends));
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');
-  return { file, text, source, issues: unique, ...(valid ? { profile: data as Profile } : {}) };
+  return { file, text, source, nameAt: positionOf(source, ['name'], 'value'), issues: unique, ...(valid ? { profile: data as Profile } : {}) };
 }
 
 function dedupe(issues: ProfileIssue[]): ProfileIssue[] {

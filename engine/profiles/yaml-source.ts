@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type { IssueCode, ProfileIssue, Severity } from '../errors.js';
 import { errorOffset, unclosedOpenings } from './unclosed-openings.js';
 
@@ -113,11 +113,42 @@ export function issueAt(
   return { severity, code, file: source.file, line, col, message };
 }
 
-/** The document as plain data, or the issue that says why it cannot be (e.g. too many aliases). */
+/** How many aliases a document may use: enough for any profile, too few for an alias bomb. */
+const MAX_ALIASES = 100;
+
+/**
+ * The document as plain data, or the issue that says why it cannot be: an alias inside the node
+ * it names (`name: &a [1, *a]`, data that contains itself) or too many aliases (a "billion laughs"
+ * bomb). Both are found before any data is built, so no check ever meets a cyclic value.
+ */
 export function documentData(source: YamlSource): { data: unknown } | { issue: ProfileIssue } {
+  const at = (offset: number, message: string): ProfileIssue => {
+    const { line, col } = source.lineCounter.linePos(offset);
+    return { severity: 'error', code: 'yaml-syntax', file: source.file, line, col, message };
+  };
+  let found: ProfileIssue | undefined;
+  let aliases = 0;
+  visit(source.document, {
+    Alias(_key, alias, path) {
+      aliases += 1;
+      const target = alias.resolve(source.document);
+      if (target && path.includes(target)) {
+        found = at(alias.range?.[0] ?? 0, `the alias *${alias.source} is inside the node it names: the data would contain itself`);
+        return visit.BREAK;
+      }
+      if (aliases > MAX_ALIASES) {
+        found = at(alias.range?.[0] ?? 0, `more than ${MAX_ALIASES} aliases: a profile never needs that many`);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (found) return { issue: found };
   try {
-    return { data: source.document.toJS({ maxAliasCount: 100 }) };
+    return { data: source.document.toJS({ maxAliasCount: MAX_ALIASES }) };
   } catch (error) {
-    return { issue: issueAt(source, [], 'value', 'error', 'yaml-syntax', (error as Error).message) };
+    // The yaml library counts aliases as they expand: a few nested ones can still be a bomb.
+    const message = /alias/i.test((error as Error).message) ? 'the aliases expand to too much data (an alias bomb)' : (error as Error).message;
+    return { issue: issueAt(source, [], 'value', 'error', 'yaml-syntax', message) };
   }
 }

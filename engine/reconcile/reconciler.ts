@@ -5,7 +5,7 @@ import type { Facts } from '../map/facts.js';
 import { redactSecrets } from '../secrets.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
 import { conflictRecheckDelay, DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
-import { StateStore, type HeldEntry } from './state-store.js';
+import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';
 
 /** Where delivery of one identifier to one backend stands. */
 export interface DeliveryStatus {
@@ -107,6 +107,7 @@ export class Reconciler {
     for (const progress of this.progress.values()) clearTimeout(progress.timer);
     this.aborter.abort();
     await Promise.allSettled([...this.running]);
+    this.store.close();
     await this.store.save();
   }
 
@@ -220,10 +221,13 @@ export class Reconciler {
     const firstAttempt = action.op !== 'delete' && !this.held.has(key);
     let result: ApplyResult;
     const startedAt = performance.now();
+    // A state folder that cannot be written is warned about by the store, once a minute.
+    let stateUnsaved = false;
     try {
       await this.writeAhead(key, action);
       result = await this.apply(key, action, firstAttempt);
     } catch (error) {
+      stateUnsaved = error instanceof StateSaveError;
       result = { outcome: 'retry', reason: (error as Error).message };
     }
     // A reason may quote the server's answer, which may echo a credential.
@@ -240,13 +244,14 @@ export class Reconciler {
       progress.nextAttemptAt = 0;
       progress.lastError = undefined;
       log.info(action.op === 'delete' ? 'deregistered' : 'registered');
-      await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
+      // The store warns (once a minute) and saves again on its own.
+      await this.store.save().catch(() => {});
     } else if (result.outcome === 'retry') {
       progress.failures++;
       progress.lastError = result.reason;
       const delay = retryDelay(progress.failures, result.afterMs, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
-      log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
+      if (!stateUnsaved) log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
     } else if (result.outcome === 'conflict') {
       // The write-ahead record of this attempt claimed nothing: the backend kept what it held.
       // Dropping it keeps the identifier foreign, so it is neither updated nor deleted later.

@@ -9,15 +9,30 @@ export interface WatchRoot {
   depth: number | undefined;
 }
 
+/** One glob's base folder and watch root, worked out once. */
+interface GlobReach {
+  base: string;
+  root: WatchRoot;
+}
+
+/** Whether `child` is strictly below `parent`. */
+export function isBelow(child: string, parent: string): boolean {
+  return parent === '/' ? child !== '/' && child.startsWith('/') : child.startsWith(`${parent}/`);
+}
+
+/** How many folder levels `child` is below `parent` (0 for the same folder). */
+function levelsBelow(child: string, parent: string): number {
+  return child === parent ? 0 : path.relative(parent, child).split('/').length;
+}
+
 /**
  * Compiled path globs and the folders to watch for them. A glob's base folder may not exist yet
  * (`/dev/v4l/by-id` appears with the first camera), so the nearest existing ancestor is watched,
- * deep enough to see the base appear.
+ * and the folders on the way down to the base as they appear.
  */
 export class FileWatchPlan {
   private readonly matchers: GlobMatcher[];
-  /** Each glob's literal base folder, worked out once: `isRelevant` runs for every path seen. */
-  private readonly bases: string[];
+  private readonly reaches: GlobReach[];
   readonly roots: WatchRoot[];
 
   constructor(readonly globs: readonly string[]) {
@@ -25,8 +40,13 @@ export class FileWatchPlan {
       const compiled = compileGlob(glob, 'path');
       return compiled.ok ? [compiled.regex] : [];
     });
-    this.bases = globs.map((glob) => globBase(glob));
-    this.roots = globs.map((glob) => watchRoot(glob));
+    this.reaches = globs.map((glob) => ({ base: globBase(glob), root: watchRoot(glob) }));
+    this.roots = this.reaches.map((reach) => reach.root);
+  }
+
+  /** The folders watched first, each once. */
+  rootFolders(): string[] {
+    return [...new Set(this.roots.map((root) => root.folder))];
   }
 
   /** Whether a path is one the profiles look for. */
@@ -36,14 +56,29 @@ export class FileWatchPlan {
 
   /** Whether a folder is on the way down to some glob's base: its removal leaves that glob unwatched. */
   isOnTheWay(folder: string): boolean {
-    return this.roots.some((root) => root.folder === folder || root.folder.startsWith(`${folder}/`));
+    return this.roots.some((root) => root.folder === folder || isBelow(root.folder, folder));
   }
 
   /** Whether a path can lead to a match: on the way down to a glob's base, or below it. */
   isRelevant(candidate: string): boolean {
-    const asFolder = candidate.endsWith('/') ? candidate : `${candidate}/`;
-    return this.bases.some((base) => candidate === base || base.startsWith(asFolder) || candidate.startsWith(`${base}/`));
+    return this.reaches.some(({ base }) => relevantTo(base, candidate));
   }
+
+  /**
+   * Whether a folder must be watched: a root, or a folder below one, no deeper than its glob
+   * reaches, on the way to the glob's base or below it.
+   */
+  wantsFolder(folder: string): boolean {
+    return this.reaches.some(
+      ({ base, root }) =>
+        folder === root.folder ||
+        (isBelow(folder, root.folder) && (root.depth === undefined || levelsBelow(folder, root.folder) <= root.depth) && relevantTo(base, folder)),
+    );
+  }
+}
+
+function relevantTo(base: string, candidate: string): boolean {
+  return candidate === base || isBelow(base, candidate) || isBelow(candidate, base);
 }
 
 function watchRoot(glob: string): WatchRoot {

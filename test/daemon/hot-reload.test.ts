@@ -1,6 +1,7 @@
 // Profile edits while the engine runs: adding, editing, deleting and breaking a profile file.
 import assert from 'node:assert/strict';
-import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
@@ -84,4 +85,87 @@ describe('hot reload of profiles', () => {
       await within('the camera', () => agent.peripherals.has('camera:camera0'));
       assert.ok(!agent.peripherals.has('camera:sensor1'));
     }));
+
+  test('a Kubernetes ConfigMap update (a `..data` swap) reloads the changed profile once, with no duplicate-name', () =>
+    scene(async ({ space, agent, engine }) => {
+      // The layout of a ConfigMap volume: the data in a timestamped dot-folder, `..data` linking to
+      // it, and each key a link through `..data`.
+      const publish = (version: string, label: string) => {
+        mkdirSync(path.join(space.profiles, version));
+        writeFileSync(path.join(space.profiles, version, 'sensor.yaml'), deviceProfile(space, { label }));
+        symlinkSync(version, path.join(space.profiles, '..data_tmp'));
+        renameSync(path.join(space.profiles, '..data_tmp'), path.join(space.profiles, '..data'));
+      };
+      publish('..2026_01_01_00_00_00.1', 'First');
+      symlinkSync('..data/sensor.yaml', path.join(space.profiles, 'sensor.yaml'));
+      await within('the registration', () => agent.peripherals.get('test-device:sensor1')?.name === 'First sensor1');
+      await within('the first reload to be logged', () => engine.logs.some((line) => line.msg === 'profile file reloaded'));
+      const before = engine.logs.length;
+      publish('..2026_01_01_00_01_00.2', 'Second');
+      rmSync(path.join(space.profiles, '..2026_01_01_00_00_00.1'), { recursive: true });
+      await within('the update', () => agent.peripherals.get('test-device:sensor1')?.name === 'Second sensor1');
+      await within('the reload to be logged', () => engine.logs.slice(before).some((line) => line.msg === 'profile file reloaded'));
+      const reloads = engine.logs.slice(before).filter((line) => line.msg === 'profile file reloaded');
+      assert.deepEqual(reloads.map((line) => line.file), [path.join(space.profiles, 'sensor.yaml')]);
+      assert.ok(!engine.logs.some((line) => line.code === 'duplicate-name'), JSON.stringify(engine.logs.filter((line) => line.level !== 'info')));
+      const profiles = (await engine.get('/profiles')).body as { files: { file: string }[] };
+      assert.deepEqual(profiles.files.map((entry) => path.basename(entry.file)), ['sensor.yaml']);
+    }));
+
+  test("editors' swap and backup files and hidden folders are not profiles", () =>
+    scene(async ({ space, agent, engine, profile }) => {
+      writeFileSync(profile, deviceProfile(space));
+      await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
+      writeFileSync(path.join(space.profiles, '.sensor.yaml.swp'), deviceProfile(space));
+      writeFileSync(path.join(space.profiles, 'sensor.yaml~'), deviceProfile(space));
+      writeFileSync(path.join(space.profiles, '.#sensor.yaml'), deviceProfile(space));
+      mkdirSync(path.join(space.profiles, '.git'));
+      writeFileSync(path.join(space.profiles, '.git', 'copy.yaml'), deviceProfile(space));
+      // A marker edit after them: once it is seen, the others had their chance.
+      writeFileSync(profile, deviceProfile(space, { label: 'Edited' }));
+      await within('the edit', () => agent.peripherals.get('test-device:sensor1')?.name === 'Edited sensor1');
+      const profiles = (await engine.get('/profiles')).body as { files: { file: string }[] };
+      assert.deepEqual(profiles.files.map((entry) => entry.file), [profile]);
+      assert.ok(!engine.logs.some((line) => line.code === 'duplicate-name'));
+    }));
+
+  test('a profile edited into an alias cycle or an alias bomb is a positioned issue; the last good version stays', () =>
+    scene(async ({ space, agent, engine, profile }) => {
+      writeFileSync(profile, deviceProfile(space));
+      await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
+      writeFileSync(profile, deviceProfile(space).replace('classes: [sensor]', 'classes: &a [sensor, *a]'));
+      await within('the cycle to be reported', () => engine.logs.some((line) => line.msg === 'profile problem' && /inside the node it names/.test(String(line.message))));
+      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((level, index) => `${level}: &${level} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`)];
+      writeFileSync(profile, `${deviceProfile(space)}${bomb.join('\n')}\n`);
+      await within('the bomb to be reported', () => engine.logs.some((line) => line.msg === 'profile problem' && /alias/.test(String(line.message)) && line.line !== undefined));
+      writeFileSync(path.join(space.dev, 'sensor2'), '');
+      await within('the last good version to register a new device', () => agent.peripherals.has('test-device:sensor2'));
+      assert.equal((await engine.get('/healthz')).status, 200);
+    }));
+
+  test('a FIFO, a link to /dev/zero, a file over 1 MiB and a link loop in the profiles folder neither hang nor crash start-up', () => {
+    const space = workspace();
+    return (async () => {
+      const agent = await startFakeAgent();
+      writeConfig(space, agent.url);
+      writeFileSync(path.join(space.dev, 'sensor1'), '');
+      writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
+      assert.equal(spawnSync('mkfifo', [path.join(space.profiles, 'x.yaml')]).status, 0);
+      symlinkSync('/dev/zero', path.join(space.profiles, 'zero.yaml'));
+      symlinkSync('.', path.join(space.profiles, 'loop'));
+      writeFileSync(path.join(space.profiles, 'huge.yaml'), `# ${'x'.repeat(1024 * 1024)}\nname: huge\n`);
+      const engine = await startEngine(space);
+      try {
+        await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
+        const profiles = (await engine.get('/profiles')).body as { loaded: { name: string }[]; files: { file: string; issues: { code: string }[] }[] };
+        assert.deepEqual(profiles.loaded.map((entry) => entry.name), ['test-device']);
+        const codes = Object.fromEntries(profiles.files.map((entry) => [path.basename(entry.file), entry.issues.map((issue) => issue.code)]));
+        assert.deepEqual(codes, { 'huge.yaml': ['file-too-large'], 'sensor.yaml': [] });
+      } finally {
+        await engine.stop();
+        await agent.close();
+        rmSync(space.root, { recursive: true, force: true });
+      }
+    })();
+  });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -7,6 +7,7 @@ import type { ApplyResult, Backend, Change } from '../../engine/backends/backend
 import { createLogger } from '../../engine/log.js';
 import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
 import { Reconciler } from '../../engine/reconcile/reconciler.js';
+import { readSavedState } from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
 
 /** A backend whose answers the test scripts, recording every change it is asked to make. */
@@ -98,14 +99,15 @@ describe('reconciler', () => {
     await instance.start();
     instance.setDesired(new Map([entry('a', { v: 1 })]));
     await waitFor('the request', () => backend.changes.length === 1);
-    const during = JSON.parse(readFileSync(path.join(stateDir, 'reconciler.json'), 'utf8')) as { entries: { sending?: unknown; acknowledged?: unknown }[] };
-    assert.ok(during.entries[0]!.sending);
-    assert.equal(during.entries[0]!.acknowledged, undefined);
+    // What a restart would read now (snapshot and journal).
+    const during = await readSavedState(stateDir, createLogger('error'));
+    assert.ok(during[0]!.sending);
+    assert.equal(during[0]!.acknowledged, undefined);
     await waitFor('settled', () => instance.settled());
     await instance.stop();
-    const after = JSON.parse(readFileSync(path.join(stateDir, 'reconciler.json'), 'utf8')) as { entries: { sending?: unknown; acknowledged?: { payload: unknown } }[] };
-    assert.equal(after.entries[0]!.sending, undefined);
-    assert.deepEqual(after.entries[0]!.acknowledged!.payload, { identifier: 'a', v: 1 });
+    const after = await readSavedState(stateDir, createLogger('error'));
+    assert.equal(after[0]!.sending, undefined);
+    assert.deepEqual(after[0]!.acknowledged!.payload, { identifier: 'a', v: 1 });
   });
 
   test('retryable failures and exceptions are retried with backoff; Retry-After is honoured', async () => {

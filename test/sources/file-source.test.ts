@@ -17,6 +17,7 @@ afterEach(async () => {
   current = undefined;
 });
 const fresh = () => (current = watchedFolder());
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Device nodes need mknod, which needs root (or CAP_MKNOD). */
 function mknod(where: string, major: number, minor: number): boolean {
@@ -112,6 +113,81 @@ describe('FileSource', () => {
     const adds = folder.events.filter((event) => event.action === 'add' && event.key.endsWith('/video0')).length;
     const removes = folder.events.filter((event) => event.action === 'remove' && event.key.endsWith('/video0')).length;
     assert.equal(adds, removes, 'every add of video0 has its remove');
+  });
+
+  test('paths created and removed twice within milliseconds end absent, and those left end present (no ghosts)', async () => {
+    const folder = fresh();
+    // A folder as busy as a real /dev: events for entries no profile wants must not matter.
+    for (let index = 0; index < 300; index += 1) writeFileSync(folder.at(`other${index}`), '');
+    await folder.start([folder.at('flap*')]);
+    for (let index = 0; index < 20; index += 1) {
+      const where = folder.at(`flap${index}`);
+      // A few milliseconds apart: each change is seen, and an event can come after its path changed again.
+      for (let round = 0; round < 2; round += 1) {
+        writeFileSync(where, '');
+        await pause(2);
+        unlinkSync(where);
+        await pause(2);
+      }
+      if (index % 2 === 0) writeFileSync(where, '');
+    }
+    const kept = Array.from({ length: 10 }, (_, index) => `flap${index * 2}`);
+    await folder.waitForPresent(kept);
+    await quietPeriod();
+    assert.deepEqual(presentAfter(folder.events).map((where) => path.basename(where)).sort(), kept.sort());
+  });
+
+  test('a watched folder removed and re-created at once is watched again (a new inode)', async () => {
+    const folder = fresh();
+    mkdirSync(folder.at('by-id'));
+    writeFileSync(folder.at('by-id', 'cam-a'), '');
+    await folder.start([folder.at('by-id', 'cam-*')]);
+    rmSync(folder.at('by-id'), { recursive: true });
+    mkdirSync(folder.at('by-id'));
+    writeFileSync(folder.at('by-id', 'cam-b'), '');
+    await folder.waitForPresent(['by-id/cam-b'], 3000);
+    writeFileSync(folder.at('by-id', 'cam-c'), '');
+    await folder.waitForPresent(['by-id/cam-b', 'by-id/cam-c'], 3000);
+  });
+
+  test('a folder below the watched one removed and re-created at once is watched again', async () => {
+    const folder = fresh();
+    mkdirSync(folder.at('v4l', 'by-id'), { recursive: true });
+    await folder.start([folder.at('v4l', 'by-id', 'cam-*')]);
+    rmSync(folder.at('v4l', 'by-id'), { recursive: true });
+    mkdirSync(folder.at('v4l', 'by-id'));
+    writeFileSync(folder.at('v4l', 'by-id', 'cam-b'), '');
+    await folder.waitForPresent(['v4l/by-id/cam-b'], 3000);
+    writeFileSync(folder.at('v4l', 'by-id', 'cam-c'), '');
+    await folder.waitForPresent(['v4l/by-id/cam-b', 'v4l/by-id/cam-c'], 3000);
+  });
+
+  test('a glob under a folder reached through a link (/var/run -> /run) is watched', async () => {
+    const folder = fresh();
+    mkdirSync(folder.at('run'));
+    symlinkSync('run', folder.at('var-run'));
+    await folder.start([folder.at('var-run', 'sock*')]);
+    writeFileSync(folder.at('run', 'sock0'), '');
+    await folder.waitForPresent(['var-run/sock0']);
+  });
+
+  test('a link back up below a watched folder is not walked into', async () => {
+    const folder = fresh();
+    mkdirSync(folder.at('a'));
+    symlinkSync('..', folder.at('a', 'up'));
+    writeFileSync(folder.at('a', 'x1'), '');
+    await folder.start([folder.at('a', '**', 'x*')]);
+    await folder.waitForPresent(['a/x1']);
+  });
+
+  test('a folder on the way to the base that appears later, with entries already in it, is listed', async () => {
+    const folder = fresh();
+    await folder.start([folder.at('v4l', 'by-path', '*')]);
+    mkdirSync(folder.at('staging', 'by-path'), { recursive: true });
+    writeFileSync(folder.at('staging', 'by-path', 'pci-0'), '');
+    // Appears in one rename with its content: only a listing can find pci-0.
+    renameSync(folder.at('staging'), folder.at('v4l'));
+    await folder.waitForPresent(['v4l/by-path/pci-0'], 3000);
   });
 
   test('a glob whose base folder does not exist yet starts working when the folders appear', async () => {

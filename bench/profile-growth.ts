@@ -1,0 +1,71 @@
+// How start-up and validation grow with the number of profiles: for 10, 100, 1,000 and 5,000
+// profiles, `engine validate` (whole process: wall time, peak RSS) and the daemon (spawn →
+// `engine ready`, VmRSS at ready). Validation uses validate-many's realistic profiles (USB,
+// serial probe, JSON-logic); the daemon uses daemon-footprint's file profiles, each watching
+// its own path (none present), notifying a stdout backend. One run per size, RUNS for the small
+// ones: the large ones take long enough to be steady.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BenchFigure } from './bench-figure.js';
+import { profileText } from './daemon-footprint.js';
+import { residentKiB, startDaemon } from './engine-daemon.js';
+import { measureProcess } from './measure-process.js';
+import { median } from './percentile.js';
+import { generatedProfile } from './validate-many.js';
+
+const SIZES = [10, 100, 1000, 5000];
+const runsFor = (size: number) => (size <= 1000 ? 3 : 1);
+
+async function validateFigures(cli: string, root: string, size: number): Promise<BenchFigure[]> {
+  const folder = path.join(root, `validate-${size}`);
+  mkdirSync(folder);
+  for (let index = 0; index < size; index++) writeFileSync(path.join(folder, `generated-${index}.yaml`), generatedProfile(index));
+  const runs = [];
+  for (let attempt = 0; attempt < runsFor(size); attempt++) {
+    const figures = await measureProcess(process.execPath, [cli, 'validate', folder]);
+    if (!figures.stdout.includes(`${size} files checked: 0 errors, 0 warnings`)) throw new Error(`unexpected validate output: ${figures.stdout.slice(-500)}`);
+    runs.push(figures);
+  }
+  const what = `growth, ${size} profiles, engine validate (median of ${runs.length})`;
+  return [
+    { name: `${what}: wall time`, value: median(runs.map((run) => run.wallMs)), unit: 'ms' },
+    { name: `${what}: peak RSS`, value: median(runs.map((run) => run.peakRssKiB)) / 1024, unit: 'MiB' },
+  ];
+}
+
+async function daemonFigures(cli: string, root: string, size: number): Promise<BenchFigure[]> {
+  const [profiles, dev] = [path.join(root, `daemon-${size}`), path.join(root, `dev-${size}`)];
+  mkdirSync(profiles);
+  mkdirSync(dev);
+  for (let index = 0; index < size; index++) writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, dev));
+  const config = path.join(root, 'engine.yaml');
+  writeFileSync(config, 'params: { site: bench }\nbackends:\n  nuvlabox: { type: stdout }\n');
+  const runs: { readyMs: number; readyKiB: number }[] = [];
+  for (let attempt = 0; attempt < runsFor(size); attempt++) {
+    const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', path.join(root, `state-${size}-${attempt}`), '--port', '0']);
+    try {
+      const ready = daemon.logs.find((line) => line.msg === 'engine ready');
+      if (ready?.profiles !== size) throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${size}`);
+      runs.push({ readyMs: daemon.readyMs, readyKiB: await residentKiB(daemon.pid) });
+    } finally {
+      await daemon.stop();
+    }
+  }
+  const what = `growth, ${size} profiles, daemon (median of ${runs.length})`;
+  return [
+    { name: `${what}: spawn → \`engine ready\``, value: median(runs.map((run) => run.readyMs)), unit: 'ms' },
+    { name: `${what}: VmRSS at ready`, value: median(runs.map((run) => run.readyKiB)) / 1024, unit: 'MiB' },
+  ];
+}
+
+export async function run(cli: string): Promise<BenchFigure[]> {
+  const root = mkdtempSync(path.join(tmpdir(), 'engine-bench-growth-'));
+  try {
+    const figures: BenchFigure[] = [];
+    for (const size of SIZES) figures.push(...(await validateFigures(cli, root, size)), ...(await daemonFigures(cli, root, size)));
+    return figures;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

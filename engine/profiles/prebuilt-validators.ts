@@ -1,0 +1,36 @@
+// The JSON Schemas the engine knows at build time (the profile schema for the built-in backend
+// names, the config schema, the backends' document schemas) are compiled by ajv during the build
+// into standalone code (`npm run build` runs build-validators.js), so that a start neither
+// loads ajv's compiler nor compiles: about a third of a second on a small gateway. A schema
+// known only at run time (a profile schema for a config file's backend names) is compiled then.
+// The generated files live in dist/ only: they are output of the build, never committed.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import type { JsonSchema } from '../sources/source-definition.js';
+
+/** The folder of the generated validators, next to this module in dist/. */
+export const PREBUILT_FOLDER = 'validators';
+
+/** ajv's options, the same at build time and at run time: the errors must not depend on which compiled. */
+export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true } as const;
+
+/** The key of a schema: a hash of its JSON text. */
+export const schemaKey = (schema: JsonSchema): string => createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+
+const require = createRequire(import.meta.url);
+let index: Record<string, string> | null | undefined;
+
+/** The validator generated at build time for exactly this schema, if there is one. */
+export function prebuiltValidator(schema: JsonSchema): ValidateFunction | undefined {
+  if (index === undefined) {
+    try {
+      index = require(`./${PREBUILT_FOLDER}/index.json`) as Record<string, string>;
+    } catch {
+      // Not built (tsc alone, as the tests' own build does): every schema is compiled at run time.
+      index = null;
+    }
+  }
+  const file = index?.[schemaKey(schema)];
+  return file ? (require(`./${PREBUILT_FOLDER}/${file}`) as ValidateFunction) : undefined;
+}

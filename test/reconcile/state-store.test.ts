@@ -1,0 +1,118 @@
+// The reconciler's state on disk surviving its own damage: bad entries, a folder in the file's
+// place, temporaries of killed writes, torn journal lines, and a folder that cannot be written.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { createLogger } from '../../engine/log.js';
+import { JOURNAL_FILE, STATE_FILE, StateSaveError, StateStore, type HeldEntry } from '../../engine/reconcile/state-store.js';
+import { waitFor } from '../daemon/engine-process.js';
+
+const entry = (identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry => ({
+  backend: 'agent',
+  identifier,
+  notify: { backend: 'agent' },
+  profile: 'p',
+  deviceKey: `file:/dev/${identifier}`,
+  ...extra,
+});
+
+function store(folder: string, entries: () => HeldEntry[] = () => []) {
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  return { store: new StateStore(folder, entries, log), logs };
+}
+
+const scratch = () => mkdtempSync(path.join(tmpdir(), 'state-store-'));
+
+describe('StateStore', () => {
+  test('an entry of the wrong shape (null, a string, a missing field) is dropped alone, with a warning', async () => {
+    const folder = scratch();
+    writeFileSync(path.join(folder, STATE_FILE), JSON.stringify({ version: 1, entries: [entry('a'), null, 'x', { ...entry('b'), identifier: 7 }, entry('c')] }));
+    const { store: state, logs } = store(folder);
+    const loaded = await state.load();
+    assert.deepEqual(loaded.map((held) => held.identifier), ['a', 'c']);
+    assert.equal(logs.filter((line) => line.msg === 'state entry of the wrong shape; dropped').length, 3);
+    assert.ok(existsSync(path.join(folder, STATE_FILE)), 'the file is not set aside for one bad entry');
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('a folder where the state file should be is set aside with an error line, and saving works after', async () => {
+    const folder = scratch();
+    mkdirSync(path.join(folder, STATE_FILE));
+    let entries: HeldEntry[] = [];
+    const { store: state, logs } = store(folder, () => entries);
+    assert.deepEqual(await state.load(), []);
+    assert.ok(logs.some((line) => line.level === 'error' && /folder is where the state file should be/.test(String(line.error))));
+    entries = [entry('a')];
+    await state.save();
+    const again = store(folder);
+    assert.deepEqual((await again.store.load()).map((held) => held.identifier), ['a']);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('temporary files of writes killed half-way are removed at start; those of a live process are kept', async () => {
+    const folder = scratch();
+    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(exited.stdout);
+    writeFileSync(path.join(folder, `.reconciler.json.${deadPid}.tmp`), '{"version":1,"entr');
+    writeFileSync(path.join(folder, `.probes.json.${deadPid}.tmp`), '{');
+    writeFileSync(path.join(folder, `.probes.json.${process.ppid}.tmp`), '{');
+    const { store: state } = store(folder);
+    await state.load();
+    assert.deepEqual(readdirSync(folder).sort(), [`.probes.json.${process.ppid}.tmp`]);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('saves append to a journal; a torn last line is dropped; a restart reads snapshot and journal', async () => {
+    const folder = scratch();
+    let entries = [entry('a'), entry('b')];
+    const first = store(folder, () => entries);
+    await first.store.load();
+    await first.store.save();
+    entries = [entry('a', { sending: { payload: { v: 2 }, since: 'now' } })];
+    await first.store.save();
+    assert.ok(!existsSync(path.join(folder, STATE_FILE)), 'no snapshot rewrite per save');
+    assert.equal(readFileSync(path.join(folder, JOURNAL_FILE), 'utf8').trim().split('\n').length, 1 + 4);
+    // A write killed half-way.
+    appendFileSync(path.join(folder, JOURNAL_FILE), '{"key":"agent\\u0000c","entry":{"backe');
+    const second = store(folder, () => entries);
+    const loaded = await second.store.load();
+    assert.deepEqual(loaded, entries);
+    // The next save folds the damaged journal into a snapshot.
+    entries = [...entries, entry('d')];
+    await second.store.save();
+    assert.ok(!existsSync(path.join(folder, JOURNAL_FILE)));
+    assert.deepEqual(await store(folder).store.load(), entries);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('a journal left from before a compaction is older than the snapshot and is not replayed', async () => {
+    const folder = scratch();
+    writeFileSync(path.join(folder, STATE_FILE), JSON.stringify({ version: 1, generation: 3, entries: [entry('a')] }));
+    writeFileSync(path.join(folder, JOURNAL_FILE), `{"generation":2}\n${JSON.stringify({ key: 'agent\u0000a', entry: null })}\n`);
+    assert.deepEqual((await store(folder).store.load()).map((held) => held.identifier), ['a']);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('a state folder that cannot be written: saves fail, one warning for many, retried on their own until it works', async () => {
+    const folder = scratch();
+    const entries = [entry('a')];
+    const { store: state, logs } = store(folder, () => entries);
+    await state.load();
+    // A folder in the journal's place makes every write fail, even as root (chmod would not).
+    mkdirSync(path.join(folder, JOURNAL_FILE));
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      entries[0] = entry('a', { sending: { payload: { attempt }, since: 'now' } });
+      await assert.rejects(state.save(), StateSaveError);
+    }
+    assert.equal(logs.filter((line) => line.msg === 'could not save state; trying again').length, 1);
+    rmSync(path.join(folder, JOURNAL_FILE), { recursive: true });
+    await waitFor('the retry on its own', () => logs.some((line) => line.msg === 'state saved again'), 15_000);
+    assert.deepEqual(await store(folder).store.load(), entries);
+    state.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+});
