@@ -8,7 +8,6 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import { BACKENDS } from '../backends/index.js';
 import { configSchema } from '../config/config-schema.js';
 import type { JsonSchema } from '../sources/source-definition.js';
-import { EDITOR_KEYWORDS } from './editor-hints.js';
 import { AJV_OPTIONS, PREBUILT_FOLDER, schemaKey } from './prebuilt-validators.js';
 import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
@@ -23,7 +22,6 @@ for (const schema of schemas) {
   if (index[key]) continue;
   // One ajv per schema: standalone code holds every schema its instance has compiled.
   const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
-  ajv.addVocabulary([...EDITOR_KEYWORDS]);
   const file = `${key.slice(0, 16)}.cjs`;
   writeFileSync(path.join(folder, file), standaloneCode.default(ajv, ajv.compile(schema)));
   index[key] = file;

@@ -2,11 +2,6 @@ import { stringify } from 'yaml';
 import { FACT_FIELDS } from '../map/facts.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 
-/**
- * Keywords only editors read (the YAML language server, VS Code): the validator must know them
- * to accept them in strict mode.
- */
-export const EDITOR_KEYWORDS = ['markdownDescription', 'defaultSnippets'] as const;
 
 /** Common JSON-logic shapes, offered as completions where an expression goes. */
 export const LOGIC_SNIPPETS = [

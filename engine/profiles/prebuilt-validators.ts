@@ -12,8 +12,14 @@ import type { JsonSchema } from '../sources/source-definition.js';
 /** The folder of the generated validators, next to this module in dist/. */
 export const PREBUILT_FOLDER = 'validators';
 
+/**
+ * Keywords only editors read (the YAML language server, VS Code): the validator must know them
+ * to accept them in strict mode.
+ */
+export const EDITOR_KEYWORDS = ['markdownDescription', 'defaultSnippets'];
+
 /** ajv's options, the same at build time and at run time: the errors must not depend on which compiled. */
-export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true } as const;
+export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, keywords: EDITOR_KEYWORDS } as const;
 
 /** The key of a schema: a hash of its JSON text. */
 export const schemaKey = (schema: JsonSchema): string => createHash('sha256').update(JSON.stringify(schema)).digest('hex');

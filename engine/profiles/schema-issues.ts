@@ -3,7 +3,6 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCode, ProfileIssue } from '../errors.js';
 import type { JsonSchema } from '../sources/source-definition.js';
 import { closestWord } from './closest-word.js';
-import { EDITOR_KEYWORDS } from './editor-hints.js';
 import { AJV_OPTIONS, prebuiltValidator } from './prebuilt-validators.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';
 
@@ -15,8 +14,6 @@ function compiler(): Ajv2020 {
   if (!ajv) {
     const { Ajv2020: Constructor } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: new (options: object) => Ajv2020 };
     ajv = new Constructor(AJV_OPTIONS);
-    // Keywords for editors (examples as text, snippets) that validation ignores.
-    ajv.addVocabulary([...EDITOR_KEYWORDS]);
   }
   return ajv;
 }

@@ -1,7 +1,7 @@
 // Secrets from the config never leave the engine: not in a reason, not on /devices, not in a log
 // line, even when a webhook echoes its Authorization header in its error answer.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -51,7 +51,10 @@ test('a webhook echoing its Authorization header: the token reaches neither the 
     assert.match((await failed())!.lastError!, /you sent authorization: (Bearer )?\[redacted\]/);
     const everything = [JSON.stringify(engine.logs), (await engine.get('/devices')).text, (await engine.get('/metrics')).text];
     assert.equal(await engine.stop(), 0);
-    everything.push(readFileSync(path.join(space.state, 'reconciler.json'), 'utf8'));
+    // Every state file: the snapshot, its journal, whatever else the engine keeps there.
+    const stateFiles = readdirSync(space.state).filter((name) => statSync(path.join(space.state, name)).isFile());
+    assert.ok(stateFiles.some((name) => name.startsWith('reconciler.')), 'the reconciler saved its state');
+    for (const name of stateFiles) everything.push(readFileSync(path.join(space.state, name), 'utf8'));
     for (const text of everything) assert.ok(!text.includes(token), 'the token appears nowhere');
   } finally {
     await engine.kill().catch(() => undefined);
