@@ -41,9 +41,10 @@ const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes 
 let gotLoad: Promise<Got | Error> | undefined;
 
 /**
- * `got` is loaded at the first request, once: it is most of what an HTTP backend weighs (about
- * 20 MiB of RSS), and a daemon whose configuration sends nothing over HTTP never needs it. A
- * failed load is kept and each request reports it as a failure to retry.
+ * `got` is loaded once, when the first HTTP client is made (a configured HTTP backend): it is
+ * most of what an HTTP backend weighs (about 20 MiB of RSS), and neither `engine validate` nor a
+ * daemon whose configuration sends nothing over HTTP needs it. A failed load is kept and each
+ * request reports it as a failure to retry.
  */
 function loadGot(): Promise<Got | Error> {
   gotLoad ??= import('got').then(
@@ -61,7 +62,11 @@ export class HttpClient {
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   private readonly underWay = new Set<Promise<HttpExchange>>();
 
-  constructor(private readonly options: HttpClientOptions) {}
+  constructor(private readonly options: HttpClientOptions) {
+    // Started now, so that the first request does not wait for it (and is not longer in flight
+    // than the ones after it).
+    void loadGot();
+  }
 
   /**
    * One request: its answer read to the end, or the retry a network failure, a timeout, a

@@ -48,7 +48,7 @@ describe('modules the daemon loads', () => {
     for (const lazy of ['serialport', '@serialport/bindings-cpp', 'usb', 'got']) assert.ok(!packages.has(lazy), `${lazy} was loaded`);
   });
 
-  it('with a webhook that is sent a request: got, and still no serialport', async () => {
+  it('with a webhook backend: got, and still no serialport', async () => {
     const hook = await startFakeWebhook();
     try {
       const space = workspace();
