@@ -6,7 +6,7 @@
 // 100 MB body never sits in memory.
 import http from 'node:http';
 import https from 'node:https';
-import got, { type Request } from 'got';
+import type { Got, Request } from 'got';
 import type { Logger } from '../log.js';
 import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
 
@@ -38,6 +38,22 @@ export interface HttpClientOptions {
 /** The size of an answer that is too large, in the words of a reason. */
 const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
+let gotLoad: Promise<Got | Error> | undefined;
+
+/**
+ * `got` is loaded once, when the first HTTP client is made (a configured HTTP backend): it is
+ * most of what an HTTP backend weighs (about 20 MiB of RSS), and neither `engine validate` nor a
+ * daemon whose configuration sends nothing over HTTP needs it. A failed load is kept and each
+ * request reports it as a failure to retry.
+ */
+function loadGot(): Promise<Got | Error> {
+  gotLoad ??= import('got').then(
+    (loaded) => loaded.default,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  return gotLoad;
+}
+
 /**
  * Sends a backend's requests over keep-alive connections. `close` waits for the requests under
  * way (the reconciler aborts them first at shutdown) and then closes the idle connections.
@@ -46,7 +62,11 @@ export class HttpClient {
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   private readonly underWay = new Set<Promise<HttpExchange>>();
 
-  constructor(private readonly options: HttpClientOptions) {}
+  constructor(private readonly options: HttpClientOptions) {
+    // Started now, so that the first request does not wait for it (and is not longer in flight
+    // than the ones after it).
+    void loadGot();
+  }
 
   /**
    * One request: its answer read to the end, or the retry a network failure, a timeout, a
@@ -74,7 +94,9 @@ export class HttpClient {
       log.debug(`${what} request failed`, { ...fields, reason: failure.reason, ms: ms() });
       return failure;
     };
+    const got = await loadGot();
     if (signal.aborted) throw signal.reason;
+    if (got instanceof Error) return failed(retry(`the HTTP client (got) could not be loaded: ${got.message}`));
     const stream: Request = got.stream(request.url, {
       method: request.method as 'GET',
       headers: { ...(request.json !== undefined && { 'content-type': 'application/json' }), ...request.headers },

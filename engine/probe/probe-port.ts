@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { SerialProbe } from '../profiles/profile.js';
 import { probeWriteBytes, replyMatcher, type ProbeFacts } from './probe-reply.js';
 import { lockFileHolder, LOCK_FOLDERS } from './serial-lock.js';
@@ -45,9 +45,25 @@ function classifyOpenError(message: string): OpenFailure {
   return 'other';
 }
 
-function openPort(devicePath: string, probe: SerialProbe): Promise<SerialPort> {
+type SerialPortClass = typeof SerialPort;
+
+let serialPortLoad: Promise<SerialPortClass | Error> | undefined;
+
+/**
+ * `serialport` (its native binding and stream stack) is loaded at the first probe, once: a daemon
+ * whose profiles never probe does not carry it. A failed load is kept, and reported by each probe.
+ */
+function loadSerialPort(): Promise<SerialPortClass | Error> {
+  serialPortLoad ??= import('serialport').then(
+    (loaded) => loaded.SerialPort,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  return serialPortLoad;
+}
+
+function openPort(SerialPortClass: SerialPortClass, devicePath: string, probe: SerialProbe): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
-    const port = new SerialPort({
+    const port = new SerialPortClass({
       path: devicePath,
       baudRate: probe.baudRate ?? 9600,
       dataBits: probe.dataBits ?? 8,
@@ -62,11 +78,13 @@ function openPort(devicePath: string, probe: SerialProbe): Promise<SerialPort> {
 }
 
 /** Opens, retrying EACCES/EBUSY with a doubling backoff for at most `openRetryMs`. */
-async function openWithRetry(devicePath: string, probe: SerialProbe, options: ProbePortOptions): Promise<SerialPort | ProbeOutcome> {
+async function openWithRetry(devicePath: string, probe: SerialProbe, options: ProbePortOptions): Promise<{ port: SerialPort } | ProbeOutcome> {
+  const SerialPortClass = await loadSerialPort();
+  if (SerialPortClass instanceof Error) return { kind: 'failed', reason: `serialport could not be loaded: ${SerialPortClass.message}` };
   const started = Date.now();
   for (let delay = 100; ; delay *= 2) {
     try {
-      return await openPort(devicePath, probe);
+      return { port: await openPort(SerialPortClass, devicePath, probe) };
     } catch (error) {
       const message = (error as Error).message;
       const failure = classifyOpenError(message);
@@ -133,10 +151,10 @@ export async function probePort(devicePath: string, probe: SerialProbe, options:
   const holder = await lockFileHolder(devicePath, options.lockFolders);
   if (holder) return { kind: 'busy', reason: `locked by process ${holder.pid} (${holder.file})` };
   const opened = await openWithRetry(devicePath, probe, options);
-  if (!(opened instanceof SerialPort)) return opened;
+  if (!('port' in opened)) return opened;
   try {
-    return await exchange(opened, probe, options);
+    return await exchange(opened.port, probe, options);
   } finally {
-    await closePort(opened);
+    await closePort(opened.port);
   }
 }
