@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Got, Request } from 'got';
+import { lazyModule } from '../lazy-module.js';
 import type { Logger } from '../log.js';
 import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
 
@@ -38,21 +39,13 @@ export interface HttpClientOptions {
 /** The size of an answer that is too large, in the words of a reason. */
 const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
-let gotLoad: Promise<Got | Error> | undefined;
-
 /**
  * `got` is loaded once, when the first HTTP client is made (a configured HTTP backend): it is
  * most of what an HTTP backend weighs (about 20 MiB of RSS), and neither `engine validate` nor a
  * daemon whose configuration sends nothing over HTTP needs it. A failed load is kept and each
  * request reports it as a failure to retry.
  */
-function loadGot(): Promise<Got | Error> {
-  gotLoad ??= import('got').then(
-    (loaded) => loaded.default,
-    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-  );
-  return gotLoad;
-}
+const loadGot = lazyModule<Got>(async () => (await import('got')).default);
 
 /**
  * Sends a backend's requests over keep-alive connections. `close` waits for the requests under

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SerialPort } from 'serialport';
+import { lazyModule } from '../lazy-module.js';
 import type { SerialProbe } from '../profiles/profile.js';
 import { probeWriteBytes, replyMatcher, type ProbeFacts } from './probe-reply.js';
 import { lockFileHolder, LOCK_FOLDERS } from './serial-lock.js';
@@ -47,19 +48,11 @@ function classifyOpenError(message: string): OpenFailure {
 
 type SerialPortClass = typeof SerialPort;
 
-let serialPortLoad: Promise<SerialPortClass | Error> | undefined;
-
 /**
  * `serialport` (its native binding and stream stack) is loaded at the first probe, once: a daemon
  * whose profiles never probe does not carry it. A failed load is kept, and reported by each probe.
  */
-function loadSerialPort(): Promise<SerialPortClass | Error> {
-  serialPortLoad ??= import('serialport').then(
-    (loaded) => loaded.SerialPort,
-    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-  );
-  return serialPortLoad;
-}
+const loadSerialPort = lazyModule<SerialPortClass>(async () => (await import('serialport')).SerialPort);
 
 function openPort(SerialPortClass: SerialPortClass, devicePath: string, probe: SerialProbe): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
