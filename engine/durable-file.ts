@@ -3,6 +3,7 @@
 // whole new one, never a part.
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from './process-alive.js';
 
 /** Writes `text` to `file` (created or truncated) and flushes it to disk. */
 export async function writeAndSync(file: string, text: string, mode = 0o644): Promise<void> {
@@ -64,16 +65,8 @@ export async function readStateObject<T>(file: string, field: string): Promise<R
   return found as Record<string, T>;
 }
 
-/** Whether a process with this id is running (ours counts as not: we have written nothing yet). */
-function running(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** Whether another process with this id is running (ours counts as not: we have written nothing yet). */
+const running = (pid: number): boolean => pid !== process.pid && processAlive(pid);
 
 /**
  * Removes the temporary files that writes killed half-way left in a folder (their process is

@@ -1,18 +1,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../process-alive.js';
 import { StartupRefusal } from './startup-refusal.js';
 
 const LOCK_FILE = 'engine.lock';
-
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Takes the state folder for this process: two engines writing one state would each undo the

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from '../process-alive.js';
 
 /** Where UUCP-style lock files live on Linux (minicom, ModemManager's friends, pppd, cu). */
 export const LOCK_FOLDERS: readonly string[] = ['/var/lock', '/run/lock'];
@@ -10,16 +11,6 @@ function lockHolder(content: Buffer): number | undefined {
   if (/^\d+$/.test(text)) return Number(text);
   if (content.length === 4) return content.readInt32LE(0);
   return undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -37,7 +28,7 @@ export async function lockFileHolder(devicePath: string, folders: readonly strin
       continue;
     }
     const pid = lockHolder(content);
-    if (pid !== undefined && pid > 0 && pid !== process.pid && alive(pid)) return { file, pid };
+    if (pid !== undefined && pid > 0 && pid !== process.pid && processAlive(pid)) return { file, pid };
   }
   return undefined;
 }
