@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { backendNamesOf, loadConfigOrDefault } from '../config/load-config.js';
+import { backendNamesOf } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../log.js';
@@ -14,9 +14,7 @@ import { loadProfiles } from '../profiles/load-profiles.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { expandPathGlob } from '../sources/expand-glob.js';
 import { readFileFacts } from '../sources/file.js';
-import { enumerateSerialPorts } from '../sources/serial-sysfs.js';
-import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
-import { formatReport } from './format-issues.js';
+import { commandConfig, presentHardware } from './command-config.js';
 
 export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--state DIR] [--probe] [--json]
 
@@ -89,18 +87,13 @@ export async function listCommand(args: string[], out: (text: string) => void): 
     return 0;
   }
   if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
-  const loaded = await loadConfigOrDefault(values.config, process.env);
-  if (!loaded.config) {
-    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, 'text'));
-    return 1;
-  }
-  const backends = backendNamesOf(loaded.config);
+  const config = await commandConfig(values.config, out);
+  if (!config) return 1;
+  const backends = backendNamesOf(config);
   const set = await loadProfiles([values.profiles], backends);
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
-  for (const [port, usb] of enumerateUsbDevices()) inventory.apply({ action: 'add', key: `usb:${port}`, source: 'usb', facts: { usb } });
-  for (const [key, { serial, usb }] of enumerateSerialPorts()) inventory.apply({ action: 'add', key, source: 'serial', facts: { serial, ...(usb ? { usb } : {}) } });
+  for (const device of presentHardware()) inventory.apply({ action: 'add', ...device });
   for (const glob of index.fileGlobs()) {
     for (const found of expandPathGlob(glob)) {
       const file = await readFileFacts(found);
@@ -108,7 +101,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
     }
   }
   const prober = await remembered(path.join(values.state, PROBES_FILE), inventory, index, values.probe);
-  const { devices } = desiredState({ index, devices: inventory.devices(), params: loaded.config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
+  const { devices } = desiredState({ index, devices: inventory.devices(), params: config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
   await prober.stop();
   out(values.json ? JSON.stringify(devices.map(({ key, source, facts, match, problems }) => ({ key, source, profile: match.winner?.profile.name ?? null, candidates: match.candidates, problems, facts })), null, 2) : formatText(devices));
   return 0;

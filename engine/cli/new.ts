@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { backendNamesOf, loadConfigOrDefault } from '../config/load-config.js';
+import { backendNamesOf } from '../config/load-config.js';
 import { UsageError } from '../errors.js';
 import { readFileFacts } from '../sources/file.js';
-import { enumerateSerialPorts } from '../sources/serial-sysfs.js';
-import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
-import { formatReport } from './format-issues.js';
+import { commandConfig, presentHardware } from './command-config.js';
 import { newProfile, type SeenDevice } from './new-profile.js';
 
 export const NEW_USAGE = `engine new KEY [--backend NAME] [--config FILE]
@@ -17,13 +14,6 @@ for the backend NAME (default nuvlabox; --config names others) and carries a tes
 the device's facts. Save it in the profiles folder, then run engine validate and engine test.`;
 
 /** The USB devices and serial ports present now, as `engine list` keys them. */
-function presentDevices(): SeenDevice[] {
-  const devices: SeenDevice[] = [];
-  for (const [port, usb] of enumerateUsbDevices()) devices.push({ key: `usb:${port}`, source: 'usb', facts: { usb } });
-  for (const [key, { serial, usb }] of enumerateSerialPorts()) devices.push({ key, source: 'serial', facts: { serial, ...(usb ? { usb } : {}) } });
-  return devices;
-}
-
 /** Runs `engine new`; returns the exit code. */
 export async function newCommand(args: string[], out: (text: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -41,13 +31,9 @@ export async function newCommand(args: string[], out: (text: string) => void): P
   }
   if (positionals.length !== 1) throw new UsageError('engine new takes one device key, as engine list shows it (usb:1-5, serial:1-5:if00, file:/dev/video0)');
   const key = positionals[0]!;
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
-  const loaded = await loadConfigOrDefault(values.config, process.env);
-  if (!loaded.config) {
-    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, 'text'));
-    return 1;
-  }
-  const backends = backendNamesOf(loaded.config);
+  const config = await commandConfig(values.config, out);
+  if (!config) return 1;
+  const backends = backendNamesOf(config);
   const definition = backends.get(values.backend);
   if (!definition) throw new UsageError(`no backend named ${values.backend}; known: ${[...backends.keys()].join(', ')}`);
 
@@ -57,7 +43,7 @@ export async function newCommand(args: string[], out: (text: string) => void): P
     const file = await readFileFacts(key.slice('file:'.length));
     if (file) device = { key, source: 'file', facts: { file } };
   } else {
-    neighbours = presentDevices();
+    neighbours = presentHardware();
     device = neighbours.find((candidate) => candidate.key === key);
   }
   if (!device) {

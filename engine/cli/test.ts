@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfigOrDefault } from '../config/load-config.js';
 import { hasFailures, UsageError } from '../errors.js';
 import { runTestSuite } from '../profile-tests/test-suite.js';
-import { formatReport } from './format-issues.js';
+import { commandConfig } from './command-config.js';
 import { formatTestReport, TEST_FORMATS, type TestFormat } from './format-test-report.js';
 
 export const TEST_USAGE = `engine test [PATH...] [--config FILE] [--format text|json|github]
@@ -36,14 +35,9 @@ export async function testCommand(args: string[], out: (text: string) => void): 
   const paths = positionals.length > 0 ? positionals : ['./profiles'];
   const missing = paths.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
-
-  const loaded = await loadConfigOrDefault(values.config, process.env);
-  if (!loaded.config) {
-    out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, format === 'github' ? 'github' : 'text'));
-    return 1;
-  }
-  const report = await runTestSuite(paths, loaded.config);
+  const config = await commandConfig(values.config, out, format === 'github' ? 'github' : 'text');
+  if (!config) return 1;
+  const report = await runTestSuite(paths, config);
   out(formatTestReport(report, format));
   if (report.results.length === 0 && !hasFailures(report.issues)) {
     process.stderr.write(`engine test: no tests found in ${paths.join(', ')}\n`);
