@@ -22,9 +22,16 @@ const CLOSED_QUOTES: Readonly<Record<string, RegExp>> = {
  */
 export function unclosedOpenings(text: string): UnclosedOpenings {
   const found: UnclosedOpenings = { sequence: [], mapping: [], quote: [] };
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (typeof node !== 'object' || node === null) return;
+  // An explicit stack, not recursion: a file of a few thousand `[` must not overflow the call
+  // stack (yaml parses it; a recursive walk of its tree did not survive it).
+  const pending: unknown[] = [...new Parser().parse(text)];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (Array.isArray(node)) {
+      pending.push(...node);
+      continue;
+    }
+    if (typeof node !== 'object' || node === null) continue;
     const token = node as { type?: string; offset?: number; source?: string; start?: { type: string }; end?: { type: string }[] };
     // A `}` where `]` was due ends the sequence for the parser, but it is not closed.
     const sequence = token.start?.type === 'flow-seq-start';
@@ -32,9 +39,8 @@ export function unclosedOpenings(text: string): UnclosedOpenings {
     if (token.type === 'flow-collection' && !token.end?.some((end) => end.type === closing)) found[sequence ? 'sequence' : 'mapping'].push(token.offset!);
     const closed = token.type ? CLOSED_QUOTES[token.type] : undefined;
     if (closed && typeof token.source === 'string' && !closed.test(token.source)) found.quote.push(token.offset!);
-    for (const value of Object.values(node)) if (typeof value === 'object') visit(value);
-  };
-  for (const token of new Parser().parse(text)) visit(token);
+    for (const value of Object.values(node)) if (typeof value === 'object') pending.push(value);
+  }
   return found;
 }
 
@@ -44,6 +50,7 @@ export function unclosedOpenings(text: string): UnclosedOpenings {
  */
 export function errorOffset(error: { code: string; message: string; pos: [number, number] }, openings: UnclosedOpenings): number {
   const candidates = error.code === 'MISSING_CHAR' && /quote/.test(error.message) ? openings.quote : /end with a \]/.test(error.message) ? openings.sequence : /end with a \}/.test(error.message) ? openings.mapping : [];
-  const before = candidates.filter((offset) => offset <= error.pos[0]);
-  return before.length > 0 ? Math.max(...before) : error.pos[0];
+  let opening: number | undefined;
+  for (const offset of candidates) if (offset <= error.pos[0] && (opening === undefined || offset > opening)) opening = offset;
+  return opening ?? error.pos[0];
 }

@@ -20,3 +20,8 @@ test('other syntax errors keep their place; valid files have none', () => {
   assert.deepEqual(positions('name: x\nmap: { a: "ok", b: [1, 2] }\n'), []);
   assert.deepEqual(positions('a: 1\na: 2\n'), ['duplicate-key 2:1']);
 });
+
+test('thousands of unclosed brackets are issues, not a stack overflow', () => {
+  const found = positions(`name: a\nmap: ${'['.repeat(5000)}\n`);
+  assert.ok(found.length > 0 && found.every((entry) => entry.startsWith('yaml-syntax ')), found.slice(0, 3).join(', '));
+});
