@@ -262,7 +262,8 @@ export class Reconciler {
       log.warn('the backend holds this identifier for someone else; left untouched, checked again later', { reason: result.reason, retryInMs: Math.round(delay) });
       if (firstAttempt) {
         this.held.delete(key);
-        await this.store.save().catch((error: Error) => log.error('could not save state', { error: error.message }));
+        // The store warns (once a minute) and saves again on its own.
+        await this.store.save().catch(() => {});
       }
     } else {
       progress.failures++;
@@ -279,6 +280,7 @@ export class Reconciler {
    */
   private async writeAhead(key: string, action: Action): Promise<void> {
     const held = this.held.get(key);
+    const restore = () => (held ? this.held.set(key, held) : this.held.delete(key));
     const since = new Date().toISOString();
     if (action.op === 'delete') {
       this.held.set(key, { ...held!, deleting: { since } });
@@ -295,7 +297,14 @@ export class Reconciler {
         sending: { payload: desired.payload, since },
       });
     }
-    await this.store.save();
+    try {
+      await this.store.save();
+    } catch (error) {
+      // Nothing is sent without its record: the record made for this attempt claims nothing, so
+      // the next attempt is still a first one (what the backend holds may be someone else's).
+      restore();
+      throw error;
+    }
   }
 
   private apply(key: string, action: Action, firstAttempt: boolean): Promise<ApplyResult> {
