@@ -16,7 +16,6 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from './reconcile/retry-policy.js';
 import { daemonStatus } from './server/daemon-status.js';
 import { DeliveryMetrics } from './server/delivery-metrics.js';
-import { TOKEN_ENV } from './server/status-lock.js';
 import { startStatusServer } from './server/status-server.js';
 import { FileSource } from './sources/file.js';
 import { SerialSource, type SerialSourceOptions } from './sources/serial-source.js';
@@ -86,7 +85,7 @@ export class Daemon {
     await this.loadConfig();
     // The status server first: a busy port refuses start-up before anything is delivered, and
     // the server answers (not ready) while the rest starts.
-    const token = this.config.status.token || this.options.env[TOKEN_ENV] || undefined;
+    const { token } = this.config.status;
     const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log, { token });
     this.server = server;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });

@@ -7,8 +7,12 @@
 /** Shorter values are too common to be told apart from ordinary text; they are not recorded. */
 const MIN_SECRET_LENGTH = 4;
 
-/** Option names whose string values are credentials whatever backend holds them. */
-const CREDENTIAL_OPTION = /key|token|secret|password|passwd|authorization|credential/i;
+/**
+ * Option names whose string values are credentials whatever backend holds them: names that end
+ * in one of these words (`apiKey`, `token`), not names that only contain one (`apiKeyIn`, whose
+ * values `header` and `query` would otherwise vanish from every log line).
+ */
+const CREDENTIAL_OPTION = /(?:key|token|secret|password|passwd|authorization|credentials?)$/i;
 
 const REDACTED = '[redacted]';
 

@@ -40,13 +40,24 @@ export interface EngineConfig {
 
 const DEFAULT_DELIVERY: DeliveryConfig = { retryBaseMs: DEFAULT_RETRY_POLICY.baseMs, retryCapMs: DEFAULT_RETRY_POLICY.capMs, concurrency: 4 };
 
+/** The environment variable that sets the status server's token when the config does not. */
+export const STATUS_TOKEN_ENV = 'ENGINE_STATUS_TOKEN';
+
+/** The status server's settings: the config's token, else the environment's; empty is none. */
+function statusSettings(configured: string | undefined, env: NodeJS.ProcessEnv): { token?: string } {
+  const token = configured || env[STATUS_TOKEN_ENV] || undefined;
+  return token ? { token } : {};
+}
+
 /** The configuration used without a config file: the built-in backends, set up from `env`. */
 export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   const backends: ConfiguredBackend[] = [];
   for (const [name, definition] of builtInBackendNames()) {
     backends.push({ name, type: definition.type, options: definition.builtIn!.configFrom(env) });
   }
-  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, secrets: recordSecrets(backends, []), status: {} };
+  const status = statusSettings(undefined, env);
+  // The status token is a secret too: no log line or reason may show it.
+  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, secrets: recordSecrets(backends, status.token ? [status.token] : []), status };
 }
 
 /** Records the backends' credentials and the substituted values as secrets; returns them all. */
@@ -111,14 +122,15 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     status?: { token?: string };
   };
   const backends = raw.backends ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options })) : defaultConfig(env).backends;
+  const status = statusSettings(raw.status?.token, env);
   const config: EngineConfig = {
     params: raw.params ?? {},
     sources: raw.sources ?? {},
     delivery: { ...DEFAULT_DELIVERY, ...raw.delivery },
     backends,
     // The status token is a secret too: no log line or reason may show it.
-    secrets: recordSecrets(backends, raw.status?.token ? [...substituted, raw.status.token] : substituted),
-    status: raw.status ?? {},
+    secrets: recordSecrets(backends, status.token ? [...substituted, status.token] : substituted),
+    status,
   };
   return { config, issues };
 }

@@ -4,8 +4,6 @@ import type { IncomingMessage } from 'node:http';
 /** The cookie the login form (or a `?token=` URL, once) sets. */
 export const TOKEN_COOKIE = 'engine_status_token';
 
-/** The environment variable that sets the token when the config does not. */
-export const TOKEN_ENV = 'ENGINE_STATUS_TOKEN';
 
 // Equal-length digests, so that the comparison takes the same time whatever the guess.
 const digest = (text: string) => createHash('sha256').update(text).digest();

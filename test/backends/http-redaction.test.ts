@@ -18,6 +18,13 @@ test('credentials: header values, URL query values and credential-named options;
   );
 });
 
+test('an option that only mentions a credential word (apiKeyIn: header) is no credential; the status token from the environment is', () => {
+  assert.deepEqual(credentialsIn({ apiKey: 'k3y-value', apiKeyIn: 'header' }), ['k3y-value']);
+  const { config } = parseConfig('engine.yaml', 'params: {}\n', { ENGINE_STATUS_TOKEN: 'st4tus-token-1' });
+  assert.equal(config?.status.token, 'st4tus-token-1');
+  assert.ok(config?.secrets.includes('st4tus-token-1'));
+});
+
 test('the registry redacts raw, URL-encoded and JSON-escaped forms, and the token of a Bearer value', () => {
   const registry = new SecretRegistry();
   registry.add(['Bearer s3cr/et"x', 'ab']);
