@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -7,7 +7,7 @@ import type { ApplyResult, Backend, Change } from '../../engine/backends/backend
 import { createLogger } from '../../engine/log.js';
 import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
 import { Reconciler } from '../../engine/reconcile/reconciler.js';
-import { readSavedState } from '../../engine/reconcile/state-store.js';
+import { JOURNAL_FILE, readSavedState } from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
 
 /** A backend whose answers the test scripts, recording every change it is asked to make. */
@@ -108,6 +108,21 @@ describe('reconciler', () => {
     const after = await readSavedState(stateDir, createLogger('error'));
     assert.equal(after[0]!.sending, undefined);
     assert.deepEqual(after[0]!.acknowledged!.payload, { identifier: 'a', v: 1 });
+  });
+
+  test('a write-ahead record that could not be saved claims nothing: the attempt after it is still a first one', async () => {
+    const backend = new ScriptedBackend();
+    const { instance, stateDir } = reconciler(backend);
+    await instance.start();
+    // A folder where the journal goes: every save fails until it is removed.
+    mkdirSync(path.join(stateDir, JOURNAL_FILE));
+    instance.setDesired(new Map([entry('a', {})]));
+    await waitFor('the save failed', () => instance.status().some((status) => /state not saved/.test(status.lastError ?? '')));
+    assert.equal(backend.changes.length, 0, 'nothing is sent without its record');
+    rmSync(path.join(stateDir, JOURNAL_FILE), { recursive: true });
+    await waitFor('registered', () => instance.settled() && backend.changes.length > 0);
+    assert.equal(backend.changes[0]!.firstAttempt, true);
+    await instance.stop();
   });
 
   test('retryable failures and exceptions are retried with backoff; Retry-After is honoured', async () => {
