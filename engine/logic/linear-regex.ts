@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { boundedCache } from '../bounded-cache.js';
 
 /** A compiled pattern, or why it cannot run in linear time. */
 export type LinearRegexResult = { ok: true; regex: RE2JS } | { ok: false; reason: string };
@@ -28,15 +29,5 @@ export function compileLinearRegex(pattern: string): LinearRegexResult {
   }
 }
 
-const cache = new Map<string, LinearRegexResult>();
-
 /** compileLinearRegex, remembered for patterns built at evaluation time (a bounded cache). */
-export function cachedLinearRegex(pattern: string): LinearRegexResult {
-  let compiled = cache.get(pattern);
-  if (!compiled) {
-    if (cache.size >= 256) cache.clear();
-    compiled = compileLinearRegex(pattern);
-    cache.set(pattern, compiled);
-  }
-  return compiled;
-}
+export const cachedLinearRegex = boundedCache(256, compileLinearRegex);

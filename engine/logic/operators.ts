@@ -1,5 +1,5 @@
 import jsonLogic from 'json-logic-js';
-import { compileGlob } from '../match/glob.js';
+import { evaluatedTextGlob } from '../match/glob.js';
 import { cachedLinearRegex } from './linear-regex.js';
 
 /** How many arguments an operator takes; `max` undefined means any number. */
@@ -80,7 +80,7 @@ export function installOperators(): void {
   jsonLogic.add_operation('upper', (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value));
   jsonLogic.add_operation('glob', (pattern: unknown, value: unknown) => {
     if (typeof pattern !== 'string' || typeof value !== 'string') return false;
-    const compiled = compileGlob(pattern, 'text');
+    const compiled = evaluatedTextGlob(pattern);
     return compiled.ok && compiled.regex.test(value);
   });
   jsonLogic.add_operation('regex', (pattern: unknown, value: unknown) => {

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import { RE2JS } from 're2js';
+import { boundedCache } from '../bounded-cache.js';
 
 /** A compiled glob: tests a whole value, in time linear in the value whatever the pattern. */
 export interface GlobMatcher {
@@ -24,9 +25,10 @@ export type GlobResult = { ok: true; regex: GlobMatcher; warnings: string[] } | 
  */
 export type GlobKind = 'path' | 'text';
 
+/** Globs from profiles, compiled once each: as many as the profiles hold. */
 const cache = new Map<string, GlobResult>();
 
-/** Compiles a glob anchored to the whole value. */
+/** Compiles a glob of a profile, anchored to the whole value; compiled once per pattern. */
 export function compileGlob(pattern: string, kind: GlobKind): GlobResult {
   const key = `${kind}\u0000${pattern}`;
   let result = cache.get(key);
@@ -36,6 +38,12 @@ export function compileGlob(pattern: string, kind: GlobKind): GlobResult {
   }
   return result;
 }
+
+/**
+ * A text glob built at evaluation time (the `glob` operator, whose pattern may be made of a
+ * device's strings): remembered in a bounded cache, so new devices cannot grow memory for ever.
+ */
+export const evaluatedTextGlob = boundedCache(256, compileTextGlob);
 
 /** Literal text as RE2 source: every character outside [A-Za-z0-9_] as a code point escape. */
 const literal = (text: string) => [...text].map((char) => (/\w/.test(char) ? char : `\\x{${char.codePointAt(0)!.toString(16)}}`)).join('');
