@@ -54,16 +54,6 @@ export class FileWatchPlan {
     return this.matchers.some((matcher) => matcher.test(candidate));
   }
 
-  /** Whether a folder is on the way down to some glob's base: its removal leaves that glob unwatched. */
-  isOnTheWay(folder: string): boolean {
-    return this.roots.some((root) => root.folder === folder || isBelow(root.folder, folder));
-  }
-
-  /** Whether a path can lead to a match: on the way down to a glob's base, or below it. */
-  isRelevant(candidate: string): boolean {
-    return this.reaches.some(({ base }) => relevantTo(base, candidate));
-  }
-
   /**
    * Whether a folder must be watched: a root, or a folder below one, no deeper than its glob
    * reaches, on the way to the glob's base or below it.

@@ -226,7 +226,7 @@ describe('FileSource', () => {
     assert.equal(existsSync(missing), false);
     const plan = new FileWatchPlan([`${missing}/a/*`]);
     assert.deepEqual(plan.roots, [{ folder: '/', depth: 2 }]);
-    assert.equal(plan.isRelevant('/'), true, 'the watch root "/" must not be ignored');
+    assert.equal(plan.wantsFolder('/'), true, 'the watch root "/" must be watched');
   });
 
   test('update() removes devices no longer matched and adds newly matched ones', async () => {
