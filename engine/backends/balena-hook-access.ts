@@ -4,15 +4,7 @@
 // addresses listed in `hookAllowFrom`.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-
-/** Whether an address is on loopback (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */
-export function isLoopback(address: string): boolean {
-  const plain = unmapped(address);
-  return isIP(plain) === 4 ? plain.startsWith('127.') : plain === '::1';
-}
-
-/** `::ffff:127.0.0.2`, as a dual-stack socket shows an IPv4 peer, as `127.0.0.2`. */
-const unmapped = (address: string) => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address);
+import { isLoopback, unmapped } from '../loopback.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 

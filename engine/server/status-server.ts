@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import { isLoopback } from '../loopback.js';
 import { renderLoginPage, renderStatusPage } from './status-page.js';
 import { StatusLock } from './status-lock.js';
 
@@ -25,11 +26,6 @@ function wantsHtml(request: IncomingMessage): boolean {
   const html = accept.indexOf('text/html');
   const json = accept.indexOf('application/json');
   return html !== -1 && (json === -1 || html < json);
-}
-
-/** Whether the server is reachable only from this machine. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Reads a small form body (the login form); more than a few KiB is not a login. */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { request, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../engine/log.js';
-import { isLoopback, MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
+import { isLoopback } from '../../engine/loopback.js';
+import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
 
 const TOKEN = 's3cret-status-token';
 
@@ -109,6 +110,6 @@ describe('status server without a token', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     // Tests bind to loopback only; what counts as beyond it is decided here.
-    assert.deepEqual(['127.0.0.1', '127.0.0.2', '::1', 'localhost', '0.0.0.0', '::', '192.168.1.10'].map(isLoopback), [true, true, true, true, false, false, false]);
+    assert.deepEqual(['127.0.0.1', '127.0.0.2', '::1', 'localhost', '::ffff:127.0.0.1', '0.0.0.0', '::', '192.168.1.10'].map((host) => isLoopback(host)), [true, true, true, true, true, false, false, false]);
   });
 });
