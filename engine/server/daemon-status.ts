@@ -19,7 +19,9 @@ function pendingRemovals(daemon: Daemon, deliveries: readonly DeliveryStatus[]) 
   const gone = new Map<string, DeliveryStatus[]>();
   for (const delivery of deliveries) {
     if (present.has(delivery.deviceKey)) continue;
-    gone.set(delivery.deviceKey, [...(gone.get(delivery.deviceKey) ?? []), delivery]);
+    const list = gone.get(delivery.deviceKey);
+    if (list) list.push(delivery);
+    else gone.set(delivery.deviceKey, [delivery]);
   }
   return [...gone].map(([key, held]) => ({ key, source: key.split(':')[0]!, present: false, profile: null, candidates: [], problems: [], deliveries: held }));
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RescanTrigger } from './rescan-trigger.js';
+import { RescanTrigger, SETTLE_DELAYS_MS } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { enumerateSerialPorts, SYSTEM_FOLDERS, type SerialPortFacts, type SerialSysfsFolders } from './serial-sysfs.js';
 import { pathExists } from './sysfs.js';
@@ -17,8 +17,6 @@ export interface SerialSourceOptions {
 
 export const DEFAULT_SERIAL_OPTIONS: SerialSourceOptions = { mode: 'auto', pollIntervalMs: 5000, debounceMs: 30, folders: SYSTEM_FOLDERS };
 
-/** The tty of a USB device appears after it, once the driver is bound: look again as it settles. */
-const SETTLE_DELAYS_MS = [250, 1000, 3000];
 
 const sameFacts = (a: SerialPortFacts, b: SerialPortFacts) => JSON.stringify(a) === JSON.stringify(b);
 

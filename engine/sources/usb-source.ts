@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { RescanTrigger } from './rescan-trigger.js';
+import { RescanTrigger, SETTLE_DELAYS_MS } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { listNames, pathExists } from './sysfs.js';
 import { systemUsbIds } from './usb-ids.js';
@@ -42,8 +42,6 @@ function loadLibusb(log: Logger): LibusbEvents | undefined {
 
 const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.stringify(b);
 
-/** When to look again after a change, for interfaces and drivers that arrive after the device. */
-export const SETTLE_DELAYS_MS: readonly number[] = [250, 1000, 3000];
 
 /** How long a new device with fewer interfaces than it declares is held back. */
 const INCOMPLETE_WAIT_MS = 2500;
