@@ -11,7 +11,7 @@
 // one matchDevice call for one device; each approach runs rounds over all devices for at least
 // MIN_MS (after one warm-up round), at most MAX_ROUNDS rounds.
 import { builtInBackendNames } from '../engine/backends/index.js';
-import type { Facts } from '../engine/map/facts.js';
+import type { Facts } from '../engine/core/facts.js';
 import { matchDevice, ProfileIndex } from '../engine/match/matcher.js';
 import { validationContext } from '../engine/profiles/load-profiles.js';
 import type { LoadedProfile } from '../engine/profiles/profile.js';

@@ -6,8 +6,8 @@ import { SCHEMA_USAGE, schemaCommand } from './cli/schema.js';
 import { TEST_USAGE, testCommand } from './cli/test.js';
 import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
 import { StartupRefusal } from './cli/startup-refusal.js';
-import { UsageError } from './errors.js';
-import { engineVersion } from './version.js';
+import { UsageError } from './core/errors.js';
+import { engineVersion } from './core/version.js';
 
 /** Every command's usage: its first line is the synopsis, the rest what it does. */
 const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE, NEW_USAGE];

@@ -2,7 +2,7 @@
 // cache: recently used ones are kept, the least recently used go first, memory stays bounded.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { boundedCache } from '../engine/bounded-cache.js';
+import { boundedCache } from '../engine/core/bounded-cache.js';
 
 test('a bounded cache keeps at most its limit, forgetting the least recently used first', () => {
   const computed: string[] = [];

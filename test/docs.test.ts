@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { BACKENDS } from '../engine/backends/index.js';
-import { FACT_FIELDS } from '../engine/map/facts.js';
+import { FACT_FIELDS } from '../engine/sources/fact-fields.js';
 import { OPERATORS } from '../engine/logic/operators.js';
 import { SOURCES } from '../engine/sources/index.js';
 import { ROOT, runCli } from './paths.js';

@@ -2,7 +2,7 @@
 // by one component written once per window with the count of those left out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, WARNING_WINDOW_MS } from '../engine/log.js';
+import { createLogger, WARNING_WINDOW_MS } from '../engine/core/log.js';
 
 test('a repeated warning is written once per window, then with the count left out', (t) => {
   t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });

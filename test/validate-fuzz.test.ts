@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parseDocument, stringify } from 'yaml';
 import { builtInBackendNames } from '../engine/backends/index.js';
-import { ISSUE_CODES } from '../engine/errors.js';
+import { ISSUE_CODES } from '../engine/core/errors.js';
 import { profileSchema } from '../engine/profiles/profile-schema.js';
 import { validateProfileText } from '../engine/profiles/validate-profile.js';
 import { ROOT } from './paths.js';

@@ -2,7 +2,7 @@
 // of the engine's own environment but PATH, so a secret given to the engine (a supervisor API
 // key) never reaches a program a profile names.
 import type { Payload } from '../backends/backend.js';
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 
 /** A lifecycle event as local actions and webhooks name it. */
 export type DeviceEventName = 'added' | 'changed' | 'removed';

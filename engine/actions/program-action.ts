@@ -1,7 +1,7 @@
 // A program a profile asks the engine to run: its schema, its argv (constants or JSON-logic over
 // the device), and what its end means for delivery.
 import type { ApplyResult } from '../backends/backend.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import { evaluateTemplate } from '../map/map-payload.js';
 import type { ActionSubject } from './device-environment.js';
 import type { ProgramResult } from './run-program.js';

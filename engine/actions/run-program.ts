@@ -1,7 +1,7 @@
 // Runs one program for a local action (exec backend, balena update/restart hooks): an argv list,
 // never a shell, so no device fact or hook body can inject a command.
 import { spawn } from 'node:child_process';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 /** How long a program gets after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000;

@@ -1,5 +1,5 @@
-import type { Logger } from '../log.js';
-import type { Facts } from '../map/facts.js';
+import type { Logger } from '../core/log.js';
+import type { Facts } from '../core/facts.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 
 /** A payload as sent to a backend: the evaluated `map` of a profile. */

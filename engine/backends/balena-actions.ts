@@ -5,7 +5,7 @@
 import { deviceEnvironment, type ActionSubject } from '../actions/device-environment.js';
 import { DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, type ProgramAction } from '../actions/program-action.js';
 import { runProgram } from '../actions/run-program.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { isAnswer, type SupervisorClient } from './balena-client.js';
 import type { BalenaDevice, BalenaDevices, BalenaTarget } from './balena-devices.js';
 import { targetVariables } from './balena-target.js';

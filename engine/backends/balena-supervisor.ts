@@ -4,7 +4,7 @@
 // hooks are served by balena-hook-server.ts.
 import { eventOf } from '../actions/device-environment.js';
 import { programActionSchema, type ProgramAction } from '../actions/program-action.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
 import { BalenaActions } from './balena-actions.js';

@@ -5,7 +5,7 @@
 import { deviceEnvironment, eventOf } from '../actions/device-environment.js';
 import { argvSchema, DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, timeoutSchema } from '../actions/program-action.js';
 import { runProgram } from '../actions/run-program.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
 

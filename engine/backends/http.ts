@@ -2,7 +2,7 @@
 // its answer classified like every other HTTP backend's (retry on 408/429/5xx and network errors).
 import { eventOf } from '../actions/device-environment.js';
 import { evaluateTemplate } from '../map/map-payload.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
 import { HttpClient } from './http-client.js';

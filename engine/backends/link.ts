@@ -3,8 +3,8 @@
 import { lstat, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateTemplate } from '../map/map-payload.js';
-import type { Facts } from '../map/facts.js';
-import type { Logger } from '../log.js';
+import type { Facts } from '../core/facts.js';
+import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
 import { LinkRecords } from './link-records.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, BackendContext, Change, Payload } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
 import { HttpClient } from './http-client.js';

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import type { Payload } from './backend.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change, Payload } from './backend.js';
 import { LockError } from './nuvlaedge-lock.js';
 import { type ChannelPaths, writeSnapshot } from './nuvlaedge-snapshot.js';

@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Payload } from './backend.js';
-import { writeFileAtomic } from '../durable-file.js';
+import { writeFileAtomic } from '../core/durable-file.js';
 
 const FORMAT_VERSION = 1;
 

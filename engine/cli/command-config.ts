@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfigOrDefault, type EngineConfig } from '../config/load-config.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { enumerateSerialPorts } from '../sources/serial-sysfs.js';
 import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
 import { formatReport, type Format } from './format-issues.js';

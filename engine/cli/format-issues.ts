@@ -1,4 +1,4 @@
-import type { ProfileIssue } from '../errors.js';
+import type { ProfileIssue } from '../core/errors.js';
 
 /** The output formats of `engine validate`. */
 export const FORMATS = ['text', 'json', 'github'] as const;

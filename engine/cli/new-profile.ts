@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { BackendDefinition } from '../backends/backend-definition.js';
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import { evaluateTemplate } from '../map/map-payload.js';
 
 /** A device as `engine list` shows it: its key, the source that reported it, its facts. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { backendNamesOf } from '../config/load-config.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { readFileFacts } from '../sources/file.js';
 import { commandConfig, presentHardware } from './command-config.js';
 import { newProfile, type SeenDevice } from './new-profile.js';

@@ -1,8 +1,8 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, Daemon } from '../daemon.js';
-import { UsageError } from '../errors.js';
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
+import { ConfigError, Daemon } from '../daemon/daemon.js';
+import { UsageError } from '../core/errors.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../core/log.js';
 import { formatReport } from './format-issues.js';
 import { lockStateFolder } from './state-lock.js';
 import { listenRefusal, StartupRefusal } from './startup-refusal.js';

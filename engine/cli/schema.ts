@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { configSchema } from '../config/config-schema.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { testFileSchema } from '../profile-tests/test-schema.js';
 import { withEditorHints } from '../profiles/editor-hints.js';
 import { profileSchema } from '../profiles/profile-schema.js';

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../core/process-alive.js';
 import { StartupRefusal } from './startup-refusal.js';
 
 const LOCK_FILE = 'engine.lock';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { hasFailures, UsageError } from '../errors.js';
+import { hasFailures, UsageError } from '../core/errors.js';
 import { runTestSuite } from '../profile-tests/test-suite.js';
 import { commandConfig } from './command-config.js';
 import { formatTestReport, TEST_FORMATS, type TestFormat } from './format-test-report.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { backendNamesOf, defaultConfig, loadConfigOrDefault } from '../config/load-config.js';
-import { compareIssues, hasFailures, UsageError } from '../errors.js';
+import { compareIssues, hasFailures, UsageError } from '../core/errors.js';
 import { loadTestFiles } from '../profile-tests/load-tests.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { FORMATS, formatReport, type Format } from './format-issues.js';

@@ -1,7 +1,7 @@
 import { BACKENDS } from '../backends/index.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 
 let assembled: JsonSchema | undefined;
 

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { backendType, builtInBackendNames, type BackendNames } from '../backends/index.js';
-import type { ProfileIssue } from '../errors.js';
-import { schemaIssues } from '../profiles/schema-issues.js';
-import { documentData, issueAt, parseYamlSource, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
+import type { ProfileIssue } from '../core/errors.js';
+import { schemaIssues } from '../core/schema-issues.js';
+import { documentData, issueAt, parseYamlSource, type NodePath, type YamlSource } from '../core/yaml-source.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
-import { credentialsIn, secrets } from '../secrets.js';
+import { credentialsIn, secrets } from '../core/secrets.js';
 import { configSchema } from './config-schema.js';
 
 /** A backend as configured: its name, type and options. */

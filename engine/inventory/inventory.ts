@@ -1,5 +1,5 @@
-import type { Facts } from '../map/facts.js';
-import type { DeviceEvent } from '../sources/source.js';
+import type { Facts } from '../core/facts.js';
+import type { DeviceEvent } from '../core/device-event.js';
 
 /** A device that is present now. */
 export interface Device {

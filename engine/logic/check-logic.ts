@@ -1,7 +1,7 @@
-import type { IssueCode, Severity } from '../errors.js';
-import { unknownFactReason } from '../map/facts.js';
+import type { IssueCode, Severity } from '../core/errors.js';
+import { unknownFactReason } from '../sources/fact-fields.js';
 import { compileGlob } from '../match/glob.js';
-import type { NodePath, NodePart } from '../profiles/yaml-source.js';
+import type { NodePath, NodePart } from '../core/yaml-source.js';
 import { compileLinearRegex } from './linear-regex.js';
 import { suggestFactPath } from './suggest-fact-path.js';
 import { suggestOperator } from './suggest-operator.js';

@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { boundedCache } from '../bounded-cache.js';
+import { boundedCache } from '../core/bounded-cache.js';
 
 /** A compiled pattern, or why it cannot run in linear time. */
 export type LinearRegexResult = { ok: true; regex: RE2JS } | { ok: false; reason: string };

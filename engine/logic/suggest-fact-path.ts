@@ -1,5 +1,5 @@
-import { FACT_FIELDS } from '../map/facts.js';
-import { closestWord } from '../profiles/closest-word.js';
+import { FACT_FIELDS } from '../sources/fact-fields.js';
+import { closestWord } from '../core/closest-word.js';
 
 /**
  * The fact path a mistyped `var` path most likely meant (`usb.vendorID` → `usb.vendorId`,

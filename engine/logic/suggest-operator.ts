@@ -1,4 +1,4 @@
-import { closestWord } from '../profiles/closest-word.js';
+import { closestWord } from '../core/closest-word.js';
 import { OPERATORS } from './operators.js';
 
 /** Operators people write from other languages, and the JSON-logic one they mean. */

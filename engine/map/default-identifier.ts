@@ -1,4 +1,4 @@
-import type { Facts } from './facts.js';
+import type { Facts } from '../core/facts.js';
 
 // Only characters the NuvlaBox agent can use safely in a file name survive.
 const clean = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');

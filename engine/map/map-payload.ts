@@ -4,7 +4,7 @@ import { jsonWeight } from '../logic/json-weight.js';
 import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import type { Profile } from '../profiles/profile.js';
 import { defaultIdentifier } from './default-identifier.js';
-import type { Facts } from './facts.js';
+import type { Facts } from '../core/facts.js';
 
 /** The largest payload sent, as JSON text in UTF-8; a larger one is a problem of its device. */
 export const PAYLOAD_BYTES_CAP = 256 * 1024;

@@ -1,4 +1,4 @@
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import type { Detect, FileDetect, SerialDetect, UsbDetect } from '../profiles/profile.js';
 import { USB_CLASS_NAMES } from '../sources/usb.js';
 import { compileGlob, type GlobKind } from './glob.js';

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { RE2JS } from 're2js';
-import { boundedCache } from '../bounded-cache.js';
+import { boundedCache } from '../core/bounded-cache.js';
 
 /** A compiled glob: tests a whole value, in time linear in the value whatever the pattern. */
 export interface GlobMatcher {

@@ -1,4 +1,4 @@
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import { whenHolds } from '../map/map-payload.js';
 import type { ProbeFacts } from '../probe/probe-reply.js';
 import type { LoadedProfile } from '../profiles/profile.js';

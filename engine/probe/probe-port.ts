@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SerialPort } from 'serialport';
-import { lazyModule } from '../lazy-module.js';
+import { lazyModule } from '../core/lazy-module.js';
 import type { SerialProbe } from '../profiles/profile.js';
 import { probeWriteBytes, replyMatcher, type ProbeFacts } from './probe-reply.js';
 import { lockFileHolder, LOCK_FOLDERS } from './serial-lock.js';

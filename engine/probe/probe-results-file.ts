@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../durable-file.js';
-import type { Logger } from '../log.js';
-import { RateLimitedWarning } from '../rate-limited-warning.js';
+import { writeFileAtomic } from '../core/durable-file.js';
+import type { Logger } from '../core/log.js';
+import { RateLimitedWarning } from '../core/rate-limited-warning.js';
 import type { ProbeSnapshot } from './prober.js';
 
 /** Probe results kept in the state folder by the daemon (and read by `engine list`). */

@@ -1,5 +1,5 @@
-import type { Logger } from '../log.js';
-import type { Facts } from '../map/facts.js';
+import type { Logger } from '../core/log.js';
+import type { Facts } from '../core/facts.js';
 import type { ProbeVerdict } from '../match/matcher.js';
 import type { LoadedProfile, SerialProbe } from '../profiles/profile.js';
 import { DEFAULT_PROBE_PORT_OPTIONS, probePort, type ProbeOutcome, type ProbePortOptions } from './probe-port.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../core/process-alive.js';
 
 /** Where UUCP-style lock files live on Linux (minicom, ModemManager's friends, pppd, cu). */
 export const LOCK_FOLDERS: readonly string[] = ['/var/lock', '/run/lock'];

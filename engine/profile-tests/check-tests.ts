@@ -1,6 +1,6 @@
-import type { ProfileIssue } from '../errors.js';
+import type { ProfileIssue } from '../core/errors.js';
 import { usbIdNumberIssuesAt } from '../profiles/usb-id-numbers.js';
-import { issueAt, type NodePath, type YamlSource } from '../profiles/yaml-source.js';
+import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 import { SOURCES } from '../sources/index.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

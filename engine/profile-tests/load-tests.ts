@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { compareIssues, type ProfileIssue } from '../errors.js';
+import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { expandPaths, findTestFiles, isTestFile } from '../profiles/load-profiles.js';
-import { schemaIssues } from '../profiles/schema-issues.js';
+import { schemaIssues } from '../core/schema-issues.js';
 import type { ValidatedFile } from '../profiles/validate-profile.js';
-import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../profiles/yaml-source.js';
+import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../core/yaml-source.js';
 import { checkTestList } from './check-tests.js';
 import type { LoadedTest, ProfileTest } from './profile-test.js';
 import { testFileSchema } from './test-schema.js';

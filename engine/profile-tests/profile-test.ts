@@ -1,4 +1,4 @@
-import type { HexBytes } from '../profiles/profile.js';
+import type { HexBytes } from '../core/hex-bytes.js';
 
 /** The facts a test gives: what the sources would report for the device, plus `params` and `host`. */
 export interface TestFacts {

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import type { Candidate, ProbeVerdict, ProfileIndex } from '../match/matcher.js';
 import { replyMatcher } from '../probe/probe-reply.js';
-import type { HexBytes, LoadedProfile } from '../profiles/profile.js';
+import type { HexBytes } from '../core/hex-bytes.js';
+import type { LoadedProfile } from '../profiles/profile.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { USB_CLASS_NAMES } from '../sources/usb.js';
 import { payloadDifferences, type PayloadDifference } from './payload-differences.js';

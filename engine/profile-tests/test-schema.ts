@@ -1,5 +1,5 @@
 import { SOURCES } from '../sources/index.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 
 const NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$';
 const nullable = (type: string): JsonSchema => ({ type: [type, 'null'] });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { backendNamesOf, type EngineConfig } from '../config/load-config.js';
-import { compareIssues, type ProfileIssue } from '../errors.js';
+import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { ProfileIndex } from '../match/matcher.js';
 import { expandPaths, isTestFile, loadProfiles } from '../profiles/load-profiles.js';
 import { loadTestFiles, testsOfProfile } from './load-tests.js';

@@ -1,17 +1,16 @@
 // Build step (`npm run build`): writes ajv standalone code for every schema known at build time
-// into dist/engine/profiles/validators/, with an index by schema hash. See prebuilt-validators.ts.
+// into dist/engine/core/validators/, with an index by schema hash. See prebuilt-validators.ts.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { BACKENDS } from '../backends/index.js';
 import { configSchema } from '../config/config-schema.js';
-import type { JsonSchema } from '../sources/source-definition.js';
-import { AJV_OPTIONS, PREBUILT_FOLDER, schemaKey } from './prebuilt-validators.js';
+import type { JsonSchema } from '../core/json-schema.js';
+import { AJV_OPTIONS, prebuiltFolderPath, schemaKey } from '../core/prebuilt-validators.js';
 import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
-const folder = path.join(path.dirname(fileURLToPath(import.meta.url)), PREBUILT_FOLDER);
+const folder = prebuiltFolderPath();
 const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []))];
 
 rmSync(folder, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { FACT_FIELDS } from '../map/facts.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import { FACT_FIELDS } from '../sources/fact-fields.js';
+import type { JsonSchema } from '../core/json-schema.js';
 
 
 /** Common JSON-logic shapes, offered as completions where an expression goes. */

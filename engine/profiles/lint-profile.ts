@@ -1,17 +1,17 @@
 import type { BackendNames } from '../backends/index.js';
-import type { ProfileIssue } from '../errors.js';
+import type { ProfileIssue } from '../core/errors.js';
 import { checkExpression, checkMapKeys, checkTemplate } from '../logic/check-logic.js';
 import { compileLinearRegex } from '../logic/linear-regex.js';
 import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import { isCatchAll } from '../match/detect-checks.js';
 import { compileGlob, type GlobKind } from '../match/glob.js';
-import { unknownFactReason } from '../map/facts.js';
+import { unknownFactReason } from '../sources/fact-fields.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
-import { compileSchema } from './schema-issues.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import { compileSchema } from '../core/schema-issues.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { Detect, FileDetect, Profile, SerialDetect, SerialProbe, UsbDetect } from './profile.js';
-import { issueAt, nodeAt, type NodePath, type YamlSource } from './yaml-source.js';
+import { issueAt, nodeAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 
 /**
  * USB-serial bridge chips whose ids thousands of unrelated products share; `*` for a whole

@@ -1,7 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendNames } from '../backends/index.js';
-import { compareIssues, type ProfileIssue } from '../errors.js';
+import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import type { LoadedProfile } from './profile.js';
 import { typeKeyedProfileSchema } from './profile-schema.js';
 import { readProfileFile, type ReadProfile } from './read-profile-file.js';

@@ -1,7 +1,7 @@
 import { BACKENDS, builtInBackendNames, type BackendNames } from '../backends/index.js';
 import { testListSchema } from '../profile-tests/test-schema.js';
 import { SOURCES } from '../sources/index.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import { LOGIC_SNIPPETS, mapValueSnippets, withEditorHints } from './editor-hints.js';
 
 const logicSchema: JsonSchema = {

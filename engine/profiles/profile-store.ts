@@ -1,5 +1,5 @@
 import type { BackendNames } from '../backends/index.js';
-import { compareIssues, type ProfileIssue } from '../errors.js';
+import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { duplicateNameIssues, findProfileFiles, firstOfEachName, readAll, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
 import { readProfileFile, type ReadProfile } from './read-profile-file.js';

@@ -1,12 +1,8 @@
+import type { HexBytes } from '../core/hex-bytes.js';
 import type { ProfileTest } from '../profile-tests/profile-test.js';
 
 /** A JSON-logic expression or constant, as written in a profile. */
 export type LogicValue = unknown;
-
-/** Bytes given as hex pairs, e.g. `{hex: "01 03"}`; in `expect`, `??` stands for any byte. */
-export interface HexBytes {
-  hex: string;
-}
 
 export interface UsbDetect {
   vendorId?: string | string[];

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { ProfileIssue } from '../errors.js';
+import type { ProfileIssue } from '../core/errors.js';
 
 /** The largest profile read: far above any real one, far below what could exhaust memory. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;

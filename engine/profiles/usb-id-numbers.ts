@@ -1,5 +1,5 @@
-import type { ProfileIssue } from '../errors.js';
-import { issueAt, sourceTextAt, type NodePath, type YamlSource } from './yaml-source.js';
+import type { ProfileIssue } from '../core/errors.js';
+import { issueAt, sourceTextAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 
 /** The keys holding hex ids, with their width in digits. */
 const ID_KEYS = { vendorId: 4, productId: 4, interfaceClass: 2 } as const;

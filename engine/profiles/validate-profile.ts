@@ -1,13 +1,13 @@
 import type { BackendNames } from '../backends/index.js';
-import type { ProfileIssue } from '../errors.js';
+import type { ProfileIssue } from '../core/errors.js';
 import { checkTestList } from '../profile-tests/check-tests.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import { lintProfile } from './lint-profile.js';
 import { typeKeyedProfileSchema } from './profile-schema.js';
 import type { Profile } from './profile.js';
-import { schemaIssues } from './schema-issues.js';
+import { schemaIssues } from '../core/schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
-import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from './yaml-source.js';
+import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../core/yaml-source.js';
 
 /**
  * What a profile is checked against: the backend names it may notify, and the schema: the

@@ -1,6 +1,6 @@
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { isHiddenName, isProfileFile } from './load-profiles.js';
 import type { ProfileStore } from './profile-store.js';
 

@@ -1,11 +1,11 @@
 import type { Payload } from '../backends/backend.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Device } from '../inventory/inventory.js';
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import { mapPayload } from '../map/map-payload.js';
 import { matchDevice, type MatchResult, type ProbeVerdict, type ProfileIndex } from '../match/matcher.js';
 import type { LoadedProfile, NotifyEntry } from '../profiles/profile.js';
-import { compileSchema } from '../profiles/schema-issues.js';
+import { compileSchema } from '../core/schema-issues.js';
 
 /** One thing a backend should hold: a payload under an identifier. */
 export interface DesiredEntry {

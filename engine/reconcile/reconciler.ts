@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ApplyResult, Backend, Change } from '../backends/backend.js';
-import type { Logger } from '../log.js';
-import type { Facts } from '../map/facts.js';
-import { redactSecrets } from '../secrets.js';
+import type { Logger } from '../core/log.js';
+import type { Facts } from '../core/facts.js';
+import { redactSecrets } from '../core/secrets.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
 import { conflictRecheckDelay, DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
 import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';

@@ -1,10 +1,10 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
-import { removeStaleTemporaries, syncFolder, writeFileAtomic } from '../durable-file.js';
-import type { Logger } from '../log.js';
-import { RateLimitedWarning } from '../rate-limited-warning.js';
-import type { Facts } from '../map/facts.js';
+import { removeStaleTemporaries, syncFolder, writeFileAtomic } from '../core/durable-file.js';
+import type { Logger } from '../core/log.js';
+import { RateLimitedWarning } from '../core/rate-limited-warning.js';
+import type { Facts } from '../core/facts.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 import { entryKey } from './desired-state.js';
 

@@ -1,6 +1,6 @@
-import type { Daemon } from '../daemon.js';
+import type { Daemon } from '../daemon/daemon.js';
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
-import { engineVersion } from '../version.js';
+import { engineVersion } from '../core/version.js';
 import { MetricsText, type StatusProvider } from './status-server.js';
 
 const countBy = <T>(items: readonly T[], key: (item: T) => string) => {

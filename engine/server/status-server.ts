@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../log.js';
-import { isLoopback } from '../loopback.js';
+import type { Logger } from '../core/log.js';
+import { isLoopback } from '../core/loopback.js';
 import { renderLoginPage, renderStatusPage } from './status-page.js';
 import { StatusLock } from './status-lock.js';
 

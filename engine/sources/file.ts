@@ -1,7 +1,7 @@
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import { FileWatchPlan, isBelow } from './file-watch.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { pathGlobSchema, type SourceDefinition } from './source-definition.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Facts } from '../map/facts.js';
+import type { Facts } from '../core/facts.js';
 import { listNames, readAttribute, readLink, readString } from './sysfs.js';
 import { defaultUsbNamer, readUsbDevice, USB_DEVICES, type UsbFacts, type UsbNamer } from './usb-sysfs.js';
 

@@ -1,4 +1,5 @@
-import { pathGlobSchema, type JsonSchema, type SourceDefinition } from './source-definition.js';
+import { pathGlobSchema, type SourceDefinition } from './source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 
 // Applies when the value is an object; `type` and `description` are set by the user of it.
 const hexBytesSchema = (description: string, example: string): JsonSchema => ({

@@ -1,5 +1,4 @@
-/** A JSON Schema fragment (2020-12), kept as plain data. */
-export type JsonSchema = Record<string, unknown>;
+import type { JsonSchema } from '../core/json-schema.js';
 
 /**
  * What a device source declares about itself: the `detect.<kind>` block it reads from a profile

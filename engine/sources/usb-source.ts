@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { RescanTrigger, SETTLE_DELAYS_MS } from './rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from './source.js';
 import { listNames, pathExists } from './sysfs.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { UsbInterfaceFacts } from '../map/facts.js';
-import type { Facts } from '../map/facts.js';
+import type { UsbInterfaceFacts } from '../core/facts.js';
+import type { Facts } from '../core/facts.js';
 import { listNames, readAttribute, readLink, readString } from './sysfs.js';
 import { systemUsbIds, type UsbIdNames } from './usb-ids.js';
 import { USB_CLASS_NAMES } from './usb.js';

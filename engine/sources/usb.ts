@@ -1,4 +1,5 @@
-import { type JsonSchema, type SourceDefinition } from './source-definition.js';
+import type { SourceDefinition } from './source-definition.js';
+import type { JsonSchema } from '../core/json-schema.js';
 
 const USB_ID_PATTERN = '^[0-9a-fA-F]{4}$';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ApplyResult, Backend, Change } from '../../engine/backends/backend.js';
 import { balenaSupervisorBackend } from '../../engine/backends/balena-supervisor.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { waitFor } from '../daemon/engine-process.js';
 import { startFakeSupervisor, type FakeSupervisor } from '../fakes/fake-balena-supervisor.js';
 import { configIssues } from './notify-options.js';

@@ -10,7 +10,7 @@ import type { ApplyResult, Backend, Change } from '../../engine/backends/backend
 import { redact } from '../../engine/backends/balena-client.js';
 import { balenaSupervisorBackend } from '../../engine/backends/balena-supervisor.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { waitFor } from '../daemon/engine-process.js';
 import { startFakeSupervisor, type FakeSupervisor } from '../fakes/fake-balena-supervisor.js';
 import { configIssues, notifyIssues } from './notify-options.js';

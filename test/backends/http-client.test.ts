@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Backend, Change } from '../../engine/backends/backend.js';
 import { HttpClient } from '../../engine/backends/http-client.js';
 import { nuvlaboxAgentBackend } from '../../engine/backends/nuvlabox-agent.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { startMisbehavingBackend, type MisbehavingBackend } from '../fakes/misbehaving-backend.js';
 
 const live = () => new AbortController().signal;

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '../../engine/config/load-config.js';
-import { createLogger } from '../../engine/log.js';
-import { credentialsIn, SecretRegistry, secrets } from '../../engine/secrets.js';
+import { createLogger } from '../../engine/core/log.js';
+import { credentialsIn, SecretRegistry, secrets } from '../../engine/core/secrets.js';
 import { deviceProfile, startEngine, waitFor, workspace } from '../daemon/engine-process.js';
 
 test('credentials: header values, URL query values and credential-named options; descriptive headers stay readable', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Change } from '../../engine/backends/backend.js';
 import { httpBackend } from '../../engine/backends/http.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { deviceProfile, startEngine, waitFor, workspace } from '../daemon/engine-process.js';
 import { startFakeWebhook, type FakeWebhook } from '../fakes/fake-webhook.js';
 import { configIssues, notifyIssues } from './notify-options.js';

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Backend, Change } from '../../engine/backends/backend.js';
 import { linkBackend } from '../../engine/backends/link.js';
-import { createLogger } from '../../engine/log.js';
-import type { Facts } from '../../engine/map/facts.js';
+import { createLogger } from '../../engine/core/log.js';
+import type { Facts } from '../../engine/core/facts.js';
 import { configIssues, notifyIssues } from './notify-options.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'link-backend-'));

@@ -1,6 +1,6 @@
 import { builtInBackendNames, type BackendNames } from '../../engine/backends/index.js';
 import { parseConfig } from '../../engine/config/load-config.js';
-import type { ProfileIssue } from '../../engine/errors.js';
+import type { ProfileIssue } from '../../engine/core/errors.js';
 import { profileSchema } from '../../engine/profiles/profile-schema.js';
 import { validateProfileText } from '../../engine/profiles/validate-profile.js';
 

@@ -4,7 +4,7 @@ import type { ApplyResult, Backend, Change, Payload } from '../../engine/backend
 import { nuvlaboxAgentBackend } from '../../engine/backends/nuvlabox-agent.js';
 import { nuvlaboxPeripheralSchema } from '../../engine/backends/nuvlabox-peripheral.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
 import { configIssues, notifyIssues } from './notify-options.js';
 

@@ -13,7 +13,7 @@ import { NuvlaedgePublisher } from '../../engine/backends/nuvlaedge-publisher.js
 import { channelPaths, snapshotFileName } from '../../engine/backends/nuvlaedge-snapshot.js';
 import { stateFile } from '../../engine/backends/nuvlaedge-state.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { AGENT_FILE_PATTERN, NuvlaedgeReader, type ReaderOptions, type ReadSnapshot, snapshotTime } from '../fakes/nuvlaedge-reader.js';
 import { configIssues, notifyIssues } from './notify-options.js';
 

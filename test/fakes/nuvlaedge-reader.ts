@@ -7,7 +7,7 @@
 // `agentQuirks`, it also does what the real agent 2.19 was seen to do (reference/backends.md §5).
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { withFileLock } from '../../engine/backends/nuvlaedge-lock.js';
 
 /** FileBroker.FILE_PATTERN, which the agent applies with `re.match` (anchored at the start only). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultIdentifier } from '../../engine/map/default-identifier.js';
-import type { Facts } from '../../engine/map/facts.js';
+import type { Facts } from '../../engine/core/facts.js';
 import { mapPayload, whenHolds } from '../../engine/map/map-payload.js';
 import type { Profile } from '../../engine/profiles/profile.js';
 import { profileFromYaml, yaml } from '../match/profile-text.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { builtInBackendNames } from '../../engine/backends/index.js';
-import type { Facts } from '../../engine/map/facts.js';
+import type { Facts } from '../../engine/core/facts.js';
 import { matchDevice, ProfileIndex } from '../../engine/match/matcher.js';
 import { profileSchema } from '../../engine/profiles/profile-schema.js';
 import { validateProfileText } from '../../engine/profiles/validate-profile.js';

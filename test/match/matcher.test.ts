@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Facts, UsbInterfaceFacts } from '../../engine/map/facts.js';
+import type { Facts, UsbInterfaceFacts } from '../../engine/core/facts.js';
 import { matchDevice, probeCandidates, ProfileIndex, type Candidate } from '../../engine/match/matcher.js';
 import type { LoadedProfile } from '../../engine/profiles/profile.js';
 import { profileFromYaml, yaml } from './profile-text.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import type { ProbeOutcome } from '../../engine/probe/probe-port.js';
 import { Prober } from '../../engine/probe/prober.js';
 import type { LoadedProfile, SerialProbe } from '../../engine/profiles/profile.js';

@@ -11,11 +11,11 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { BACKENDS, builtInBackendNames } from '../../engine/backends/index.js';
 import { configSchema } from '../../engine/config/config-schema.js';
-import { AJV_OPTIONS, prebuiltValidator } from '../../engine/profiles/prebuilt-validators.js';
+import { AJV_OPTIONS, prebuiltValidator } from '../../engine/core/prebuilt-validators.js';
 import { validationContext } from '../../engine/profiles/load-profiles.js';
 import { profileSchema } from '../../engine/profiles/profile-schema.js';
 import { validateProfileText } from '../../engine/profiles/validate-profile.js';
-import type { JsonSchema } from '../../engine/sources/source-definition.js';
+import type { JsonSchema } from '../../engine/core/json-schema.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');

@@ -2,7 +2,7 @@
 // end of the file, or the next key at a lower indentation).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseYamlSource } from '../../engine/profiles/yaml-source.js';
+import { parseYamlSource } from '../../engine/core/yaml-source.js';
 
 const positions = (text: string) => parseYamlSource('p.yaml', text).issues.map((issue) => `${issue.code} ${issue.line}:${issue.col}`).sort();
 

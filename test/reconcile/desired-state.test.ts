@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { builtInBackendNames } from '../../engine/backends/index.js';
 import { Inventory, type Device } from '../../engine/inventory/inventory.js';
-import type { Facts } from '../../engine/map/facts.js';
+import type { Facts } from '../../engine/core/facts.js';
 import { ProfileIndex } from '../../engine/match/matcher.js';
 import type { LoadedProfile } from '../../engine/profiles/profile.js';
 import { desiredState, entryKey, type DesiredStateInput } from '../../engine/reconcile/desired-state.js';

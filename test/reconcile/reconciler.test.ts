@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ApplyResult, Backend, Change } from '../../engine/backends/backend.js';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
 import { Reconciler } from '../../engine/reconcile/reconciler.js';
 import { JOURNAL_FILE, readSavedState } from '../../engine/reconcile/state-store.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { JOURNAL_FILE, STATE_FILE, StateSaveError, StateStore, type HeldEntry } from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
 

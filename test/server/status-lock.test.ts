@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { request, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { createLogger } from '../../engine/log.js';
-import { isLoopback } from '../../engine/loopback.js';
+import { createLogger } from '../../engine/core/log.js';
+import { isLoopback } from '../../engine/core/loopback.js';
 import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
 
 const TOKEN = 's3cret-status-token';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
 
 const ENDPOINTS = ['/', '/healthz', '/devices', '/profiles', '/metrics'];

@@ -3,9 +3,10 @@
 // Writes one JSON object per line on standard output.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { FileSource } from '../../engine/sources/file.js';
-import type { DeviceEvent, Source } from '../../engine/sources/source.js';
+import type { Source } from '../../engine/sources/source.js';
+import type { DeviceEvent } from '../../engine/core/device-event.js';
 import { presentAfter, waitFor } from './file-source-harness.js';
 
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { FileSource } from '../../engine/sources/file.js';
-import type { DeviceEvent, Source } from '../../engine/sources/source.js';
+import type { Source } from '../../engine/sources/source.js';
+import type { DeviceEvent } from '../../engine/core/device-event.js';
 
 /** Polls `condition` until it holds; fails with `what` and the last `detail` after `timeoutMs`. */
 export async function waitFor(what: string, condition: () => boolean, detail: () => unknown = () => '', timeoutMs = 5000): Promise<void> {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { parseUsbIds, UsbIdsDatabase, USB_IDS_FILES } from '../../engine/sources/usb-ids.js';
 
 const SAMPLE = `#

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createLogger } from '../../engine/log.js';
-import type { DeviceEvent } from '../../engine/sources/source.js';
+import { createLogger } from '../../engine/core/log.js';
+import type { DeviceEvent } from '../../engine/core/device-event.js';
 import { UsbSource } from '../../engine/sources/usb-source.js';
 import { waitFor } from '../daemon/engine-process.js';
 

@@ -12,7 +12,7 @@
  * stderr: the source's JSON log lines (debug level).
  */
 import { createInterface } from 'node:readline';
-import { createLogger } from '../../engine/log.js';
+import { createLogger } from '../../engine/core/log.js';
 import { UsbSource, type UsbSourceOptions } from '../../engine/sources/usb-source.js';
 
 const out = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);

@@ -6,11 +6,14 @@
 // The generated files live in dist/ only: they are output of the build, never committed.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { JsonSchema } from './json-schema.js';
 
 /** The folder of the generated validators, next to this module in dist/. */
 export const PREBUILT_FOLDER = 'validators';
+/** Its absolute path, where the build writes them. */
+export const prebuiltFolderPath = (): string => fileURLToPath(new URL(`./${PREBUILT_FOLDER}/`, import.meta.url));
 
 /**
  * Keywords only editors read (the YAML language server, VS Code): the validator must know them

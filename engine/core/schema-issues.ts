@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import type { IssueCode, ProfileIssue } from '../errors.js';
-import type { JsonSchema } from '../sources/source-definition.js';
+import type { IssueCode, ProfileIssue } from './errors.js';
+import type { JsonSchema } from './json-schema.js';
 import { closestWord } from './closest-word.js';
 import { AJV_OPTIONS, prebuiltValidator } from './prebuilt-validators.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';

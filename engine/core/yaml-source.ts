@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
-import type { IssueCode, ProfileIssue, Severity } from '../errors.js';
+import type { IssueCode, ProfileIssue, Severity } from './errors.js';
 import { errorOffset, unclosedOpenings } from './unclosed-openings.js';
 
 /** A path into a parsed document: keys of mappings and indexes of sequences. */
