@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { builtInBackendNames } from '../engine/backends/index.js';
-import { nuvlaboxPeripheralSchema } from '../engine/backends/nuvlabox-peripheral.js';
+import { nuvlaboxPeripheralSchema } from '../engine/backends/shared/nuvlabox-peripheral.js';
 import type { Facts } from '../engine/core/facts.js';
 import { mapPayload } from '../engine/map/map-payload.js';
 import { loadProfiles } from '../engine/profiles/load-profiles.js';

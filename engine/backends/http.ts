@@ -5,8 +5,8 @@ import { evaluateTemplate } from '../map/map-payload.js';
 import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
-import { HttpClient } from './http-client.js';
-import { classifyResponse, isAnswer, notTheContract, type HttpAnswer } from './http-status.js';
+import { HttpClient } from './shared/http-client.js';
+import { classifyResponse, isAnswer, notTheContract, type HttpAnswer } from './shared/http-status.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 

@@ -1,10 +1,10 @@
 import type { BackendDefinition } from './backend-definition.js';
-import { balenaSupervisorBackend } from './balena-supervisor.js';
+import { balenaSupervisorBackend } from './balena/balena-supervisor.js';
 import { execBackend } from './exec.js';
 import { httpBackend } from './http.js';
-import { linkBackend } from './link.js';
+import { linkBackend } from './link/link.js';
 import { nuvlaboxAgentBackend } from './nuvlabox-agent.js';
-import { nuvlaedgeFilesBackend } from './nuvlaedge-files.js';
+import { nuvlaedgeFilesBackend } from './nuvlaedge/nuvlaedge-files.js';
 import { stdoutBackend } from './stdout.js';
 
 /** Every backend type the engine has. Adding one: its file, its test, one line here. */

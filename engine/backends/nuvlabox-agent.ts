@@ -1,9 +1,9 @@
 import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, BackendContext, Change, Payload } from './backend.js';
 import type { BackendDefinition } from './backend-definition.js';
-import { HttpClient } from './http-client.js';
-import { classifyResponse, isAnswer, jsonObjectOf, notTheContract, parseRetryAfter, responseErrorText, retry, type HttpAnswer, type HttpExchange } from './http-status.js';
-import { nuvlaboxPeripheralSchema, withoutBlanks } from './nuvlabox-peripheral.js';
+import { HttpClient } from './shared/http-client.js';
+import { classifyResponse, isAnswer, jsonObjectOf, notTheContract, parseRetryAfter, responseErrorText, retry, type HttpAnswer, type HttpExchange } from './shared/http-status.js';
+import { nuvlaboxPeripheralSchema, withoutBlanks } from './shared/nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
 const DEFAULT_REQUEST_TIMEOUT_MS = 10000;

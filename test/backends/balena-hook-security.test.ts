@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ApplyResult, Backend, Change } from '../../engine/backends/backend.js';
-import { balenaSupervisorBackend } from '../../engine/backends/balena-supervisor.js';
+import { balenaSupervisorBackend } from '../../engine/backends/balena/balena-supervisor.js';
 import { createLogger } from '../../engine/core/log.js';
 import { waitFor } from '../daemon/engine-process.js';
 import { startFakeSupervisor, type FakeSupervisor } from '../fakes/fake-balena-supervisor.js';

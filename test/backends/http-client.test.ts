@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Backend, Change } from '../../engine/backends/backend.js';
-import { HttpClient } from '../../engine/backends/http-client.js';
+import { HttpClient } from '../../engine/backends/shared/http-client.js';
 import { nuvlaboxAgentBackend } from '../../engine/backends/nuvlabox-agent.js';
 import { createLogger } from '../../engine/core/log.js';
 import { startMisbehavingBackend, type MisbehavingBackend } from '../fakes/misbehaving-backend.js';

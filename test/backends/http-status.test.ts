@@ -6,7 +6,7 @@ import {
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   responseErrorText,
-} from '../../engine/backends/http-status.js';
+} from '../../engine/backends/shared/http-status.js';
 
 const now = Date.parse('2024-03-01T12:00:00Z');
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Backend, Change } from '../../engine/backends/backend.js';
-import { linkBackend } from '../../engine/backends/link.js';
+import { linkBackend } from '../../engine/backends/link/link.js';
 import { createLogger } from '../../engine/core/log.js';
 import type { Facts } from '../../engine/core/facts.js';
 import { configIssues, notifyIssues } from './notify-options.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { ApplyResult, Backend, Change, Payload } from '../../engine/backends/backend.js';
 import { nuvlaboxAgentBackend } from '../../engine/backends/nuvlabox-agent.js';
-import { nuvlaboxPeripheralSchema } from '../../engine/backends/nuvlabox-peripheral.js';
+import { nuvlaboxPeripheralSchema } from '../../engine/backends/shared/nuvlabox-peripheral.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
 import { createLogger } from '../../engine/core/log.js';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { nuvlaboxPeripheralSchema } from '../../engine/backends/nuvlabox-peripheral.js';
+import { nuvlaboxPeripheralSchema } from '../../engine/backends/shared/nuvlabox-peripheral.js';
 
 /** A peripheral document as the agent stores it: the client's fields plus `parent` and `version`. */
 export type PeripheralDocument = Record<string, unknown>;

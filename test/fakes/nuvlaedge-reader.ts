@@ -8,7 +8,7 @@
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../../engine/core/log.js';
-import { withFileLock } from '../../engine/backends/nuvlaedge-lock.js';
+import { withFileLock } from '../../engine/backends/nuvlaedge/nuvlaedge-lock.js';
 
 /** FileBroker.FILE_PATTERN, which the agent applies with `re.match` (anchored at the start only). */
 export const AGENT_FILE_PATTERN = /^[a-zA-Z0-9]*_[a-zA-Z0-9]*.json$/;

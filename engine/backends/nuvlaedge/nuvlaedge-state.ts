@@ -2,8 +2,8 @@
 // restarted engine publishes the whole set again, not only what changes after the restart.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Payload } from './backend.js';
-import { writeFileAtomic } from '../core/durable-file.js';
+import type { Payload } from '../backend.js';
+import { writeFileAtomic } from '../../core/durable-file.js';
 
 const FORMAT_VERSION = 1;
 

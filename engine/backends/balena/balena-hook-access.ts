@@ -4,7 +4,7 @@
 // addresses listed in `hookAllowFrom`.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { isLoopback, unmapped } from '../core/loopback.js';
+import { isLoopback, unmapped } from '../../core/loopback.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 

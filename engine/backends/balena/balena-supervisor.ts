@@ -2,16 +2,16 @@
 // supervisor's "proxyvisor" API, reference/backends.md §4): provisioned once, reported online
 // while present and offline when gone, with a log line per lifecycle event; the supervisor's
 // hooks are served by balena-hook-server.ts.
-import { eventOf } from '../actions/device-environment.js';
-import { programActionSchema, type ProgramAction } from '../actions/program-action.js';
-import type { Logger } from '../core/log.js';
-import type { ApplyResult, Backend, Change } from './backend.js';
-import type { BackendDefinition } from './backend-definition.js';
+import { eventOf } from '../../actions/device-environment.js';
+import { programActionSchema, type ProgramAction } from '../../actions/program-action.js';
+import type { Logger } from '../../core/log.js';
+import type { ApplyResult, Backend, Change } from '../backend.js';
+import type { BackendDefinition } from '../backend-definition.js';
 import { BalenaActions } from './balena-actions.js';
 import { isAnswer, SupervisorClient, type SupervisorExchange } from './balena-client.js';
 import { BalenaDevices, type BalenaDevice } from './balena-devices.js';
 import { BalenaHookServer } from './balena-hook-server.js';
-import { retry } from './http-status.js';
+import { retry } from '../shared/http-status.js';
 
 const DEFAULT_HOOK_ADDRESS = 'http://0.0.0.0:1337/v1/devices/';
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;

@@ -3,7 +3,7 @@
 // status code: unknown uuids 404 (200 to a DELETE, which the supervisor repeats otherwise), malformed bodies 400, and nothing a network sends can crash it.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../core/log.js';
+import type { Logger } from '../../core/log.js';
 import type { BalenaDevices } from './balena-devices.js';
 import type { BalenaActions } from './balena-actions.js';
 import { HookAccess } from './balena-hook-access.js';

@@ -2,11 +2,11 @@
 // present, so that applications and container mounts never hard-code a port number.
 import { lstat, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { evaluateTemplate } from '../map/map-payload.js';
-import type { Facts } from '../core/facts.js';
-import type { Logger } from '../core/log.js';
-import type { ApplyResult, Backend, Change } from './backend.js';
-import type { BackendDefinition } from './backend-definition.js';
+import { evaluateTemplate } from '../../map/map-payload.js';
+import type { Facts } from '../../core/facts.js';
+import type { Logger } from '../../core/log.js';
+import type { ApplyResult, Backend, Change } from '../backend.js';
+import type { BackendDefinition } from '../backend-definition.js';
 import { LinkRecords } from './link-records.js';
 import { prepareLinkFolder } from './link-root.js';
 

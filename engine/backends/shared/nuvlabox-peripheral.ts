@@ -1,5 +1,5 @@
-import type { JsonSchema } from '../core/json-schema.js';
-import type { Payload } from './backend.js';
+import type { JsonSchema } from '../../core/json-schema.js';
+import type { Payload } from '../backend.js';
 
 /**
  * Nuvla refuses blank strings everywhere in this document, and the NuvlaEdge agent's model

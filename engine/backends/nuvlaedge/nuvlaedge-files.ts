@@ -1,5 +1,5 @@
-import type { BackendDefinition } from './backend-definition.js';
-import { nuvlaboxPeripheralSchema, withoutBlanks } from './nuvlabox-peripheral.js';
+import type { BackendDefinition } from '../backend-definition.js';
+import { nuvlaboxPeripheralSchema, withoutBlanks } from '../shared/nuvlabox-peripheral.js';
 import { NuvlaedgePublisher } from './nuvlaedge-publisher.js';
 import { channelPaths } from './nuvlaedge-snapshot.js';
 import { stateFile } from './nuvlaedge-state.js';

@@ -14,7 +14,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { open, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../core/log.js';
+import type { Logger } from '../../core/log.js';
 
 /** The lock could not be taken: held by someone else for too long, or flock(1) failed. */
 export class LockError extends Error {

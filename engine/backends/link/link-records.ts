@@ -3,7 +3,7 @@
 // path is never touched, and links lost with a tmpfs (/run after a reboot) can be made again.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readStateObject, writeFileAtomic } from '../core/durable-file.js';
+import { readStateObject, writeFileAtomic } from '../../core/durable-file.js';
 
 const FORMAT_VERSION = 1;
 

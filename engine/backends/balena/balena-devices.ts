@@ -4,10 +4,10 @@
 // change is acknowledged: the same physical device is never provisioned twice.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { ProgramAction } from '../actions/program-action.js';
-import { readStateObject, writeFileAtomic } from '../core/durable-file.js';
-import type { Facts } from '../core/facts.js';
-import type { Payload } from './backend.js';
+import type { ProgramAction } from '../../actions/program-action.js';
+import { readStateObject, writeFileAtomic } from '../../core/durable-file.js';
+import type { Facts } from '../../core/facts.js';
+import type { Payload } from '../backend.js';
 
 const FORMAT_VERSION = 1;
 

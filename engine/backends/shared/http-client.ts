@@ -7,8 +7,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Got, Request } from 'got';
-import { lazyModule } from '../core/lazy-module.js';
-import type { Logger } from '../core/log.js';
+import { lazyModule } from '../../core/lazy-module.js';
+import type { Logger } from '../../core/log.js';
 import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
 
 /** The largest answer read: an agent, a supervisor or a webhook answers a few hundred bytes. */

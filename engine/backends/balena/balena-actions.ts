@@ -2,10 +2,10 @@
 // for a new target commit (answering 202 while it runs, then reporting the commit), or its
 // restart action. Runs in the background; the supervisor re-sends an update hook until the new
 // commit is reported, which is what retries a failed action.
-import { deviceEnvironment, type ActionSubject } from '../actions/device-environment.js';
-import { DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, type ProgramAction } from '../actions/program-action.js';
-import { runProgram } from '../actions/run-program.js';
-import type { Logger } from '../core/log.js';
+import { deviceEnvironment, type ActionSubject } from '../../actions/device-environment.js';
+import { DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, type ProgramAction } from '../../actions/program-action.js';
+import { runProgram } from '../../actions/run-program.js';
+import type { Logger } from '../../core/log.js';
 import { isAnswer, type SupervisorClient } from './balena-client.js';
 import type { BalenaDevice, BalenaDevices, BalenaTarget } from './balena-devices.js';
 import { targetVariables } from './balena-target.js';

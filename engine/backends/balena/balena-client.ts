@@ -1,10 +1,10 @@
 // Requests to the balena supervisor API (reference/backends.md §4), authenticated with its API
 // key. The key travels in a header by default, or as `?apikey=` when configured; it is removed
 // from every reason and log line this module produces, whichever way it travels.
-import type { Logger } from '../core/log.js';
-import type { ApplyResult } from './backend.js';
-import { HttpClient } from './http-client.js';
-import { classifyResponse, isAnswer, notTheContract, type HttpExchange } from './http-status.js';
+import type { Logger } from '../../core/log.js';
+import type { ApplyResult } from '../backend.js';
+import { HttpClient } from '../shared/http-client.js';
+import { classifyResponse, isAnswer, notTheContract, type HttpExchange } from '../shared/http-status.js';
 
 /** What one request to the supervisor gave. */
 export type SupervisorExchange = HttpExchange;

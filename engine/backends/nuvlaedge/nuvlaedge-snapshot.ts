@@ -3,7 +3,7 @@
 import { access, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { renameAndSync, writeAndSync } from '../core/durable-file.js';
+import { renameAndSync, writeAndSync } from '../../core/durable-file.js';
 import { type FileLockOptions, withFileLock } from './nuvlaedge-lock.js';
 
 /** The files of one manager's channel. */

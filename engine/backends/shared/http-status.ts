@@ -1,7 +1,7 @@
 // How an HTTP exchange ended, as an ApplyResult, for every backend that speaks HTTP. Reasons are
 // built only from status codes, error codes and the server's own error text, never from URLs or
 // headers, so a query-string token or an Authorization value cannot leak into a log line.
-import type { ApplyResult } from './backend.js';
+import type { ApplyResult } from '../backend.js';
 
 /** The longest wait a server may impose: beyond that, the engine's own backoff decides. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;

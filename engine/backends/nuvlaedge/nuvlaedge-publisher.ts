@@ -1,5 +1,5 @@
-import type { Logger } from '../core/log.js';
-import type { ApplyResult, Backend, Change, Payload } from './backend.js';
+import type { Logger } from '../../core/log.js';
+import type { ApplyResult, Backend, Change, Payload } from '../backend.js';
 import { LockError } from './nuvlaedge-lock.js';
 import { type ChannelPaths, writeSnapshot } from './nuvlaedge-snapshot.js';
 import { loadPeripherals, savePeripherals, type StateFile, StateFileError } from './nuvlaedge-state.js';
