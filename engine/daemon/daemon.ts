@@ -14,7 +14,7 @@ import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
-import { daemonStatus } from '../server/daemon-status.js';
+import { daemonStatus, type DaemonSnapshot } from '../server/daemon-status.js';
 import { DeliveryMetrics } from '../server/delivery-metrics.js';
 import { startStatusServer } from '../server/status-server.js';
 import { FileSource } from '../sources/file.js';
@@ -49,20 +49,20 @@ export class ConfigError extends Error {
  * should hold, and the reconciler makes them hold it. Profile edits take effect as they happen.
  */
 export class Daemon {
-  readonly startedAt = new Date();
-  config!: EngineConfig;
+  private readonly startedAt = new Date();
+  private config!: EngineConfig;
   /** The backends profiles may notify, by name, from the config (fixed once started). */
   private backendNames!: BackendNames;
-  store!: ProfileStore;
-  reconciler!: Reconciler;
-  readonly inventory = new Inventory();
-  index = new ProfileIndex([]);
-  desired: DesiredState = { entries: new Map(), devices: [] };
-  sources: Source[] = [];
-  ready = false;
+  private store!: ProfileStore;
+  private reconciler!: Reconciler;
+  private readonly inventory = new Inventory();
+  private index = new ProfileIndex([]);
+  private desired: DesiredState = { entries: new Map(), devices: [] };
+  private sources: Source[] = [];
+  private ready = false;
   /** Events by `source action`, for the metrics. */
-  readonly events = new Map<string, number>();
-  prober!: Prober;
+  private readonly events = new Map<string, number>();
+  private prober!: Prober;
   private fileSource!: FileSource;
   private serialSource!: SerialSource;
   private readonly backends = new Map<string, Backend | undefined>();
@@ -74,7 +74,7 @@ export class Daemon {
   private reportedProblems = new Set<string>();
   private readonly aborter = new AbortController();
   /** Delivery latency, last delivery per backend and the process figures, for the metrics. */
-  readonly deliveryMetrics = new DeliveryMetrics();
+  private readonly deliveryMetrics = new DeliveryMetrics();
   /** The winning profile per device key, to log a line when it changes. */
   private matchedProfiles = new Map<string, string>();
 
@@ -87,7 +87,7 @@ export class Daemon {
     // The status server first: a busy port refuses start-up before anything is delivered, and
     // the server answers (not ready) while the rest starts.
     const { token } = this.config.status;
-    const { server, port } = await startStatusServer(daemonStatus(this), this.options.host, this.options.port, log, { token });
+    const { server, port } = await startStatusServer(daemonStatus(() => this.snapshot()), this.options.host, this.options.port, log, { token });
     this.server = server;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     this.backendNames = backendNamesOf(this.config);
@@ -129,6 +129,31 @@ export class Daemon {
     this.ready = true;
     log.info('engine ready', { profiles: this.index.profiles.length, devices: this.inventory.size, port });
     return port;
+  }
+
+  /** What the status server shows, as it is now. */
+  snapshot(): DaemonSnapshot {
+    const { startedAt, ready, deliveryMetrics, reconciler, prober } = this;
+    // The status server starts first: until the reconciler and the prober exist, only "starting".
+    if (reconciler === undefined || prober === undefined) return { startedAt, ready: false, deliveryMetrics };
+    return {
+      startedAt,
+      ready,
+      deliveryMetrics,
+      running: {
+        profiles: this.index.profiles,
+        profileFiles: this.store.files(),
+        profileIssues: this.store.issues(),
+        devices: this.desired.devices,
+        inventory: this.inventory.devices(),
+        events: this.events,
+        sources: this.sources.map((source) => source.status()),
+        deliveries: reconciler.status(),
+        deliveryOutcomes: reconciler.outcomes,
+        probeRecords: (key) => prober.records(key),
+        probeOutcomes: prober.outcomes,
+      },
+    };
   }
 
   /** Stops watching and sending; registrations of present devices stay; state is saved. */

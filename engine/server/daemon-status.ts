@@ -1,5 +1,12 @@
-import type { Daemon } from '../daemon/daemon.js';
+import type { ProfileIssue } from '../core/errors.js';
+import type { Device } from '../inventory/inventory.js';
+import type { ProbeRecord } from '../probe/prober.js';
+import type { ProfileFileState } from '../profiles/profile-store.js';
+import type { LoadedProfile } from '../profiles/profile.js';
+import type { DeviceView } from '../reconcile/desired-state.js';
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
+import type { SourceStatus } from '../sources/source.js';
+import type { DeliveryMetrics } from './delivery-metrics.js';
 import { engineVersion } from '../core/version.js';
 import { MetricsText, type StatusProvider } from './status-server.js';
 
@@ -9,15 +16,46 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
   return counts;
 };
 
+/** What the status server reads of the daemon, taken afresh for every request. */
+export interface DaemonSnapshot {
+  startedAt: Date;
+  /** Whether start-up is complete. */
+  ready: boolean;
+  /** Delivery latency and the process figures, kept from the first moment. */
+  deliveryMetrics: DeliveryMetrics;
+  /** Absent until the reconciler and the prober exist: the daemon is then only "starting". */
+  running?: RunningSnapshot;
+}
+
+/** What a daemon that has started its parts holds. */
+export interface RunningSnapshot {
+  profiles: readonly LoadedProfile[];
+  profileFiles: readonly ProfileFileState[];
+  profileIssues: readonly ProfileIssue[];
+  /** The devices present with their matches and problems. */
+  devices: readonly DeviceView[];
+  /** The devices as the sources reported them, whether matched or not. */
+  inventory: readonly Device[];
+  /** Device events seen, by `source action`. */
+  events: ReadonlyMap<string, number>;
+  sources: readonly SourceStatus[];
+  deliveries: readonly DeliveryStatus[];
+  /** Delivery attempts by `backend outcome`. */
+  deliveryOutcomes: ReadonlyMap<string, number>;
+  probeRecords(deviceKey: string): ProbeRecord[];
+  /** Serial probes that ended, by outcome. */
+  probeOutcomes: ReadonlyMap<string, number>;
+}
+
 /**
  * Devices that are gone but whose registrations are still being removed (or failing to be):
  * shown beside the present ones, with `present: false`, so that a failing deregistration is
  * visible.
  */
-function pendingRemovals(daemon: Daemon, deliveries: readonly DeliveryStatus[]) {
-  const present = new Set(daemon.desired.devices.map((device) => device.key));
+function pendingRemovals(running: RunningSnapshot) {
+  const present = new Set(running.devices.map((device) => device.key));
   const gone = new Map<string, DeliveryStatus[]>();
-  for (const delivery of deliveries) {
+  for (const delivery of running.deliveries) {
     if (present.has(delivery.deviceKey)) continue;
     const list = gone.get(delivery.deviceKey);
     if (list) list.push(delivery);
@@ -26,36 +64,32 @@ function pendingRemovals(daemon: Daemon, deliveries: readonly DeliveryStatus[]) 
   return [...gone].map(([key, held]) => ({ key, source: key.split(':')[0]!, present: false, profile: null, candidates: [], problems: [], deliveries: held }));
 }
 
-/** What the status server shows while the daemon is still starting. */
-const STARTING_SUMMARY = (version: string, daemon: Daemon) => ({ name: 'device-profile-engine', version, ready: false, startedAt: daemon.startedAt.toISOString() });
+const READY_HELP = 'Whether start-up is complete (1) or not (0).';
 
-/** What the status server shows of a running daemon. */
-export function daemonStatus(daemon: Daemon): StatusProvider {
+/** What the status server shows of the daemon, from a snapshot taken for each request. */
+export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
   const version = engineVersion();
-  // The server starts first; until the reconciler exists there is nothing but "starting".
-  const started = () => daemon.reconciler !== undefined && daemon.prober !== undefined;
   return {
-    healthy: () => daemon.ready,
+    healthy: () => snapshot().ready,
     summary: () => {
-      if (!started()) return STARTING_SUMMARY(version, daemon);
-      const issues = daemon.store.issues();
-      const deliveries = daemon.reconciler.status();
+      const { startedAt, ready, running } = snapshot();
+      const base = { name: 'device-profile-engine', version, ready, startedAt: startedAt.toISOString() };
+      // The server starts first; until the reconciler exists there is nothing but "starting".
+      if (!running) return base;
+      const issues = running.profileIssues;
       return {
-        name: 'device-profile-engine',
-        version,
-        ready: daemon.ready,
-        startedAt: daemon.startedAt.toISOString(),
-        uptimeSeconds: Math.round((Date.now() - daemon.startedAt.getTime()) / 1000),
-        profiles: { loaded: daemon.index.profiles.length, errors: issues.filter((issue) => issue.severity === 'error').length, warnings: issues.filter((issue) => issue.severity === 'warning').length },
-        devices: { present: daemon.desired.devices.length, matched: daemon.desired.devices.filter((device) => device.match.winner).length },
-        deliveries: Object.fromEntries(countBy(deliveries, (delivery) => delivery.state)),
-        sources: daemon.sources.map((source) => source.status()),
+        ...base,
+        uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+        profiles: { loaded: running.profiles.length, errors: issues.filter((issue) => issue.severity === 'error').length, warnings: issues.filter((issue) => issue.severity === 'warning').length },
+        devices: { present: running.devices.length, matched: running.devices.filter((device) => device.match.winner).length },
+        deliveries: Object.fromEntries(countBy(running.deliveries, (delivery) => delivery.state)),
+        sources: running.sources,
       };
     },
     devices: () => {
-      if (!started()) return [];
-      const deliveries = daemon.reconciler.status();
-      const present = daemon.desired.devices.map((device) => ({
+      const { ready, running } = snapshot();
+      if (!running) return [];
+      const present = running.devices.map((device) => ({
         key: device.key,
         source: device.source,
         since: device.since,
@@ -63,34 +97,39 @@ export function daemonStatus(daemon: Daemon): StatusProvider {
         candidates: device.match.candidates,
         problems: device.problems,
         ...(device.notes && { notes: device.notes }),
-        ...(device.source === 'serial' ? { probes: daemon.prober.records(device.key) } : {}),
-        deliveries: deliveries.filter((delivery) => delivery.deviceKey === device.key),
+        ...(device.source === 'serial' ? { probes: running.probeRecords(device.key) } : {}),
+        deliveries: running.deliveries.filter((delivery) => delivery.deviceKey === device.key),
         facts: device.facts,
       }));
       // Before every source has reported, a device not yet seen is not gone.
-      return daemon.ready ? [...present, ...pendingRemovals(daemon, deliveries)] : present;
+      return ready ? [...present, ...pendingRemovals(running)] : present;
     },
-    profiles: () => (!started() ? { loaded: [], files: [] } : {
-      loaded: daemon.index.profiles.map(({ profile, file }) => ({ name: profile.name, file, description: profile.description ?? null, priority: profile.priority ?? 0, notify: profile.notify.map((entry) => entry.backend) })),
-      files: daemon.store.files().map(({ file, issues, keptLastGood, inUse }) => ({ file, profile: inUse?.name ?? null, keptLastGood, issues })),
-    }),
+    profiles: () => {
+      const { running } = snapshot();
+      if (!running) return { loaded: [], files: [] };
+      return {
+        loaded: running.profiles.map(({ profile, file }) => ({ name: profile.name, file, description: profile.description ?? null, priority: profile.priority ?? 0, notify: profile.notify.map((entry) => entry.backend) })),
+        files: running.profileFiles.map(({ file, issues, keptLastGood, inUse }) => ({ file, profile: inUse?.name ?? null, keptLastGood, issues })),
+      };
+    },
     metrics: () => {
-      if (!started()) return daemon.deliveryMetrics.addTo(new MetricsText().add('engine_ready', 'gauge', 'Whether start-up is complete (1) or not (0).', [[{}, 0]]), { version }).toString();
-      const deliveries = daemon.reconciler.status();
-      const issues = daemon.store.issues();
+      const { ready, running, deliveryMetrics } = snapshot();
+      const text = new MetricsText().add('engine_ready', 'gauge', READY_HELP, [[{}, running && ready ? 1 : 0]]);
+      if (!running) return deliveryMetrics.addTo(text, { version }).toString();
+      const issues = running.profileIssues;
       const split = (key: string) => key.split(' ') as [string, string];
-      const text = new MetricsText()
-        .add('engine_ready', 'gauge', 'Whether start-up is complete (1) or not (0).', [[{}, daemon.ready ? 1 : 0]])
-        .add('engine_profiles_loaded', 'gauge', 'Profiles in use.', [[{}, daemon.index.profiles.length]])
+      const sources = running.sources;
+      text
+        .add('engine_profiles_loaded', 'gauge', 'Profiles in use.', [[{}, running.profiles.length]])
         .add('engine_profile_issues', 'gauge', 'Problems in profile files, by severity.', (['error', 'warning'] as const).map((severity) => [{ severity }, issues.filter((issue) => issue.severity === severity).length]))
-        .add('engine_devices', 'gauge', 'Devices present, by source.', [...countBy(daemon.inventory.devices(), (device) => device.source)].map(([source, count]) => [{ source }, count]))
-        .add('engine_device_events_total', 'counter', 'Device events seen, by source and action.', [...daemon.events].map(([key, count]) => [{ source: split(key)[0], action: split(key)[1] }, count]))
-        .add('engine_deliveries', 'gauge', 'Identifiers per backend, by delivery state.', [...countBy(deliveries, (delivery) => `${delivery.backend} ${delivery.state}`)].map(([key, count]) => [{ backend: split(key)[0], state: split(key)[1] }, count]))
-        .add('engine_delivery_attempts_total', 'counter', 'Delivery attempts, by backend and outcome.', [...daemon.reconciler.outcomes].map(([key, count]) => [{ backend: split(key)[0], outcome: split(key)[1] }, count]))
-        .add('engine_source_ready', 'gauge', 'Whether each source has reported the devices present at start-up.', daemon.sources.map((source) => { const status = source.status(); return [{ source: status.kind, mode: status.mode }, status.ready ? 1 : 0]; }))
-        .add('engine_probes_total', 'counter', 'Serial probes that ended, by outcome.', [...daemon.prober.outcomes].map(([outcome, count]) => [{ outcome }, count]))
-        .add('engine_devices_matched', 'gauge', 'Devices present that a profile matched.', [[{}, daemon.desired.devices.filter((device) => device.match.winner).length]]);
-      return daemon.deliveryMetrics.addTo(text, { version }).toString();
+        .add('engine_devices', 'gauge', 'Devices present, by source.', [...countBy(running.inventory, (device) => device.source)].map(([source, count]) => [{ source }, count]))
+        .add('engine_device_events_total', 'counter', 'Device events seen, by source and action.', [...running.events].map(([key, count]) => [{ source: split(key)[0], action: split(key)[1] }, count]))
+        .add('engine_deliveries', 'gauge', 'Identifiers per backend, by delivery state.', [...countBy(running.deliveries, (delivery) => `${delivery.backend} ${delivery.state}`)].map(([key, count]) => [{ backend: split(key)[0], state: split(key)[1] }, count]))
+        .add('engine_delivery_attempts_total', 'counter', 'Delivery attempts, by backend and outcome.', [...running.deliveryOutcomes].map(([key, count]) => [{ backend: split(key)[0], outcome: split(key)[1] }, count]))
+        .add('engine_source_ready', 'gauge', 'Whether each source has reported the devices present at start-up.', sources.map((status) => [{ source: status.kind, mode: status.mode }, status.ready ? 1 : 0]))
+        .add('engine_probes_total', 'counter', 'Serial probes that ended, by outcome.', [...running.probeOutcomes].map(([outcome, count]) => [{ outcome }, count]))
+        .add('engine_devices_matched', 'gauge', 'Devices present that a profile matched.', [[{}, running.devices.filter((device) => device.match.winner).length]]);
+      return deliveryMetrics.addTo(text, { version }).toString();
     },
   };
 }
