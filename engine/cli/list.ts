@@ -12,8 +12,6 @@ import { PROBES_FILE } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint, type ProbeSnapshot } from '../probe/prober.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
-import { expandPathGlob } from '../sources/expand-glob.js';
-import { readFileFacts } from '../sources/file.js';
 import { commandConfig, presentHardware } from './command-config.js';
 
 export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--state DIR] [--probe] [--json]
@@ -93,13 +91,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const set = await loadProfiles([values.profiles], backends);
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
-  for (const device of presentHardware()) inventory.apply({ action: 'add', ...device });
-  for (const glob of index.fileGlobs()) {
-    for (const found of expandPathGlob(glob)) {
-      const file = await readFileFacts(found);
-      if (file) inventory.apply({ action: 'add', key: `file:${found}`, source: 'file', facts: { file } });
-    }
-  }
+  for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
   const prober = await remembered(path.join(values.state, PROBES_FILE), inventory, index, values.probe);
   const { devices } = desiredState({ index, devices: inventory.devices(), params: config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
   await prober.stop();
