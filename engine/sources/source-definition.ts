@@ -47,6 +47,10 @@ export interface SourceDefinition<Config extends object = Record<string, unknown
   detectSchema: JsonSchema;
   /** Every fact `<kind>.<name>` with what it holds. */
   facts: Readonly<Record<string, string>>;
+  /** The facts every device of this source has: a test's facts for this source must give them. */
+  requiredFacts: readonly string[];
+  /** Schemas of the facts whose value is not a string or null, for the checks on a test's facts. */
+  factSchemas?: Readonly<Record<string, JsonSchema>>;
   /** Schema of this source's settings under `sources.<kind>` in the engine config, if it has any. */
   configSchema?: JsonSchema;
   /**
@@ -63,6 +67,8 @@ export interface SourceDefinition<Config extends object = Record<string, unknown
    * start-up: one look, nothing watched (`engine list`, `engine new`).
    */
   enumerate(blocks: readonly Block[]): Promise<PresentDevice[]>;
+  /** One line saying what a device of this source is, for `engine list`. */
+  describe(facts: Facts, key: string): string;
   /** Why the block does not hold for a device's facts, or undefined when it does. */
   mismatch(block: Block, facts: Facts): string | undefined;
   /**

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { nullable } from '../shared/fact-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { expandPathGlob } from './expand-glob.js';
@@ -27,6 +28,8 @@ export const fileSource: SourceDefinition<Record<string, never>, FileDetect, 'fi
     major: 'major device number, for device nodes',
     minor: 'minor device number, for device nodes',
   },
+  requiredFacts: ['path'],
+  factSchemas: { major: nullable('integer'), minor: nullable('integer') },
   globKeys: { path: 'path' },
   create: (_config, setup) => new FileSource(fileGlobs(setup.blocks), setup),
   async enumerate(blocks) {
@@ -39,6 +42,7 @@ export const fileSource: SourceDefinition<Record<string, never>, FileDetect, 'fi
     }
     return found;
   },
+  describe: ({ file }, key) => `file ${file?.path ?? key}`,
   mismatch: fileMismatch,
   completeFacts(file) {
     const filePath = String(file.path);

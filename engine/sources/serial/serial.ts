@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../../core/json-schema.js';
+import { nullable } from '../shared/fact-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { serialMismatch, type SerialDetect } from './serial-detect.js';
@@ -127,10 +128,14 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
     interfaceName: 'string of the USB interface the tty belongs to, e.g. "HubZ ZigBee Com Port"; null when blank or none',
     description: 'pyserial-style description: "product - interface" when both strings exist, else whichever exists; null when neither',
   },
+  requiredFacts: ['path'],
+  factSchemas: { interfaceNumber: nullable('integer') },
   carries: ['usb'],
   globKeys: { path: 'path', interfaceName: 'text', description: 'text' },
   create: ({ mode, pollIntervalMs }, setup) => new SerialSource(setup, { ...(mode ? { mode } : {}), ...(pollIntervalMs ? { pollIntervalMs } : {}) }),
   enumerate: async () => [...enumerateSerialPorts().values()].map(serialDevice),
+  describe: ({ serial, usb }) =>
+    `serial ${serial!.path}${serial!.byId ? ` (${serial!.byId})` : ''}${usb ? ` on usb ${usb.portPath} ${usb.vendorId}:${usb.productId} interface ${serial!.interfaceNumber}` : ''}`,
   mismatch: serialMismatch,
   distinguishes: serialDistinguishes,
   lint: lintSerialBlock,

@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../../core/json-schema.js';
+import { lowercaseHex, nullable } from '../shared/fact-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { USB_CLASS_NAMES, usbClassName } from './usb-class-names.js';
 import { usbMismatch, type UsbDetect } from './usb-detect.js';
@@ -97,9 +98,34 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
     devicePath: 'device node, e.g. /dev/bus/usb/001/004',
     interfaces: 'list of {number, class, subclass, protocol, driver, name, className}; name is the interface string or null',
   },
+  requiredFacts: ['vendorId', 'productId'],
+  factSchemas: {
+    vendorId: { ...lowercaseHex(4), description: 'Lowercase 4-digit hex, quoted, as the USB source reports it.' },
+    productId: { ...lowercaseHex(4), description: 'Lowercase 4-digit hex, quoted, as the USB source reports it.' },
+    busNumber: nullable('integer'),
+    deviceAddress: nullable('integer'),
+    interfaces: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['number', 'class'],
+        properties: {
+          number: { type: 'integer', minimum: 0 },
+          class: lowercaseHex(2),
+          subclass: lowercaseHex(2),
+          protocol: lowercaseHex(2),
+          driver: nullable('string'),
+          name: { ...nullable('string'), description: "The interface's own string, or null." },
+          className: { type: 'string', description: 'Derived from `class` when absent.' },
+        },
+      },
+    },
+  },
   globKeys: { manufacturer: 'text', product: 'text', serialNumber: 'text' },
   create: (config, setup) => new UsbSource(setup, config),
   enumerate: async () => [...enumerateUsbDevices()].map(([port, usb]) => usbDevice(port, usb)),
+  describe: ({ usb }) => `usb ${usb!.portPath} ${usb!.vendorId}:${usb!.productId} ${[usb!.manufacturer, usb!.product].filter(Boolean).join(' ')}`.trim(),
   mismatch: usbMismatch,
   completeFacts(usb) {
     const interfaces = usb.interfaces as { class: string; className?: string }[] | undefined;
