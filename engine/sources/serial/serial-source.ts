@@ -77,7 +77,7 @@ export class SerialSource implements Source {
   }
 
   /** Something happened on USB: its ttys may come or go in the next moments. */
-  nudge(): void {
+  private nudge(): void {
     if (this.stopped || !this.ready || this.mode === 'idle') return;
     this.trigger.schedule();
     this.trigger.settle();
