@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadConfigOrDefault, type EngineConfig } from '../config/load-config.js';
 import { UsageError } from '../core/errors.js';
-import { enumerateSerialPorts } from '../sources/serial-sysfs.js';
-import { enumerateUsbDevices } from '../sources/usb-sysfs.js';
+import { detectBlocks } from '../match/detect-checks.js';
+import type { LoadedProfile } from '../profiles/profile.js';
+import { SOURCES } from '../sources/index.js';
 import { formatReport, type Format } from './format-issues.js';
 import type { SeenDevice } from './new-profile.js';
 
@@ -17,10 +18,11 @@ export async function commandConfig(configFile: string | undefined, out: (text: 
   return loaded.config;
 }
 
-/** The USB devices and serial ports present now, as the daemon's sources would report them. */
-export function presentHardware(): SeenDevice[] {
-  const devices: SeenDevice[] = [];
-  for (const [port, usb] of enumerateUsbDevices()) devices.push({ key: `usb:${port}`, source: 'usb', facts: { usb } });
-  for (const [key, { serial, usb }] of enumerateSerialPorts()) devices.push({ key, source: 'serial', facts: { serial, ...(usb ? { usb } : {}) } });
-  return devices;
+/**
+ * The devices present now, as the daemon's sources would report them at start-up: one look by
+ * every source, the file source at the paths the profiles name.
+ */
+export async function presentHardware(profiles: readonly LoadedProfile[] = []): Promise<SeenDevice[]> {
+  const found = await Promise.all(SOURCES.map((source) => source.enumerate(detectBlocks(profiles, source.kind))));
+  return found.flat();
 }

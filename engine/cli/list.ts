@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendNamesOf } from '../config/load-config.js';
 import { UsageError } from '../core/errors.js';
+import type { Facts } from '../core/facts.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../core/log.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
@@ -12,8 +13,7 @@ import { PROBES_FILE } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint, type ProbeSnapshot } from '../probe/prober.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
-import { expandPathGlob } from '../sources/expand-glob.js';
-import { readFileFacts } from '../sources/file.js';
+import { owningSource, SOURCES } from '../sources/index.js';
 import { commandConfig, presentHardware } from './command-config.js';
 
 export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--state DIR] [--probe] [--json]
@@ -23,11 +23,10 @@ profile that matches each, and for the others that came close, which condition f
 Serial probes are not run: the results the daemon remembers (in --state, default ./state) are
 shown; --probe runs the probes that have no remembered result now (this opens the ports).`;
 
+/** One line saying what the device is, by the source it belongs to. */
 function describeDevice(device: DeviceView): string {
-  const { usb, file, serial } = device.facts;
-  if (serial) return `serial ${serial.path}${serial.byId ? ` (${serial.byId})` : ''}${usb ? ` on usb ${usb.portPath} ${usb.vendorId}:${usb.productId} interface ${serial.interfaceNumber}` : ''}`;
-  if (usb) return `usb ${usb.portPath} ${usb.vendorId}:${usb.productId} ${[usb.manufacturer, usb.product].filter(Boolean).join(' ')}`.trim();
-  return `file ${file?.path ?? device.key}`;
+  const kind = owningSource((root) => Boolean(device.facts[root as keyof Facts]));
+  return SOURCES.find((source) => source.kind === kind)!.describe(device.facts, device.key);
 }
 
 function formatText(devices: DeviceView[]): string {
@@ -93,13 +92,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const set = await loadProfiles([values.profiles], backends);
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
-  for (const device of presentHardware()) inventory.apply({ action: 'add', ...device });
-  for (const glob of index.fileGlobs()) {
-    for (const found of expandPathGlob(glob)) {
-      const file = await readFileFacts(found);
-      if (file) inventory.apply({ action: 'add', key: `file:${found}`, source: 'file', facts: { file } });
-    }
-  }
+  for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
   const prober = await remembered(path.join(values.state, PROBES_FILE), inventory, index, values.probe);
   const { devices } = desiredState({ index, devices: inventory.devices(), params: config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
   await prober.stop();

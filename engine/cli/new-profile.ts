@@ -1,14 +1,11 @@
 import { stringify } from 'yaml';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Facts } from '../core/facts.js';
+import type { PresentDevice } from '../sources/source.js';
 import { evaluateTemplate } from '../map/map-payload.js';
 
 /** A device as `engine list` shows it: its key, the source that reported it, its facts. */
-export interface SeenDevice {
-  key: string;
-  source: 'usb' | 'serial' | 'file';
-  facts: Facts;
-}
+export type SeenDevice = PresentDevice;
 
 type UsbFacts = NonNullable<Facts['usb']>;
 

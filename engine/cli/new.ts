@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { backendNamesOf } from '../config/load-config.js';
 import { UsageError } from '../core/errors.js';
-import { readFileFacts } from '../sources/file.js';
+import { readFileFacts } from '../sources/file/file-facts.js';
 import { commandConfig, presentHardware } from './command-config.js';
 import { newProfile, type SeenDevice } from './new-profile.js';
 
@@ -43,7 +43,7 @@ export async function newCommand(args: string[], out: (text: string) => void): P
     const file = await readFileFacts(key.slice('file:'.length));
     if (file) device = { key, source: 'file', facts: { file } };
   } else {
-    neighbours = presentHardware();
+    neighbours = await presentHardware();
     device = neighbours.find((candidate) => candidate.key === key);
   }
   if (!device) {

@@ -6,6 +6,7 @@ import { backendNamesOf, loadConfigOrDefault, type EngineConfig } from '../confi
 import type { ProfileIssue } from '../core/errors.js';
 import { Inventory } from '../inventory/inventory.js';
 import type { Logger } from '../core/log.js';
+import { detectBlocks } from '../match/detect-checks.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint, proberOptionsFrom } from '../probe/prober.js';
@@ -17,11 +18,9 @@ import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { daemonStatus, type DaemonSnapshot } from '../server/daemon-status.js';
 import { DeliveryMetrics } from '../server/delivery-metrics.js';
 import { startStatusServer } from '../server/status-server.js';
-import { FileSource } from '../sources/file.js';
-import { SerialSource, type SerialSourceOptions } from '../sources/serial-source.js';
+import { SOURCES } from '../sources/index.js';
 import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
-import { UsbSource, type UsbSourceOptions } from '../sources/usb-source.js';
 
 export interface DaemonOptions {
   profilesDir: string;
@@ -63,8 +62,6 @@ export class Daemon {
   /** Events by `source action`, for the metrics. */
   private readonly events = new Map<string, number>();
   private prober!: Prober;
-  private fileSource!: FileSource;
-  private serialSource!: SerialSource;
   private readonly backends = new Map<string, Backend | undefined>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
@@ -110,14 +107,13 @@ export class Daemon {
     this.probeResults = new ProbeResultsFile(this.options.stateDir, log);
     this.prober = this.createProber();
     this.prober.restore(await this.probeResults.load());
-    this.fileSource = new FileSource(this.index.fileGlobs(), { emit: (event) => this.onEvent(event), log: log.child({ source: 'file' }) });
-    const serial = (this.config.sources.serial ?? {}) as Partial<SerialSourceOptions>;
-    this.serialSource = new SerialSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'serial' }) }, { ...(serial.mode ? { mode: serial.mode } : {}), ...(serial.pollIntervalMs ? { pollIntervalMs: serial.pollIntervalMs } : {}) });
-    this.sources = [
-      this.fileSource,
-      new UsbSource({ emit: (event) => this.onEvent(event), log: log.child({ source: 'usb' }) }, this.config.sources.usb as Partial<UsbSourceOptions>),
-      this.serialSource,
-    ];
+    this.sources = SOURCES.map((definition) =>
+      definition.create(this.config.sources[definition.kind] ?? {}, {
+        emit: (event) => this.onEvent(event),
+        log: log.child({ source: definition.kind }),
+        blocks: detectBlocks(this.index.profiles, definition.kind),
+      }),
+    );
     await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
     this.sourcesStarted = true;
     this.recompute();
@@ -216,8 +212,8 @@ export class Daemon {
     const counter = `${event.source} ${event.action}`;
     this.events.set(counter, (this.events.get(counter) ?? 0) + 1);
     this.options.log.debug('device event', { action: event.action, key: event.key });
-    // A USB device's ttys come a moment after it (and go with it).
-    if (event.source === 'usb') this.serialSource?.nudge();
+    // A USB device's ttys come a moment after it (and go with it): the serial source looks again.
+    for (const source of this.sources) if (source.kind !== event.source) source.otherSourceReported?.(event);
     if (!this.inventory.apply(event)) return;
     this.scheduleRecompute();
   }
@@ -234,7 +230,7 @@ export class Daemon {
 
   private async profilesChanged(): Promise<void> {
     this.index = new ProfileIndex(this.store.profiles());
-    await this.fileSource.update(this.index.fileGlobs());
+    await Promise.all(this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))));
     this.recompute();
   }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SerialPort } from 'serialport';
 import { lazyModule } from '../core/lazy-module.js';
-import type { SerialProbe } from '../profiles/profile.js';
+import type { SerialProbe } from '../sources/serial/serial-detect.js';
 import { probeWriteBytes, replyMatcher, type ProbeFacts } from './probe-reply.js';
 import { lockFileHolder, LOCK_FOLDERS } from './serial-lock.js';
 

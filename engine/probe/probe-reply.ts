@@ -1,6 +1,6 @@
 import type { Facts } from '../core/facts.js';
 import type { HexBytes } from '../core/hex-bytes.js';
-import type { SerialProbe } from '../profiles/profile.js';
+import type { SerialProbe } from '../sources/serial/serial-detect.js';
 import { compileLinearRegex } from '../logic/linear-regex.js';
 
 /** What a probe learned: the reply that matched, as text and hex, and the captured parts. */

@@ -1,7 +1,8 @@
 import type { Logger } from '../core/log.js';
 import type { Facts } from '../core/facts.js';
 import type { ProbeVerdict } from '../match/matcher.js';
-import type { LoadedProfile, SerialProbe } from '../profiles/profile.js';
+import type { LoadedProfile } from '../profiles/profile.js';
+import type { SerialProbe } from '../sources/serial/serial-detect.js';
 import { DEFAULT_PROBE_PORT_OPTIONS, probePort, type ProbeOutcome, type ProbePortOptions } from './probe-port.js';
 
 export interface ProberOptions {

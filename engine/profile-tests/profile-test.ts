@@ -1,13 +1,11 @@
 import type { HexBytes } from '../core/hex-bytes.js';
+import { owningSource, type SourceKind } from '../sources/index.js';
 
 /** The facts a test gives: what the sources would report for the device, plus `params` and `host`. */
-export interface TestFacts {
-  usb?: Record<string, unknown>;
-  serial?: Record<string, unknown>;
-  file?: Record<string, unknown>;
+export type TestFacts = { [Kind in SourceKind]?: Record<string, unknown> } & {
   params?: Record<string, unknown>;
   host?: { hostname?: string; arch?: string };
-}
+};
 
 /** What a test expects: nothing matches, or a match (by a given profile, with a payload). */
 export type TestExpectation = 'no-match' | { match?: boolean; profile?: string; payload?: Record<string, unknown> };
@@ -35,8 +33,6 @@ export interface LoadedTest {
 }
 
 /** The source kind a test's device comes from: a tty if it has `serial`, else USB, else a path. */
-export function testSource(facts: TestFacts): 'serial' | 'usb' | 'file' {
-  if (facts.serial) return 'serial';
-  if (facts.usb) return 'usb';
-  return 'file';
+export function testSource(facts: TestFacts): string {
+  return owningSource((kind) => Boolean(facts[kind as SourceKind]));
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Facts } from '../core/facts.js';
@@ -7,7 +6,7 @@ import { replyMatcher } from '../probe/probe-reply.js';
 import type { HexBytes } from '../core/hex-bytes.js';
 import type { LoadedProfile } from '../profiles/profile.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
-import { USB_CLASS_NAMES } from '../sources/usb.js';
+import { SOURCES, type SourceKind } from '../sources/index.js';
 import { payloadDifferences, type PayloadDifference } from './payload-differences.js';
 import { testSource, type LoadedTest, type TestFacts } from './profile-test.js';
 
@@ -41,17 +40,9 @@ export const TEST_TIME = '2026-01-01T00:00:00.000Z';
 /** The facts a source would report, completed where the source derives one fact from another. */
 function deviceFacts(facts: TestFacts): Facts {
   const device: Record<string, unknown> = {};
-  if (facts.usb) {
-    const interfaces = facts.usb.interfaces as { class: string; className?: string }[] | undefined;
-    device.usb = {
-      ...facts.usb,
-      ...(interfaces ? { interfaces: interfaces.map((item) => ({ className: USB_CLASS_NAMES[item.class] ?? `Class ${item.class}`, ...item })) } : {}),
-    };
-  }
-  if (facts.serial) device.serial = facts.serial;
-  if (facts.file) {
-    const filePath = String(facts.file.path);
-    device.file = { name: path.basename(filePath), dir: path.dirname(filePath), ...facts.file };
+  for (const source of SOURCES) {
+    const own = facts[source.kind as SourceKind];
+    if (own) device[source.kind] = source.completeFacts ? source.completeFacts(own) : own;
   }
   return device as Facts;
 }

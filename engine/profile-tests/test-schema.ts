@@ -1,49 +1,16 @@
 import { SOURCES } from '../sources/index.js';
+import { nullable } from '../sources/shared/fact-schema.js';
+import type { SourceDefinition } from '../sources/source-definition.js';
 import type { JsonSchema } from '../core/json-schema.js';
 
 const NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$';
-const nullable = (type: string): JsonSchema => ({ type: [type, 'null'] });
-const hexId = (digits: number): JsonSchema => ({ type: 'string', pattern: `^[0-9a-f]{${digits}}$` });
 
-/**
- * The facts whose type is not "a string or null", by `root.field`. The field names themselves
- * come from the sources' declarations, so a fact a source adds can be written in tests at once.
- */
-const FACT_TYPES: Readonly<Record<string, JsonSchema>> = {
-  'usb.vendorId': { ...hexId(4), description: 'Lowercase 4-digit hex, quoted, as the USB source reports it.' },
-  'usb.productId': { ...hexId(4), description: 'Lowercase 4-digit hex, quoted, as the USB source reports it.' },
-  'usb.busNumber': nullable('integer'),
-  'usb.deviceAddress': nullable('integer'),
-  'usb.interfaces': {
-    type: 'array',
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['number', 'class'],
-      properties: {
-        number: { type: 'integer', minimum: 0 },
-        class: hexId(2),
-        subclass: hexId(2),
-        protocol: hexId(2),
-        driver: nullable('string'),
-        name: { ...nullable('string'), description: "The interface's own string, or null." },
-        className: { type: 'string', description: 'Derived from `class` when absent.' },
-      },
-    },
-  },
-  'serial.interfaceNumber': nullable('integer'),
-  'file.major': nullable('integer'),
-  'file.minor': nullable('integer'),
-};
-
-/** The facts each source kind must report for a device to be one. */
-const REQUIRED_FACTS: Readonly<Record<string, string[]>> = { usb: ['vendorId', 'productId'], serial: ['path'], file: ['path'] };
-
-function sourceFactsSchema(kind: string, facts: Readonly<Record<string, string>>): JsonSchema {
+/** A test's facts for one source: the facts it declares, strings or null unless it gives another schema. */
+function sourceFactsSchema(source: SourceDefinition): JsonSchema {
   const properties = Object.fromEntries(
-    Object.entries(facts).map(([field, description]) => [field, { description, ...(FACT_TYPES[`${kind}.${field}`] ?? nullable('string')) }]),
+    Object.entries(source.facts).map(([field, description]) => [field, { description, ...(source.factSchemas?.[field] ?? nullable('string')) }]),
   );
-  return { type: 'object', additionalProperties: false, required: REQUIRED_FACTS[kind] ?? [], properties };
+  return { type: 'object', additionalProperties: false, required: [...source.requiredFacts], properties };
 }
 
 const bytesSchema = (description: string): JsonSchema => ({
@@ -57,7 +24,7 @@ const bytesSchema = (description: string): JsonSchema => ({
 
 /** The schema of one test: facts in, the expected winner and payload (or no match) out. */
 export function testItemSchema(): JsonSchema {
-  const sourceFacts = Object.fromEntries(SOURCES.map((source) => [source.kind, sourceFactsSchema(source.kind, source.facts)]));
+  const sourceFacts = Object.fromEntries(SOURCES.map((source) => [source.kind, sourceFactsSchema(source)]));
   return {
     type: 'object',
     additionalProperties: false,

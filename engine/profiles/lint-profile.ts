@@ -1,43 +1,17 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../core/errors.js';
 import { checkExpression, checkMapKeys, checkTemplate } from '../logic/check-logic.js';
-import { compileLinearRegex } from '../logic/linear-regex.js';
 import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import { isCatchAll } from '../match/detect-checks.js';
-import { compileGlob, type GlobKind } from '../match/glob.js';
+import { compileGlob } from '../match/glob.js';
 import { unknownFactReason } from '../sources/fact-fields.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import { compileSchema } from '../core/schema-issues.js';
 import type { JsonSchema } from '../core/json-schema.js';
 import { SOURCES } from '../sources/index.js';
-import type { Detect, FileDetect, Profile, SerialDetect, SerialProbe, UsbDetect } from './profile.js';
-import { issueAt, nodeAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
-
-/**
- * USB-serial bridge chips whose ids thousands of unrelated products share; `*` for a whole
- * vendor of them when no product id is given.
- */
-const GENERIC_BRIDGES: Readonly<Record<string, string>> = {
-  '10c4:ea60': 'Silicon Labs CP210x',
-  '10c4:ea70': 'Silicon Labs CP2105',
-  '10c4:ea71': 'Silicon Labs CP2108',
-  '1a86:7523': 'WCH CH340',
-  '1a86:5523': 'WCH CH341',
-  '1a86:55d4': 'WCH CH9102',
-  '0403:6001': 'FTDI FT232R',
-  '0403:6010': 'FTDI FT2232',
-  '0403:6011': 'FTDI FT4232',
-  '0403:6014': 'FTDI FT232H',
-  '0403:6015': 'FTDI FT-X',
-  '067b:2303': 'Prolific PL2303',
-  '067b:23a3': 'Prolific PL2303GS',
-  '0483:5740': 'STMicroelectronics virtual COM port',
-};
-
-const GENERIC_VENDORS = new Set(Object.keys(GENERIC_BRIDGES).map((id) => id.split(':')[0]!));
-
-const list = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string').map((item) => item.toLowerCase());
+import type { ReportIssue } from '../sources/source-definition.js';
+import type { Detect, Profile } from './profile.js';
+import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -63,12 +37,9 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   const issues: ProfileIssue[] = [];
   const at = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) =>
     issues.push(issueAt(source, path, part, severity, code, message));
-  const detect: Loose<Detect> = isObject(profile.detect) ? profile.detect : {};
-  const usb: Loose<UsbDetect> = isObject(detect.usb) ? detect.usb : {};
-  const serial: Loose<SerialDetect> = isObject(detect.serial) ? detect.serial : {};
-  const file: Loose<FileDetect> = isObject(detect.file) ? detect.file : {};
+  const detect: Record<string, unknown> = isObject(profile.detect) ? profile.detect : {};
 
-  if (isObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind as keyof Detect] !== undefined)) {
+  if (isObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind] !== undefined)) {
     at(['detect'], 'key', 'error', 'missing-key', `\`detect\` needs at least one of ${SOURCES.map((definition) => definition.kind).join(', ')}`);
   }
   if (detect.when !== undefined) {
@@ -80,31 +51,7 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     for (const problem of checkTemplate(value, ['map', key])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
 
-  const globs: [NodePath, unknown, GlobKind][] = [
-    [['detect', 'usb', 'manufacturer'], usb.manufacturer, 'text'],
-    [['detect', 'usb', 'product'], usb.product, 'text'],
-    [['detect', 'usb', 'serialNumber'], usb.serialNumber, 'text'],
-    [['detect', 'serial', 'path'], serial.path, 'path'],
-    [['detect', 'serial', 'interfaceName'], serial.interfaceName, 'text'],
-    [['detect', 'serial', 'description'], serial.description, 'text'],
-    [['detect', 'file', 'path'], file.path, 'path'],
-  ];
-  for (const [path, pattern, kind] of globs) {
-    if (typeof pattern !== 'string') continue;
-    const compiled = compileGlob(pattern, kind);
-    if (!compiled.ok) at(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
-    else for (const warning of compiled.warnings) at(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
-  }
-
-  const probe: Loose<SerialProbe> = isObject(serial.probe) ? serial.probe : {};
-  const probePath = ['detect', 'serial', 'probe'];
-  if (typeof probe.expect === 'string') {
-    const compiled = compileLinearRegex(probe.expect);
-    if (!compiled.ok) at([...probePath, 'expect'], 'value', 'error', 'invalid-regex', compiled.reason);
-  }
-  if (isObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, at);
-  if (isObject(probe.write) && typeof probe.write.hex === 'string') checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, at);
-  if (typeof probe.write === 'string') checkLiteralEscapes(source, [...probePath, 'write'], probe.write, at);
+  lintSourceBlocks(source, profile, detect, at);
 
   for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
     if (isObject(entry) && typeof entry.backend === 'string' && entry.backend !== '' && !backends.has(entry.backend)) {
@@ -118,9 +65,6 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     }
   }
 
-  if (isObject(detect.usb) && isCatchAll(detect as Detect) && !(typeof profile.priority === 'number' && profile.priority < 0)) {
-    at(['detect', 'usb'], 'value', 'warning', 'catch-all', 'an empty `usb` block matches every USB device (hubs, keyboards, this gateway\'s own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower)');
-  }
   const map = isObject(profile.map) ? profile.map : {};
   const notified = new Map<string, BackendDefinition>();
   for (const entry of Array.isArray(profile.notify) ? profile.notify : []) {
@@ -132,11 +76,6 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
       if (field in map) at(['map', field], 'key', 'warning', 'ignored-field', `\`${field}\` is dropped by the ${definition.type} backend: ${why}`);
     }
     for (const problem of constantProblems(definition, map)) at(problem.path, 'value', 'error', 'invalid-value', problem.message);
-  }
-
-  const broad = broadMatcher(usb, isObject(serial.probe) || serial.interfaceName !== undefined || serial.description !== undefined || readsUsbStrings(detect.when));
-  if (broad) {
-    at(['detect', 'usb', broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`);
   }
   return issues;
 }
@@ -178,47 +117,35 @@ function constantProblems(definition: BackendDefinition, map: Record<string, unk
     });
 }
 
-type Report = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) => void;
-
-function checkHex(hex: string, path: NodePath, wildcards: boolean, at: Report): void {
-  const pairs = hex.trim().split(/\s+/).join('');
-  if (pairs === '') return; // the schema reports an empty string
-  const valid = wildcards ? /^([0-9a-fA-F]{2}|\?\?)+$/ : /^([0-9a-fA-F]{2})+$/;
-  if (!valid.test(pairs)) {
-    const allowed = wildcards ? 'hex pairs or `??`' : 'hex pairs';
-    at(path, 'value', 'error', 'invalid-hex', `\`${hex}\` is not a whole number of bytes written as ${allowed}`);
-  }
-}
-
-/** `write: AT\r` unquoted or single-quoted sends a backslash and an `r`, not a carriage return. */
-function checkLiteralEscapes(source: YamlSource, path: NodePath, text: string, at: Report): void {
-  const { node } = nodeAt(source, path);
-  const style = (node as { type?: string } | undefined)?.type;
-  const escape = /\\[rnt0x]/.exec(text)?.[0];
-  if (escape && style !== 'QUOTE_DOUBLE') {
-    at(path, 'value', 'warning', 'probe-literal-escape', `\`${escape}\` here is sent as two characters; write the string in double quotes for YAML to turn it into one byte`);
-  }
-}
-
-/** Whether a `when` condition looks at the USB strings, and so can narrow a generic id. */
-function readsUsbStrings(when: unknown): boolean {
-  return /"var":\s*(\[\s*)?"(usb\.(manufacturer|product|vendorName|productName|serialNumber)|serial\.(interfaceName|description))"/.test(JSON.stringify(when ?? null));
-}
-
-/** The generic bridge a USB matcher relies on alone, if any. */
-function broadMatcher(usb: Loose<UsbDetect>, narrowed: boolean): { key: 'vendorId' | 'productId'; what: string } | undefined {
-  if (usb.manufacturer || usb.product || usb.serialNumber || narrowed) return undefined;
-  const vendors = list(usb.vendorId);
-  const products = list(usb.productId);
-  if (products.length === 0) {
-    const vendor = vendors.find((id) => GENERIC_VENDORS.has(id));
-    return vendor ? { key: 'vendorId', what: `vendor ${vendor}, a maker of USB-serial bridge chips,` } : undefined;
-  }
-  for (const vendor of vendors) {
-    for (const product of products) {
-      const chip = GENERIC_BRIDGES[`${vendor}:${product}`];
-      if (chip) return { key: 'productId', what: `${vendor}:${product} (${chip})` };
+/**
+ * Each source block's globs compiled, then the source's own lint (a probe's regex and bytes,
+ * USB ids too broad to be safe, a catch-all meant as one).
+ */
+function lintSourceBlocks(yaml: YamlSource, profile: Loose<Profile>, detect: Record<string, unknown>, report: ReportIssue): void {
+  const blocks = SOURCES.flatMap((definition) => {
+    const block = detect[definition.kind];
+    return isObject(block) ? [{ definition, block }] : [];
+  });
+  for (const { definition, block } of blocks) {
+    for (const [key, kind] of Object.entries(definition.globKeys)) {
+      const pattern = block[key];
+      if (typeof pattern !== 'string') continue;
+      const path = ['detect', definition.kind, key];
+      const compiled = compileGlob(pattern, kind);
+      if (!compiled.ok) report(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
+      else for (const warning of compiled.warnings) report(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
     }
   }
-  return undefined;
+  const catchAll = isCatchAll(detect as Detect);
+  for (const { definition, block } of blocks) {
+    definition.lint?.(block, {
+      yaml,
+      at: ['detect', definition.kind],
+      priority: typeof profile.priority === 'number' ? profile.priority : undefined,
+      when: detect.when,
+      catchAll,
+      distinguished: blocks.some((other) => other.definition !== definition && other.definition.distinguishes?.(other.block)),
+      report,
+    });
+  }
 }

@@ -1,10 +1,18 @@
 import type { Logger } from '../core/log.js';
 import type { DeviceEvent } from '../core/device-event.js';
+import type { Facts } from '../core/facts.js';
 
 /** What a running source is given. */
 export interface SourceContext {
   emit(event: DeviceEvent): void;
   log: Logger;
+}
+
+/** A device present now, as a source reports it: its key, the source kind, its facts. */
+export interface PresentDevice {
+  key: string;
+  source: string;
+  facts: Facts;
 }
 
 /** How a source is doing, for the status server. */
@@ -28,4 +36,14 @@ export interface Source {
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   status(): SourceStatus;
+  /**
+   * Another source reported a device. A source whose devices follow another's (ttys come a
+   * moment after their USB device, and go with it) looks again.
+   */
+  otherSourceReported?(event: DeviceEvent): void;
+  /**
+   * The profiles changed: this source's `detect.<kind>` block of each profile now loaded. A
+   * source that watches what profiles name follows them, and resolves once what it found is reported.
+   */
+  profilesChanged?(blocks: readonly unknown[]): Promise<void>;
 }

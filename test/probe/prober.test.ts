@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../engine/core/log.js';
 import type { ProbeOutcome } from '../../engine/probe/probe-port.js';
 import { Prober } from '../../engine/probe/prober.js';
-import type { LoadedProfile, SerialProbe } from '../../engine/profiles/profile.js';
+import type { LoadedProfile } from '../../engine/profiles/profile.js';
+import type { SerialProbe } from '../../engine/sources/serial/serial-detect.js';
 import { profileFromYaml, yaml } from '../match/profile-text.js';
 
 const probing = (name: string, expect: string, priority = 0): LoadedProfile =>

@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../../engine/core/log.js';
-import { FileSource } from '../../engine/sources/file.js';
+import { FileSource } from '../../engine/sources/file/file-source.js';
 import type { Source } from '../../engine/sources/source.js';
 import type { DeviceEvent } from '../../engine/core/device-event.js';
 import { presentAfter, waitFor } from './file-source-harness.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../engine/core/log.js';
-import { FileSource } from '../../engine/sources/file.js';
+import { FileSource } from '../../engine/sources/file/file-source.js';
 import type { Source } from '../../engine/sources/source.js';
 import type { DeviceEvent } from '../../engine/core/device-event.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, test } from 'node:test';
-import { FileWatchPlan } from '../../engine/sources/file-watch.js';
+import { FileWatchPlan } from '../../engine/sources/file/file-watch.js';
 import { described, presentAfter, quietPeriod, waitFor, watchedFolder, type WatchedFolder } from './file-source-harness.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'file-source-child.js');

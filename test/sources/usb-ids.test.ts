@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
-import { parseUsbIds, UsbIdsDatabase, USB_IDS_FILES } from '../../engine/sources/usb-ids.js';
+import { parseUsbIds, UsbIdsDatabase, USB_IDS_FILES } from '../../engine/sources/usb/usb-ids.js';
 
 const SAMPLE = `#
 # List of USB ID's

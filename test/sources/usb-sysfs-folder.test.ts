@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
 import type { DeviceEvent } from '../../engine/core/device-event.js';
-import { UsbSource } from '../../engine/sources/usb-source.js';
+import { UsbSource } from '../../engine/sources/usb/usb-source.js';
 import { waitFor } from '../daemon/engine-process.js';
 
 function writeDevice(root: string, port: string, attributes: Record<string, string>): void {

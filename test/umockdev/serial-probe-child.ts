@@ -5,7 +5,7 @@
  * refused (EACCES, EBUSY) that probePort will try again.
  */
 import { DEFAULT_PROBE_PORT_OPTIONS, probePort } from '../../engine/probe/probe-port.js';
-import { enumerateSerialPorts } from '../../engine/sources/serial-sysfs.js';
+import { enumerateSerialPorts } from '../../engine/sources/serial/serial-sysfs.js';
 
 const [devicePath, probeJson, optionsJson] = process.argv.slice(2);
 const ports = [...enumerateSerialPorts().values()];

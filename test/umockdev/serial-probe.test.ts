@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeOutcome } from '../../engine/probe/probe-port.js';
-import type { SerialPortFacts } from '../../engine/sources/serial-sysfs.js';
+import type { SerialPortFacts } from '../../engine/sources/serial/serial-sysfs.js';
 import { ROOT } from '../paths.js';
 import { startTestbed, umockdevAvailable, type Testbed } from './testbed.js';
 

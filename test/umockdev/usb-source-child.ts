@@ -13,7 +13,7 @@
  */
 import { createInterface } from 'node:readline';
 import { createLogger } from '../../engine/core/log.js';
-import { UsbSource, type UsbSourceOptions } from '../../engine/sources/usb-source.js';
+import { UsbSource, type UsbSourceOptions } from '../../engine/sources/usb/usb-source.js';
 
 const out = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const options = JSON.parse(process.argv[2] ?? '{}') as Partial<UsbSourceOptions>;

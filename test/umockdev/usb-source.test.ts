@@ -8,7 +8,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { SETTLE_DELAYS_MS } from '../../engine/sources/rescan-trigger.js';
+import { SETTLE_DELAYS_MS } from '../../engine/sources/shared/rescan-trigger.js';
 import { startTestbed, umockdevAvailable, type Testbed, type UsbDeviceSpec } from './testbed.js';
 import { BARE, GPS, gpsFacts, plug, SourceChild, unplug, WEBCAM, WEBCAM_INTERFACES, type EmittedEvent } from './usb-helpers.js';
 

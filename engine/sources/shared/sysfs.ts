@@ -2,7 +2,8 @@ import { existsSync, opendirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
 /*
- * Every read of sysfs and /dev goes through here, and only through the calls that umockdev
+ * Shared by the sources (usb, serial, and the file source's one-shot look): every read of sysfs
+ * and /dev goes through here, and only through the calls that umockdev
  * redirects (readFile, opendir, readlink, existsSync): readdir, stat and the JavaScript realpath
  * would see the real machine instead of a simulated one. Keeping them in one module keeps the
  * engine behaving the same on real hardware and under the simulator.

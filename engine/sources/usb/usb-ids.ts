@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../core/log.js';
+import type { Logger } from '../../core/log.js';
 
 /** Where Debian's `usb.ids` and `hwdata` packages (and usbutils' updater) put the database. */
 export const USB_IDS_FILES: readonly string[] = ['/usr/share/misc/usb.ids', '/usr/share/hwdata/usb.ids', '/var/lib/usbutils/usb.ids', '/usr/share/usb.ids'];

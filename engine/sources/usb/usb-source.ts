@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Logger } from '../core/log.js';
-import { RescanTrigger, SETTLE_DELAYS_MS } from './rescan-trigger.js';
-import type { Source, SourceContext, SourceStatus } from './source.js';
-import { listNames, pathExists } from './sysfs.js';
+import type { Logger } from '../../core/log.js';
+import { RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
+import type { Source, SourceContext, SourceStatus } from '../source.js';
+import { listNames, pathExists } from '../shared/sysfs.js';
 import { systemUsbIds } from './usb-ids.js';
-import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, type UsbFacts } from './usb-sysfs.js';
+import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, usbDevice, type UsbFacts } from './usb-sysfs.js';
 
 /** How the USB source learns that devices changed. */
 export type UsbMode = 'auto' | 'libusb' | 'inotify' | 'polling';
@@ -188,7 +188,7 @@ export class UsbSource implements Source {
     let changed = false;
     const emit = (action: 'add' | 'change' | 'remove', port: string, facts: UsbFacts) => {
       changed = true;
-      this.context.emit({ action, key: `usb:${port}`, source: this.kind, facts: { usb: facts } });
+      this.context.emit({ action, ...usbDevice(port, facts) });
     };
     for (const [port, facts] of this.present) if (!now.has(port)) emit('remove', port, facts);
     for (const [port, facts] of now) {

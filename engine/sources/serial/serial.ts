@@ -1,5 +1,17 @@
-import { pathGlobSchema, type SourceDefinition } from './source-definition.js';
-import type { JsonSchema } from '../core/json-schema.js';
+import type { JsonSchema } from '../../core/json-schema.js';
+import { nullable } from '../shared/fact-schema.js';
+import { pathGlobSchema } from '../shared/path-glob-schema.js';
+import type { SourceDefinition } from '../source-definition.js';
+import { serialMismatch, type SerialDetect } from './serial-detect.js';
+import { lintSerialBlock, serialDistinguishes } from './serial-lint.js';
+import { SerialSource, type SerialSourceOptions } from './serial-source.js';
+import { enumerateSerialPorts, serialDevice } from './serial-sysfs.js';
+
+/**
+ * The `sources.serial` settings of the config file the source reads; the others (probe
+ * concurrency, retries, lock folders) are the prober's.
+ */
+export type SerialConfig = Partial<Pick<SerialSourceOptions, 'mode' | 'pollIntervalMs'>>;
 
 // Applies when the value is an object; `type` and `description` are set by the user of it.
 const hexBytesSchema = (description: string, example: string): JsonSchema => ({
@@ -50,7 +62,7 @@ const probeSchema: JsonSchema = {
   },
 };
 
-export const serialSource: SourceDefinition = {
+export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'> = {
   kind: 'serial',
   description: 'Serial ttys from /sys/class/tty, each with its USB parent, optionally confirmed by a probe.',
   detectSchema: {
@@ -116,4 +128,15 @@ export const serialSource: SourceDefinition = {
     interfaceName: 'string of the USB interface the tty belongs to, e.g. "HubZ ZigBee Com Port"; null when blank or none',
     description: 'pyserial-style description: "product - interface" when both strings exist, else whichever exists; null when neither',
   },
+  requiredFacts: ['path'],
+  factSchemas: { interfaceNumber: nullable('integer') },
+  carries: ['usb'],
+  globKeys: { path: 'path', interfaceName: 'text', description: 'text' },
+  create: ({ mode, pollIntervalMs }, setup) => new SerialSource(setup, { ...(mode ? { mode } : {}), ...(pollIntervalMs ? { pollIntervalMs } : {}) }),
+  enumerate: async () => [...enumerateSerialPorts().values()].map(serialDevice),
+  describe: ({ serial, usb }) =>
+    `serial ${serial!.path}${serial!.byId ? ` (${serial!.byId})` : ''}${usb ? ` on usb ${usb.portPath} ${usb.vendorId}:${usb.productId} interface ${serial!.interfaceNumber}` : ''}`,
+  mismatch: serialMismatch,
+  distinguishes: serialDistinguishes,
+  lint: lintSerialBlock,
 };

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { compileGlob, globBase } from '../match/glob.js';
-import { listNames, pathExists } from './sysfs.js';
+import { compileGlob, globBase } from '../../match/glob.js';
+import { listNames, pathExists } from '../shared/sysfs.js';
 
 /** How deep `**` may reach below a glob's base, so that a one-shot look stays bounded. */
 const MAX_DEPTH = 8;

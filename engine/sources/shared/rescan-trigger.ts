@@ -1,15 +1,16 @@
 import { watch, type FSWatcher } from 'node:fs';
 
 /**
- * When to look again after a change: a USB device's interfaces and drivers, and its ttys once a
- * driver is bound, arrive a moment after the device.
+ * When the sysfs-reading sources (usb, serial) look again after a change: a USB device's
+ * interfaces and drivers, and its ttys once a driver is bound, arrive a moment after the device.
  */
 export const SETTLE_DELAYS_MS: readonly number[] = [250, 1000, 3000];
 
 /**
- * What the sysfs-reading sources share: whatever hints at a change (an inotify event, a hotplug
- * callback, a nudge) only asks for a rescan; requests within `debounceMs` make one rescan, and
- * after a change `settle` looks again a few times, for what the kernel adds a moment later.
+ * Shared by the sysfs-reading sources (usb, serial): whatever hints at a change (an inotify
+ * event, a hotplug callback, a nudge) only asks for a rescan; requests within `debounceMs` make
+ * one rescan, and after a change `settle` looks again a few times, for what the kernel adds a
+ * moment later.
  */
 export class RescanTrigger {
   private timer: NodeJS.Timeout | undefined;

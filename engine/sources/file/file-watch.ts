@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { compileGlob, globBase, type GlobMatcher } from '../match/glob.js';
+import { compileGlob, globBase, type GlobMatcher } from '../../match/glob.js';
 
 /** What to watch for one glob: the nearest existing folder and how deep below it to look. */
 export interface WatchRoot {

@@ -1,5 +1,14 @@
-import type { SourceDefinition } from './source-definition.js';
-import type { JsonSchema } from '../core/json-schema.js';
+import type { JsonSchema } from '../../core/json-schema.js';
+import { lowercaseHex, nullable } from '../shared/fact-schema.js';
+import type { SourceDefinition } from '../source-definition.js';
+import { USB_CLASS_NAMES, usbClassName } from './usb-class-names.js';
+import { usbMismatch, type UsbDetect } from './usb-detect.js';
+import { lintUsbBlock, usbDistinguishes } from './usb-lint.js';
+import { UsbSource, type UsbSourceOptions } from './usb-source.js';
+import { enumerateUsbDevices, usbDevice } from './usb-sysfs.js';
+
+/** The `sources.usb` settings of the config file. */
+export type UsbConfig = Partial<Pick<UsbSourceOptions, 'mode' | 'pollIntervalMs'>>;
 
 const USB_ID_PATTERN = '^[0-9a-fA-F]{4}$';
 
@@ -23,31 +32,6 @@ function stringGlobSchema(what: string, example: string): JsonSchema {
   };
 }
 
-/** Readable names of the USB base classes (usb.org class codes), as in `usb.interfaces[].className`. */
-export const USB_CLASS_NAMES: Readonly<Record<string, string>> = {
-  '01': 'Audio',
-  '02': 'Communications',
-  '03': 'HID',
-  '05': 'Physical',
-  '06': 'Image',
-  '07': 'Printer',
-  '08': 'Mass Storage',
-  '09': 'Hub',
-  '0a': 'CDC Data',
-  '0b': 'Smart Card',
-  '0d': 'Content Security',
-  '0e': 'Video',
-  '0f': 'Personal Healthcare',
-  '10': 'Audio/Video',
-  '11': 'Billboard',
-  '12': 'USB Type-C Bridge',
-  dc: 'Diagnostic',
-  e0: 'Wireless',
-  ef: 'Miscellaneous',
-  fe: 'Application Specific',
-  ff: 'Vendor Specific',
-};
-
 const CLASS_NAMES = Object.values(USB_CLASS_NAMES);
 
 /**
@@ -63,7 +47,7 @@ const interfaceClassValue: JsonSchema = {
   ],
 };
 
-export const usbSource: SourceDefinition = {
+export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
   kind: 'usb',
   description: 'USB devices, from sysfs, with hotplug through libusb or inotify on /dev/bus/usb.',
   detectSchema: {
@@ -114,5 +98,39 @@ export const usbSource: SourceDefinition = {
     devicePath: 'device node, e.g. /dev/bus/usb/001/004',
     interfaces: 'list of {number, class, subclass, protocol, driver, name, className}; name is the interface string or null',
   },
+  requiredFacts: ['vendorId', 'productId'],
+  factSchemas: {
+    vendorId: { ...lowercaseHex(4), description: 'Lowercase 4-digit hex, quoted, as the USB source reports it.' },
+    productId: { ...lowercaseHex(4), description: 'Lowercase 4-digit hex, quoted, as the USB source reports it.' },
+    busNumber: nullable('integer'),
+    deviceAddress: nullable('integer'),
+    interfaces: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['number', 'class'],
+        properties: {
+          number: { type: 'integer', minimum: 0 },
+          class: lowercaseHex(2),
+          subclass: lowercaseHex(2),
+          protocol: lowercaseHex(2),
+          driver: nullable('string'),
+          name: { ...nullable('string'), description: "The interface's own string, or null." },
+          className: { type: 'string', description: 'Derived from `class` when absent.' },
+        },
+      },
+    },
+  },
+  globKeys: { manufacturer: 'text', product: 'text', serialNumber: 'text' },
+  create: (config, setup) => new UsbSource(setup, config),
+  enumerate: async () => [...enumerateUsbDevices()].map(([port, usb]) => usbDevice(port, usb)),
+  describe: ({ usb }) => `usb ${usb!.portPath} ${usb!.vendorId}:${usb!.productId} ${[usb!.manufacturer, usb!.product].filter(Boolean).join(' ')}`.trim(),
+  mismatch: usbMismatch,
+  completeFacts(usb) {
+    const interfaces = usb.interfaces as { class: string; className?: string }[] | undefined;
+    return { ...usb, ...(interfaces ? { interfaces: interfaces.map((item) => ({ className: usbClassName(item.class), ...item })) } : {}) };
+  },
+  distinguishes: usbDistinguishes,
+  lint: lintUsbBlock,
 };
-

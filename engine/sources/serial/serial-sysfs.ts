@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { Facts } from '../core/facts.js';
-import { listNames, readAttribute, readLink, readString } from './sysfs.js';
-import { defaultUsbNamer, readUsbDevice, USB_DEVICES, type UsbFacts, type UsbNamer } from './usb-sysfs.js';
+import type { Facts } from '../../core/facts.js';
+import { listNames, readAttribute, readLink, readString } from '../shared/sysfs.js';
+import type { PresentDevice } from '../source.js';
+import { defaultUsbNamer, readUsbDevice, USB_DEVICES, type UsbFacts, type UsbNamer } from '../usb/usb-sysfs.js';
 
 export const TTY_CLASS = '/sys/class/tty';
 export const SERIAL_LINKS = '/dev/serial';
@@ -12,6 +13,11 @@ export interface SerialPortFacts {
   key: string;
   serial: NonNullable<Facts['serial']>;
   usb?: UsbFacts;
+}
+
+/** A port as the source reports it: its own facts, and its USB parent's under `usb`. */
+export function serialDevice(port: SerialPortFacts): PresentDevice {
+  return { key: port.key, source: 'serial', facts: { serial: port.serial, ...(port.usb ? { usb: port.usb } : {}) } };
 }
 
 export interface SerialSysfsFolders {

@@ -1,14 +1,20 @@
 import path from 'node:path';
-import type { UsbInterfaceFacts } from '../core/facts.js';
-import type { Facts } from '../core/facts.js';
-import { listNames, readAttribute, readLink, readString } from './sysfs.js';
+import type { UsbInterfaceFacts } from '../../core/facts.js';
+import type { Facts } from '../../core/facts.js';
+import type { PresentDevice } from '../source.js';
+import { listNames, readAttribute, readLink, readString } from '../shared/sysfs.js';
 import { systemUsbIds, type UsbIdNames } from './usb-ids.js';
-import { USB_CLASS_NAMES } from './usb.js';
+import { usbClassName } from './usb-class-names.js';
 
 export const USB_DEVICES = '/sys/bus/usb/devices';
 
 /** USB device facts, read from sysfs without opening the device. */
 export type UsbFacts = NonNullable<Facts['usb']>;
+
+/** A USB device as the source reports it: keyed by its port path, which stays while it is plugged there. */
+export function usbDevice(port: string, usb: UsbFacts): PresentDevice {
+  return { key: `usb:${port}`, source: 'usb', facts: { usb } };
+}
 
 /** Names a vendor id and product id from usb.ids (the source passes its logger along). */
 export type UsbNamer = (vendorId: string, productId: string) => UsbIdNames;
@@ -38,7 +44,7 @@ function readInterfaces(devicesFolder: string, name: string, names: readonly str
           protocol: hex(readAttribute(folder, 'bInterfaceProtocol'), 2) ?? '00',
           driver: driver === null ? null : path.basename(driver),
           name: readString(folder, 'interface'),
-          className: USB_CLASS_NAMES[interfaceClass] ?? `Class ${interfaceClass}`,
+          className: usbClassName(interfaceClass),
         },
       ];
     })

@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { RescanTrigger, SETTLE_DELAYS_MS } from './rescan-trigger.js';
-import type { Source, SourceContext, SourceStatus } from './source.js';
-import { enumerateSerialPorts, SYSTEM_FOLDERS, type SerialPortFacts, type SerialSysfsFolders } from './serial-sysfs.js';
-import { pathExists } from './sysfs.js';
-import { systemUsbIds } from './usb-ids.js';
+import { RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
+import type { DeviceEvent } from '../../core/device-event.js';
+import type { Source, SourceContext, SourceStatus } from '../source.js';
+import { enumerateSerialPorts, serialDevice, SYSTEM_FOLDERS, type SerialPortFacts, type SerialSysfsFolders } from './serial-sysfs.js';
+import { pathExists } from '../shared/sysfs.js';
+import { systemUsbIds } from '../usb/usb-ids.js';
 
 /** How the serial source learns that ttys changed. */
 export type SerialMode = 'auto' | 'polling';
@@ -70,8 +71,13 @@ export class SerialSource implements Source {
     return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} ports` };
   }
 
+  /** A USB device came, changed or went: its ttys may come or go in the next moments. */
+  otherSourceReported(event: DeviceEvent): void {
+    if (event.source === 'usb') this.nudge();
+  }
+
   /** Something happened on USB: its ttys may come or go in the next moments. */
-  nudge(): void {
+  private nudge(): void {
     if (this.stopped || !this.ready || this.mode === 'idle') return;
     this.trigger.schedule();
     this.trigger.settle();
@@ -103,7 +109,7 @@ export class SerialSource implements Source {
     let changed = false;
     const emit = (action: 'add' | 'change' | 'remove', port: SerialPortFacts) => {
       changed = true;
-      this.context.emit({ action, key: port.key, source: this.kind, facts: { serial: port.serial, ...(port.usb ? { usb: port.usb } : {}) } });
+      this.context.emit({ action, ...serialDevice(port) });
     };
     for (const [key, port] of this.present) if (!now.has(key)) emit('remove', port);
     for (const [key, port] of now) {

@@ -1,64 +1,11 @@
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Facts } from '../core/facts.js';
+import type { Facts } from '../../core/facts.js';
+import type { Source, SourceContext, SourceStatus } from '../source.js';
+import { fileGlobs, type FileDetect } from './file-detect.js';
+import { fileDevice, readFileFacts } from './file-facts.js';
 import { FileWatchPlan, isBelow } from './file-watch.js';
-import type { Source, SourceContext, SourceStatus } from './source.js';
-import { pathGlobSchema, type SourceDefinition } from './source-definition.js';
-
-export const fileSource: SourceDefinition = {
-  kind: 'file',
-  description: 'Paths on the filesystem (device nodes, sockets, files), watched with inotify.',
-  detectSchema: {
-    type: 'object',
-    description: 'Matches a path that exists.',
-    additionalProperties: false,
-    required: ['path'],
-    properties: {
-      path: pathGlobSchema('Absolute path.', '/dev/video*'),
-    },
-    examples: [{ path: '/dev/video*' }],
-  },
-  facts: {
-    path: 'the path',
-    name: 'its last segment',
-    dir: 'the folder holding it',
-    type: 'file, directory, character, block, socket, fifo or symlink',
-    major: 'major device number, for device nodes',
-    minor: 'minor device number, for device nodes',
-  },
-};
-
-/** The file facts of a path that exists, or undefined when it does not. */
-export async function readFileFacts(candidate: string): Promise<NonNullable<Facts['file']> | undefined> {
-  let stats: Stats;
-  try {
-    stats = await lstat(candidate);
-  } catch {
-    return undefined;
-  }
-  const device = stats.isCharacterDevice() || stats.isBlockDevice();
-  // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
-  const rdev = BigInt(stats.rdev);
-  return {
-    path: candidate,
-    name: path.basename(candidate),
-    dir: path.dirname(candidate),
-    type: fileType(stats),
-    major: device ? Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)) : null,
-    minor: device ? Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)) : null,
-  };
-}
-
-function fileType(stats: Stats): string {
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isCharacterDevice()) return 'character';
-  if (stats.isBlockDevice()) return 'block';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isFIFO()) return 'fifo';
-  return 'file';
-}
 
 const sameFacts = (a: Facts['file'], b: Facts['file']) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -110,6 +57,11 @@ export class FileSource implements Source {
     if (JSON.stringify([...globs].sort()) === JSON.stringify([...this.plan.globs].sort())) return;
     this.plan = new FileWatchPlan(globs);
     await this.watchAll();
+  }
+
+  /** The profiles changed: the paths they name now are watched. */
+  profilesChanged(blocks: readonly FileDetect[]): Promise<void> {
+    return this.update(fileGlobs(blocks));
   }
 
   async stop(): Promise<void> {
@@ -305,16 +257,15 @@ export class FileSource implements Source {
     const facts = this.plan.matches(candidate) ? await readFileFacts(candidate) : undefined;
     if (this.stopped) return;
     const known = this.present.get(candidate);
-    const key = `file:${candidate}`;
     if (facts && !known) {
       this.present.set(candidate, facts);
-      this.context.emit({ action: 'add', key, source: this.kind, facts: { file: facts } });
+      this.context.emit({ action: 'add', ...fileDevice(facts) });
     } else if (facts && known && !sameFacts(facts, known)) {
       this.present.set(candidate, facts);
-      this.context.emit({ action: 'change', key, source: this.kind, facts: { file: facts } });
+      this.context.emit({ action: 'change', ...fileDevice(facts) });
     } else if (!facts && known) {
       this.present.delete(candidate);
-      this.context.emit({ action: 'remove', key, source: this.kind, facts: { file: known } });
+      this.context.emit({ action: 'remove', ...fileDevice(known) });
     }
   }
 }
