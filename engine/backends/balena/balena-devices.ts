@@ -2,11 +2,12 @@
 // engine's state folder. The supervisor's POST /v1/devices is not idempotent and gives no way to
 // find a device again by anything of ours, so the uuid it returns is written to disk before the
 // change is acknowledged: the same physical device is never provisioned twice.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProgramAction } from '../../actions/program-action.js';
-import { readStateObject, writeFileAtomic } from '../../core/durable-file.js';
 import type { Facts } from '../../core/facts.js';
+import { hasShape } from '../../core/json-shape.js';
+import { JsonStateFile } from '../../core/json-state-file.js';
+import type { Logger } from '../../core/log.js';
 import type { Payload } from '../backend.js';
 
 const FORMAT_VERSION = 1;
@@ -39,21 +40,67 @@ export interface BalenaDevice {
   online: boolean;
 }
 
-/** Identifier → device, persisted with atomic, serialized writes. */
+/**
+ * Whether a saved value has the shape of a device; anything else is dropped alone. What is
+ * dropped could not be found again anyway: without a uuid there is nothing to report online.
+ */
+const isBalenaDevice = (value: unknown): value is BalenaDevice =>
+  hasShape(value, {
+    uuid: 'string',
+    appId: 'number',
+    deviceType: 'string',
+    online: 'boolean',
+    commit: 'string?',
+    commitReported: 'boolean?',
+    target: 'object?',
+    onUpdate: 'object?',
+    onRestart: 'object?',
+    payload: 'object?',
+    facts: 'object?',
+    profile: 'string?',
+  }) && value['uuid'] !== '';
+
+/**
+ * Identifier → device, persisted with atomic, serialized writes. A file that cannot be read is
+ * never written over, and every method fails until someone fixes it: without the uuids it holds,
+ * the same devices would be provisioned a second time.
+ */
 export class BalenaDevices {
   private readonly devices = new Map<string, BalenaDevice>();
-  private saving: Promise<void> = Promise.resolve();
+  private readonly stateFile: JsonStateFile<BalenaDevice>;
   private loaded: Promise<void> | undefined;
 
-  constructor(readonly file: string) {}
-
-  static forBackend(stateDir: string, backendName: string): BalenaDevices {
-    return new BalenaDevices(path.join(stateDir, `balena-${backendName}.json`));
+  constructor(
+    readonly file: string,
+    log: Logger,
+  ) {
+    this.stateFile = new JsonStateFile({
+      file,
+      what: 'balena devices',
+      layout: { field: 'devices', version: FORMAT_VERSION },
+      isEntry: isBalenaDevice,
+      current: () => this.devices,
+      whenDamaged: 'refuse',
+      log,
+      mode: 0o600,
+    });
   }
 
-  /** Reads the file once; every other method waits for it. */
+  static forBackend(stateDir: string, backendName: string, log: Logger): BalenaDevices {
+    return new BalenaDevices(path.join(stateDir, `balena-${backendName}.json`), log);
+  }
+
+  /** Reads the file once it can be read; every other method waits for it. */
   load(): Promise<void> {
-    this.loaded ??= this.read();
+    this.loaded ??= this.stateFile.load().then(
+      ({ entries }) => {
+        for (const [identifier, device] of entries) this.devices.set(identifier, device);
+      },
+      (error: unknown) => {
+        this.loaded = undefined;
+        throw error;
+      },
+    );
     return this.loaded;
   }
 
@@ -73,27 +120,18 @@ export class BalenaDevices {
   async put(identifier: string, device: BalenaDevice): Promise<void> {
     await this.load();
     this.devices.set(identifier, device);
-    await this.save();
+    await this.stateFile.save();
   }
 
   async forget(identifier: string): Promise<void> {
     await this.load();
     this.devices.delete(identifier);
-    await this.save();
+    await this.stateFile.save();
   }
 
-  private async read(): Promise<void> {
-    const saved = await readStateObject<BalenaDevice>(this.file, 'devices');
-    for (const [identifier, device] of Object.entries(saved ?? {})) this.devices.set(identifier, device);
-  }
-
-
-  private save(): Promise<void> {
-    const write = async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, `${JSON.stringify({ version: FORMAT_VERSION, devices: Object.fromEntries(this.devices) }, null, 2)}\n`, 0o600);
-    };
-    this.saving = this.saving.then(write, write);
-    return this.saving;
+  /** Stops saving again on its own and waits for the write under way. */
+  async close(): Promise<void> {
+    this.stateFile.close();
+    await this.stateFile.flushed();
   }
 }

@@ -1,9 +1,10 @@
 // The symlinks a link backend made, kept in the engine's state folder: a link is only ever
 // replaced or removed when it is recorded here, so a file or link someone else put at the same
 // path is never touched, and links lost with a tmpfs (/run after a reboot) can be made again.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readStateObject, writeFileAtomic } from '../../core/durable-file.js';
+import { hasShape } from '../../core/json-shape.js';
+import { JsonStateFile } from '../../core/json-state-file.js';
+import type { Logger } from '../../core/log.js';
 
 const FORMAT_VERSION = 1;
 
@@ -13,33 +14,53 @@ export interface LinkRecord {
   target: string;
 }
 
+/**
+ * Whether a saved value has the shape of a record; anything else is dropped alone, and the link
+ * at its path is then someone else's: never replaced nor removed.
+ */
+const isLinkRecord = (value: unknown): value is LinkRecord => hasShape(value, { identifier: 'string', target: 'string' });
+
 /** Link path → record, persisted; saves are serialized so that the last one written is the latest. */
 export class LinkRecords {
   private readonly links = new Map<string, LinkRecord>();
-  private saving: Promise<void> = Promise.resolve();
-
-  constructor(readonly file: string) {}
-
-  static forBackend(stateDir: string, backendName: string): LinkRecords {
-    return new LinkRecords(path.join(stateDir, `link-${backendName}.json`));
-  }
-
+  private readonly stateFile: JsonStateFile<LinkRecord>;
   private loaded: Promise<void> | undefined;
 
+  constructor(
+    readonly file: string,
+    log: Logger,
+  ) {
+    this.stateFile = new JsonStateFile({
+      file,
+      what: 'link records',
+      layout: { field: 'links', version: FORMAT_VERSION },
+      isEntry: isLinkRecord,
+      current: () => this.links,
+      whenDamaged: 'refuse',
+      log,
+    });
+  }
+
+  static forBackend(stateDir: string, backendName: string, log: Logger): LinkRecords {
+    return new LinkRecords(path.join(stateDir, `link-${backendName}.json`), log);
+  }
+
   /**
-   * Reads the records once; a missing file is none. A file that cannot be read keeps failing,
-   * so that nothing is written over it and no link is taken for someone else's.
+   * Reads the records once they can be read; a missing file is none. A file that cannot be read
+   * keeps failing, so that nothing is written over it and no link is taken for someone else's.
    */
   load(): Promise<void> {
-    this.loaded ??= this.read();
+    this.loaded ??= this.stateFile.load().then(
+      ({ entries }) => {
+        for (const [linkPath, record] of entries) this.links.set(linkPath, record);
+      },
+      (error: unknown) => {
+        this.loaded = undefined;
+        throw error;
+      },
+    );
     return this.loaded;
   }
-
-  private async read(): Promise<void> {
-    const saved = await readStateObject<LinkRecord>(this.file, 'links');
-    for (const [linkPath, record] of Object.entries(saved ?? {})) this.links.set(linkPath, record);
-  }
-
 
   get(linkPath: string): LinkRecord | undefined {
     return this.links.get(linkPath);
@@ -57,20 +78,17 @@ export class LinkRecords {
 
   set(linkPath: string, record: LinkRecord): Promise<void> {
     this.links.set(linkPath, record);
-    return this.save();
+    return this.stateFile.save();
   }
 
   delete(linkPath: string): Promise<void> {
     this.links.delete(linkPath);
-    return this.save();
+    return this.stateFile.save();
   }
 
-  private save(): Promise<void> {
-    const write = async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, `${JSON.stringify({ version: FORMAT_VERSION, links: Object.fromEntries(this.links) }, null, 2)}\n`);
-    };
-    this.saving = this.saving.then(write, write);
-    return this.saving;
+  /** Stops saving again on its own and waits for the write under way. */
+  async close(): Promise<void> {
+    this.stateFile.close();
+    await this.stateFile.flushed();
   }
 }
