@@ -149,6 +149,35 @@ describe('link backend', () => {
     assert.equal(lstatSafe(zwave), false);
   });
 
+  test('a record of the wrong shape is dropped alone: the good ones are kept, and the link at its path is left alone', async () => {
+    const { state, devices } = space();
+    const zwave = path.join(devices, 'zwave');
+    const gps = path.join(devices, 'gps');
+    const first = await started(state);
+    await first.apply(change('create', 'zwave:1', { path: zwave }), signal);
+    await first.apply(change('create', 'gps:1', { path: gps }, serialFacts('/dev/ttyACM1')), signal);
+    await first.close();
+    // The gps record damaged by hand (a target that is not a string), and a record that is not one at all.
+    const file = path.join(state, 'link-link.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { version: number; links: Record<string, unknown> };
+    saved.links[gps] = { identifier: 'gps:1', target: 7 };
+    saved.links[path.join(devices, 'other')] = null;
+    writeFileSync(file, JSON.stringify(saved));
+    const lines: string[] = [];
+    const second = linkBackend.create!({}, { name: 'link', log: createLogger('warn', (line) => lines.push(line)), stateDir: state });
+    await second.start!();
+    assert.equal(lines.filter((line) => line.includes('state entry of the wrong shape; dropped')).length, 2);
+    // Nothing that was good is lost: the zwave link is still this engine's, and moves.
+    assert.equal((await second.apply(change('update', 'zwave:1', { path: zwave }, serialFacts('/dev/ttyACM2')), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(zwave), '/dev/ttyACM2');
+    // The gps link is no longer known to be this engine's: never replaced, never removed.
+    assert.equal((await second.apply(change('create', 'gps:1', { path: gps }, serialFacts('/dev/ttyACM3')), signal)).outcome, 'permanent');
+    assert.equal((await second.apply(change('delete', 'gps:1', { path: gps }), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(gps), '/dev/ttyACM1');
+    await second.close();
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).links, { [zwave]: { identifier: 'zwave:1', target: '/dev/ttyACM2' } });
+  });
+
   test('a folder that cannot be made yet (ENOTDIR) is retried, and the link made once it can', async () => {
     const { state, devices } = space();
     mkdirSync(path.dirname(devices), { recursive: true });
