@@ -103,8 +103,9 @@ export class JsonStateFile<T> {
   private next: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
-  /** The JSON text of each entry at the last save, with the entry it was made from. */
-  private texts = new Map<string, { entry: T; json: string }>();
+  /** The JSON text of each entry at the last save, and the entry it was made from. */
+  private texts: SerializedEntries = new Map<string, string>();
+  private sources = new Map<string, T>();
 
   constructor(private readonly options: JsonStateFileOptions<T>) {
     this.file = options.file;
@@ -168,15 +169,20 @@ export class JsonStateFile<T> {
     return state;
   }
 
-  /** The entries' JSON texts, made anew only for entries that are not the same objects as last time. */
+  /**
+   * The entries' JSON texts, made anew only for entries that are not the same objects as last
+   * time. The map returned is never changed afterwards: an owner may keep it as what it wrote.
+   */
   serialize(entries: Iterable<readonly [string, T]>): SerializedEntries {
-    const texts = new Map<string, { entry: T; json: string }>();
+    const texts = new Map<string, string>();
+    const sources = new Map<string, T>();
     for (const [key, entry] of entries) {
-      const known = this.texts.get(key);
-      texts.set(key, known?.entry === entry ? known : { entry, json: JSON.stringify(entry) });
+      texts.set(key, (this.sources.get(key) === entry ? this.texts.get(key) : undefined) ?? JSON.stringify(entry));
+      sources.set(key, entry);
     }
     this.texts = texts;
-    return new Map([...texts].map(([key, { json }]) => [key, json]));
+    this.sources = sources;
+    return texts;
   }
 
   /** Replaces the file with these entries (and top-level fields), atomically. */
