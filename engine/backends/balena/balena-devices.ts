@@ -4,9 +4,9 @@
 // change is acknowledged: the same physical device is never provisioned twice.
 import path from 'node:path';
 import type { ProgramAction } from '../../actions/program-action.js';
+import { DurableMap } from '../../core/durable-map.js';
 import type { Facts } from '../../core/facts.js';
 import { hasShape } from '../../core/json-shape.js';
-import { JsonStateFile } from '../../core/json-state-file.js';
 import type { Logger } from '../../core/log.js';
 import type { Payload } from '../backend.js';
 
@@ -66,24 +66,22 @@ const isBalenaDevice = (value: unknown): value is BalenaDevice =>
  * the same devices would be provisioned a second time.
  */
 export class BalenaDevices {
-  private readonly devices = new Map<string, BalenaDevice>();
-  private readonly stateFile: JsonStateFile<BalenaDevice>;
-  private loaded: Promise<void> | undefined;
+  private readonly devices: DurableMap<BalenaDevice>;
 
-  constructor(
-    readonly file: string,
-    log: Logger,
-  ) {
-    this.stateFile = new JsonStateFile({
+  constructor(file: string, log: Logger) {
+    this.devices = new DurableMap({
       file,
       what: 'balena devices',
       layout: { field: 'devices', version: FORMAT_VERSION },
       isEntry: isBalenaDevice,
-      current: () => this.devices,
       whenDamaged: 'refuse',
       log,
       mode: 0o600,
     });
+  }
+
+  get file(): string {
+    return this.devices.file;
   }
 
   static forBackend(stateDir: string, backendName: string, log: Logger): BalenaDevices {
@@ -92,16 +90,7 @@ export class BalenaDevices {
 
   /** Reads the file once it can be read; every other method waits for it. */
   load(): Promise<void> {
-    this.loaded ??= this.stateFile.load().then(
-      ({ entries }) => {
-        for (const [identifier, device] of entries) this.devices.set(identifier, device);
-      },
-      (error: unknown) => {
-        this.loaded = undefined;
-        throw error;
-      },
-    );
-    return this.loaded;
+    return this.devices.load();
   }
 
   async get(identifier: string): Promise<BalenaDevice | undefined> {
@@ -112,26 +101,23 @@ export class BalenaDevices {
   /** The identifier and device of a uuid, for the hook server. */
   async byUuid(uuid: string): Promise<{ identifier: string; device: BalenaDevice } | undefined> {
     await this.load();
-    for (const [identifier, device] of this.devices) if (device.uuid === uuid) return { identifier, device };
+    for (const [identifier, device] of this.devices.all()) if (device.uuid === uuid) return { identifier, device };
     return undefined;
   }
 
   /** Stores `device` (replacing what was there) and resolves once it is on disk. */
   async put(identifier: string, device: BalenaDevice): Promise<void> {
     await this.load();
-    this.devices.set(identifier, device);
-    await this.stateFile.save();
+    await this.devices.set(identifier, device);
   }
 
   async forget(identifier: string): Promise<void> {
     await this.load();
-    this.devices.delete(identifier);
-    await this.stateFile.save();
+    await this.devices.delete(identifier);
   }
 
   /** Stops saving again on its own and waits for the write under way. */
-  async close(): Promise<void> {
-    this.stateFile.close();
-    await this.stateFile.flushed();
+  close(): Promise<void> {
+    return this.devices.close();
   }
 }

@@ -2,8 +2,8 @@
 // replaced or removed when it is recorded here, so a file or link someone else put at the same
 // path is never touched, and links lost with a tmpfs (/run after a reboot) can be made again.
 import path from 'node:path';
+import { DurableMap } from '../../core/durable-map.js';
 import { hasShape } from '../../core/json-shape.js';
-import { JsonStateFile } from '../../core/json-state-file.js';
 import type { Logger } from '../../core/log.js';
 
 const FORMAT_VERSION = 1;
@@ -22,23 +22,21 @@ const isLinkRecord = (value: unknown): value is LinkRecord => hasShape(value, { 
 
 /** Link path → record, persisted; saves are serialized so that the last one written is the latest. */
 export class LinkRecords {
-  private readonly links = new Map<string, LinkRecord>();
-  private readonly stateFile: JsonStateFile<LinkRecord>;
-  private loaded: Promise<void> | undefined;
+  private readonly links: DurableMap<LinkRecord>;
 
-  constructor(
-    readonly file: string,
-    log: Logger,
-  ) {
-    this.stateFile = new JsonStateFile({
+  constructor(file: string, log: Logger) {
+    this.links = new DurableMap({
       file,
       what: 'link records',
       layout: { field: 'links', version: FORMAT_VERSION },
       isEntry: isLinkRecord,
-      current: () => this.links,
       whenDamaged: 'refuse',
       log,
     });
+  }
+
+  get file(): string {
+    return this.links.file;
   }
 
   static forBackend(stateDir: string, backendName: string, log: Logger): LinkRecords {
@@ -50,16 +48,7 @@ export class LinkRecords {
    * keeps failing, so that nothing is written over it and no link is taken for someone else's.
    */
   load(): Promise<void> {
-    this.loaded ??= this.stateFile.load().then(
-      ({ entries }) => {
-        for (const [linkPath, record] of entries) this.links.set(linkPath, record);
-      },
-      (error: unknown) => {
-        this.loaded = undefined;
-        throw error;
-      },
-    );
-    return this.loaded;
+    return this.links.load();
   }
 
   get(linkPath: string): LinkRecord | undefined {
@@ -68,27 +57,24 @@ export class LinkRecords {
 
   /** The path of the link made for `identifier`, if any. */
   pathOf(identifier: string): string | undefined {
-    for (const [linkPath, record] of this.links) if (record.identifier === identifier) return linkPath;
+    for (const [linkPath, record] of this.links.all()) if (record.identifier === identifier) return linkPath;
     return undefined;
   }
 
   entries(): [string, LinkRecord][] {
-    return [...this.links];
+    return this.links.all();
   }
 
   set(linkPath: string, record: LinkRecord): Promise<void> {
-    this.links.set(linkPath, record);
-    return this.stateFile.save();
+    return this.links.set(linkPath, record);
   }
 
   delete(linkPath: string): Promise<void> {
-    this.links.delete(linkPath);
-    return this.stateFile.save();
+    return this.links.delete(linkPath);
   }
 
   /** Stops saving again on its own and waits for the write under way. */
-  async close(): Promise<void> {
-    this.stateFile.close();
-    await this.stateFile.flushed();
+  close(): Promise<void> {
+    return this.links.close();
   }
 }
