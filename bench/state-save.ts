@@ -25,8 +25,20 @@ function heldEntry(index: number, version: number): HeldEntry {
     notify: { backend: 'agent' },
     profile: 'sensor',
     deviceKey: `usb:1-${index}`,
-    facts: { usb: { vendorId: '10c4', productId: 'ea60', portPath: `1-${index}`, manufacturer: 'Silicon Labs', product: 'CP2102 USB to UART Bridge Controller', serialNumber: `0001-${index}` } },
-    acknowledged: { payload: { identifier, name: 'Sensor', interface: 'USB', version, classes: ['communication'], available: true }, at: '2026-11-30T07:00:00.000Z' },
+    facts: {
+      usb: {
+        vendorId: '10c4',
+        productId: 'ea60',
+        portPath: `1-${index}`,
+        manufacturer: 'Silicon Labs',
+        product: 'CP2102 USB to UART Bridge Controller',
+        serialNumber: `0001-${index}`,
+      },
+    },
+    acknowledged: {
+      payload: { identifier, name: 'Sensor', interface: 'USB', version, classes: ['communication'], available: true },
+      at: '2026-11-30T07:00:00.000Z',
+    },
   } as HeldEntry;
 }
 

@@ -78,11 +78,27 @@ export async function setAside(file: string, reason: string, log: Logger): Promi
 }
 
 /** The file's text as the layout wants it: one entry a line, so that a reader can follow it. */
-function composeText<T>(layout: StateFileLayout<T>, entries: SerializedEntries, fields: Record<string, unknown>): string {
-  const lines = layout.keyOf ? [...entries.values()] : [...entries].map(([key, json]) => `${JSON.stringify(key)}:${json}`);
-  const body = lines.length === 0 ? (layout.keyOf ? '[]' : '{}') : layout.keyOf ? `[\n${lines.join(',\n')}\n]` : `{\n${lines.join(',\n')}\n}`;
+function composeText<T>(
+  layout: StateFileLayout<T>,
+  entries: SerializedEntries,
+  fields: Record<string, unknown>,
+): string {
+  const lines = layout.keyOf
+    ? [...entries.values()]
+    : [...entries].map(([key, json]) => `${JSON.stringify(key)}:${json}`);
+  const body =
+    lines.length === 0
+      ? layout.keyOf
+        ? '[]'
+        : '{}'
+      : layout.keyOf
+        ? `[\n${lines.join(',\n')}\n]`
+        : `{\n${lines.join(',\n')}\n}`;
   if (layout.field === undefined) return `${body}\n`;
-  const head = JSON.stringify({ ...(layout.version === undefined ? {} : { version: layout.version }), ...fields }).slice(0, -1);
+  const head = JSON.stringify({
+    ...(layout.version === undefined ? {} : { version: layout.version }),
+    ...fields,
+  }).slice(0, -1);
   return `${head}${head.length > 1 ? ',' : ''}${JSON.stringify(layout.field)}:${body}}\n`;
 }
 
@@ -109,7 +125,11 @@ export class JsonStateFile<T> {
 
   constructor(private readonly options: JsonStateFileOptions<T>) {
     this.file = options.file;
-    this.warning = new RateLimitedWarning(options.log, `could not save ${options.what}; trying again`, `${options.what} saved again`);
+    this.warning = new RateLimitedWarning(
+      options.log,
+      `could not save ${options.what}; trying again`,
+      `${options.what} saved again`,
+    );
   }
 
   /** The entries, without changing anything on disk; a damaged file throws a `StateFileError`. */
@@ -136,12 +156,16 @@ export class JsonStateFile<T> {
     const { field, version, keyOf } = this.options.layout;
     if (!isJsonObject(parsed)) throw new StateFileError('not a JSON object');
     const { version: found, ...fields } = field === undefined ? {} : parsed;
-    if (field !== undefined && version !== undefined && found !== version) throw new StateFileError(`unknown state version ${String(found)}`);
+    if (field !== undefined && version !== undefined && found !== version)
+      throw new StateFileError(`unknown state version ${String(found)}`);
     const container = field === undefined ? parsed : fields[field];
     if (field !== undefined) delete fields[field];
-    if (keyOf ? !Array.isArray(container) : !isJsonObject(container)) throw new StateFileError(`holds no "${field ?? 'entries'}" ${keyOf ? 'list' : 'object'}`);
+    if (keyOf ? !Array.isArray(container) : !isJsonObject(container))
+      throw new StateFileError(`holds no "${field ?? 'entries'}" ${keyOf ? 'list' : 'object'}`);
     const entries = new Map<string, T>();
-    const saved: [string | number, unknown][] = keyOf ? [...(container as unknown[]).entries()] : Object.entries(container as Record<string, unknown>);
+    const saved: [string | number, unknown][] = keyOf
+      ? [...(container as unknown[]).entries()]
+      : Object.entries(container as Record<string, unknown>);
     for (const [where, value] of saved) {
       if (this.options.isEntry(value)) entries.set(keyOf ? keyOf(value) : String(where), value);
       else this.dropped(keyOf ? { index: where } : { key: where }, value);
@@ -150,7 +174,11 @@ export class JsonStateFile<T> {
   }
 
   private dropped(where: Record<string, unknown>, value: unknown): void {
-    this.options.log.warn('state entry of the wrong shape; dropped', { file: this.file, ...where, entry: JSON.stringify(value ?? null).slice(0, 200) });
+    this.options.log.warn('state entry of the wrong shape; dropped', {
+      file: this.file,
+      ...where,
+      entry: JSON.stringify(value ?? null).slice(0, 200),
+    });
   }
 
   /** Reads the entries (see `whenDamaged` for a damaged file); from then on, saves may write. */
@@ -160,7 +188,8 @@ export class JsonStateFile<T> {
       state = await this.read();
     } catch (error) {
       if (!(error instanceof StateFileError)) throw error;
-      if (this.options.whenDamaged === 'refuse' && !error.folderInPlace) throw new StateFileError(`${this.file}: ${error.message}; fix or remove it`);
+      if (this.options.whenDamaged === 'refuse' && !error.folderInPlace)
+        throw new StateFileError(`${this.file}: ${error.message}; fix or remove it`);
       await setAside(this.file, error.message, this.options.log);
       state = { entries: new Map(), fields: {} };
     }

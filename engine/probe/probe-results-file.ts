@@ -19,7 +19,9 @@ function isOutcome(value: unknown): boolean {
 /** Whether a saved value has the shape of one port's results; anything else is dropped alone. */
 const isPortResults = (value: unknown): value is PortResults =>
   hasShape(value, { path: 'string', fingerprint: 'string', results: 'object' }) &&
-  Object.values(value['results'] as Record<string, unknown>).every((result) => hasShape(result, { at: 'string', outcome: 'object' }) && isOutcome(result['outcome']));
+  Object.values(value['results'] as Record<string, unknown>).every(
+    (result) => hasShape(result, { at: 'string', outcome: 'object' }) && isOutcome(result['outcome']),
+  );
 
 /**
  * The daemon's probe results on disk, so that a restart with the devices still there probes
@@ -52,7 +54,10 @@ export class ProbeResultsFile {
     try {
       return Object.fromEntries((await this.stateFile.load()).entries);
     } catch (error) {
-      this.log.warn('saved probe results unreadable; ports will be probed again', { file: this.file, error: (error as Error).message });
+      this.log.warn('saved probe results unreadable; ports will be probed again', {
+        file: this.file,
+        error: (error as Error).message,
+      });
       return {};
     }
   }

@@ -121,7 +121,8 @@ export class StateStore {
   async load(): Promise<HeldEntry[]> {
     await mkdir(this.folder, { recursive: true });
     const removed = await removeStaleTemporaries(this.folder);
-    if (removed.length > 0) this.log.info('removed temporary files of interrupted writes', { folder: this.folder, files: removed });
+    if (removed.length > 0)
+      this.log.info('removed temporary files of interrupted writes', { folder: this.folder, files: removed });
     const { entries, fields } = await this.snapshotFile.load();
     this.generation = typeof fields['generation'] === 'number' ? fields['generation'] : 0;
     await this.replayJournal(entries);
@@ -162,7 +163,12 @@ export class StateStore {
       }
       if (record?.entry === null && typeof record.key === 'string') entries.delete(record.key);
       else if (isHeldEntry(record?.entry)) entries.set(keyOf(record.entry), record.entry);
-      else this.log.warn('state entry of the wrong shape; dropped', { file: this.journal, line: index + 1, entry: JSON.stringify(record?.entry ?? record).slice(0, 200) });
+      else
+        this.log.warn('state entry of the wrong shape; dropped', {
+          file: this.journal,
+          line: index + 1,
+          entry: JSON.stringify(record?.entry ?? record).slice(0, 200),
+        });
     }
     this.journalLines = lines.length;
   }
@@ -183,10 +189,12 @@ export class StateStore {
   /** Appends what changed since the last save to the journal, or folds everything into a new snapshot. */
   private async persist(now: SerializedEntries): Promise<void> {
     const lines: string[] = [];
-    for (const [key, json] of now) if (this.written.get(key) !== json) lines.push(`{"key":${JSON.stringify(key)},"entry":${json}}`);
+    for (const [key, json] of now)
+      if (this.written.get(key) !== json) lines.push(`{"key":${JSON.stringify(key)},"entry":${json}}`);
     for (const key of this.written.keys()) if (!now.has(key)) lines.push(`{"key":${JSON.stringify(key)},"entry":null}`);
     if (lines.length === 0 && !this.journalDamaged) return;
-    if (this.journalDamaged || this.journalLines + lines.length > Math.max(COMPACT_AFTER, 4 * now.size)) await this.compact(now);
+    if (this.journalDamaged || this.journalLines + lines.length > Math.max(COMPACT_AFTER, 4 * now.size))
+      await this.compact(now);
     else await this.append(lines);
     this.written = now;
   }

@@ -45,18 +45,28 @@ function devicesFile(options: Partial<JsonStateFileOptions<Device>> = {}) {
   return { file, entries, lines, folder, path: path.join(folder, 'devices.json') };
 }
 
-const saved = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { version: number; devices: Record<string, Device> };
+const saved = (file: string) =>
+  JSON.parse(readFileSync(file, 'utf8')) as { version: number; devices: Record<string, Device> };
 
 describe('JsonStateFile', () => {
   test('an entry of the wrong shape is dropped alone, with a warning; the good ones are kept and saved again', async () => {
     const state = devicesFile();
     const good = { a: { uuid: 'u-a', online: true }, c: { uuid: 'u-c', online: false } };
-    writeFileSync(state.path, JSON.stringify({ version: 1, devices: { a: good.a, b: null, x: { uuid: 7, online: true }, c: good.c } }));
+    writeFileSync(
+      state.path,
+      JSON.stringify({ version: 1, devices: { a: good.a, b: null, x: { uuid: 7, online: true }, c: good.c } }),
+    );
     const { entries } = await state.file.load();
     assert.deepEqual(Object.fromEntries(entries), good, 'nothing that was good is lost');
     assert.equal(state.lines.filter((line) => line.msg === 'state entry of the wrong shape; dropped').length, 2);
-    assert.ok(state.lines.some((line) => line.key === 'x'), 'the warning names the entry');
-    assert.ok(!readdirSync(state.folder).some((name) => name.includes('corrupt')), 'the file is not set aside for one bad entry');
+    assert.ok(
+      state.lines.some((line) => line.key === 'x'),
+      'the warning names the entry',
+    );
+    assert.ok(
+      !readdirSync(state.folder).some((name) => name.includes('corrupt')),
+      'the file is not set aside for one bad entry',
+    );
     for (const [key, device] of entries) state.entries.set(key, device);
     state.entries.set('d', { uuid: 'u-d', online: true });
     await state.file.save();
@@ -70,8 +80,17 @@ describe('JsonStateFile', () => {
     assert.equal((await state.file.load()).entries.size, 0);
     const aside = readdirSync(state.folder).filter((name) => name.startsWith('devices.json.corrupt-'));
     assert.equal(aside.length, 1);
-    assert.equal(readFileSync(path.join(state.folder, aside[0]!), 'utf8'), damaged, 'what was there is kept, for someone to look at');
-    assert.ok(state.lines.some((line) => line.level === 'error' && line.msg === 'state file unreadable; set aside, starting from an empty state'));
+    assert.equal(
+      readFileSync(path.join(state.folder, aside[0]!), 'utf8'),
+      damaged,
+      'what was there is kept, for someone to look at',
+    );
+    assert.ok(
+      state.lines.some(
+        (line) =>
+          line.level === 'error' && line.msg === 'state file unreadable; set aside, starting from an empty state',
+      ),
+    );
     state.entries.set('a', { uuid: 'u-a', online: true });
     await state.file.save();
     assert.deepEqual(saved(state.path).devices, { a: { uuid: 'u-a', online: true } });
@@ -82,7 +101,11 @@ describe('JsonStateFile', () => {
       const state = devicesFile();
       writeFileSync(state.path, text);
       await state.file.load();
-      assert.equal(readdirSync(state.folder).filter((name) => name.startsWith('devices.json.corrupt-')).length, 1, text);
+      assert.equal(
+        readdirSync(state.folder).filter((name) => name.startsWith('devices.json.corrupt-')).length,
+        1,
+        text,
+      );
     }
   });
 
@@ -102,7 +125,11 @@ describe('JsonStateFile', () => {
       const state = devicesFile({ whenDamaged });
       mkdirSync(path.join(state.path, 'inside'), { recursive: true });
       assert.equal((await state.file.load()).entries.size, 0);
-      assert.ok(state.lines.some((line) => line.level === 'error' && /folder is where the state file should be/.test(String(line.error))));
+      assert.ok(
+        state.lines.some(
+          (line) => line.level === 'error' && /folder is where the state file should be/.test(String(line.error)),
+        ),
+      );
       state.entries.set('a', { uuid: 'u-a', online: true });
       await state.file.save();
       assert.deepEqual(saved(state.path).devices, { a: { uuid: 'u-a', online: true } });
@@ -121,7 +148,11 @@ describe('JsonStateFile', () => {
     assert.equal(state.lines.filter((line) => line.msg === 'could not save devices; trying again').length, 1);
     rmSync(state.path, { recursive: true });
     await waitFor('the retry on its own', () => state.lines.some((line) => line.msg === 'devices saved again'), 15_000);
-    assert.deepEqual(saved(state.path).devices, { a: { uuid: 'u-19', online: true } }, 'the latest entries, nothing lost');
+    assert.deepEqual(
+      saved(state.path).devices,
+      { a: { uuid: 'u-19', online: true } },
+      'the latest entries, nothing lost',
+    );
     state.file.close();
   });
 
@@ -165,7 +196,11 @@ describe('JsonStateFile', () => {
     await list.file.load();
     list.entries.set('u-a', { uuid: 'u-a', online: true });
     await list.file.writeWhole(list.file.serialize(list.entries), { generation: 4 });
-    assert.deepEqual(JSON.parse(readFileSync(list.path, 'utf8')), { version: 1, generation: 4, entries: [{ uuid: 'u-a', online: true }] });
+    assert.deepEqual(JSON.parse(readFileSync(list.path, 'utf8')), {
+      version: 1,
+      generation: 4,
+      entries: [{ uuid: 'u-a', online: true }],
+    });
     assert.deepEqual((await list.file.read()).fields, { generation: 4 });
     const whole = devicesFile({ layout: {} });
     await whole.file.load();
@@ -181,7 +216,10 @@ describe('removeStaleTemporaries', () => {
     const folder = path.join(scratch, String(counter++));
     mkdirSync(folder);
     // A writer killed half-way: it made its temporary, then SIGKILL.
-    const writer = spawn(process.execPath, ['-e', `require('fs').writeFileSync(require('path').join(${JSON.stringify(folder)}, '.probes.json.' + process.pid + '.tmp'), '{"a":'); setInterval(() => {}, 1000);`]);
+    const writer = spawn(process.execPath, [
+      '-e',
+      `require('fs').writeFileSync(require('path').join(${JSON.stringify(folder)}, '.probes.json.' + process.pid + '.tmp'), '{"a":'); setInterval(() => {}, 1000);`,
+    ]);
     const killedTemporary = `.probes.json.${writer.pid}.tmp`;
     await waitFor('the writer made its temporary', () => existsSync(path.join(folder, killedTemporary)), 15_000);
     const exited = new Promise((resolve) => writer.once('exit', resolve));

@@ -18,7 +18,8 @@ export interface LinkRecord {
  * Whether a saved value has the shape of a record; anything else is dropped alone, and the link
  * at its path is then someone else's: never replaced nor removed.
  */
-const isLinkRecord = (value: unknown): value is LinkRecord => hasShape(value, { identifier: 'string', target: 'string' });
+const isLinkRecord = (value: unknown): value is LinkRecord =>
+  hasShape(value, { identifier: 'string', target: 'string' });
 
 /** Link path → record, persisted; saves are serialized so that the last one written is the latest. */
 export class LinkRecords {

@@ -21,7 +21,11 @@ export function stateFile(stateDir: string, backendName: string): StateFile {
  * The persisted set, peripheral documents by identifier, saved from `current()`. A file that
  * cannot be read is set aside and the set starts empty: what is present is delivered again.
  */
-export function peripheralsFile(state: StateFile, current: () => ReadonlyMap<string, Payload>, log: Logger): JsonStateFile<Payload> {
+export function peripheralsFile(
+  state: StateFile,
+  current: () => ReadonlyMap<string, Payload>,
+  log: Logger,
+): JsonStateFile<Payload> {
   return new JsonStateFile<Payload>({
     file: state.file,
     what: 'published peripherals',
