@@ -69,6 +69,13 @@ export async function removeStaleTemporaries(folder: string): Promise<string[]> 
     if (pid === undefined || writesInFlight.has(path.resolve(folder, name))) return false;
     return Number(pid) === process.pid || !processAlive(Number(pid));
   });
-  const removed = await Promise.all(stale.map((name) => unlink(path.join(folder, name)).then(() => name, () => undefined)));
+  const removed = await Promise.all(
+    stale.map((name) =>
+      unlink(path.join(folder, name)).then(
+        () => name,
+        () => undefined,
+      ),
+    ),
+  );
   return removed.flatMap((name) => (name ? [name] : []));
 }

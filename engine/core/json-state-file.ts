@@ -8,19 +8,7 @@ import { writeFileAtomic } from './durable-file.js';
 import { isJsonObject } from './json-shape.js';
 import type { Logger } from './log.js';
 import { RateLimitedWarning } from './rate-limited-warning.js';
-
-/** How the entries sit in the file. */
-export interface StateFileLayout<T> {
-  /** The top-level field holding the entries, beside `version`; none: the file is the entries object itself. */
-  field?: string;
-  /** With `field`: the format version written beside the entries, and required on reading. */
-  version?: number;
-  /** Entries kept as a list, each naming its own key; without it, an object by key. */
-  keyOf?: (entry: T) => string;
-}
-
-/** Each entry's JSON text, by key. */
-export type SerializedEntries = ReadonlyMap<string, string>;
+import { layoutText, type SerializedEntries, type StateFileLayout } from './state-file-layout.js';
 
 /** What a file held: its entries by key, and its other top-level fields (`version` and the entries' field aside). */
 export interface LoadedState<T> {
@@ -75,31 +63,6 @@ export async function setAside(file: string, reason: string, log: Logger): Promi
   const aside = `${file}.corrupt-${Date.now()}`;
   await rename(file, aside);
   log.error('state file unreadable; set aside, starting from an empty state', { file, movedTo: aside, error: reason });
-}
-
-/** The file's text as the layout wants it: one entry a line, so that a reader can follow it. */
-function composeText<T>(
-  layout: StateFileLayout<T>,
-  entries: SerializedEntries,
-  fields: Record<string, unknown>,
-): string {
-  const lines = layout.keyOf
-    ? [...entries.values()]
-    : [...entries].map(([key, json]) => `${JSON.stringify(key)}:${json}`);
-  const body =
-    lines.length === 0
-      ? layout.keyOf
-        ? '[]'
-        : '{}'
-      : layout.keyOf
-        ? `[\n${lines.join(',\n')}\n]`
-        : `{\n${lines.join(',\n')}\n}`;
-  if (layout.field === undefined) return `${body}\n`;
-  const head = JSON.stringify({
-    ...(layout.version === undefined ? {} : { version: layout.version }),
-    ...fields,
-  }).slice(0, -1);
-  return `${head}${head.length > 1 ? ',' : ''}${JSON.stringify(layout.field)}:${body}}\n`;
 }
 
 /**
@@ -217,7 +180,7 @@ export class JsonStateFile<T> {
   /** Replaces the file with these entries (and top-level fields), atomically. */
   async writeWhole(entries: SerializedEntries, fields: Record<string, unknown> = {}): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, composeText(this.options.layout, entries, fields), this.options.mode);
+    await writeFileAtomic(this.file, layoutText(this.options.layout, entries, fields), this.options.mode);
   }
 
   save(): Promise<void> {

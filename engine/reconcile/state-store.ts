@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
 import { removeStaleTemporaries, syncFolder } from '../core/durable-file.js';
 import { hasShape } from '../core/json-shape.js';
-import { JsonStateFile, setAside, type SerializedEntries } from '../core/json-state-file.js';
+import { JsonStateFile, setAside } from '../core/json-state-file.js';
 import type { Logger } from '../core/log.js';
 import type { Facts } from '../core/facts.js';
+import type { SerializedEntries } from '../core/state-file-layout.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 import { entryKey } from './desired-state.js';
 
