@@ -9,6 +9,7 @@ import * as hostileBackend from './hostile-backend.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
 import * as probeParallel from './probe-parallel.js';
+import * as stateSave from './state-save.js';
 import * as profileGrowth from './profile-growth.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },
   { name: 'hostile-backend', ...hostileBackend },
+  { name: 'state-save', ...stateSave },
 ];
 
 // `npm run bench -- NAME...` runs only the benchmarks named.

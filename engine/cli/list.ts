@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendNamesOf } from '../config/load-config.js';
@@ -9,8 +7,8 @@ import type { Facts } from '../core/facts.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../core/log.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
-import { PROBES_FILE } from '../probe/probe-results-file.js';
-import { Prober, probeFingerprint, type ProbeSnapshot } from '../probe/prober.js';
+import { ProbeResultsFile } from '../probe/probe-results-file.js';
+import { Prober, probeFingerprint } from '../probe/prober.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { owningSource, SOURCES } from '../sources/index.js';
@@ -48,13 +46,10 @@ function formatText(devices: DeviceView[]): string {
  * A prober holding the daemon's remembered probe results for the ttys present now (same device,
  * same probe); with `probe`, it also runs the probes that have none, and waits for them.
  */
-async function remembered(file: string, inventory: Inventory, index: ProfileIndex, probe: boolean): Promise<Prober> {
-  const prober = new Prober({ log: createLogger('error'), onResult: () => undefined });
-  try {
-    prober.restore(JSON.parse(await readFile(file, 'utf8')) as ProbeSnapshot);
-  } catch {
-    // No daemon has run with this state folder, or it has nothing to say: nothing remembered.
-  }
+async function remembered(stateDir: string, inventory: Inventory, index: ProfileIndex, probe: boolean): Promise<Prober> {
+  const log = createLogger('error');
+  const prober = new Prober({ log, onResult: () => undefined });
+  prober.restore(await new ProbeResultsFile(stateDir, log).read());
   for (const device of inventory.devices()) {
     if (device.source !== 'serial' || !device.facts.serial) continue;
     const candidates = probeCandidates(index, 'serial', device.facts);
@@ -93,7 +88,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
   for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
-  const prober = await remembered(path.join(values.state, PROBES_FILE), inventory, index, values.probe);
+  const prober = await remembered(values.state, inventory, index, values.probe);
   const { devices } = desiredState({ index, devices: inventory.devices(), params: config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
   await prober.stop();
   out(values.json ? JSON.stringify(devices.map(({ key, source, facts, match, problems }) => ({ key, source, profile: match.winner?.profile.name ?? null, candidates: match.candidates, problems, facts })), null, 2) : formatText(devices));

@@ -1,7 +1,7 @@
 // Writes that survive a crash or a power cut: the bytes are flushed to disk before the file is
 // renamed into place, and the folder is flushed after, so a reader finds the old file or the
 // whole new one, never a part.
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive } from './process-alive.js';
 
@@ -40,44 +40,42 @@ export async function renameAndSync(from: string, to: string, toFolder: string):
 /** A temporary file of `writeFileAtomic`: `.<name>.<pid>.tmp`. */
 const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
 
+/** The temporaries of this process's writes under way: never stale, whatever their pid says. */
+const writesInFlight = new Set<string>();
+
 /** Replaces `file` with `text` so that a crash leaves either the old or the new content, whole. */
 export async function writeFileAtomic(file: string, text: string, mode = 0o644): Promise<void> {
   const folder = path.dirname(file);
-  const temporary = path.join(folder, `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeAndSync(temporary, text, mode);
-  await renameAndSync(temporary, file, folder);
-}
-
-/**
- * The `field` object of a JSON state file, or undefined when there is no file. A file that
- * cannot be read or holds no such object throws: the caller must not write over it.
- */
-export async function readStateObject<T>(file: string, field: string): Promise<Record<string, T> | undefined> {
-  let text: string;
+  const temporary = path.resolve(folder, `.${path.basename(file)}.${process.pid}.tmp`);
+  writesInFlight.add(temporary);
   try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    await writeAndSync(temporary, text, mode);
+    await renameAndSync(temporary, file, folder);
+  } finally {
+    writesInFlight.delete(temporary);
   }
-  const found = (JSON.parse(text) as Record<string, unknown>)[field];
-  if (typeof found !== 'object' || found === null) throw new Error(`${file} holds no "${field}" object`);
-  return found as Record<string, T>;
 }
 
-/** Whether another process with this id is running (ours counts as not: we have written nothing yet). */
-const running = (pid: number): boolean => pid !== process.pid && processAlive(pid);
-
 /**
- * Removes the temporary files that writes killed half-way left in a folder (their process is
- * gone); returns their names. A folder that cannot be read is left alone.
+ * Removes the temporary files that writes killed half-way left in a folder, and returns their
+ * names: those of a process that is gone, and those bearing this process's id that none of its
+ * writes holds (an earlier engine had the same id: pid 1 in a container). A folder that cannot
+ * be read is left alone. Called once at start, before anything else writes to the folder.
  */
 export async function removeStaleTemporaries(folder: string): Promise<string[]> {
   const names = await readdir(folder).catch(() => [] as string[]);
   const stale = names.filter((name) => {
     const pid = TEMPORARY.exec(name)?.[1];
-    return pid !== undefined && !running(Number(pid));
+    if (pid === undefined || writesInFlight.has(path.resolve(folder, name))) return false;
+    return Number(pid) === process.pid || !processAlive(Number(pid));
   });
-  const removed = await Promise.all(stale.map((name) => unlink(path.join(folder, name)).then(() => name, () => undefined)));
+  const removed = await Promise.all(
+    stale.map((name) =>
+      unlink(path.join(folder, name)).then(
+        () => name,
+        () => undefined,
+      ),
+    ),
+  );
   return removed.flatMap((name) => (name ? [name] : []));
 }

@@ -91,8 +91,6 @@ export class Daemon {
     this.store = new ProfileStore(this.options.profilesDir, this.backendNames);
     await this.store.loadAll();
     for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
-    this.createBackends();
-    await this.startBackends();
     const { retryBaseMs, retryCapMs, concurrency } = this.config.delivery;
     this.reconciler = new Reconciler({
       backends: this.backends,
@@ -102,7 +100,11 @@ export class Daemon {
       concurrency,
       observe: (backend, outcome, elapsedMs) => this.deliveryMetrics.observe(backend, outcome, elapsedMs),
     });
+    // Before any backend writes to the state folder: loading removes what writes killed
+    // half-way by an earlier run left there.
     await this.reconciler.start();
+    this.createBackends();
+    await this.startBackends();
     this.index = new ProfileIndex(this.store.profiles());
     this.probeResults = new ProbeResultsFile(this.options.stateDir, log);
     this.prober = this.createProber();

@@ -1,10 +1,12 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
-import { removeStaleTemporaries, syncFolder, writeFileAtomic } from '../core/durable-file.js';
+import { removeStaleTemporaries, syncFolder } from '../core/durable-file.js';
+import { hasShape } from '../core/json-shape.js';
+import { JsonStateFile, setAside } from '../core/json-state-file.js';
 import type { Logger } from '../core/log.js';
-import { RateLimitedWarning } from '../core/rate-limited-warning.js';
 import type { Facts } from '../core/facts.js';
+import type { SerializedEntries } from '../core/state-file-layout.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 import { entryKey } from './desired-state.js';
 
@@ -40,20 +42,20 @@ export const JOURNAL_FILE = 'reconciler.journal';
 
 /** A journal longer than this many lines (and than four times the entries) is folded into the snapshot. */
 const COMPACT_AFTER = 1000;
-/** How soon a save that failed (read-only or full folder) is tried again on its own. */
-const RETRY_SAVE_MS = 5000;
 
 /** Whether a saved value has the shape of an entry; anything else is dropped alone. */
-function isHeldEntry(value: unknown): value is HeldEntry {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const entry = value as Record<string, unknown>;
-  return (
-    ['backend', 'identifier', 'profile', 'deviceKey'].every((field) => typeof entry[field] === 'string') &&
-    typeof entry.notify === 'object' &&
-    entry.notify !== null &&
-    ['acknowledged', 'sending', 'deleting', 'facts'].every((field) => entry[field] === undefined || (typeof entry[field] === 'object' && entry[field] !== null))
-  );
-}
+const isHeldEntry = (value: unknown): value is HeldEntry =>
+  hasShape(value, {
+    backend: 'string',
+    identifier: 'string',
+    profile: 'string',
+    deviceKey: 'string',
+    notify: 'object',
+    acknowledged: 'object?',
+    sending: 'object?',
+    deleting: 'object?',
+    facts: 'object?',
+  });
 
 const keyOf = (entry: HeldEntry) => entryKey(entry.backend, entry.identifier);
 
@@ -64,11 +66,12 @@ export class StateSaveError extends Error {
 
 /**
  * The reconciler's persistent memory: every identifier this engine registered (or may have),
- * per backend. A save appends the entries that changed since the last one to a journal and
- * flushes it with one `fdatasync`: no rewrite of the whole state, no folder flush. Saves are
- * serialized and coalesced (the deliveries that start together share one flush): a `save()`
- * resolves once a write that started after the call has reached the disk. From time to time the
- * journal is folded into the snapshot, written atomically.
+ * per backend. The snapshot is a `JsonStateFile`; on top of it, a save appends the entries that
+ * changed since the last one to a journal and flushes it with one `fdatasync`: no rewrite of the
+ * whole state, no folder flush. Saves are serialized and coalesced (the deliveries that start
+ * together share one flush): a `save()` resolves once a write that started after the call has
+ * reached the disk. From time to time the journal is folded into the snapshot, written
+ * atomically.
  *
  * What is read back survives damage: a torn last journal line (a write killed half-way) was
  * never acknowledged and is dropped; an entry of the wrong shape is dropped alone, with a
@@ -77,12 +80,10 @@ export class StateSaveError extends Error {
  */
 export class StateStore {
   private readonly folder: string;
-  private readonly file: string;
   private readonly journal: string;
-  private writing: Promise<void> | undefined;
-  private next: Promise<void> | undefined;
+  private readonly snapshotFile: JsonStateFile<HeldEntry>;
   /** Each entry's JSON as the disk holds it (snapshot plus journal), by key. */
-  private written = new Map<string, string>();
+  private written: SerializedEntries = new Map();
   private journalLines = 0;
   /** The journal may end in a part line (a failed append): fold it away before appending again. */
   private journalDamaged = false;
@@ -92,51 +93,42 @@ export class StateStore {
    * compaction (the engine died before removing it) is older than the snapshot and is not replayed.
    */
   private generation = 0;
-  private retry: NodeJS.Timeout | undefined;
-  private readonly warning: RateLimitedWarning;
 
   constructor(
     folder: string,
-    private readonly snapshot: () => readonly HeldEntry[],
+    snapshot: () => readonly HeldEntry[],
     private readonly log: Logger,
   ) {
     this.folder = folder;
-    this.file = path.join(folder, STATE_FILE);
     this.journal = path.join(folder, JOURNAL_FILE);
-    this.warning = new RateLimitedWarning(log, 'could not save state; trying again', 'state saved again');
+    this.snapshotFile = new JsonStateFile<HeldEntry>({
+      file: path.join(folder, STATE_FILE),
+      what: 'state',
+      layout: { field: 'entries', version: STATE_VERSION, keyOf },
+      isEntry: isHeldEntry,
+      current: () => snapshot().map((entry) => [keyOf(entry), entry] as const),
+      whenDamaged: 'set-aside',
+      log,
+      mode: 0o600,
+      persist: (entries) => this.persist(entries),
+    });
   }
 
-  /** Reads the saved entries; a missing file is an empty state. */
+  /**
+   * Reads the saved entries; a missing file is an empty state. The reconciler's store loads
+   * first, before any backend writes to the folder: it removes the temporaries of writes killed
+   * half-way by an earlier run.
+   */
   async load(): Promise<HeldEntry[]> {
     await mkdir(this.folder, { recursive: true });
     const removed = await removeStaleTemporaries(this.folder);
-    if (removed.length > 0) this.log.info('removed temporary files of interrupted writes', { folder: this.folder, files: removed });
-    const entries = new Map<string, HeldEntry>();
-    for (const entry of await this.readSnapshot()) entries.set(keyOf(entry), entry);
+    if (removed.length > 0)
+      this.log.info('removed temporary files of interrupted writes', { folder: this.folder, files: removed });
+    const { entries, fields } = await this.snapshotFile.load();
+    this.generation = typeof fields['generation'] === 'number' ? fields['generation'] : 0;
     await this.replayJournal(entries);
-    this.written = new Map([...entries].map(([key, entry]) => [key, JSON.stringify(entry)]));
+    this.written = this.snapshotFile.serialize(entries);
     return [...entries.values()];
-  }
-
-  private async readSnapshot(): Promise<HeldEntry[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return [];
-      if (code !== 'EISDIR') throw error;
-      return this.setAside(this.file, 'a folder is where the state file should be');
-    }
-    let data: { version?: unknown; entries?: unknown };
-    try {
-      data = JSON.parse(text) as typeof data;
-      if (typeof data !== 'object' || data === null || data.version !== STATE_VERSION || !Array.isArray(data.entries)) throw new Error(`unknown state version ${String(data?.version)}`);
-    } catch (error) {
-      return this.setAside(this.file, (error as Error).message);
-    }
-    this.generation = typeof (data as { generation?: unknown }).generation === 'number' ? (data as { generation: number }).generation : 0;
-    return this.keepWellFormed(data.entries as unknown[], this.file);
   }
 
   private async replayJournal(entries: Map<string, HeldEntry>): Promise<void> {
@@ -147,7 +139,7 @@ export class StateStore {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       if (code !== 'EISDIR') throw error;
-      await this.setAside(this.journal, 'a folder is where the state journal should be');
+      await setAside(this.journal, 'a folder is where the state journal should be', this.log);
       return;
     }
     this.journalExists = true;
@@ -172,70 +164,40 @@ export class StateStore {
       }
       if (record?.entry === null && typeof record.key === 'string') entries.delete(record.key);
       else if (isHeldEntry(record?.entry)) entries.set(keyOf(record.entry), record.entry);
-      else this.log.warn('state entry of the wrong shape; dropped', { file: this.journal, line: index + 1, entry: JSON.stringify(record?.entry ?? record).slice(0, 200) });
+      else
+        this.log.warn('state entry of the wrong shape; dropped', {
+          file: this.journal,
+          line: index + 1,
+          entry: JSON.stringify(record?.entry ?? record).slice(0, 200),
+        });
     }
     this.journalLines = lines.length;
   }
 
-  private keepWellFormed(entries: unknown[], file: string): HeldEntry[] {
-    return entries.filter((entry, index): entry is HeldEntry => {
-      if (isHeldEntry(entry)) return true;
-      this.log.warn('state entry of the wrong shape; dropped', { file, index, entry: JSON.stringify(entry ?? null).slice(0, 200) });
-      return false;
-    });
-  }
-
-  private async setAside(file: string, reason: string): Promise<HeldEntry[]> {
-    const aside = `${file}.corrupt-${Date.now()}`;
-    await rename(file, aside);
-    this.log.error('state file unreadable; set aside, starting from an empty state', { file, movedTo: aside, error: reason });
-    return [];
-  }
-
-  save(): Promise<void> {
-    if (!this.writing) {
-      this.writing = this.write().finally(() => (this.writing = undefined));
-      return this.writing;
+  async save(): Promise<void> {
+    try {
+      await this.snapshotFile.save();
+    } catch (error) {
+      throw new StateSaveError(`state not saved: ${(error as Error).message}`);
     }
-    // A write is under way with older data: queue exactly one more, shared by all callers.
-    this.next ??= this.writing.then(
-      () => this.startNext(),
-      () => this.startNext(),
-    );
-    return this.next;
-  }
-
-  private startNext(): Promise<void> {
-    this.next = undefined;
-    return this.save();
   }
 
   /** Stops retrying a failed save (the caller saves one last time itself). */
   close(): void {
-    clearTimeout(this.retry);
+    this.snapshotFile.close();
   }
 
-  private async write(): Promise<void> {
-    const entries = this.snapshot();
-    const now = new Map(entries.map((entry) => [keyOf(entry), JSON.stringify(entry)]));
+  /** Appends what changed since the last save to the journal, or folds everything into a new snapshot. */
+  private async persist(now: SerializedEntries): Promise<void> {
     const lines: string[] = [];
-    for (const [key, json] of now) if (this.written.get(key) !== json) lines.push(`{"key":${JSON.stringify(key)},"entry":${json}}`);
+    for (const [key, json] of now)
+      if (this.written.get(key) !== json) lines.push(`{"key":${JSON.stringify(key)},"entry":${json}}`);
     for (const key of this.written.keys()) if (!now.has(key)) lines.push(`{"key":${JSON.stringify(key)},"entry":null}`);
     if (lines.length === 0 && !this.journalDamaged) return;
-    try {
-      if (this.journalDamaged || this.journalLines + lines.length > Math.max(COMPACT_AFTER, 4 * now.size)) await this.compact(entries);
-      else await this.append(lines);
-      this.written = now;
-      clearTimeout(this.retry);
-      this.retry = undefined;
-      this.warning.succeeded({ file: this.file });
-    } catch (error) {
-      this.warning.failed({ folder: this.folder, error: (error as Error).message });
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => void this.save().catch(() => {}), RETRY_SAVE_MS);
-      this.retry.unref();
-      throw new StateSaveError(`state not saved: ${(error as Error).message}`);
-    }
+    if (this.journalDamaged || this.journalLines + lines.length > Math.max(COMPACT_AFTER, 4 * now.size))
+      await this.compact(now);
+    else await this.append(lines);
+    this.written = now;
   }
 
   private async append(lines: string[]): Promise<void> {
@@ -260,9 +222,9 @@ export class StateStore {
   }
 
   /** Writes every entry into a new snapshot, then empties the journal (replaying it again would change nothing). */
-  private async compact(entries: readonly HeldEntry[]): Promise<void> {
+  private async compact(entries: SerializedEntries): Promise<void> {
     const generation = this.generation + 1;
-    await writeFileAtomic(this.file, JSON.stringify({ version: STATE_VERSION, generation, entries }, null, 1), 0o600);
+    await this.snapshotFile.writeWhole(entries, { generation });
     this.generation = generation;
     await rm(this.journal, { force: true });
     this.journalExists = false;

@@ -111,6 +111,27 @@ describe('balena-supervisor backend', () => {
       assert.ok(supervisor.requests.every((request) => request.keyIn === 'header'));
     }));
 
+  test('a saved device of the wrong shape is dropped alone: the good ones keep their uuid and are never provisioned twice', () =>
+    withSupervisor(async (supervisor) => {
+      const first = await balena(supervisor);
+      const uuid = uuidOf(await first.backend.apply(change('create'), signal));
+      const other = uuidOf(await first.backend.apply(change('create', {}, 'zwave:2'), signal));
+      await first.backend.close();
+      // zwave:2 damaged by hand (no uuid), and entries that are not devices at all.
+      const saved = JSON.parse(readFileSync(first.stateFile, 'utf8')) as { version: number; devices: Record<string, Record<string, unknown>> };
+      delete saved.devices['zwave:2']!['uuid'];
+      Object.assign(saved.devices, { 'zwave:3': null, 'zwave:4': { uuid: 'u', appId: '13015', deviceType: 'generic', online: true } });
+      writeFileSync(first.stateFile, JSON.stringify(saved));
+      const second = await balena(supervisor, { stateDir: first.stateDir });
+      assert.equal(second.lines.filter((line) => line.msg === 'state entry of the wrong shape; dropped').length, 3);
+      assert.deepEqual(await second.backend.apply(change('update'), signal), { outcome: 'acknowledged', remote: { uuid } });
+      assert.equal(posts(supervisor).length, 2, 'the good device is not provisioned again');
+      assert.equal(savedUuid(second.stateFile), uuid, 'nothing that was good is lost');
+      assert.deepEqual(Object.keys((JSON.parse(readFileSync(second.stateFile, 'utf8')) as { devices: object }).devices), ['zwave:1']);
+      await second.backend.close();
+      assert.ok(supervisor.devices.has(other), 'the dropped device is only forgotten by the engine, not touched');
+    }));
+
   test('410 (deleted in the cloud): the uuid is forgotten and the present device provisioned again', () =>
     withSupervisor(async (supervisor) => {
       const { backend, stateFile } = await balena(supervisor);

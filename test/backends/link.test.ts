@@ -149,6 +149,33 @@ describe('link backend', () => {
     assert.equal(lstatSafe(zwave), false);
   });
 
+  test('a record of the wrong shape is dropped alone: the good ones are kept, and the link at its path is left alone', async () => {
+    const { state, devices } = space();
+    const zwave = path.join(devices, 'zwave');
+    const gps = path.join(devices, 'gps');
+    mkdirSync(devices, { recursive: true });
+    mkdirSync(state, { recursive: true });
+    symlinkSync('/dev/ttyACM0', zwave);
+    symlinkSync('/dev/ttyACM1', gps);
+    // The gps record damaged by hand (a target that is not a string), and a record that is not one at all.
+    const file = path.join(state, 'link-link.json');
+    const links = { [zwave]: { identifier: 'zwave:1', target: '/dev/ttyACM0' }, [gps]: { identifier: 'gps:1', target: 7 }, [path.join(devices, 'other')]: null };
+    writeFileSync(file, JSON.stringify({ version: 1, links }));
+    const lines: string[] = [];
+    const backend = linkBackend.create!({}, { name: 'link', log: createLogger('warn', (line) => lines.push(line)), stateDir: state });
+    await backend.start!();
+    assert.equal(lines.filter((line) => line.includes('state entry of the wrong shape; dropped')).length, 2);
+    // Nothing that was good is lost: the zwave link is still this engine's, and moves.
+    assert.equal((await backend.apply(change('update', 'zwave:1', { path: zwave }, serialFacts('/dev/ttyACM2')), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(zwave), '/dev/ttyACM2');
+    // The gps link is no longer known to be this engine's: never replaced, never removed.
+    assert.equal((await backend.apply(change('create', 'gps:1', { path: gps }, serialFacts('/dev/ttyACM3')), signal)).outcome, 'permanent');
+    assert.equal((await backend.apply(change('delete', 'gps:1', { path: gps }), signal)).outcome, 'acknowledged');
+    assert.equal(readlinkSync(gps), '/dev/ttyACM1');
+    await backend.close();
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).links, { [zwave]: { identifier: 'zwave:1', target: '/dev/ttyACM2' } });
+  });
+
   test('a folder that cannot be made yet (ENOTDIR) is retried, and the link made once it can', async () => {
     const { state, devices } = space();
     mkdirSync(path.dirname(devices), { recursive: true });

@@ -2,11 +2,12 @@
 // engine's state folder. The supervisor's POST /v1/devices is not idempotent and gives no way to
 // find a device again by anything of ours, so the uuid it returns is written to disk before the
 // change is acknowledged: the same physical device is never provisioned twice.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProgramAction } from '../../actions/program-action.js';
-import { readStateObject, writeFileAtomic } from '../../core/durable-file.js';
+import { DurableMap } from '../../core/durable-map.js';
 import type { Facts } from '../../core/facts.js';
+import { hasShape } from '../../core/json-shape.js';
+import type { Logger } from '../../core/log.js';
 import type { Payload } from '../backend.js';
 
 const FORMAT_VERSION = 1;
@@ -39,22 +40,57 @@ export interface BalenaDevice {
   online: boolean;
 }
 
-/** Identifier → device, persisted with atomic, serialized writes. */
+/**
+ * Whether a saved value has the shape of a device; anything else is dropped alone. What is
+ * dropped could not be found again anyway: without a uuid there is nothing to report online.
+ */
+const isBalenaDevice = (value: unknown): value is BalenaDevice =>
+  hasShape(value, {
+    uuid: 'string',
+    appId: 'number',
+    deviceType: 'string',
+    online: 'boolean',
+    commit: 'string?',
+    commitReported: 'boolean?',
+    target: 'object?',
+    onUpdate: 'object?',
+    onRestart: 'object?',
+    payload: 'object?',
+    facts: 'object?',
+    profile: 'string?',
+  }) && value['uuid'] !== '';
+
+/**
+ * Identifier → device, persisted with atomic, serialized writes. A file that cannot be read is
+ * never written over, and every method fails until someone fixes it: without the uuids it holds,
+ * the same devices would be provisioned a second time.
+ */
 export class BalenaDevices {
-  private readonly devices = new Map<string, BalenaDevice>();
-  private saving: Promise<void> = Promise.resolve();
-  private loaded: Promise<void> | undefined;
+  private readonly devices: DurableMap<BalenaDevice>;
 
-  constructor(readonly file: string) {}
-
-  static forBackend(stateDir: string, backendName: string): BalenaDevices {
-    return new BalenaDevices(path.join(stateDir, `balena-${backendName}.json`));
+  constructor(file: string, log: Logger) {
+    this.devices = new DurableMap({
+      file,
+      what: 'balena devices',
+      layout: { field: 'devices', version: FORMAT_VERSION },
+      isEntry: isBalenaDevice,
+      whenDamaged: 'refuse',
+      log,
+      mode: 0o600,
+    });
   }
 
-  /** Reads the file once; every other method waits for it. */
+  get file(): string {
+    return this.devices.file;
+  }
+
+  static forBackend(stateDir: string, backendName: string, log: Logger): BalenaDevices {
+    return new BalenaDevices(path.join(stateDir, `balena-${backendName}.json`), log);
+  }
+
+  /** Reads the file once it can be read; every other method waits for it. */
   load(): Promise<void> {
-    this.loaded ??= this.read();
-    return this.loaded;
+    return this.devices.load();
   }
 
   async get(identifier: string): Promise<BalenaDevice | undefined> {
@@ -65,35 +101,23 @@ export class BalenaDevices {
   /** The identifier and device of a uuid, for the hook server. */
   async byUuid(uuid: string): Promise<{ identifier: string; device: BalenaDevice } | undefined> {
     await this.load();
-    for (const [identifier, device] of this.devices) if (device.uuid === uuid) return { identifier, device };
+    for (const [identifier, device] of this.devices.all()) if (device.uuid === uuid) return { identifier, device };
     return undefined;
   }
 
   /** Stores `device` (replacing what was there) and resolves once it is on disk. */
   async put(identifier: string, device: BalenaDevice): Promise<void> {
     await this.load();
-    this.devices.set(identifier, device);
-    await this.save();
+    await this.devices.set(identifier, device);
   }
 
   async forget(identifier: string): Promise<void> {
     await this.load();
-    this.devices.delete(identifier);
-    await this.save();
+    await this.devices.delete(identifier);
   }
 
-  private async read(): Promise<void> {
-    const saved = await readStateObject<BalenaDevice>(this.file, 'devices');
-    for (const [identifier, device] of Object.entries(saved ?? {})) this.devices.set(identifier, device);
-  }
-
-
-  private save(): Promise<void> {
-    const write = async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, `${JSON.stringify({ version: FORMAT_VERSION, devices: Object.fromEntries(this.devices) }, null, 2)}\n`, 0o600);
-    };
-    this.saving = this.saving.then(write, write);
-    return this.saving;
+  /** Stops saving again on its own and waits for the write under way. */
+  close(): Promise<void> {
+    return this.devices.close();
   }
 }

@@ -48,6 +48,7 @@ class BalenaBackend implements Backend {
     await this.hooks?.close();
     await this.actions.close();
     await this.client.close();
+    await this.devices.close();
   }
 
   /** Provisions the device unless it already has a uuid, then reports it online. */
@@ -178,7 +179,7 @@ function createBalenaBackend(config: Record<string, unknown>, context: Parameter
     requestTimeoutMs: typeof config['requestTimeoutMs'] === 'number' ? config['requestTimeoutMs'] : DEFAULT_REQUEST_TIMEOUT_MS,
     log,
   });
-  const devices = BalenaDevices.forBackend(context.stateDir, context.name);
+  const devices = BalenaDevices.forBackend(context.stateDir, context.name, log);
   const actions = new BalenaActions(devices, client, log);
   const hookAddress = typeof config['hookAddress'] === 'string' ? config['hookAddress'] : DEFAULT_HOOK_ADDRESS;
   const allowFrom = Array.isArray(config['hookAllowFrom']) ? config['hookAllowFrom'].filter((entry): entry is string => typeof entry === 'string') : [];

@@ -1,9 +1,10 @@
 // The symlinks a link backend made, kept in the engine's state folder: a link is only ever
 // replaced or removed when it is recorded here, so a file or link someone else put at the same
 // path is never touched, and links lost with a tmpfs (/run after a reboot) can be made again.
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readStateObject, writeFileAtomic } from '../../core/durable-file.js';
+import { DurableMap } from '../../core/durable-map.js';
+import { hasShape } from '../../core/json-shape.js';
+import type { Logger } from '../../core/log.js';
 
 const FORMAT_VERSION = 1;
 
@@ -13,33 +14,43 @@ export interface LinkRecord {
   target: string;
 }
 
+/**
+ * Whether a saved value has the shape of a record; anything else is dropped alone, and the link
+ * at its path is then someone else's: never replaced nor removed.
+ */
+const isLinkRecord = (value: unknown): value is LinkRecord =>
+  hasShape(value, { identifier: 'string', target: 'string' });
+
 /** Link path → record, persisted; saves are serialized so that the last one written is the latest. */
 export class LinkRecords {
-  private readonly links = new Map<string, LinkRecord>();
-  private saving: Promise<void> = Promise.resolve();
+  private readonly links: DurableMap<LinkRecord>;
 
-  constructor(readonly file: string) {}
-
-  static forBackend(stateDir: string, backendName: string): LinkRecords {
-    return new LinkRecords(path.join(stateDir, `link-${backendName}.json`));
+  constructor(file: string, log: Logger) {
+    this.links = new DurableMap({
+      file,
+      what: 'link records',
+      layout: { field: 'links', version: FORMAT_VERSION },
+      isEntry: isLinkRecord,
+      whenDamaged: 'refuse',
+      log,
+    });
   }
 
-  private loaded: Promise<void> | undefined;
+  get file(): string {
+    return this.links.file;
+  }
+
+  static forBackend(stateDir: string, backendName: string, log: Logger): LinkRecords {
+    return new LinkRecords(path.join(stateDir, `link-${backendName}.json`), log);
+  }
 
   /**
-   * Reads the records once; a missing file is none. A file that cannot be read keeps failing,
-   * so that nothing is written over it and no link is taken for someone else's.
+   * Reads the records once they can be read; a missing file is none. A file that cannot be read
+   * keeps failing, so that nothing is written over it and no link is taken for someone else's.
    */
   load(): Promise<void> {
-    this.loaded ??= this.read();
-    return this.loaded;
+    return this.links.load();
   }
-
-  private async read(): Promise<void> {
-    const saved = await readStateObject<LinkRecord>(this.file, 'links');
-    for (const [linkPath, record] of Object.entries(saved ?? {})) this.links.set(linkPath, record);
-  }
-
 
   get(linkPath: string): LinkRecord | undefined {
     return this.links.get(linkPath);
@@ -47,30 +58,24 @@ export class LinkRecords {
 
   /** The path of the link made for `identifier`, if any. */
   pathOf(identifier: string): string | undefined {
-    for (const [linkPath, record] of this.links) if (record.identifier === identifier) return linkPath;
+    for (const [linkPath, record] of this.links.all()) if (record.identifier === identifier) return linkPath;
     return undefined;
   }
 
   entries(): [string, LinkRecord][] {
-    return [...this.links];
+    return this.links.all();
   }
 
   set(linkPath: string, record: LinkRecord): Promise<void> {
-    this.links.set(linkPath, record);
-    return this.save();
+    return this.links.set(linkPath, record);
   }
 
   delete(linkPath: string): Promise<void> {
-    this.links.delete(linkPath);
-    return this.save();
+    return this.links.delete(linkPath);
   }
 
-  private save(): Promise<void> {
-    const write = async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, `${JSON.stringify({ version: FORMAT_VERSION, links: Object.fromEntries(this.links) }, null, 2)}\n`);
-    };
-    this.saving = this.saving.then(write, write);
-    return this.saving;
+  /** Stops saving again on its own and waits for the write under way. */
+  close(): Promise<void> {
+    return this.links.close();
   }
 }

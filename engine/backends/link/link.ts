@@ -77,7 +77,9 @@ class LinkBackend implements Backend {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.records.close();
+  }
 
   private pathProblem(linkPath: string): string | undefined {
     if (!path.isAbsolute(linkPath) || path.normalize(linkPath) !== linkPath) return `link path ${linkPath} must be absolute and normalised`;
@@ -159,6 +161,6 @@ export const linkBackend: BackendDefinition = {
   example: { config: { root: '/run/devices' }, notify: { path: '/run/devices/zwave', target: { var: 'serial.path' } } },
   create: (config, context) => {
     const root = typeof config['root'] === 'string' ? path.resolve(config['root']) : undefined;
-    return new LinkBackend(LinkRecords.forBackend(context.stateDir, context.name), root, context.log.child({ backend: context.name }));
+    return new LinkBackend(LinkRecords.forBackend(context.stateDir, context.name, context.log), root, context.log.child({ backend: context.name }));
   },
 };

@@ -1,8 +1,9 @@
+import type { JsonStateFile } from '../../core/json-state-file.js';
 import type { Logger } from '../../core/log.js';
 import type { ApplyResult, Backend, Change, Payload } from '../backend.js';
 import { LockError } from './nuvlaedge-lock.js';
 import { type ChannelPaths, writeSnapshot } from './nuvlaedge-snapshot.js';
-import { loadPeripherals, savePeripherals, type StateFile, StateFileError } from './nuvlaedge-state.js';
+import { peripheralsFile, type StateFile } from './nuvlaedge-state.js';
 
 /** What a publisher is made from. */
 export interface PublisherSettings {
@@ -45,6 +46,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export class NuvlaedgePublisher implements Backend {
   private peripherals = new Map<string, Payload>();
+  private readonly stateFile: JsonStateFile<Payload>;
   private loading: Promise<void> | undefined;
   private started: Promise<void> | undefined;
   /** Bumped by every change. */
@@ -58,7 +60,9 @@ export class NuvlaedgePublisher implements Backend {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly settings: PublisherSettings) {}
+  constructor(private readonly settings: PublisherSettings) {
+    this.stateFile = peripheralsFile(settings.state, () => this.peripherals, settings.log);
+  }
 
   /** Loads the persisted set, publishes it unless empty, and starts the republish timer. */
   start(): Promise<void> {
@@ -91,18 +95,16 @@ export class NuvlaedgePublisher implements Backend {
     clearTimeout(this.timer);
     await this.started?.catch(() => {});
     await this.writing?.catch(() => {});
+    this.stateFile.close();
+    await this.stateFile.flushed();
   }
 
   private load(): Promise<void> {
-    this.loading ??= loadPeripherals(this.settings.state).then(
-      (peripherals) => {
-        this.peripherals = peripherals;
+    this.loading ??= this.stateFile.load().then(
+      ({ entries }) => {
+        this.peripherals = entries;
       },
       (error: unknown) => {
-        if (error instanceof StateFileError) {
-          this.settings.log.warn('state file unreadable: starting from an empty set', { reason: error.message });
-          return;
-        }
         this.loading = undefined;
         throw error;
       },
@@ -147,7 +149,7 @@ export class NuvlaedgePublisher implements Backend {
     const { settings } = this;
     try {
       if (this.persistedVersion !== version) {
-        await savePeripherals(settings.state, snapshot);
+        await this.stateFile.save();
         this.persistedVersion = version;
       }
       this.lastFileName = await writeSnapshot(settings.channel, snapshot, {
