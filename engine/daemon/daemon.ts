@@ -65,7 +65,7 @@ export class Daemon {
   prober!: Prober;
   private fileSource!: FileSource;
   private serialSource!: SerialSource;
-  private readonly backends = new Map<string, Backend | undefined>();
+  private readonly backends = new Map<string, Backend>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
@@ -155,11 +155,8 @@ export class Daemon {
 
   private createBackends(): void {
     for (const configured of this.config.backends) {
-      const definition = backendType(configured.type)!;
       const log = this.options.log.child({ backend: configured.name });
-      const used = this.store.profiles().some(({ profile }) => profile.notify.some((entry) => entry.backend === configured.name));
-      if (!definition.create && used) log.warn('this backend type cannot deliver in this version; changes for it are reported as failed', { type: configured.type });
-      this.backends.set(configured.name, definition.create?.(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
+      this.backends.set(configured.name, backendType(configured.type)!.create(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
     }
   }
 
@@ -179,7 +176,7 @@ export class Daemon {
     await Promise.all(
       [...this.backends].map(async ([name, backend]) => {
         try {
-          await backend?.start?.();
+          await backend.start?.();
         } catch (error) {
           this.options.log.error('backend could not start; its deliveries go on', { backend: name, error: (error as Error).message });
         }
