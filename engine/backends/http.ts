@@ -8,7 +8,7 @@ import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import { defineBackend, type NotifyOptions } from './backend-definition.js';
 import { HttpClient } from './shared/http-client.js';
-import { classifyResponse, isAnswer, notTheContract, type HttpAnswer } from './shared/http-status.js';
+import { classifyResponse, isAnswer, isJsonAnswer, notTheContract, type HttpAnswer } from './shared/http-status.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -108,7 +108,7 @@ class WebhookBackend implements Backend<WebhookNotify> {
     });
     if (!isAnswer(exchange)) return exchange;
     const result = this.classify(exchange);
-    if (result.outcome === 'acknowledged' && this.config.expectJson && !isJson(exchange)) {
+    if (result.outcome === 'acknowledged' && this.config.expectJson && !isJsonAnswer(exchange)) {
       return notTheContract(exchange, 'the webhook is configured to answer with JSON (expectJson) and this body is not complete JSON');
     }
     return result;
@@ -127,15 +127,5 @@ class WebhookBackend implements Backend<WebhookNotify> {
     const result = classifyResponse(status, headers, text);
     if (result.outcome !== 'acknowledged') return result;
     return { outcome: 'permanent', reason: `HTTP ${status} is not one of the success statuses ${successStatus.join(', ')}` };
-  }
-}
-
-/** Whether an answer's body is JSON: a complete value of any kind (an empty body is not). */
-function isJson(answer: HttpAnswer): boolean {
-  try {
-    JSON.parse(answer.body);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -7,6 +7,7 @@ import { programActionSchema } from '../../actions/program-action.js';
 import type { WithDefaults } from '../../core/from-schema.js';
 import type { JsonSchema } from '../../core/json-schema.js';
 import type { Logger } from '../../core/log.js';
+import { secrets } from '../../core/secrets.js';
 import { withDefaults } from '../../core/with-defaults.js';
 import type { ApplyResult, Backend, Change } from '../backend.js';
 import { defineBackend, type NotifyOptions } from '../backend-definition.js';
@@ -96,6 +97,8 @@ export const balenaSupervisorBackend = defineBackend({
     const apiKey = options.apiKey || undefined;
     // Without a supervisor there is nothing to serve hooks for: no port is opened.
     if (!address || !apiKey) return unconfigured([...(address ? [] : ['address (BALENA_SUPERVISOR_ADDRESS)']), ...(apiKey ? [] : ['apiKey (BALENA_SUPERVISOR_API_KEY)'])]);
+    // The config loader records it already; a backend made without the loader must not leak it either.
+    secrets.add([apiKey]);
     const client = new SupervisorClient({ address, apiKey, apiKeyIn: options.apiKeyIn, requestTimeoutMs: options.requestTimeoutMs, log });
     const devices = BalenaDevices.forBackend(context.stateDir, context.name);
     const actions = new BalenaActions(devices, client, log);
