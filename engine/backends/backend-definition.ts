@@ -68,9 +68,10 @@ export type NotifyOptions<NotifySchema> = FromSchema<NotifySchema> & { backend: 
  * derived from the notify schema.
  */
 export interface BackendSpec<ConfigSchema extends JsonSchema, NotifySchema extends JsonSchema>
-  extends Omit<BackendDefinition, 'configSchema' | 'notifySchema' | 'create'> {
+  extends Omit<BackendDefinition, 'configSchema' | 'notifySchema' | 'example' | 'create'> {
   configSchema: ConfigSchema;
   notifySchema: NotifySchema;
+  example: { config: FromSchema<ConfigSchema> & Record<string, unknown>; notify: FromSchema<NotifySchema> & Record<string, unknown> };
   create(options: WithDefaults<ConfigSchema>, context: BackendContext): Backend<NotifyOptions<NotifySchema>>;
 }
 
