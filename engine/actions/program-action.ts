@@ -1,6 +1,7 @@
 // A program a profile asks the engine to run: its schema, its argv (constants or JSON-logic over
 // the device), and what its end means for delivery.
 import type { ApplyResult } from '../backends/backend.js';
+import type { FromSchema } from '../core/from-schema.js';
 import type { JsonSchema } from '../core/json-schema.js';
 import { evaluateTemplate } from '../map/map-payload.js';
 import type { ActionSubject } from './device-environment.js';
@@ -9,30 +10,32 @@ import type { ProgramResult } from './run-program.js';
 export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
 
 /** An argv list: each item a string, or a JSON-logic expression over `{event, identifier, payload, facts}`. */
-export const argvSchema: JsonSchema = {
+export const argvSchema = {
   type: 'array',
   minItems: 1,
   items: { type: ['string', 'object'] },
   description:
     'The program and its arguments, run without a shell. Each item is a string, or a JSON-logic expression over `event`, `identifier`, `payload` and `facts` (e.g. `{var: "facts.serial.path"}`).',
   examples: [['/usr/local/bin/attach-device', { var: 'facts.serial.path' }]],
-};
+} as const satisfies JsonSchema;
 
-export const timeoutSchema: JsonSchema = { type: 'integer', minimum: 10, maximum: 3_600_000, description: 'Milliseconds before the program is sent SIGTERM (then SIGKILL 2 s later).' };
+export const timeoutSchema = {
+  type: 'integer',
+  minimum: 10,
+  maximum: 3_600_000,
+  description: 'Milliseconds before the program is sent SIGTERM (then SIGKILL 2 s later).',
+} as const satisfies JsonSchema;
 
 /** `{argv, timeoutMs}`: an action named by a balena hook. */
-export const programActionSchema: JsonSchema = {
+export const programActionSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['argv'],
   properties: { argv: argvSchema, timeoutMs: { ...timeoutSchema, default: DEFAULT_ACTION_TIMEOUT_MS } },
-};
+} as const satisfies JsonSchema;
 
-/** An action as validated by {@link programActionSchema}. */
-export interface ProgramAction {
-  argv: unknown[];
-  timeoutMs?: number;
-}
+/** An action as a profile writes it, validated by {@link programActionSchema}. */
+export type ProgramAction = FromSchema<typeof programActionSchema>;
 
 /** The data argv expressions read. */
 export function templateData(subject: ActionSubject): Record<string, unknown> {

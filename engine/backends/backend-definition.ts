@@ -1,10 +1,13 @@
+import type { FromSchema, WithDefaults } from '../core/from-schema.js';
 import type { JsonSchema } from '../core/json-schema.js';
+import { withDefaults } from '../core/with-defaults.js';
 import type { Backend, BackendContext, Payload } from './backend.js';
 
 /**
  * What a backend type declares about itself. The profile schema takes `notifySchema` for the
  * profile's `notify` entries naming a backend of this type; the configuration schema takes
- * `configSchema` for a backend entry of this type in the engine's config file.
+ * `configSchema` for a backend entry of this type in the engine's config file. A backend module
+ * writes one with {@link defineBackend}.
  */
 export interface BackendDefinition {
   /** The `type` in the config file, e.g. `nuvlabox-agent`. */
@@ -43,11 +46,8 @@ export interface BackendDefinition {
   ignoredFields?: Readonly<Record<string, string>>;
   /** What users must know about every delivery to this backend, shown with it on `/devices`. */
   caveat?: string;
-  /**
-   * Makes a backend from its validated config. Absent for a type whose delivery is not built
-   * yet: profiles may name it, and the engine reports every change for it as a permanent failure.
-   */
-  create?(config: Record<string, unknown>, context: BackendContext): Backend;
+  /** Makes a backend from its config entry (without `type`), the schema's defaults filled in. */
+  create(config: Record<string, unknown>, context: BackendContext): Backend;
 }
 
 /** A backend that exists without configuration, set up from the environment. */
@@ -57,4 +57,34 @@ export interface BuiltInBackend {
   environment: Readonly<Record<string, string>>;
   /** Its config entry, built from the environment. */
   configFrom(env: NodeJS.ProcessEnv): Record<string, unknown>;
+}
+
+/** A notify entry as a backend of a type receives it: its `backend` name and its options. */
+export type NotifyOptions<NotifySchema> = FromSchema<NotifySchema> & { backend: string };
+
+/**
+ * A backend type as its module writes it: the schemas `as const`, and `create` taking options
+ * whose type is derived from the config schema, its backend taking notify entries whose type is
+ * derived from the notify schema.
+ */
+export interface BackendSpec<ConfigSchema extends JsonSchema, NotifySchema extends JsonSchema>
+  extends Omit<BackendDefinition, 'configSchema' | 'notifySchema' | 'example' | 'create'> {
+  configSchema: ConfigSchema;
+  notifySchema: NotifySchema;
+  example: { config: FromSchema<ConfigSchema> & Record<string, unknown>; notify: FromSchema<NotifySchema> & Record<string, unknown> };
+  create(options: WithDefaults<ConfigSchema>, context: BackendContext): Backend<NotifyOptions<NotifySchema>>;
+}
+
+/** The registry entry of a backend type, from its spec. */
+export function defineBackend<const ConfigSchema extends JsonSchema, const NotifySchema extends JsonSchema>(
+  spec: BackendSpec<ConfigSchema, NotifySchema>,
+): BackendDefinition {
+  return {
+    ...spec,
+    // Filled here rather than trusted to the config loader: a built-in's config comes from the
+    // environment, and tests create backends from partial configs. The backend is handed only
+    // notify entries that passed its notify schema (profiles are checked before they are used),
+    // which is what its notify type says.
+    create: (config, context) => spec.create(withDefaults(spec.configSchema, config), context) as Backend,
+  };
 }

@@ -5,14 +5,17 @@ import type { NotifyEntry } from '../profiles/profile.js';
 /** A payload as sent to a backend: the evaluated `map` of a profile. */
 export type Payload = Record<string, unknown>;
 
-/** What a backend is asked to do for one identifier. */
-export interface Change {
+/**
+ * What a backend is asked to do for one identifier. `Notify` is the type of its notify options,
+ * as its definition derives them from its notify schema.
+ */
+export interface Change<Notify = NotifyEntry> {
   op: 'create' | 'update' | 'delete';
   identifier: string;
   /** The payload to hold (for `delete`, the last one acknowledged). */
   payload: Payload;
   /** The profile's notify entry for this backend: its options. */
-  notify: NotifyEntry;
+  notify: Notify;
   /** What this backend returned when it last acknowledged this identifier (e.g. a balena uuid). */
   remote?: Record<string, unknown>;
   /**
@@ -49,13 +52,13 @@ export type ApplyResult =
  * A backend, as created from its config. The reconciler calls `apply` once at a time per
  * identifier. `apply` never throws for what the backend answers: it classifies it.
  */
-export interface Backend {
+export interface Backend<Notify = NotifyEntry> {
   /**
    * Called once before the first `apply`, for backends that hold something open (a listening
    * socket) or must check what they left behind. A rejection is logged; the backend still runs.
    */
   start?(): Promise<void>;
-  apply(change: Change, signal: AbortSignal): Promise<ApplyResult>;
+  apply(change: Change<Notify>, signal: AbortSignal): Promise<ApplyResult>;
   /** Flushes and releases what the backend holds. */
   close(): Promise<void>;
 }

@@ -5,25 +5,53 @@
 import { deviceEnvironment, eventOf } from '../actions/device-environment.js';
 import { argvSchema, DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, timeoutSchema } from '../actions/program-action.js';
 import { runProgram } from '../actions/run-program.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
-import type { BackendDefinition } from './backend-definition.js';
+import { defineBackend, type NotifyOptions } from './backend-definition.js';
 
-interface ExecOptions {
-  added?: unknown[];
-  changed?: unknown[];
-  removed?: unknown[];
-  timeoutMs?: number;
-}
+/** A profile's notify entry for an exec backend: the program per event. */
+const execNotifySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    added: { ...argvSchema, description: `Run when the device appears. ${argvSchema.description}` },
+    changed: { ...argvSchema, description: 'Run when its payload changes.' },
+    removed: { ...argvSchema, description: 'Run when it goes (also after an engine restart, with the facts it had).' },
+    timeoutMs: timeoutSchema,
+  },
+} as const satisfies JsonSchema;
 
-class ExecBackend implements Backend {
+type ExecNotify = NotifyOptions<typeof execNotifySchema>;
+
+export const execBackend = defineBackend({
+  type: 'exec',
+  description:
+    'Runs a program (an argv list, never a shell) on the gateway when a device is added, changed or removed, with the device facts in DEVICE_* environment variables.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { timeoutMs: { ...timeoutSchema, default: DEFAULT_ACTION_TIMEOUT_MS, description: 'Default timeout of a program, for notify entries that give none.' } },
+  },
+  notifyLogic: [{ path: ['added'], over: 'change' }, { path: ['changed'], over: 'change' }, { path: ['removed'], over: 'change' }],
+  notifySchema: execNotifySchema,
+  followsFacts: true,
+  builtIn: { name: 'exec', environment: {}, configFrom: () => ({}) },
+  example: {
+    config: { timeoutMs: 10000 },
+    notify: { added: ['/usr/local/bin/device-attached', { var: 'facts.serial.path' }], removed: ['/usr/local/bin/device-detached'], timeoutMs: 5000 },
+  },
+  create: (options, context) => new ExecBackend(options.timeoutMs, context.log.child({ backend: context.name })),
+});
+
+class ExecBackend implements Backend<ExecNotify> {
   constructor(
     private readonly defaultTimeoutMs: number,
     private readonly log: Logger,
   ) {}
 
-  async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
-    const options = change.notify as ExecOptions;
+  async apply(change: Change<ExecNotify>, signal: AbortSignal): Promise<ApplyResult> {
+    const options = change.notify;
     const event = eventOf(change.op);
     const argvTemplate = options[event];
     // No program for this event is a decision of the profile, not a failure.
@@ -40,32 +68,3 @@ class ExecBackend implements Backend {
 
   async close(): Promise<void> {}
 }
-
-export const execBackend: BackendDefinition = {
-  type: 'exec',
-  description:
-    'Runs a program (an argv list, never a shell) on the gateway when a device is added, changed or removed, with the device facts in DEVICE_* environment variables.',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { timeoutMs: { ...timeoutSchema, default: DEFAULT_ACTION_TIMEOUT_MS, description: 'Default timeout of a program, for notify entries that give none.' } },
-  },
-  notifyLogic: [{ path: ['added'], over: 'change' }, { path: ['changed'], over: 'change' }, { path: ['removed'], over: 'change' }],
-  notifySchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      added: { ...argvSchema, description: `Run when the device appears. ${argvSchema.description}` },
-      changed: { ...argvSchema, description: 'Run when its payload changes.' },
-      removed: { ...argvSchema, description: 'Run when it goes (also after an engine restart, with the facts it had).' },
-      timeoutMs: timeoutSchema,
-    },
-  },
-  followsFacts: true,
-  builtIn: { name: 'exec', environment: {}, configFrom: () => ({}) },
-  example: {
-    config: { timeoutMs: 10000 },
-    notify: { added: ['/usr/local/bin/device-attached', { var: 'facts.serial.path' }], removed: ['/usr/local/bin/device-detached'], timeoutMs: 5000 },
-  },
-  create: (config, context) => new ExecBackend(typeof config['timeoutMs'] === 'number' ? config['timeoutMs'] : DEFAULT_ACTION_TIMEOUT_MS, context.log.child({ backend: context.name })),
-};

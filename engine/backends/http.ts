@@ -2,38 +2,82 @@
 // its answer classified like every other HTTP backend's (retry on 408/429/5xx and network errors).
 import { eventOf } from '../actions/device-environment.js';
 import { evaluateTemplate } from '../map/map-payload.js';
+import type { WithDefaults } from '../core/from-schema.js';
+import type { JsonSchema } from '../core/json-schema.js';
 import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
-import type { BackendDefinition } from './backend-definition.js';
+import { defineBackend, type NotifyOptions } from './backend-definition.js';
 import { HttpClient } from './shared/http-client.js';
-import { classifyResponse, isAnswer, notTheContract, type HttpAnswer } from './shared/http-status.js';
+import { classifyResponse, isAnswer, isJsonAnswer, notTheContract, type HttpAnswer } from './shared/http-status.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-
-/** Body templates per event; each a JSON-logic expression or a template object. */
-type BodyTemplates = Partial<Record<'added' | 'changed' | 'removed', unknown>>;
-
-interface WebhookConfig {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  timeoutMs: number;
-  /** Statuses that mean success; undefined means any 2xx. */
-  successStatus?: number[];
-  /** Whether a success answer must be JSON to count (a proxy's HTML page does not). */
-  expectJson: boolean;
-  body: BodyTemplates;
-}
 
 const bodySchema = {
   type: 'object',
   additionalProperties: false,
   description: 'The request body per event, each a JSON-logic expression (or template object) over `payload`, `identifier`, `event` and `facts`. Default: `{event, identifier, payload}`.',
-  properties: Object.fromEntries(['added', 'changed', 'removed'].map((event) => [event, { description: `Body sent when the device is ${event}.` }])),
+  properties: {
+    added: { description: 'Body sent when the device is added.' },
+    changed: { description: 'Body sent when the device is changed.' },
+    removed: { description: 'Body sent when the device is removed.' },
+  },
   examples: [{ added: { payload: { var: 'payload' } }, removed: { cat: ['gone: ', { var: 'identifier' }] } }],
-};
+} as const satisfies JsonSchema;
 
-class WebhookBackend implements Backend {
+/** A webhook backend's config entry. */
+const httpConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', pattern: '^https?://', description: 'The webhook URL.' },
+    method: { enum: ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'], default: 'POST', description: 'The HTTP method.' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Request headers; use ${ENV} for tokens (never logged).',
+    },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 600_000, default: DEFAULT_TIMEOUT_MS, description: 'Timeout of one request.' },
+    successStatus: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'integer', minimum: 100, maximum: 599 },
+      description: 'The statuses that mean success; default any 2xx. Others follow the retry policy (408, 429, 5xx retried; the rest permanent).',
+    },
+    expectJson: {
+      type: 'boolean',
+      default: false,
+      description: 'When true, a success answer counts only if its body is complete JSON; anything else (an HTML page, a body cut short) is retried, with a reason saying what came back.',
+    },
+    body: bodySchema,
+  },
+} as const satisfies JsonSchema;
+
+/** A profile's notify entry for a webhook backend. */
+const httpNotifySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { body: { ...bodySchema, description: `Overrides the config's body per event. ${bodySchema.description}` } },
+} as const satisfies JsonSchema;
+
+type WebhookConfig = WithDefaults<typeof httpConfigSchema>;
+type WebhookNotify = NotifyOptions<typeof httpNotifySchema>;
+
+export const httpBackend = defineBackend({
+  type: 'http',
+  description:
+    'Calls any webhook when a device is added, changed or removed: method, URL, headers and a JSON body built by JSON-logic per event; retried on 408, 429, 5xx and network errors.',
+  configSchema: httpConfigSchema,
+  notifyLogic: [{ path: ['body', 'added'], over: 'change' }, { path: ['body', 'changed'], over: 'change' }, { path: ['body', 'removed'], over: 'change' }],
+  notifySchema: httpNotifySchema,
+  example: {
+    config: { url: 'https://hooks.example.com/devices', headers: { authorization: 'Bearer ${HOOK_TOKEN}' }, successStatus: [200, 201, 204] },
+    notify: { body: { added: { device: { var: 'payload' }, port: { var: 'facts.serial.path' } } } },
+  },
+  create: (options, context) => new WebhookBackend(options, context.log.child({ backend: context.name })),
+});
+
+class WebhookBackend implements Backend<WebhookNotify> {
   private readonly http: HttpClient;
 
   constructor(
@@ -43,10 +87,10 @@ class WebhookBackend implements Backend {
     this.http = new HttpClient({ log, what: 'webhook' });
   }
 
-  async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+  async apply(change: Change<WebhookNotify>, signal: AbortSignal): Promise<ApplyResult> {
     const event = eventOf(change.op);
     const data = { event, identifier: change.identifier, payload: change.payload, facts: change.facts ?? {}, profile: change.profile ?? null };
-    const template = (change.notify['body'] as BodyTemplates | undefined)?.[event] ?? this.config.body[event];
+    const template = change.notify.body?.[event] ?? this.config.body?.[event];
     let body: unknown;
     try {
       body = template === undefined ? { event, identifier: change.identifier, payload: change.payload } : evaluateTemplate(template, data);
@@ -64,7 +108,7 @@ class WebhookBackend implements Backend {
     });
     if (!isAnswer(exchange)) return exchange;
     const result = this.classify(exchange);
-    if (result.outcome === 'acknowledged' && this.config.expectJson && !isJson(exchange)) {
+    if (result.outcome === 'acknowledged' && this.config.expectJson && !isJsonAnswer(exchange)) {
       return notTheContract(exchange, 'the webhook is configured to answer with JSON (expectJson) and this body is not complete JSON');
     }
     return result;
@@ -85,69 +129,3 @@ class WebhookBackend implements Backend {
     return { outcome: 'permanent', reason: `HTTP ${status} is not one of the success statuses ${successStatus.join(', ')}` };
   }
 }
-
-/** Whether an answer's body is JSON: a complete value of any kind (an empty body is not). */
-function isJson(answer: HttpAnswer): boolean {
-  try {
-    JSON.parse(answer.body);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function webhookConfig(config: Record<string, unknown>): WebhookConfig {
-  return {
-    url: config['url'] as string,
-    method: typeof config['method'] === 'string' ? config['method'] : 'POST',
-    headers: (config['headers'] as Record<string, string> | undefined) ?? {},
-    timeoutMs: typeof config['timeoutMs'] === 'number' ? config['timeoutMs'] : DEFAULT_TIMEOUT_MS,
-    ...(Array.isArray(config['successStatus']) ? { successStatus: config['successStatus'] as number[] } : {}),
-    expectJson: config['expectJson'] === true,
-    body: (config['body'] as BodyTemplates | undefined) ?? {},
-  };
-}
-
-export const httpBackend: BackendDefinition = {
-  type: 'http',
-  description:
-    'Calls any webhook when a device is added, changed or removed: method, URL, headers and a JSON body built by JSON-logic per event; retried on 408, 429, 5xx and network errors.',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['url'],
-    properties: {
-      url: { type: 'string', pattern: '^https?://', description: 'The webhook URL.' },
-      method: { enum: ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'], default: 'POST', description: 'The HTTP method.' },
-      headers: {
-        type: 'object',
-        additionalProperties: { type: 'string' },
-        description: 'Request headers; use ${ENV} for tokens (never logged).',
-      },
-      timeoutMs: { type: 'integer', minimum: 100, maximum: 600_000, default: DEFAULT_TIMEOUT_MS, description: 'Timeout of one request.' },
-      successStatus: {
-        type: 'array',
-        minItems: 1,
-        items: { type: 'integer', minimum: 100, maximum: 599 },
-        description: 'The statuses that mean success; default any 2xx. Others follow the retry policy (408, 429, 5xx retried; the rest permanent).',
-      },
-      expectJson: {
-        type: 'boolean',
-        default: false,
-        description: 'When true, a success answer counts only if its body is complete JSON; anything else (an HTML page, a body cut short) is retried, with a reason saying what came back.',
-      },
-      body: bodySchema,
-    },
-  },
-  notifyLogic: [{ path: ['body', 'added'], over: 'change' }, { path: ['body', 'changed'], over: 'change' }, { path: ['body', 'removed'], over: 'change' }],
-  notifySchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { body: { ...bodySchema, description: `Overrides the config's body per event. ${bodySchema.description}` } },
-  },
-  example: {
-    config: { url: 'https://hooks.example.com/devices', headers: { authorization: 'Bearer ${HOOK_TOKEN}' }, successStatus: [200, 201, 204] },
-    notify: { body: { added: { device: { var: 'payload' }, port: { var: 'facts.serial.path' } } } },
-  },
-  create: (config, context) => new WebhookBackend(webhookConfig(config), context.log.child({ backend: context.name })),
-};

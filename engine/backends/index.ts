@@ -7,7 +7,10 @@ import { nuvlaboxAgentBackend } from './nuvlabox-agent.js';
 import { nuvlaedgeFilesBackend } from './nuvlaedge/nuvlaedge-files.js';
 import { stdoutBackend } from './stdout.js';
 
-/** Every backend type the engine has. Adding one: its file, its test, one line here. */
+/**
+ * Every backend type the engine has. Adding one: its file (a folder once it has helpers of its
+ * own) exporting `defineBackend({...})`, its test `test/backends/<type>.test.ts`, one line here.
+ */
 export const BACKENDS: readonly BackendDefinition[] = [
   nuvlaboxAgentBackend,
   nuvlaedgeFilesBackend,

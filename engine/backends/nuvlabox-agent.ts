@@ -1,12 +1,42 @@
 import type { Logger } from '../core/log.js';
-import type { ApplyResult, Backend, BackendContext, Change, Payload } from './backend.js';
-import type { BackendDefinition } from './backend-definition.js';
+import type { ApplyResult, Backend, Change, Payload } from './backend.js';
+import { defineBackend } from './backend-definition.js';
 import { HttpClient } from './shared/http-client.js';
 import { classifyResponse, isAnswer, jsonObjectOf, notTheContract, parseRetryAfter, responseErrorText, retry, type HttpAnswer, type HttpExchange } from './shared/http-status.js';
 import { nuvlaboxPeripheralSchema, withoutBlanks } from './shared/nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
-const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
+
+/** The `nuvlabox-agent` backend type: the NuvlaBox Agent's peripheral REST API. */
+export const nuvlaboxAgentBackend = defineBackend({
+  type: 'nuvlabox-agent',
+  description:
+    'Registers peripherals with the NuvlaBox Agent REST API (NuvlaBox Engine 2020-2023): POST, PUT on change, DELETE on removal.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      url: {
+        type: 'string',
+        pattern: '^https?://',
+        default: DEFAULT_URL,
+        description: 'Base URL of the agent API: http://agent/api on its Docker network, http://127.0.0.1:5080/api from the host network.',
+      },
+      requestTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'Timeout of one request.' },
+    },
+  },
+  notifySchema: { type: 'object', additionalProperties: false, properties: {} },
+  builtIn: {
+    name: 'nuvlabox',
+    environment: { NUVLABOX_AGENT_URL: `agent API base URL (default ${DEFAULT_URL})` },
+    configFrom: (env) => ({ url: env.NUVLABOX_AGENT_URL || DEFAULT_URL }),
+  },
+  example: { config: { url: 'http://127.0.0.1:5080/api' }, notify: {} },
+  documentSchema: nuvlaboxPeripheralSchema,
+  document: withoutBlanks,
+  create: (options, context) =>
+    new NuvlaboxAgentClient({ ...options, url: options.url.replace(/\/+$/, '') }, context.log.child({ backend: context.name })),
+});
 
 /**
  * The agent stores each peripheral in a file named after its identifier and sanitises nothing
@@ -14,12 +44,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
  * identifiers (`vid:pid@port`).
  */
 const SAFE_IDENTIFIER = /^[A-Za-z0-9._:@-]+$/;
-
-interface AgentConfig {
-  /** Base URL without a trailing slash. */
-  url: string;
-  requestTimeoutMs: number;
-}
 
 /** Why the agent must not be sent this change, or undefined when it may. */
 function identifierProblem(change: Change): string | undefined {
@@ -110,7 +134,8 @@ class NuvlaboxAgentClient implements Backend {
   private readonly http: HttpClient;
 
   constructor(
-    private readonly config: AgentConfig,
+    /** The options, the URL without a trailing slash. */
+    private readonly config: { url: string; requestTimeoutMs: number },
     private readonly log: Logger,
   ) {
     this.http = new HttpClient({ log, what: 'agent' });
@@ -217,43 +242,3 @@ class NuvlaboxAgentClient implements Backend {
 function peripheralPath(identifier: string): string {
   return `/peripheral/${encodeURIComponent(identifier)}`;
 }
-
-/** The validated config with its defaults, which the config loader does not fill in. */
-function agentConfig(config: Record<string, unknown>): AgentConfig {
-  const url = typeof config['url'] === 'string' ? config['url'] : DEFAULT_URL;
-  const timeout = config['requestTimeoutMs'];
-  return {
-    url: url.replace(/\/+$/, ''),
-    requestTimeoutMs: typeof timeout === 'number' ? timeout : DEFAULT_REQUEST_TIMEOUT_MS,
-  };
-}
-
-/** The `nuvlabox-agent` backend type: the NuvlaBox Agent's peripheral REST API. */
-export const nuvlaboxAgentBackend: BackendDefinition = {
-  type: 'nuvlabox-agent',
-  description:
-    'Registers peripherals with the NuvlaBox Agent REST API (NuvlaBox Engine 2020-2023): POST, PUT on change, DELETE on removal.',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      url: {
-        type: 'string',
-        pattern: '^https?://',
-        default: DEFAULT_URL,
-        description: 'Base URL of the agent API: http://agent/api on its Docker network, http://127.0.0.1:5080/api from the host network.',
-      },
-      requestTimeoutMs: { type: 'integer', minimum: 100, default: DEFAULT_REQUEST_TIMEOUT_MS, description: 'Timeout of one request.' },
-    },
-  },
-  notifySchema: { type: 'object', additionalProperties: false, properties: {} },
-  builtIn: {
-    name: 'nuvlabox',
-    environment: { NUVLABOX_AGENT_URL: `agent API base URL (default ${DEFAULT_URL})` },
-    configFrom: (env) => ({ url: env.NUVLABOX_AGENT_URL || DEFAULT_URL }),
-  },
-  example: { config: { url: 'http://127.0.0.1:5080/api' }, notify: {} },
-  documentSchema: nuvlaboxPeripheralSchema,
-  document: withoutBlanks,
-  create: (config, context: BackendContext) => new NuvlaboxAgentClient(agentConfig(config), context.log.child({ backend: context.name })),
-};

@@ -1,5 +1,16 @@
 import type { Backend, Change } from './backend.js';
-import type { BackendDefinition } from './backend-definition.js';
+import { defineBackend } from './backend-definition.js';
+
+/** The `stdout` backend type. */
+export const stdoutBackend = defineBackend({
+  type: 'stdout',
+  description: 'Prints one JSON line per notification on standard output: for trying profiles out and for piping.',
+  configSchema: { type: 'object', additionalProperties: false, properties: {} },
+  notifySchema: { type: 'object', additionalProperties: false, properties: {} },
+  builtIn: { name: 'stdout', environment: {}, configFrom: () => ({}) },
+  example: { config: {}, notify: {} },
+  create: () => createStdoutBackend(),
+});
 
 /** Writes one JSON line per change; `write` is standard output unless a test passes its own. */
 export function createStdoutBackend(write: (line: string) => void = (line) => process.stdout.write(line)): Backend {
@@ -11,13 +22,3 @@ export function createStdoutBackend(write: (line: string) => void = (line) => pr
     close: async () => {},
   };
 }
-
-export const stdoutBackend: BackendDefinition = {
-  type: 'stdout',
-  description: 'Prints one JSON line per notification on standard output: for trying profiles out and for piping.',
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  notifySchema: { type: 'object', additionalProperties: false, properties: {} },
-  builtIn: { name: 'stdout', environment: {}, configFrom: () => ({}) },
-  example: { config: {}, notify: {} },
-  create: () => createStdoutBackend(),
-};

@@ -3,11 +3,24 @@ import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../core/json-schema.js';
 
+/** How changes are retried when a backend fails; its defaults are the engine's. */
+export const deliverySchema = {
+  type: 'object',
+  description: 'How changes are retried when a backend fails.',
+  additionalProperties: false,
+  properties: {
+    retryBaseMs: { type: 'integer', minimum: 10, default: DEFAULT_RETRY_POLICY.baseMs, description: 'Delay after the first failure; doubled after each further one.' },
+    retryCapMs: { type: 'integer', minimum: 100, default: DEFAULT_RETRY_POLICY.capMs, description: 'The longest delay between two attempts.' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Requests under way at once per backend.' },
+  },
+} as const satisfies JsonSchema;
+
 let assembled: JsonSchema | undefined;
 
 /**
  * The engine config file's schema, assembled from the backend types' config fragments once, so
- * that it is compiled once (compileSchema caches by schema object).
+ * that it is compiled once (compileSchema caches by schema object). The config loader fills its
+ * defaults in: what reads the config never repeats them.
  */
 export function configSchema(): JsonSchema {
   assembled ??= {
@@ -26,16 +39,7 @@ export function configSchema(): JsonSchema {
         additionalProperties: false,
         properties: Object.fromEntries(SOURCES.flatMap((source) => (source.configSchema ? [[source.kind, source.configSchema]] : []))),
       },
-      delivery: {
-        type: 'object',
-        description: 'How changes are retried when a backend fails.',
-        additionalProperties: false,
-        properties: {
-          retryBaseMs: { type: 'integer', minimum: 10, default: DEFAULT_RETRY_POLICY.baseMs, description: 'Delay after the first failure; doubled after each further one.' },
-          retryCapMs: { type: 'integer', minimum: 100, default: DEFAULT_RETRY_POLICY.capMs, description: 'The longest delay between two attempts.' },
-          concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Requests under way at once per backend.' },
-        },
-      },
+      delivery: deliverySchema,
       status: {
         type: 'object',
         description: 'The status server (port 6769 by default).',

@@ -3,9 +3,10 @@ import { backendType, builtInBackendNames, type BackendNames } from '../backends
 import type { ProfileIssue } from '../core/errors.js';
 import { schemaIssues } from '../core/schema-issues.js';
 import { documentData, issueAt, parseYamlSource, type NodePath, type YamlSource } from '../core/yaml-source.js';
-import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { credentialsIn, secrets } from '../core/secrets.js';
-import { configSchema } from './config-schema.js';
+import type { WithDefaults } from '../core/from-schema.js';
+import { withDefaults } from '../core/with-defaults.js';
+import { configSchema, deliverySchema } from './config-schema.js';
 
 /** A backend as configured: its name, type and options. */
 export interface ConfiguredBackend {
@@ -15,18 +16,15 @@ export interface ConfiguredBackend {
 }
 
 /** How failed changes are retried. */
-export interface DeliveryConfig {
-  retryBaseMs: number;
-  retryCapMs: number;
-  concurrency: number;
-}
+export type DeliveryConfig = WithDefaults<typeof deliverySchema>;
 
 /** The engine's configuration, from a file or the built-in defaults. */
 export interface EngineConfig {
   params: Record<string, unknown>;
-  /** Settings per source kind, as validated by each source's config schema. */
+  /** Settings per source kind, as validated by each source's config schema, defaults filled in. */
   sources: Record<string, Record<string, unknown>>;
   delivery: DeliveryConfig;
+  /** The backends; a config file's with their schema's defaults filled in. */
   backends: ConfiguredBackend[];
   /**
    * The secrets of the backends' config: credentials (header values, URL query values, key and
@@ -37,8 +35,6 @@ export interface EngineConfig {
   /** The status server's settings. */
   status: { token?: string };
 }
-
-const DEFAULT_DELIVERY: DeliveryConfig = { retryBaseMs: DEFAULT_RETRY_POLICY.baseMs, retryCapMs: DEFAULT_RETRY_POLICY.capMs, concurrency: 4 };
 
 /** The environment variable that sets the status server's token when the config does not. */
 export const STATUS_TOKEN_ENV = 'ENGINE_STATUS_TOKEN';
@@ -57,7 +53,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   }
   const status = statusSettings(undefined, env);
   // The status token is a secret too: no log line or reason may show it.
-  return { params: {}, sources: {}, delivery: DEFAULT_DELIVERY, backends, secrets: recordSecrets(backends, status.token ? [status.token] : []), status };
+  return { params: {}, sources: {}, delivery: withDefaults(deliverySchema, {}), backends, secrets: recordSecrets(backends, status.token ? [status.token] : []), status };
 }
 
 /** Records the backends' credentials and the substituted values as secrets; returns them all. */
@@ -112,12 +108,13 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     (path, name) => issues.push(issueAt(source, path, 'value', 'error', 'env-undefined', `environment variable ${name} is not set (give a default with \${${name}:-value})`)),
     substituted,
   );
-  issues.push(...schemaIssues(source, data, configSchema()));
+  // Checked and filled: every default of the schema is in `data` from here on.
+  issues.push(...schemaIssues(source, data, configSchema(), [], true));
   if (issues.some((issue) => issue.severity === 'error')) return { issues };
   const raw = data as {
     params?: Record<string, unknown>;
     sources?: Record<string, Record<string, unknown>>;
-    delivery?: Partial<DeliveryConfig>;
+    delivery?: DeliveryConfig;
     backends?: Record<string, { type: string } & Record<string, unknown>>;
     status?: { token?: string };
   };
@@ -126,7 +123,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
   const config: EngineConfig = {
     params: raw.params ?? {},
     sources: raw.sources ?? {},
-    delivery: { ...DEFAULT_DELIVERY, ...raw.delivery },
+    delivery: raw.delivery ?? withDefaults(deliverySchema, {}),
     backends,
     // The status token is a secret too: no log line or reason may show it.
     secrets: recordSecrets(backends, status.token ? [...substituted, status.token] : substituted),

@@ -3,6 +3,8 @@
 // into standalone code (`npm run build` runs build-validators.js), so that a start neither
 // loads ajv's compiler nor compiles: about a third of a second on a small gateway. A schema
 // known only at run time (a profile schema for a config file's backend names) is compiled then.
+// Schemas whose defaults are filled into the data (the config file, a backend's options) have a
+// validator of their own, generated with `useDefaults` (ajv's standalone code keeps it).
 // The generated files live in dist/ only: they are output of the build, never committed.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -24,14 +26,23 @@ export const EDITOR_KEYWORDS = ['markdownDescription', 'defaultSnippets'];
 /** ajv's options, the same at build time and at run time: the errors must not depend on which compiled. */
 export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, keywords: EDITOR_KEYWORDS } as const;
 
-/** The key of a schema: a hash of its JSON text. */
-export const schemaKey = (schema: JsonSchema): string => createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+/**
+ * ajv's options for a validator that also fills the schema's defaults into the data it checks;
+ * never used for a profile, whose notify entries and payloads users see as written.
+ */
+export const AJV_DEFAULTS_OPTIONS = { ...AJV_OPTIONS, useDefaults: true } as const;
+
+/** The key of a schema's validator: a hash of its JSON text, and whether it fills defaults. */
+export const schemaKey = (schema: JsonSchema, fillsDefaults = false): string =>
+  createHash('sha256')
+    .update(`${fillsDefaults ? 'defaults ' : ''}${JSON.stringify(schema)}`)
+    .digest('hex');
 
 const require = createRequire(import.meta.url);
 let index: Record<string, string> | null | undefined;
 
-/** The validator generated at build time for exactly this schema, if there is one. */
-export function prebuiltValidator(schema: JsonSchema): ValidateFunction | undefined {
+/** The validator generated at build time for exactly this schema (and filling), if there is one. */
+export function prebuiltValidator(schema: JsonSchema, fillsDefaults = false): ValidateFunction | undefined {
   if (index === undefined) {
     try {
       index = require(`./${PREBUILT_FOLDER}/index.json`) as Record<string, string>;
@@ -40,6 +51,6 @@ export function prebuiltValidator(schema: JsonSchema): ValidateFunction | undefi
       index = null;
     }
   }
-  const file = index?.[schemaKey(schema)];
+  const file = index?.[schemaKey(schema, fillsDefaults)];
   return file ? (require(`./${PREBUILT_FOLDER}/${file}`) as ValidateFunction) : undefined;
 }

@@ -3,27 +3,36 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { IssueCode, ProfileIssue } from './errors.js';
 import type { JsonSchema } from './json-schema.js';
 import { closestWord } from './closest-word.js';
-import { AJV_OPTIONS, prebuiltValidator } from './prebuilt-validators.js';
+import { AJV_DEFAULTS_OPTIONS, AJV_OPTIONS, prebuiltValidator } from './prebuilt-validators.js';
 import { issueAt, type NodePath, type YamlSource } from './yaml-source.js';
 
-let ajv: Ajv2020 | undefined;
-const compiled = new WeakMap<object, ValidateFunction>();
+/** ajv's compilers, by whether they fill defaults in, each loaded the first time it is needed. */
+const compilers = new Map<boolean, Ajv2020>();
+/** The validators, per schema object, by whether they fill defaults in. */
+const compiled = { plain: new WeakMap<object, ValidateFunction>(), filling: new WeakMap<object, ValidateFunction>() };
 
 /** ajv's compiler, loaded the first time a schema has no validator generated at build time. */
-function compiler(): Ajv2020 {
+function compiler(fillsDefaults: boolean): Ajv2020 {
+  let ajv = compilers.get(fillsDefaults);
   if (!ajv) {
     const { Ajv2020: Constructor } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: new (options: object) => Ajv2020 };
-    ajv = new Constructor(AJV_OPTIONS);
+    ajv = new Constructor(fillsDefaults ? AJV_DEFAULTS_OPTIONS : AJV_OPTIONS);
+    compilers.set(fillsDefaults, ajv);
   }
   return ajv;
 }
 
-/** A schema's validator, once per schema object: generated at build time, or compiled now. */
-export function compileSchema(schema: JsonSchema): ValidateFunction {
-  let validate = compiled.get(schema);
+/**
+ * A schema's validator, once per schema object: generated at build time, or compiled now. With
+ * `fillsDefaults`, it also writes the schema's defaults into the data it checks (ajv's
+ * `useDefaults`): only for data that is the engine's own (the config), never a profile.
+ */
+export function compileSchema(schema: JsonSchema, fillsDefaults = false): ValidateFunction {
+  const cache = fillsDefaults ? compiled.filling : compiled.plain;
+  let validate = cache.get(schema);
   if (!validate) {
-    validate = prebuiltValidator(schema) ?? compiler().compile(schema);
-    compiled.set(schema, validate);
+    validate = prebuiltValidator(schema, fillsDefaults) ?? compiler(fillsDefaults).compile(schema);
+    cache.set(schema, validate);
   }
   return validate;
 }
@@ -79,10 +88,11 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
 
 /**
  * Checks `data` against `schema`, each problem positioned on the offending node. Problems at or
- * below a path in `covered` are left out: another check has already reported them better.
+ * below a path in `covered` are left out: another check has already reported them better. With
+ * `fillsDefaults`, the schema's defaults are written into `data` as it is checked.
  */
-export function schemaIssues(source: YamlSource, data: unknown, schema: JsonSchema, covered: readonly NodePath[] = []): ProfileIssue[] {
-  const validate = compileSchema(schema);
+export function schemaIssues(source: YamlSource, data: unknown, schema: JsonSchema, covered: readonly NodePath[] = [], fillsDefaults = false): ProfileIssue[] {
+  const validate = compileSchema(schema, fillsDefaults);
   if (validate(data)) return [];
   const coveredPrefixes = covered.map((path) => `/${path.join('/')}`);
   const issues: ProfileIssue[] = [];

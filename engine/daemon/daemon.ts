@@ -62,7 +62,7 @@ export class Daemon {
   /** Events by `source action`, for the metrics. */
   private readonly events = new Map<string, number>();
   private prober!: Prober;
-  private readonly backends = new Map<string, Backend | undefined>();
+  private readonly backends = new Map<string, Backend>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
@@ -178,11 +178,8 @@ export class Daemon {
 
   private createBackends(): void {
     for (const configured of this.config.backends) {
-      const definition = backendType(configured.type)!;
       const log = this.options.log.child({ backend: configured.name });
-      const used = this.store.profiles().some(({ profile }) => profile.notify.some((entry) => entry.backend === configured.name));
-      if (!definition.create && used) log.warn('this backend type cannot deliver in this version; changes for it are reported as failed', { type: configured.type });
-      this.backends.set(configured.name, definition.create?.(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
+      this.backends.set(configured.name, backendType(configured.type)!.create(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
     }
   }
 
@@ -202,7 +199,7 @@ export class Daemon {
     await Promise.all(
       [...this.backends].map(async ([name, backend]) => {
         try {
-          await backend?.start?.();
+          await backend.start?.();
         } catch (error) {
           this.options.log.error('backend could not start; its deliveries go on', { backend: name, error: (error as Error).message });
         }

@@ -4,23 +4,31 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { programActionSchema } from '../actions/program-action.js';
 import { BACKENDS } from '../backends/index.js';
-import { configSchema } from '../config/config-schema.js';
+import { configSchema, deliverySchema } from '../config/config-schema.js';
 import type { JsonSchema } from '../core/json-schema.js';
-import { AJV_OPTIONS, prebuiltFolderPath, schemaKey } from '../core/prebuilt-validators.js';
+import { AJV_DEFAULTS_OPTIONS, AJV_OPTIONS, prebuiltFolderPath, schemaKey } from '../core/prebuilt-validators.js';
 import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
 const folder = prebuiltFolderPath();
 const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []))];
+/** Schemas whose defaults are filled in at run time (withDefaults, the config loader). */
+const filling: JsonSchema[] = [
+  configSchema(),
+  deliverySchema,
+  programActionSchema,
+  ...BACKENDS.flatMap((definition) => [definition.configSchema, definition.notifySchema]),
+];
 
 rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });
 const index: Record<string, string> = {};
-for (const schema of schemas) {
-  const key = schemaKey(schema);
+for (const [schema, fillsDefaults] of [...schemas.map((schema) => [schema, false] as const), ...filling.map((schema) => [schema, true] as const)]) {
+  const key = schemaKey(schema, fillsDefaults);
   if (index[key]) continue;
   // One ajv per schema: standalone code holds every schema its instance has compiled.
-  const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
+  const ajv = new Ajv2020({ ...(fillsDefaults ? AJV_DEFAULTS_OPTIONS : AJV_OPTIONS), code: { source: true } });
   const file = `${key.slice(0, 16)}.cjs`;
   writeFileSync(path.join(folder, file), standaloneCode.default(ajv, ajv.compile(schema)));
   index[key] = file;

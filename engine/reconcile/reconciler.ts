@@ -32,8 +32,8 @@ interface Progress {
 }
 
 export interface ReconcilerOptions {
-  /** Backends by name; `undefined` for a name whose type cannot deliver. */
-  backends: ReadonlyMap<string, Backend | undefined>;
+  /** Backends by name. */
+  backends: ReadonlyMap<string, Backend>;
   stateDir: string;
   log: Logger;
   policy?: RetryPolicy;
@@ -310,7 +310,8 @@ export class Reconciler {
   private apply(key: string, action: Action, firstAttempt: boolean): Promise<ApplyResult> {
     const target = action.op === 'delete' ? action.held : action.desired;
     const backend = this.options.backends.get(target.backend);
-    if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `backend ${target.backend} cannot deliver in this version of the engine` });
+    // A registration held from an earlier run for a backend the configuration no longer names.
+    if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `no backend named ${target.backend} in the configuration` });
     const held = this.held.get(key);
     const payload = action.op === 'delete' ? (held?.acknowledged?.payload ?? held?.sending?.payload ?? {}) : action.desired.payload;
     const facts = action.op === 'delete' ? held?.facts : action.desired.facts;

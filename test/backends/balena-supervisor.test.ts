@@ -2,12 +2,12 @@
 // server called back by that fake.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ApplyResult, Backend, Change } from '../../engine/backends/backend.js';
-import { redact } from '../../engine/backends/balena/balena-client.js';
 import { balenaSupervisorBackend } from '../../engine/backends/balena/balena-supervisor.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
 import { createLogger } from '../../engine/core/log.js';
@@ -37,8 +37,16 @@ test('the built-in balena backend reads the supervisor variables', () => {
   assert.deepEqual(balena?.options, { address: 'http://127.0.0.1:48484', apiKey: 'k', hookAddress: 'http://0.0.0.0:1337/v1/devices/' });
 });
 
-test('redact removes the key, raw and URL-encoded', () => {
-  assert.equal(redact('GET /v1/devices?apikey=a%2Fb failed; key a/b', 'a/b'), 'GET /v1/devices?apikey=[redacted] failed; key [redacted]');
+test('a supervisor that echoes the API key, raw or URL-encoded, gets it into no reason', async () => {
+  const apiKey = 'k3y/with+slash';
+  const echo = createServer((_request, response) => response.writeHead(500).end(JSON.stringify({ error: `refused ${apiKey} (${encodeURIComponent(apiKey)})` })));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const address = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+  const backend = balenaSupervisorBackend.create({ address, apiKey, hooks: false, requestTimeoutMs: 1000 }, { name: 'balena', log: createLogger('error'), stateDir: mkdtempSync(path.join(tmpdir(), 'balena-echo-')) });
+  const result = await backend.apply({ op: 'create', identifier: 'zwave:1', payload: { identifier: 'zwave:1' }, notify: { backend: 'balena', appId: 1 } }, new AbortController().signal);
+  await backend.close();
+  echo.close();
+  assert.deepEqual(result, { outcome: 'retry', reason: 'provisioning: HTTP 500: refused [redacted] ([redacted])' });
 });
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'balena-backend-'));

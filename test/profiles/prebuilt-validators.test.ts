@@ -11,7 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { BACKENDS, builtInBackendNames } from '../../engine/backends/index.js';
 import { configSchema } from '../../engine/config/config-schema.js';
-import { AJV_OPTIONS, prebuiltValidator } from '../../engine/core/prebuilt-validators.js';
+import { AJV_DEFAULTS_OPTIONS, AJV_OPTIONS, prebuiltValidator } from '../../engine/core/prebuilt-validators.js';
 import { validationContext } from '../../engine/profiles/load-profiles.js';
 import { profileSchema } from '../../engine/profiles/profile-schema.js';
 import { validateProfileText } from '../../engine/profiles/validate-profile.js';
@@ -60,6 +60,29 @@ describe('validators generated at build time', () => {
       }
     }
     assert.ok(checked > 100, `${checked} documents checked`);
+  });
+
+  test('those that fill defaults in fill exactly what ajv compiling at run time with useDefaults fills', () => {
+    const configs = [{}, { delivery: {}, sources: { usb: {}, serial: {} } }, ...BACKENDS.map((definition) => ({ backends: { one: { type: definition.type, ...definition.example.config } } }))];
+    const cases: [JsonSchema, unknown[]][] = [
+      [configSchema(), configs],
+      ...BACKENDS.map((definition) => [definition.configSchema, [{}, definition.example.config]] as [JsonSchema, unknown[]]),
+      ...BACKENDS.map((definition) => [definition.notifySchema, [{}, definition.example.notify]] as [JsonSchema, unknown[]]),
+    ];
+    for (const [schema, documents] of cases) {
+      const generated = prebuiltValidator(schema, true);
+      assert.ok(generated, 'a generated validator that fills defaults in');
+      const compiled = new Ajv2020(AJV_DEFAULTS_OPTIONS).compile(schema);
+      for (const document of documents) {
+        const [byGenerated, byCompiled] = [structuredClone(document), structuredClone(document)];
+        assert.equal(generated(byGenerated), compiled(byCompiled));
+        assert.deepEqual(byGenerated, byCompiled);
+        assert.deepEqual(generated.errors ?? null, compiled.errors ?? null);
+      }
+    }
+    const filled: Record<string, unknown> = {};
+    prebuiltValidator(configSchema(), true)!(filled);
+    assert.deepEqual(filled, {}, 'nothing is filled into a key the file leaves out');
   });
 
   test('the schema keyed by backend type finds exactly what a schema built for the names finds', () => {

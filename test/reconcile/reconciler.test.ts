@@ -33,7 +33,7 @@ function entry(identifier: string, payload: Record<string, unknown>): [string, D
   return [entryKey('b', identifier), { backend: 'b', identifier, payload: { identifier, ...payload }, notify: { backend: 'b' }, profile: 'p', deviceKey: `dev:${identifier}` }];
 }
 
-function reconciler(backend: Backend | undefined, stateDir = mkdtempSync(path.join(tmpdir(), 'reconciler-'))) {
+function reconciler(backend: Backend, stateDir = mkdtempSync(path.join(tmpdir(), 'reconciler-'))) {
   const instance = new Reconciler({ backends: new Map([['b', backend]]), stateDir, log: quiet, policy: { baseMs: 10, factor: 2, capMs: 50 } });
   return { instance, stateDir };
 }
@@ -164,12 +164,18 @@ describe('reconciler', () => {
     await instance.stop();
   });
 
-  test('a backend that cannot deliver reports every change as failed', async () => {
-    const { instance } = reconciler(undefined);
+  test('a registration held for a backend no longer configured fails its removal, saying why', async () => {
+    const first = reconciler(new ScriptedBackend());
+    await first.instance.start();
+    first.instance.setDesired(new Map([entry('a', {})]));
+    await waitFor('the acknowledgement', () => first.instance.status()[0]?.state === 'acknowledged');
+    await first.instance.stop();
+    const instance = new Reconciler({ backends: new Map(), stateDir: first.stateDir, log: quiet, policy: { baseMs: 10, factor: 2, capMs: 50 } });
     await instance.start();
-    instance.setDesired(new Map([entry('a', {})]));
+    instance.allowDeletes();
+    instance.setDesired(new Map());
     await waitFor('the failure', () => instance.status()[0]?.state === 'failed');
-    assert.match(instance.status()[0]!.lastError!, /cannot deliver/);
+    assert.match(instance.status()[0]!.lastError!, /no backend named b in the configuration/);
     await instance.stop();
   });
 

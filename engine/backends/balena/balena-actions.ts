@@ -3,9 +3,10 @@
 // restart action. Runs in the background; the supervisor re-sends an update hook until the new
 // commit is reported, which is what retries a failed action.
 import { deviceEnvironment, type ActionSubject } from '../../actions/device-environment.js';
-import { DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, type ProgramAction } from '../../actions/program-action.js';
+import { programActionSchema, programOutcome, resolveArgv, type ProgramAction } from '../../actions/program-action.js';
 import { runProgram } from '../../actions/run-program.js';
 import type { Logger } from '../../core/log.js';
+import { withDefaults } from '../../core/with-defaults.js';
 import { isAnswer, type SupervisorClient } from './balena-client.js';
 import type { BalenaDevice, BalenaDevices, BalenaTarget } from './balena-devices.js';
 import { targetVariables } from './balena-target.js';
@@ -101,7 +102,9 @@ export class BalenaActions {
     const [program] = resolved.argv;
     const log = this.log.child({ identifier, uuid: device.uuid, event, program });
     const env = deviceEnvironment(subject, { BALENA_DEVICE_UUID: device.uuid, BALENA_APP_ID: String(device.appId), ...extra });
-    const result = await runProgram({ argv: resolved.argv, env, timeoutMs: action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS, signal: this.aborter.signal, log });
+    // The action is kept as the profile wrote it; its timeout's default comes from the schema.
+    const { timeoutMs } = withDefaults(programActionSchema, action);
+    const result = await runProgram({ argv: resolved.argv, env, timeoutMs, signal: this.aborter.signal, log });
     log.info('program ended', { ...result });
     const outcome = programOutcome(program!, result);
     return outcome.outcome === 'acknowledged' ? undefined : outcome.reason;

@@ -1,10 +1,11 @@
 // Requests to the balena supervisor API (reference/backends.md §4), authenticated with its API
-// key. The key travels in a header by default, or as `?apikey=` when configured; it is removed
-// from every reason and log line this module produces, whichever way it travels.
+// key. The key travels in a header by default, or as `?apikey=` when configured; it is a secret
+// of the process (core/secrets.ts), removed from every reason and log line whichever way it travels.
 import type { Logger } from '../../core/log.js';
+import { redactSecrets } from '../../core/secrets.js';
 import type { ApplyResult } from '../backend.js';
 import { HttpClient } from '../shared/http-client.js';
-import { classifyResponse, isAnswer, notTheContract, type HttpExchange } from '../shared/http-status.js';
+import { classifyResponse, isAnswer, isJsonAnswer, notTheContract, type HttpExchange } from '../shared/http-status.js';
 
 /** What one request to the supervisor gave. */
 export type SupervisorExchange = HttpExchange;
@@ -18,22 +19,6 @@ export interface SupervisorClientOptions {
   apiKeyIn: 'header' | 'query';
   requestTimeoutMs: number;
   log: Logger;
-}
-
-/** Replaces every occurrence of `secret` (raw or URL-encoded) in `text`. */
-export function redact(text: string, secret: string): string {
-  if (secret === '') return text;
-  return text.split(secret).join('[redacted]').split(encodeURIComponent(secret)).join('[redacted]');
-}
-
-/** Whether `text` is one complete JSON value. */
-function isJsonText(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class SupervisorClient {
@@ -68,8 +53,8 @@ export class SupervisorClient {
     if (exchange.status === 401) return { outcome: 'permanent', reason: `${what}: HTTP 401: the supervisor refused the API key (BALENA_SUPERVISOR_API_KEY)` };
     const result = classifyResponse(exchange.status, exchange.headers, exchange.body);
     // The supervisor answers JSON; a proxy's page is no acknowledgement.
-    if (result.outcome === 'acknowledged' && isJsonText(exchange.body)) return result;
+    if (result.outcome === 'acknowledged' && isJsonAnswer(exchange)) return result;
     const failed = result.outcome === 'acknowledged' ? notTheContract(exchange, 'this is not the balena supervisor (its answers are JSON)') : result;
-    return { ...failed, reason: redact(`${what}: ${failed.reason}`, this.options.apiKey) };
+    return { ...failed, reason: redactSecrets(`${what}: ${failed.reason}`) };
   }
 }

@@ -4,6 +4,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../core/log.js';
+import { isPlainObject } from '../../core/plain-object.js';
+import { RateLimitedWarning } from '../../core/rate-limited-warning.js';
 import type { BalenaDevices } from './balena-devices.js';
 import type { BalenaActions } from './balena-actions.js';
 import { HookAccess } from './balena-hook-access.js';
@@ -24,8 +26,6 @@ class HookError extends Error {
   }
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -40,7 +40,7 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
   } catch {
     throw new HookError(400, 'body is not JSON');
   }
-  if (!isObject(parsed)) throw new HookError(400, 'body is not a JSON object');
+  if (!isPlainObject(parsed)) throw new HookError(400, 'body is not a JSON object');
   return parsed;
 }
 
@@ -57,14 +57,12 @@ export interface HookCallers {
   allowFrom: readonly string[];
 }
 
-/** At most one log line per this many milliseconds about refused callers. */
-const REFUSAL_LOG_INTERVAL_MS = 60_000;
-
 export class BalenaHookServer {
   private readonly server = http.createServer((request, response) => void this.serve(request, response));
   private readonly endpoint: { host: string; port: number; prefix: string };
   private access: HookAccess | undefined;
-  private refusals = { loggedAt: -Infinity, since: 0 };
+  /** One warning a minute at most, counting the refusals it stands for: a scan cannot flood the log. */
+  private readonly refusals: RateLimitedWarning;
 
   constructor(
     hookAddress: string,
@@ -74,6 +72,7 @@ export class BalenaHookServer {
     private readonly log: Logger,
   ) {
     this.endpoint = hookEndpoint(hookAddress);
+    this.refusals = new RateLimitedWarning(log, 'balena hook refused: the caller is neither the supervisor nor in hookAllowFrom', undefined, 'refused');
     // A slow or silent client must not hold a socket for ever.
     this.server.requestTimeout = 30_000;
     this.server.headersTimeout = 10_000;
@@ -109,21 +108,12 @@ export class BalenaHookServer {
     });
   }
 
-  /** One warning a minute at most, counting the refusals it stands for: a scan cannot flood the log. */
-  private refused(remoteAddress: string | undefined): void {
-    this.refusals.since++;
-    const now = performance.now();
-    if (now - this.refusals.loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
-    this.log.warn('balena hook refused: the caller is neither the supervisor nor in hookAllowFrom', { from: remoteAddress ?? 'unknown', refused: this.refusals.since });
-    this.refusals = { loggedAt: now, since: 0 };
-  }
-
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let status: number;
     let message: string;
     try {
       if (!this.access?.allows(request.socket.remoteAddress)) {
-        this.refused(request.socket.remoteAddress);
+        this.refusals.failed({ from: request.socket.remoteAddress ?? 'unknown' });
         throw new HookError(403, 'hooks are accepted only from the supervisor (and hookAllowFrom)');
       }
       ({ status, message } = await this.route(request));

@@ -2,6 +2,7 @@
 // network. It is checked and bounded here, and reaches the update action only as environment
 // variables under fixed prefixes: never an argument, never through a shell, never a name the
 // caller chooses outright.
+import { isPlainObject } from '../../core/plain-object.js';
 import type { BalenaTarget } from './balena-devices.js';
 
 /** Bounds on a target: entries per object, a name's and a value's length. */
@@ -10,12 +11,10 @@ export const TARGET_LIMITS = { entries: 64, nameCharacters: 128, valueCharacters
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const COMMIT = /^[A-Za-z0-9._-]+$/;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Checks `environment` or `config`: names fit for an environment variable, scalar values, both bounded. */
 function checkVariables(field: string, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) return `\`${field}\` must be an object`;
+  if (!isPlainObject(value)) return `\`${field}\` must be an object`;
   const entries = Object.entries(value);
   if (entries.length > TARGET_LIMITS.entries) return `\`${field}\` has ${entries.length} entries; at most ${TARGET_LIMITS.entries} are taken`;
   for (const [name, member] of entries) {
@@ -40,8 +39,8 @@ export function targetOfHook(body: Record<string, unknown>): { target: BalenaTar
   return {
     target: {
       ...(typeof commit === 'string' && { commit: commit.trim() }),
-      ...(isObject(environment) && { environment }),
-      ...(isObject(config) && { config }),
+      ...(isPlainObject(environment) && { environment }),
+      ...(isPlainObject(config) && { config }),
       receivedAt: new Date().toISOString(),
     },
   };

@@ -4,16 +4,55 @@ import { lstat, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateTemplate } from '../../map/map-payload.js';
 import type { Facts } from '../../core/facts.js';
+import type { JsonSchema } from '../../core/json-schema.js';
 import type { Logger } from '../../core/log.js';
 import type { ApplyResult, Backend, Change } from '../backend.js';
-import type { BackendDefinition } from '../backend-definition.js';
+import { defineBackend, type NotifyOptions } from '../backend-definition.js';
 import { LinkRecords } from './link-records.js';
 import { prepareLinkFolder } from './link-root.js';
 
-interface LinkOptions {
-  path: string;
-  target?: unknown;
-}
+/** A profile's notify entry for a link backend: where the link goes, and what it points to. */
+const linkNotifySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    path: { type: 'string', pattern: '^/', description: 'Where the link is made (absolute). Two devices may not share one.' },
+    target: {
+      type: ['string', 'object'],
+      description: 'What it points to: a JSON-logic expression over the facts, or a constant. Default: serial.path, else file.path, else usb.devicePath.',
+      examples: [{ var: 'serial.byId' }],
+    },
+  },
+} as const satisfies JsonSchema;
+
+type LinkNotify = NotifyOptions<typeof linkNotifySchema>;
+
+export const linkBackend = defineBackend({
+  type: 'link',
+  description:
+    'Keeps a stable symlink to a device node (e.g. /run/devices/zwave -> /dev/ttyACM0) while the device is present, and removes it when the device goes.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      root: {
+        type: 'string',
+        pattern: '^/',
+        description: 'When set, every link must lie under this folder (e.g. /run/devices), once symlinked folders on its path are resolved.',
+      },
+    },
+  },
+  notifyLogic: [{ path: ['target'], over: 'facts' }],
+  notifySchema: linkNotifySchema,
+  followsFacts: true,
+  builtIn: { name: 'link', environment: {}, configFrom: () => ({}) },
+  example: { config: { root: '/run/devices' }, notify: { path: '/run/devices/zwave', target: { var: 'serial.path' } } },
+  create: (options, context) => {
+    const root = options.root === undefined ? undefined : path.resolve(options.root);
+    return new LinkBackend(LinkRecords.forBackend(context.stateDir, context.name, context.log), root, context.log.child({ backend: context.name }));
+  },
+});
 
 /** What is at a path, without following a symlink there. */
 async function kindAt(linkPath: string): Promise<'none' | 'symlink' | 'other'> {
@@ -38,12 +77,12 @@ async function placeLink(linkPath: string, target: string): Promise<void> {
 }
 
 /** The link target for these facts: the profile's expression, else the device's node. */
-function targetOf(options: LinkOptions, facts: Facts | undefined): unknown {
+function targetOf(options: LinkNotify, facts: Facts | undefined): unknown {
   if (options.target !== undefined) return evaluateTemplate(options.target, facts ?? {});
   return facts?.serial?.path ?? facts?.file?.path ?? facts?.usb?.devicePath ?? null;
 }
 
-class LinkBackend implements Backend {
+class LinkBackend implements Backend<LinkNotify> {
   constructor(
     private readonly records: LinkRecords,
     private readonly root: string | undefined,
@@ -66,7 +105,7 @@ class LinkBackend implements Backend {
     }
   }
 
-  async apply(change: Change): Promise<ApplyResult> {
+  async apply(change: Change<LinkNotify>): Promise<ApplyResult> {
     // Unreadable records reject here, and the change is retried: nothing is decided without them.
     await this.records.load();
     try {
@@ -87,8 +126,8 @@ class LinkBackend implements Backend {
     return undefined;
   }
 
-  private async place(change: Change): Promise<ApplyResult> {
-    const options = change.notify as unknown as LinkOptions;
+  private async place(change: Change<LinkNotify>): Promise<ApplyResult> {
+    const options = change.notify;
     const linkPath = options.path;
     const problem = this.pathProblem(linkPath);
     if (problem) return { outcome: 'permanent', reason: problem };
@@ -126,41 +165,3 @@ class LinkBackend implements Backend {
     return { outcome: 'acknowledged' };
   }
 }
-
-export const linkBackend: BackendDefinition = {
-  type: 'link',
-  description:
-    'Keeps a stable symlink to a device node (e.g. /run/devices/zwave -> /dev/ttyACM0) while the device is present, and removes it when the device goes.',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      root: {
-        type: 'string',
-        pattern: '^/',
-        description: 'When set, every link must lie under this folder (e.g. /run/devices), once symlinked folders on its path are resolved.',
-      },
-    },
-  },
-  notifyLogic: [{ path: ['target'], over: 'facts' }],
-  notifySchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['path'],
-    properties: {
-      path: { type: 'string', pattern: '^/', description: 'Where the link is made (absolute). Two devices may not share one.' },
-      target: {
-        type: ['string', 'object'],
-        description: 'What it points to: a JSON-logic expression over the facts, or a constant. Default: serial.path, else file.path, else usb.devicePath.',
-        examples: [{ var: 'serial.byId' }],
-      },
-    },
-  },
-  followsFacts: true,
-  builtIn: { name: 'link', environment: {}, configFrom: () => ({}) },
-  example: { config: { root: '/run/devices' }, notify: { path: '/run/devices/zwave', target: { var: 'serial.path' } } },
-  create: (config, context) => {
-    const root = typeof config['root'] === 'string' ? path.resolve(config['root']) : undefined;
-    return new LinkBackend(LinkRecords.forBackend(context.stateDir, context.name, context.log), root, context.log.child({ backend: context.name }));
-  },
-};

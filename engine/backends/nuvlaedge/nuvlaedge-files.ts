@@ -1,11 +1,10 @@
-import type { BackendDefinition } from '../backend-definition.js';
+import { defineBackend } from '../backend-definition.js';
 import { nuvlaboxPeripheralSchema, withoutBlanks } from '../shared/nuvlabox-peripheral.js';
 import { NuvlaedgePublisher } from './nuvlaedge-publisher.js';
 import { channelPaths } from './nuvlaedge-snapshot.js';
 import { stateFile } from './nuvlaedge-state.js';
 
 const DEFAULT_ROOT = '/var/lib/nuvlaedge';
-const DEFAULT_MANAGER_NAME = 'engine';
 /** Well inside the agent's 5-minute expiry, even if a few snapshots are lost. */
 const DEFAULT_REPUBLISH_MS = 60_000;
 /**
@@ -17,9 +16,7 @@ const MAX_REPUBLISH_MS = 90_000;
 /** The agent holds the channel lock only while it reads a handful of small files. */
 const LOCK_TIMEOUT_MS = 10_000;
 
-const stringOr = (value: unknown, fallback: string) => (typeof value === 'string' ? value : fallback);
-
-export const nuvlaedgeFilesBackend: BackendDefinition = {
+export const nuvlaedgeFilesBackend = defineBackend({
   type: 'nuvlaedge-files',
   description:
     'Publishes the whole set of peripherals as snapshot files for the NuvlaEdge agent (NuvlaEdge 2.11+ file broker).',
@@ -36,7 +33,7 @@ export const nuvlaedgeFilesBackend: BackendDefinition = {
       managerName: {
         type: 'string',
         pattern: '^[a-z0-9][a-z0-9-]*$',
-        default: DEFAULT_MANAGER_NAME,
+        default: 'engine',
         description:
           'Folder under <root>/.peripherals/ this engine publishes in. Snapshot file names drop the hyphens, which the agent does not accept.',
       },
@@ -62,11 +59,11 @@ export const nuvlaedgeFilesBackend: BackendDefinition = {
     configFrom: (env) => ({ root: env.NUVLAEDGE_ROOT || DEFAULT_ROOT }),
   },
   example: { config: { root: '/var/lib/nuvlaedge', managerName: 'engine' }, notify: {} },
-  create(config, context) {
+  create(options, context) {
     const publisher = new NuvlaedgePublisher({
-      channel: channelPaths(stringOr(config['root'], DEFAULT_ROOT), stringOr(config['managerName'], DEFAULT_MANAGER_NAME)),
+      channel: channelPaths(options.root, options.managerName),
       state: stateFile(context.stateDir, context.name),
-      republishMs: typeof config['republishMs'] === 'number' ? config['republishMs'] : DEFAULT_REPUBLISH_MS,
+      republishMs: options.republishMs,
       lockTimeoutMs: LOCK_TIMEOUT_MS,
       log: context.log,
     });
@@ -74,4 +71,4 @@ export const nuvlaedgeFilesBackend: BackendDefinition = {
     void publisher.start();
     return publisher;
   },
-};
+});

@@ -1,9 +1,9 @@
-// The one HTTP client of every backend that speaks HTTP (agent, supervisor, webhook), on `got`:
-// its timeouts are got's own timers per phase, which always fire (the AbortSignal.timeout they
-// replace could be garbage-collected on Node 20 and leave a request hanging for good); its
-// connections are kept alive; redirects are not followed and got never retries (the reconciler
-// does, with its backoff); an answer is read as a stream and given up past a size cap, so a
-// 100 MB body never sits in memory.
+// Shared by the backends that speak HTTP (nuvlabox-agent, balena-supervisor, http): their one
+// HTTP client, on `got`. Its timeouts are got's own timers per phase, which always fire (the
+// AbortSignal.timeout they replace could be garbage-collected on Node 20 and leave a request
+// hanging for good); its connections are kept alive; redirects are not followed and got never
+// retries (the reconciler does, with its backoff); an answer is read as a stream and given up
+// past a size cap, so a 100 MB body never sits in memory.
 import http from 'node:http';
 import https from 'node:https';
 import type { Got, Request } from 'got';

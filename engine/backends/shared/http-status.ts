@@ -1,6 +1,7 @@
-// How an HTTP exchange ended, as an ApplyResult, for every backend that speaks HTTP. Reasons are
-// built only from status codes, error codes and the server's own error text, never from URLs or
-// headers, so a query-string token or an Authorization value cannot leak into a log line.
+// Shared by the backends that speak HTTP (nuvlabox-agent, balena-supervisor, http): how an HTTP
+// exchange ended, as an ApplyResult. Reasons are built only from status codes, error codes and
+// the server's own error text, never from URLs or headers, so a query-string token or an
+// Authorization value cannot leak into a log line.
 import type { ApplyResult } from '../backend.js';
 
 /** The longest wait a server may impose: beyond that, the engine's own backoff decides. */
@@ -147,6 +148,16 @@ export function answerSummary(answer: HttpAnswer): string {
  */
 export function notTheContract(answer: HttpAnswer, verdict: string): RetryResult {
   return retry(`${answer.status >= 200 && answer.status < 300 ? answerSummary(answer) : `HTTP ${answer.status}`}: ${verdict}`);
+}
+
+/** Whether an answer's body is JSON: one complete value of any kind (an empty body is not). */
+export function isJsonAnswer(answer: HttpAnswer): boolean {
+  try {
+    JSON.parse(answer.body);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The answer's body as a JSON object, or undefined when it is not one (truncated, HTML, array). */

@@ -1,3 +1,5 @@
+// Shared by nuvlabox-agent and nuvlaedge-files, which deliver the same Nuvla document: its
+// schema, and the document sent for a mapped payload.
 import type { JsonSchema } from '../../core/json-schema.js';
 import type { Payload } from '../backend.js';
 
