@@ -192,10 +192,12 @@ function checkHex(hex: string, path: NodePath, wildcards: boolean, at: Report): 
 
 /** `write: AT\r` unquoted or single-quoted sends a backslash and an `r`, not a carriage return. */
 function checkLiteralEscapes(source: YamlSource, path: NodePath, text: string, at: Report): void {
+  const escape = /\\[rnt0x]/.exec(text)?.[0];
+  if (!escape) return;
+  // The style is read only now: looking a node up parses the file with positions (fast-yaml.ts).
   const { node } = nodeAt(source, path);
   const style = (node as { type?: string } | undefined)?.type;
-  const escape = /\\[rnt0x]/.exec(text)?.[0];
-  if (escape && style !== 'QUOTE_DOUBLE') {
+  if (style !== 'QUOTE_DOUBLE') {
     at(path, 'value', 'warning', 'probe-literal-escape', `\`${escape}\` here is sent as two characters; write the string in double quotes for YAML to turn it into one byte`);
   }
 }
