@@ -172,7 +172,13 @@ function pathSource(text: string): string | { reason: string } {
   return source;
 }
 
+/** The characters a path glob gives a meaning to, and surrogates (left to RE2 to accept or refuse). */
+const GLOB_CHARS = /[\\*?[{\uD800-\uDFFF]/;
+
 function compilePathGlob(pattern: string): GlobResult {
+  // A literal path (a profile naming one device) is compared as it is: an RE2 automaton would
+  // keep about 11 KiB per profile for what string equality decides.
+  if (!GLOB_CHARS.test(pattern)) return { ok: true, regex: { test: (value) => value === pattern }, warnings: [] };
   const source = pathSource(pattern);
   if (typeof source !== 'string') return { ok: false, reason: source.reason };
   return compileRe2(`^${source}$`, 0, []);
