@@ -8,11 +8,13 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import { BACKENDS } from '../backends/index.js';
 import { configSchema } from '../config/config-schema.js';
 import type { JsonSchema } from '../sources/source-definition.js';
+import { partialDocumentSchema } from './lint-profile.js';
 import { AJV_OPTIONS, PREBUILT_FOLDER, schemaKey } from './prebuilt-validators.js';
 import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
 const folder = path.join(path.dirname(fileURLToPath(import.meta.url)), PREBUILT_FOLDER);
-const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []))];
+const documentSchemas = BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []));
+const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...documentSchemas, ...documentSchemas.map(partialDocumentSchema)];
 
 rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });

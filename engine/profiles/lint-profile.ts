@@ -1,7 +1,7 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../errors.js';
 import { checkExpression, checkMapKeys, checkTemplate } from '../logic/check-logic.js';
-import { compileLinearRegex } from '../logic/linear-regex.js';
+import { cachedLinearRegex } from '../logic/linear-regex.js';
 import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import { isCatchAll } from '../match/detect-checks.js';
 import { compileGlob, type GlobKind } from '../match/glob.js';
@@ -99,7 +99,7 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   const probe: Loose<SerialProbe> = isObject(serial.probe) ? serial.probe : {};
   const probePath = ['detect', 'serial', 'probe'];
   if (typeof probe.expect === 'string') {
-    const compiled = compileLinearRegex(probe.expect);
+    const compiled = cachedLinearRegex(probe.expect);
     if (!compiled.ok) at([...probePath, 'expect'], 'value', 'error', 'invalid-regex', compiled.reason);
   }
   if (isObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, at);
@@ -148,9 +148,13 @@ function isConstant(value: unknown): boolean {
   return true;
 }
 
-/** A document schema without its required fields, made once per schema (ajv compiles by object). */
+/**
+ * A backend's document schema without its required fields: what a profile's constants are
+ * checked against. Made once per schema (ajv compiles by object); the build generates its
+ * validator too (build-validators.ts), so a start never compiles it.
+ */
 const partialSchemas = new WeakMap<JsonSchema, JsonSchema>();
-function partialSchema(schema: JsonSchema): JsonSchema {
+export function partialDocumentSchema(schema: JsonSchema): JsonSchema {
   let partial = partialSchemas.get(schema);
   if (!partial) {
     partial = { ...schema, required: [] };
@@ -167,7 +171,7 @@ function constantProblems(definition: BackendDefinition, map: Record<string, unk
   if (!definition.documentSchema) return [];
   const constants = Object.fromEntries(Object.entries(map).filter(([, value]) => isConstant(value)));
   const document = definition.document ? definition.document(constants) : constants;
-  const validate = compileSchema(partialSchema(definition.documentSchema));
+  const validate = compileSchema(partialDocumentSchema(definition.documentSchema));
   if (validate(document)) return [];
   // Unknown fields are left to the device's problems: a profile may map fields for other backends.
   return (validate.errors ?? [])
