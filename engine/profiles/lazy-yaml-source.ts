@@ -1,5 +1,6 @@
-import { parseDocument, LineCounter, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { ProfileIssue } from '../errors.js';
+import { yamlLibrary } from './yaml-library.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
 /**
@@ -34,6 +35,7 @@ export class LazyYamlSource implements YamlSource {
  * such positions are never reported; fast-yaml.test.ts checks that the case does not arise.
  */
 function unreadable(): YamlSource {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   return { file: '', text: '', document: parseDocument('', { lineCounter }) as Document.Parsed, lineCounter };
 }
