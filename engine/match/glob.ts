@@ -106,7 +106,20 @@ function compileTextGlob(text: string): GlobResult {
       index = set.close;
     } else source += literal(char);
   }
-  return compileRe2(`^${source}$`, RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL, warnings);
+  const flags = RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL;
+  // Stars, question marks and escaped characters always make a valid expression: compiled at the
+  // first match, so that validating a profile (or holding one whose device never comes) never
+  // pays for an automaton.
+  if (!HAS_SET_OR_SURROGATE.test(text)) return { ok: true, regex: compiledAtFirstUse(`^${source}$`, flags), warnings };
+  return compileRe2(`^${source}$`, flags, warnings);
+}
+
+/** A bracket set, or a surrogate: text globs whose RE2 form is compiled at once, to say if it fails. */
+const HAS_SET_OR_SURROGATE = /[[\uD800-\uDFFF]/;
+
+function compiledAtFirstUse(source: string, flags: number): GlobMatcher {
+  let compiled: RE2JS | undefined;
+  return { test: (value) => (compiled ??= RE2JS.compile(source, flags)).matches(value) };
 }
 
 /** Splits a brace group's body on its top-level commas; undefined when `{` is never closed. */
