@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchFigure } from './bench-figure.js';
-import { residentKiB, startDaemon } from './engine-daemon.js';
+import { inotifyWatches, residentKiB, startDaemon } from './engine-daemon.js';
+import { cpuMsOf } from './measure-process.js';
 import { median } from './percentile.js';
 
 const PROFILE_COUNT = 1000;
@@ -54,6 +55,8 @@ interface Run {
   readyMs: number;
   readyKiB: number;
   idleKiB: number;
+  readyCpuMs: number;
+  watches: number;
 }
 
 async function measureOnce(cli: string, root: string, profiles: string, config: string, attempt: number): Promise<Run> {
@@ -63,8 +66,10 @@ async function measureOnce(cli: string, root: string, profiles: string, config: 
     const ready = daemon.logs.find((line) => line.msg === 'engine ready');
     if (ready?.profiles !== PROFILE_COUNT) throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${PROFILE_COUNT}`);
     const readyKiB = await residentKiB(daemon.pid);
+    const readyCpuMs = cpuMsOf(daemon.pid) ?? NaN;
+    const watches = await inotifyWatches(daemon.pid);
     await sleep(IDLE_MS);
-    return { readyMs: daemon.readyMs, readyKiB, idleKiB: await residentKiB(daemon.pid) };
+    return { readyMs: daemon.readyMs, readyKiB, idleKiB: await residentKiB(daemon.pid), readyCpuMs, watches };
   } finally {
     await daemon.stop();
   }
@@ -84,6 +89,8 @@ async function measureKind(cli: string, kind: ProfileKind): Promise<BenchFigure[
     const what = `daemon, ${PROFILE_COUNT} ${kind} profiles, median of ${RUNS}`;
     return [
       { name: `${what}: spawn → \`engine ready\``, value: median(runs.map((run) => run.readyMs)), unit: 'ms' },
+      { name: `${what}: CPU time (user+sys) at ready`, value: median(runs.map((run) => run.readyCpuMs)), unit: 'ms' },
+      { name: `${what}: inotify watches at ready`, value: median(runs.map((run) => run.watches)), unit: '' },
       { name: `${what}: VmRSS at ready`, value: median(runs.map((run) => run.readyKiB)) / 1024, unit: 'MiB' },
       { name: `${what}: VmRSS after ${IDLE_MS / 1000} s idle`, value: median(runs.map((run) => run.idleKiB)) / 1024, unit: 'MiB' },
     ];

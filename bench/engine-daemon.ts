@@ -1,6 +1,6 @@
 // Starts the engine daemon as a real child process for a benchmark, and times its start-up.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** One JSON log line of the engine; `time` is its ISO timestamp (millisecond resolution). */
 export type EngineLogLine = Record<string, unknown> & { time?: string; level: string; msg: string };
@@ -62,6 +62,16 @@ export function startDaemon(cli: string, args: string[], env: NodeJS.ProcessEnv 
       reject(new Error(`engine exited with ${code} before it was ready:\n${logs.map((line) => JSON.stringify(line)).join('\n').slice(-3000)}`));
     });
   });
+}
+
+/** How many inotify watches a live process holds (`inotify wd:` lines of its inotify descriptors). */
+export async function inotifyWatches(pid: number): Promise<number> {
+  let watches = 0;
+  for (const fd of await readdir(`/proc/${pid}/fdinfo`)) {
+    const info = await readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8').catch(() => '');
+    watches += info.split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+  }
+  return watches;
 }
 
 /** The resident set (VmRSS) of a live process, in KiB. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { BenchFigure } from './bench-figure.js';
 import { profileText } from './daemon-footprint.js';
 import { residentKiB, startDaemon } from './engine-daemon.js';
-import { measureProcess } from './measure-process.js';
+import { cpuMsOf, measureProcess } from './measure-process.js';
 import { median } from './percentile.js';
 import { generatedProfile } from './validate-many.js';
 
@@ -30,6 +30,7 @@ async function validateFigures(cli: string, root: string, size: number): Promise
   const what = `growth, ${size} profiles, engine validate (median of ${runs.length})`;
   return [
     { name: `${what}: wall time`, value: median(runs.map((run) => run.wallMs)), unit: 'ms' },
+    { name: `${what}: CPU time (user+sys)`, value: median(runs.map((run) => run.cpuMs)), unit: 'ms' },
     { name: `${what}: peak RSS`, value: median(runs.map((run) => run.peakRssKiB)) / 1024, unit: 'MiB' },
   ];
 }
@@ -41,13 +42,13 @@ async function daemonFigures(cli: string, root: string, size: number): Promise<B
   for (let index = 0; index < size; index++) writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, dev));
   const config = path.join(root, 'engine.yaml');
   writeFileSync(config, 'params: { site: bench }\nbackends:\n  nuvlabox: { type: stdout }\n');
-  const runs: { readyMs: number; readyKiB: number }[] = [];
+  const runs: { readyMs: number; readyKiB: number; readyCpuMs: number }[] = [];
   for (let attempt = 0; attempt < runsFor(size); attempt++) {
     const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', path.join(root, `state-${size}-${attempt}`), '--port', '0']);
     try {
       const ready = daemon.logs.find((line) => line.msg === 'engine ready');
       if (ready?.profiles !== size) throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${size}`);
-      runs.push({ readyMs: daemon.readyMs, readyKiB: await residentKiB(daemon.pid) });
+      runs.push({ readyMs: daemon.readyMs, readyKiB: await residentKiB(daemon.pid), readyCpuMs: cpuMsOf(daemon.pid) ?? NaN });
     } finally {
       await daemon.stop();
     }
@@ -55,6 +56,7 @@ async function daemonFigures(cli: string, root: string, size: number): Promise<B
   const what = `growth, ${size} profiles, daemon (median of ${runs.length})`;
   return [
     { name: `${what}: spawn → \`engine ready\``, value: median(runs.map((run) => run.readyMs)), unit: 'ms' },
+    { name: `${what}: CPU time (user+sys) at ready`, value: median(runs.map((run) => run.readyCpuMs)), unit: 'ms' },
     { name: `${what}: VmRSS at ready`, value: median(runs.map((run) => run.readyKiB)) / 1024, unit: 'MiB' },
   ];
 }

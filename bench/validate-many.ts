@@ -63,6 +63,7 @@ export async function run(cli: string): Promise<BenchFigure[]> {
     const what = `engine validate, ${PROFILE_COUNT} profiles, whole process, median of ${RUNS}`;
     return [
       { name: `${what}: wall time`, value: median(runs.map((figures) => figures.wallMs)), unit: 'ms' },
+      { name: `${what}: CPU time (user+sys)`, value: median(runs.map((figures) => figures.cpuMs)), unit: 'ms' },
       { name: `${what}: peak RSS`, value: median(runs.map((figures) => figures.peakRssKiB)) / 1024, unit: 'MiB' },
     ];
   } finally {

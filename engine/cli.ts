@@ -1,25 +1,30 @@
 #!/usr/bin/env node
-import { LIST_USAGE, listCommand } from './cli/list.js';
-import { NEW_USAGE, newCommand } from './cli/new.js';
-import { RUN_USAGE, runCommand } from './cli/run.js';
-import { SCHEMA_USAGE, schemaCommand } from './cli/schema.js';
-import { TEST_USAGE, testCommand } from './cli/test.js';
-import { VALIDATE_USAGE, validateCommand } from './cli/validate.js';
 import { StartupRefusal } from './cli/startup-refusal.js';
 import { UsageError } from './core/errors.js';
 import { engineVersion } from './core/version.js';
 
-/** Every command's usage: its first line is the synopsis, the rest what it does. */
-const COMMAND_USAGES = [RUN_USAGE, VALIDATE_USAGE, TEST_USAGE, LIST_USAGE, SCHEMA_USAGE, NEW_USAGE];
-
 const synopsis = (usage: string) => usage.split('\n')[0]!;
 
-const USAGE = `engine: a declarative device-profile engine
+/**
+ * The whole usage. Each command's module is imported only when it runs (or here, for help): a
+ * validate or test run never loads the daemon, its sources and its backends.
+ */
+async function usage(): Promise<string> {
+  const commands = await Promise.all([
+    import('./cli/run.js').then((module) => module.RUN_USAGE),
+    import('./cli/validate.js').then((module) => module.VALIDATE_USAGE),
+    import('./cli/test.js').then((module) => module.TEST_USAGE),
+    import('./cli/list.js').then((module) => module.LIST_USAGE),
+    import('./cli/schema.js').then((module) => module.SCHEMA_USAGE),
+    import('./cli/new.js').then((module) => module.NEW_USAGE),
+  ]);
+  return `engine: a declarative device-profile engine
 
 Usage:
-${[...COMMAND_USAGES.map(synopsis), 'engine --version | --help'].map((line) => `  ${line}`).join('\n')}
+${[...commands.map(synopsis), 'engine --version | --help'].map((line) => `  ${line}`).join('\n')}
 
-${COMMAND_USAGES.join('\n\n')}`;
+${commands.join('\n\n')}`;
+}
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -28,15 +33,15 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'validate':
-        return await validateCommand(rest, out);
+        return await (await import('./cli/validate.js')).validateCommand(rest, out);
       case 'test':
-        return await testCommand(rest, out);
+        return await (await import('./cli/test.js')).testCommand(rest, out);
       case 'schema':
-        return schemaCommand(rest, out);
+        return (await import('./cli/schema.js')).schemaCommand(rest, out);
       case 'list':
-        return await listCommand(rest, out);
+        return await (await import('./cli/list.js')).listCommand(rest, out);
       case 'new':
-        return await newCommand(rest, out);
+        return await (await import('./cli/new.js')).newCommand(rest, out);
       case '--version':
       case '-v':
         out(engineVersion());
@@ -44,11 +49,11 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case '-h':
       case 'help':
-        out(USAGE);
+        out(await usage());
         return 0;
       default:
         // No command, or options only: run the daemon.
-        if (command === undefined || command.startsWith('--')) return await runCommand(argv);
+        if (command === undefined || command.startsWith('--')) return await (await import('./cli/run.js')).runCommand(argv);
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { backendType, builtInBackendNames, type BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../core/errors.js';
 import { schemaIssues } from '../core/schema-issues.js';
-import { documentData, issueAt, parseYamlSource, type NodePath, type YamlSource } from '../core/yaml-source.js';
+import { readYamlData } from '../core/read-yaml-data.js';
+import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 import { credentialsIn, secrets } from '../core/secrets.js';
 import type { WithDefaults } from '../core/from-schema.js';
 import { withDefaults } from '../core/with-defaults.js';
@@ -94,12 +95,10 @@ function interpolate(value: unknown, path: NodePath, env: NodeJS.ProcessEnv, und
 
 /** Checks config text; the configuration is returned only when there is no error. */
 export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv): { config?: EngineConfig; issues: ProfileIssue[] } {
-  const parsed = parseYamlSource(file, text);
-  if (!parsed.source) return { issues: parsed.issues };
-  const source: YamlSource = parsed.source;
-  const issues = [...parsed.issues];
-  const read = documentData(source);
-  if ('issue' in read) return { issues: [...issues, read.issue] };
+  const read = readYamlData(file, text);
+  if (!('data' in read)) return { issues: read.issues };
+  const source: YamlSource = read.source;
+  const issues = [...read.issues];
   const substituted: string[] = [];
   const data = interpolate(
     read.data,

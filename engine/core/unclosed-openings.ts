@@ -1,4 +1,4 @@
-import { Parser } from 'yaml';
+import { yamlLibrary } from './yaml-library.js';
 
 /** Where an unclosed bracket or quote opens, by what it is. */
 export interface UnclosedOpenings {
@@ -24,7 +24,7 @@ export function unclosedOpenings(text: string): UnclosedOpenings {
   const found: UnclosedOpenings = { sequence: [], mapping: [], quote: [] };
   // An explicit stack, not recursion: a file of a few thousand `[` must not overflow the call
   // stack (yaml parses it; a recursive walk of its tree did not survive it).
-  const pending: unknown[] = [...new Parser().parse(text)];
+  const pending: unknown[] = [...new (yamlLibrary().Parser)().parse(text)];
   while (pending.length > 0) {
     const node = pending.pop();
     if (Array.isArray(node)) {

@@ -1,6 +1,7 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { IssueCode, ProfileIssue, Severity } from './errors.js';
 import { errorOffset, unclosedOpenings } from './unclosed-openings.js';
+import { yamlLibrary } from './yaml-library.js';
 
 /** A path into a parsed document: keys of mappings and indexes of sequences. */
 export type NodePath = readonly (string | number)[];
@@ -24,6 +25,7 @@ const YAML_ERROR_CODES: Readonly<Record<string, IssueCode>> = { DUPLICATE_KEY: '
  * problem found, positioned.
  */
 export function parseYamlSource(file: string, text: string): { source?: YamlSource; issues: ProfileIssue[] } {
+  const { LineCounter, parseAllDocuments } = yamlLibrary();
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
@@ -65,6 +67,7 @@ function oneLine(message: string): string {
 
 /** The node at `path`, or the deepest node on the way there that exists. */
 export function nodeAt(source: YamlSource, path: NodePath, part: NodePart = 'value'): { node?: Node; keyNode?: Node } {
+  const { isMap, isPair, isScalar, isSeq } = yamlLibrary();
   let node: unknown = source.document.contents;
   let keyNode: Node | undefined;
   for (const segment of path) {
@@ -126,6 +129,7 @@ export function documentData(source: YamlSource): { data: unknown } | { issue: P
     const { line, col } = source.lineCounter.linePos(offset);
     return { severity: 'error', code: 'yaml-syntax', file: source.file, line, col, message };
   };
+  const { visit } = yamlLibrary();
   let found: ProfileIssue | undefined;
   let aliases = 0;
   visit(source.document, {

@@ -106,7 +106,20 @@ function compileTextGlob(text: string): GlobResult {
       index = set.close;
     } else source += literal(char);
   }
-  return compileRe2(`^${source}$`, RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL, warnings);
+  const flags = RE2JS.CASE_INSENSITIVE | RE2JS.DOTALL;
+  // Stars, question marks and escaped characters always make a valid expression: compiled at the
+  // first match, so that validating a profile (or holding one whose device never comes) never
+  // pays for an automaton.
+  if (!HAS_SET_OR_SURROGATE.test(text)) return { ok: true, regex: compiledAtFirstUse(`^${source}$`, flags), warnings };
+  return compileRe2(`^${source}$`, flags, warnings);
+}
+
+/** A bracket set, or a surrogate: text globs whose RE2 form is compiled at once, to say if it fails. */
+const HAS_SET_OR_SURROGATE = /[[\uD800-\uDFFF]/;
+
+function compiledAtFirstUse(source: string, flags: number): GlobMatcher {
+  let compiled: RE2JS | undefined;
+  return { test: (value) => (compiled ??= RE2JS.compile(source, flags)).matches(value) };
 }
 
 /** Splits a brace group's body on its top-level commas; undefined when `{` is never closed. */
@@ -172,7 +185,13 @@ function pathSource(text: string): string | { reason: string } {
   return source;
 }
 
+/** The characters a path glob gives a meaning to, and surrogates (left to RE2 to accept or refuse). */
+const GLOB_CHARS = /[\\*?[{\uD800-\uDFFF]/;
+
 function compilePathGlob(pattern: string): GlobResult {
+  // A literal path (a profile naming one device) is compared as it is: an RE2 automaton would
+  // keep about 11 KiB per profile for what string equality decides.
+  if (!GLOB_CHARS.test(pattern)) return { ok: true, regex: { test: (value) => value === pattern }, warnings: [] };
   const source = pathSource(pattern);
   if (typeof source !== 'string') return { ok: false, reason: source.reason };
   return compileRe2(`^${source}$`, 0, []);

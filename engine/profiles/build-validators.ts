@@ -9,10 +9,12 @@ import { BACKENDS } from '../backends/index.js';
 import { configSchema, deliverySchema } from '../config/config-schema.js';
 import type { JsonSchema } from '../core/json-schema.js';
 import { AJV_DEFAULTS_OPTIONS, AJV_OPTIONS, prebuiltFolderPath, schemaKey } from '../core/prebuilt-validators.js';
+import { partialDocumentSchema } from './lint-profile.js';
 import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
 const folder = prebuiltFolderPath();
-const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []))];
+const documentSchemas = BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []));
+const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...documentSchemas, ...documentSchemas.map(partialDocumentSchema)];
 /** Schemas whose defaults are filled in at run time (withDefaults, the config loader). */
 const filling: JsonSchema[] = [
   configSchema(),

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yamlLibrary } from '../core/yaml-library.js';
 import { FACT_FIELDS } from '../sources/fact-fields.js';
 import type { JsonSchema } from '../core/json-schema.js';
 
@@ -49,7 +49,7 @@ function rewrite(node: unknown): unknown {
   const scalars = examples.filter((example) => typeof example !== 'object' || example === null);
   if (scalars.length > 0) result.examples = scalars;
   else delete result.examples;
-  const text = structured.map((example) => `\`\`\`yaml\n${stringify(example, { lineWidth: 0 }).trimEnd()}\n\`\`\``).join('\n\n');
+  const text = structured.map((example) => `\`\`\`yaml\n${yamlLibrary().stringify(example, { lineWidth: 0 }).trimEnd()}\n\`\`\``).join('\n\n');
   result.markdownDescription = `${typeof node.description === 'string' ? `${node.description}\n\n` : ''}Example${structured.length > 1 ? 's' : ''}:\n\n${text}`;
   const snippets = Array.isArray(node.defaultSnippets) ? node.defaultSnippets : [];
   result.defaultSnippets = [...snippets, ...structured.map((body, index) => ({ label: `example${structured.length > 1 ? ` ${index + 1}` : ''}`, body }))];

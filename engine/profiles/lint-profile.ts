@@ -87,9 +87,13 @@ function isConstant(value: unknown): boolean {
   return true;
 }
 
-/** A document schema without its required fields, made once per schema (ajv compiles by object). */
+/**
+ * A backend's document schema without its required fields: what a profile's constants are
+ * checked against. Made once per schema (ajv compiles by object); the build generates its
+ * validator too (build-validators.ts), so a start never compiles it.
+ */
 const partialSchemas = new WeakMap<JsonSchema, JsonSchema>();
-function partialSchema(schema: JsonSchema): JsonSchema {
+export function partialDocumentSchema(schema: JsonSchema): JsonSchema {
   let partial = partialSchemas.get(schema);
   if (!partial) {
     partial = { ...schema, required: [] };
@@ -106,7 +110,7 @@ function constantProblems(definition: BackendDefinition, map: Record<string, unk
   if (!definition.documentSchema) return [];
   const constants = Object.fromEntries(Object.entries(map).filter(([, value]) => isConstant(value)));
   const document = definition.document ? definition.document(constants) : constants;
-  const validate = compileSchema(partialSchema(definition.documentSchema));
+  const validate = compileSchema(partialDocumentSchema(definition.documentSchema));
   if (validate(document)) return [];
   // Unknown fields are left to the device's problems: a profile may map fields for other backends.
   return (validate.errors ?? [])

@@ -105,9 +105,11 @@ let byType: JsonSchema | undefined;
 /**
  * The profile schema with every backend type under its own type name. It does not depend on how
  * a config names its backends, so it is generated at build time (prebuilt-validators.ts); each
- * notify entry is checked under the type its name has (validate-profile.ts).
+ * notify entry is checked under the type its name has (validate-profile.ts). Without editor
+ * hints: they are annotations, which validation ignores, and writing their YAML examples cost
+ * every start the `yaml` library.
  */
 export function typeKeyedProfileSchema(): JsonSchema {
-  byType ??= profileSchema(new Map(BACKENDS.map((definition) => [definition.type, definition])));
+  byType ??= assembleProfileSchema(new Map(BACKENDS.map((definition) => [definition.type, definition])));
   return byType;
 }

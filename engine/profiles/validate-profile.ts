@@ -7,6 +7,8 @@ import { typeKeyedProfileSchema } from './profile-schema.js';
 import type { Profile } from './profile.js';
 import { schemaIssues } from '../core/schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
+import { fastYaml } from '../core/fast-yaml.js';
+import { LazyYamlSource } from '../core/lazy-yaml-source.js';
 import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../core/yaml-source.js';
 
 /**
@@ -49,10 +51,23 @@ export interface ValidatedFile {
 
 /**
  * Checks one profile file's text: YAML, schema, USB ids, JSON-logic, patterns and backend
- * names. Never throws; every problem comes back positioned.
+ * names. Never throws; every problem comes back positioned. A file the fast parser reads
+ * (fast-yaml.ts) is checked on its data; only when a check finds something is the file parsed
+ * again with `yaml` and checked the slow way, so that every issue is reported and positioned
+ * exactly as if the fast parser did not exist.
  */
 export function validateProfileText(file: string, text: string, context: ValidationContext): ValidatedFile {
-  const parsed = parseYamlSource(file, text);
+  const fast = fastYaml(text);
+  if (!fast) return validateParsed(file, text, context, parseYamlSource(file, text));
+  const source = new LazyYamlSource(file, text);
+  const issues = dataIssues(source, fast.data, context);
+  if (issues.length > 0) return validateParsed(file, text, context, source.parsed());
+  const nameAt = fast.nameAt ?? positionOf(source, ['name'], 'value');
+  return { file, text, source, nameAt, issues: [], profile: fast.data as unknown as Profile };
+}
+
+/** The checks of a profile file `yaml` has parsed, positions and all. */
+function validateParsed(file: string, text: string, context: ValidationContext, parsed: { source?: YamlSource; issues: ProfileIssue[] }): ValidatedFile {
   if (!parsed.source) return { file, text, issues: parsed.issues };
   const source = parsed.source;
   const issues = [...parsed.issues];
@@ -61,21 +76,30 @@ export function validateProfileText(file: string, text: string, context: Validat
     issues.push(read.issue);
     return { file, text, source, issues };
   }
-  const data = read.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    issues.push(issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify'));
-    return { file, text, source, issues };
+  issues.push(...dataIssues(source, read.data, context));
+  if (!isMapping(read.data)) return { file, text, source, issues };
+  const unique = dedupe(issues);
+  const valid = !unique.some((issue) => issue.severity === 'error');
+  return { file, text, source, nameAt: positionOf(source, ['name'], 'value'), issues: unique, ...(valid ? { profile: read.data as Profile } : {}) };
+}
+
+/** The problems in a profile's data: its shape, schema, USB ids, tests, logic, patterns and backend names. */
+function dataIssues(source: YamlSource, data: unknown, context: ValidationContext): ProfileIssue[] {
+  if (!isMapping(data)) {
+    return [issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify')];
   }
   const usbIds = usbIdNumberIssues(source, data);
   const tests = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);
-  issues.push(...usbIds.issues, ...tests.issues);
   const checked = context.schema === typeKeyedProfileSchema() ? underTypeNames(data, context.backends) : data;
-  issues.push(...schemaIssues(source, checked, context.schema, [...usbIds.covered, ...tests.covered]));
-  issues.push(...lintProfile(source, data, context.backends));
-  const unique = dedupe(issues);
-  const valid = !unique.some((issue) => issue.severity === 'error');
-  return { file, text, source, nameAt: positionOf(source, ['name'], 'value'), issues: unique, ...(valid ? { profile: data as Profile } : {}) };
+  return dedupe([
+    ...usbIds.issues,
+    ...tests.issues,
+    ...schemaIssues(source, checked, context.schema, [...usbIds.covered, ...tests.covered]),
+    ...lintProfile(source, data, context.backends),
+  ]);
 }
+
+const isMapping = (data: unknown): data is object => typeof data === 'object' && data !== null && !Array.isArray(data);
 
 function dedupe(issues: ProfileIssue[]): ProfileIssue[] {
   const seen = new Set<string>();

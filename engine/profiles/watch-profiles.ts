@@ -1,7 +1,8 @@
-import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import { watch, type FSWatcher } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/log.js';
-import { isHiddenName, isProfileFile } from './load-profiles.js';
+import { findProfileFiles, isHiddenName, isProfileFile } from './load-profiles.js';
 import type { ProfileStore } from './profile-store.js';
 
 const SETTLE_MS = 50;
@@ -10,17 +11,22 @@ const SETTLE_MS = 50;
 const CONFIGMAP_SWAP = '..data';
 
 /**
- * Watches the profiles folder (one recursive watch, chokidar) and reloads each file that is
- * added, edited or removed, after a short settle (editors write a file in several steps).
+ * Watches the profiles folder and reloads each file that is added, edited or removed, after a
+ * short settle (editors write a file in several steps, or write a copy and rename it over).
+ * One inotify watch per folder (`fs.watch`), never one per file: each event names its entry,
+ * which is reloaded by path, so a folder of 1,000 profiles costs one watch, not 1,001.
  * Hidden entries are not profiles, as at start-up: editors' swap files and a ConfigMap's
  * `..2026_...` folders are never loaded. A ConfigMap update swaps its `..data` link; the files
  * (links through `..data`) do not change themselves, so each is read again, and those whose
- * profile changed are reported. `changed` runs once the store's profiles in use have changed.
+ * profile changed are reported. Links are entries, never followed: a link back up (`loop -> .`)
+ * is not walked. `changed` runs once the store's profiles in use have changed.
  */
 export class ProfileWatcher {
-  private watcher: FSWatcher | undefined;
+  /** A watch per real folder under the profiles folder, by path. */
+  private readonly watchers = new Map<string, FSWatcher>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private reloading = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly store: ProfileStore,
@@ -29,34 +35,81 @@ export class ProfileWatcher {
   ) {}
 
   async start(): Promise<void> {
-    const folder = this.store.folder;
-    const watcher = chokidarWatch(folder, {
-      ignoreInitial: true,
-      // Links are watched as entries, never followed: a link back up (`loop -> .`) would be
-      // walked for ever, and a ConfigMap's links are covered by its `..data` swap.
-      followSymlinks: false,
-      ignored: (candidate, stats) => {
-        const relative = path.relative(folder, candidate);
-        if (relative === '' || relative === CONFIGMAP_SWAP) return false;
-        if (relative.split(path.sep).some(isHiddenName)) return true;
-        return (stats?.isFile() ?? false) && !isProfileFile(candidate);
-      },
-    });
-    this.watcher = watcher;
-    const swapped = (entry: string) => path.relative(folder, entry) === CONFIGMAP_SWAP;
-    watcher.on('all', (event, entry) => {
-      if (swapped(entry)) this.schedule(this.store.filesUnder(folder), true);
-      else if (event === 'add' || event === 'change' || event === 'unlink') this.schedule([entry]);
-      else if (event === 'unlinkDir') this.schedule(this.store.filesUnder(entry));
-    });
-    watcher.on('error', (error) => this.log.warn('profile watch error', { error: (error as Error).message }));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await this.watchTree(this.store.folder);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
-    await this.watcher?.close();
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
     await this.reloading;
+  }
+
+  /** Watches `folder` and every folder under it that is not hidden (links are not followed). */
+  private async watchTree(folder: string): Promise<void> {
+    if (this.stopped || this.watchers.has(folder)) return;
+    try {
+      const watcher = watch(folder, { persistent: true }, (_event, name) => this.entryChanged(folder, name === null ? undefined : String(name)));
+      watcher.on('error', (error) => {
+        this.log.warn('profile watch error', { folder, error: error.message });
+        this.unwatchTree(folder);
+      });
+      this.watchers.set(folder, watcher);
+      const entries = await readdir(folder, { withFileTypes: true });
+      await Promise.all(entries.filter((entry) => entry.isDirectory() && !isHiddenName(entry.name)).map((entry) => this.watchTree(path.join(folder, entry.name))));
+    } catch (error) {
+      // Gone already (removed while being walked), or not readable: said, and the rest goes on.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('profile watch error', { folder, error: (error as Error).message });
+    }
+  }
+
+  /** Stops watching `folder` and the folders under it. */
+  private unwatchTree(folder: string): void {
+    for (const [watched, watcher] of this.watchers) {
+      if (watched === folder || watched.startsWith(`${folder}/`)) {
+        watcher.close();
+        this.watchers.delete(watched);
+      }
+    }
+  }
+
+  /** One event in `folder`: about the entry `name`, or (no name) about anything in it. */
+  private entryChanged(folder: string, name: string | undefined): void {
+    if (this.stopped) return;
+    if (name === undefined) {
+      void this.folderChanged(folder);
+      return;
+    }
+    if (folder === this.store.folder && name === CONFIGMAP_SWAP) {
+      this.schedule(this.store.filesUnder(folder), true);
+      return;
+    }
+    if (isHiddenName(name)) return;
+    void this.entryMayHaveChanged(path.join(folder, name));
+  }
+
+  /** A created, removed, renamed or written entry: a file to reload, or a folder to watch or forget. */
+  private async entryMayHaveChanged(entry: string): Promise<void> {
+    const stats = await lstat(entry).catch(() => undefined);
+    if (stats?.isDirectory()) {
+      if (!this.watchers.has(entry)) {
+        await this.watchTree(entry);
+        this.schedule(await findProfileFiles(entry).catch(() => []));
+      }
+      return;
+    }
+    if (!stats && this.watchers.has(entry)) {
+      this.unwatchTree(entry);
+      this.schedule(this.store.filesUnder(entry));
+    }
+    this.schedule([entry]);
+  }
+
+  /** An event that named no entry: every file in the folder is read again, quietly. */
+  private async folderChanged(folder: string): Promise<void> {
+    const names = await readdir(folder).catch(() => []);
+    this.schedule([...this.store.filesUnder(folder), ...names.filter((name) => !isHiddenName(name)).map((name) => path.join(folder, name))], true);
   }
 
   /** Reloads `files` after the settle; `quiet`: say nothing of a file whose profile did not change. */
@@ -74,6 +127,7 @@ export class ProfileWatcher {
   }
 
   private async reload(file: string, quiet: boolean): Promise<void> {
+    if (this.stopped) return;
     const changed = await this.store.reload(file);
     const issues = this.store.issues().filter((issue) => issue.file === file);
     if (quiet && !changed && issues.length === 0) return;

@@ -112,6 +112,34 @@ describe('hot reload of profiles', () => {
       assert.deepEqual(profiles.files.map((entry) => path.basename(entry.file)), ['sensor.yaml']);
     }));
 
+  test('a sub-folder made while running is watched: its profiles load, and go when it is removed', () =>
+    scene(async ({ space, agent, engine }) => {
+      // The folder and its file appear together, before any watch on the folder can exist.
+      const staged = path.join(space.root, 'staged');
+      mkdirSync(path.join(staged, 'deeper'), { recursive: true });
+      writeFileSync(path.join(staged, 'deeper', 'sensor.yaml'), deviceProfile(space));
+      renameSync(staged, path.join(space.profiles, 'site'));
+      await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
+      // A file written later in the new folder is seen by the folder's own watch.
+      writeFileSync(path.join(space.profiles, 'site', 'deeper', 'sensor.yaml'), deviceProfile(space, { label: 'Edited' }));
+      await within('the edit', () => agent.peripherals.get('test-device:sensor1')?.name === 'Edited sensor1');
+      rmSync(path.join(space.profiles, 'site'), { recursive: true });
+      await within('the deregistration', () => agent.peripherals.size === 0);
+      const profiles = (await engine.get('/profiles')).body as { files: unknown[] };
+      assert.deepEqual(profiles.files, []);
+    }));
+
+  test("an editor's save through a temporary file renamed over the profile is one reload", () =>
+    scene(async ({ space, agent, profile }) => {
+      writeFileSync(profile, deviceProfile(space));
+      await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
+      const temporary = path.join(space.profiles, '.sensor.yaml.tmp');
+      writeFileSync(temporary, deviceProfile(space, { label: 'Saved' }));
+      renameSync(temporary, profile);
+      await within('the update', () => agent.peripherals.get('test-device:sensor1')?.name === 'Saved sensor1');
+      assert.equal(agent.requests.filter((request) => request.method === 'DELETE').length, 0);
+    }));
+
   test("editors' swap and backup files and hidden folders are not profiles", () =>
     scene(async ({ space, agent, engine, profile }) => {
       writeFileSync(profile, deviceProfile(space));

@@ -85,6 +85,19 @@ describe('path globs', () => {
       ['/dev/video0', true],
       ['/dev/video01', false],
       ['/dev/video', false],
+      ['/dev/Video0', false],
+      ['/dev/video0\n', false],
+    ]);
+    // Compared as a string, not as a pattern: regex characters are themselves, nothing more.
+    check('/dev/serial/by-id/usb-A_(1)+.x$^|é', 'path', [
+      ['/dev/serial/by-id/usb-A_(1)+.x$^|é', true],
+      ['/dev/serial/by-id/usb-A_(1)+.x$^|e', false],
+      ['/dev/serial/by-id/usb-A_1+.x$^|é', false],
+      ['/dev/serial/by-id/usb-A_(1)+Ax$^|é', false],
+    ]);
+    check('/dev/\u{1F600}', 'path', [
+      ['/dev/\u{1F600}', true],
+      ['/dev/x', false],
     ]);
   });
 

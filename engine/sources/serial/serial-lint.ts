@@ -1,6 +1,6 @@
 import type { NodePath, YamlSource } from '../../core/yaml-source.js';
 import { nodeAt } from '../../core/yaml-source.js';
-import { compileLinearRegex } from '../../logic/linear-regex.js';
+import { cachedLinearRegex } from '../../logic/linear-regex.js';
 import type { ReportIssue, SourceLintContext } from '../source-definition.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -22,10 +22,12 @@ function checkHex(hex: string, path: NodePath, wildcards: boolean, report: Repor
 
 /** `write: AT\r` unquoted or single-quoted sends a backslash and an `r`, not a carriage return. */
 function checkLiteralEscapes(yaml: YamlSource, path: NodePath, text: string, report: ReportIssue): void {
+  const escape = /\\[rnt0x]/.exec(text)?.[0];
+  if (!escape) return;
+  // The style is read only now: looking a node up parses the file with positions (fast-yaml.ts).
   const { node } = nodeAt(yaml, path);
   const style = (node as { type?: string } | undefined)?.type;
-  const escape = /\\[rnt0x]/.exec(text)?.[0];
-  if (escape && style !== 'QUOTE_DOUBLE') {
+  if (style !== 'QUOTE_DOUBLE') {
     report(path, 'value', 'warning', 'probe-literal-escape', `\`${escape}\` here is sent as two characters; write the string in double quotes for YAML to turn it into one byte`);
   }
 }
@@ -35,7 +37,7 @@ export function lintSerialBlock(serial: Record<string, unknown>, { yaml, at, rep
   const probe = isObject(serial.probe) ? serial.probe : {};
   const probePath = [...at, 'probe'];
   if (typeof probe.expect === 'string') {
-    const compiled = compileLinearRegex(probe.expect);
+    const compiled = cachedLinearRegex(probe.expect);
     if (!compiled.ok) report([...probePath, 'expect'], 'value', 'error', 'invalid-regex', compiled.reason);
   }
   if (isObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, report);
