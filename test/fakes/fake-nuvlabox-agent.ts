@@ -72,6 +72,8 @@ export interface FakeAgent {
   healthy: boolean;
   /** Milliseconds to wait before answering any request. */
   delayMs: number;
+  /** Called as each request has been read, before it is answered: the client is waiting for it. */
+  onRequest: ((request: LoggedRequest) => void) | undefined;
   /** Sent as `Retry-After` on every 503 the fake answers, when set. */
   retryAfter: number | string | undefined;
   /** Answers the next `count` requests under `/api/peripheral` with `status` and `{"error": ...}`. */
@@ -149,6 +151,7 @@ class FakeNuvlaboxAgent implements FakeAgent {
   down = false;
   healthy = true;
   delayMs = 0;
+  onRequest: ((request: LoggedRequest) => void) | undefined = undefined;
   retryAfter: number | string | undefined = undefined;
   private failures = { count: 0, status: 500, error: 'injected failure' };
 
@@ -192,6 +195,7 @@ class FakeNuvlaboxAgent implements FakeAgent {
     const raw = await readBody(request);
     const parsed = parseJson(raw);
     entry.body = parsed.ok ? parsed.value : raw;
+    this.onRequest?.(entry);
     if (this.delayMs > 0) await sleep(this.delayMs);
     // Malformed JSON reaches the routes as "no body", which POST and PUT answer with a 400.
     const reply = this.route(entry.method, entry.path, parsed.ok ? parsed.value : undefined);
