@@ -6,6 +6,7 @@ import { compileLinearRegex } from './linear-regex.js';
 import { suggestFactPath } from './suggest-fact-path.js';
 import { suggestOperator } from './suggest-operator.js';
 import { FORBIDDEN_OPERATORS, ITERATING_OPERATORS, OPERATORS, UNSAFE_PATH_SEGMENTS } from './operators.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 /** A problem in a JSON-logic value, at a path relative to the document. */
 export interface LogicProblem {
@@ -27,10 +28,6 @@ interface Context {
 }
 
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `; did you mean \`${suggestion}\`?` : '');
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Checks a value evaluated wholly as JSON-logic, such as `detect.when`. */
 export function checkExpression(value: unknown, path: NodePath): LogicProblem[] {

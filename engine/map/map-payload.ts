@@ -5,12 +5,10 @@ import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import type { Profile } from '../profiles/profile.js';
 import { defaultIdentifier } from './default-identifier.js';
 import type { Facts } from '../core/facts.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 /** The largest payload sent, as JSON text in UTF-8; a larger one is a problem of its device. */
 export const PAYLOAD_BYTES_CAP = 256 * 1024;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Values a payload leaves out, as it leaves out null: NaN and Infinity have no JSON form. */
 const isAbsent = (value: unknown) => value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value));

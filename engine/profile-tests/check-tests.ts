@@ -2,8 +2,7 @@ import type { ProfileIssue } from '../core/errors.js';
 import { usbIdNumberIssuesAt } from '../profiles/usb-id-numbers.js';
 import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 import { SOURCES } from '../sources/index.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isPlainObject } from '../core/plain-object.js';
 
 /**
  * The checks on a `tests` list that its schema cannot express: USB ids typed as YAML numbers in
@@ -15,13 +14,13 @@ export function checkTestList(source: YamlSource, tests: unknown, at: NodePath):
   const covered: NodePath[] = [];
   if (!Array.isArray(tests)) return { issues, covered };
   for (const [index, test] of tests.entries()) {
-    if (!isObject(test)) continue;
-    const facts = isObject(test.facts) ? test.facts : {};
+    if (!isPlainObject(test)) continue;
+    const facts = isPlainObject(test.facts) ? test.facts : {};
     const ids = usbIdNumberIssuesAt(source, facts.usb, [...at, index, 'facts', 'usb']);
     issues.push(...ids.issues);
     covered.push(...ids.covered);
     const kinds = SOURCES.map((source) => source.kind);
-    if (isObject(test.facts) && Object.keys(test.facts).length > 0 && !kinds.some((kind) => kind in facts)) {
+    if (isPlainObject(test.facts) && Object.keys(test.facts).length > 0 && !kinds.some((kind) => kind in facts)) {
       issues.push(issueAt(source, [...at, index, 'facts'], 'key', 'error', 'missing-key', `\`facts\` needs at least one of ${kinds.join(', ')}: the device the test is about`));
     }
     const expect = test.expect;
@@ -29,7 +28,7 @@ export function checkTestList(source: YamlSource, tests: unknown, at: NodePath):
       issues.push(issueAt(source, [...at, index, 'expect'], 'value', 'error', 'invalid-value', `\`expect\` is \`no-match\` or a mapping (profile, payload, match), not \`${expect}\``));
       covered.push([...at, index, 'expect']);
     }
-    if (isObject(expect) && expect.match === false) {
+    if (isPlainObject(expect) && expect.match === false) {
       for (const key of ['profile', 'payload'].filter((name) => name in expect)) {
         issues.push(issueAt(source, [...at, index, 'expect', key], 'key', 'error', 'invalid-value', `\`expect.${key}\` contradicts \`match: false\`: a test expects either no match or a match`));
       }

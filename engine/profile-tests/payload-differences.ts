@@ -1,3 +1,5 @@
+import { isPlainObject } from '../core/plain-object.js';
+
 /** One place where a payload differs from what a test expects. */
 export interface PayloadDifference {
   /** Dotted path into the payload, e.g. `additional-assets.devices.0`. */
@@ -6,8 +8,6 @@ export interface PayloadDifference {
   /** undefined: the payload has no such field. */
   actual: unknown;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Where `actual` fails to contain `expected`. Objects are compared key by key, and the payload
@@ -18,8 +18,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 export function payloadDifferences(expected: unknown, actual: unknown, path = ''): PayloadDifference[] {
   const here = (): PayloadDifference[] => [{ path, expected, actual }];
   if (expected === null) return actual === null || actual === undefined ? [] : here();
-  if (isObject(expected)) {
-    if (!isObject(actual)) return here();
+  if (isPlainObject(expected)) {
+    if (!isPlainObject(actual)) return here();
     return Object.entries(expected).flatMap(([key, value]) => payloadDifferences(value, actual[key], path ? `${path}.${key}` : key));
   }
   if (Array.isArray(expected)) {

@@ -1,7 +1,7 @@
 import { yamlLibrary } from '../core/yaml-library.js';
 import { FACT_FIELDS } from '../sources/fact-fields.js';
 import type { JsonSchema } from '../core/json-schema.js';
-
+import { isPlainObject } from '../core/plain-object.js';
 
 /** Common JSON-logic shapes, offered as completions where an expression goes. */
 export const LOGIC_SNIPPETS = [
@@ -23,8 +23,6 @@ export function mapValueSnippets(): { label: string; description?: string; body:
     { label: 'if', description: 'A choice: the first fact if present, else the second', body: { if: [{ var: 'serial.byId' }, { var: 'serial.byId' }, { var: 'serial.path' }] } },
   ];
 }
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Rewrites a schema for editors, everywhere in it: examples that are objects or lists (which

@@ -12,8 +12,7 @@ import { SOURCES } from '../sources/index.js';
 import type { ReportIssue } from '../sources/source-definition.js';
 import type { Detect, Profile } from './profile.js';
 import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isPlainObject } from '../core/plain-object.js';
 
 /** What lint reads of a profile; any part may be missing or mistyped when the schema failed. */
 type Loose<T> = { [K in keyof T]?: unknown };
@@ -37,16 +36,16 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   const issues: ProfileIssue[] = [];
   const at = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) =>
     issues.push(issueAt(source, path, part, severity, code, message));
-  const detect: Record<string, unknown> = isObject(profile.detect) ? profile.detect : {};
+  const detect: Record<string, unknown> = isPlainObject(profile.detect) ? profile.detect : {};
 
-  if (isObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind] !== undefined)) {
+  if (isPlainObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind] !== undefined)) {
     at(['detect'], 'key', 'error', 'missing-key', `\`detect\` needs at least one of ${SOURCES.map((definition) => definition.kind).join(', ')}`);
   }
   if (detect.when !== undefined) {
     for (const problem of checkExpression(detect.when, ['detect', 'when'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
-  for (const problem of checkMapKeys(isObject(profile.map) ? profile.map : {}, ['map'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
-  for (const [key, value] of Object.entries(isObject(profile.map) ? profile.map : {})) {
+  for (const problem of checkMapKeys(isPlainObject(profile.map) ? profile.map : {}, ['map'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+  for (const [key, value] of Object.entries(isPlainObject(profile.map) ? profile.map : {})) {
     if (UNSAFE_PATH_SEGMENTS.has(key)) continue; // reported above
     for (const problem of checkTemplate(value, ['map', key])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
@@ -54,21 +53,21 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
   lintSourceBlocks(source, profile, detect, at);
 
   for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
-    if (isObject(entry) && typeof entry.backend === 'string' && entry.backend !== '' && !backends.has(entry.backend)) {
+    if (isPlainObject(entry) && typeof entry.backend === 'string' && entry.backend !== '' && !backends.has(entry.backend)) {
       at(['notify', index, 'backend'], 'value', 'error', 'unknown-backend', `no backend named \`${entry.backend}\`; known: ${[...backends.keys()].join(', ')}`);
     }
-    const definition = isObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
+    const definition = isPlainObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
     for (const { path, over } of definition?.notifyLogic ?? []) {
-      const value = path.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), entry);
+      const value = path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[key] : undefined), entry);
       if (value === undefined) continue;
       for (const problem of checkTemplate(value, ['notify', index, ...path], over === 'facts' ? unknownFactReason : unknownChangeReason)) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
     }
   }
 
-  const map = isObject(profile.map) ? profile.map : {};
+  const map = isPlainObject(profile.map) ? profile.map : {};
   const notified = new Map<string, BackendDefinition>();
   for (const entry of Array.isArray(profile.notify) ? profile.notify : []) {
-    const definition = isObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
+    const definition = isPlainObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
     if (definition) notified.set(definition.type, definition);
   }
   for (const definition of notified.values()) {
@@ -83,7 +82,7 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
 /** Whether a map value is a constant: no JSON-logic (an object with one key) anywhere in it. */
 function isConstant(value: unknown): boolean {
   if (Array.isArray(value)) return value.every(isConstant);
-  if (isObject(value)) return Object.keys(value).length !== 1 && Object.values(value).every(isConstant);
+  if (isPlainObject(value)) return Object.keys(value).length !== 1 && Object.values(value).every(isConstant);
   return true;
 }
 
@@ -128,7 +127,7 @@ function constantProblems(definition: BackendDefinition, map: Record<string, unk
 function lintSourceBlocks(yaml: YamlSource, profile: Loose<Profile>, detect: Record<string, unknown>, report: ReportIssue): void {
   const blocks = SOURCES.flatMap((definition) => {
     const block = detect[definition.kind];
-    return isObject(block) ? [{ definition, block }] : [];
+    return isPlainObject(block) ? [{ definition, block }] : [];
   });
   for (const { definition, block } of blocks) {
     for (const [key, kind] of Object.entries(definition.globKeys)) {

@@ -2,12 +2,11 @@ import type { NodePath, YamlSource } from '../../core/yaml-source.js';
 import { nodeAt } from '../../core/yaml-source.js';
 import { cachedLinearRegex } from '../../logic/linear-regex.js';
 import type { ReportIssue, SourceLintContext } from '../source-definition.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isPlainObject } from '../../core/plain-object.js';
 
 /** Whether the block tells apart devices that share USB ids: by a probe, or the interface's string or the port's description. */
 export function serialDistinguishes(serial: Record<string, unknown>): boolean {
-  return isObject(serial.probe) || serial.interfaceName !== undefined || serial.description !== undefined;
+  return isPlainObject(serial.probe) || serial.interfaceName !== undefined || serial.description !== undefined;
 }
 
 function checkHex(hex: string, path: NodePath, wildcards: boolean, report: ReportIssue): void {
@@ -34,13 +33,13 @@ function checkLiteralEscapes(yaml: YamlSource, path: NodePath, text: string, rep
 
 /** The probe's checks: `expect` compiles as a linear-time regex, hex strings are whole bytes, escapes are sent as meant. */
 export function lintSerialBlock(serial: Record<string, unknown>, { yaml, at, report }: SourceLintContext): void {
-  const probe = isObject(serial.probe) ? serial.probe : {};
+  const probe = isPlainObject(serial.probe) ? serial.probe : {};
   const probePath = [...at, 'probe'];
   if (typeof probe.expect === 'string') {
     const compiled = cachedLinearRegex(probe.expect);
     if (!compiled.ok) report([...probePath, 'expect'], 'value', 'error', 'invalid-regex', compiled.reason);
   }
-  if (isObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, report);
-  if (isObject(probe.write) && typeof probe.write.hex === 'string') checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, report);
+  if (isPlainObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, report);
+  if (isPlainObject(probe.write) && typeof probe.write.hex === 'string') checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, report);
   if (typeof probe.write === 'string') checkLiteralEscapes(yaml, [...probePath, 'write'], probe.write, report);
 }
