@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { hasFailures, UsageError } from '../core/errors.js';
+import { hasFailures } from '../core/errors.js';
 import { runTestSuite } from '../profile-tests/test-suite.js';
+import { chosenFormat, profilePaths } from './command-args.js';
 import { commandConfig } from './command-config.js';
-import { formatTestReport, TEST_FORMATS, type TestFormat } from './format-test-report.js';
+import { formatTestReport, TEST_FORMATS } from './format-test-report.js';
 
 export const TEST_USAGE = `engine test [PATH...] [--config FILE] [--format text|json|github]
 
@@ -30,11 +30,8 @@ export async function testCommand(args: string[], out: (text: string) => void): 
     out(TEST_USAGE);
     return 0;
   }
-  const format = values.format as TestFormat;
-  if (!TEST_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${TEST_FORMATS.join(', ')}, not ${values.format}`);
-  const paths = positionals.length > 0 ? positionals : ['./profiles'];
-  const missing = paths.filter((path) => !existsSync(path));
-  if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+  const format = chosenFormat(values.format, TEST_FORMATS);
+  const paths = profilePaths(positionals);
   const config = await commandConfig(values.config, out, format === 'github' ? 'github' : 'text');
   if (!config) return 1;
   const report = await runTestSuite(paths, config);

@@ -4,7 +4,8 @@ import { backendNamesOf, defaultConfig, loadConfigOrDefault } from '../config/lo
 import { compareIssues, hasFailures, UsageError } from '../core/errors.js';
 import { loadTestFiles } from '../profile-tests/load-tests.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
-import { FORMATS, formatReport, type Format } from './format-issues.js';
+import { chosenFormat, profilePaths } from './command-args.js';
+import { FORMATS, formatReport } from './format-issues.js';
 
 export const VALIDATE_USAGE = `engine validate [PATH...] [--format text|json|github] [--strict] [--config FILE]
 
@@ -32,11 +33,8 @@ export async function validateCommand(args: string[], out: (text: string) => voi
     out(VALIDATE_USAGE);
     return 0;
   }
-  const format = values.format as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not ${values.format}`);
-  const paths = positionals.length > 0 ? positionals : ['./profiles'];
-  const missing = paths.filter((path) => !existsSync(path));
-  if (missing.length > 0) throw new UsageError(`no such file or folder: ${missing.join(', ')}`);
+  const format = chosenFormat(values.format, FORMATS);
+  const paths = profilePaths(positionals);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
 
   const loaded = await loadConfigOrDefault(values.config, process.env);
