@@ -100,7 +100,7 @@ describe('chaos: a hostile backend never breaks the invariant', () => {
   }
 
   test('500 for a while, then healthy: every device registered once, nothing lost', () =>
-    withChaos(OTHERS, async (space, backend, engine) => {
+    withChaos(OTHERS, async (space, backend) => {
       backend.mode = 'error-500';
       for (const name of ['sensor1', 'sensor2']) plug(space, name);
       await waitFor('several 500s', () => backend.requests.filter((request) => request.status === 500).length >= 6, 60_000);

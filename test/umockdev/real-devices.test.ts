@@ -95,7 +95,7 @@ describe('devices shaped after real recordings', { skip }, () => {
     }));
 
   test('the daemon registers each HubZ port with its own profile, the string-less stick with usb.ids names, and the rest through the catch-all', () =>
-    withDevices(async (testbed, profiles) => {
+    withDevices(async (testbed) => {
       const agent = await startFakeAgent();
       const space = workspace();
       writeConfig(space, agent.url, 'sources: { usb: { mode: inotify } }\n');
