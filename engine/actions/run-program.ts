@@ -1,7 +1,9 @@
 // Runs one program for a local action (exec backend, balena update/restart hooks): an argv list,
 // never a shell, so no device fact or hook body can inject a command.
-import { spawn } from 'node:child_process';
+import { builtInModule } from '../core/built-in-module.js';
 import type { Logger } from '../core/log.js';
+
+const childProcess = builtInModule<typeof import('node:child_process')>('node:child_process');
 
 /** How long a program gets after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -68,7 +70,7 @@ export function runProgram(run: ProgramRun): Promise<ProgramResult> {
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     const [program, ...args] = run.argv;
-    const child = spawn(program!, args, { env: { ...run.env }, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const child = childProcess().spawn(program!, args, { env: { ...run.env }, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
     const budget = { lines: MAX_LOGGED_LINES, dropped: 0 };
     const out = lineLogger(run, 'stdout', budget);
     const err = lineLogger(run, 'stderr', budget);

@@ -11,10 +11,12 @@
 // One gap remains: py-filelock versions that unlink the lock file on release can leave flock(1)
 // holding a lock on the unlinked file while the agent locks a new one. The window is a few
 // microseconds, and the snapshot itself is renamed into place atomically either way.
-import { execFile, spawn } from 'node:child_process';
 import { open, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { builtInModule } from '../../core/built-in-module.js';
 import type { Logger } from '../../core/log.js';
+
+const childProcess = builtInModule<typeof import('node:child_process')>('node:child_process');
 
 /** The lock could not be taken: held by someone else for too long, or flock(1) failed. */
 export class LockError extends Error {
@@ -43,7 +45,7 @@ function isUtilLinuxFlock(command: string): Promise<boolean> {
   let known = flockSupport.get(command);
   if (!known) {
     known = new Promise((resolve) => {
-      execFile(command, ['--version'], { timeout: 5000 }, (error, stdout) => resolve(!error && stdout.includes('util-linux')));
+      childProcess().execFile(command, ['--version'], { timeout: 5000 }, (error, stdout) => resolve(!error && stdout.includes('util-linux')));
     });
     flockSupport.set(command, known);
   }
@@ -73,7 +75,7 @@ export async function withFileLock<T>(lockPath: string, options: FileLockOptions
 /** Takes the lock with `flock -w`; resolves to its release once `cat` runs under it. */
 function holdWithFlock(command: string, lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
   const seconds = (timeoutMs / 1000).toFixed(3);
-  const child = spawn(command, ['-w', seconds, '-E', String(CONFLICT_EXIT_CODE), lockPath, 'cat'], { stdio: 'pipe' });
+  const child = childProcess().spawn(command, ['-w', seconds, '-E', String(CONFLICT_EXIT_CODE), lockPath, 'cat'], { stdio: 'pipe' });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));

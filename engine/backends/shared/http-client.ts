@@ -5,11 +5,13 @@
 // retries (the reconciler does, with its backoff); an answer is read as a stream and given up
 // past a size cap, so a 100 MB body never sits in memory.
 import http from 'node:http';
-import https from 'node:https';
 import type { Got, Request } from 'got';
+import { builtInModule } from '../../core/built-in-module.js';
 import { lazyModule } from '../../core/lazy-module.js';
 import type { Logger } from '../../core/log.js';
 import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
+
+const https = builtInModule<typeof import('node:https')>('node:https');
 
 /** The largest answer read: an agent, a supervisor or a webhook answers a few hundred bytes. */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -52,7 +54,7 @@ const loadGot = lazyModule<Got>(async () => (await import('got')).default);
  * way (the reconciler aborts them first at shutdown) and then closes the idle connections.
  */
 export class HttpClient {
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new (https().Agent)({ keepAlive: true }) };
   private readonly underWay = new Set<Promise<HttpExchange>>();
 
   constructor(private readonly options: HttpClientOptions) {
