@@ -4,7 +4,7 @@ import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import type { LoadedProfile } from './profile.js';
 import { typeKeyedProfileSchema } from './profile-schema.js';
-import { readProfileFile, type ReadProfile } from './read-profile-file.js';
+import { readProfileFile, readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 
 const YAML_FILE = /\.ya?ml$/i;
@@ -126,14 +126,14 @@ export function firstOfEachName(profiles: readonly LoadedProfile[]): LoadedProfi
     .filter(({ profile }) => !seen.has(profile.name) && seen.add(profile.name));
 }
 
-/** Loads and checks every profile under `paths` against the given backend names. */
+/** Loads and checks every profile under `paths` against the given backend names (for one-shot commands: it reads with blocking calls). */
 export async function loadProfiles(paths: readonly string[], backends: BackendNames): Promise<ProfileSet> {
   const expanded = await expandPaths(paths);
   const context = validationContext(backends);
   const files: ValidatedFile[] = [];
   const issues = [...expanded.issues];
-  for (const [index, read] of (await readAll(expanded.files)).entries()) {
-    const file = expanded.files[index]!;
+  for (const file of expanded.files) {
+    const read = readProfileFileSync(file);
     if ('issue' in read) issues.push(read.issue);
     if (!('text' in read)) continue;
     const validated = validateProfileText(file, read.text, context);
