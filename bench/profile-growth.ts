@@ -4,7 +4,7 @@
 // serial probe, JSON-logic); the daemon uses daemon-footprint's file profiles, each watching
 // its own path (none present), notifying a stdout backend. One run per size, RUNS for the small
 // ones: the large ones take long enough to be steady.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BenchFigure } from './bench-figure.js';
@@ -35,16 +35,22 @@ async function validateFigures(cli: string, root: string, size: number): Promise
   ];
 }
 
-async function daemonFigures(cli: string, root: string, size: number): Promise<BenchFigure[]> {
+/** The V8 option the image sets (Dockerfile, `NODE_OPTIONS`): a young generation kept small. */
+export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=1';
+
+async function daemonFigures(cli: string, root: string, size: number, asImage: boolean): Promise<BenchFigure[]> {
   const [profiles, dev] = [path.join(root, `daemon-${size}`), path.join(root, `dev-${size}`)];
-  mkdirSync(profiles);
-  mkdirSync(dev);
-  for (let index = 0; index < size; index++) writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, dev));
+  if (!existsSync(profiles)) {
+    mkdirSync(profiles);
+    mkdirSync(dev);
+    for (let index = 0; index < size; index++) writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, dev));
+  }
+  const env = asImage ? { ...process.env, NODE_OPTIONS: IMAGE_NODE_OPTIONS } : process.env;
   const config = path.join(root, 'engine.yaml');
   writeFileSync(config, 'params: { site: bench }\nbackends:\n  nuvlabox: { type: stdout }\n');
   const runs: { readyMs: number; readyKiB: number; readyCpuMs: number }[] = [];
   for (let attempt = 0; attempt < runsFor(size); attempt++) {
-    const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', path.join(root, `state-${size}-${attempt}`), '--port', '0']);
+    const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', path.join(root, `state-${size}-${attempt}-${asImage}`), '--port', '0'], env);
     try {
       const ready = daemon.logs.find((line) => line.msg === 'engine ready');
       if (ready?.profiles !== size) throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${size}`);
@@ -53,7 +59,7 @@ async function daemonFigures(cli: string, root: string, size: number): Promise<B
       await daemon.stop();
     }
   }
-  const what = `growth, ${size} profiles, daemon (median of ${runs.length})`;
+  const what = `growth, ${size} profiles, daemon${asImage ? ` as the image runs it (NODE_OPTIONS=${IMAGE_NODE_OPTIONS})` : ''} (median of ${runs.length})`;
   return [
     { name: `${what}: spawn → \`engine ready\``, value: median(runs.map((run) => run.readyMs)), unit: 'ms' },
     { name: `${what}: CPU time (user+sys) at ready`, value: median(runs.map((run) => run.readyCpuMs)), unit: 'ms' },
@@ -65,7 +71,9 @@ export async function run(cli: string): Promise<BenchFigure[]> {
   const root = mkdtempSync(path.join(tmpdir(), 'engine-bench-growth-'));
   try {
     const figures: BenchFigure[] = [];
-    for (const size of SIZES) figures.push(...(await validateFigures(cli, root, size)), ...(await daemonFigures(cli, root, size)));
+    for (const size of SIZES) {
+      figures.push(...(await validateFigures(cli, root, size)), ...(await daemonFigures(cli, root, size, false)), ...(await daemonFigures(cli, root, size, true)));
+    }
     return figures;
   } finally {
     rmSync(root, { recursive: true, force: true });
