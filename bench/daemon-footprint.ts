@@ -64,7 +64,8 @@ async function measureOnce(cli: string, root: string, profiles: string, config: 
   const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', state, '--port', '0']);
   try {
     const ready = daemon.logs.find((line) => line.msg === 'engine ready');
-    if (ready?.profiles !== PROFILE_COUNT) throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${PROFILE_COUNT}`);
+    if (ready?.profiles !== PROFILE_COUNT)
+      throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${PROFILE_COUNT}`);
     const readyKiB = await residentKiB(daemon.pid);
     const readyCpuMs = cpuMsOf(daemon.pid) ?? NaN;
     const watches = await inotifyWatches(daemon.pid);
@@ -81,7 +82,8 @@ async function measureKind(cli: string, kind: ProfileKind): Promise<BenchFigure[
     const [profiles, dev] = [path.join(root, 'profiles'), path.join(root, 'dev')];
     mkdirSync(profiles);
     mkdirSync(dev);
-    for (let index = 0; index < PROFILE_COUNT; index++) writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText(kind, index, dev));
+    for (let index = 0; index < PROFILE_COUNT; index++)
+      writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText(kind, index, dev));
     const config = path.join(root, 'engine.yaml');
     writeFileSync(config, 'params: { site: bench }\nbackends:\n  nuvlabox: { type: stdout }\n');
     const runs: Run[] = [];
@@ -92,7 +94,11 @@ async function measureKind(cli: string, kind: ProfileKind): Promise<BenchFigure[
       { name: `${what}: CPU time (user+sys) at ready`, value: median(runs.map((run) => run.readyCpuMs)), unit: 'ms' },
       { name: `${what}: inotify watches at ready`, value: median(runs.map((run) => run.watches)), unit: '' },
       { name: `${what}: VmRSS at ready`, value: median(runs.map((run) => run.readyKiB)) / 1024, unit: 'MiB' },
-      { name: `${what}: VmRSS after ${IDLE_MS / 1000} s idle`, value: median(runs.map((run) => run.idleKiB)) / 1024, unit: 'MiB' },
+      {
+        name: `${what}: VmRSS after ${IDLE_MS / 1000} s idle`,
+        value: median(runs.map((run) => run.idleKiB)) / 1024,
+        unit: 'MiB',
+      },
     ];
   } finally {
     rmSync(root, { recursive: true, force: true });

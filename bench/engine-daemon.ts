@@ -59,7 +59,14 @@ export function startDaemon(cli: string, args: string[], env: NodeJS.ProcessEnv 
     child.on('error', reject);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`engine exited with ${code} before it was ready:\n${logs.map((line) => JSON.stringify(line)).join('\n').slice(-3000)}`));
+      reject(
+        new Error(
+          `engine exited with ${code} before it was ready:\n${logs
+            .map((line) => JSON.stringify(line))
+            .join('\n')
+            .slice(-3000)}`,
+        ),
+      );
     });
   });
 }

@@ -77,7 +77,8 @@ interface Sample {
 }
 
 function isRequestFor(request: LoggedRequest, op: Operation, identifier: string): boolean {
-  if (op === 'delete') return request.method === 'DELETE' && decodeURIComponent(request.path) === `/api/peripheral/${identifier}`;
+  if (op === 'delete')
+    return request.method === 'DELETE' && decodeURIComponent(request.path) === `/api/peripheral/${identifier}`;
   const body = request.body as { identifier?: unknown } | undefined;
   return (request.method === 'POST' || request.method === 'PUT') && body?.identifier === identifier;
 }
@@ -112,39 +113,86 @@ function latencyFigures(what: string, samples: Sample[], missed: number): BenchF
     const latencies = samples.filter((sample) => sample.op === op).map((sample) => sample.arrivedAt - sample.startedAt);
     const label = op === 'create' ? 'file created → POST' : 'file deleted → DELETE';
     for (const fraction of [0.5, 0.99]) {
-      figures.push({ name: `${what}: ${label}, p${fraction * 100} of ${latencies.length}`, value: percentile(latencies, fraction), unit: 'ms' });
+      figures.push({
+        name: `${what}: ${label}, p${fraction * 100} of ${latencies.length}`,
+        value: percentile(latencies, fraction),
+        unit: 'ms',
+      });
     }
   }
-  if (missed > 0) figures.push({ name: `${what}: events with no request within ${EVENT_TIMEOUT_MS} ms`, value: missed, unit: 'events' });
+  if (missed > 0)
+    figures.push({
+      name: `${what}: events with no request within ${EVENT_TIMEOUT_MS} ms`,
+      value: missed,
+      unit: 'events',
+    });
   return figures;
 }
 
 /** The engine's latency split at its `device event` log line: detection, then the rest (p50s). */
 function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
   // One path comes and goes each cycle: a sample's event is the first one logged at or after it began.
-  const events = logs.flatMap((line) => (line.msg === 'device event' && line.time ? [{ what: `${line.action} ${line.key}`, at: Date.parse(line.time) }] : []));
+  const events = logs.flatMap((line) =>
+    line.msg === 'device event' && line.time ? [{ what: `${line.action} ${line.key}`, at: Date.parse(line.time) }] : [],
+  );
   return (['create', 'delete'] as const).flatMap((op) => {
     const action = op === 'create' ? 'add' : 'remove';
-    const logged = samples.filter((sample) => sample.op === op).flatMap((sample) => {
-      const at = events.find((event) => event.what === `${action} file:${sample.file}` && event.at >= sample.startedAt && event.at <= sample.arrivedAt)?.at;
-      return at === undefined ? [] : [{ ...sample, loggedAt: at }];
-    });
+    const logged = samples
+      .filter((sample) => sample.op === op)
+      .flatMap((sample) => {
+        const at = events.find(
+          (event) =>
+            event.what === `${action} file:${sample.file}` &&
+            event.at >= sample.startedAt &&
+            event.at <= sample.arrivedAt,
+        )?.at;
+        return at === undefined ? [] : [{ ...sample, loggedAt: at }];
+      });
     const what = `file latency, engine, file ${op}d: of which`;
     return [
-      { name: `${what} detection (→ \`device event\` logged), p50`, value: percentile(logged.map((sample) => sample.loggedAt - sample.startedAt), 0.5), unit: 'ms' },
-      { name: `${what} delivery (\`device event\` → request), p50`, value: percentile(logged.map((sample) => sample.arrivedAt - sample.loggedAt), 0.5), unit: 'ms' },
+      {
+        name: `${what} detection (→ \`device event\` logged), p50`,
+        value: percentile(
+          logged.map((sample) => sample.loggedAt - sample.startedAt),
+          0.5,
+        ),
+        unit: 'ms',
+      },
+      {
+        name: `${what} delivery (\`device event\` → request), p50`,
+        value: percentile(
+          logged.map((sample) => sample.arrivedAt - sample.loggedAt),
+          0.5,
+        ),
+        unit: 'ms',
+      },
     ];
   });
 }
 
 async function measureEngine(cli: string, root: string, agent: FakeAgent) {
-  const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [string, string, string];
+  const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [
+    string,
+    string,
+    string,
+  ];
   for (const folder of [profiles, dev, state]) mkdirSync(folder);
   writeFileSync(path.join(profiles, 'mock-video0.yaml'), ENGINE_PROFILE(dev));
   fillLikeDev(dev);
   const config = path.join(root, 'engine.yaml');
   writeFileSync(config, `backends:\n  nuvlabox: { type: nuvlabox-agent, url: "${agent.url}" }\n`);
-  const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', state, '--port', '0', '--log-level', 'debug']);
+  const daemon = await startDaemon(cli, [
+    '--profiles',
+    profiles,
+    '--config',
+    config,
+    '--state',
+    state,
+    '--port',
+    '0',
+    '--log-level',
+    'debug',
+  ]);
   try {
     return { ...(await playEvents(agent, dev)), logs: daemon.logs };
   } finally {
@@ -166,12 +214,16 @@ async function measureMock(root: string, agent: FakeAgent) {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const deadline = Date.now() + 10_000;
     while (!stderr.includes('Watches established')) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the mock manager did not start: ${stderr}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`the mock manager did not start: ${stderr}`);
       await sleep(10);
     }
     return await playEvents(agent, dev);
   } finally {
-    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
+    const exited =
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((resolve) => child.once('exit', resolve));
     try {
       process.kill(-child.pid!, 'SIGTERM');
     } catch {
@@ -181,7 +233,11 @@ async function measureMock(root: string, agent: FakeAgent) {
   }
 }
 
-const ratio = (name: string, mock: BenchFigure | undefined, engine: BenchFigure | undefined): BenchFigure => ({ name, value: mock!.value / engine!.value, unit: 'x' });
+const ratio = (name: string, mock: BenchFigure | undefined, engine: BenchFigure | undefined): BenchFigure => ({
+  name,
+  value: mock!.value / engine!.value,
+  unit: 'x',
+});
 
 export async function run(cli: string): Promise<BenchFigure[]> {
   const root = mkdtempSync(path.join(tmpdir(), 'engine-bench-latency-'));
@@ -190,15 +246,30 @@ export async function run(cli: string): Promise<BenchFigure[]> {
     const engine = await measureEngine(cli, root, agent);
     const engineFigures = latencyFigures('file latency, engine', engine.samples, engine.missed);
     const figures = [...engineFigures, ...breakdownFigures(engine.samples, engine.logs)];
-    const missing = ['inotifywait', 'curl'].filter((tool) => spawnSync(tool, ['--help'], { stdio: 'ignore' }).error !== undefined);
+    const missing = ['inotifywait', 'curl'].filter(
+      (tool) => spawnSync(tool, ['--help'], { stdio: 'ignore' }).error !== undefined,
+    );
     if (missing.length > 0) {
       const reason = `${missing.join(' and ')} not installed (Debian: apt-get install inotify-tools curl)`;
-      return [...figures, { name: 'file latency, guide mock manager (inotifywait + curl)', value: Number.NaN, unit: 'ms', skipped: reason }];
+      return [
+        ...figures,
+        {
+          name: 'file latency, guide mock manager (inotifywait + curl)',
+          value: Number.NaN,
+          unit: 'ms',
+          skipped: reason,
+        },
+      ];
     }
     const mock = await measureMock(root, agent);
     const mockFigures = latencyFigures('file latency, guide mock manager', mock.samples, mock.missed);
     figures.push(...mockFigures);
-    for (const [index, label] of ['created → POST p50', 'created → POST p99', 'deleted → DELETE p50', 'deleted → DELETE p99'].entries()) {
+    for (const [index, label] of [
+      'created → POST p50',
+      'created → POST p99',
+      'deleted → DELETE p50',
+      'deleted → DELETE p99',
+    ].entries()) {
       figures.push(ratio(`file latency, mock / engine: ${label}`, mockFigures[index], engineFigures[index]));
     }
     return figures;

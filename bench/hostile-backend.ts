@@ -33,7 +33,11 @@ interface Run {
 /** A daemon with one profile matching `<dev>/sensor*` that notifies a misbehaving agent. */
 async function startRun(cli: string): Promise<Run> {
   const root = mkdtempSync(path.join(tmpdir(), 'bench-hostile-'));
-  const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [string, string, string];
+  const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [
+    string,
+    string,
+    string,
+  ];
   for (const folder of [profiles, dev, state]) mkdirSync(folder);
   writeFileSync(
     path.join(profiles, 'sensor.yaml'),
@@ -58,7 +62,8 @@ async function startRun(cli: string): Promise<Run> {
 const plugAll = (run: Run) => {
   for (let index = 1; index <= DEVICES; index++) writeFileSync(path.join(run.dev, `sensor${index}`), '');
 };
-const peripheralRequests = (run: Run) => run.backend.requests.filter((request) => request.path.startsWith('/api/peripheral'));
+const peripheralRequests = (run: Run) =>
+  run.backend.requests.filter((request) => request.path.startsWith('/api/peripheral'));
 
 async function whileDown(cli: string): Promise<BenchFigure[]> {
   const run = await startRun(cli);
@@ -69,7 +74,13 @@ async function whileDown(cli: string): Promise<BenchFigure[]> {
     const from = peripheralRequests(run).length;
     await sleep(WINDOW_MS);
     const perDevicePerMinute = (peripheralRequests(run).length - from) / DEVICES / (WINDOW_MS / 60_000);
-    return [{ name: `hostile: requests/min/device, agent 503 Retry-After: 0 (first ${WINDOW_MS / 1000} s)`, value: perDevicePerMinute, unit: 'req' }];
+    return [
+      {
+        name: `hostile: requests/min/device, agent 503 Retry-After: 0 (first ${WINDOW_MS / 1000} s)`,
+        value: perDevicePerMinute,
+        unit: 'req',
+      },
+    ];
   } finally {
     await run.cleanUp();
   }
@@ -84,7 +95,13 @@ async function afterHang(cli: string): Promise<BenchFigure[]> {
     run.backend.mode = 'healthy';
     const recovered = performance.now();
     await waitFor('every device registered', () => run.backend.peripherals.size === DEVICES, 120_000);
-    return [{ name: `hostile: recovery to convergence after a ${HANG_MS / 1000} s hang`, value: (performance.now() - recovered) / 1000, unit: 's' }];
+    return [
+      {
+        name: `hostile: recovery to convergence after a ${HANG_MS / 1000} s hang`,
+        value: (performance.now() - recovered) / 1000,
+        unit: 's',
+      },
+    ];
   } finally {
     await run.cleanUp();
   }
@@ -105,7 +122,11 @@ async function hugeAnswers(cli: string): Promise<BenchFigure[]> {
     const answered = peripheralRequests(run).length;
     return [
       { name: 'hostile: VmRSS when ready', value: readyKiB / 1024, unit: 'MiB' },
-      { name: `hostile: peak VmRSS, agent answering 100 MB (${answered} answers in ${HUGE_MS / 1000} s)`, value: peakKiB / 1024, unit: 'MiB' },
+      {
+        name: `hostile: peak VmRSS, agent answering 100 MB (${answered} answers in ${HUGE_MS / 1000} s)`,
+        value: peakKiB / 1024,
+        unit: 'MiB',
+      },
     ];
   } finally {
     await run.cleanUp();

@@ -38,7 +38,10 @@ function device(index: number): UsbDeviceSpec {
     manufacturer: 'Idle Devices',
     product: `Idle device ${index}`,
     serial: `IDLE${index}`,
-    interfaces: [{ class: 0x02, subclass: 2, protocol: 1, driver: 'cdc_acm' }, { class: 0x0a, driver: 'cdc_acm' }],
+    interfaces: [
+      { class: 0x02, subclass: 2, protocol: 1, driver: 'cdc_acm' },
+      { class: 0x0a, driver: 'cdc_acm' },
+    ],
   };
 }
 
@@ -86,27 +89,57 @@ export async function run(cli: string): Promise<BenchFigure[]> {
     for (let index = 0; index < DEVICES; index++) await testbed.addUsbDevice(device(index));
     for (let index = 0; index < PROFILES; index++) {
       // the first DEVICES profiles match one device each; the others ids no device has
-      const ids = index < DEVICES ? { vendorId: 'c0de', productId: hex4(0x100 + index) } : { vendorId: 'c1de', productId: hex4(index) };
+      const ids =
+        index < DEVICES
+          ? { vendorId: 'c0de', productId: hex4(0x100 + index) }
+          : { vendorId: 'c1de', productId: hex4(index) };
       writeFileSync(path.join(space.profiles, `profile-${index}.yaml`), usbProfile(`profile-${index}`, ids));
     }
-    const daemon = await startDaemon(cli, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'], testbed.env());
+    const daemon = await startDaemon(
+      cli,
+      ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'],
+      testbed.env(),
+    );
     try {
       const ready = daemon.logs.find((line) => line.msg === 'engine ready');
-      if (ready?.profiles !== PROFILES) throw new Error(`expected ${PROFILES} profiles loaded, the engine says ${String(ready?.profiles)}`);
+      if (ready?.profiles !== PROFILES)
+        throw new Error(`expected ${PROFILES} profiles loaded, the engine says ${String(ready?.profiles)}`);
       await waitFor('the registrations', () => agent.peripherals.size === DEVICES, 30_000);
       await sleep(SETTLE_MS);
       const hz = clockTicksPerSecond();
-      const before = { ticks: cpuTicks(daemon.pid), switches: contextSwitches(daemon.pid), requests: agent.requests.length, at: performance.now() };
+      const before = {
+        ticks: cpuTicks(daemon.pid),
+        switches: contextSwitches(daemon.pid),
+        requests: agent.requests.length,
+        at: performance.now(),
+      };
       await sleep(WINDOW_MS);
-      const after = { ticks: cpuTicks(daemon.pid), switches: contextSwitches(daemon.pid), requests: agent.requests.length, at: performance.now() };
+      const after = {
+        ticks: cpuTicks(daemon.pid),
+        switches: contextSwitches(daemon.pid),
+        requests: agent.requests.length,
+        at: performance.now(),
+      };
       const seconds = (after.at - before.at) / 1000;
       const cpuMs = ((after.ticks - before.ticks) * 1000) / hz;
       return [
         { name: `${name}: CPU time (utime+stime)`, value: cpuMs, unit: 'ms' },
         { name: `${name}: CPU share of one core`, value: (cpuMs / (seconds * 1000)) * 100, unit: '%' },
-        { name: `${name}: context switches, all ${after.switches.threads} threads`, value: (after.switches.total - before.switches.total) / seconds, unit: '/s' },
-        { name: `${name}: of which node-usb's libusb event thread`, value: (after.switches.libusb - before.switches.libusb) / seconds, unit: '/s' },
-        { name: `${name}: requests to the agent while idle`, value: after.requests - before.requests, unit: 'requests' },
+        {
+          name: `${name}: context switches, all ${after.switches.threads} threads`,
+          value: (after.switches.total - before.switches.total) / seconds,
+          unit: '/s',
+        },
+        {
+          name: `${name}: of which node-usb's libusb event thread`,
+          value: (after.switches.libusb - before.switches.libusb) / seconds,
+          unit: '/s',
+        },
+        {
+          name: `${name}: requests to the agent while idle`,
+          value: after.requests - before.requests,
+          unit: 'requests',
+        },
       ];
     } finally {
       await daemon.stop();

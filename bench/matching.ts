@@ -78,7 +78,9 @@ function deviceFacts(index: number): Facts {
       busNumber: 1,
       deviceAddress: 2 + (index % 100),
       portPath: `1-${1 + (index % 4)}`,
-      interfaces: [{ number: 0, class: 'ff', subclass: '00', protocol: '00', driver: null, className: 'Vendor Specific' }],
+      interfaces: [
+        { number: 0, class: 'ff', subclass: '00', protocol: '00', driver: null, className: 'Vendor Specific' },
+      ],
     },
   };
 }
@@ -112,7 +114,10 @@ export async function run(_cli: string): Promise<BenchFigure[]> {
   for (const [number, facts] of devices.entries()) {
     const fromIndex = matchDevice(indexed, 'usb', facts).winner?.profile.name;
     const fromScan = matchDevice(linear, 'usb', facts).winner?.profile.name;
-    if (fromIndex !== fromScan) throw new Error(`device ${number}: the index picks ${fromIndex ?? 'nothing'}, the linear scan ${fromScan ?? 'nothing'}`);
+    if (fromIndex !== fromScan)
+      throw new Error(
+        `device ${number}: the index picks ${fromIndex ?? 'nothing'}, the linear scan ${fromScan ?? 'nothing'}`,
+      );
     if (fromIndex) withWinner++;
   }
   const fast = throughput(indexed, devices);

@@ -38,7 +38,11 @@ function peakOf(pid: number): number | undefined {
  * peak up to a few milliseconds before exit; the CPU time is sampled alongside, and is short by
  * at most the last few milliseconds too.
  */
-export function measureProcess(command: string, args: string[], options: { cwd?: string } = {}): Promise<ProcessFigures> {
+export function measureProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<ProcessFigures> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -37,13 +37,32 @@ async function identifyAll(cli: string, concurrency: number): Promise<number> {
   const agent = await startFakeAgent();
   const space = workspace();
   try {
-    writeConfig(space, agent.url, `sources: { usb: { mode: inotify }, serial: { probeConcurrency: ${concurrency} } }\n`);
+    writeConfig(
+      space,
+      agent.url,
+      `sources: { usb: { mode: inotify }, serial: { probeConcurrency: ${concurrency} } }\n`,
+    );
     writeFileSync(path.join(space.profiles, 'pinged.yaml'), PROFILE);
     for (let index = 0; index < PORTS; index++) {
-      const usb = await testbed.addUsbDevice({ port: `1-${index + 1}`, vendorId: '10c4', productId: 'ea60', serial: `P${index}`, interfaces: [{ class: 0xff, driver: 'cp210x' }] });
-      await testbed.addTty({ name: `ttyUSB${index}`, usb: usb.path, driver: 'cp210x', responder: { replies: [{ match: 'PING\\r', text: 'PONG\r\n', delayMs: DELAY_MS }] } });
+      const usb = await testbed.addUsbDevice({
+        port: `1-${index + 1}`,
+        vendorId: '10c4',
+        productId: 'ea60',
+        serial: `P${index}`,
+        interfaces: [{ class: 0xff, driver: 'cp210x' }],
+      });
+      await testbed.addTty({
+        name: `ttyUSB${index}`,
+        usb: usb.path,
+        driver: 'cp210x',
+        responder: { replies: [{ match: 'PING\\r', text: 'PONG\r\n', delayMs: DELAY_MS }] },
+      });
     }
-    const daemon = await startDaemon(cli, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'], testbed.env());
+    const daemon = await startDaemon(
+      cli,
+      ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0'],
+      testbed.env(),
+    );
     try {
       const matched = () => daemon.logs.filter((line) => line.msg === 'serial probe matched');
       await waitFor('every port identified', () => matched().length === PORTS, 60_000);
@@ -61,7 +80,11 @@ async function identifyAll(cli: string, concurrency: number): Promise<number> {
 }
 
 export async function run(cli: string): Promise<BenchFigure[]> {
-  const names = { parallel: `identify ${PORTS} ports with 1 s probes, in parallel`, serial: `identify ${PORTS} ports with 1 s probes, one at a time`, ratio: 'probe: one at a time / parallel' };
+  const names = {
+    parallel: `identify ${PORTS} ports with 1 s probes, in parallel`,
+    serial: `identify ${PORTS} ports with 1 s probes, one at a time`,
+    ratio: 'probe: one at a time / parallel',
+  };
   const skipped = umockdevAvailable();
   if (skipped) return Object.values(names).map((name) => ({ name, value: NaN, unit: '', skipped }));
   const parallel: number[] = [];
@@ -70,7 +93,9 @@ export async function run(cli: string): Promise<BenchFigure[]> {
     parallel.push(await identifyAll(cli, PORTS));
     serial.push(await identifyAll(cli, 1));
   }
-  process.stderr.write(`probe-parallel rounds: parallel ${parallel.join(', ')} ms; one at a time ${serial.join(', ')} ms\n`);
+  process.stderr.write(
+    `probe-parallel rounds: parallel ${parallel.join(', ')} ms; one at a time ${serial.join(', ')} ms\n`,
+  );
   const parallelMs = median(parallel);
   const serialMs = median(serial);
   return [

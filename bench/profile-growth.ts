@@ -20,11 +20,13 @@ const runsFor = (size: number) => (size <= 1000 ? 3 : 1);
 async function validateFigures(cli: string, root: string, size: number): Promise<BenchFigure[]> {
   const folder = path.join(root, `validate-${size}`);
   mkdirSync(folder);
-  for (let index = 0; index < size; index++) writeFileSync(path.join(folder, `generated-${index}.yaml`), generatedProfile(index));
+  for (let index = 0; index < size; index++)
+    writeFileSync(path.join(folder, `generated-${index}.yaml`), generatedProfile(index));
   const runs = [];
   for (let attempt = 0; attempt < runsFor(size); attempt++) {
     const figures = await measureProcess(process.execPath, [cli, 'validate', folder]);
-    if (!figures.stdout.includes(`${size} files checked: 0 errors, 0 warnings`)) throw new Error(`unexpected validate output: ${figures.stdout.slice(-500)}`);
+    if (!figures.stdout.includes(`${size} files checked: 0 errors, 0 warnings`))
+      throw new Error(`unexpected validate output: ${figures.stdout.slice(-500)}`);
     runs.push(figures);
   }
   const what = `growth, ${size} profiles, engine validate (median of ${runs.length})`;
@@ -43,18 +45,37 @@ async function daemonFigures(cli: string, root: string, size: number, asImage: b
   if (!existsSync(profiles)) {
     mkdirSync(profiles);
     mkdirSync(dev);
-    for (let index = 0; index < size; index++) writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, dev));
+    for (let index = 0; index < size; index++)
+      writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, dev));
   }
   const env = asImage ? { ...process.env, NODE_OPTIONS: IMAGE_NODE_OPTIONS } : process.env;
   const config = path.join(root, 'engine.yaml');
   writeFileSync(config, 'params: { site: bench }\nbackends:\n  nuvlabox: { type: stdout }\n');
   const runs: { readyMs: number; readyKiB: number; readyCpuMs: number }[] = [];
   for (let attempt = 0; attempt < runsFor(size); attempt++) {
-    const daemon = await startDaemon(cli, ['--profiles', profiles, '--config', config, '--state', path.join(root, `state-${size}-${attempt}-${asImage}`), '--port', '0'], env);
+    const daemon = await startDaemon(
+      cli,
+      [
+        '--profiles',
+        profiles,
+        '--config',
+        config,
+        '--state',
+        path.join(root, `state-${size}-${attempt}-${asImage}`),
+        '--port',
+        '0',
+      ],
+      env,
+    );
     try {
       const ready = daemon.logs.find((line) => line.msg === 'engine ready');
-      if (ready?.profiles !== size) throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${size}`);
-      runs.push({ readyMs: daemon.readyMs, readyKiB: await residentKiB(daemon.pid), readyCpuMs: cpuMsOf(daemon.pid) ?? NaN });
+      if (ready?.profiles !== size)
+        throw new Error(`the engine loaded ${String(ready?.profiles)} profiles, not ${size}`);
+      runs.push({
+        readyMs: daemon.readyMs,
+        readyKiB: await residentKiB(daemon.pid),
+        readyCpuMs: cpuMsOf(daemon.pid) ?? NaN,
+      });
     } finally {
       await daemon.stop();
     }
@@ -72,7 +93,11 @@ export async function run(cli: string): Promise<BenchFigure[]> {
   try {
     const figures: BenchFigure[] = [];
     for (const size of SIZES) {
-      figures.push(...(await validateFigures(cli, root, size)), ...(await daemonFigures(cli, root, size, false)), ...(await daemonFigures(cli, root, size, true)));
+      figures.push(
+        ...(await validateFigures(cli, root, size)),
+        ...(await daemonFigures(cli, root, size, false)),
+        ...(await daemonFigures(cli, root, size, true)),
+      );
     }
     return figures;
   } finally {

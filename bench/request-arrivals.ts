@@ -5,7 +5,10 @@ import type { FakeAgent, LoggedRequest } from '../test/fakes/fake-nuvlabox-agent
  * Follows the requests a fake agent receives, in arrival order: each call waits for the next
  * request that `matches` (up to `timeoutMs`) and returns its arrival time, skipping the others.
  */
-export function requestArrivals(agent: FakeAgent, timeoutMs: number): (matches: (request: LoggedRequest) => boolean) => Promise<number | undefined> {
+export function requestArrivals(
+  agent: FakeAgent,
+  timeoutMs: number,
+): (matches: (request: LoggedRequest) => boolean) => Promise<number | undefined> {
   let cursor = agent.requests.length;
   return async (matches) => {
     const deadline = Date.now() + timeoutMs;

@@ -34,7 +34,10 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
 // `npm run bench -- NAME...` runs only the benchmarks named.
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !BENCHMARKS.some((benchmark) => benchmark.name === name));
-if (unknown.length > 0) throw new Error(`no benchmark named ${unknown.join(', ')}; there are ${BENCHMARKS.map((benchmark) => benchmark.name).join(', ')}`);
+if (unknown.length > 0)
+  throw new Error(
+    `no benchmark named ${unknown.join(', ')}; there are ${BENCHMARKS.map((benchmark) => benchmark.name).join(', ')}`,
+  );
 
 const figures: BenchFigure[] = [];
 for (const benchmark of BENCHMARKS.filter((candidate) => chosen.length === 0 || chosen.includes(candidate.name))) {
@@ -46,5 +49,6 @@ console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixe
 const width = Math.max(...figures.map((figure) => figure.name.length));
 console.log(`${'figure'.padEnd(width)} | value`);
 console.log(`${'-'.repeat(width)}-|------`);
-const shown = (figure: BenchFigure) => (figure.skipped ? `skipped: ${figure.skipped}` : `${figure.value.toFixed(figure.value < 10 ? 2 : 0)} ${figure.unit}`);
+const shown = (figure: BenchFigure) =>
+  figure.skipped ? `skipped: ${figure.skipped}` : `${figure.value.toFixed(figure.value < 10 ? 2 : 0)} ${figure.unit}`;
 for (const figure of figures) console.log(`${figure.name.padEnd(width)} | ${shown(figure)}`);

@@ -20,7 +20,14 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeAgent, type FakeAgent, type LoggedRequest } from '../test/fakes/fake-nuvlabox-agent.js';
 import { startTestbed, umockdevAvailable, type UsbDeviceSpec } from '../test/umockdev/testbed.js';
-import { plug, requestIdentifier, unplug, usbProfile, usbWorkspace, type UsbMode } from '../test/umockdev/usb-helpers.js';
+import {
+  plug,
+  requestIdentifier,
+  unplug,
+  usbProfile,
+  usbWorkspace,
+  type UsbMode,
+} from '../test/umockdev/usb-helpers.js';
 import type { BenchFigure } from './bench-figure.js';
 import { startDaemon } from './engine-daemon.js';
 import { percentile } from './percentile.js';
@@ -44,7 +51,10 @@ const DEVICE: UsbDeviceSpec = {
   productId: 'b001',
   manufacturer: 'Bench Instruments',
   product: 'Latency Probe',
-  interfaces: [{ class: 0x02, subclass: 2, protocol: 1, driver: 'cdc_acm' }, { class: 0x0a, driver: 'cdc_acm' }],
+  interfaces: [
+    { class: 0x02, subclass: 2, protocol: 1, driver: 'cdc_acm' },
+    { class: 0x0a, driver: 'cdc_acm' },
+  ],
 };
 
 type Operation = 'plug' | 'unplug';
@@ -61,10 +71,34 @@ function isRequestFor(request: LoggedRequest, op: Operation, identifier: string)
 
 async function measureMode(cli: string, agent: FakeAgent, mode: UsbMode, uevents: boolean) {
   const testbed = await startTestbed();
-  const space = usbWorkspace(agent, { mode }, { probe: usbProfile('latency-probe', { vendorId: DEVICE.vendorId as string, productId: DEVICE.productId as string }) });
+  const space = usbWorkspace(
+    agent,
+    { mode },
+    {
+      probe: usbProfile('latency-probe', {
+        vendorId: DEVICE.vendorId as string,
+        productId: DEVICE.productId as string,
+      }),
+    },
+  );
   try {
     await testbed.addUsbDevice({ port: '1-1', vendorId: '1d50', productId: '6089' }); // the bus exists at start-up
-    const daemon = await startDaemon(cli, ['--profiles', space.profiles, '--config', space.config, '--state', space.state, '--port', '0', '--log-level', 'debug'], testbed.env());
+    const daemon = await startDaemon(
+      cli,
+      [
+        '--profiles',
+        space.profiles,
+        '--config',
+        space.config,
+        '--state',
+        space.state,
+        '--port',
+        '0',
+        '--log-level',
+        'debug',
+      ],
+      testbed.env(),
+    );
     const samples: Sample[] = [];
     let missed = 0;
     const arrival = requestArrivals(agent, EVENT_TIMEOUT_MS);
@@ -83,17 +117,27 @@ async function measureMode(cli: string, agent: FakeAgent, mode: UsbMode, uevents
         await sleep(SETTLE_MS);
         if (index < WARMUP) continue;
         done++;
-        for (const [op, startedAt, arrivedAt] of [['plug', device.announcedAt, plugged], ['unplug', unpluggedAt, unplugged]] as const) {
+        for (const [op, startedAt, arrivedAt] of [
+          ['plug', device.announcedAt, plugged],
+          ['unplug', unpluggedAt, unplugged],
+        ] as const) {
           if (arrivedAt === undefined) missed++;
           else samples.push({ op, startedAt, arrivedAt });
         }
       }
       // Detection: to the engine's `device event` line for usb:1-2, matched in order.
-      const logged = daemon.logs.filter((line) => line.msg === 'device event' && line.key === 'usb:1-2' && typeof line.time === 'string');
+      const logged = daemon.logs.filter(
+        (line) => line.msg === 'device event' && line.key === 'usb:1-2' && typeof line.time === 'string',
+      );
       const detection: Record<Operation, number[]> = { plug: [], unplug: [] };
       for (const sample of samples) {
         const action = sample.op === 'plug' ? 'add' : 'remove';
-        const line = logged.find((item) => item.action === action && Date.parse(item.time as string) >= sample.startedAt && Date.parse(item.time as string) <= sample.arrivedAt);
+        const line = logged.find(
+          (item) =>
+            item.action === action &&
+            Date.parse(item.time as string) >= sample.startedAt &&
+            Date.parse(item.time as string) <= sample.arrivedAt,
+        );
         if (line) detection[sample.op].push(Date.parse(line.time as string) - sample.startedAt);
       }
       return { samples, missed, done, detection };
@@ -108,21 +152,48 @@ async function measureMode(cli: string, agent: FakeAgent, mode: UsbMode, uevents
 
 export async function run(cli: string): Promise<BenchFigure[]> {
   const reason = umockdevAvailable();
-  if (reason) return MODES.map(({ label }) => ({ name: `usb latency, ${label}`, value: Number.NaN, unit: 'ms', skipped: `umockdev is not available: ${reason}` }));
+  if (reason)
+    return MODES.map(({ label }) => ({
+      name: `usb latency, ${label}`,
+      value: Number.NaN,
+      unit: 'ms',
+      skipped: `umockdev is not available: ${reason}`,
+    }));
   const figures: BenchFigure[] = [];
   for (const { label, mode, uevents } of MODES) {
     const agent = await startFakeAgent();
     try {
       const { samples, missed, done, detection } = await measureMode(cli, agent, mode, uevents);
       const what = `usb latency, ${label}`;
-      if (done < PLUGS) figures.push({ name: `${what}: plugs done within ${PHASE_BUDGET_MS / 1000} s (of ${PLUGS})`, value: done, unit: 'plugs' });
+      if (done < PLUGS)
+        figures.push({
+          name: `${what}: plugs done within ${PHASE_BUDGET_MS / 1000} s (of ${PLUGS})`,
+          value: done,
+          unit: 'plugs',
+        });
       for (const op of ['plug', 'unplug'] as const) {
-        const latencies = samples.filter((sample) => sample.op === op).map((sample) => sample.arrivedAt - sample.startedAt);
+        const latencies = samples
+          .filter((sample) => sample.op === op)
+          .map((sample) => sample.arrivedAt - sample.startedAt);
         const step = op === 'plug' ? 'plug → POST' : 'unplug → DELETE';
-        for (const fraction of [0.5, 0.99]) figures.push({ name: `${what}: ${step}, p${fraction * 100} of ${latencies.length}`, value: percentile(latencies, fraction), unit: 'ms' });
-        figures.push({ name: `${what}: ${step}, of which detection (→ \`device event\` logged), p50`, value: percentile(detection[op], 0.5), unit: 'ms' });
+        for (const fraction of [0.5, 0.99])
+          figures.push({
+            name: `${what}: ${step}, p${fraction * 100} of ${latencies.length}`,
+            value: percentile(latencies, fraction),
+            unit: 'ms',
+          });
+        figures.push({
+          name: `${what}: ${step}, of which detection (→ \`device event\` logged), p50`,
+          value: percentile(detection[op], 0.5),
+          unit: 'ms',
+        });
       }
-      if (missed > 0) figures.push({ name: `${what}: changes with no request within ${EVENT_TIMEOUT_MS} ms`, value: missed, unit: 'events' });
+      if (missed > 0)
+        figures.push({
+          name: `${what}: changes with no request within ${EVENT_TIMEOUT_MS} ms`,
+          value: missed,
+          unit: 'events',
+        });
     } finally {
       await agent.close();
     }

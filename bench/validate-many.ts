@@ -52,12 +52,15 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 export async function run(cli: string): Promise<BenchFigure[]> {
   const folder = mkdtempSync(path.join(tmpdir(), 'engine-bench-validate-'));
   try {
-    for (let index = 0; index < PROFILE_COUNT; index++) writeFileSync(path.join(folder, `generated-${index}.yaml`), generatedProfile(index));
+    for (let index = 0; index < PROFILE_COUNT; index++)
+      writeFileSync(path.join(folder, `generated-${index}.yaml`), generatedProfile(index));
     const runs = [];
     for (let attempt = 0; attempt < RUNS; attempt++) {
       const figures = await measureProcess(process.execPath, [cli, 'validate', folder]);
-      if (figures.exitCode !== 0) throw new Error(`validate failed on generated profiles:\n${figures.stdout.slice(-2000)}`);
-      if (!figures.stdout.includes(`${PROFILE_COUNT} files checked: 0 errors, 0 warnings`)) throw new Error(`unexpected output: ${figures.stdout.slice(-500)}`);
+      if (figures.exitCode !== 0)
+        throw new Error(`validate failed on generated profiles:\n${figures.stdout.slice(-2000)}`);
+      if (!figures.stdout.includes(`${PROFILE_COUNT} files checked: 0 errors, 0 warnings`))
+        throw new Error(`unexpected output: ${figures.stdout.slice(-500)}`);
       runs.push(figures);
     }
     const what = `engine validate, ${PROFILE_COUNT} profiles, whole process, median of ${RUNS}`;

@@ -53,13 +53,19 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       default:
         // No command, or options only: run the daemon.
-        if (command === undefined || command.startsWith('--')) return await (await import('./cli/run.js')).runCommand(argv);
+        if (command === undefined || command.startsWith('--'))
+          return await (await import('./cli/run.js')).runCommand(argv);
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {
     // parseArgs reports unknown or malformed options with these codes.
     const code = (error as { code?: string }).code;
-    if (error instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    if (
+      error instanceof UsageError ||
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+    ) {
       process.stderr.write(`engine: ${(error as Error).message}\nRun \`engine --help\` for usage.\n`);
       return 2;
     }

@@ -13,7 +13,8 @@ const TIMEOUT_MS = 4000;
 const argvOf = (pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
 /** The engine daemon: `node …/dist/engine/cli.js` (or its `engine` link) with options only, no command. */
-const isEngine = (argv) => /(^|\/)(dist\/engine\/cli\.js|engine)$/.test(argv[1] ?? '') && (argv[2] === undefined || argv[2].startsWith('--'));
+const isEngine = (argv) =>
+  /(^|\/)(dist\/engine\/cli\.js|engine)$/.test(argv[1] ?? '') && (argv[2] === undefined || argv[2].startsWith('--'));
 
 /** The parent's PID from /proc/PID/stat (the field after the command name, which may hold spaces). */
 const parentOf = (pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop().split(' ')[1]);

@@ -8,7 +8,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const SYSTEM_FOLDERS = ['daemon', 'chaos', 'umockdev', 'package'];
-const SYSTEM_FILE = /^(cli-.*|docs|examples.*|home-assistant|shipped-profiles|status-page-browser|validate-fuzz|prebuilt-validators|nuvlaedge-files)\.test\.js$/;
+const SYSTEM_FILE =
+  /^(cli-.*|docs|examples.*|home-assistant|shipped-profiles|status-page-browser|validate-fuzz|prebuilt-validators|nuvlaedge-files)\.test\.js$/;
 
 const root = path.join('dist', 'test');
 const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
@@ -17,5 +18,7 @@ const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
   .map((file) => path.join(root, file))
   .sort();
 // The unit tests wait mostly on files and loopback sockets: more of them at once than cores.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=4', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=4', ...process.argv.slice(2), ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -19,7 +19,11 @@ interface Listed {
 
 /** Runs `engine ARGS`, under the testbed when given. */
 function engine(args: string[], testbed?: Testbed) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: testbed ? testbed.env() : process.env, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    env: testbed ? testbed.env() : process.env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -42,7 +46,9 @@ function newProfileChecked(key: string, extra: string[], testbed?: Testbed): Rec
     assert.match(tested.stdout, /^1 passed, 0 failed/m);
     const listed = engine(['list', '--profiles', folder, '--state', path.join(folder, 'state'), '--json'], testbed);
     assert.equal(listed.status, 0, listed.stderr);
-    const matched = (JSON.parse(listed.stdout) as Listed[]).filter((device) => device.profile === profile.name).map((device) => device.key);
+    const matched = (JSON.parse(listed.stdout) as Listed[])
+      .filter((device) => device.profile === profile.name)
+      .map((device) => device.key);
     assert.deepEqual(matched, [key], made.stdout);
     return profile;
   } finally {
@@ -66,50 +72,91 @@ test('a file device: its exact path, a nuvlabox peripheral, a test from its fact
 test('usage: one key; an unknown device or backend says so', () => {
   assert.equal(runCli(['new']).status, 2);
   const missing = runCli(['new', 'usb:9-9.9.9']);
-  assert.deepEqual([missing.status, missing.stderr], [1, 'engine: no device usb:9-9.9.9 here; engine list shows the devices present and their keys\n']);
+  assert.deepEqual(
+    [missing.status, missing.stderr],
+    [1, 'engine: no device usb:9-9.9.9 here; engine list shows the devices present and their keys\n'],
+  );
   const backend = runCli(['new', 'file:/dev/null', '--backend', 'nope']);
   assert.equal(backend.status, 2);
   assert.match(backend.stderr, /no backend named nope/);
 });
 
-test('a HubZ-like stick with two ports, next to an identical one: the serial number and the interface narrow it', { skip: umockdevAvailable() }, async () => {
-  const testbed = await startTestbed();
-  try {
-    for (const [port, serial, first] of [['1-3', '31300A4F', 0], ['1-4', '31300B77', 2]] as const) {
-      const usb = await testbed.addUsbDevice({
-        port,
+test(
+  'a HubZ-like stick with two ports, next to an identical one: the serial number and the interface narrow it',
+  { skip: umockdevAvailable() },
+  async () => {
+    const testbed = await startTestbed();
+    try {
+      for (const [port, serial, first] of [
+        ['1-3', '31300A4F', 0],
+        ['1-4', '31300B77', 2],
+      ] as const) {
+        const usb = await testbed.addUsbDevice({
+          port,
+          vendorId: '10c4',
+          productId: '8a2a',
+          manufacturer: 'Silicon Labs',
+          product: 'HubZ Smart Home Controller',
+          serial,
+          interfaces: [
+            { class: 0xff, driver: 'cp210x' },
+            { class: 0xff, driver: 'cp210x' },
+          ],
+        });
+        await testbed.addTty({ name: `ttyUSB${first}`, usb: usb.path, interface: 0, driver: 'cp210x' });
+        await testbed.addTty({ name: `ttyUSB${first + 1}`, usb: usb.path, interface: 1, driver: 'cp210x' });
+      }
+      const zigbee = newProfileChecked('serial:1-3:if01', [], testbed);
+      const detect = zigbee.detect as { usb: Record<string, string>; serial: Record<string, unknown> };
+      assert.deepEqual(detect.usb, {
         vendorId: '10c4',
         productId: '8a2a',
-        manufacturer: 'Silicon Labs',
         product: 'HubZ Smart Home Controller',
-        serial,
-        interfaces: [{ class: 0xff, driver: 'cp210x' }, { class: 0xff, driver: 'cp210x' }],
+        serialNumber: '31300A4F',
       });
-      await testbed.addTty({ name: `ttyUSB${first}`, usb: usb.path, interface: 0, driver: 'cp210x' });
-      await testbed.addTty({ name: `ttyUSB${first + 1}`, usb: usb.path, interface: 1, driver: 'cp210x' });
+      assert.deepEqual(detect.serial, { path: '/dev/ttyUSB*', interfaceNumber: 1 });
+      // The stick alone (its USB device, not a port), for a webhook-like backend.
+      newProfileChecked('usb:1-4', ['--backend', 'stdout'], testbed);
+    } finally {
+      await testbed.close();
     }
-    const zigbee = newProfileChecked('serial:1-3:if01', [], testbed);
-    const detect = zigbee.detect as { usb: Record<string, string>; serial: Record<string, unknown> };
-    assert.deepEqual(detect.usb, { vendorId: '10c4', productId: '8a2a', product: 'HubZ Smart Home Controller', serialNumber: '31300A4F' });
-    assert.deepEqual(detect.serial, { path: '/dev/ttyUSB*', interfaceNumber: 1 });
-    // The stick alone (its USB device, not a port), for a webhook-like backend.
-    newProfileChecked('usb:1-4', ['--backend', 'stdout'], testbed);
-  } finally {
-    await testbed.close();
-  }
-});
+  },
+);
 
-test('a webcam next to another one: ids and product string, a map for the chosen backend', { skip: umockdevAvailable() }, async () => {
-  const testbed = await startTestbed();
-  try {
-    await testbed.addUsbDevice({ port: '1-2', vendorId: '046d', productId: '0825', manufacturer: 'Logitech', product: 'Webcam C270', serial: 'A1B2C3D4', interfaces: [{ class: 0x0e, subclass: 1, driver: 'uvcvideo' }, { class: 0x0e, subclass: 2, driver: 'uvcvideo' }, { class: 0x01, subclass: 1, driver: 'snd-usb-audio' }] });
-    await testbed.addUsbDevice({ port: '1-5', vendorId: '046d', productId: '085b', manufacturer: 'Logitech', product: 'Logitech Webcam C925e', interfaces: [{ class: 0x0e, subclass: 1, driver: 'uvcvideo' }] });
-    const nuvlabox = newProfileChecked('usb:1-2', [], testbed);
-    assert.deepEqual(nuvlabox.detect, { usb: { vendorId: '046d', productId: '0825', product: 'Webcam C270' } });
-    assert.deepEqual((nuvlabox.map as { classes: string[] }).classes, ['video', 'audio']);
-    const stdout = newProfileChecked('usb:1-2', ['--backend', 'stdout'], testbed);
-    assert.equal((stdout.map as Record<string, unknown>).available, undefined);
-  } finally {
-    await testbed.close();
-  }
-});
+test(
+  'a webcam next to another one: ids and product string, a map for the chosen backend',
+  { skip: umockdevAvailable() },
+  async () => {
+    const testbed = await startTestbed();
+    try {
+      await testbed.addUsbDevice({
+        port: '1-2',
+        vendorId: '046d',
+        productId: '0825',
+        manufacturer: 'Logitech',
+        product: 'Webcam C270',
+        serial: 'A1B2C3D4',
+        interfaces: [
+          { class: 0x0e, subclass: 1, driver: 'uvcvideo' },
+          { class: 0x0e, subclass: 2, driver: 'uvcvideo' },
+          { class: 0x01, subclass: 1, driver: 'snd-usb-audio' },
+        ],
+      });
+      await testbed.addUsbDevice({
+        port: '1-5',
+        vendorId: '046d',
+        productId: '085b',
+        manufacturer: 'Logitech',
+        product: 'Logitech Webcam C925e',
+        interfaces: [{ class: 0x0e, subclass: 1, driver: 'uvcvideo' }],
+      });
+      const nuvlabox = newProfileChecked('usb:1-2', [], testbed);
+      assert.deepEqual(nuvlabox.detect, { usb: { vendorId: '046d', productId: '0825', product: 'Webcam C270' } });
+      assert.deepEqual((nuvlabox.map as { classes: string[] }).classes, ['video', 'audio']);
+      const stdout = newProfileChecked('usb:1-2', ['--backend', 'stdout'], testbed);
+      assert.equal((stdout.map as Record<string, unknown>).available, undefined);
+    } finally {
+      await testbed.close();
+    }
+  },
+);

@@ -20,7 +20,9 @@ test('a busy port is one line naming host:port, exit 1', async () => {
     const result = runCli(['--profiles', other.profiles, '--state', other.state, '--port', String(engine.port)]);
     assert.equal(result.status, 1);
     const errors = result.stderr.split('\n').filter((line) => line.startsWith('engine: '));
-    assert.deepEqual(errors, [`engine: cannot listen on 127.0.0.1:${engine.port}: the address is in use (another engine?); choose another --port`]);
+    assert.deepEqual(errors, [
+      `engine: cannot listen on 127.0.0.1:${engine.port}: the address is in use (another engine?); choose another --port`,
+    ]);
     assert.doesNotMatch(result.stderr, STACK_FRAME);
   } finally {
     await engine.stop();
@@ -37,7 +39,10 @@ test('a state folder in use by a running engine refuses a second one, naming the
     const holder = readFileSync(path.join(space.state, 'engine.lock'), 'utf8').trim();
     const result = runCli(['--profiles', space.profiles, '--state', space.state, '--port', '0']);
     assert.equal(result.status, 1);
-    assert.equal(result.stderr, `engine: the state folder ${space.state} is in use by another engine (pid ${holder}); give this one its own --state\n`);
+    assert.equal(
+      result.stderr,
+      `engine: the state folder ${space.state} is in use by another engine (pid ${holder}); give this one its own --state\n`,
+    );
     // Stopped, it releases the folder; a lock left by a killed engine is taken over.
     assert.equal(await engine.stop(), 0);
     writeFileSync(path.join(space.state, 'engine.lock'), '999999999\n');
@@ -54,12 +59,18 @@ test('a profiles path that is a file, or unreadable, is one line, exit 1', () =>
     const file = path.join(space.root, 'profile.yaml');
     writeFileSync(file, 'name: x\n');
     const asFile = runCli(['--profiles', file, '--state', space.state, '--port', '0']);
-    assert.deepEqual([asFile.status, asFile.stderr], [1, `engine: --profiles ${file} is not a folder (give the folder that holds the profiles)\n`]);
+    assert.deepEqual(
+      [asFile.status, asFile.stderr],
+      [1, `engine: --profiles ${file} is not a folder (give the folder that holds the profiles)\n`],
+    );
     if (process.getuid?.() !== 0) {
       chmodSync(space.profiles, 0o000);
       const unreadable = runCli(['--profiles', space.profiles, '--state', space.state, '--port', '0']);
       chmodSync(space.profiles, 0o755);
-      assert.deepEqual([unreadable.status, unreadable.stderr], [1, `engine: cannot read the profiles folder ${space.profiles}: permission denied\n`]);
+      assert.deepEqual(
+        [unreadable.status, unreadable.stderr],
+        [1, `engine: cannot read the profiles folder ${space.profiles}: permission denied\n`],
+      );
     }
   } finally {
     rmSync(space.root, { recursive: true, force: true });
@@ -70,17 +81,29 @@ test('SIGTERM during start-up stops the engine cleanly: exit 0, state saved, no 
   const space = workspace();
   writeFileSync(space.config, '{}\n');
   try {
-    const child = spawn(process.execPath, [CLI, '--profiles', space.profiles, '--state', space.state, '--config', space.config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, '--profiles', space.profiles, '--state', space.state, '--config', space.config, '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     // The status server is the first thing started: the signal comes while the rest starts.
     await waitFor('the status server', () => stderr.includes('"status server listening"'));
     child.kill('SIGTERM');
     const { code, signal } = await exited;
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, stderr);
-    const logs = stderr.trim().split('\n').map((line) => JSON.parse(line) as LogLine);
-    assert.ok(logs.some((line) => line.msg === 'shutting down during start-up' || line.msg === 'shutting down'), stderr);
+    const logs = stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as LogLine);
+    assert.ok(
+      logs.some((line) => line.msg === 'shutting down during start-up' || line.msg === 'shutting down'),
+      stderr,
+    );
     assert.equal(logs.at(-1)!.msg, 'engine stopped');
     assert.doesNotMatch(stderr, STACK_FRAME);
   } finally {

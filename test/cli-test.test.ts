@@ -63,7 +63,9 @@ describe('engine test regression cases', () => {
 
 describe('engine test', () => {
   test('a test file named alone runs against the profiles of its folder', () => {
-    const result = runCli(['test', 'profiles/camera.test.yaml'], { cwd: path.join(CASES, 'pass-in-profile-and-beside') });
+    const result = runCli(['test', 'profiles/camera.test.yaml'], {
+      cwd: path.join(CASES, 'pass-in-profile-and-beside'),
+    });
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^PASS profiles\/camera\.test\.yaml:3:5 a second camera$/m);
     assert.doesNotMatch(result.stdout, /camera\.yaml:/, "the profile's own tests are not asked for");
@@ -80,10 +82,18 @@ describe('engine test', () => {
   test('--format json: counts, untested profiles and each test with its position', () => {
     const result = runCli(['test', 'profiles', '--format', 'json'], { cwd: path.join(CASES, 'fail-explained') });
     assert.equal(result.status, 1);
-    const report = JSON.parse(result.stdout) as { passed: number; failed: number; untested: string[]; tests: Record<string, unknown>[] };
+    const report = JSON.parse(result.stdout) as {
+      passed: number;
+      failed: number;
+      untested: string[];
+      tests: Record<string, unknown>[];
+    };
     assert.deepEqual([report.passed, report.failed, report.untested], [1, 6, ['any-acm']]);
     const first = report.tests[0]!;
-    assert.deepEqual([first.file, first.line, first.col, first.passed, first.winner], ['profiles/gps.test.yaml', 3, 5, false, 'gps']);
+    assert.deepEqual(
+      [first.file, first.line, first.col, first.passed, first.winner],
+      ['profiles/gps.test.yaml', 3, 5, false, 'gps'],
+    );
     assert.ok((first.failures as string[]).length === 4);
   });
 
@@ -92,17 +102,28 @@ describe('engine test', () => {
     assert.equal(result.status, 1);
     const annotations = result.stdout.split('\n').filter((line) => line.startsWith('::error '));
     assert.equal(annotations.length, 6);
-    assert.match(annotations[0]!, /^::error file=profiles\/gps\.test\.yaml,line=3,col=5,title=engine test::payload fields differ: /);
+    assert.match(
+      annotations[0]!,
+      /^::error file=profiles\/gps\.test\.yaml,line=3,col=5,title=engine test::payload fields differ: /,
+    );
   });
 
   test('engine schema --tests prints exactly the committed schemas/profile-tests.schema.json', () => {
     const result = runCli(['schema', '--tests']);
     assert.equal(result.status, 0);
-    assert.deepEqual(JSON.parse(result.stdout), JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'profile-tests.schema.json'), 'utf8')));
+    assert.deepEqual(
+      JSON.parse(result.stdout),
+      JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'profile-tests.schema.json'), 'utf8')),
+    );
   });
 
   test('usage errors exit 2', () => {
-    for (const args of [['test', '--format', 'xml'], ['test', '/no/such/folder'], ['test', '--frobnicate'], ['test', '--config', '/no/such.yaml']]) {
+    for (const args of [
+      ['test', '--format', 'xml'],
+      ['test', '/no/such/folder'],
+      ['test', '--frobnicate'],
+      ['test', '--config', '/no/such.yaml'],
+    ]) {
       const result = runCli(args);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^engine: /);
@@ -111,14 +132,26 @@ describe('engine test', () => {
 
   test('engine validate checks test files too, with positions; the loaders skip them as profiles', async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'engine-test-files-'));
-    writeFileSync(path.join(folder, 'p.yaml'), 'name: p\ndetect: { file: { path: /dev/p } }\nmap: { classes: [x] }\nnotify: [{ backend: stdout }]\n');
-    writeFileSync(path.join(folder, 'p.test.yml'), 'tests:\n  - name: t\n    facts: { file: { path: /dev/p, colour: red } }\n    expect: no-match\n');
+    writeFileSync(
+      path.join(folder, 'p.yaml'),
+      'name: p\ndetect: { file: { path: /dev/p } }\nmap: { classes: [x] }\nnotify: [{ backend: stdout }]\n',
+    );
+    writeFileSync(
+      path.join(folder, 'p.test.yml'),
+      'tests:\n  - name: t\n    facts: { file: { path: /dev/p, colour: red } }\n    expect: no-match\n',
+    );
     const result = runCli(['validate', folder]);
     assert.equal(result.status, 1);
     assert.match(result.stdout, /p\.test\.yml:3:36 error unknown-key/);
     assert.match(result.stdout, /^2 files checked: 1 error, 0 warnings$/m);
-    assert.deepEqual((await findProfileFiles(folder)).map((file) => path.basename(file)), ['p.yaml']);
-    assert.deepEqual((await findTestFiles(folder)).map((file) => path.basename(file)), ['p.test.yml']);
+    assert.deepEqual(
+      (await findProfileFiles(folder)).map((file) => path.basename(file)),
+      ['p.yaml'],
+    );
+    assert.deepEqual(
+      (await findTestFiles(folder)).map((file) => path.basename(file)),
+      ['p.test.yml'],
+    );
     const named = await loadProfiles([path.join(folder, 'p.test.yml')], builtInBackendNames());
     assert.deepEqual([named.files.length, named.issues.length], [0, 0]);
   });

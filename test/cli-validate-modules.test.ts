@@ -15,7 +15,9 @@ const RECORDER = pathToFileURL(path.join(ROOT, 'dist', 'test', 'daemon', 'loaded
 function validateRecorded(target: string): { status: number | null; stdout: string; loaded: string } {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'engine-modules-')), 'loaded.txt');
   writeFileSync(file, '');
-  const result = runCli(['validate', target], { env: { ...process.env, NODE_OPTIONS: `--import ${RECORDER}`, LOADED_MODULES_FILE: file } });
+  const result = runCli(['validate', target], {
+    env: { ...process.env, NODE_OPTIONS: `--import ${RECORDER}`, LOADED_MODULES_FILE: file },
+  });
   return { status: result.status, stdout: result.stdout, loaded: readFileSync(file, 'utf8') };
 }
 
@@ -24,7 +26,9 @@ const hasPackage = (loaded: string, name: string) => loaded.includes(`/node_modu
 test('validating valid profiles loads neither the daemon nor yaml', () => {
   // The shipped profiles, without their test files (tests are positioned with yaml).
   const folder = mkdtempSync(path.join(tmpdir(), 'engine-modules-'));
-  const shipped = readdirSync(path.join(ROOT, 'profiles')).filter((name) => name.endsWith('.yaml') && !name.endsWith('.test.yaml'));
+  const shipped = readdirSync(path.join(ROOT, 'profiles')).filter(
+    (name) => name.endsWith('.yaml') && !name.endsWith('.test.yaml'),
+  );
   for (const name of shipped) copyFileSync(path.join(ROOT, 'profiles', name), path.join(folder, name));
   const { status, stdout, loaded } = validateRecorded(folder);
   assert.equal(status, 0, stdout);
@@ -37,7 +41,10 @@ test('validating valid profiles loads neither the daemon nor yaml', () => {
 
 test('a profile with a problem brings yaml in, to position it', () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'engine-modules-'));
-  writeFileSync(path.join(folder, 'bad.yaml'), 'name: bad\ndetect:\n  usb: { vendorId: "0403" }\nmap:\n  identifier: { var: "usb.serialNumber" }\nnotify:\n  - backend: nowhere\n');
+  writeFileSync(
+    path.join(folder, 'bad.yaml'),
+    'name: bad\ndetect:\n  usb: { vendorId: "0403" }\nmap:\n  identifier: { var: "usb.serialNumber" }\nnotify:\n  - backend: nowhere\n',
+  );
   const { status, stdout, loaded } = validateRecorded(folder);
   assert.equal(status, 1);
   assert.match(stdout, /bad\.yaml:7:14 error unknown-backend/);

@@ -13,7 +13,8 @@ import { validateProfileText } from '../engine/profiles/validate-profile.js';
 
 describe('defaults from the schemas', () => {
   test('the config loader fills every default of the schema in, and keeps what the file gives', () => {
-    const text = 'delivery:\n  concurrency: 2\nsources:\n  usb: {}\nbackends:\n  hook:\n    type: http\n    url: http://127.0.0.1:1/x\n    timeoutMs: 500\n  agent:\n    type: nuvlabox-agent\n';
+    const text =
+      'delivery:\n  concurrency: 2\nsources:\n  usb: {}\nbackends:\n  hook:\n    type: http\n    url: http://127.0.0.1:1/x\n    timeoutMs: 500\n  agent:\n    type: nuvlabox-agent\n';
     const { config, issues } = parseConfig('engine.yaml', text, {});
     assert.deepEqual(issues, []);
     assert.deepEqual(config!.delivery, { retryBaseMs: 500, retryCapMs: 60_000, concurrency: 2 });
@@ -27,19 +28,27 @@ describe('defaults from the schemas', () => {
     );
   });
 
-  test('without a delivery block, the delivery defaults are the schema\'s', () => {
-    assert.deepEqual(parseConfig('engine.yaml', 'params: {}\n', {}).config!.delivery, { retryBaseMs: 500, retryCapMs: 60_000, concurrency: 4 });
+  test("without a delivery block, the delivery defaults are the schema's", () => {
+    assert.deepEqual(parseConfig('engine.yaml', 'params: {}\n', {}).config!.delivery, {
+      retryBaseMs: 500,
+      retryCapMs: 60_000,
+      concurrency: 4,
+    });
   });
 
   test('withDefaults fills a copy, nested objects included, and leaves the value given alone', () => {
     const written = { argv: ['/bin/true'] };
     assert.deepEqual(withDefaults(programActionSchema, written), { argv: ['/bin/true'], timeoutMs: 30_000 });
     assert.deepEqual(written, { argv: ['/bin/true'] });
-    assert.deepEqual(withDefaults(programActionSchema, { argv: ['/bin/true'], timeoutMs: 5 }), { argv: ['/bin/true'], timeoutMs: 5 });
+    assert.deepEqual(withDefaults(programActionSchema, { argv: ['/bin/true'], timeoutMs: 5 }), {
+      argv: ['/bin/true'],
+      timeoutMs: 5,
+    });
   });
 
   test('a profile keeps its notify entry as written: no default is filled into it', () => {
-    const text = 'name: stick\ndetect: { file: { path: /dev/x } }\nmap: { identifier: x, classes: [x] }\nnotify:\n  - { backend: balena, appId: 1, onUpdate: { argv: [/bin/true] } }\n';
+    const text =
+      'name: stick\ndetect: { file: { path: /dev/x } }\nmap: { identifier: x, classes: [x] }\nnotify:\n  - { backend: balena, appId: 1, onUpdate: { argv: [/bin/true] } }\n';
     const backends = builtInBackendNames();
     const { profile, issues } = validateProfileText('stick.yaml', text, { backends, schema: profileSchema(backends) });
     assert.deepEqual(issues, []);
@@ -51,7 +60,11 @@ describe('defaults from the schemas', () => {
     const schema = {
       type: 'object',
       required: ['url'],
-      properties: { url: { type: 'string' }, method: { enum: ['GET', 'POST'], default: 'POST' }, tags: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        url: { type: 'string' },
+        method: { enum: ['GET', 'POST'], default: 'POST' },
+        tags: { type: 'array', items: { type: 'string' } },
+      },
     } as const;
     const written: FromSchema<typeof schema> = { url: 'u' };
     const filled: WithDefaults<typeof schema> = { url: 'u', method: 'GET' };

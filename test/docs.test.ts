@@ -20,7 +20,11 @@ function markdownFiles(folder: string): string[] {
   });
 }
 
-const DOCUMENTS = [path.join(ROOT, 'README.md'), ...markdownFiles(path.join(ROOT, 'docs')), ...markdownFiles(path.join(ROOT, 'examples'))];
+const DOCUMENTS = [
+  path.join(ROOT, 'README.md'),
+  ...markdownFiles(path.join(ROOT, 'docs')),
+  ...markdownFiles(path.join(ROOT, 'examples')),
+];
 const read = (file: string) => readFileSync(file, 'utf8');
 const withoutCode = (text: string) => text.replace(/```[\s\S]*?```/g, '');
 
@@ -45,7 +49,8 @@ describe('documentation links', () => {
         const [file, fragment] = target!.split('#') as [string, string | undefined];
         const resolved = file === '' ? document : path.resolve(path.dirname(document), file);
         if (!existsSync(resolved)) broken.push(`${target}: no such file`);
-        else if (fragment && resolved.endsWith('.md') && !anchors(resolved).has(fragment)) broken.push(`${target}: no such heading`);
+        else if (fragment && resolved.endsWith('.md') && !anchors(resolved).has(fragment))
+          broken.push(`${target}: no such heading`);
       }
       assert.deepEqual(broken, []);
     });
@@ -64,7 +69,8 @@ describe('documentation content', () => {
 
   test('writing-profiles.md names every detect key and every operator', () => {
     for (const source of SOURCES) {
-      for (const key of Object.keys(source.detectSchema.properties as object)) assert.ok(writing.includes(`| \`${source.kind}\` | \`${key}\` |`), `${source.kind}.${key}`);
+      for (const key of Object.keys(source.detectSchema.properties as object))
+        assert.ok(writing.includes(`| \`${source.kind}\` | \`${key}\` |`), `${source.kind}.${key}`);
     }
     for (const operator of Object.keys(OPERATORS)) assert.ok(writing.includes(`\`${operator}\``), operator);
   });
@@ -73,19 +79,35 @@ describe('documentation content', () => {
     const index = read(path.join(ROOT, 'docs', 'backends', 'README.md'));
     for (const definition of BACKENDS) {
       assert.ok(index.includes(`| \`${definition.type}\` |`), definition.type);
-      if (definition.builtIn) assert.ok(index.includes(`| \`${definition.builtIn.name}\` | \`${definition.type}\` |`), definition.builtIn.name);
-      for (const variable of Object.keys(definition.builtIn?.environment ?? {})) assert.ok(index.includes(variable), variable);
+      if (definition.builtIn)
+        assert.ok(
+          index.includes(`| \`${definition.builtIn.name}\` | \`${definition.type}\` |`),
+          definition.builtIn.name,
+        );
+      for (const variable of Object.keys(definition.builtIn?.environment ?? {}))
+        assert.ok(index.includes(variable), variable);
     }
   });
 
   test('the README command table has every command synopsis of `engine --help`, and nothing else', () => {
     const help = runCli(['--help']);
     assert.equal(help.status, 0);
-    const synopses = help.stdout.split('\n\n')[1]!.split('\n').slice(1).map((line) => line.trim()).filter((line) => line.startsWith('engine ') && !line.startsWith('engine --version'));
-    const table = [...read(path.join(ROOT, 'README.md')).matchAll(/^\| `(engine[^`]*)` \|/gm)].map((match) => match[1]!.replace(/\\\|/g, '|'));
+    const synopses = help.stdout
+      .split('\n\n')[1]!
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith('engine ') && !line.startsWith('engine --version'));
+    const table = [...read(path.join(ROOT, 'README.md')).matchAll(/^\| `(engine[^`]*)` \|/gm)].map((match) =>
+      match[1]!.replace(/\\\|/g, '|'),
+    );
     assert.ok(synopses.length >= 5, help.stdout);
-    assert.deepEqual(table.filter((line) => !line.startsWith('engine --version')), synopses);
-    for (const command of ['list', 'schema', 'validate', 'test']) assert.equal(runCli([command, '--help']).status, 0, `engine ${command} --help`);
+    assert.deepEqual(
+      table.filter((line) => !line.startsWith('engine --version')),
+      synopses,
+    );
+    for (const command of ['list', 'schema', 'validate', 'test'])
+      assert.equal(runCli([command, '--help']).status, 0, `engine ${command} --help`);
   });
 
   test('the README starts with the two set-up commands: run the engine, run the tests', () => {
@@ -105,7 +127,9 @@ describe('documentation content', () => {
 });
 
 describe('documentation examples', () => {
-  const blocks = [...read(path.join(ROOT, 'docs', 'writing-profiles.md')).matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  const blocks = [...read(path.join(ROOT, 'docs', 'writing-profiles.md')).matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+    (match) => match[1]!,
+  );
 
   test('the profile at the top of writing-profiles.md is valid and passes its own tests', () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'engine-docs-'));
@@ -115,9 +139,10 @@ describe('documentation examples', () => {
     assert.match(result.stdout, /^1 passed, 0 failed/m);
   });
 
-  test("the test file of writing-profiles.md passes against the shipped profiles", () => {
+  test('the test file of writing-profiles.md passes against the shipped profiles', () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'engine-docs-'));
-    for (const name of readdirSync(path.join(ROOT, 'profiles')).filter((file) => !file.includes('.test.'))) copyFileSync(path.join(ROOT, 'profiles', name), path.join(folder, name));
+    for (const name of readdirSync(path.join(ROOT, 'profiles')).filter((file) => !file.includes('.test.')))
+      copyFileSync(path.join(ROOT, 'profiles', name), path.join(folder, name));
     const testFile = blocks.find((block) => block.includes('# profiles/gps-ublox.test.yaml'))!;
     writeFileSync(path.join(folder, 'docs.test.yaml'), testFile);
     const result = runCli(['test', path.join(folder, 'docs.test.yaml')]);

@@ -60,7 +60,10 @@ const daemonSet = manifestsOf('daemonset.yaml')[0] as unknown as {
   metadata: { namespace: string };
   spec: {
     selector: { matchLabels: Record<string, string> };
-    template: { metadata: { labels: Record<string, string> }; spec: { nodeSelector?: Record<string, string>; containers: IContainer[]; volumes: IVolume[] } };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: { nodeSelector?: Record<string, string>; containers: IContainer[]; volumes: IVolume[] };
+    };
   };
 };
 const pod = daemonSet.spec.template.spec;
@@ -79,12 +82,23 @@ describe('examples/kubernetes', () => {
     const files = [...kustomization.resources, 'secret.example.yaml'];
     for (const file of files) assert.ok(existsSync(path.join(FOLDER, file)), `${file} exists`);
     const manifests = [...files.flatMap(manifestsOf), ...generatedConfigMaps()];
-    assert.deepEqual(manifests.map((manifest) => manifest.kind).sort(), ['ConfigMap', 'ConfigMap', 'DaemonSet', 'Namespace', 'Secret']);
+    assert.deepEqual(manifests.map((manifest) => manifest.kind).sort(), [
+      'ConfigMap',
+      'ConfigMap',
+      'DaemonSet',
+      'Namespace',
+      'Secret',
+    ]);
     for (const manifest of manifests) {
       const model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
       assert.ok(model, `${manifest.apiVersion} ${manifest.kind} is not a kind this example uses`);
       assert.doesNotThrow(() => model(manifest).validate(), `${manifest.kind} ${manifest.metadata.name}`);
-      if (manifest.kind !== 'Namespace') assert.equal(manifest.metadata.namespace, kustomization.namespace, `${manifest.kind} ${manifest.metadata.name}: namespace`);
+      if (manifest.kind !== 'Namespace')
+        assert.equal(
+          manifest.metadata.namespace,
+          kustomization.namespace,
+          `${manifest.kind} ${manifest.metadata.name}: namespace`,
+        );
     }
   });
 
@@ -95,7 +109,10 @@ describe('examples/kubernetes', () => {
   });
 
   test('no field the Kubernetes API does not know (a misspelt one would be dropped or refused)', () => {
-    const manifests = [...[...kustomization.resources, 'secret.example.yaml'].flatMap(manifestsOf), ...generatedConfigMaps()];
+    const manifests = [
+      ...[...kustomization.resources, 'secret.example.yaml'].flatMap(manifestsOf),
+      ...generatedConfigMaps(),
+    ];
     const misspelt = structuredClone(manifestsOf('daemonset.yaml')[0]!) as unknown as typeof daemonSet;
     (misspelt.spec.template.spec.containers[0]!.volumeMounts![0] as unknown as Record<string, unknown>).readonly = true;
     const errors = kubernetesTypeErrors([...manifests, misspelt as unknown as Manifest]);
@@ -105,9 +122,17 @@ describe('examples/kubernetes', () => {
   });
 
   test('one engine per labelled node, its pods selected by their labels', () => {
-    for (const [key, value] of Object.entries(daemonSet.spec.selector.matchLabels)) assert.equal(daemonSet.spec.template.metadata.labels[key], value);
+    for (const [key, value] of Object.entries(daemonSet.spec.selector.matchLabels))
+      assert.equal(daemonSet.spec.template.metadata.labels[key], value);
     assert.ok(Object.keys(pod.nodeSelector ?? {}).length > 0, 'a nodeSelector for the nodes with devices');
-    assert.match(read('README.md'), new RegExp(`kubectl label node .* ${Object.entries(pod.nodeSelector!).map(([key, value]) => `${key}=${value}`)[0]!.replace('/', '\\/')}`));
+    assert.match(
+      read('README.md'),
+      new RegExp(
+        `kubectl label node .* ${Object.entries(pod.nodeSelector!)
+          .map(([key, value]) => `${key}=${value}`)[0]!
+          .replace('/', '\\/')}`,
+      ),
+    );
   });
 
   test('the status port is named and both probes ask /healthz on it', () => {
@@ -124,18 +149,31 @@ describe('examples/kubernetes', () => {
   test('mounts: profiles and config from ConfigMaps, state on the node, /dev and /run/udev read-only', () => {
     const profiles = volumeAt(option('--profiles')!);
     assert.equal(profiles.mount.subPath, undefined, 'a subPath mount never sees ConfigMap updates');
-    const profileMap = kustomization.configMapGenerator.find((generator) => generator.name === profiles.volume.configMap?.name);
+    const profileMap = kustomization.configMapGenerator.find(
+      (generator) => generator.name === profiles.volume.configMap?.name,
+    );
     assert.ok(profileMap, 'the profiles ConfigMap is generated');
     assert.equal(profileMap.options?.disableNameSuffixHash, true, 'a fixed name: updates reach the running pods');
-    const shipped = readdirSync(path.join(FOLDER, 'profiles')).filter((file) => file.endsWith('.yaml') && !file.endsWith('.test.yaml'));
-    assert.deepEqual(profileMap.files.map((file) => path.basename(file)).sort(), shipped.sort(), 'every profile is in the ConfigMap');
+    const shipped = readdirSync(path.join(FOLDER, 'profiles')).filter(
+      (file) => file.endsWith('.yaml') && !file.endsWith('.test.yaml'),
+    );
+    assert.deepEqual(
+      profileMap.files.map((file) => path.basename(file)).sort(),
+      shipped.sort(),
+      'every profile is in the ConfigMap',
+    );
 
     const config = volumeAt(path.dirname(option('--config')!));
-    const configMap = kustomization.configMapGenerator.find((generator) => generator.name === config.volume.configMap?.name);
+    const configMap = kustomization.configMapGenerator.find(
+      (generator) => generator.name === config.volume.configMap?.name,
+    );
     assert.deepEqual(configMap?.files, [path.basename(option('--config')!)]);
 
     assert.ok(volumeAt(option('--state')!).volume.hostPath?.path, 'state on a hostPath');
-    for (const [mountPath, hostPath] of [['/dev', '/dev'], ['/run/udev', '/run/udev']] as const) {
+    for (const [mountPath, hostPath] of [
+      ['/dev', '/dev'],
+      ['/run/udev', '/run/udev'],
+    ] as const) {
       const { mount, volume } = volumeAt(mountPath);
       assert.equal(volume.hostPath?.path, hostPath);
       assert.equal(mount.readOnly, true, `${mountPath} read-only`);
@@ -148,12 +186,22 @@ describe('examples/kubernetes', () => {
   });
 
   test('the backends come from the Secret through ${ENV}', () => {
-    const secret = manifestsOf('secret.example.yaml')[0] as unknown as { metadata: { name: string }; stringData: Record<string, string> };
-    assert.deepEqual(engine.envFrom?.map((source) => source.secretRef?.name), [secret.metadata.name]);
+    const secret = manifestsOf('secret.example.yaml')[0] as unknown as {
+      metadata: { name: string };
+      stringData: Record<string, string>;
+    };
+    assert.deepEqual(
+      engine.envFrom?.map((source) => source.secretRef?.name),
+      [secret.metadata.name],
+    );
     const fromPod = new Set((engine.env ?? []).map((variable) => variable.name));
     const used = [...read('engine.yaml').matchAll(/\$\{([A-Z_][A-Z0-9_]*)(:-[^}]*)?\}/g)].map((match) => match[1]!);
     assert.ok(used.length >= 2);
-    for (const name of used) assert.ok(name in secret.stringData || fromPod.has(name), `${name} comes from the Secret or the pod`);
-    assert.ok(Object.keys(secret.stringData).some((key) => read('engine.yaml').includes(`\${${key}`)), 'engine.yaml uses the Secret');
+    for (const name of used)
+      assert.ok(name in secret.stringData || fromPod.has(name), `${name} comes from the Secret or the pod`);
+    assert.ok(
+      Object.keys(secret.stringData).some((key) => read('engine.yaml').includes(`\${${key}`)),
+      'engine.yaml uses the Secret',
+    );
   });
 });

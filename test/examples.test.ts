@@ -25,7 +25,9 @@ interface Service {
 }
 
 function engineService(example: string): { service: Service; compose: Record<string, unknown> } {
-  const compose = parse(readFileSync(path.join(EXAMPLES, example, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+  const compose = parse(readFileSync(path.join(EXAMPLES, example, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, Service>;
+  };
   assert.ok(compose.services.engine, `${example}: no engine service`);
   return { service: compose.services.engine, compose };
 }
@@ -35,28 +37,46 @@ const mountTarget = (volume: string) => volume.split(':')[1];
 
 /** What every example's engine service has: an image to run, a state volume, the status server and its health check. */
 function assertEssentials(example: string, service: Service, compose: Record<string, unknown>): void {
-  assert.ok(service.image === 'device-profile-engine' || service.build, `${example}: neither the engine image nor a build`);
+  assert.ok(
+    service.image === 'device-profile-engine' || service.build,
+    `${example}: neither the engine image nor a build`,
+  );
   const command = service.command ?? [];
   assert.equal(optionValue(command, '--state'), '/state', `${example}: --state /state`);
   assert.equal(optionValue(command, '--port'), '6769', `${example}: the status server on 6769`);
   assert.equal(optionValue(command, '--profiles'), '/profiles');
   const state = (service.volumes ?? []).find((volume) => mountTarget(volume) === '/state');
   assert.ok(state, `${example}: a volume at /state`);
-  assert.ok(Object.keys((compose.volumes ?? {}) as object).includes(state.split(':')[0]!), `${example}: the state volume is a named volume`);
-  assert.ok(service.network_mode === 'host' || (service.ports ?? []).some((port) => port.endsWith(':6769')), `${example}: 6769 reachable`);
-  assert.match((service.healthcheck?.test ?? []).join(' '), /127\.0\.0\.1:6769\/healthz/, `${example}: a health check on /healthz`);
+  assert.ok(
+    Object.keys((compose.volumes ?? {}) as object).includes(state.split(':')[0]!),
+    `${example}: the state volume is a named volume`,
+  );
+  assert.ok(
+    service.network_mode === 'host' || (service.ports ?? []).some((port) => port.endsWith(':6769')),
+    `${example}: 6769 reachable`,
+  );
+  assert.match(
+    (service.healthcheck?.test ?? []).join(' '),
+    /127\.0\.0\.1:6769\/healthz/,
+    `${example}: a health check on /healthz`,
+  );
   // Bind-mounted files of the example folder exist; --config names the mounted config.
   for (const volume of service.volumes ?? []) {
     const [from, to] = volume.split(':');
-    if (from!.startsWith('./')) assert.ok(existsSync(path.join(EXAMPLES, example, from!)), `${example}: ${from} is missing`);
+    if (from!.startsWith('./'))
+      assert.ok(existsSync(path.join(EXAMPLES, example, from!)), `${example}: ${from} is missing`);
     if (to === optionValue(command, '--config')) assert.ok(existsSync(path.join(EXAMPLES, example, from!)));
   }
 }
 
 describe('deployment examples', () => {
-  const examples = readdirSync(EXAMPLES, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const examples = readdirSync(EXAMPLES, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
 
-  test('the five kinds of gateway are covered', () => assert.deepEqual(examples, ['balena', 'docker', 'kubernetes', 'nuvlabox', 'nuvlaedge']));
+  test('the five kinds of gateway are covered', () =>
+    assert.deepEqual(examples, ['balena', 'docker', 'kubernetes', 'nuvlabox', 'nuvlaedge']));
 
   test('every compose example that mounts /dev may open ttys and USB nodes: device cgroup rules, or privileged', () => {
     const composed = examples.filter((example) => existsSync(path.join(EXAMPLES, example, 'docker-compose.yml')));
@@ -67,10 +87,18 @@ describe('deployment examples', () => {
       if (!mountsDev && service.privileged !== true) continue;
       if (service.privileged === true) {
         // Only where the platform offers no device cgroup rules, and the README says so.
-        assert.match(readFileSync(path.join(EXAMPLES, example, 'README.md'), 'utf8'), /no\s+device cgroup rules/, `${example}: why privileged`);
+        assert.match(
+          readFileSync(path.join(EXAMPLES, example, 'README.md'), 'utf8'),
+          /no\s+device cgroup rules/,
+          `${example}: why privileged`,
+        );
         continue;
       }
-      assert.deepEqual(service.device_cgroup_rules?.slice().sort(), ['c 166:* rmw', 'c 188:* rmw', 'c 189:* rmw'], example);
+      assert.deepEqual(
+        service.device_cgroup_rules?.slice().sort(),
+        ['c 166:* rmw', 'c 188:* rmw', 'c 189:* rmw'],
+        example,
+      );
     }
   });
 
@@ -110,7 +138,10 @@ describe('deployment examples', () => {
     const shared = (service.volumes ?? []).find((volume) => mountTarget(volume) === '/var/lib/nuvlaedge');
     assert.ok(shared, 'the NuvlaEdge volume is mounted');
     assert.equal((compose.volumes as Record<string, { external?: boolean }>)[shared.split(':')[0]!]?.external, true);
-    assert.match(readFileSync(path.join(EXAMPLES, 'nuvlaedge', 'engine.yaml'), 'utf8'), /type: nuvlaedge-files[\s\S]*root: \$\{NUVLAEDGE_ROOT:-\/var\/lib\/nuvlaedge\}/);
+    assert.match(
+      readFileSync(path.join(EXAMPLES, 'nuvlaedge', 'engine.yaml'), 'utf8'),
+      /type: nuvlaedge-files[\s\S]*root: \$\{NUVLAEDGE_ROOT:-\/var\/lib\/nuvlaedge\}/,
+    );
   });
 
   test('balena: the supervisor-API label, host network, device access, profiles baked in', () => {
@@ -122,7 +153,10 @@ describe('deployment examples', () => {
     const build = service.build as { context: string; args: Record<string, string> };
     assert.equal(build.context, '.');
     assert.ok(existsSync(path.join(ROOT, build.args.PROFILES!)), 'PROFILES names a folder of the repository');
-    assert.match(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'), /^ARG PROFILES=profiles$[\s\S]*^COPY \$\{PROFILES\} \/profiles$/m);
+    assert.match(
+      readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'),
+      /^ARG PROFILES=profiles$[\s\S]*^COPY \$\{PROFILES\} \/profiles$/m,
+    );
   });
 
   test('docker: device cgroup rules and /dev, /run/udev mounts instead of --privileged', () => {
@@ -133,8 +167,13 @@ describe('deployment examples', () => {
     assert.ok(service.volumes?.includes('/dev:/dev'));
     assert.ok(service.volumes?.includes('/run/udev:/run/udev:ro'));
     const script = readFileSync(path.join(EXAMPLES, 'docker', 'docker-run.sh'), 'utf8');
-    for (const rule of ['c 188:* rmw', 'c 166:* rmw', 'c 189:* rmw']) assert.ok(script.includes(`--device-cgroup-rule='${rule}'`), rule);
-    assert.ok(script.includes('-v /dev:/dev ') && script.includes('-v /run/udev:/run/udev:ro') && script.includes('-v engine-state:/state'));
+    for (const rule of ['c 188:* rmw', 'c 166:* rmw', 'c 189:* rmw'])
+      assert.ok(script.includes(`--device-cgroup-rule='${rule}'`), rule);
+    assert.ok(
+      script.includes('-v /dev:/dev ') &&
+        script.includes('-v /run/udev:/run/udev:ro') &&
+        script.includes('-v engine-state:/state'),
+    );
     assert.doesNotMatch(script, /--privileged/);
   });
 });

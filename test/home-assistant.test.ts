@@ -10,7 +10,9 @@ const CORPUS = path.join('test', 'home-assistant', 'profiles');
 
 describe('Home Assistant parity corpus', () => {
   test('one profile per Home Assistant matcher (27), valid; the only warning is the broad FT-X matcher', () => {
-    const profiles = readdirSync(path.join(ROOT, CORPUS)).filter((name) => name.endsWith('.yaml') && !name.endsWith('.test.yaml'));
+    const profiles = readdirSync(path.join(ROOT, CORPUS)).filter(
+      (name) => name.endsWith('.yaml') && !name.endsWith('.test.yaml'),
+    );
     assert.equal(profiles.length, 27);
     const result = runCli(['validate', CORPUS, '--format', 'json']);
     assert.equal(result.status, 0, result.stdout + result.stderr);

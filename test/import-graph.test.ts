@@ -58,7 +58,9 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 
 test('every import in engine/ names a file that exists', () => {
   const graph = importGraph();
-  const missing = [...graph].flatMap(([file, imports]) => imports.filter((target) => !graph.has(target)).map((target) => `${file} → ${target}`));
+  const missing = [...graph].flatMap(([file, imports]) =>
+    imports.filter((target) => !graph.has(target)).map((target) => `${file} → ${target}`),
+  );
   assert.deepEqual(missing, []);
 });
 
@@ -67,13 +69,35 @@ test('no file in engine/ is part of an import cycle', () => {
 });
 
 test('the cycle finder finds a cycle of two and of three files', () => {
-  assert.deepEqual(cycles(new Map([['a', ['b']], ['b', ['a']], ['c', ['a']]])), [['a', 'b']]);
-  assert.deepEqual(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]])), [['a', 'b', 'c']]);
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a', ['b']],
+        ['b', ['a']],
+        ['c', ['a']],
+      ]),
+    ),
+    [['a', 'b']],
+  );
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+      ]),
+    ),
+    [['a', 'b', 'c']],
+  );
 });
 
 test('engine/core/ imports nothing of the engine outside itself', () => {
   const outside = [...importGraph()]
     .filter(([file]) => file.startsWith(`engine${path.sep}core${path.sep}`))
-    .flatMap(([file, imports]) => imports.filter((target) => !target.startsWith(`engine${path.sep}core${path.sep}`)).map((target) => `${file} → ${target}`));
+    .flatMap(([file, imports]) =>
+      imports
+        .filter((target) => !target.startsWith(`engine${path.sep}core${path.sep}`))
+        .map((target) => `${file} → ${target}`),
+    );
   assert.deepEqual(outside, []);
 });

@@ -21,15 +21,30 @@ export function kubernetesTypeErrors(manifests: readonly { apiVersion: string; k
   manifests.forEach((manifest, index) => {
     const api = API_TYPES[`${manifest.apiVersion}/${manifest.kind}`];
     if (!api) throw new Error(`no API type for ${manifest.apiVersion} ${manifest.kind}`);
-    lines.push(`import type { ${api.type} as T${index} } from '${api.module}';`, `export const m${index}: T${index} = ${JSON.stringify(manifest)};`);
+    lines.push(
+      `import type { ${api.type} as T${index} } from '${api.module}';`,
+      `export const m${index}: T${index} = ${JSON.stringify(manifest)};`,
+    );
   });
   // A virtual file beside the compiled tests, so that `kubernetes-models` resolves from node_modules.
   const file = path.join(ROOT, 'dist', 'kubernetes-manifests.check.ts');
-  const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noEmit: true, skipLibCheck: true, types: [] };
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists } = host;
-  host.getSourceFile = (name, language, ...rest) => (name === file ? ts.createSourceFile(name, lines.join('\n'), language) : getSourceFile.call(host, name, language, ...rest));
+  host.getSourceFile = (name, language, ...rest) =>
+    name === file
+      ? ts.createSourceFile(name, lines.join('\n'), language)
+      : getSourceFile.call(host, name, language, ...rest);
   host.fileExists = (name) => name === file || fileExists.call(host, name);
   const program = ts.createProgram([file], options, host);
-  return ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  return ts
+    .getPreEmitDiagnostics(program, program.getSourceFile(file))
+    .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
 }

@@ -9,9 +9,12 @@ test('a repeated warning is written once per window, then with the count left ou
   const lines: Record<string, unknown>[] = [];
   const log = createLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
   const delivery = log.child({ backend: 'nuvlabox', identifier: 'gps-1' });
-  for (let failures = 1; failures <= 50; failures++) delivery.warn('delivery failed, will retry', { reason: 'connection refused', failures, retryInMs: failures * 10 });
+  for (let failures = 1; failures <= 50; failures++)
+    delivery.warn('delivery failed, will retry', { reason: 'connection refused', failures, retryInMs: failures * 10 });
   // Another identifier, another reason, or another level is not a repeat.
-  log.child({ backend: 'nuvlabox', identifier: 'gps-2' }).warn('delivery failed, will retry', { reason: 'connection refused', failures: 1 });
+  log
+    .child({ backend: 'nuvlabox', identifier: 'gps-2' })
+    .warn('delivery failed, will retry', { reason: 'connection refused', failures: 1 });
   delivery.warn('delivery failed, will retry', { reason: '503 Service Unavailable', failures: 51 });
   delivery.error('delivery failed permanently', { reason: 'x' });
   delivery.error('delivery failed permanently', { reason: 'x' });
@@ -41,6 +44,13 @@ test('profile problems with one message but different files or positions are all
 
 test('--log-format pretty: time, level, message, then fields as key=value', () => {
   const lines: string[] = [];
-  createLogger('debug', (line) => lines.push(line), { backend: 'stdout' }, 'pretty').info('device matched', { device: 'file:/dev/video0', profile: 'webcam', note: 'two words' });
-  assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO  device matched {2}backend=stdout device=file:\/dev\/video0 profile=webcam note="two words"\n$/);
+  createLogger('debug', (line) => lines.push(line), { backend: 'stdout' }, 'pretty').info('device matched', {
+    device: 'file:/dev/video0',
+    profile: 'webcam',
+    note: 'two words',
+  });
+  assert.match(
+    lines[0]!,
+    /^\d\d:\d\d:\d\d\.\d{3} INFO  device matched {2}backend=stdout device=file:\/dev\/video0 profile=webcam note="two words"\n$/,
+  );
 });

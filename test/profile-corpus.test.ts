@@ -15,7 +15,9 @@ const GOOD = path.join(ROOT, 'test', 'profiles', 'good');
 const EXPECT = /^#\s*expect:\s*(?:(\S+\.ya?ml)\s+)?(error|warning)\s+([a-z-]+)\s+(\d+):(\d+)\s*$/;
 
 function expectations(casePath: string): string[] {
-  const files = statSync(casePath).isDirectory() ? readdirSync(casePath).map((name) => path.join(casePath, name)) : [casePath];
+  const files = statSync(casePath).isDirectory()
+    ? readdirSync(casePath).map((name) => path.join(casePath, name))
+    : [casePath];
   const expected: string[] = [];
   for (const file of files) {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -37,7 +39,9 @@ describe('bad profiles', () => {
       const expected = expectations(casePath);
       assert.ok(expected.length > 0, `${name} declares no # expect: line`);
       const { issues } = await loadProfiles([casePath], builtInBackendNames());
-      const actual = issues.map((issue) => `${path.basename(issue.file)} ${issue.severity} ${issue.code} ${issue.line}:${issue.col}`).sort();
+      const actual = issues
+        .map((issue) => `${path.basename(issue.file)} ${issue.severity} ${issue.code} ${issue.line}:${issue.col}`)
+        .sort();
       assert.deepEqual(actual, expected);
     });
   }

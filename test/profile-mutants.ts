@@ -12,11 +12,30 @@ export function random(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, below: (n: number) => Math.floor(next() * n), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
+  return {
+    next,
+    below: (n: number) => Math.floor(next() * n),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
+  };
 }
 export type Random = ReturnType<typeof random>;
 
-const REPLACEMENTS: unknown[] = [0, -1, 1027, 3.5, '', 'text', '0403', true, null, [], [1, 'a'], {}, { var: 'usb' }, { nope: 1 }];
+const REPLACEMENTS: unknown[] = [
+  0,
+  -1,
+  1027,
+  3.5,
+  '',
+  'text',
+  '0403',
+  true,
+  null,
+  [],
+  [1, 'a'],
+  {},
+  { var: 'usb' },
+  { nope: 1 },
+];
 
 function mutateTree(value: unknown, rng: Random): unknown {
   if (rng.next() < 0.08) return rng.pick(REPLACEMENTS);
@@ -52,7 +71,11 @@ export const MUTATIONS: ((text: string, rng: Random) => string)[] = [
   },
   (text, rng) => {
     const at = rng.below(text.length);
-    return text.slice(0, at) + rng.pick(['{', '[', ': ', '\t', '"', "'", '&a', '*a', '!!int ', '---\n', '- ', '#', '%YAML 1.1\n']) + text.slice(at);
+    return (
+      text.slice(0, at) +
+      rng.pick(['{', '[', ': ', '\t', '"', "'", '&a', '*a', '!!int ', '---\n', '- ', '#', '%YAML 1.1\n']) +
+      text.slice(at)
+    );
   },
   (text, rng) => stringify(mutateTree(parseDocument(text).toJS(), rng)),
   (text, rng) => text.replace(/^( +)/gm, (indent) => (rng.next() < 0.1 ? indent.slice(1) : indent)),

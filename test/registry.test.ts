@@ -22,8 +22,14 @@ describe('backend registry', () => {
       assert.ok(definition.description.length > 20);
       assert.ok(ajv.validate(definition.configSchema, definition.example.config), ajv.errorsText());
       assert.ok(ajv.validate(definition.notifySchema, definition.example.notify), ajv.errorsText());
-      assert.ok(!ajv.validate(definition.configSchema, { ...definition.example.config, 'no-such-option': 1 }), 'unknown config options must fail');
-      assert.ok(existsSync(path.join(ROOT, 'test', 'backends', `${definition.type}.test.ts`)), `test/backends/${definition.type}.test.ts is missing`);
+      assert.ok(
+        !ajv.validate(definition.configSchema, { ...definition.example.config, 'no-such-option': 1 }),
+        'unknown config options must fail',
+      );
+      assert.ok(
+        existsSync(path.join(ROOT, 'test', 'backends', `${definition.type}.test.ts`)),
+        `test/backends/${definition.type}.test.ts is missing`,
+      );
     });
   }
 });

@@ -14,7 +14,12 @@ import { ROOT, runCli } from './paths.js';
 
 const host = { hostname: 'gw-01', arch: 'arm64' };
 const event = { action: 'add' as const, at: '2026-11-22T10:00:00.000Z' };
-const usbDevice = (vendorId: string, productId: string, strings: { manufacturer?: string; product?: string; serialNumber?: string }, portPath = '1-1.2') => ({
+const usbDevice = (
+  vendorId: string,
+  productId: string,
+  strings: { manufacturer?: string; product?: string; serialNumber?: string },
+  portPath = '1-1.2',
+) => ({
   vendorId,
   productId,
   manufacturer: strings.manufacturer ?? null,
@@ -26,13 +31,29 @@ const usbDevice = (vendorId: string, productId: string, strings: { manufacturer?
   devicePath: '/dev/bus/usb/001/005',
   interfaces: [],
 });
-const tty = (ttyPath: string, byId: string | null, interfaceNumber = 0) => ({ path: ttyPath, byId, byPath: null, driver: 'cdc_acm', interfaceNumber });
-const file = (filePath: string) => ({ path: filePath, name: path.basename(filePath), dir: path.dirname(filePath), type: 'character', major: 81, minor: 0 });
+const tty = (ttyPath: string, byId: string | null, interfaceNumber = 0) => ({
+  path: ttyPath,
+  byId,
+  byPath: null,
+  driver: 'cdc_acm',
+  interfaceNumber,
+});
+const file = (filePath: string) => ({
+  path: filePath,
+  name: path.basename(filePath),
+  dir: path.dirname(filePath),
+  type: 'character',
+  major: 81,
+  minor: 0,
+});
 
 /** The facts each shipped profile's real device presents. */
 const DEVICES: Record<string, Facts> = {
   'gps-ublox': {
-    usb: usbDevice('1546', '01a7', { manufacturer: 'u-blox AG - www.u-blox.com', product: 'u-blox 7 - GPS/GNSS Receiver' }),
+    usb: usbDevice('1546', '01a7', {
+      manufacturer: 'u-blox AG - www.u-blox.com',
+      product: 'u-blox 7 - GPS/GNSS Receiver',
+    }),
     serial: tty('/dev/ttyACM0', '/dev/serial/by-id/usb-u-blox_AG_-_www.u-blox.com_u-blox_7_-_GPS_GNSS_Receiver-if00'),
     probe: { response: '$GPRMC,,V,,,,,,,,,,N*53\r\n', hex: '', groups: ['RMC'] },
   },
@@ -42,8 +63,15 @@ const DEVICES: Record<string, Facts> = {
     probe: { response: '', hex: '0601100115', groups: [] },
   },
   'zigbee-sonoff-zbdongle-p': {
-    usb: usbDevice('10c4', 'ea60', { manufacturer: 'ITead', product: 'Sonoff Zigbee 3.0 USB Dongle Plus', serialNumber: 'a8e7d2c1b0' }),
-    serial: { ...tty('/dev/ttyUSB0', '/dev/serial/by-id/usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus_a8e7d2c1b0-if00-port0'), driver: 'cp210x' },
+    usb: usbDevice('10c4', 'ea60', {
+      manufacturer: 'ITead',
+      product: 'Sonoff Zigbee 3.0 USB Dongle Plus',
+      serialNumber: 'a8e7d2c1b0',
+    }),
+    serial: {
+      ...tty('/dev/ttyUSB0', '/dev/serial/by-id/usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus_a8e7d2c1b0-if00-port0'),
+      driver: 'cp210x',
+    },
   },
   'arduino-uno': {
     usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
@@ -53,19 +81,36 @@ const DEVICES: Record<string, Facts> = {
   'lte-modem-quectel': {
     usb: usbDevice('2c7c', '0125', { manufacturer: 'Quectel', product: 'EG25-G' }),
     serial: { ...tty('/dev/ttyUSB2', null, 2), driver: 'option' },
-    probe: { response: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n', hex: '', groups: ['EG25', 'EG25GGBR07A08M2G'] },
+    probe: {
+      response: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n',
+      hex: '',
+      groups: ['EG25', 'EG25GGBR07A08M2G'],
+    },
   },
   'uvc-webcam': { file: file('/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920_8E3B2F5F-video-index0') },
   'mock-video0': { file: file('/dev/video0') },
-  'rtl-sdr': { usb: usbDevice('0bda', '2838', { manufacturer: 'Realtek', product: 'RTL2838UHIDIR', serialNumber: '00000001' }) },
+  'rtl-sdr': {
+    usb: usbDevice('0bda', '2838', { manufacturer: 'Realtek', product: 'RTL2838UHIDIR', serialNumber: '00000001' }),
+  },
   'modbus-rtu-rs485': {
     usb: usbDevice('1a86', '7523', { product: 'USB Serial' }),
     serial: { ...tty('/dev/ttyUSB0', '/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0'), driver: 'ch341' },
-    probe: { response: '\u0001\u0003\u0002\u0000\u00e7\u00f8\u000a', hex: '01 03 02 00 e7 f8 0a', groups: ['00', 'e7', 'f8', '0a'] },
+    probe: {
+      response: '\u0001\u0003\u0002\u0000\u00e7\u00f8\u000a',
+      hex: '01 03 02 00 e7 f8 0a',
+      groups: ['00', 'e7', 'f8', '0a'],
+    },
   },
   'gps-nmea-usb-serial': {
-    usb: usbDevice('10c4', 'ea60', { manufacturer: 'Silicon Labs', product: 'CP2102 USB to UART Bridge Controller', serialNumber: '0001' }),
-    serial: { ...tty('/dev/ttyUSB1', '/dev/serial/by-id/usb-Silicon_Labs_CP2102_USB_to_UART_Bridge_Controller_0001-if00-port0'), driver: 'cp210x' },
+    usb: usbDevice('10c4', 'ea60', {
+      manufacturer: 'Silicon Labs',
+      product: 'CP2102 USB to UART Bridge Controller',
+      serialNumber: '0001',
+    }),
+    serial: {
+      ...tty('/dev/ttyUSB1', '/dev/serial/by-id/usb-Silicon_Labs_CP2102_USB_to_UART_Bridge_Controller_0001-if00-port0'),
+      driver: 'cp210x',
+    },
     probe: { response: '$GPGGA,123519,4807.038,N\r\n', hex: '', groups: ['GP', 'GGA'] },
   },
   'arduino-banner': {
@@ -91,7 +136,10 @@ describe('shipped profiles', async () => {
     test(`${profile.name} maps its device to a complete nuvlabox-peripheral document`, () => {
       const facts = { ...DEVICES[profile.name], host, event, params: {} };
       const document = mapPayload(profile, facts);
-      assert.ok(validDocument(document), `${ajv.errorsText(validDocument.errors)}\n${JSON.stringify(document, null, 2)}`);
+      assert.ok(
+        validDocument(document),
+        `${ajv.errorsText(validDocument.errors)}\n${JSON.stringify(document, null, 2)}`,
+      );
       // The guide's mock sends exactly what the guide's script sends: a name and nothing more.
       const described = profile.name === 'mock-video0' ? ['name'] : ['name', 'description', 'interface'];
       for (const field of described) assert.equal(typeof document[field], 'string', field);
@@ -104,11 +152,20 @@ describe('shipped profile tests', () => {
   test('every shipped profile has a test file beside it, and `engine test profiles` passes them all', async () => {
     const { profiles } = await loadProfiles([path.join(ROOT, 'profiles')], builtInBackendNames());
     for (const { file, profile } of profiles) {
-      assert.ok(existsSync(file.replace(/\.ya?ml$/, '.test.yaml')) || (profile.tests?.length ?? 0) > 0, `${profile.name} has no tests`);
+      assert.ok(
+        existsSync(file.replace(/\.ya?ml$/, '.test.yaml')) || (profile.tests?.length ?? 0) > 0,
+        `${profile.name} has no tests`,
+      );
     }
     const result = runCli(['test', 'profiles', '--format', 'json']);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    const report = JSON.parse(result.stdout) as { passed: number; failed: number; untested: string[]; issues: unknown[]; tests: { expected: string }[] };
+    const report = JSON.parse(result.stdout) as {
+      passed: number;
+      failed: number;
+      untested: string[];
+      issues: unknown[];
+      tests: { expected: string }[];
+    };
     assert.deepEqual([report.failed, report.untested, report.issues], [0, [], []]);
     assert.ok(report.passed >= 2 * profiles.length, `only ${report.passed} tests`);
     // Near misses as well as matches, for every profile.

@@ -34,13 +34,20 @@ test('the validator survives 3,000 mutated profiles with positioned issues', () 
     for (const issue of result.issues) {
       assert.ok(issue.code in ISSUE_CODES, `unknown code ${issue.code} in ${label}`);
       assert.ok(issue.severity === 'error' || issue.severity === 'warning', label);
-      assert.ok(Number.isInteger(issue.line) && issue.line >= 1 && issue.line <= lineCount + 1, `line ${issue.line} in ${label}`);
+      assert.ok(
+        Number.isInteger(issue.line) && issue.line >= 1 && issue.line <= lineCount + 1,
+        `line ${issue.line} in ${label}`,
+      );
       assert.ok(Number.isInteger(issue.col) && issue.col >= 1, `col ${issue.col} in ${label}`);
       assert.equal(typeof issue.message, 'string');
       assert.ok(issue.message.length > 0, label);
     }
     const errors = result.issues.filter((issue) => issue.severity === 'error');
-    assert.equal(result.profile === undefined, errors.length > 0, `profile returned despite errors, or withheld without one: ${label}`);
+    assert.equal(
+      result.profile === undefined,
+      errors.length > 0,
+      `profile returned despite errors, or withheld without one: ${label}`,
+    );
     if (result.issues.length > 0) withIssues++;
   }
   // The mutations must actually break profiles, or this test checks nothing.

@@ -49,7 +49,11 @@ function addFacts(env: Record<string, string>, facts: Facts): void {
  * `DEVICE_EVENT`, `DEVICE_IDENTIFIER`, `DEVICE_PROFILE`, `DEVICE_PAYLOAD` and `DEVICE_FACTS`
  * (JSON), then `extra` (e.g. the balena uuid and commit).
  */
-export function deviceEnvironment(subject: ActionSubject, extra: Record<string, string> = {}, enginePath = process.env.PATH): Record<string, string> {
+export function deviceEnvironment(
+  subject: ActionSubject,
+  extra: Record<string, string> = {},
+  enginePath = process.env.PATH,
+): Record<string, string> {
   const env: Record<string, string> = { PATH: enginePath || DEFAULT_PATH };
   if (subject.facts) addFacts(env, subject.facts);
   env.DEVICE_EVENT = subject.event;

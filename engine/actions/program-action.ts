@@ -39,11 +39,20 @@ export type ProgramAction = FromSchema<typeof programActionSchema>;
 
 /** The data argv expressions read. */
 export function templateData(subject: ActionSubject): Record<string, unknown> {
-  return { event: subject.event, identifier: subject.identifier, payload: subject.payload, facts: subject.facts ?? {}, profile: subject.profile ?? null };
+  return {
+    event: subject.event,
+    identifier: subject.identifier,
+    payload: subject.payload,
+    facts: subject.facts ?? {},
+    profile: subject.profile ?? null,
+  };
 }
 
 /** The argv with its expressions evaluated, or why it cannot be run. */
-export function resolveArgv(argv: readonly unknown[], subject: ActionSubject): { argv: string[] } | { problem: string } {
+export function resolveArgv(
+  argv: readonly unknown[],
+  subject: ActionSubject,
+): { argv: string[] } | { problem: string } {
   const data = templateData(subject);
   const resolved: string[] = [];
   for (const [index, item] of argv.entries()) {
@@ -53,7 +62,8 @@ export function resolveArgv(argv: readonly unknown[], subject: ActionSubject): {
     } catch (error) {
       return { problem: `argv[${index}] could not be evaluated: ${(error as Error).message}` };
     }
-    if (value === null || value === undefined || typeof value === 'object') return { problem: `argv[${index}] evaluates to ${JSON.stringify(value ?? null)}, not a string` };
+    if (value === null || value === undefined || typeof value === 'object')
+      return { problem: `argv[${index}] evaluates to ${JSON.stringify(value ?? null)}, not a string` };
     resolved.push(String(value));
   }
   if (resolved[0] === '') return { problem: 'argv[0] is empty' };
@@ -67,7 +77,9 @@ export function resolveArgv(argv: readonly unknown[], subject: ActionSubject): {
 export function programOutcome(program: string, result: ProgramResult): ApplyResult {
   switch (result.outcome) {
     case 'exited':
-      return result.code === 0 ? { outcome: 'acknowledged' } : { outcome: 'retry', reason: `${program} exited with code ${result.code}` };
+      return result.code === 0
+        ? { outcome: 'acknowledged' }
+        : { outcome: 'retry', reason: `${program} exited with code ${result.code}` };
     case 'killed':
       return { outcome: 'retry', reason: `${program} was killed by ${result.signal}` };
     case 'timed-out':

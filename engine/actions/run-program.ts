@@ -43,7 +43,10 @@ function lineLogger(run: ProgramRun, stream: 'stdout' | 'stderr', budget: { line
       return;
     }
     budget.lines--;
-    run.log.info('program output', { stream, line: line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}…` : line });
+    run.log.info('program output', {
+      stream,
+      line: line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}…` : line,
+    });
   };
   return {
     write(chunk: string) {
@@ -70,7 +73,11 @@ export function runProgram(run: ProgramRun): Promise<ProgramResult> {
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     const [program, ...args] = run.argv;
-    const child = childProcess().spawn(program!, args, { env: { ...run.env }, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const child = childProcess().spawn(program!, args, {
+      env: { ...run.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
+    });
     const budget = { lines: MAX_LOGGED_LINES, dropped: 0 };
     const out = lineLogger(run, 'stdout', budget);
     const err = lineLogger(run, 'stderr', budget);

@@ -67,11 +67,16 @@ export type NotifyOptions<NotifySchema> = FromSchema<NotifySchema> & { backend: 
  * whose type is derived from the config schema, its backend taking notify entries whose type is
  * derived from the notify schema.
  */
-export interface BackendSpec<ConfigSchema extends JsonSchema, NotifySchema extends JsonSchema>
-  extends Omit<BackendDefinition, 'configSchema' | 'notifySchema' | 'example' | 'create'> {
+export interface BackendSpec<ConfigSchema extends JsonSchema, NotifySchema extends JsonSchema> extends Omit<
+  BackendDefinition,
+  'configSchema' | 'notifySchema' | 'example' | 'create'
+> {
   configSchema: ConfigSchema;
   notifySchema: NotifySchema;
-  example: { config: FromSchema<ConfigSchema> & Record<string, unknown>; notify: FromSchema<NotifySchema> & Record<string, unknown> };
+  example: {
+    config: FromSchema<ConfigSchema> & Record<string, unknown>;
+    notify: FromSchema<NotifySchema> & Record<string, unknown>;
+  };
   create(options: WithDefaults<ConfigSchema>, context: BackendContext): Backend<NotifyOptions<NotifySchema>>;
 }
 

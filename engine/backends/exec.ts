@@ -3,7 +3,13 @@
 // Being a backend, it gets the reconciler's persistence and retries: a removal that happens while
 // the engine is stopped still runs its program at the next start.
 import { deviceEnvironment, eventOf } from '../actions/device-environment.js';
-import { argvSchema, DEFAULT_ACTION_TIMEOUT_MS, programOutcome, resolveArgv, timeoutSchema } from '../actions/program-action.js';
+import {
+  argvSchema,
+  DEFAULT_ACTION_TIMEOUT_MS,
+  programOutcome,
+  resolveArgv,
+  timeoutSchema,
+} from '../actions/program-action.js';
 import { runProgram } from '../actions/run-program.js';
 import type { JsonSchema } from '../core/json-schema.js';
 import type { Logger } from '../core/log.js';
@@ -31,15 +37,29 @@ export const execBackend = defineBackend({
   configSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { timeoutMs: { ...timeoutSchema, default: DEFAULT_ACTION_TIMEOUT_MS, description: 'Default timeout of a program, for notify entries that give none.' } },
+    properties: {
+      timeoutMs: {
+        ...timeoutSchema,
+        default: DEFAULT_ACTION_TIMEOUT_MS,
+        description: 'Default timeout of a program, for notify entries that give none.',
+      },
+    },
   },
-  notifyLogic: [{ path: ['added'], over: 'change' }, { path: ['changed'], over: 'change' }, { path: ['removed'], over: 'change' }],
+  notifyLogic: [
+    { path: ['added'], over: 'change' },
+    { path: ['changed'], over: 'change' },
+    { path: ['removed'], over: 'change' },
+  ],
   notifySchema: execNotifySchema,
   followsFacts: true,
   builtIn: { name: 'exec', environment: {}, configFrom: () => ({}) },
   example: {
     config: { timeoutMs: 10000 },
-    notify: { added: ['/usr/local/bin/device-attached', { var: 'facts.serial.path' }], removed: ['/usr/local/bin/device-detached'], timeoutMs: 5000 },
+    notify: {
+      added: ['/usr/local/bin/device-attached', { var: 'facts.serial.path' }],
+      removed: ['/usr/local/bin/device-detached'],
+      timeoutMs: 5000,
+    },
   },
   create: (options, context) => new ExecBackend(options.timeoutMs, context.log.child({ backend: context.name })),
 });
@@ -56,12 +76,24 @@ class ExecBackend implements Backend<ExecNotify> {
     const argvTemplate = options[event];
     // No program for this event is a decision of the profile, not a failure.
     if (!argvTemplate) return { outcome: 'acknowledged' };
-    const subject = { event, identifier: change.identifier, payload: change.payload, facts: change.facts, profile: change.profile };
+    const subject = {
+      event,
+      identifier: change.identifier,
+      payload: change.payload,
+      facts: change.facts,
+      profile: change.profile,
+    };
     const resolved = resolveArgv(argvTemplate, subject);
     if ('problem' in resolved) return { outcome: 'permanent', reason: resolved.problem };
     const [program] = resolved.argv;
     const log = this.log.child({ identifier: change.identifier, event, program });
-    const result = await runProgram({ argv: resolved.argv, env: deviceEnvironment(subject), timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, signal, log });
+    const result = await runProgram({
+      argv: resolved.argv,
+      env: deviceEnvironment(subject),
+      timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
+      signal,
+      log,
+    });
     log.info('program ended', { ...result });
     return programOutcome(program!, result);
   }

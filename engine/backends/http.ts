@@ -15,7 +15,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const bodySchema = {
   type: 'object',
   additionalProperties: false,
-  description: 'The request body per event, each a JSON-logic expression (or template object) over `payload`, `identifier`, `event` and `facts`. Default: `{event, identifier, payload}`.',
+  description:
+    'The request body per event, each a JSON-logic expression (or template object) over `payload`, `identifier`, `event` and `facts`. Default: `{event, identifier, payload}`.',
   properties: {
     added: { description: 'Body sent when the device is added.' },
     changed: { description: 'Body sent when the device is changed.' },
@@ -37,17 +38,25 @@ const httpConfigSchema = {
       additionalProperties: { type: 'string' },
       description: 'Request headers; use ${ENV} for tokens (never logged).',
     },
-    timeoutMs: { type: 'integer', minimum: 100, maximum: 600_000, default: DEFAULT_TIMEOUT_MS, description: 'Timeout of one request.' },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 600_000,
+      default: DEFAULT_TIMEOUT_MS,
+      description: 'Timeout of one request.',
+    },
     successStatus: {
       type: 'array',
       minItems: 1,
       items: { type: 'integer', minimum: 100, maximum: 599 },
-      description: 'The statuses that mean success; default any 2xx. Others follow the retry policy (408, 429, 5xx retried; the rest permanent).',
+      description:
+        'The statuses that mean success; default any 2xx. Others follow the retry policy (408, 429, 5xx retried; the rest permanent).',
     },
     expectJson: {
       type: 'boolean',
       default: false,
-      description: 'When true, a success answer counts only if its body is complete JSON; anything else (an HTML page, a body cut short) is retried, with a reason saying what came back.',
+      description:
+        'When true, a success answer counts only if its body is complete JSON; anything else (an HTML page, a body cut short) is retried, with a reason saying what came back.',
     },
     body: bodySchema,
   },
@@ -57,7 +66,9 @@ const httpConfigSchema = {
 const httpNotifySchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { body: { ...bodySchema, description: `Overrides the config's body per event. ${bodySchema.description}` } },
+  properties: {
+    body: { ...bodySchema, description: `Overrides the config's body per event. ${bodySchema.description}` },
+  },
 } as const satisfies JsonSchema;
 
 type WebhookConfig = WithDefaults<typeof httpConfigSchema>;
@@ -68,10 +79,18 @@ export const httpBackend = defineBackend({
   description:
     'Calls any webhook when a device is added, changed or removed: method, URL, headers and a JSON body built by JSON-logic per event; retried on 408, 429, 5xx and network errors.',
   configSchema: httpConfigSchema,
-  notifyLogic: [{ path: ['body', 'added'], over: 'change' }, { path: ['body', 'changed'], over: 'change' }, { path: ['body', 'removed'], over: 'change' }],
+  notifyLogic: [
+    { path: ['body', 'added'], over: 'change' },
+    { path: ['body', 'changed'], over: 'change' },
+    { path: ['body', 'removed'], over: 'change' },
+  ],
   notifySchema: httpNotifySchema,
   example: {
-    config: { url: 'https://hooks.example.com/devices', headers: { authorization: 'Bearer ${HOOK_TOKEN}' }, successStatus: [200, 201, 204] },
+    config: {
+      url: 'https://hooks.example.com/devices',
+      headers: { authorization: 'Bearer ${HOOK_TOKEN}' },
+      successStatus: [200, 201, 204],
+    },
     notify: { body: { added: { device: { var: 'payload' }, port: { var: 'facts.serial.path' } } } },
   },
   create: (options, context) => new WebhookBackend(options, context.log.child({ backend: context.name })),
@@ -89,11 +108,20 @@ class WebhookBackend implements Backend<WebhookNotify> {
 
   async apply(change: Change<WebhookNotify>, signal: AbortSignal): Promise<ApplyResult> {
     const event = eventOf(change.op);
-    const data = { event, identifier: change.identifier, payload: change.payload, facts: change.facts ?? {}, profile: change.profile ?? null };
+    const data = {
+      event,
+      identifier: change.identifier,
+      payload: change.payload,
+      facts: change.facts ?? {},
+      profile: change.profile ?? null,
+    };
     const template = change.notify.body?.[event] ?? this.config.body?.[event];
     let body: unknown;
     try {
-      body = template === undefined ? { event, identifier: change.identifier, payload: change.payload } : evaluateTemplate(template, data);
+      body =
+        template === undefined
+          ? { event, identifier: change.identifier, payload: change.payload }
+          : evaluateTemplate(template, data);
     } catch (error) {
       return { outcome: 'permanent', reason: `the ${event} body could not be built: ${(error as Error).message}` };
     }
@@ -109,7 +137,10 @@ class WebhookBackend implements Backend<WebhookNotify> {
     if (!isAnswer(exchange)) return exchange;
     const result = this.classify(exchange);
     if (result.outcome === 'acknowledged' && this.config.expectJson && !isJsonAnswer(exchange)) {
-      return notTheContract(exchange, 'the webhook is configured to answer with JSON (expectJson) and this body is not complete JSON');
+      return notTheContract(
+        exchange,
+        'the webhook is configured to answer with JSON (expectJson) and this body is not complete JSON',
+      );
     }
     return result;
   }
@@ -126,6 +157,9 @@ class WebhookBackend implements Backend<WebhookNotify> {
     if (successStatus.includes(status)) return { outcome: 'acknowledged' };
     const result = classifyResponse(status, headers, text);
     if (result.outcome !== 'acknowledged') return result;
-    return { outcome: 'permanent', reason: `HTTP ${status} is not one of the success statuses ${successStatus.join(', ')}` };
+    return {
+      outcome: 'permanent',
+      reason: `HTTP ${status} is not one of the success statuses ${successStatus.join(', ')}`,
+    };
   }
 }

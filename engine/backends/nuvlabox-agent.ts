@@ -2,7 +2,17 @@ import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change, Payload } from './backend.js';
 import { defineBackend } from './backend-definition.js';
 import { HttpClient } from './shared/http-client.js';
-import { classifyResponse, isAnswer, jsonObjectOf, notTheContract, parseRetryAfter, responseErrorText, retry, type HttpAnswer, type HttpExchange } from './shared/http-status.js';
+import {
+  classifyResponse,
+  isAnswer,
+  jsonObjectOf,
+  notTheContract,
+  parseRetryAfter,
+  responseErrorText,
+  retry,
+  type HttpAnswer,
+  type HttpExchange,
+} from './shared/http-status.js';
 import { nuvlaboxPeripheralSchema, withoutBlanks } from './shared/nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
@@ -20,7 +30,8 @@ export const nuvlaboxAgentBackend = defineBackend({
         type: 'string',
         pattern: '^https?://',
         default: DEFAULT_URL,
-        description: 'Base URL of the agent API: http://agent/api on its Docker network, http://127.0.0.1:5080/api from the host network.',
+        description:
+          'Base URL of the agent API: http://agent/api on its Docker network, http://127.0.0.1:5080/api from the host network.',
       },
       requestTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'Timeout of one request.' },
     },
@@ -35,7 +46,10 @@ export const nuvlaboxAgentBackend = defineBackend({
   documentSchema: nuvlaboxPeripheralSchema,
   document: withoutBlanks,
   create: (options, context) =>
-    new NuvlaboxAgentClient({ ...options, url: options.url.replace(/\/+$/, '') }, context.log.child({ backend: context.name })),
+    new NuvlaboxAgentClient(
+      { ...options, url: options.url.replace(/\/+$/, '') },
+      context.log.child({ backend: context.name }),
+    ),
 });
 
 /**
@@ -120,7 +134,9 @@ function removedFields(change: Change): string[] {
 
 /** An acknowledgement that records which fields the agent now holds. */
 function withFields(result: ApplyResult, payload: Payload): ApplyResult {
-  return result.outcome === 'acknowledged' ? { outcome: 'acknowledged', remote: { fields: fieldsOf(payload) } } : result;
+  return result.outcome === 'acknowledged'
+    ? { outcome: 'acknowledged', remote: { fields: fieldsOf(payload) } }
+    : result;
 }
 
 /**
@@ -172,7 +188,8 @@ class NuvlaboxAgentClient implements Backend {
     const exchange = await this.request('GET', '/healthcheck', signal);
     if (!isAnswer(exchange)) return exchange;
     if (exchange.status === 200) {
-      if (exchange.body.trim() !== 'true') return notTheContract(exchange, `${NOT_THE_AGENT} (its healthcheck answers true)`);
+      if (exchange.body.trim() !== 'true')
+        return notTheContract(exchange, `${NOT_THE_AGENT} (its healthcheck answers true)`);
       this.healthy = true;
       return undefined;
     }
@@ -196,7 +213,10 @@ class NuvlaboxAgentClient implements Backend {
   private async update(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
     const removed = removedFields(change);
     if (removed.length > 0) {
-      this.log.info('fields removed from the document; registering the peripheral anew (its Nuvla resource id changes)', { identifier: change.identifier, removed });
+      this.log.info(
+        'fields removed from the document; registering the peripheral anew (its Nuvla resource id changes)',
+        { identifier: change.identifier, removed },
+      );
       return this.reRegister(change, signal);
     }
     const exchange = await this.request('PUT', peripheralPath(change.identifier), signal, change.payload);
@@ -204,7 +224,9 @@ class NuvlaboxAgentClient implements Backend {
     if (!mayFallBack) return this.reRegister(change, signal);
     // Not on the agent at all, or deleted in Nuvla behind its local copy: POST tells which.
     const posted = await this.request('POST', '/peripheral', signal, change.payload);
-    return isAlreadyRegistered(posted) ? this.reRegister(change, signal) : withFields(outcomeOf('POST', posted), change.payload);
+    return isAlreadyRegistered(posted)
+      ? this.reRegister(change, signal)
+      : withFields(outcomeOf('POST', posted), change.payload);
   }
 
   /**
@@ -233,7 +255,14 @@ class NuvlaboxAgentClient implements Backend {
    * wait for a healthcheck; only the engine's own `signal` aborting makes it reject.
    */
   private async request(method: string, path: string, signal: AbortSignal, payload?: Payload): Promise<HttpExchange> {
-    const exchange = await this.http.exchange({ url: `${this.config.url}${path}`, method, json: payload, timeoutMs: this.config.requestTimeoutMs, signal, fields: { method, path } });
+    const exchange = await this.http.exchange({
+      url: `${this.config.url}${path}`,
+      method,
+      json: payload,
+      timeoutMs: this.config.requestTimeoutMs,
+      signal,
+      fields: { method, path },
+    });
     if (!isAnswer(exchange)) this.healthy = false;
     return exchange;
   }

@@ -16,7 +16,9 @@ export const stdoutBackend = defineBackend({
 export function createStdoutBackend(write: (line: string) => void = (line) => process.stdout.write(line)): Backend {
   return {
     apply: async (change: Change) => {
-      write(`${JSON.stringify({ at: new Date().toISOString(), op: change.op, identifier: change.identifier, payload: change.payload })}\n`);
+      write(
+        `${JSON.stringify({ at: new Date().toISOString(), op: change.op, identifier: change.identifier, payload: change.payload })}\n`,
+      );
       return { outcome: 'acknowledged' };
     },
     close: async () => {},

@@ -11,6 +11,7 @@ export function profilePaths(positionals: readonly string[]): string[] {
 
 /** The `--format` asked for, if it is one of the command's. */
 export function chosenFormat<T extends string>(value: string, formats: readonly T[]): T {
-  if (!formats.includes(value as T)) throw new UsageError(`--format must be one of ${formats.join(', ')}, not ${value}`);
+  if (!formats.includes(value as T))
+    throw new UsageError(`--format must be one of ${formats.join(', ')}, not ${value}`);
   return value as T;
 }

@@ -11,7 +11,11 @@ import type { SeenDevice } from './new-profile.js';
  * The config a one-shot command runs with: `--config FILE`, or the built-in backends without one.
  * A missing file is a usage error; a config with issues prints them and gives undefined (exit 1).
  */
-export async function commandConfig(configFile: string | undefined, out: (text: string) => void, format: Format = 'text'): Promise<EngineConfig | undefined> {
+export async function commandConfig(
+  configFile: string | undefined,
+  out: (text: string) => void,
+  format: Format = 'text',
+): Promise<EngineConfig | undefined> {
   if (configFile !== undefined && !existsSync(configFile)) throw new UsageError(`no such config file: ${configFile}`);
   const loaded = await loadConfigOrDefault(configFile, process.env);
   if (!loaded.config) out(formatReport({ filesChecked: 1, issues: loaded.issues, texts: loaded.texts }, format));

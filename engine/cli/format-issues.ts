@@ -27,16 +27,25 @@ function formatText(report: ValidationReport): string {
     const sourceLine = report.texts.get(issue.file)?.split(/\r?\n/)[issue.line - 1];
     if (sourceLine !== undefined && sourceLine.trim() !== '') {
       const gutter = String(issue.line).padStart(5);
-      lines.push(`${gutter} | ${sourceLine}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, issue.col - 1))}^`);
+      lines.push(
+        `${gutter} | ${sourceLine}`,
+        `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, issue.col - 1))}^`,
+      );
     }
   }
   const { errors, warnings } = counts(report.issues);
-  lines.push(`${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
+  lines.push(
+    `${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`,
+  );
   return lines.join('\n');
 }
 
 function formatJson(report: ValidationReport): string {
-  return JSON.stringify({ filesChecked: report.filesChecked, ...counts(report.issues), issues: report.issues }, null, 2);
+  return JSON.stringify(
+    { filesChecked: report.filesChecked, ...counts(report.issues), issues: report.issues },
+    null,
+    2,
+  );
 }
 
 // GitHub's workflow-command escaping: data escapes %, CR, LF; properties also : and ,.
@@ -44,14 +53,23 @@ const escapeData = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%
 const escapeProperty = (text: string) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 /** One GitHub Actions annotation (`::error file=...::message`) on a file position. */
-export function githubAnnotation(level: 'error' | 'warning', at: { file: string; line: number; col: number }, title: string, message: string): string {
+export function githubAnnotation(
+  level: 'error' | 'warning',
+  at: { file: string; line: number; col: number },
+  title: string,
+  message: string,
+): string {
   return `::${level} file=${escapeProperty(at.file)},line=${at.line},col=${at.col},title=${escapeProperty(title)}::${escapeData(message)}`;
 }
 
 function formatGithub(report: ValidationReport): string {
-  const lines = report.issues.map((issue) => githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message));
+  const lines = report.issues.map((issue) =>
+    githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message),
+  );
   const { errors, warnings } = counts(report.issues);
-  lines.push(`${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
+  lines.push(
+    `${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`,
+  );
   return lines.join('\n');
 }
 

@@ -25,14 +25,16 @@ function explain(result: TestResult): string[] {
     const mark = !candidate.matched ? '✗' : candidate.reason ? '-' : '✓';
     lines.push(`      ${mark} ${candidate.profile}${candidate.reason ? `: ${candidate.reason}` : ' (wins)'}`);
   }
-  if (result.candidates.length === 0) lines.push('    candidates: none (no loaded profile has these USB ids, this source or this path)');
+  if (result.candidates.length === 0)
+    lines.push('    candidates: none (no loaded profile has these USB ids, this source or this path)');
   if (result.payload) lines.push(`    payload: ${JSON.stringify(result.payload)}`);
   return lines;
 }
 
 function formatText(report: TestSuiteReport): string {
   const lines: string[] = [];
-  if (report.issues.length > 0) lines.push(formatReport({ filesChecked: report.filesChecked, issues: report.issues, texts: report.texts }, 'text'));
+  if (report.issues.length > 0)
+    lines.push(formatReport({ filesChecked: report.filesChecked, issues: report.issues, texts: report.texts }, 'text'));
   for (const result of report.results) {
     lines.push(`${result.passed ? 'PASS' : 'FAIL'} ${where(result)} ${result.test.test.name}`);
     if (!result.passed) lines.push(...explain(result));
@@ -70,9 +72,19 @@ function formatJson(report: TestSuiteReport): string {
 }
 
 function formatGithub(report: TestSuiteReport): string {
-  const lines = report.issues.map((issue) => githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message));
+  const lines = report.issues.map((issue) =>
+    githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message),
+  );
   for (const result of report.results) {
-    if (!result.passed) lines.push(githubAnnotation('error', result.test, 'engine test', `${result.test.test.name}: ${result.failures.join('; ')}`));
+    if (!result.passed)
+      lines.push(
+        githubAnnotation(
+          'error',
+          result.test,
+          'engine test',
+          `${result.test.test.name}: ${result.failures.join('; ')}`,
+        ),
+      );
   }
   lines.push(summary(report));
   return lines.join('\n');

@@ -46,7 +46,12 @@ function formatText(devices: DeviceView[]): string {
  * A prober holding the daemon's remembered probe results for the ttys present now (same device,
  * same probe); with `probe`, it also runs the probes that have none, and waits for them.
  */
-async function remembered(stateDir: string, inventory: Inventory, index: ProfileIndex, probe: boolean): Promise<Prober> {
+async function remembered(
+  stateDir: string,
+  inventory: Inventory,
+  index: ProfileIndex,
+  probe: boolean,
+): Promise<Prober> {
   const log = createLogger('error');
   const prober = new Prober({ log, onResult: () => undefined });
   prober.restore(await new ProbeResultsFile(stateDir, log).read());
@@ -58,7 +63,8 @@ async function remembered(stateDir: string, inventory: Inventory, index: Profile
     if (probe) prober.want(device.key, device.facts.serial.path, candidates, fingerprint);
     else prober.forgetUnless(device.key, device.facts.serial.path, fingerprint);
   }
-  if (!probe) for (const key of prober.keys()) if (!inventory.devices().some((device) => device.key === key)) prober.forget(key);
+  if (!probe)
+    for (const key of prober.keys()) if (!inventory.devices().some((device) => device.key === key)) prober.forget(key);
   await prober.idle();
   return prober;
 }
@@ -89,8 +95,30 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const inventory = new Inventory();
   for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
   const prober = await remembered(values.state, inventory, index, values.probe);
-  const { devices } = desiredState({ index, devices: inventory.devices(), params: config.params, host: { hostname: hostname(), arch: process.arch }, backends, probed: (key, entry) => prober.verdict(key, entry) });
+  const { devices } = desiredState({
+    index,
+    devices: inventory.devices(),
+    params: config.params,
+    host: { hostname: hostname(), arch: process.arch },
+    backends,
+    probed: (key, entry) => prober.verdict(key, entry),
+  });
   await prober.stop();
-  out(values.json ? JSON.stringify(devices.map(({ key, source, facts, match, problems }) => ({ key, source, profile: match.winner?.profile.name ?? null, candidates: match.candidates, problems, facts })), null, 2) : formatText(devices));
+  out(
+    values.json
+      ? JSON.stringify(
+          devices.map(({ key, source, facts, match, problems }) => ({
+            key,
+            source,
+            profile: match.winner?.profile.name ?? null,
+            candidates: match.candidates,
+            problems,
+            facts,
+          })),
+          null,
+          2,
+        )
+      : formatText(devices),
+  );
   return 0;
 }

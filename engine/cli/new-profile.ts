@@ -15,8 +15,11 @@ const literalGlob = (text: string) => text.replace(/[\\*?[\]{}()!+@]/g, (char) =
 /** A kebab-case profile name from the device's own words. */
 function profileName(device: SeenDevice): string {
   const { usb, file, serial } = device.facts;
-  const words = usb ? [usb.manufacturer ?? usb.vendorId, usb.product ?? usb.productId] : [file?.name ?? serial?.path ?? device.key];
-  if (serial && usb && serial.interfaceNumber !== null && serial.interfaceNumber !== undefined) words.push(`if${serial.interfaceNumber}`);
+  const words = usb
+    ? [usb.manufacturer ?? usb.vendorId, usb.product ?? usb.productId]
+    : [file?.name ?? serial?.path ?? device.key];
+  if (serial && usb && serial.interfaceNumber !== null && serial.interfaceNumber !== undefined)
+    words.push(`if${serial.interfaceNumber}`);
   const name = words
     .join('-')
     .toLowerCase()
@@ -50,13 +53,16 @@ function usbDetect(usb: UsbFacts, neighbours: readonly UsbFacts[]): Record<strin
 /** The `detect` block: ids and narrowing strings, the tty's interface, or the exact path. */
 function detectOf(device: SeenDevice, neighbours: readonly SeenDevice[]): Record<string, unknown> {
   const { usb, serial, file } = device.facts;
-  const neighbourUsb = neighbours.flatMap((other) => (other.facts.usb && other.key !== device.key && other.facts.usb.portPath !== usb?.portPath ? [other.facts.usb] : []));
+  const neighbourUsb = neighbours.flatMap((other) =>
+    other.facts.usb && other.key !== device.key && other.facts.usb.portPath !== usb?.portPath ? [other.facts.usb] : [],
+  );
   if (device.source === 'file') return { file: { path: literalGlob(file!.path) } };
   if (device.source === 'usb') return { usb: usbDetect(usb!, neighbourUsb) };
   if (!usb) return { serial: { path: literalGlob(serial!.path) } };
   // A tty of a USB device: the device's ids, and which of its ports (its interface number).
   const tty: Record<string, unknown> = { path: `${serial!.path.replace(/\d+$/, '')}*` };
-  if (serial!.interfaceNumber !== null && serial!.interfaceNumber !== undefined) tty.interfaceNumber = serial!.interfaceNumber;
+  if (serial!.interfaceNumber !== null && serial!.interfaceNumber !== undefined)
+    tty.interfaceNumber = serial!.interfaceNumber;
   return { usb: usbDetect(usb, neighbourUsb), serial: tty };
 }
 
@@ -67,7 +73,10 @@ function peripheralMap(device: SeenDevice, name: string): Record<string, unknown
     ...new Set(
       (usb?.interfaces ?? [])
         .map((entry) => entry.className.toLowerCase())
-        .filter((className) => className && className !== 'vendor specific' && className !== 'communications' && className !== 'cdc data'),
+        .filter(
+          (className) =>
+            className && className !== 'vendor specific' && className !== 'communications' && className !== 'cdc data',
+        ),
     ),
   ];
   if (device.source === 'serial') classes.unshift('serial');
@@ -78,8 +87,16 @@ function peripheralMap(device: SeenDevice, name: string): Record<string, unknown
     available: true,
     classes,
     interface: device.source === 'serial' ? 'Serial' : usb ? 'USB' : 'File',
-    ...(usb ? { vendor: { var: 'usb.manufacturer' }, product: { var: 'usb.product' }, 'serial-number': { var: 'usb.serialNumber' } } : {}),
-    'device-path': { var: device.source === 'serial' ? 'serial.path' : device.source === 'file' ? 'file.path' : 'usb.devicePath' },
+    ...(usb
+      ? {
+          vendor: { var: 'usb.manufacturer' },
+          product: { var: 'usb.product' },
+          'serial-number': { var: 'usb.serialNumber' },
+        }
+      : {}),
+    'device-path': {
+      var: device.source === 'serial' ? 'serial.path' : device.source === 'file' ? 'file.path' : 'usb.devicePath',
+    },
   };
 }
 
@@ -99,21 +116,37 @@ function testFacts(facts: Facts): Record<string, unknown> {
   for (const root of ['usb', 'serial', 'file'] as const) {
     const values = facts[root];
     if (!values) continue;
-    kept[root] = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)));
+    kept[root] = Object.fromEntries(
+      Object.entries(values).filter(
+        ([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0),
+      ),
+    );
   }
   return kept;
 }
 
-const withoutNulls = (payload: Record<string, unknown>) => Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== null && value !== undefined));
+const withoutNulls = (payload: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== null && value !== undefined));
 
 /**
  * A profile for `device` that matches it and not its `neighbours`, with a map for a backend of
  * `definition`'s type named `backend`, and a test built from the device's facts. Returned as
  * YAML text.
  */
-export function newProfile(device: SeenDevice, neighbours: readonly SeenDevice[], backend: string, definition: BackendDefinition): string {
+export function newProfile(
+  device: SeenDevice,
+  neighbours: readonly SeenDevice[],
+  backend: string,
+  definition: BackendDefinition,
+): string {
   const name = profileName(device);
-  const map = definition.documentSchema ? peripheralMap(device, name) : { identifier: identifierOf(device, name), name: device.facts.usb?.product ?? name, device: { var: `${device.source}` } };
+  const map = definition.documentSchema
+    ? peripheralMap(device, name)
+    : {
+        identifier: identifierOf(device, name),
+        name: device.facts.usb?.product ?? name,
+        device: { var: `${device.source}` },
+      };
   const facts = testFacts(device.facts);
   const payload = withoutNulls(evaluateTemplate(map, facts) as Record<string, unknown>);
   const profile = {
@@ -124,6 +157,9 @@ export function newProfile(device: SeenDevice, neighbours: readonly SeenDevice[]
     notify: [{ backend, ...definition.example.notify }],
     tests: [{ name: `the device seen as ${device.key}`, facts, expect: { profile: name, payload } }],
   };
-  const header = Object.keys(definition.example.notify).length > 0 ? `# The notify options are the ${definition.type} example's: adjust them.\n` : '';
+  const header =
+    Object.keys(definition.example.notify).length > 0
+      ? `# The notify options are the ${definition.type} example's: adjust them.\n`
+      : '';
   return `${header}${stringify(profile, { lineWidth: 0 })}`;
 }

@@ -29,13 +29,17 @@ export async function newCommand(args: string[], out: (text: string) => void): P
     out(NEW_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('engine new takes one device key, as engine list shows it (usb:1-5, serial:1-5:if00, file:/dev/video0)');
+  if (positionals.length !== 1)
+    throw new UsageError(
+      'engine new takes one device key, as engine list shows it (usb:1-5, serial:1-5:if00, file:/dev/video0)',
+    );
   const key = positionals[0]!;
   const config = await commandConfig(values.config, out);
   if (!config) return 1;
   const backends = backendNamesOf(config);
   const definition = backends.get(values.backend);
-  if (!definition) throw new UsageError(`no backend named ${values.backend}; known: ${[...backends.keys()].join(', ')}`);
+  if (!definition)
+    throw new UsageError(`no backend named ${values.backend}; known: ${[...backends.keys()].join(', ')}`);
 
   let device: SeenDevice | undefined;
   let neighbours: SeenDevice[] = [];

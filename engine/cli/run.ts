@@ -18,7 +18,8 @@ json (default, one JSON object per line on standard error) or pretty (for a term
 /** The folder the daemon watches must be a readable folder: say so in one line otherwise. */
 function checkProfilesFolder(folder: string): void {
   if (!existsSync(folder)) throw new UsageError(`no such profiles folder: ${folder}`);
-  if (!statSync(folder).isDirectory()) throw new StartupRefusal(`--profiles ${folder} is not a folder (give the folder that holds the profiles)`);
+  if (!statSync(folder).isDirectory())
+    throw new StartupRefusal(`--profiles ${folder} is not a folder (give the folder that holds the profiles)`);
   try {
     accessSync(folder, constants.R_OK | constants.X_OK);
   } catch {
@@ -59,19 +60,30 @@ export async function runCommand(args: string[]): Promise<number> {
     },
   });
   const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not ${values.port}`);
+  if (!/^\d+$/.test(values.port) || port > 65535)
+    throw new UsageError(`--port must be a number from 0 to 65535, not ${values.port}`);
   const level = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const format = values['log-format'] as LogFormat;
   if (!LOG_FORMATS.includes(format)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
   checkProfilesFolder(values.profiles);
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+  if (values.config !== undefined && !existsSync(values.config))
+    throw new UsageError(`no such config file: ${values.config}`);
   const unlock = lockStateFolder(values.state);
 
   const log = createLogger(level, undefined, {}, format);
-  const daemon = new Daemon({ profilesDir: values.profiles, configFile: values.config, stateDir: values.state, host: values.host, port, env: process.env, log });
+  const daemon = new Daemon({
+    profilesDir: values.profiles,
+    configFile: values.config,
+    stateDir: values.state,
+    host: values.host,
+    port,
+    env: process.env,
+    log,
+  });
   try {
-    type Outcome = { kind: 'started' } | { kind: 'failed'; error: unknown } | { kind: 'signal'; signal: NodeJS.Signals };
+    type Outcome =
+      { kind: 'started' } | { kind: 'failed'; error: unknown } | { kind: 'signal'; signal: NodeJS.Signals };
     const started = daemon.start().then(
       (): Outcome => ({ kind: 'started' }),
       (error: unknown): Outcome => ({ kind: 'failed', error }),
@@ -80,7 +92,8 @@ export async function runCommand(args: string[]): Promise<number> {
     if (first.kind === 'signal') {
       log.info('shutting down during start-up', { signal: first.signal });
       const settled = await started;
-      if (settled.kind === 'failed') log.debug('start-up ended with an error while shutting down', { error: (settled.error as Error)?.message });
+      if (settled.kind === 'failed')
+        log.debug('start-up ended with an error while shutting down', { error: (settled.error as Error)?.message });
     } else {
       if (first.kind === 'failed') throw first.error;
       log.info('shutting down', { signal: await stopSignal });

@@ -15,14 +15,22 @@ files (schemas/profile-tests.schema.json); with --config, that of the engine con
 export function schemaCommand(args: string[], out: (text: string) => void): number {
   const { values } = parseArgs({
     args,
-    options: { tests: { type: 'boolean', default: false }, config: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    options: {
+      tests: { type: 'boolean', default: false },
+      config: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     out(SCHEMA_USAGE);
     return 0;
   }
   if (values.tests && values.config) throw new UsageError('--tests and --config cannot be combined');
-  const schema = values.tests ? withEditorHints(testFileSchema()) : values.config ? withEditorHints(configSchema()) : profileSchema();
+  const schema = values.tests
+    ? withEditorHints(testFileSchema())
+    : values.config
+      ? withEditorHints(configSchema())
+      : profileSchema();
   out(JSON.stringify(schema, null, 2));
   return 0;
 }

@@ -22,7 +22,8 @@ export function lockStateFolder(stateDir: string): () => void {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
       return () => rmSync(file, { force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupRefusal(`cannot lock the state folder ${stateDir}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new StartupRefusal(`cannot lock the state folder ${stateDir}: ${(error as Error).message}`);
     }
     let holder = Number.NaN;
     try {
@@ -31,7 +32,9 @@ export function lockStateFolder(stateDir: string): () => void {
       // Removed meanwhile by its holder: try again.
     }
     if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) {
-      throw new StartupRefusal(`the state folder ${path.resolve(stateDir)} is in use by another engine (pid ${holder}); give this one its own --state`);
+      throw new StartupRefusal(
+        `the state folder ${path.resolve(stateDir)} is in use by another engine (pid ${holder}); give this one its own --state`,
+      );
     }
     rmSync(file, { force: true });
   }

@@ -40,6 +40,7 @@ export async function testCommand(args: string[], out: (text: string) => void): 
     process.stderr.write(`engine test: no tests found in ${paths.join(', ')}\n`);
     return 1;
   }
-  const failed = report.results.length === 0 || hasFailures(report.issues) || report.results.some((result) => !result.passed);
+  const failed =
+    report.results.length === 0 || hasFailures(report.issues) || report.results.some((result) => !result.passed);
   return failed ? 1 : 0;
 }

@@ -35,7 +35,8 @@ export async function validateCommand(args: string[], out: (text: string) => voi
   }
   const format = chosenFormat(values.format, FORMATS);
   const paths = profilePaths(positionals);
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`no such config file: ${values.config}`);
+  if (values.config !== undefined && !existsSync(values.config))
+    throw new UsageError(`no such config file: ${values.config}`);
 
   const loaded = await loadConfigOrDefault(values.config, process.env);
   // A broken config still lets the profiles be checked, against the built-in backend names.
@@ -43,7 +44,10 @@ export async function validateCommand(args: string[], out: (text: string) => voi
   const set = await loadProfiles(paths, backends);
   const tests = await loadTestFiles(paths);
   const issues = [...loaded.issues, ...set.issues, ...tests.issues].sort(compareIssues);
-  const texts = new Map([...loaded.texts, ...[...set.files, ...tests.files].map((file) => [file.file, file.text] as const)]);
+  const texts = new Map([
+    ...loaded.texts,
+    ...[...set.files, ...tests.files].map((file) => [file.file, file.text] as const),
+  ]);
   out(formatReport({ filesChecked: set.files.length + tests.files.length, issues, texts }, format));
   // A CI job pointed at the wrong folder must not stay green.
   if (set.files.length === 0) {

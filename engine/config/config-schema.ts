@@ -9,9 +9,25 @@ export const deliverySchema = {
   description: 'How changes are retried when a backend fails.',
   additionalProperties: false,
   properties: {
-    retryBaseMs: { type: 'integer', minimum: 10, default: DEFAULT_RETRY_POLICY.baseMs, description: 'Delay after the first failure; doubled after each further one.' },
-    retryCapMs: { type: 'integer', minimum: 100, default: DEFAULT_RETRY_POLICY.capMs, description: 'The longest delay between two attempts.' },
-    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Requests under way at once per backend.' },
+    retryBaseMs: {
+      type: 'integer',
+      minimum: 10,
+      default: DEFAULT_RETRY_POLICY.baseMs,
+      description: 'Delay after the first failure; doubled after each further one.',
+    },
+    retryCapMs: {
+      type: 'integer',
+      minimum: 100,
+      default: DEFAULT_RETRY_POLICY.capMs,
+      description: 'The longest delay between two attempts.',
+    },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      default: 4,
+      description: 'Requests under way at once per backend.',
+    },
   },
 } as const satisfies JsonSchema;
 
@@ -37,7 +53,9 @@ export function configSchema(): JsonSchema {
         type: 'object',
         description: 'Settings of the device sources.',
         additionalProperties: false,
-        properties: Object.fromEntries(SOURCES.flatMap((source) => (source.configSchema ? [[source.kind, source.configSchema]] : []))),
+        properties: Object.fromEntries(
+          SOURCES.flatMap((source) => (source.configSchema ? [[source.kind, source.configSchema]] : [])),
+        ),
       },
       delivery: deliverySchema,
       status: {
@@ -62,7 +80,9 @@ export function configSchema(): JsonSchema {
         additionalProperties: {
           type: 'object',
           required: ['type'],
-          properties: { type: { enum: BACKENDS.map((definition) => definition.type), description: 'The backend type.' } },
+          properties: {
+            type: { enum: BACKENDS.map((definition) => definition.type), description: 'The backend type.' },
+          },
           allOf: BACKENDS.map((definition) => ({
             if: { properties: { type: { const: definition.type } }, required: ['type'] },
             then: {

@@ -54,7 +54,14 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
   }
   const status = statusSettings(undefined, env);
   // The status token is a secret too: no log line or reason may show it.
-  return { params: {}, sources: {}, delivery: withDefaults(deliverySchema, {}), backends, secrets: recordSecrets(backends, status.token ? [status.token] : []), status };
+  return {
+    params: {},
+    sources: {},
+    delivery: withDefaults(deliverySchema, {}),
+    backends,
+    secrets: recordSecrets(backends, status.token ? [status.token] : []),
+    status,
+  };
 }
 
 /** Records the backends' credentials and the substituted values as secrets; returns them all. */
@@ -72,7 +79,13 @@ export function backendNamesOf(config: EngineConfig): BackendNames {
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string; `$$` is a literal `$`. */
-function interpolate(value: unknown, path: NodePath, env: NodeJS.ProcessEnv, undefinedAt: (path: NodePath, name: string) => void, substituted: string[]): unknown {
+function interpolate(
+  value: unknown,
+  path: NodePath,
+  env: NodeJS.ProcessEnv,
+  undefinedAt: (path: NodePath, name: string) => void,
+  substituted: string[],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
       if (whole === '$$') return '$';
@@ -86,15 +99,25 @@ function interpolate(value: unknown, path: NodePath, env: NodeJS.ProcessEnv, und
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], env, undefinedAt, substituted));
+  if (Array.isArray(value))
+    return value.map((item, index) => interpolate(item, [...path, index], env, undefinedAt, substituted));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, interpolate(member, [...path, key], env, undefinedAt, substituted)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, member]) => [
+        key,
+        interpolate(member, [...path, key], env, undefinedAt, substituted),
+      ]),
+    );
   }
   return value;
 }
 
 /** Checks config text; the configuration is returned only when there is no error. */
-export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv): { config?: EngineConfig; issues: ProfileIssue[] } {
+export function parseConfig(
+  file: string,
+  text: string,
+  env: NodeJS.ProcessEnv,
+): { config?: EngineConfig; issues: ProfileIssue[] } {
   const read = readYamlData(file, text);
   if (!('data' in read)) return { issues: read.issues };
   const source: YamlSource = read.source;
@@ -104,7 +127,17 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     read.data,
     [],
     env,
-    (path, name) => issues.push(issueAt(source, path, 'value', 'error', 'env-undefined', `environment variable ${name} is not set (give a default with \${${name}:-value})`)),
+    (path, name) =>
+      issues.push(
+        issueAt(
+          source,
+          path,
+          'value',
+          'error',
+          'env-undefined',
+          `environment variable ${name} is not set (give a default with \${${name}:-value})`,
+        ),
+      ),
     substituted,
   );
   // Checked and filled: every default of the schema is in `data` from here on.
@@ -117,7 +150,9 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
     backends?: Record<string, { type: string } & Record<string, unknown>>;
     status?: { token?: string };
   };
-  const backends = raw.backends ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options })) : defaultConfig(env).backends;
+  const backends = raw.backends
+    ? Object.entries(raw.backends).map(([name, { type, ...options }]) => ({ name, type, options }))
+    : defaultConfig(env).backends;
   const status = statusSettings(raw.status?.token, env);
   const config: EngineConfig = {
     params: raw.params ?? {},
@@ -132,12 +167,17 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv):
 }
 
 /** Reads and checks a config file. */
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<{ config?: EngineConfig; issues: ProfileIssue[]; text?: string }> {
+export async function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ config?: EngineConfig; issues: ProfileIssue[]; text?: string }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { issues: [{ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message }] };
+    return {
+      issues: [{ severity: 'error', code: 'read-error', file, line: 1, col: 1, message: (error as Error).message }],
+    };
   }
   return { ...parseConfig(file, text, env), text };
 }
@@ -146,7 +186,10 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<
  * The config in `file`, or the built-in backends from the environment when there is no file;
  * `texts` holds the file's text so that its issues can be shown with their source lines.
  */
-export async function loadConfigOrDefault(file: string | undefined, env: NodeJS.ProcessEnv): Promise<{ config?: EngineConfig; issues: ProfileIssue[]; texts: Map<string, string> }> {
+export async function loadConfigOrDefault(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ config?: EngineConfig; issues: ProfileIssue[]; texts: Map<string, string> }> {
   if (file === undefined) return { config: defaultConfig(env), issues: [], texts: new Map() };
   const { text, ...loaded } = await loadConfig(file, env);
   return { ...loaded, texts: new Map(text === undefined ? [] : [[file, text]]) };

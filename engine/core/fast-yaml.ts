@@ -42,7 +42,9 @@ const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
 const nullTag = implicit('tag:yaml.org,2002:null', (source) => (NULL.test(source) ? null : NOT_RESOLVED));
-const boolTag = implicit('tag:yaml.org,2002:bool', (source) => (BOOL.test(source) ? source[0] === 't' || source[0] === 'T' : NOT_RESOLVED));
+const boolTag = implicit('tag:yaml.org,2002:bool', (source) =>
+  BOOL.test(source) ? source[0] === 't' || source[0] === 'T' : NOT_RESOLVED,
+);
 const intTag = implicit('tag:yaml.org,2002:int', (source) => {
   if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
   if (INT.test(source)) return parseInt(source, 10);
@@ -50,7 +52,8 @@ const intTag = implicit('tag:yaml.org,2002:int', (source) => {
   return NOT_RESOLVED;
 });
 const floatTag = implicit('tag:yaml.org,2002:float', (source) => {
-  if (FLOAT_SPECIAL.test(source)) return source.slice(-3).toLowerCase() === 'nan' ? NaN : source[0] === '-' ? -Infinity : Infinity;
+  if (FLOAT_SPECIAL.test(source))
+    return source.slice(-3).toLowerCase() === 'nan' ? NaN : source[0] === '-' ? -Infinity : Infinity;
   return FLOAT_EXP.test(source) || FLOAT.test(source) ? parseFloat(source) : NOT_RESOLVED;
 });
 
@@ -136,7 +139,8 @@ function linePosition(text: string, offset: number): { line: number; col: number
  */
 function plainShape(text: string, events: readonly Event[]): number | undefined | false {
   const first = events[0];
-  if (first?.type !== EVENT_ID.DOCUMENT || first.directives.length > 0 || events[1]?.type !== EVENT_ID.MAPPING) return false;
+  if (first?.type !== EVENT_ID.DOCUMENT || first.directives.length > 0 || events[1]?.type !== EVENT_ID.MAPPING)
+    return false;
   // Per open node (the document, then collections): how many children it has had; in a
   // mapping, the even ones are keys. The top-level mapping's children are at depth 2.
   const counts: number[] = [0];
@@ -155,7 +159,8 @@ function plainShape(text: string, events: readonly Event[]): number | undefined 
     if (event.type !== EVENT_ID.SCALAR) {
       counts.push(0);
     } else if (counts.length === 2 && position % 2 === 0) {
-      if (event.style === SCALAR_STYLE.PLAIN && text.slice(event.valueStart, event.valueEnd) === 'name') nameKeyAt = position;
+      if (event.style === SCALAR_STYLE.PLAIN && text.slice(event.valueStart, event.valueEnd) === 'name')
+        nameKeyAt = position;
     } else if (counts.length === 2 && position === nameKeyAt + 1 && nameKeyAt >= 0) {
       nameOffset = oneLineScalarStart(text, event.valueStart, event.valueEnd, event.style);
     }

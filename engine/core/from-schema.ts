@@ -24,7 +24,11 @@ type PropertiesOf<S> = S extends { properties: infer P } ? P : {};
 /** Keys always present: the required ones and, once filled in, those with a default. */
 type PresentKeys<S, Filled> =
   | (S extends { required: readonly (infer K)[] } ? K : never)
-  | (Filled extends true ? { [K in keyof PropertiesOf<S>]: PropertiesOf<S>[K] extends { default: unknown } ? K : never }[keyof PropertiesOf<S>] : never);
+  | (Filled extends true
+      ? {
+          [K in keyof PropertiesOf<S>]: PropertiesOf<S>[K] extends { default: unknown } ? K : never;
+        }[keyof PropertiesOf<S>]
+      : never);
 
 type Flatten<T> = { [K in keyof T]: T[K] } & {};
 

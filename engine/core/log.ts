@@ -1,6 +1,7 @@
 import { redactSecrets } from './secrets.js';
 
-const redactString = (_key: string, value: unknown): unknown => (typeof value === 'string' ? redactSecrets(value) : value);
+const redactString = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' ? redactSecrets(value) : value;
 
 /** Log levels, most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -44,7 +45,9 @@ interface Repeats {
 function prettyLine(line: Record<string, unknown>): string {
   const { time, level, msg, ...fields } = line;
   const rest = Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/[\s"=]/.test(value) ? value : JSON.stringify(value)}`)
+    .map(
+      ([key, value]) => `${key}=${typeof value === 'string' && !/[\s"=]/.test(value) ? value : JSON.stringify(value)}`,
+    )
     .join(' ');
   return `${String(time).slice(11, 23)} ${String(level).toUpperCase().padEnd(5)} ${String(msg)}${rest ? `  ${rest}` : ''}\n`;
 }

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 
 /** `::ffff:127.0.0.2`, as a dual-stack socket shows an IPv4 peer, as `127.0.0.2`. */
-export const unmapped = (address: string): string => (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address);
+export const unmapped = (address: string): string =>
+  /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
 
 /**
  * Whether a host or address is on loopback, reachable only from this machine: `localhost`,

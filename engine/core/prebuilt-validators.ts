@@ -24,7 +24,14 @@ export const prebuiltFolderPath = (): string => fileURLToPath(new URL(`./${PREBU
 export const EDITOR_KEYWORDS = ['markdownDescription', 'defaultSnippets'];
 
 /** ajv's options, the same at build time and at run time: the errors must not depend on which compiled. */
-export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, keywords: EDITOR_KEYWORDS } as const;
+export const AJV_OPTIONS = {
+  allErrors: true,
+  verbose: true,
+  strict: true,
+  strictTypes: false,
+  allowUnionTypes: true,
+  keywords: EDITOR_KEYWORDS,
+} as const;
 
 /**
  * ajv's options for a validator that also fills the schema's defaults into the data it checks;

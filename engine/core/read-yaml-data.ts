@@ -9,7 +9,10 @@ import { documentData, parseYamlSource, type YamlSource } from './yaml-source.js
  * issue is to be positioned; otherwise parsed by `yaml` at once. Without data when the file
  * cannot be read as data, and then its issues say why.
  */
-export function readYamlData(file: string, text: string): { source: YamlSource; data: unknown; issues: ProfileIssue[] } | { issues: ProfileIssue[] } {
+export function readYamlData(
+  file: string,
+  text: string,
+): { source: YamlSource; data: unknown; issues: ProfileIssue[] } | { issues: ProfileIssue[] } {
   const fast = fastYaml(text);
   if (fast) return { source: new LazyYamlSource(file, text), data: fast.data, issues: [] };
   const parsed = parseYamlSource(file, text);

@@ -15,7 +15,9 @@ const compiled = { plain: new WeakMap<object, ValidateFunction>(), filling: new 
 function compiler(fillsDefaults: boolean): Ajv2020 {
   let ajv = compilers.get(fillsDefaults);
   if (!ajv) {
-    const { Ajv2020: Constructor } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: new (options: object) => Ajv2020 };
+    const { Ajv2020: Constructor } = createRequire(import.meta.url)('ajv/dist/2020.js') as {
+      Ajv2020: new (options: object) => Ajv2020;
+    };
     ajv = new Constructor(fillsDefaults ? AJV_DEFAULTS_OPTIONS : AJV_OPTIONS);
     compilers.set(fillsDefaults, ajv);
   }
@@ -63,24 +65,45 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
       const key = String(error.params.additionalProperty);
       const known = Object.keys((error.parentSchema?.properties ?? {}) as object);
       const suggestion = closestWord(key, known);
-      const hint = suggestion ? `; did you mean \`${suggestion}\`?` : known.length ? `; allowed: ${known.join(', ')}` : '';
+      const hint = suggestion
+        ? `; did you mean \`${suggestion}\`?`
+        : known.length
+          ? `; allowed: ${known.join(', ')}`
+          : '';
       return at([...path, key], 'key', 'unknown-key', `unknown key \`${key}\` in ${describe(path)}${hint}`);
     }
     case 'required':
       return at(path, 'key', 'missing-key', `${describe(path)} needs \`${String(error.params.missingProperty)}\``);
     case 'type':
-      return at(path, 'value', 'wrong-type', `${describe(path)} must be ${String(error.params.type).replace(',', ' or ')}`);
+      return at(
+        path,
+        'value',
+        'wrong-type',
+        `${describe(path)} must be ${String(error.params.type).replace(',', ' or ')}`,
+      );
     case 'anyOf': {
       // One message for the value rather than one per branch; a name close to an allowed one
       // (`hid`, `Vidoe`) is named.
       const branches = (error.parentSchema?.anyOf ?? []) as { enum?: unknown[]; description?: string }[];
       const names = branches.flatMap((branch) => branch.enum ?? []).map(String);
       const suggestion = typeof error.data === 'string' ? closestWord(error.data, names) : undefined;
-      const what = branches.find((branch) => branch.enum && branch.description)?.description ?? (names.length ? `one of ${names.join(', ')}` : 'one of the allowed forms');
-      return at(path, 'value', 'invalid-value', `${describe(path)} must be ${what}${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`);
+      const what =
+        branches.find((branch) => branch.enum && branch.description)?.description ??
+        (names.length ? `one of ${names.join(', ')}` : 'one of the allowed forms');
+      return at(
+        path,
+        'value',
+        'invalid-value',
+        `${describe(path)} must be ${what}${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
+      );
     }
     case 'enum':
-      return at(path, 'value', 'invalid-value', `${describe(path)} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`);
+      return at(
+        path,
+        'value',
+        'invalid-value',
+        `${describe(path)} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`,
+      );
     default:
       return at(path, 'value', 'invalid-value', `${describe(path)} ${error.message ?? 'is not valid'}`);
   }
@@ -91,7 +114,13 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
  * below a path in `covered` are left out: another check has already reported them better. With
  * `fillsDefaults`, the schema's defaults are written into `data` as it is checked.
  */
-export function schemaIssues(source: YamlSource, data: unknown, schema: JsonSchema, covered: readonly NodePath[] = [], fillsDefaults = false): ProfileIssue[] {
+export function schemaIssues(
+  source: YamlSource,
+  data: unknown,
+  schema: JsonSchema,
+  covered: readonly NodePath[] = [],
+  fillsDefaults = false,
+): ProfileIssue[] {
   const validate = compileSchema(schema, fillsDefaults);
   if (validate(data)) return [];
   const coveredPrefixes = covered.map((path) => `/${path.join('/')}`);
@@ -100,14 +129,15 @@ export function schemaIssues(source: YamlSource, data: unknown, schema: JsonSche
   // The branches of a failed anyOf: the anyOf's own error says it once, or, when a branch failed
   // on one item of a list (itself an anyOf), that item's error does, closer to the mistake.
   const anyOfs = errors.filter((error) => error.keyword === 'anyOf');
-  const within = (outer: ErrorObject, error: ErrorObject) => error !== outer && error.schemaPath.startsWith(`${outer.schemaPath}/`);
+  const within = (outer: ErrorObject, error: ErrorObject) =>
+    error !== outer && error.schemaPath.startsWith(`${outer.schemaPath}/`);
   const shown = anyOfs.filter((outer) => !anyOfs.some((inner) => within(outer, inner)));
   for (const error of errors) {
-    if (coveredPrefixes.some((prefix) => error.instancePath === prefix || error.instancePath.startsWith(`${prefix}/`))) continue;
+    if (coveredPrefixes.some((prefix) => error.instancePath === prefix || error.instancePath.startsWith(`${prefix}/`)))
+      continue;
     if (error.keyword === 'anyOf' ? !shown.includes(error) : anyOfs.some((outer) => within(outer, error))) continue;
     const issue = toIssue(source, error);
     if (issue) issues.push(issue);
   }
   return issues;
 }
-

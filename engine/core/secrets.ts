@@ -78,6 +78,10 @@ export function credentialsIn(options: unknown, name = ''): string[] {
   if (Array.isArray(options)) return options.flatMap((item) => credentialsIn(item, name));
   if (typeof options !== 'object' || options === null) return [];
   return Object.entries(options).flatMap(([key, value]) =>
-    name === 'headers' && typeof value === 'string' ? (DESCRIPTIVE_HEADERS.has(key.toLowerCase()) ? [] : [value]) : credentialsIn(value, key),
+    name === 'headers' && typeof value === 'string'
+      ? DESCRIPTIVE_HEADERS.has(key.toLowerCase())
+        ? []
+        : [value]
+      : credentialsIn(value, key),
   );
 }

@@ -32,11 +32,18 @@ export function unclosedOpenings(text: string): UnclosedOpenings {
       continue;
     }
     if (typeof node !== 'object' || node === null) continue;
-    const token = node as { type?: string; offset?: number; source?: string; start?: { type: string }; end?: { type: string }[] };
+    const token = node as {
+      type?: string;
+      offset?: number;
+      source?: string;
+      start?: { type: string };
+      end?: { type: string }[];
+    };
     // A `}` where `]` was due ends the sequence for the parser, but it is not closed.
     const sequence = token.start?.type === 'flow-seq-start';
     const closing = sequence ? 'flow-seq-end' : 'flow-map-end';
-    if (token.type === 'flow-collection' && !token.end?.some((end) => end.type === closing)) found[sequence ? 'sequence' : 'mapping'].push(token.offset!);
+    if (token.type === 'flow-collection' && !token.end?.some((end) => end.type === closing))
+      found[sequence ? 'sequence' : 'mapping'].push(token.offset!);
     const closed = token.type ? CLOSED_QUOTES[token.type] : undefined;
     if (closed && typeof token.source === 'string' && !closed.test(token.source)) found.quote.push(token.offset!);
     for (const value of Object.values(node)) if (typeof value === 'object') pending.push(value);
@@ -48,9 +55,20 @@ export function unclosedOpenings(text: string): UnclosedOpenings {
  * Where to report a yaml error: at the opening of the bracket or quote it is about (the last one
  * opened before the place yaml noticed), or where yaml noticed it.
  */
-export function errorOffset(error: { code: string; message: string; pos: [number, number] }, openings: UnclosedOpenings): number {
-  const candidates = error.code === 'MISSING_CHAR' && /quote/.test(error.message) ? openings.quote : /end with a \]/.test(error.message) ? openings.sequence : /end with a \}/.test(error.message) ? openings.mapping : [];
+export function errorOffset(
+  error: { code: string; message: string; pos: [number, number] },
+  openings: UnclosedOpenings,
+): number {
+  const candidates =
+    error.code === 'MISSING_CHAR' && /quote/.test(error.message)
+      ? openings.quote
+      : /end with a \]/.test(error.message)
+        ? openings.sequence
+        : /end with a \}/.test(error.message)
+          ? openings.mapping
+          : [];
   let opening: number | undefined;
-  for (const offset of candidates) if (offset <= error.pos[0] && (opening === undefined || offset > opening)) opening = offset;
+  for (const offset of candidates)
+    if (offset <= error.pos[0] && (opening === undefined || offset > opening)) opening = offset;
   return opening ?? error.pos[0];
 }

@@ -43,7 +43,14 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
   }
   const issues: ProfileIssue[] = [];
   for (const extra of list.slice(1)) {
-    issues.push(issue('error', 'multiple-documents', extra.range[0], 'a second YAML document: put each profile in a file of its own'));
+    issues.push(
+      issue(
+        'error',
+        'multiple-documents',
+        extra.range[0],
+        'a second YAML document: put each profile in a file of its own',
+      ),
+    );
   }
   let readable = true;
   const openings = first.errors.length > 0 ? unclosedOpenings(text) : { sequence: [], mapping: [], quote: [] };
@@ -51,13 +58,19 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
   for (const error of first.errors) {
     const code = YAML_ERROR_CODES[error.code] ?? 'yaml-syntax';
     if (code === 'yaml-syntax') readable = false;
-    const found = issue('error', code, errorOffset(error, openings), oneLine(error.message).replace(/ at line \d+, column \d+:?$/, ''));
+    const found = issue(
+      'error',
+      code,
+      errorOffset(error, openings),
+      oneLine(error.message).replace(/ at line \d+, column \d+:?$/, ''),
+    );
     // One unclosed bracket is noticed once per enclosing collection, all at the same place.
     const key = `${found.line}:${found.col} ${found.message}`;
     if (!reported.has(key)) issues.push(found);
     reported.add(key);
   }
-  for (const warning of first.warnings) issues.push(issue('warning', 'yaml-syntax', warning.pos[0], oneLine(warning.message)));
+  for (const warning of first.warnings)
+    issues.push(issue('warning', 'yaml-syntax', warning.pos[0], oneLine(warning.message)));
   return readable ? { source: { file, text, document: first, lineCounter }, issues } : { issues };
 }
 
@@ -72,12 +85,15 @@ export function nodeAt(source: YamlSource, path: NodePath, part: NodePart = 'val
   let keyNode: Node | undefined;
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       if (!pair) break;
       keyNode = pair.key as Node;
       node = pair.value ?? undefined;
       // `key:` with nothing after it: point at the key, not at the empty spot after the colon.
-      if (node === undefined || (isScalar(node) && node.value === null && node.range?.[0] === node.range?.[1])) return { node: keyNode, keyNode };
+      if (node === undefined || (isScalar(node) && node.value === null && node.range?.[0] === node.range?.[1]))
+        return { node: keyNode, keyNode };
     } else if (isSeq(node) && typeof segment === 'number' && node.items[segment] !== undefined) {
       keyNode = undefined;
       node = node.items[segment];
@@ -90,7 +106,11 @@ export function nodeAt(source: YamlSource, path: NodePath, part: NodePart = 'val
 }
 
 /** The 1-based line and column of the node at `path` (its key with `part: 'key'`). */
-export function positionOf(source: YamlSource, path: NodePath, part: NodePart = 'value'): { line: number; col: number } {
+export function positionOf(
+  source: YamlSource,
+  path: NodePath,
+  part: NodePart = 'value',
+): { line: number; col: number } {
   const { node } = nodeAt(source, path, part);
   const offset = node?.range?.[0] ?? 0;
   return source.lineCounter.linePos(offset);
@@ -137,7 +157,10 @@ export function documentData(source: YamlSource): { data: unknown } | { issue: P
       aliases += 1;
       const target = alias.resolve(source.document);
       if (target && path.includes(target)) {
-        found = at(alias.range?.[0] ?? 0, `the alias *${alias.source} is inside the node it names: the data would contain itself`);
+        found = at(
+          alias.range?.[0] ?? 0,
+          `the alias *${alias.source} is inside the node it names: the data would contain itself`,
+        );
         return visit.BREAK;
       }
       if (aliases > MAX_ALIASES) {
@@ -152,7 +175,9 @@ export function documentData(source: YamlSource): { data: unknown } | { issue: P
     return { data: source.document.toJS({ maxAliasCount: MAX_ALIASES }) };
   } catch (error) {
     // The yaml library counts aliases as they expand: a few nested ones can still be a bomb.
-    const message = /alias/i.test((error as Error).message) ? 'the aliases expand to too much data (an alias bomb)' : (error as Error).message;
+    const message = /alias/i.test((error as Error).message)
+      ? 'the aliases expand to too much data (an alias bomb)'
+      : (error as Error).message;
     return { issue: issueAt(source, [], 'value', 'error', 'yaml-syntax', message) };
   }
 }

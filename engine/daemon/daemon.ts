@@ -84,7 +84,13 @@ export class Daemon {
     // The status server first: a busy port refuses start-up before anything is delivered, and
     // the server answers (not ready) while the rest starts.
     const { token } = this.config.status;
-    const { server, port } = await startStatusServer(daemonStatus(() => this.snapshot()), this.options.host, this.options.port, log, { token });
+    const { server, port } = await startStatusServer(
+      daemonStatus(() => this.snapshot()),
+      this.options.host,
+      this.options.port,
+      log,
+      { token },
+    );
     this.server = server;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     this.backendNames = backendNamesOf(this.config);
@@ -179,7 +185,14 @@ export class Daemon {
   private createBackends(): void {
     for (const configured of this.config.backends) {
       const log = this.options.log.child({ backend: configured.name });
-      this.backends.set(configured.name, backendType(configured.type)!.create(configured.options, { name: configured.name, log, stateDir: this.options.stateDir }));
+      this.backends.set(
+        configured.name,
+        backendType(configured.type)!.create(configured.options, {
+          name: configured.name,
+          log,
+          stateDir: this.options.stateDir,
+        }),
+      );
     }
   }
 
@@ -201,7 +214,10 @@ export class Daemon {
         try {
           await backend.start?.();
         } catch (error) {
-          this.options.log.error('backend could not start; its deliveries go on', { backend: name, error: (error as Error).message });
+          this.options.log.error('backend could not start; its deliveries go on', {
+            backend: name,
+            error: (error as Error).message,
+          });
         }
       }),
     );
@@ -229,7 +245,9 @@ export class Daemon {
 
   private async profilesChanged(): Promise<void> {
     this.index = new ProfileIndex(this.store.profiles());
-    await Promise.all(this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))));
+    await Promise.all(
+      this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))),
+    );
     this.recompute();
   }
 
@@ -243,8 +261,11 @@ export class Daemon {
       probed: (key, entry) => this.prober.verdict(key, entry),
     });
     this.requestProbes();
-    const problems = new Set(this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)));
-    for (const problem of problems) if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
+    const problems = new Set(
+      this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)),
+    );
+    for (const problem of problems)
+      if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
     this.reportedProblems = problems;
     this.logMatches();
     this.reconciler.setDesired(this.desired.entries);
@@ -257,7 +278,8 @@ export class Daemon {
       const profile = device.match.winner?.profile.name;
       if (!profile) continue;
       matched.set(device.key, profile);
-      if (this.matchedProfiles.get(device.key) !== profile) this.options.log.info('device matched', { device: device.key, profile });
+      if (this.matchedProfiles.get(device.key) !== profile)
+        this.options.log.info('device matched', { device: device.key, profile });
     }
     this.matchedProfiles = matched;
   }
@@ -268,7 +290,12 @@ export class Daemon {
     for (const device of this.inventory.devices()) {
       if (device.source !== 'serial' || !device.facts.serial) continue;
       present.add(device.key);
-      this.prober.want(device.key, device.facts.serial.path, probeCandidates(this.index, 'serial', device.facts), probeFingerprint(device.facts));
+      this.prober.want(
+        device.key,
+        device.facts.serial.path,
+        probeCandidates(this.index, 'serial', device.facts),
+        probeFingerprint(device.facts),
+      );
     }
     // Until every source has reported what is present, a missing tty may just not be seen yet.
     if (!this.sourcesStarted) return;

@@ -22,7 +22,12 @@ export class Inventory {
     const known = this.present.get(event.key);
     if (event.action === 'remove') return this.present.delete(event.key);
     if (known && JSON.stringify(known.facts) === JSON.stringify(event.facts)) return false;
-    this.present.set(event.key, { key: event.key, source: event.source, facts: event.facts, since: known?.since ?? now.toISOString() });
+    this.present.set(event.key, {
+      key: event.key,
+      source: event.source,
+      facts: event.facts,
+      since: known?.since ?? now.toISOString(),
+    });
     return true;
   }
 

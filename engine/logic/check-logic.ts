@@ -40,7 +40,11 @@ export function checkExpression(value: unknown, path: NodePath): LogicProblem[] 
  * Checks a `map` value: constants stay constants, an object with one key is a JSON-logic
  * operation, lists and objects with several keys are checked member by member.
  */
-export function checkTemplate(value: unknown, path: NodePath, unknownVar: VarChecker = unknownFactReason): LogicProblem[] {
+export function checkTemplate(
+  value: unknown,
+  path: NodePath,
+  unknownVar: VarChecker = unknownFactReason,
+): LogicProblem[] {
   const context: Context = { perElement: false, problems: [], unknownVar };
   visitTemplate(value, path, context);
   return context.problems;
@@ -48,7 +52,8 @@ export function checkTemplate(value: unknown, path: NodePath, unknownVar: VarChe
 
 function visitTemplate(value: unknown, path: NodePath, context: Context): void {
   if (Array.isArray(value)) value.forEach((item, index) => visitTemplate(item, [...path, index], context));
-  else if (isPlainObject(value) && Object.keys(value).length === 1 && !UNSAFE_PATH_SEGMENTS.has(Object.keys(value)[0]!)) visitExpression(value, path, context);
+  else if (isPlainObject(value) && Object.keys(value).length === 1 && !UNSAFE_PATH_SEGMENTS.has(Object.keys(value)[0]!))
+    visitExpression(value, path, context);
   else if (isPlainObject(value)) {
     for (const [key, member] of Object.entries(value)) {
       if (UNSAFE_PATH_SEGMENTS.has(key)) reportUnsafeKey(key, [...path, key], context);
@@ -98,9 +103,11 @@ function visitExpression(value: unknown, path: NodePath, context: Context): void
   if (!checkOperator(operator, argument, operatorPath, context)) return;
   const args = Array.isArray(argument) ? argument : [argument];
   if (operator === 'var') checkVarPath(args[0], [...operatorPath, ...(Array.isArray(argument) ? [0] : [])], context);
-  if (operator === 'missing' || operator === 'missing_some') checkMissingNames(operator, argument, operatorPath, context);
+  if (operator === 'missing' || operator === 'missing_some')
+    checkMissingNames(operator, argument, operatorPath, context);
   if (operator === 'missing_some') checkMissingSome(argument, operatorPath, context);
-  if (operator === 'regex' || operator === 'glob') checkPattern(operator, args[0], Array.isArray(argument) ? [...operatorPath, 0] : operatorPath, context);
+  if (operator === 'regex' || operator === 'glob')
+    checkPattern(operator, args[0], Array.isArray(argument) ? [...operatorPath, 0] : operatorPath, context);
   args.forEach((item, index) => {
     const itemPath = Array.isArray(argument) ? [...operatorPath, index] : operatorPath;
     const perElement = context.perElement || (ITERATING_OPERATORS.has(operator) && index === 1);
@@ -128,7 +135,12 @@ function checkOperator(operator: string, argument: unknown, path: NodePath, cont
   const count = Array.isArray(argument) ? argument.length : isPlainObject(argument) ? undefined : 1;
   if (count === undefined || (operator === 'var' && argument === undefined)) return true;
   if (count < arity.min || (arity.max !== undefined && count > arity.max)) {
-    const expected = arity.max === undefined ? `at least ${arity.min}` : arity.min === arity.max ? `${arity.min}` : `${arity.min} to ${arity.max}`;
+    const expected =
+      arity.max === undefined
+        ? `at least ${arity.min}`
+        : arity.min === arity.max
+          ? `${arity.min}`
+          : `${arity.min} to ${arity.max}`;
     context.problems.push({
       severity: 'error',
       code: 'logic-arity',
@@ -145,14 +157,27 @@ function checkVarPath(name: unknown, path: NodePath, context: Context): void {
   const text = String(name);
   const unsafe = text.split('.').find((segment) => UNSAFE_PATH_SEGMENTS.has(segment));
   if (unsafe) {
-    context.problems.push({ severity: 'error', code: 'logic-unsafe-path', path, part: 'value', message: `var path \`${text}\` goes through \`${unsafe}\`, which is never allowed` });
+    context.problems.push({
+      severity: 'error',
+      code: 'logic-unsafe-path',
+      path,
+      part: 'value',
+      message: `var path \`${text}\` goes through \`${unsafe}\`, which is never allowed`,
+    });
     return;
   }
   if (context.perElement) return;
   const reason = context.unknownVar(text);
   // An error: a condition reading nothing silently never holds.
   const suggestion = context.unknownVar === unknownFactReason ? suggestFactPath(text) : undefined;
-  if (reason) context.problems.push({ severity: 'error', code: 'logic-unknown-fact', path, part: 'value', message: `var \`${text}\`: ${reason}${didYouMean(suggestion)}` });
+  if (reason)
+    context.problems.push({
+      severity: 'error',
+      code: 'logic-unknown-fact',
+      path,
+      part: 'value',
+      message: `var \`${text}\`: ${reason}${didYouMean(suggestion)}`,
+    });
 }
 
 function checkMissingNames(operator: string, argument: unknown, path: NodePath, context: Context): void {
@@ -170,11 +195,24 @@ function checkMissingSome(argument: unknown, path: NodePath, context: Context): 
   if (!Array.isArray(argument) || argument.length !== 2) return;
   const [count, names] = argument;
   if (typeof count !== 'number' && !isPlainObject(count)) {
-    context.problems.push({ severity: 'error', code: 'logic-argument', path: [...path, 0], part: 'value', message: '`missing_some` takes the number of names needed first' });
+    context.problems.push({
+      severity: 'error',
+      code: 'logic-argument',
+      path: [...path, 0],
+      part: 'value',
+      message: '`missing_some` takes the number of names needed first',
+    });
   }
   const operator = isPlainObject(names) ? Object.keys(names)[0] : undefined;
   if (!Array.isArray(names) && operator !== 'merge' && operator !== 'if' && operator !== '?:') {
-    context.problems.push({ severity: 'error', code: 'logic-argument', path: [...path, 1], part: 'value', message: '`missing_some` takes a list of names second, e.g. `[1, ["usb.serialNumber", "serial.byId"]]`; anything else fails on every device' });
+    context.problems.push({
+      severity: 'error',
+      code: 'logic-argument',
+      path: [...path, 1],
+      part: 'value',
+      message:
+        '`missing_some` takes a list of names second, e.g. `[1, ["usb.serialNumber", "serial.byId"]]`; anything else fails on every device',
+    });
   }
 }
 
@@ -182,10 +220,32 @@ function checkPattern(operator: string, pattern: unknown, path: NodePath, contex
   if (typeof pattern !== 'string') return;
   if (operator === 'regex') {
     const compiled = compileLinearRegex(pattern);
-    if (!compiled.ok) context.problems.push({ severity: 'error', code: 'invalid-regex', path, part: 'value', message: compiled.reason });
+    if (!compiled.ok)
+      context.problems.push({
+        severity: 'error',
+        code: 'invalid-regex',
+        path,
+        part: 'value',
+        message: compiled.reason,
+      });
     return;
   }
   const compiled = compileGlob(pattern, 'text');
-  if (!compiled.ok) context.problems.push({ severity: 'error', code: 'invalid-glob', path, part: 'value', message: `glob \`${pattern}\`: ${compiled.reason}` });
-  else for (const warning of compiled.warnings) context.problems.push({ severity: 'warning', code: 'glob-unclosed-bracket', path, part: 'value', message: `glob \`${pattern}\`: ${warning}` });
+  if (!compiled.ok)
+    context.problems.push({
+      severity: 'error',
+      code: 'invalid-glob',
+      path,
+      part: 'value',
+      message: `glob \`${pattern}\`: ${compiled.reason}`,
+    });
+  else
+    for (const warning of compiled.warnings)
+      context.problems.push({
+        severity: 'warning',
+        code: 'glob-unclosed-bracket',
+        path,
+        part: 'value',
+        message: `glob \`${pattern}\`: ${warning}`,
+      });
 }

@@ -31,7 +31,10 @@ function installBounds(): void {
       throw new LogicLimitError(`evaluation stopped after ${LOGIC_LIMITS.steps} operations`);
     }
     const result: unknown = apply(logic, data);
-    if ((typeof result === 'string' || (typeof result === 'object' && result !== null)) && jsonWeight(result) > LOGIC_LIMITS.valueCharacters) {
+    if (
+      (typeof result === 'string' || (typeof result === 'object' && result !== null)) &&
+      jsonWeight(result) > LOGIC_LIMITS.valueCharacters
+    ) {
       throw new LogicLimitError(`an operation built a value over ${LOGIC_LIMITS.valueCharacters} characters`);
     }
     return result;

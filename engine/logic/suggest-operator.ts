@@ -23,5 +23,10 @@ export function suggestOperator(operator: string): string | undefined {
   const mapped = FROM_OTHER_LANGUAGES[operator.toLowerCase()];
   if (mapped && known.includes(mapped)) return mapped;
   // Symbols are too short for an edit distance to mean anything.
-  return /^[A-Za-z_]/.test(operator) ? closestWord(operator, known.filter((name) => /^[A-Za-z_]/.test(name))) : undefined;
+  return /^[A-Za-z_]/.test(operator)
+    ? closestWord(
+        operator,
+        known.filter((name) => /^[A-Za-z_]/.test(name)),
+      )
+    : undefined;
 }

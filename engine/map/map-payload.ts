@@ -11,7 +11,8 @@ import { isPlainObject } from '../core/plain-object.js';
 export const PAYLOAD_BYTES_CAP = 256 * 1024;
 
 /** Values a payload leaves out, as it leaves out null: NaN and Infinity have no JSON form. */
-const isAbsent = (value: unknown) => value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value));
+const isAbsent = (value: unknown) =>
+  value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value));
 
 /**
  * Evaluates one `map` value the way the validator reads it (see checkTemplate): an object with
@@ -26,7 +27,8 @@ export function evaluateTemplate(value: unknown, data: unknown): unknown {
 
 function evaluateMember(value: unknown, data: unknown): unknown {
   if (Array.isArray(value)) return value.map((item) => evaluateMember(item, data));
-  if (isPlainObject(value) && Object.keys(value).length === 1 && !UNSAFE_PATH_SEGMENTS.has(Object.keys(value)[0]!)) return evaluateLogic(value, data);
+  if (isPlainObject(value) && Object.keys(value).length === 1 && !UNSAFE_PATH_SEGMENTS.has(Object.keys(value)[0]!))
+    return evaluateLogic(value, data);
   if (isPlainObject(value)) {
     const entries = Object.entries(value).filter(([key]) => !UNSAFE_PATH_SEGMENTS.has(key));
     return Object.fromEntries(entries.map(([key, member]) => [key, evaluateMember(member, data)]));
@@ -58,7 +60,9 @@ export function mapPayload(profile: Profile, facts: Facts): Record<string, unkno
   const text = jsonWeight(payload) > PAYLOAD_BYTES_CAP ? undefined : JSON.stringify(payload);
   const size = text === undefined ? undefined : Buffer.byteLength(text);
   if (size === undefined || size > PAYLOAD_BYTES_CAP) {
-    throw new RangeError(`the payload as JSON is larger than the cap of ${PAYLOAD_BYTES_CAP} bytes${size === undefined ? '' : ` (${size} bytes)`}; it is not sent`);
+    throw new RangeError(
+      `the payload as JSON is larger than the cap of ${PAYLOAD_BYTES_CAP} bytes${size === undefined ? '' : ` (${size} bytes)`}; it is not sent`,
+    );
   }
   // What is sent: nested NaN and Infinity as null, as JSON has them.
   return JSON.parse(text!) as Record<string, unknown>;

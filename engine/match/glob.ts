@@ -46,7 +46,8 @@ export function compileGlob(pattern: string, kind: GlobKind): GlobResult {
 export const evaluatedTextGlob = boundedCache(256, compileTextGlob);
 
 /** Literal text as RE2 source: every character outside [A-Za-z0-9_] as a code point escape. */
-const literal = (text: string) => [...text].map((char) => (/\w/.test(char) ? char : `\\x{${char.codePointAt(0)!.toString(16)}}`)).join('');
+const literal = (text: string) =>
+  [...text].map((char) => (/\w/.test(char) ? char : `\\x{${char.codePointAt(0)!.toString(16)}}`)).join('');
 
 /** A bracket set parsed from a pattern: its members as RE2 class items, and where it ended. */
 interface BracketSet {
@@ -97,11 +98,14 @@ function compileTextGlob(text: string): GlobResult {
     else if (char === '[') {
       const set = readSet(pattern, index, false);
       if (!set) {
-        warnings.push(`\`[\` at position ${index + 1} is never closed, so it stands for itself; write \`[[]\` to say so`);
+        warnings.push(
+          `\`[\` at position ${index + 1} is never closed, so it stands for itself; write \`[[]\` to say so`,
+        );
         source += literal('[');
         continue;
       }
-      if (set.reversed) return { ok: false, reason: `the range \`${set.reversed}\` is written backwards and contains nothing` };
+      if (set.reversed)
+        return { ok: false, reason: `the range \`${set.reversed}\` is written backwards and contains nothing` };
       source += `[${set.negated ? '^' : ''}${set.items.join('')}]`;
       index = set.close;
     } else source += literal(char);
@@ -131,7 +135,8 @@ function readBraces(pattern: readonly string[], open: number): { alternatives: s
     const char = pattern[index];
     if (char === '\\') index++;
     else if (char === '{') depth++;
-    else if (char === '}' && --depth === 0) return { alternatives: [...alternatives, pattern.slice(start, index).join('')], close: index };
+    else if (char === '}' && --depth === 0)
+      return { alternatives: [...alternatives, pattern.slice(start, index).join('')], close: index };
     else if (char === ',' && depth === 1) {
       alternatives.push(pattern.slice(start, index).join(''));
       start = index + 1;
@@ -153,7 +158,8 @@ function pathSource(text: string): string | { reason: string } {
       const segmentStart = index === 0 || pattern[index - 1] === '/';
       if (pattern[index + 1] === '*' && segmentStart && (index + 2 === pattern.length || pattern[index + 2] === '/')) {
         // `**` as a whole segment: any number of segments, none included.
-        if (index + 2 === pattern.length) source = source.endsWith('\\x{2f}') ? `${source.slice(0, -6)}(?:/.*)?` : `${source}.*`;
+        if (index + 2 === pattern.length)
+          source = source.endsWith('\\x{2f}') ? `${source.slice(0, -6)}(?:/.*)?` : `${source}.*`;
         else {
           source += '(?:[^/]*/)*';
           index++;

@@ -70,7 +70,10 @@ export class ProfileIndex {
     for (const entry of profiles) {
       const source = primarySource(entry.profile.detect);
       const filePath = entry.profile.detect.file?.path;
-      const keys = source === 'file' && filePath && !hasGlob(filePath) ? [`file:${filePath}`] : usbKeys(entry)?.map((key) => `${source}:${key}`);
+      const keys =
+        source === 'file' && filePath && !hasGlob(filePath)
+          ? [`file:${filePath}`]
+          : usbKeys(entry)?.map((key) => `${source}:${key}`);
       if (keys) for (const key of new Set(keys)) this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
       else this.scanned.set(source, [...(this.scanned.get(source) ?? []), entry]);
     }
@@ -78,13 +81,19 @@ export class ProfileIndex {
 
   /** Profiles that may match a device of this source with these facts. */
   candidatesFor(source: string, facts: Facts): LoadedProfile[] {
-    const key = facts.usb ? `${source}:${facts.usb.vendorId}:${facts.usb.productId}` : facts.file ? `file:${facts.file.path}` : undefined;
+    const key = facts.usb
+      ? `${source}:${facts.usb.vendorId}:${facts.usb.productId}`
+      : facts.file
+        ? `file:${facts.file.path}`
+        : undefined;
     return [...(key ? (this.byKey.get(key) ?? []) : []), ...(this.scanned.get(source) ?? [])];
   }
 
   /** Every file glob the profiles watch. */
   fileGlobs(): string[] {
-    return [...new Set(this.profiles.flatMap((entry) => (entry.profile.detect.file ? [entry.profile.detect.file.path] : [])))];
+    return [
+      ...new Set(this.profiles.flatMap((entry) => (entry.profile.detect.file ? [entry.profile.detect.file.path] : []))),
+    ];
   }
 }
 
@@ -107,8 +116,12 @@ function precedence(a: LoadedProfile, b: LoadedProfile): number {
  */
 export function probeCandidates(index: ProfileIndex, source: string, facts: Facts): LoadedProfile[] {
   const holding = index.candidatesFor(source, facts).filter((entry) => !detectMismatch(entry.profile.detect, facts));
-  const settled = holding.filter((entry) => !entry.profile.detect.serial?.probe && !whenRejection(entry, facts)).sort(precedence)[0];
-  return holding.filter((entry) => entry.profile.detect.serial?.probe && (!settled || precedence(entry, settled) < 0)).sort(precedence);
+  const settled = holding
+    .filter((entry) => !entry.profile.detect.serial?.probe && !whenRejection(entry, facts))
+    .sort(precedence)[0];
+  return holding
+    .filter((entry) => entry.profile.detect.serial?.probe && (!settled || precedence(entry, settled) < 0))
+    .sort(precedence);
 }
 
 /**
@@ -116,7 +129,12 @@ export function probeCandidates(index: ProfileIndex, source: string, facts: Fact
  * the verdict of their probe on this device; a profile whose probe has not run does not match.
  * A profile's `when` sees its own probe's facts.
  */
-export function matchDevice(index: ProfileIndex, source: string, facts: Facts, probe: ProbeLookup = () => undefined): MatchResult {
+export function matchDevice(
+  index: ProfileIndex,
+  source: string,
+  facts: Facts,
+  probe: ProbeLookup = () => undefined,
+): MatchResult {
   const candidates: Candidate[] = [];
   const matched: { entry: LoadedProfile; probe?: ProbeFacts }[] = [];
   let probing = false;
@@ -148,10 +166,27 @@ export function matchDevice(index: ProfileIndex, source: string, facts: Facts, p
   const ahead = unprobed.find((entry) => precedence(entry, first.entry) < 0);
   if (ahead) {
     const waiting = `waiting for the serial probe of ${ahead.profile.name}, which takes precedence`;
-    return { candidates: [...candidates, ...matched.map(({ entry }) => ({ profile: entry.profile.name, file: entry.file, matched: false, reason: waiting }))], ...pending };
+    return {
+      candidates: [
+        ...candidates,
+        ...matched.map(({ entry }) => ({
+          profile: entry.profile.name,
+          file: entry.file,
+          matched: false,
+          reason: waiting,
+        })),
+      ],
+      ...pending,
+    };
   }
   const winner = first.entry;
   candidates.unshift({ profile: winner.profile.name, file: winner.file, matched: true });
-  for (const { entry } of losers) candidates.push({ profile: entry.profile.name, file: entry.file, matched: true, reason: `${winner.profile.name} takes precedence (more specific, higher priority, or name order)` });
+  for (const { entry } of losers)
+    candidates.push({
+      profile: entry.profile.name,
+      file: entry.file,
+      matched: true,
+      reason: `${winner.profile.name} takes precedence (more specific, higher priority, or name order)`,
+    });
   return { winner, ...(first.probe ? { probe: first.probe } : {}), candidates, ...pending };
 }

@@ -27,7 +27,11 @@ export interface ProbePortOptions {
   onOpenRetry?: (reason: string) => void;
 }
 
-export const DEFAULT_PROBE_PORT_OPTIONS: ProbePortOptions = { maxBytes: 4096, openRetryMs: 3000, lockFolders: LOCK_FOLDERS };
+export const DEFAULT_PROBE_PORT_OPTIONS: ProbePortOptions = {
+  maxBytes: 4096,
+  openRetryMs: 3000,
+  lockFolders: LOCK_FOLDERS,
+};
 
 const DEFAULT_TIMEOUT_MS = 2000;
 const CLOSE_WAIT_MS = 2000;
@@ -71,9 +75,14 @@ function openPort(SerialPortClass: SerialPortClass, devicePath: string, probe: S
 }
 
 /** Opens, retrying EACCES/EBUSY with a doubling backoff for at most `openRetryMs`. */
-async function openWithRetry(devicePath: string, probe: SerialProbe, options: ProbePortOptions): Promise<{ port: SerialPort } | ProbeOutcome> {
+async function openWithRetry(
+  devicePath: string,
+  probe: SerialProbe,
+  options: ProbePortOptions,
+): Promise<{ port: SerialPort } | ProbeOutcome> {
   const SerialPortClass = await loadSerialPort();
-  if (SerialPortClass instanceof Error) return { kind: 'failed', reason: `serialport could not be loaded: ${SerialPortClass.message}` };
+  if (SerialPortClass instanceof Error)
+    return { kind: 'failed', reason: `serialport could not be loaded: ${SerialPortClass.message}` };
   const started = Date.now();
   for (let delay = 100; ; delay *= 2) {
     try {
@@ -83,8 +92,13 @@ async function openWithRetry(devicePath: string, probe: SerialProbe, options: Pr
       const failure = classifyOpenError(message);
       if (failure === 'locked') return { kind: 'busy', reason: `another program holds ${devicePath} (exclusive lock)` };
       if (failure === 'gone') return { kind: 'failed', reason: `${devicePath} is gone: ${message}` };
-      if (failure === 'other') return { kind: 'failed', reason: `cannot open ${devicePath}: ${message}${/operation not permitted|EPERM/i.test(message) ? DEVICE_CGROUP_HINT : ''}` };
-      if (Date.now() - started + delay > options.openRetryMs || options.signal?.aborted) return { kind: 'busy', reason: `cannot open ${devicePath} yet: ${message}` };
+      if (failure === 'other')
+        return {
+          kind: 'failed',
+          reason: `cannot open ${devicePath}: ${message}${/operation not permitted|EPERM/i.test(message) ? DEVICE_CGROUP_HINT : ''}`,
+        };
+      if (Date.now() - started + delay > options.openRetryMs || options.signal?.aborted)
+        return { kind: 'busy', reason: `cannot open ${devicePath} yet: ${message}` };
       options.onOpenRetry?.(message);
       await sleep(delay);
     }
@@ -123,11 +137,21 @@ function exchange(port: SerialPort, probe: SerialProbe, options: ProbePortOption
       length += Math.min(chunk.length, room);
       const facts = matches(Buffer.concat(chunks));
       if (facts) finish({ kind: 'matched', facts });
-      else if (length >= options.maxBytes) finish({ kind: 'no-match', reason: `${length} bytes without a matching reply` });
+      else if (length >= options.maxBytes)
+        finish({ kind: 'no-match', reason: `${length} bytes without a matching reply` });
     };
     const onError = (error: Error) => finish({ kind: 'failed', reason: `port error: ${error.message}` });
     const onAbort = () => finish({ kind: 'failed', reason: 'stopped' });
-    const timer = setTimeout(() => finish({ kind: 'no-match', reason: length ? `no matching reply within ${timeoutMs} ms (${length} bytes read)` : `no reply within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish({
+          kind: 'no-match',
+          reason: length
+            ? `no matching reply within ${timeoutMs} ms (${length} bytes read)`
+            : `no reply within ${timeoutMs} ms`,
+        }),
+      timeoutMs,
+    );
     port.on('data', onData);
     port.on('error', onError);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -140,7 +164,11 @@ function exchange(port: SerialPort, probe: SerialProbe, options: ProbePortOption
  * Probes one port once: respects lock files, opens it exclusively (retrying while permissions
  * settle), writes, reads a bounded reply, and always closes it. Never throws.
  */
-export async function probePort(devicePath: string, probe: SerialProbe, options: ProbePortOptions = DEFAULT_PROBE_PORT_OPTIONS): Promise<ProbeOutcome> {
+export async function probePort(
+  devicePath: string,
+  probe: SerialProbe,
+  options: ProbePortOptions = DEFAULT_PROBE_PORT_OPTIONS,
+): Promise<ProbeOutcome> {
   const holder = await lockFileHolder(devicePath, options.lockFolders);
   if (holder) return { kind: 'busy', reason: `locked by process ${holder.pid} (${holder.file})` };
   const opened = await openWithRetry(devicePath, probe, options);

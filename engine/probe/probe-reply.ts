@@ -23,7 +23,11 @@ export function probeWriteBytes(probe: SerialProbe): Buffer {
 /** Lowercase hex pairs separated by spaces, as `probe.hex` shows a reply. */
 export const spacedHex = (bytes: Buffer) => (bytes.toString('hex').match(/.{2}/g) ?? []).join(' ');
 
-const factsOf = (reply: Buffer, groups: (string | null)[]): ProbeFacts => ({ response: reply.toString('latin1'), hex: spacedHex(reply), groups });
+const factsOf = (reply: Buffer, groups: (string | null)[]): ProbeFacts => ({
+  response: reply.toString('latin1'),
+  hex: spacedHex(reply),
+  groups,
+});
 
 /**
  * Compiles a probe's `expect`. A string is a regular expression (RE2 syntax, matched in linear
@@ -46,7 +50,9 @@ export function replyMatcher(expect: string | HexBytes): ReplyMatcher {
   return (reply) => {
     for (let start = 0; start + pattern.length <= reply.length; start++) {
       if (pattern.every((byte, offset) => byte === undefined || reply[start + offset] === byte)) {
-        const wild = pattern.flatMap((byte, offset) => (byte === undefined ? [spacedHex(reply.subarray(start + offset, start + offset + 1))] : []));
+        const wild = pattern.flatMap((byte, offset) =>
+          byte === undefined ? [spacedHex(reply.subarray(start + offset, start + offset + 1))] : [],
+        );
         return factsOf(reply, wild);
       }
     }

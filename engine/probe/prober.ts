@@ -18,7 +18,11 @@ export interface ProberOptions {
   probe?: (devicePath: string, probe: SerialProbe, options: ProbePortOptions) => Promise<ProbeOutcome>;
 }
 
-export const DEFAULT_PROBER_OPTIONS: Omit<ProberOptions, 'log' | 'onResult'> = { concurrency: 8, busyRetryMs: 10_000, port: DEFAULT_PROBE_PORT_OPTIONS };
+export const DEFAULT_PROBER_OPTIONS: Omit<ProberOptions, 'log' | 'onResult'> = {
+  concurrency: 8,
+  busyRetryMs: 10_000,
+  port: DEFAULT_PROBE_PORT_OPTIONS,
+};
 
 /** Prober settings from the engine config's `sources.serial` (validated by its schema). */
 export function proberOptionsFrom(settings: Record<string, unknown>): Omit<ProberOptions, 'log' | 'onResult'> {
@@ -46,7 +50,10 @@ export interface ProbeRecord {
 export const probeFingerprint = (facts: Facts) => JSON.stringify({ serial: facts.serial, usb: facts.usb });
 
 /** Probe results by device key, as saved in the state folder. */
-export type ProbeSnapshot = Record<string, { path: string; fingerprint: string; results: Record<string, { outcome: ProbeOutcome; at: string }> }>;
+export type ProbeSnapshot = Record<
+  string,
+  { path: string; fingerprint: string; results: Record<string, { outcome: ProbeOutcome; at: string }> }
+>;
 
 interface PortState {
   path: string;
@@ -128,7 +135,8 @@ export class Prober {
   snapshot(): ProbeSnapshot {
     const snapshot: ProbeSnapshot = {};
     for (const [key, port] of this.ports) {
-      if (port.results.size) snapshot[key] = { path: port.path, fingerprint: port.fingerprint, results: Object.fromEntries(port.results) };
+      if (port.results.size)
+        snapshot[key] = { path: port.path, fingerprint: port.fingerprint, results: Object.fromEntries(port.results) };
     }
     return snapshot;
   }
@@ -136,13 +144,22 @@ export class Prober {
   /** Takes back a snapshot; each entry counts only if the same device is wanted again. */
   restore(snapshot: ProbeSnapshot): void {
     for (const [key, saved] of Object.entries(snapshot)) {
-      this.ports.set(key, { path: saved.path, fingerprint: saved.fingerprint, candidates: [], results: new Map(Object.entries(saved.results)), aborter: new AbortController() });
+      this.ports.set(key, {
+        path: saved.path,
+        fingerprint: saved.fingerprint,
+        candidates: [],
+        results: new Map(Object.entries(saved.results)),
+        aborter: new AbortController(),
+      });
     }
   }
 
   /** Resolves once no wanted probe is waiting or running (bounded by the probes' own timeouts). */
   async idle(): Promise<void> {
-    const busy = () => [...this.ports.keys()].some((key) => this.records(key).some((record) => record.state === 'waiting' || record.state === 'probing'));
+    const busy = () =>
+      [...this.ports.keys()].some((key) =>
+        this.records(key).some((record) => record.state === 'waiting' || record.state === 'probing'),
+      );
     while (busy()) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
@@ -156,7 +173,8 @@ export class Prober {
     const port = this.ports.get(deviceKey);
     if (!port) return undefined;
     const result = port.results.get(resultKey(entry));
-    if (result) return result.outcome.kind === 'matched' ? { facts: result.outcome.facts } : { reason: result.outcome.reason };
+    if (result)
+      return result.outcome.kind === 'matched' ? { facts: result.outcome.facts } : { reason: result.outcome.reason };
     const first = this.firstMatch(port);
     if (first) return { reason: `not probed: ${first} matched first` };
     if (port.busy) return { reason: `${port.busy.reason}; trying again later`, pending: true };
@@ -171,7 +189,15 @@ export class Prober {
     return port.candidates.map((entry) => {
       const result = port.results.get(resultKey(entry));
       const profile = entry.profile.name;
-      if (result) return { profile, state: result.outcome.kind === 'busy' ? 'busy' : result.outcome.kind, ...('reason' in result.outcome ? { detail: result.outcome.reason } : { detail: result.outcome.facts.response.slice(0, 200) }), at: result.at };
+      if (result)
+        return {
+          profile,
+          state: result.outcome.kind === 'busy' ? 'busy' : result.outcome.kind,
+          ...('reason' in result.outcome
+            ? { detail: result.outcome.reason }
+            : { detail: result.outcome.facts.response.slice(0, 200) }),
+          at: result.at,
+        };
       if (port.running === profile) return { profile, state: 'probing' };
       if (first) return { profile, state: 'skipped', detail: `${first} matched first` };
       if (port.busy) return { profile, state: 'busy', detail: port.busy.reason };
@@ -185,7 +211,8 @@ export class Prober {
   }
 
   private firstMatch(port: PortState): string | undefined {
-    return port.candidates.find((entry) => port.results.get(resultKey(entry))?.outcome.kind === 'matched')?.profile.name;
+    return port.candidates.find((entry) => port.results.get(resultKey(entry))?.outcome.kind === 'matched')?.profile
+      .name;
   }
 
   /** The next profile to probe on this port, if any: none once a candidate has matched. */
@@ -225,7 +252,10 @@ export class Prober {
     const probe = this.options.probe ?? probePort;
     let outcome: ProbeOutcome;
     try {
-      outcome = await probe(port.path, entry.profile.detect.serial!.probe!, { ...this.options.port, signal: port.aborter.signal });
+      outcome = await probe(port.path, entry.profile.detect.serial!.probe!, {
+        ...this.options.port,
+        signal: port.aborter.signal,
+      });
     } catch (error) {
       outcome = { kind: 'failed', reason: `probe failed: ${(error as Error).message}` };
     }
@@ -233,7 +263,10 @@ export class Prober {
     this.outcomes.set(outcome.kind, (this.outcomes.get(outcome.kind) ?? 0) + 1);
     if (port.aborter.signal.aborted || this.ports.get(deviceKey) !== port) return;
     if (outcome.kind === 'busy') {
-      log.warn('serial port busy: skipped, will try again', { reason: outcome.reason, retryInMs: this.options.busyRetryMs });
+      log.warn('serial port busy: skipped, will try again', {
+        reason: outcome.reason,
+        retryInMs: this.options.busyRetryMs,
+      });
       const timer = setTimeout(() => {
         port.busy = undefined;
         if (this.next(port)) this.enqueue(deviceKey);
@@ -243,7 +276,8 @@ export class Prober {
       this.options.onResult(false);
     } else {
       port.results.set(resultKey(entry), { outcome, at: new Date().toISOString() });
-      if (outcome.kind === 'matched') log.info('serial probe matched', { response: outcome.facts.response.slice(0, 80) });
+      if (outcome.kind === 'matched')
+        log.info('serial probe matched', { response: outcome.facts.response.slice(0, 80) });
       else log.info('serial probe did not match', { reason: outcome.reason });
       if (this.next(port)) this.enqueue(deviceKey);
       this.options.onResult(true);

@@ -17,7 +17,10 @@ function lockHolder(content: Buffer): number | undefined {
  * Who holds `LCK..<tty>` for this port in any of the lock folders, if a live process does. A
  * lock file whose process is gone is stale and ignored, as the programs that write them do.
  */
-export async function lockFileHolder(devicePath: string, folders: readonly string[] = LOCK_FOLDERS): Promise<{ file: string; pid: number } | undefined> {
+export async function lockFileHolder(
+  devicePath: string,
+  folders: readonly string[] = LOCK_FOLDERS,
+): Promise<{ file: string; pid: number } | undefined> {
   const name = `LCK..${path.basename(devicePath)}`;
   for (const folder of folders) {
     const file = path.join(folder, name);

@@ -19,8 +19,17 @@ export interface ValidatedTestFile {
 const schema = testFileSchema();
 
 /** Each test of a list, positioned on its list item. */
-function positioned(source: YamlSource, tests: readonly ProfileTest[], defaultProfile: string | undefined): LoadedTest[] {
-  return tests.map((test, index) => ({ test, file: source.file, ...positionOf(source, ['tests', index]), ...(defaultProfile ? { defaultProfile } : {}) }));
+function positioned(
+  source: YamlSource,
+  tests: readonly ProfileTest[],
+  defaultProfile: string | undefined,
+): LoadedTest[] {
+  return tests.map((test, index) => ({
+    test,
+    file: source.file,
+    ...positionOf(source, ['tests', index]),
+    ...(defaultProfile ? { defaultProfile } : {}),
+  }));
 }
 
 /** Checks one test file's text. Never throws; every problem comes back positioned. */
@@ -41,7 +50,8 @@ export function validateTestFileText(file: string, text: string): ValidatedTestF
   }
   const checked = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);
   issues.push(...checked.issues, ...schemaIssues(source, data, schema, checked.covered));
-  if (issues.some((issue) => issue.severity === 'error')) return { file, text, tests: [], issues: issues.sort(compareIssues) };
+  if (issues.some((issue) => issue.severity === 'error'))
+    return { file, text, tests: [], issues: issues.sort(compareIssues) };
   const { tests, profile } = data as { tests: ProfileTest[]; profile?: string };
   return { file, text, tests: positioned(source, tests, profile), issues: issues.sort(compareIssues) };
 }
@@ -53,7 +63,9 @@ export function testsOfProfile(validated: ValidatedFile): LoadedTest[] {
 }
 
 /** Finds and checks the test files under `paths` (folders searched for `*.test.yaml`, `*.test.yml`). */
-export async function loadTestFiles(paths: readonly string[]): Promise<{ files: ValidatedTestFile[]; issues: ProfileIssue[] }> {
+export async function loadTestFiles(
+  paths: readonly string[],
+): Promise<{ files: ValidatedTestFile[]; issues: ProfileIssue[] }> {
   const expanded = await expandPaths(paths, findTestFiles, isTestFile);
   const files: ValidatedTestFile[] = [];
   const issues = [...expanded.issues];

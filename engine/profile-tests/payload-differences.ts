@@ -20,7 +20,9 @@ export function payloadDifferences(expected: unknown, actual: unknown, path = ''
   if (expected === null) return actual === null || actual === undefined ? [] : here();
   if (isPlainObject(expected)) {
     if (!isPlainObject(actual)) return here();
-    return Object.entries(expected).flatMap(([key, value]) => payloadDifferences(value, actual[key], path ? `${path}.${key}` : key));
+    return Object.entries(expected).flatMap(([key, value]) =>
+      payloadDifferences(value, actual[key], path ? `${path}.${key}` : key),
+    );
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual) || actual.length !== expected.length) return here();

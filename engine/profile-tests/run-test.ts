@@ -47,7 +47,8 @@ function deviceFacts(facts: TestFacts): Facts {
   return device as Facts;
 }
 
-const replyBytes = (reply: string | HexBytes) => (typeof reply === 'string' ? Buffer.from(reply, 'latin1') : Buffer.from(reply.hex.replace(/\s+/g, ''), 'hex'));
+const replyBytes = (reply: string | HexBytes) =>
+  typeof reply === 'string' ? Buffer.from(reply, 'latin1') : Buffer.from(reply.hex.replace(/\s+/g, ''), 'hex');
 
 /**
  * A profile's probe verdict given the test's reply: matched by its `expect`, or not. Without a
@@ -58,7 +59,11 @@ function probeVerdict(entry: LoadedProfile, reply: string | HexBytes | undefined
   if (!probe) return undefined;
   if (reply === undefined) return { reason: 'no reply (the test gives no `probe`)' };
   const facts = replyMatcher(probe.expect)(replyBytes(reply));
-  return facts ? { facts } : { reason: `the reply ${JSON.stringify(replyBytes(reply).toString('latin1'))} does not match expect ${JSON.stringify(probe.expect)}` };
+  return facts
+    ? { facts }
+    : {
+        reason: `the reply ${JSON.stringify(replyBytes(reply).toString('latin1'))} does not match expect ${JSON.stringify(probe.expect)}`,
+      };
 }
 
 const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
@@ -72,7 +77,11 @@ function expectation(loaded: LoadedTest): { positive: boolean; wanted?: string; 
 }
 
 /** Why a device's match fails the expectation, one sentence each, and the payload fields that differ. */
-function judge(expected: ReturnType<typeof expectation>, view: DeviceView, index: ProfileIndex): { failures: string[]; differences: PayloadDifference[] } {
+function judge(
+  expected: ReturnType<typeof expectation>,
+  view: DeviceView,
+  index: ProfileIndex,
+): { failures: string[]; differences: PayloadDifference[] } {
   const winner = view.match.winner?.profile.name;
   const { positive, wanted } = expected;
   const failures: string[] = [];
@@ -84,12 +93,19 @@ function judge(expected: ReturnType<typeof expectation>, view: DeviceView, index
   } else {
     if (wanted && winner !== wanted) failures.push(`expected ${wanted} to win, but ${winner} did`);
     if (expected.payload) differences = payloadDifferences(expected.payload, view.payload ?? {});
-    for (const difference of differences) failures.push(`payload.${difference.path}: expected ${show(difference.expected)}, got ${show(difference.actual)}`);
+    for (const difference of differences)
+      failures.push(
+        `payload.${difference.path}: expected ${show(difference.expected)}, got ${show(difference.actual)}`,
+      );
     for (const problem of view.problems) failures.push(`the engine would not send it: ${problem}`);
   }
   if (wanted && winner !== wanted && !view.match.candidates.some((candidate) => candidate.profile === wanted)) {
     const loaded = index.profiles.some((entry) => entry.profile.name === wanted);
-    failures.push(loaded ? `${wanted} was not a candidate: its USB ids or path do not fit these facts` : `no profile named ${wanted} is loaded`);
+    failures.push(
+      loaded
+        ? `${wanted} was not a candidate: its USB ids or path do not fit these facts`
+        : `no profile named ${wanted} is loaded`,
+    );
   }
   return { failures, differences };
 }
@@ -99,7 +115,9 @@ export function runTest(loaded: LoadedTest, context: TestContext): TestResult {
   const { test } = loaded;
   const state = desiredState({
     index: context.index,
-    devices: [{ key: `test:${test.name}`, source: testSource(test.facts), facts: deviceFacts(test.facts), since: TEST_TIME }],
+    devices: [
+      { key: `test:${test.name}`, source: testSource(test.facts), facts: deviceFacts(test.facts), since: TEST_TIME },
+    ],
     params: { ...context.params, ...test.facts.params },
     host: { ...TEST_HOST, ...test.facts.host },
     backends: context.backends,

@@ -8,7 +8,10 @@ const NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$';
 /** A test's facts for one source: the facts it declares, strings or null unless it gives another schema. */
 function sourceFactsSchema(source: SourceDefinition): JsonSchema {
   const properties = Object.fromEntries(
-    Object.entries(source.facts).map(([field, description]) => [field, { description, ...(source.factSchemas?.[field] ?? nullable('string')) }]),
+    Object.entries(source.facts).map(([field, description]) => [
+      field,
+      { description, ...(source.factSchemas?.[field] ?? nullable('string')) },
+    ]),
   );
   return { type: 'object', additionalProperties: false, required: [...source.requiredFacts], properties };
 }
@@ -18,7 +21,9 @@ const bytesSchema = (description: string): JsonSchema => ({
   description,
   additionalProperties: false,
   required: ['hex'],
-  properties: { hex: { type: 'string', pattern: '^\\s*([0-9a-fA-F]{2}\\s*)+$', description: 'Bytes as hex pairs, spaces allowed.' } },
+  properties: {
+    hex: { type: 'string', pattern: '^\\s*([0-9a-fA-F]{2}\\s*)+$', description: 'Bytes as hex pairs, spaces allowed.' },
+  },
   examples: ['$GPRMC,,V,,,,,,,,,,N*53\r\n', { hex: '06 01 10 01 15' }],
 });
 
@@ -39,21 +44,36 @@ export function testItemSchema(): JsonSchema {
         properties: {
           ...sourceFacts,
           params: { type: 'object', description: 'Per-gateway parameters, over those of `--config`.' },
-          host: { type: 'object', additionalProperties: false, properties: { hostname: { type: 'string' }, arch: { type: 'string' } } },
+          host: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { hostname: { type: 'string' }, arch: { type: 'string' } },
+          },
         },
-        examples: [{ usb: { vendorId: '1546', productId: '01a7', manufacturer: 'u-blox AG' }, serial: { path: '/dev/ttyACM0' } }],
+        examples: [
+          { usb: { vendorId: '1546', productId: '01a7', manufacturer: 'u-blox AG' }, serial: { path: '/dev/ttyACM0' } },
+        ],
       },
-      probe: bytesSchema("The device's reply to a serial probe: text (Latin-1) or `{hex: \"...\"}`. Absent: the device does not answer, so no profile with a probe matches."),
+      probe: bytesSchema(
+        'The device\'s reply to a serial probe: text (Latin-1) or `{hex: "..."}`. Absent: the device does not answer, so no profile with a probe matches.',
+      ),
       expect: {
         type: ['string', 'object'],
-        description: '`no-match`, or what must hold of the match: the winning `profile`, a `payload` the mapped payload contains, `match: false` for no match.',
+        description:
+          '`no-match`, or what must hold of the match: the winning `profile`, a `payload` the mapped payload contains, `match: false` for no match.',
         pattern: '^no-match$',
         additionalProperties: false,
         minProperties: 1,
         properties: {
-          match: { type: 'boolean', description: 'Whether some profile matches; true when `profile` or `payload` is given.' },
+          match: {
+            type: 'boolean',
+            description: 'Whether some profile matches; true when `profile` or `payload` is given.',
+          },
           profile: { type: 'string', pattern: NAME_PATTERN, description: 'The profile that must win.' },
-          payload: { type: 'object', description: 'Fields the payload must have, compared recursively; `null` means absent.' },
+          payload: {
+            type: 'object',
+            description: 'Fields the payload must have, compared recursively; `null` means absent.',
+          },
         },
         examples: ['no-match', { profile: 'gps-ublox', payload: { classes: ['gps'] } }],
       },
@@ -81,7 +101,11 @@ export function testFileSchema(): JsonSchema {
     additionalProperties: false,
     required: ['tests'],
     properties: {
-      profile: { type: 'string', pattern: NAME_PATTERN, description: 'The profile a test expecting a match names when its `expect` names none.' },
+      profile: {
+        type: 'string',
+        pattern: NAME_PATTERN,
+        description: 'The profile a test expecting a match names when its `expect` names none.',
+      },
       description: { type: 'string' },
       tests: testListSchema(),
     },

@@ -52,13 +52,16 @@ export async function runTestSuite(given: readonly string[], config: EngineConfi
   const set = await loadProfiles(profilePaths(paths), backends);
   const testFiles = await loadTestFiles(testPaths(paths));
   const named = new Set((await expandPaths(paths)).files);
-  const tests = [...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile), ...testFiles.files.flatMap((file) => file.tests)].sort(
-    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
-  );
+  const tests = [
+    ...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile),
+    ...testFiles.files.flatMap((file) => file.tests),
+  ].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   const context = { index: new ProfileIndex(set.profiles), backends, params: config.params };
   const results = tests.map((test) => runTest(test, context));
   const covered = new Set(tests.map(wantedProfile));
-  const untested = set.profiles.filter((entry) => named.has(entry.file) && !covered.has(entry.profile.name)).map((entry) => entry.profile.name);
+  const untested = set.profiles
+    .filter((entry) => named.has(entry.file) && !covered.has(entry.profile.name))
+    .map((entry) => entry.profile.name);
   const texts = new Map([...set.files, ...testFiles.files].map((file) => [file.file, file.text]));
   return {
     filesChecked: set.files.length + testFiles.files.length,

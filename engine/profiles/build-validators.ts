@@ -13,8 +13,16 @@ import { partialDocumentSchema } from './lint-profile.js';
 import { profileSchema, typeKeyedProfileSchema } from './profile-schema.js';
 
 const folder = prebuiltFolderPath();
-const documentSchemas = BACKENDS.flatMap((definition) => (definition.documentSchema ? [definition.documentSchema] : []));
-const schemas: JsonSchema[] = [typeKeyedProfileSchema(), profileSchema(), configSchema(), ...documentSchemas, ...documentSchemas.map(partialDocumentSchema)];
+const documentSchemas = BACKENDS.flatMap((definition) =>
+  definition.documentSchema ? [definition.documentSchema] : [],
+);
+const schemas: JsonSchema[] = [
+  typeKeyedProfileSchema(),
+  profileSchema(),
+  configSchema(),
+  ...documentSchemas,
+  ...documentSchemas.map(partialDocumentSchema),
+];
 /** Schemas whose defaults are filled in at run time (withDefaults, the config loader). */
 const filling: JsonSchema[] = [
   configSchema(),
@@ -26,7 +34,10 @@ const filling: JsonSchema[] = [
 rmSync(folder, { recursive: true, force: true });
 mkdirSync(folder, { recursive: true });
 const index: Record<string, string> = {};
-for (const [schema, fillsDefaults] of [...schemas.map((schema) => [schema, false] as const), ...filling.map((schema) => [schema, true] as const)]) {
+for (const [schema, fillsDefaults] of [
+  ...schemas.map((schema) => [schema, false] as const),
+  ...filling.map((schema) => [schema, true] as const),
+]) {
   const key = schemaKey(schema, fillsDefaults);
   if (index[key]) continue;
   // One ajv per schema: standalone code holds every schema its instance has compiled.

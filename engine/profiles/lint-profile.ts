@@ -23,7 +23,8 @@ const CHANGE_ROOTS = ['event', 'identifier', 'payload', 'facts', 'profile'];
 function unknownChangeReason(path: string): string | undefined {
   const [root, ...rest] = path.split('.');
   if (path === '' || root === 'payload') return undefined;
-  if (!CHANGE_ROOTS.includes(root!)) return `\`${root}\` is not known here; notify options read ${CHANGE_ROOTS.join(', ')}`;
+  if (!CHANGE_ROOTS.includes(root!))
+    return `\`${root}\` is not known here; notify options read ${CHANGE_ROOTS.join(', ')}`;
   return root === 'facts' && rest.length ? unknownFactReason(rest.join('.')) : undefined;
 }
 
@@ -34,47 +35,87 @@ function unknownChangeReason(path: string): string | undefined {
  */
 export function lintProfile(source: YamlSource, profile: Loose<Profile>, backends: BackendNames): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  const at = (path: NodePath, part: 'key' | 'value', severity: 'error' | 'warning', code: ProfileIssue['code'], message: string) =>
-    issues.push(issueAt(source, path, part, severity, code, message));
+  const at = (
+    path: NodePath,
+    part: 'key' | 'value',
+    severity: 'error' | 'warning',
+    code: ProfileIssue['code'],
+    message: string,
+  ) => issues.push(issueAt(source, path, part, severity, code, message));
   const detect: Record<string, unknown> = isPlainObject(profile.detect) ? profile.detect : {};
 
   if (isPlainObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind] !== undefined)) {
-    at(['detect'], 'key', 'error', 'missing-key', `\`detect\` needs at least one of ${SOURCES.map((definition) => definition.kind).join(', ')}`);
+    at(
+      ['detect'],
+      'key',
+      'error',
+      'missing-key',
+      `\`detect\` needs at least one of ${SOURCES.map((definition) => definition.kind).join(', ')}`,
+    );
   }
   if (detect.when !== undefined) {
-    for (const problem of checkExpression(detect.when, ['detect', 'when'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+    for (const problem of checkExpression(detect.when, ['detect', 'when']))
+      at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
-  for (const problem of checkMapKeys(isPlainObject(profile.map) ? profile.map : {}, ['map'])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+  for (const problem of checkMapKeys(isPlainObject(profile.map) ? profile.map : {}, ['map']))
+    at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   for (const [key, value] of Object.entries(isPlainObject(profile.map) ? profile.map : {})) {
     if (UNSAFE_PATH_SEGMENTS.has(key)) continue; // reported above
-    for (const problem of checkTemplate(value, ['map', key])) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+    for (const problem of checkTemplate(value, ['map', key]))
+      at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
 
   lintSourceBlocks(source, profile, detect, at);
 
   for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
-    if (isPlainObject(entry) && typeof entry.backend === 'string' && entry.backend !== '' && !backends.has(entry.backend)) {
-      at(['notify', index, 'backend'], 'value', 'error', 'unknown-backend', `no backend named \`${entry.backend}\`; known: ${[...backends.keys()].join(', ')}`);
+    if (
+      isPlainObject(entry) &&
+      typeof entry.backend === 'string' &&
+      entry.backend !== '' &&
+      !backends.has(entry.backend)
+    ) {
+      at(
+        ['notify', index, 'backend'],
+        'value',
+        'error',
+        'unknown-backend',
+        `no backend named \`${entry.backend}\`; known: ${[...backends.keys()].join(', ')}`,
+      );
     }
-    const definition = isPlainObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
+    const definition =
+      isPlainObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
     for (const { path, over } of definition?.notifyLogic ?? []) {
       const value = path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[key] : undefined), entry);
       if (value === undefined) continue;
-      for (const problem of checkTemplate(value, ['notify', index, ...path], over === 'facts' ? unknownFactReason : unknownChangeReason)) at(problem.path, problem.part, problem.severity, problem.code, problem.message);
+      for (const problem of checkTemplate(
+        value,
+        ['notify', index, ...path],
+        over === 'facts' ? unknownFactReason : unknownChangeReason,
+      ))
+        at(problem.path, problem.part, problem.severity, problem.code, problem.message);
     }
   }
 
   const map = isPlainObject(profile.map) ? profile.map : {};
   const notified = new Map<string, BackendDefinition>();
   for (const entry of Array.isArray(profile.notify) ? profile.notify : []) {
-    const definition = isPlainObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
+    const definition =
+      isPlainObject(entry) && typeof entry.backend === 'string' ? backends.get(entry.backend) : undefined;
     if (definition) notified.set(definition.type, definition);
   }
   for (const definition of notified.values()) {
     for (const [field, why] of Object.entries(definition.ignoredFields ?? {})) {
-      if (field in map) at(['map', field], 'key', 'warning', 'ignored-field', `\`${field}\` is dropped by the ${definition.type} backend: ${why}`);
+      if (field in map)
+        at(
+          ['map', field],
+          'key',
+          'warning',
+          'ignored-field',
+          `\`${field}\` is dropped by the ${definition.type} backend: ${why}`,
+        );
     }
-    for (const problem of constantProblems(definition, map)) at(problem.path, 'value', 'error', 'invalid-value', problem.message);
+    for (const problem of constantProblems(definition, map))
+      at(problem.path, 'value', 'error', 'invalid-value', problem.message);
   }
   return issues;
 }
@@ -105,7 +146,10 @@ export function partialDocumentSchema(schema: JsonSchema): JsonSchema {
  * The constant fields of `map` that the backend's document schema refuses, after the backend's
  * own preparation (blank strings left out): what Nuvla would answer 400 to, whatever the device.
  */
-function constantProblems(definition: BackendDefinition, map: Record<string, unknown>): { path: NodePath; message: string }[] {
+function constantProblems(
+  definition: BackendDefinition,
+  map: Record<string, unknown>,
+): { path: NodePath; message: string }[] {
   if (!definition.documentSchema) return [];
   const constants = Object.fromEntries(Object.entries(map).filter(([, value]) => isConstant(value)));
   const document = definition.document ? definition.document(constants) : constants;
@@ -115,8 +159,14 @@ function constantProblems(definition: BackendDefinition, map: Record<string, unk
   return (validate.errors ?? [])
     .filter((error) => error.keyword !== 'additionalProperties')
     .map((error) => {
-      const path = error.instancePath.split('/').slice(1).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-      return { path: ['map', ...path], message: `a notified backend would refuse this value (as Nuvla does): it ${error.message}` };
+      const path = error.instancePath
+        .split('/')
+        .slice(1)
+        .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+      return {
+        path: ['map', ...path],
+        message: `a notified backend would refuse this value (as Nuvla does): it ${error.message}`,
+      };
     });
 }
 
@@ -124,7 +174,12 @@ function constantProblems(definition: BackendDefinition, map: Record<string, unk
  * Each source block's globs compiled, then the source's own lint (a probe's regex and bytes,
  * USB ids too broad to be safe, a catch-all meant as one).
  */
-function lintSourceBlocks(yaml: YamlSource, profile: Loose<Profile>, detect: Record<string, unknown>, report: ReportIssue): void {
+function lintSourceBlocks(
+  yaml: YamlSource,
+  profile: Loose<Profile>,
+  detect: Record<string, unknown>,
+  report: ReportIssue,
+): void {
   const blocks = SOURCES.flatMap((definition) => {
     const block = detect[definition.kind];
     return isPlainObject(block) ? [{ definition, block }] : [];
@@ -136,7 +191,9 @@ function lintSourceBlocks(yaml: YamlSource, profile: Loose<Profile>, detect: Rec
       const path = ['detect', definition.kind, key];
       const compiled = compileGlob(pattern, kind);
       if (!compiled.ok) report(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
-      else for (const warning of compiled.warnings) report(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
+      else
+        for (const warning of compiled.warnings)
+          report(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
     }
   }
   const catchAll = isCatchAll(detect as Detect);
@@ -147,7 +204,9 @@ function lintSourceBlocks(yaml: YamlSource, profile: Loose<Profile>, detect: Rec
       priority: typeof profile.priority === 'number' ? profile.priority : undefined,
       when: detect.when,
       catchAll,
-      distinguished: blocks.some((other) => other.definition !== definition && other.definition.distinguishes?.(other.block)),
+      distinguished: blocks.some(
+        (other) => other.definition !== definition && other.definition.distinguishes?.(other.block),
+      ),
       report,
     });
   }

@@ -32,7 +32,11 @@ export const isHiddenName = (name: string): boolean => name.startsWith('.') || n
  * skipped; a symlink is followed, but never twice into the same real folder (`loop -> .`), and
  * only regular files are taken (a FIFO named `x.yaml` would block its reader for good).
  */
-async function findFiles(folder: string, accept: (file: string) => boolean, seen = new Set<string>()): Promise<string[]> {
+async function findFiles(
+  folder: string,
+  accept: (file: string) => boolean,
+  seen = new Set<string>(),
+): Promise<string[]> {
   const real = await realpath(folder);
   if (seen.has(real)) return [];
   seen.add(real);
@@ -76,7 +80,14 @@ export async function expandPaths(
       if ((await stat(given)).isDirectory()) files.push(...(await find(given)));
       else if (named(given)) files.push(given);
     } catch (error) {
-      issues.push({ severity: 'error', code: 'read-error', file: given, line: 1, col: 1, message: (error as Error).message });
+      issues.push({
+        severity: 'error',
+        code: 'read-error',
+        file: given,
+        line: 1,
+        col: 1,
+        message: (error as Error).message,
+      });
     }
   }
   return { files: [...new Set(files)], issues };
@@ -112,7 +123,14 @@ export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIss
     for (const holder of holders) {
       const others = holders.filter((other) => other !== holder).map((other) => other.file);
       const { line, col } = holder.nameAt ?? { line: 1, col: 1 };
-      issues.push({ severity: 'error', code: 'duplicate-name', file: holder.file, line, col, message: `profile name \`${name}\` is also used in ${others.join(', ')}` });
+      issues.push({
+        severity: 'error',
+        code: 'duplicate-name',
+        file: holder.file,
+        line,
+        col,
+        message: `profile name \`${name}\` is also used in ${others.join(', ')}`,
+      });
     }
   }
   return issues;
@@ -141,6 +159,8 @@ export async function loadProfiles(paths: readonly string[], backends: BackendNa
     issues.push(...validated.issues);
   }
   const duplicates = duplicateNameIssues(files);
-  const profiles = firstOfEachName(files.flatMap((file) => (file.profile ? [{ profile: file.profile, file: file.file }] : [])));
+  const profiles = firstOfEachName(
+    files.flatMap((file) => (file.profile ? [{ profile: file.profile, file: file.file }] : [])),
+  );
   return { profiles, files, issues: [...issues, ...duplicates].sort(compareIssues) };
 }

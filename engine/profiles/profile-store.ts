@@ -85,7 +85,12 @@ export class ProfileStore {
     return [...this.current.keys()].sort().map((file) => {
       const validated = this.current.get(file)!;
       const inUse = validated.profile ?? this.lastGood.get(file);
-      return { file, issues: issues.filter((issue) => issue.file === file), keptLastGood: !validated.profile && inUse !== undefined, ...(inUse ? { inUse } : {}) };
+      return {
+        file,
+        issues: issues.filter((issue) => issue.file === file),
+        keptLastGood: !validated.profile && inUse !== undefined,
+        ...(inUse ? { inUse } : {}),
+      };
     });
   }
 }

@@ -18,12 +18,26 @@ const problem = (file: string, code: 'read-error' | 'file-too-large', message: s
 /** Why a file opened as a profile is not read, from what it is; undefined when it is read. */
 function refusal(file: string, stats: Stats): ReadProfile | undefined {
   if (stats.isDirectory()) return { gone: true };
-  if (!stats.isFile()) return { ...problem(file, 'read-error', 'not a regular file (a FIFO, socket or device): profiles are files'), special: true } as ReadProfile;
-  if (stats.size > MAX_PROFILE_BYTES) return problem(file, 'file-too-large', `${stats.size} bytes: a profile may hold at most ${MAX_PROFILE_BYTES} bytes`);
+  if (!stats.isFile())
+    return {
+      ...problem(file, 'read-error', 'not a regular file (a FIFO, socket or device): profiles are files'),
+      special: true,
+    } as ReadProfile;
+  if (stats.size > MAX_PROFILE_BYTES)
+    return problem(
+      file,
+      'file-too-large',
+      `${stats.size} bytes: a profile may hold at most ${MAX_PROFILE_BYTES} bytes`,
+    );
   return undefined;
 }
 
-const tooLarge = (file: string) => problem(file, 'file-too-large', `more than ${MAX_PROFILE_BYTES} bytes: a profile may hold at most ${MAX_PROFILE_BYTES} bytes`);
+const tooLarge = (file: string) =>
+  problem(
+    file,
+    'file-too-large',
+    `more than ${MAX_PROFILE_BYTES} bytes: a profile may hold at most ${MAX_PROFILE_BYTES} bytes`,
+  );
 
 /** Whether an open failed because the file is not there. */
 const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';

@@ -7,7 +7,8 @@ const ID_KEYS = { vendorId: 4, productId: 4, interfaceClass: 2 } as const;
 /** The quoted form the author most likely meant for an id typed as a YAML number. */
 function intendedHex(typed: string, width: number): string | undefined {
   const digits = `{1,${width}}`;
-  const hex = new RegExp(`^0x([0-9a-f]${digits})$`, 'i').exec(typed)?.[1] ?? new RegExp(`^\\d${digits}$`).exec(typed)?.[0];
+  const hex =
+    new RegExp(`^0x([0-9a-f]${digits})$`, 'i').exec(typed)?.[1] ?? new RegExp(`^\\d${digits}$`).exec(typed)?.[0];
   return hex?.padStart(width, '0').toLowerCase();
 }
 
@@ -22,7 +23,11 @@ export function usbIdNumberIssues(source: YamlSource, data: unknown): { issues: 
 }
 
 /** The same check on a mapping of USB ids anywhere, e.g. a test's `facts.usb`. */
-export function usbIdNumberIssuesAt(source: YamlSource, usb: unknown, at: NodePath): { issues: ProfileIssue[]; covered: NodePath[] } {
+export function usbIdNumberIssuesAt(
+  source: YamlSource,
+  usb: unknown,
+  at: NodePath,
+): { issues: ProfileIssue[]; covered: NodePath[] } {
   const issues: ProfileIssue[] = [];
   const covered: NodePath[] = [];
   if (typeof usb !== 'object' || usb === null || Array.isArray(usb)) return { issues, covered };
@@ -37,7 +42,14 @@ export function usbIdNumberIssuesAt(source: YamlSource, usb: unknown, at: NodePa
       const hex = intendedHex(typed, width);
       const instead = hex ? `write "${hex}" (quoted)` : `write the id as a quoted ${width}-digit hex string`;
       issues.push(
-        issueAt(source, path, 'value', 'error', 'usb-id-number', `${key} ${typed} is read by YAML as the number ${item}, not a hex id; ${instead}`),
+        issueAt(
+          source,
+          path,
+          'value',
+          'error',
+          'usb-id-number',
+          `${key} ${typed} is read by YAML as the number ${item}, not a hex id; ${instead}`,
+        ),
       );
       covered.push(path);
     }

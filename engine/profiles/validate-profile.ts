@@ -67,7 +67,12 @@ export function validateProfileText(file: string, text: string, context: Validat
 }
 
 /** The checks of a profile file `yaml` has parsed, positions and all. */
-function validateParsed(file: string, text: string, context: ValidationContext, parsed: { source?: YamlSource; issues: ProfileIssue[] }): ValidatedFile {
+function validateParsed(
+  file: string,
+  text: string,
+  context: ValidationContext,
+  parsed: { source?: YamlSource; issues: ProfileIssue[] },
+): ValidatedFile {
   if (!parsed.source) return { file, text, issues: parsed.issues };
   const source = parsed.source;
   const issues = [...parsed.issues];
@@ -80,13 +85,22 @@ function validateParsed(file: string, text: string, context: ValidationContext, 
   if (!isMapping(read.data)) return { file, text, source, issues };
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');
-  return { file, text, source, nameAt: positionOf(source, ['name'], 'value'), issues: unique, ...(valid ? { profile: read.data as Profile } : {}) };
+  return {
+    file,
+    text,
+    source,
+    nameAt: positionOf(source, ['name'], 'value'),
+    issues: unique,
+    ...(valid ? { profile: read.data as Profile } : {}),
+  };
 }
 
 /** The problems in a profile's data: its shape, schema, USB ids, tests, logic, patterns and backend names. */
 function dataIssues(source: YamlSource, data: unknown, context: ValidationContext): ProfileIssue[] {
   if (!isMapping(data)) {
-    return [issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify')];
+    return [
+      issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify'),
+    ];
   }
   const usbIds = usbIdNumberIssues(source, data);
   const tests = checkTestList(source, (data as { tests?: unknown }).tests, ['tests']);

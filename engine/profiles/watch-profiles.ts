@@ -50,17 +50,24 @@ export class ProfileWatcher {
   private async watchTree(folder: string): Promise<void> {
     if (this.stopped || this.watchers.has(folder)) return;
     try {
-      const watcher = watch(folder, { persistent: true }, (_event, name) => this.entryChanged(folder, name === null ? undefined : String(name)));
+      const watcher = watch(folder, { persistent: true }, (_event, name) =>
+        this.entryChanged(folder, name === null ? undefined : String(name)),
+      );
       watcher.on('error', (error) => {
         this.log.warn('profile watch error', { folder, error: error.message });
         this.unwatchTree(folder);
       });
       this.watchers.set(folder, watcher);
       const entries = await readdir(folder, { withFileTypes: true });
-      await Promise.all(entries.filter((entry) => entry.isDirectory() && !isHiddenName(entry.name)).map((entry) => this.watchTree(path.join(folder, entry.name))));
+      await Promise.all(
+        entries
+          .filter((entry) => entry.isDirectory() && !isHiddenName(entry.name))
+          .map((entry) => this.watchTree(path.join(folder, entry.name))),
+      );
     } catch (error) {
       // Gone already (removed while being walked), or not readable: said, and the rest goes on.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('profile watch error', { folder, error: (error as Error).message });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn('profile watch error', { folder, error: (error as Error).message });
     }
   }
 
@@ -109,7 +116,13 @@ export class ProfileWatcher {
   /** An event that named no entry: every file in the folder is read again, quietly. */
   private async folderChanged(folder: string): Promise<void> {
     const names = await readdir(folder).catch(() => []);
-    this.schedule([...this.store.filesUnder(folder), ...names.filter((name) => !isHiddenName(name)).map((name) => path.join(folder, name))], true);
+    this.schedule(
+      [
+        ...this.store.filesUnder(folder),
+        ...names.filter((name) => !isHiddenName(name)).map((name) => path.join(folder, name)),
+      ],
+      true,
+    );
   }
 
   /** Reloads `files` after the settle; `quiet`: say nothing of a file whose profile did not change. */

@@ -57,7 +57,8 @@ function documentProblem(definition: BackendDefinition, payload: Payload): strin
   const validate = compileSchema(definition.documentSchema);
   if (validate(payload)) return undefined;
   const error = validate.errors![0]!;
-  const field = error.instancePath.split('/')[1] ?? String(error.params.missingProperty ?? error.params.additionalProperty ?? '');
+  const field =
+    error.instancePath.split('/')[1] ?? String(error.params.missingProperty ?? error.params.additionalProperty ?? '');
   return `map field \`${field}\` ${error.keyword === 'additionalProperties' ? `is not a ${definition.type} document field` : error.message}`;
 }
 
@@ -70,8 +71,17 @@ export function desiredState(input: DesiredStateInput): DesiredState {
   const entries = new Map<string, DesiredEntry>();
   const devices: DeviceView[] = [];
   const matched = input.devices.map((device) => {
-    const facts: Facts = { ...device.facts, host: input.host, params: input.params, event: { action: 'add', at: device.since } };
-    return { device, facts, match: matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry)) };
+    const facts: Facts = {
+      ...device.facts,
+      host: input.host,
+      params: input.params,
+      event: { action: 'add', at: device.since },
+    };
+    return {
+      device,
+      facts,
+      match: matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry)),
+    };
   });
   const claims = ttyClaims(matched);
   for (const { device, facts, match: found } of matched) {
@@ -106,7 +116,9 @@ export function desiredState(input: DesiredStateInput): DesiredState {
       const key = entryKey(notify.backend, identifier);
       const holder = entries.get(key);
       if (holder) {
-        problems.push(`identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`);
+        problems.push(
+          `identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`,
+        );
         continue;
       }
       entries.set(key, {
@@ -135,13 +147,22 @@ function ttyClaims(matched: { device: Device; match: MatchResult }[]): Map<strin
   for (const { device, match } of matched) {
     const port = device.facts.usb?.portPath;
     if (device.source !== 'serial' || !port) continue;
-    if (match.winner) claims.set(port, `the device is claimed by profile ${match.winner.profile.name} through ${device.facts.serial?.path}`);
-    else if (match.probing && !claims.has(port)) claims.set(port, `waiting for the serial probes of ${device.facts.serial?.path}`);
+    if (match.winner)
+      claims.set(
+        port,
+        `the device is claimed by profile ${match.winner.profile.name} through ${device.facts.serial?.path}`,
+      );
+    else if (match.probing && !claims.has(port))
+      claims.set(port, `waiting for the serial probes of ${device.facts.serial?.path}`);
   }
   return claims;
 }
 
 function withoutClaimed(match: MatchResult, claim: string | undefined): MatchResult {
   if (!claim || !match.winner) return match;
-  return { candidates: match.candidates.map((candidate) => (candidate.matched ? { ...candidate, matched: false, reason: claim } : candidate)) };
+  return {
+    candidates: match.candidates.map((candidate) =>
+      candidate.matched ? { ...candidate, matched: false, reason: claim } : candidate,
+    ),
+  };
 }

@@ -113,7 +113,9 @@ export class Reconciler {
 
   /** Whether every backend holds exactly what is desired (failed and conflicting entries aside). */
   settled(): boolean {
-    return [...this.pendingActions().keys()].every((key) => this.progress.get(key)?.failedFor !== undefined || this.progress.get(key)?.conflict === true);
+    return [...this.pendingActions().keys()].every(
+      (key) => this.progress.get(key)?.failedFor !== undefined || this.progress.get(key)?.conflict === true,
+    );
   }
 
   status(): DeliveryStatus[] {
@@ -125,8 +127,16 @@ export class Reconciler {
     const desired = this.desired.get(key);
     const held = this.held.get(key);
     const progress = this.progress.get(key);
-    const base = { backend: (desired ?? held)!.backend, identifier: (desired ?? held)!.identifier, deviceKey: (desired ?? held)!.deviceKey, failures: progress?.failures ?? 0 };
-    const extra = { ...(progress?.lastError ? { lastError: progress.lastError } : {}), ...(progress?.nextAttemptAt ? { nextAttemptAt: new Date(progress.nextAttemptAt).toISOString() } : {}) };
+    const base = {
+      backend: (desired ?? held)!.backend,
+      identifier: (desired ?? held)!.identifier,
+      deviceKey: (desired ?? held)!.deviceKey,
+      failures: progress?.failures ?? 0,
+    };
+    const extra = {
+      ...(progress?.lastError ? { lastError: progress.lastError } : {}),
+      ...(progress?.nextAttemptAt ? { nextAttemptAt: new Date(progress.nextAttemptAt).toISOString() } : {}),
+    };
     if (progress?.failedFor !== undefined) return { ...base, state: 'failed', ...extra };
     if (progress?.conflict && desired) return { ...base, state: 'conflict', ...extra };
     if (!desired) return { ...base, state: 'removing', ...extra };
@@ -156,8 +166,15 @@ export class Reconciler {
     const held = this.held.get(key);
     if (!desired) return held && this.deletesAllowed ? { op: 'delete', held } : undefined;
     const trusted = held?.acknowledged && !held.sending && !held.deleting;
-    const factsAgree = !desired.followsFacts || isDeepStrictEqual(lastingFacts(held?.facts), lastingFacts(desired.facts));
-    if (trusted && isDeepStrictEqual(held.acknowledged!.payload, desired.payload) && isDeepStrictEqual(held.notify, desired.notify) && factsAgree) return undefined;
+    const factsAgree =
+      !desired.followsFacts || isDeepStrictEqual(lastingFacts(held?.facts), lastingFacts(desired.facts));
+    if (
+      trusted &&
+      isDeepStrictEqual(held.acknowledged!.payload, desired.payload) &&
+      isDeepStrictEqual(held.notify, desired.notify) &&
+      factsAgree
+    )
+      return undefined;
     return { op: trusted ? 'update' : 'create', desired };
   }
 
@@ -194,10 +211,13 @@ export class Reconciler {
    */
   private wakeAt(progress: Progress, now: number): void {
     if (progress.timer) return;
-    progress.timer = setTimeout(() => {
-      progress.timer = undefined;
-      this.kick();
-    }, Math.ceil(progress.nextAttemptAt - now) + 1);
+    progress.timer = setTimeout(
+      () => {
+        progress.timer = undefined;
+        this.kick();
+      },
+      Math.ceil(progress.nextAttemptAt - now) + 1,
+    );
   }
 
   private progressOf(key: string): Progress {
@@ -251,7 +271,12 @@ export class Reconciler {
       progress.lastError = result.reason;
       const delay = retryDelay(progress.failures, result.afterMs, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
-      if (!stateUnsaved) log.warn('delivery failed, will retry', { reason: result.reason, failures: progress.failures, retryInMs: Math.round(delay) });
+      if (!stateUnsaved)
+        log.warn('delivery failed, will retry', {
+          reason: result.reason,
+          failures: progress.failures,
+          retryInMs: Math.round(delay),
+        });
     } else if (result.outcome === 'conflict') {
       // The write-ahead record of this attempt claimed nothing: the backend kept what it held.
       // Dropping it keeps the identifier foreign, so it is neither updated nor deleted later.
@@ -259,7 +284,10 @@ export class Reconciler {
       progress.lastError = result.reason;
       const delay = conflictRecheckDelay(this.policy);
       progress.nextAttemptAt = Date.now() + delay;
-      log.warn('the backend holds this identifier for someone else; left untouched, checked again later', { reason: result.reason, retryInMs: Math.round(delay) });
+      log.warn('the backend holds this identifier for someone else; left untouched, checked again later', {
+        reason: result.reason,
+        retryInMs: Math.round(delay),
+      });
       if (firstAttempt) {
         this.held.delete(key);
         // The store warns (once a minute) and saves again on its own.
@@ -269,7 +297,9 @@ export class Reconciler {
       progress.failures++;
       progress.lastError = result.reason;
       progress.failedFor = this.fingerprint(action);
-      log.error('delivery failed permanently; retried when the payload, profile or config changes', { reason: result.reason });
+      log.error('delivery failed permanently; retried when the payload, profile or config changes', {
+        reason: result.reason,
+      });
     }
     this.kick();
   }
@@ -311,9 +341,14 @@ export class Reconciler {
     const target = action.op === 'delete' ? action.held : action.desired;
     const backend = this.options.backends.get(target.backend);
     // A registration held from an earlier run for a backend the configuration no longer names.
-    if (!backend) return Promise.resolve({ outcome: 'permanent', reason: `no backend named ${target.backend} in the configuration` });
+    if (!backend)
+      return Promise.resolve({
+        outcome: 'permanent',
+        reason: `no backend named ${target.backend} in the configuration`,
+      });
     const held = this.held.get(key);
-    const payload = action.op === 'delete' ? (held?.acknowledged?.payload ?? held?.sending?.payload ?? {}) : action.desired.payload;
+    const payload =
+      action.op === 'delete' ? (held?.acknowledged?.payload ?? held?.sending?.payload ?? {}) : action.desired.payload;
     const facts = action.op === 'delete' ? held?.facts : action.desired.facts;
     const change: Change = {
       op: action.op,
@@ -335,7 +370,10 @@ export class Reconciler {
     }
     const held = this.held.get(key)!;
     const { sending: _sent, deleting: _deleted, ...rest } = held;
-    this.held.set(key, { ...rest, acknowledged: { payload: action.desired.payload, ...(remote ? { remote } : {}), at: new Date().toISOString() } });
+    this.held.set(key, {
+      ...rest,
+      acknowledged: { payload: action.desired.payload, ...(remote ? { remote } : {}), at: new Date().toISOString() },
+    });
   }
 
   private count(backend: string, outcome: string): void {

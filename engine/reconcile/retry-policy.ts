@@ -14,7 +14,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 500, factor: 2, capMs
  * The delay before attempt `failures + 1`: exponential up to the cap, with "equal jitter" (half
  * fixed, half random) so that many devices failing together do not retry in lockstep.
  */
-export function backoffDelay(failures: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number {
+export function backoffDelay(
+  failures: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random: () => number = Math.random,
+): number {
   const exponential = Math.min(policy.capMs, policy.baseMs * policy.factor ** Math.max(0, failures - 1));
   return exponential / 2 + random() * (exponential / 2);
 }
@@ -24,7 +28,12 @@ export function backoffDelay(failures: number, policy: RetryPolicy = DEFAULT_RET
  * the server asked (`Retry-After`, already capped by whoever read it) but never shortened by it,
  * so `Retry-After: 0` or a date in the past cannot turn backoff off.
  */
-export function retryDelay(failures: number, serverAfterMs: number | undefined, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number {
+export function retryDelay(
+  failures: number,
+  serverAfterMs: number | undefined,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random: () => number = Math.random,
+): number {
   return Math.max(backoffDelay(failures, policy, random), serverAfterMs ?? 0);
 }
 

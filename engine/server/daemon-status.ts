@@ -61,7 +61,15 @@ function pendingRemovals(running: RunningSnapshot) {
     if (list) list.push(delivery);
     else gone.set(delivery.deviceKey, [delivery]);
   }
-  return [...gone].map(([key, held]) => ({ key, source: key.split(':')[0]!, present: false, profile: null, candidates: [], problems: [], deliveries: held }));
+  return [...gone].map(([key, held]) => ({
+    key,
+    source: key.split(':')[0]!,
+    present: false,
+    profile: null,
+    candidates: [],
+    problems: [],
+    deliveries: held,
+  }));
 }
 
 const READY_HELP = 'Whether start-up is complete (1) or not (0).';
@@ -80,8 +88,15 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
       return {
         ...base,
         uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-        profiles: { loaded: running.profiles.length, errors: issues.filter((issue) => issue.severity === 'error').length, warnings: issues.filter((issue) => issue.severity === 'warning').length },
-        devices: { present: running.devices.length, matched: running.devices.filter((device) => device.match.winner).length },
+        profiles: {
+          loaded: running.profiles.length,
+          errors: issues.filter((issue) => issue.severity === 'error').length,
+          warnings: issues.filter((issue) => issue.severity === 'warning').length,
+        },
+        devices: {
+          present: running.devices.length,
+          matched: running.devices.filter((device) => device.match.winner).length,
+        },
         deliveries: Object.fromEntries(countBy(running.deliveries, (delivery) => delivery.state)),
         sources: running.sources,
       };
@@ -108,8 +123,19 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
       const { running } = snapshot();
       if (!running) return { loaded: [], files: [] };
       return {
-        loaded: running.profiles.map(({ profile, file }) => ({ name: profile.name, file, description: profile.description ?? null, priority: profile.priority ?? 0, notify: profile.notify.map((entry) => entry.backend) })),
-        files: running.profileFiles.map(({ file, issues, keptLastGood, inUse }) => ({ file, profile: inUse?.name ?? null, keptLastGood, issues })),
+        loaded: running.profiles.map(({ profile, file }) => ({
+          name: profile.name,
+          file,
+          description: profile.description ?? null,
+          priority: profile.priority ?? 0,
+          notify: profile.notify.map((entry) => entry.backend),
+        })),
+        files: running.profileFiles.map(({ file, issues, keptLastGood, inUse }) => ({
+          file,
+          profile: inUse?.name ?? null,
+          keptLastGood,
+          issues,
+        })),
       };
     },
     metrics: () => {
@@ -121,14 +147,59 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
       const sources = running.sources;
       text
         .add('engine_profiles_loaded', 'gauge', 'Profiles in use.', [[{}, running.profiles.length]])
-        .add('engine_profile_issues', 'gauge', 'Problems in profile files, by severity.', (['error', 'warning'] as const).map((severity) => [{ severity }, issues.filter((issue) => issue.severity === severity).length]))
-        .add('engine_devices', 'gauge', 'Devices present, by source.', [...countBy(running.inventory, (device) => device.source)].map(([source, count]) => [{ source }, count]))
-        .add('engine_device_events_total', 'counter', 'Device events seen, by source and action.', [...running.events].map(([key, count]) => [{ source: split(key)[0], action: split(key)[1] }, count]))
-        .add('engine_deliveries', 'gauge', 'Identifiers per backend, by delivery state.', [...countBy(running.deliveries, (delivery) => `${delivery.backend} ${delivery.state}`)].map(([key, count]) => [{ backend: split(key)[0], state: split(key)[1] }, count]))
-        .add('engine_delivery_attempts_total', 'counter', 'Delivery attempts, by backend and outcome.', [...running.deliveryOutcomes].map(([key, count]) => [{ backend: split(key)[0], outcome: split(key)[1] }, count]))
-        .add('engine_source_ready', 'gauge', 'Whether each source has reported the devices present at start-up.', sources.map((status) => [{ source: status.kind, mode: status.mode }, status.ready ? 1 : 0]))
-        .add('engine_probes_total', 'counter', 'Serial probes that ended, by outcome.', [...running.probeOutcomes].map(([outcome, count]) => [{ outcome }, count]))
-        .add('engine_devices_matched', 'gauge', 'Devices present that a profile matched.', [[{}, running.devices.filter((device) => device.match.winner).length]]);
+        .add(
+          'engine_profile_issues',
+          'gauge',
+          'Problems in profile files, by severity.',
+          (['error', 'warning'] as const).map((severity) => [
+            { severity },
+            issues.filter((issue) => issue.severity === severity).length,
+          ]),
+        )
+        .add(
+          'engine_devices',
+          'gauge',
+          'Devices present, by source.',
+          [...countBy(running.inventory, (device) => device.source)].map(([source, count]) => [{ source }, count]),
+        )
+        .add(
+          'engine_device_events_total',
+          'counter',
+          'Device events seen, by source and action.',
+          [...running.events].map(([key, count]) => [{ source: split(key)[0], action: split(key)[1] }, count]),
+        )
+        .add(
+          'engine_deliveries',
+          'gauge',
+          'Identifiers per backend, by delivery state.',
+          [...countBy(running.deliveries, (delivery) => `${delivery.backend} ${delivery.state}`)].map(
+            ([key, count]) => [{ backend: split(key)[0], state: split(key)[1] }, count],
+          ),
+        )
+        .add(
+          'engine_delivery_attempts_total',
+          'counter',
+          'Delivery attempts, by backend and outcome.',
+          [...running.deliveryOutcomes].map(([key, count]) => [
+            { backend: split(key)[0], outcome: split(key)[1] },
+            count,
+          ]),
+        )
+        .add(
+          'engine_source_ready',
+          'gauge',
+          'Whether each source has reported the devices present at start-up.',
+          sources.map((status) => [{ source: status.kind, mode: status.mode }, status.ready ? 1 : 0]),
+        )
+        .add(
+          'engine_probes_total',
+          'counter',
+          'Serial probes that ended, by outcome.',
+          [...running.probeOutcomes].map(([outcome, count]) => [{ outcome }, count]),
+        )
+        .add('engine_devices_matched', 'gauge', 'Devices present that a profile matched.', [
+          [{}, running.devices.filter((device) => device.match.winner).length],
+        ]);
       return deliveryMetrics.addTo(text, { version }).toString();
     },
   };

@@ -54,16 +54,35 @@ export class DeliveryMetrics {
       histogram.push([{ backend, le: '+Inf' }, figures.count]);
     }
     return text
-      .add('engine_build_info', 'gauge', 'The engine build: version and Node.js version (always 1).', [[{ version: build.version, node: process.version }, 1]])
+      .add('engine_build_info', 'gauge', 'The engine build: version and Node.js version (always 1).', [
+        [{ version: build.version, node: process.version }, 1],
+      ])
       .add('engine_process_resident_memory_bytes', 'gauge', 'Resident set size.', [[{}, memory.rss]])
       .add('engine_process_heap_used_bytes', 'gauge', 'V8 heap in use.', [[{}, memory.heapUsed]])
-      .add('engine_process_cpu_seconds_total', 'counter', 'CPU time used, user and system.', [[{ mode: 'user' }, cpu.user / 1e6], [{ mode: 'system' }, cpu.system / 1e6]])
+      .add('engine_process_cpu_seconds_total', 'counter', 'CPU time used, user and system.', [
+        [{ mode: 'user' }, cpu.user / 1e6],
+        [{ mode: 'system' }, cpu.system / 1e6],
+      ])
       .add('engine_event_loop_lag_seconds', 'gauge', 'Event-loop delay since start: mean and the largest seen.', [
         [{ stat: 'mean' }, Number.isNaN(this.loopDelay.mean) ? 0 : this.loopDelay.mean / 1e9],
         [{ stat: 'max' }, this.loopDelay.max / 1e9],
       ])
-      .add('engine_last_delivery_timestamp_seconds', 'gauge', 'When a delivery to each backend was last acknowledged (Unix time).', [...this.backends].flatMap(([backend, figures]) => (figures.lastAcknowledgedAt ? [[{ backend }, figures.lastAcknowledgedAt / 1000] as [Record<string, string>, number]] : [])))
-      .addHistogram('engine_delivery_duration_seconds', 'How long delivery attempts took, by backend.', histogram, [...this.backends].map(([backend, figures]) => [{ backend }, figures.sum, figures.count]));
+      .add(
+        'engine_last_delivery_timestamp_seconds',
+        'gauge',
+        'When a delivery to each backend was last acknowledged (Unix time).',
+        [...this.backends].flatMap(([backend, figures]) =>
+          figures.lastAcknowledgedAt
+            ? [[{ backend }, figures.lastAcknowledgedAt / 1000] as [Record<string, string>, number]]
+            : [],
+        ),
+      )
+      .addHistogram(
+        'engine_delivery_duration_seconds',
+        'How long delivery attempts took, by backend.',
+        histogram,
+        [...this.backends].map(([backend, figures]) => [{ backend }, figures.sum, figures.count]),
+      );
   }
 
   /** Stops sampling the event loop. */

@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 /** The cookie the login form (or a `?token=` URL, once) sets. */
 export const TOKEN_COOKIE = 'engine_status_token';
 
-
 // Equal-length digests, so that the comparison takes the same time whatever the guess.
 const digest = (text: string) => createHash('sha256').update(text).digest();
 

@@ -33,17 +33,25 @@ interface DeviceView {
 }
 
 interface ProfilesView {
-  files?: { file: string; keptLastGood?: boolean; issues?: { severity: string; code: string; line: number; col: number; message: string }[] }[];
+  files?: {
+    file: string;
+    keptLastGood?: boolean;
+    issues?: { severity: string; code: string; line: number; col: number; message: string }[];
+  }[];
 }
 
 const escape = (value: unknown) =>
-  String(value ?? '').replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
+  String(value ?? '').replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
+  );
 
 /** The facts as `name: value` lines, nested objects flattened to dotted names. */
 function factLines(facts: Record<string, unknown>, prefix = ''): string[] {
   return Object.entries(facts).flatMap(([name, value]) => {
     const path = `${prefix}${name}`;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return factLines(value as Record<string, unknown>, `${path}.`);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return factLines(value as Record<string, unknown>, `${path}.`);
     return [`${path}: ${typeof value === 'string' ? value : JSON.stringify(value)}`];
   });
 }
@@ -58,21 +66,30 @@ function deliveryRows(deliveries: DeliveryView[]): string {
 }
 
 function deviceSection(device: DeviceView): string {
-  const winner = device.profile ? `matched <strong class="profile">${escape(device.profile)}</strong>` : '<span class="muted">no profile matched</span>';
+  const winner = device.profile
+    ? `matched <strong class="profile">${escape(device.profile)}</strong>`
+    : '<span class="muted">no profile matched</span>';
   const misses = (device.candidates ?? []).filter((candidate) => candidate.reason);
   const missList = misses.length
     ? `<ul class="misses">${misses.map((miss) => `<li><strong>${escape(miss.profile)}</strong>${miss.file ? ` <span class="muted">${escape(miss.file)}</span>` : ''}: ${escape(miss.reason)}</li>`).join('')}</ul>`
     : '';
   const problems = (device.problems ?? []).map((problem) => `<p class="problem">${escape(problem)}</p>`).join('');
-  const facts = device.facts ? `<details><summary>facts</summary><pre>${escape(factLines(device.facts).join('\n'))}</pre></details>` : '';
+  const facts = device.facts
+    ? `<details><summary>facts</summary><pre>${escape(factLines(device.facts).join('\n'))}</pre></details>`
+    : '';
   return `<section class="device" data-key="${escape(device.key)}"><h3><code>${escape(device.key)}</code> ${winner}</h3>${problems}${missList}${deliveryRows(device.deliveries ?? [])}${facts}</section>`;
 }
 
 function profileProblems(profiles: ProfilesView): string {
-  const issues = (profiles.files ?? []).flatMap((file) => (file.issues ?? []).map((issue) => ({ file: file.file, keptLastGood: file.keptLastGood, ...issue })));
+  const issues = (profiles.files ?? []).flatMap((file) =>
+    (file.issues ?? []).map((issue) => ({ file: file.file, keptLastGood: file.keptLastGood, ...issue })),
+  );
   if (issues.length === 0) return '<p class="muted">none</p>';
   return `<ul class="issues">${issues
-    .map((issue) => `<li class="${escape(issue.severity)}"><code>${escape(issue.file)}:${issue.line}:${issue.col}</code> ${escape(issue.severity)} ${escape(issue.code)}: ${escape(issue.message)}${issue.keptLastGood ? ' <span class="muted">(last good version kept)</span>' : ''}</li>`)
+    .map(
+      (issue) =>
+        `<li class="${escape(issue.severity)}"><code>${escape(issue.file)}:${issue.line}:${issue.col}</code> ${escape(issue.severity)} ${escape(issue.code)}: ${escape(issue.message)}${issue.keptLastGood ? ' <span class="muted">(last good version kept)</span>' : ''}</li>`,
+    )
     .join('')}</ul>`;
 }
 
@@ -85,7 +102,14 @@ pre{background:#f6f6f6;padding:.5em;overflow:auto}`;
 
 /** The whole page as HTML text. */
 export function renderStatusPage(data: StatusPageData): string {
-  const summary = data.summary as { name?: string; version?: string; ready?: boolean; startedAt?: string; profiles?: { loaded?: number }; devices?: { present?: number; matched?: number } };
+  const summary = data.summary as {
+    name?: string;
+    version?: string;
+    ready?: boolean;
+    startedAt?: string;
+    profiles?: { loaded?: number };
+    devices?: { present?: number; matched?: number };
+  };
   const devices = data.devices as DeviceView[];
   const present = devices.filter((device) => device.present !== false);
   const gone = devices.filter((device) => device.present === false);

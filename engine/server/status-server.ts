@@ -39,14 +39,24 @@ async function formBody(request: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** Checks the lock; answers and returns false when the request may not go on. */
-function unlocked(lock: StatusLock, request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): boolean {
+function unlocked(
+  lock: StatusLock,
+  request: IncomingMessage,
+  response: ServerResponse,
+  pathname: string,
+  query: URLSearchParams,
+): boolean {
   if (!lock.locked || pathname === '/healthz') return true;
   const fromUrl = query.get('token');
   if (fromUrl !== null && lock.accepts(fromUrl)) {
     // Once: the token becomes a cookie and leaves the address bar (and the history).
     query.delete('token');
     const rest = query.toString();
-    response.writeHead(303, { location: `${pathname}${rest ? `?${rest}` : ''}`, 'set-cookie': StatusLock.cookie(fromUrl), 'cache-control': 'no-store' });
+    response.writeHead(303, {
+      location: `${pathname}${rest ? `?${rest}` : ''}`,
+      'set-cookie': StatusLock.cookie(fromUrl),
+      'cache-control': 'no-store',
+    });
     response.end();
     return false;
   }
@@ -67,7 +77,12 @@ async function login(lock: StatusLock, request: IncomingMessage, response: Serve
   response.end();
 }
 
-function route(provider: StatusProvider, lock: StatusLock, request: IncomingMessage, response: ServerResponse): void | Promise<void> {
+function route(
+  provider: StatusProvider,
+  lock: StatusLock,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void | Promise<void> {
   // Not `new URL(...)`: it would read `//metrics` as a host name.
   const [pathname = '/', search = ''] = (request.url ?? '/').split('?');
   if (lock.locked && request.method === 'POST' && pathname === '/login') return login(lock, request, response);
@@ -78,7 +93,13 @@ function route(provider: StatusProvider, lock: StatusLock, request: IncomingMess
   if (!unlocked(lock, request, response, pathname, new URLSearchParams(search))) return;
   switch (pathname) {
     case '/':
-      if (wantsHtml(request)) return send(response, 200, renderStatusPage({ summary: provider.summary(), devices: provider.devices(), profiles: provider.profiles() }), 'text/html');
+      if (wantsHtml(request))
+        return send(
+          response,
+          200,
+          renderStatusPage({ summary: provider.summary(), devices: provider.devices(), profiles: provider.profiles() }),
+          'text/html',
+        );
       return send(response, 200, provider.summary());
     case '/healthz':
       return provider.healthy() ? send(response, 200, { status: 'ok' }) : send(response, 503, { status: 'starting' });
@@ -89,7 +110,10 @@ function route(provider: StatusProvider, lock: StatusLock, request: IncomingMess
     case '/metrics':
       return send(response, 200, provider.metrics(), 'text/plain; version=0.0.4');
     default:
-      return send(response, 404, { error: `no such endpoint: ${pathname}`, endpoints: ['/', '/healthz', '/devices', '/profiles', '/metrics'] });
+      return send(response, 404, {
+        error: `no such endpoint: ${pathname}`,
+        endpoints: ['/', '/healthz', '/devices', '/profiles', '/metrics'],
+      });
   }
 }
 
@@ -103,7 +127,13 @@ export interface StatusServerOptions {
  * The status server on `host:port` (the gateway convention is port 6769). Resolves with the
  * port it listens on, which is the chosen free one for port 0.
  */
-export async function startStatusServer(provider: StatusProvider, host: string, port: number, log: Logger, options: StatusServerOptions = {}): Promise<{ server: Server; port: number }> {
+export async function startStatusServer(
+  provider: StatusProvider,
+  host: string,
+  port: number,
+  log: Logger,
+  options: StatusServerOptions = {},
+): Promise<{ server: Server; port: number }> {
   const lock = new StatusLock(options.token);
   const failed = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
     log.error('status request failed', { path: request.url, error: (error as Error).message });
@@ -122,20 +152,31 @@ export async function startStatusServer(provider: StatusProvider, host: string, 
     server.listen(port, host, () => resolve());
   });
   if (!lock.locked && !isLoopback(host)) {
-    log.warn('the status server is reachable from the network without a token: device facts and backend errors are readable by anyone who can reach it; set status.token in the config or ENGINE_STATUS_TOKEN', { host });
+    log.warn(
+      'the status server is reachable from the network without a token: device facts and backend errors are readable by anyone who can reach it; set status.token in the config or ENGINE_STATUS_TOKEN',
+      { host },
+    );
   }
   return { server, port: (server.address() as AddressInfo).port };
 }
 
 const escapeLabel = (label: string) => label.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const labelText = (labels: Record<string, string>) => Object.entries(labels).map(([key, label]) => `${key}="${escapeLabel(label)}"`).join(',');
+const labelText = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([key, label]) => `${key}="${escapeLabel(label)}"`)
+    .join(',');
 
 /** Metric lines in the Prometheus text format. */
 export class MetricsText {
   private readonly lines: string[] = [];
 
   /** Adds one metric family; `samples` pairs label sets with values. */
-  add(name: string, type: 'gauge' | 'counter' | 'histogram', help: string, samples: [Record<string, string>, number][]): this {
+  add(
+    name: string,
+    type: 'gauge' | 'counter' | 'histogram',
+    help: string,
+    samples: [Record<string, string>, number][],
+  ): this {
     this.lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
       const text = labelText(labels);
@@ -148,10 +189,16 @@ export class MetricsText {
    * Adds a histogram: `buckets` are cumulative counts labelled with `le`, and `totals` give each
    * label set's sum and count.
    */
-  addHistogram(name: string, help: string, buckets: [Record<string, string>, number][], totals: [Record<string, string>, number, number][]): this {
+  addHistogram(
+    name: string,
+    help: string,
+    buckets: [Record<string, string>, number][],
+    totals: [Record<string, string>, number, number][],
+  ): this {
     this.add(name, 'histogram', help, []);
     for (const [labels, value] of buckets) this.lines.push(`${name}_bucket{${labelText(labels)}} ${value}`);
-    for (const [labels, sum, count] of totals) this.lines.push(`${name}_sum{${labelText(labels)}} ${sum}`, `${name}_count{${labelText(labels)}} ${count}`);
+    for (const [labels, sum, count] of totals)
+      this.lines.push(`${name}_sum{${labelText(labels)}} ${sum}`, `${name}_count{${labelText(labels)}} ${count}`);
     return this;
   }
 

@@ -10,7 +10,9 @@ const DEFINITIONS = [usbSource, serialSource, fileSource] as const;
 export const SOURCES: readonly SourceDefinition[] = DEFINITIONS;
 
 /** The source blocks of a profile's `detect`, each typed by its source: `{ usb?: UsbDetect, ... }`. */
-export type DetectBlocks = { [Definition in (typeof DEFINITIONS)[number] as Definition['kind']]?: DetectBlockOf<Definition> };
+export type DetectBlocks = {
+  [Definition in (typeof DEFINITIONS)[number] as Definition['kind']]?: DetectBlockOf<Definition>;
+};
 
 /** A source kind: `usb`, `serial`, `file`. */
 export type SourceKind = keyof DetectBlocks;

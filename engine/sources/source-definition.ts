@@ -12,7 +12,13 @@ export interface SourceSetup<Block = unknown> extends SourceContext {
 }
 
 /** Reports one issue of a profile, at a path in its YAML. */
-export type ReportIssue = (path: NodePath, part: 'key' | 'value', severity: Severity, code: IssueCode, message: string) => void;
+export type ReportIssue = (
+  path: NodePath,
+  part: 'key' | 'value',
+  severity: Severity,
+  code: IssueCode,
+  message: string,
+) => void;
 
 /** What a source's lint is given besides its own `detect.<kind>` block. */
 export interface SourceLintContext {
@@ -39,7 +45,11 @@ export interface SourceLintContext {
  * `Config` is the source's settings after the config schema has accepted them; `Block` its
  * `detect.<kind>` block after the profile schema has.
  */
-export interface SourceDefinition<Config extends object = Record<string, unknown>, Block = unknown, Kind extends string = string> {
+export interface SourceDefinition<
+  Config extends object = Record<string, unknown>,
+  Block = unknown,
+  Kind extends string = string,
+> {
   /** The key under `detect` and the root of its facts, e.g. `usb`. */
   kind: Kind;
   description: string;
@@ -86,4 +96,6 @@ export interface SourceDefinition<Config extends object = Record<string, unknown
 }
 
 /** The `detect` block type a source definition reads. */
-export type DetectBlockOf<Definition> = Definition extends { mismatch(block: infer Block, facts: Facts): unknown } ? Block : never;
+export type DetectBlockOf<Definition> = Definition extends { mismatch(block: infer Block, facts: Facts): unknown }
+  ? Block
+  : never;

@@ -25,7 +25,10 @@ async function balena(supervisor: FakeSupervisor, config: Record<string, unknown
   const lines: Record<string, unknown>[] = [];
   const log = createLogger('debug', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
   const stateDir = path.join(scratch, String(counter++));
-  const backend: Backend = balenaSupervisorBackend.create!({ address: supervisor.url, apiKey: supervisor.apiKey, requestTimeoutMs: 1000, ...config }, { name: 'balena', log, stateDir });
+  const backend: Backend = balenaSupervisorBackend.create!(
+    { address: supervisor.url, apiKey: supervisor.apiKey, requestTimeoutMs: 1000, ...config },
+    { name: 'balena', log, stateDir },
+  );
   await backend.start?.();
   const listening = lines.find((line) => line.msg === 'balena hook server listening')!;
   return { backend, lines, host: String(listening.host), port: Number(listening.port) };
@@ -43,13 +46,30 @@ const change = (notify: Record<string, unknown> = {}): Change => ({
 const uuidOf = (result: ApplyResult) => (result as unknown as { remote: { uuid: string } }).remote.uuid;
 
 /** A hook request to `to:port` sent from the local address `from`: the status, or the socket error code. */
-function hookFrom(from: string, to: string, port: number, uuid: string, body: unknown = { commit: 'c1' }): Promise<number | string> {
+function hookFrom(
+  from: string,
+  to: string,
+  port: number,
+  uuid: string,
+  body: unknown = { commit: 'c1' },
+): Promise<number | string> {
   return new Promise((resolve) => {
     const text = JSON.stringify(body);
-    const request = http.request({ host: to, port, localAddress: from, method: 'PUT', path: `/v1/devices/${uuid}`, headers: { 'content-type': 'application/json' }, agent: false }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode!));
-    });
+    const request = http.request(
+      {
+        host: to,
+        port,
+        localAddress: from,
+        method: 'PUT',
+        path: `/v1/devices/${uuid}`,
+        headers: { 'content-type': 'application/json' },
+        agent: false,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode!));
+      },
+    );
     request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
     request.end(text);
   });
@@ -64,7 +84,8 @@ async function withSupervisor(body: (supervisor: FakeSupervisor) => Promise<void
   }
 }
 
-const refusals = (lines: Record<string, unknown>[]) => lines.filter((line) => String(line.msg).startsWith('balena hook refused'));
+const refusals = (lines: Record<string, unknown>[]) =>
+  lines.filter((line) => String(line.msg).startsWith('balena hook refused'));
 
 describe('balena hooks: who may call them', () => {
   test('with the default wildcard host and a supervisor on loopback, the hooks listen on loopback only', () =>
@@ -83,7 +104,8 @@ describe('balena hooks: who may call them', () => {
     withSupervisor(async (supervisor) => {
       const { backend, lines, port } = await balena(supervisor, { hookAddress: 'http://127.0.0.1:0/v1/devices/' });
       const uuid = uuidOf(await backend.apply(change(), signal));
-      for (let attempt = 0; attempt < 5; attempt++) assert.equal(await hookFrom('127.0.0.2', '127.0.0.1', port, uuid), 403);
+      for (let attempt = 0; attempt < 5; attempt++)
+        assert.equal(await hookFrom('127.0.0.2', '127.0.0.1', port, uuid), 403);
       assert.equal(refusals(lines).length, 1);
       assert.equal(refusals(lines)[0]!.from, '127.0.0.2');
       // The supervisor is still served, and the refused requests changed nothing.
@@ -93,7 +115,10 @@ describe('balena hooks: who may call them', () => {
 
   test('hookAllowFrom admits the listed addresses and blocks, and no others', () =>
     withSupervisor(async (supervisor) => {
-      const { backend, host, port } = await balena(supervisor, { hookAddress: 'http://0.0.0.0:0/v1/devices/', hookAllowFrom: ['127.0.0.2', '127.0.4.0/24'] });
+      const { backend, host, port } = await balena(supervisor, {
+        hookAddress: 'http://0.0.0.0:0/v1/devices/',
+        hookAllowFrom: ['127.0.0.2', '127.0.4.0/24'],
+      });
       assert.equal(host, '127.0.0.1', 'loopback entries alone keep the hooks on loopback');
       const uuid = uuidOf(await backend.apply(change(), signal));
       assert.equal(await hookFrom('127.0.0.2', '127.0.0.1', port, uuid), 200);
@@ -104,7 +129,10 @@ describe('balena hooks: who may call them', () => {
 
   test('an allow-list beyond loopback keeps the wildcard host: reachable on every address, still refused to others', () =>
     withSupervisor(async (supervisor) => {
-      const { backend, host, port } = await balena(supervisor, { hookAddress: 'http://0.0.0.0:0/v1/devices/', hookAllowFrom: ['172.17.0.0/16'] });
+      const { backend, host, port } = await balena(supervisor, {
+        hookAddress: 'http://0.0.0.0:0/v1/devices/',
+        hookAllowFrom: ['172.17.0.0/16'],
+      });
       assert.equal(host, '0.0.0.0');
       const uuid = uuidOf(await backend.apply(change(), signal));
       assert.equal(await hookFrom('127.0.0.2', '127.0.0.2', port, uuid), 403);
@@ -113,8 +141,13 @@ describe('balena hooks: who may call them', () => {
     }));
 
   test('hookAllowFrom entries are addresses or CIDR blocks', () => {
-    assert.deepEqual(configIssues('    type: balena-supervisor\n    hookAllowFrom: [172.17.0.0/16, "::1", 10.0.0.7]\n'), []);
-    assert.deepEqual(configIssues('    type: balena-supervisor\n    hookAllowFrom: [lan]\n'), [{ code: 'invalid-value', line: 4, col: 21 }]);
+    assert.deepEqual(
+      configIssues('    type: balena-supervisor\n    hookAllowFrom: [172.17.0.0/16, "::1", 10.0.0.7]\n'),
+      [],
+    );
+    assert.deepEqual(configIssues('    type: balena-supervisor\n    hookAllowFrom: [lan]\n'), [
+      { code: 'invalid-value', line: 4, col: 21 },
+    ]);
   });
 });
 
@@ -123,9 +156,14 @@ describe('balena hooks: what they carry is data', () => {
     withSupervisor(async (supervisor) => {
       const marker = path.join(scratch, `env-${counter}.json`);
       const script = path.join(scratch, `env-${counter}.mjs`);
-      writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('BALENA_')))));\n`);
+      writeFileSync(
+        script,
+        `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('BALENA_')))));\n`,
+      );
       const { backend, port } = await balena(supervisor, { hookAddress: 'http://127.0.0.1:0/v1/devices/' });
-      const uuid = uuidOf(await backend.apply(change({ onUpdate: { argv: [process.execPath, script], timeoutMs: 5000 } }), signal));
+      const uuid = uuidOf(
+        await backend.apply(change({ onUpdate: { argv: [process.execPath, script], timeoutMs: 5000 } }), signal),
+      );
       const refused = [
         { commit: '$(reboot)' },
         { commit: 'c'.repeat(129) },
@@ -134,8 +172,20 @@ describe('balena hooks: what they carry is data', () => {
         { commit: 'c2', config: { LONG: 'x'.repeat(4097) } },
         { commit: 'c2', environment: Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`V${index}`, '1'])) },
       ];
-      for (const body of refused) assert.equal(await hookFrom('127.0.0.1', '127.0.0.1', port, uuid, body), 400, JSON.stringify(body).slice(0, 80));
-      assert.equal(await hookFrom('127.0.0.1', '127.0.0.1', port, uuid, { commit: 'd43bea5e', environment: { MODE: 'fast', PATH: '/evil' }, config: { RESIN_SUPERVISOR_DELTA: 1 } }), 202);
+      for (const body of refused)
+        assert.equal(
+          await hookFrom('127.0.0.1', '127.0.0.1', port, uuid, body),
+          400,
+          JSON.stringify(body).slice(0, 80),
+        );
+      assert.equal(
+        await hookFrom('127.0.0.1', '127.0.0.1', port, uuid, {
+          commit: 'd43bea5e',
+          environment: { MODE: 'fast', PATH: '/evil' },
+          config: { RESIN_SUPERVISOR_DELTA: 1 },
+        }),
+        202,
+      );
       await waitFor('the update action to run', () => {
         try {
           return 'BALENA_APP_COMMIT' in (JSON.parse(readFileSync(marker, 'utf8')) as object);

@@ -42,7 +42,12 @@ const change = (notify: Record<string, unknown>, op: Change['op'] = 'create'): C
 const signal = new AbortController().signal;
 
 test('exec options: argv lists of strings or JSON-logic, a timeout', () => {
-  assert.deepEqual(notifyIssues('{ backend: exec, added: [/bin/true], removed: [/bin/rm, { var: facts.serial.path }], timeoutMs: 500 }'), []);
+  assert.deepEqual(
+    notifyIssues(
+      '{ backend: exec, added: [/bin/true], removed: [/bin/rm, { var: facts.serial.path }], timeoutMs: 500 }',
+    ),
+    [],
+  );
   assert.deepEqual(notifyIssues('{ backend: exec, added: [] }'), [{ code: 'invalid-value', line: 5, col: 29 }]);
   assert.deepEqual(notifyIssues('{ backend: exec, added: "/bin/true x" }'), [{ code: 'wrong-type', line: 5, col: 29 }]);
   assert.deepEqual(notifyIssues('{ backend: exec, onAdd: [/bin/true] }'), [{ code: 'unknown-key', line: 5, col: 22 }]);
@@ -53,11 +58,17 @@ test('exec options: argv lists of strings or JSON-logic, a timeout', () => {
 describe('exec backend', () => {
   test('the program gets the facts as DEVICE_* variables, and nothing of the engine environment but PATH', async () => {
     const out = path.join(folder, 'env.json');
-    const dump = script('dump-env.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(out)}, JSON.stringify({ env: process.env, argv: process.argv.slice(2) }));\nconsole.log('attached', process.argv[2]);\n`);
+    const dump = script(
+      'dump-env.mjs',
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(out)}, JSON.stringify({ env: process.env, argv: process.argv.slice(2) }));\nconsole.log('attached', process.argv[2]);\n`,
+    );
     process.env.BALENA_SUPERVISOR_API_KEY = 'never-pass-me-on';
     try {
       const { backend: exec, lines } = backend();
-      const result = await exec.apply(change({ added: [process.execPath, dump, { var: 'facts.serial.path' }, { var: 'identifier' }] }), signal);
+      const result = await exec.apply(
+        change({ added: [process.execPath, dump, { var: 'facts.serial.path' }, { var: 'identifier' }] }),
+        signal,
+      );
       assert.deepEqual(result, { outcome: 'acknowledged' });
       const { env, argv } = JSON.parse(readFileSync(out, 'utf8')) as { env: Record<string, string>; argv: string[] };
       assert.deepEqual(argv, ['/dev/ttyUSB0', 'zwave:A1']);
@@ -75,7 +86,11 @@ describe('exec backend', () => {
       assert.equal(env.BALENA_SUPERVISOR_API_KEY, undefined);
       const foreign = Object.keys(env).filter((name) => name !== 'PATH' && !name.startsWith('DEVICE_'));
       assert.deepEqual(foreign, [], 'only PATH and DEVICE_* (node itself may add nothing else)');
-      assert.ok(lines.some((line) => line.msg === 'program output' && line.line === 'attached /dev/ttyUSB0' && line.stream === 'stdout'));
+      assert.ok(
+        lines.some(
+          (line) => line.msg === 'program output' && line.line === 'attached /dev/ttyUSB0' && line.stream === 'stdout',
+        ),
+      );
     } finally {
       delete process.env.BALENA_SUPERVISOR_API_KEY;
     }
@@ -83,30 +98,46 @@ describe('exec backend', () => {
 
   test('removed runs with the facts the change carries, and event removed', async () => {
     const out = path.join(folder, 'removed.txt');
-    const record = script('record-event.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(out)}, process.env.DEVICE_EVENT + ' ' + process.env.DEVICE_SERIAL_PATH);\n`);
+    const record = script(
+      'record-event.mjs',
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(out)}, process.env.DEVICE_EVENT + ' ' + process.env.DEVICE_SERIAL_PATH);\n`,
+    );
     const { backend: exec } = backend();
-    assert.deepEqual(await exec.apply(change({ removed: [process.execPath, record] }, 'delete'), signal), { outcome: 'acknowledged' });
+    assert.deepEqual(await exec.apply(change({ removed: [process.execPath, record] }, 'delete'), signal), {
+      outcome: 'acknowledged',
+    });
     assert.equal(readFileSync(out, 'utf8'), 'removed /dev/ttyUSB0');
   });
 
   test('no program for the event: acknowledged without running anything', async () => {
     const { backend: exec, lines } = backend();
-    assert.deepEqual(await exec.apply(change({ removed: ['/nonexistent'] }, 'update'), signal), { outcome: 'acknowledged' });
+    assert.deepEqual(await exec.apply(change({ removed: ['/nonexistent'] }, 'update'), signal), {
+      outcome: 'acknowledged',
+    });
     assert.equal(lines.length, 0);
   });
 
   test('a non-zero exit is retried; a missing program is permanent; an argv expression with no value is permanent', async () => {
     const { backend: exec } = backend();
     const failing = script('fail.mjs', 'console.error("no container"); process.exit(3);\n');
-    assert.deepEqual(await exec.apply(change({ added: [process.execPath, failing] }), signal), { outcome: 'retry', reason: `${process.execPath} exited with code 3` });
-    assert.deepEqual(await exec.apply(change({ added: ['/no/such/program'] }), signal), { outcome: 'permanent', reason: '/no/such/program could not be started (ENOENT)' });
+    assert.deepEqual(await exec.apply(change({ added: [process.execPath, failing] }), signal), {
+      outcome: 'retry',
+      reason: `${process.execPath} exited with code 3`,
+    });
+    assert.deepEqual(await exec.apply(change({ added: ['/no/such/program'] }), signal), {
+      outcome: 'permanent',
+      reason: '/no/such/program could not be started (ENOENT)',
+    });
     const noFact = await exec.apply(change({ added: ['/bin/echo', { var: 'facts.file.path' }] }), signal);
     assert.deepEqual(noFact, { outcome: 'permanent', reason: 'argv[1] evaluates to null, not a string' });
   });
 
   test('a program that outlives its timeout gets SIGTERM, then SIGKILL when it ignores it', async () => {
     const pidFile = path.join(folder, 'stubborn.pid');
-    const stubborn = script('stubborn.mjs', `import { writeFileSync } from 'node:fs';\nprocess.on('SIGTERM', () => console.log('ignoring SIGTERM'));\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`);
+    const stubborn = script(
+      'stubborn.mjs',
+      `import { writeFileSync } from 'node:fs';\nprocess.on('SIGTERM', () => console.log('ignoring SIGTERM'));\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`,
+    );
     const { backend: exec, lines } = backend({ timeoutMs: 300 });
     const started = Date.now();
     const result = await exec.apply(change({ added: [process.execPath, stubborn] }), signal);
@@ -116,7 +147,10 @@ describe('exec backend', () => {
     assert.ok(took >= 300 && took < 300 + 2000 + 1500, `took ${took} ms`);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the program is gone');
-    assert.ok(lines.some((line) => line.line === 'ignoring SIGTERM'), 'SIGTERM came first');
+    assert.ok(
+      lines.some((line) => line.line === 'ignoring SIGTERM'),
+      'SIGTERM came first',
+    );
   });
 
   test('a program that stops at SIGTERM ends at the timeout, not 2 s later', async () => {
@@ -131,7 +165,9 @@ describe('exec backend', () => {
   test('output is logged line by line, bounded', async () => {
     const chatty = script('chatty.mjs', 'for (let i = 0; i < 500; i++) console.log("line " + i);\n');
     const { backend: exec, lines } = backend();
-    assert.deepEqual(await exec.apply(change({ added: [process.execPath, chatty] }), signal), { outcome: 'acknowledged' });
+    assert.deepEqual(await exec.apply(change({ added: [process.execPath, chatty] }), signal), {
+      outcome: 'acknowledged',
+    });
     assert.equal(lines.filter((line) => line.msg === 'program output').length, 50);
     assert.equal(lines.find((line) => line.msg === 'program output truncated')?.droppedLines, 450);
   });

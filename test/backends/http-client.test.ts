@@ -11,7 +11,13 @@ import { startMisbehavingBackend, type MisbehavingBackend } from '../fakes/misbe
 
 const live = () => new AbortController().signal;
 const webcam = { identifier: 'usb:046d:0825', available: true, classes: ['video'] };
-const create = (firstAttempt?: boolean): Change => ({ op: 'create', identifier: webcam.identifier, payload: webcam, notify: { backend: 'nuvlabox' }, ...(firstAttempt && { firstAttempt }) });
+const create = (firstAttempt?: boolean): Change => ({
+  op: 'create',
+  identifier: webcam.identifier,
+  payload: webcam,
+  notify: { backend: 'nuvlabox' },
+  ...(firstAttempt && { firstAttempt }),
+});
 
 describe('HttpClient', () => {
   let server: MisbehavingBackend;
@@ -24,7 +30,8 @@ describe('HttpClient', () => {
     await client.close();
     await server.close();
   });
-  const post = (timeoutMs = 500, signal = live()) => client.exchange({ url: `${server.url}/peripheral`, method: 'POST', json: webcam, timeoutMs, signal, fields: {} });
+  const post = (timeoutMs = 500, signal = live()) =>
+    client.exchange({ url: `${server.url}/peripheral`, method: 'POST', json: webcam, timeoutMs, signal, fields: {} });
 
   test('a server that never answers, or answers one byte a second: a retry once the timeout fires', async () => {
     for (const mode of ['hang', 'one-byte-a-second'] as const) {
@@ -35,7 +42,10 @@ describe('HttpClient', () => {
 
   test('a 100 MB answer is given up after 1 MiB: a retry that says so', async () => {
     server.mode = 'huge-body';
-    assert.deepEqual(await post(5000), { outcome: 'retry', reason: 'the answer is larger than 1 MiB (HTTP 200); not read further' });
+    assert.deepEqual(await post(5000), {
+      outcome: 'retry',
+      reason: 'the answer is larger than 1 MiB (HTTP 200); not read further',
+    });
   });
 
   test('a connection closed in the middle of the answer is a retry', async () => {
@@ -53,9 +63,19 @@ describe('HttpClient', () => {
     await assert.rejects(pending);
     server.mode = 'one-byte-a-second';
     const closing = new HttpClient({ log: createLogger('error'), what: 'test' });
-    const underWay = closing.exchange({ url: `${server.url}/peripheral`, method: 'POST', json: webcam, timeoutMs: 1500, signal: live(), fields: {} });
+    const underWay = closing.exchange({
+      url: `${server.url}/peripheral`,
+      method: 'POST',
+      json: webcam,
+      timeoutMs: 1500,
+      signal: live(),
+      fields: {},
+    });
     await closing.close();
-    const state = await Promise.race([underWay.then(() => 'ended'), new Promise((resolve) => setImmediate(() => resolve('still under way')))]);
+    const state = await Promise.race([
+      underWay.then(() => 'ended'),
+      new Promise((resolve) => setImmediate(() => resolve('still under way'))),
+    ]);
     assert.equal(state, 'ended', 'close resolved only after the request under way ended');
   });
 });
@@ -65,7 +85,10 @@ describe('nuvlabox-agent: a 2xx counts only when it keeps the contract', () => {
   let backend: Backend;
   before(async () => {
     server = await startMisbehavingBackend();
-    backend = nuvlaboxAgentBackend.create!({ url: server.url, requestTimeoutMs: 1000 }, { name: 'nuvlabox', log: createLogger('error'), stateDir: '/nonexistent' });
+    backend = nuvlaboxAgentBackend.create!(
+      { url: server.url, requestTimeoutMs: 1000 },
+      { name: 'nuvlabox', log: createLogger('error'), stateDir: '/nonexistent' },
+    );
   });
   after(async () => {
     await backend.close();
@@ -74,14 +97,20 @@ describe('nuvlabox-agent: a 2xx counts only when it keeps the contract', () => {
 
   test('an HTML page is a retry saying what came back', async () => {
     server.mode = 'html';
-    assert.deepEqual(await backend.apply(create(), live()), { outcome: 'retry', reason: 'HTTP 200 text/html: this is not the NuvlaBox agent (it answers a registration with 201)' });
+    assert.deepEqual(await backend.apply(create(), live()), {
+      outcome: 'retry',
+      reason: 'HTTP 200 text/html: this is not the NuvlaBox agent (it answers a registration with 201)',
+    });
   });
 
   test('truncated JSON is a retry', async () => {
     server.mode = 'truncated-json';
     const result = await backend.apply(create(), live());
     assert.equal(result.outcome, 'retry');
-    assert.match((result as { reason: string }).reason, /^HTTP 201 application\/json: this is not the NuvlaBox agent .*not complete JSON/);
+    assert.match(
+      (result as { reason: string }).reason,
+      /^HTTP 201 application\/json: this is not the NuvlaBox agent .*not complete JSON/,
+    );
   });
 
   test('an identifier held for someone else: conflict on a first attempt, untouched; a PUT when the engine may have sent it', async () => {
@@ -90,7 +119,10 @@ describe('nuvlabox-agent: a 2xx counts only when it keeps the contract', () => {
     const result = await backend.apply(create(true), live());
     assert.equal(result.outcome, 'conflict');
     assert.deepEqual(server.peripherals.get(webcam.identifier), { identifier: webcam.identifier, name: 'theirs' });
-    assert.deepEqual(server.requests.filter((request) => request.method === 'PUT'), []);
+    assert.deepEqual(
+      server.requests.filter((request) => request.method === 'PUT'),
+      [],
+    );
     assert.equal((await backend.apply(create(), live())).outcome, 'acknowledged');
     assert.equal(server.requests.at(-1)?.method, 'PUT');
   });

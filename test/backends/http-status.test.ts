@@ -41,7 +41,8 @@ describe('classifyResponse', () => {
   const json = (error: string) => JSON.stringify({ error });
 
   test('2xx is acknowledged', () => {
-    for (const status of [200, 201, 204]) assert.deepEqual(classifyResponse(status, none, ''), { outcome: 'acknowledged' });
+    for (const status of [200, 201, 204])
+      assert.deepEqual(classifyResponse(status, none, ''), { outcome: 'acknowledged' });
   });
 
   test('408, 425, 429 and 5xx are retries, honouring Retry-After', () => {
@@ -53,7 +54,10 @@ describe('classifyResponse', () => {
       reason: 'HTTP 429: slow down',
       afterMs: 12000,
     });
-    assert.deepEqual(classifyResponse(503, new Headers({ 'retry-after': 'whenever' }), ''), { outcome: 'retry', reason: 'HTTP 503' });
+    assert.deepEqual(classifyResponse(503, new Headers({ 'retry-after': 'whenever' }), ''), {
+      outcome: 'retry',
+      reason: 'HTTP 503',
+    });
   });
 
   test('other 4xx and unfollowed redirects are permanent, with the server error text', () => {
@@ -61,7 +65,8 @@ describe('classifyResponse', () => {
       outcome: 'permanent',
       reason: 'HTTP 400: Peripheral identifier missing',
     });
-    for (const status of [401, 403, 404, 409, 422, 301]) assert.equal(classifyResponse(status, none, '').outcome, 'permanent');
+    for (const status of [401, 403, 404, 409, 422, 301])
+      assert.equal(classifyResponse(status, none, '').outcome, 'permanent');
   });
 });
 
@@ -83,17 +88,33 @@ describe('responseErrorText', () => {
 
 describe('classifyNetworkError', () => {
   const fetchFailure = (cause: unknown) => new TypeError('fetch failed', { cause });
-  const coded = (code: string, message = `connect ${code} http://user:secret@host/x?token=abc`) => Object.assign(new Error(message), { code });
+  const coded = (code: string, message = `connect ${code} http://user:secret@host/x?token=abc`) =>
+    Object.assign(new Error(message), { code });
 
   test('timeouts, refused and reset connections, DNS failures are retries with short reasons', () => {
-    assert.deepEqual(classifyNetworkError(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), {
+    assert.deepEqual(
+      classifyNetworkError(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      {
+        outcome: 'retry',
+        reason: 'timed out',
+      },
+    );
+    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNREFUSED'))), {
       outcome: 'retry',
-      reason: 'timed out',
+      reason: 'connection refused',
     });
-    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNREFUSED'))), { outcome: 'retry', reason: 'connection refused' });
-    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNRESET'))), { outcome: 'retry', reason: 'connection closed by the server' });
-    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ENOTFOUND'))), { outcome: 'retry', reason: 'host not found (DNS)' });
-    assert.deepEqual(classifyNetworkError(fetchFailure(coded('UND_ERR_CONNECT_TIMEOUT'))), { outcome: 'retry', reason: 'timed out connecting' });
+    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ECONNRESET'))), {
+      outcome: 'retry',
+      reason: 'connection closed by the server',
+    });
+    assert.deepEqual(classifyNetworkError(fetchFailure(coded('ENOTFOUND'))), {
+      outcome: 'retry',
+      reason: 'host not found (DNS)',
+    });
+    assert.deepEqual(classifyNetworkError(fetchFailure(coded('UND_ERR_CONNECT_TIMEOUT'))), {
+      outcome: 'retry',
+      reason: 'timed out connecting',
+    });
   });
 
   test('finds the code inside an AggregateError (happy eyeballs)', () => {
@@ -102,7 +123,10 @@ describe('classifyNetworkError', () => {
   });
 
   test('anything else is a generic retry that never repeats the message', () => {
-    assert.deepEqual(classifyNetworkError(fetchFailure(coded('EWEIRD'))), { outcome: 'retry', reason: 'network error (EWEIRD)' });
+    assert.deepEqual(classifyNetworkError(fetchFailure(coded('EWEIRD'))), {
+      outcome: 'retry',
+      reason: 'network error (EWEIRD)',
+    });
     const secret = new Error('GET http://host/x?token=abc failed: Authorization: Bearer abc');
     assert.deepEqual(classifyNetworkError(secret), { outcome: 'retry', reason: 'network error' });
     assert.deepEqual(classifyNetworkError('string thrown'), { outcome: 'retry', reason: 'network error' });

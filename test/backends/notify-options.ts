@@ -5,7 +5,10 @@ import { profileSchema } from '../../engine/profiles/profile-schema.js';
 import { validateProfileText } from '../../engine/profiles/validate-profile.js';
 
 /** Issues of a minimal profile whose only notify entry is `entry` (YAML flow text). */
-export function notifyIssues(entry: string, backends: BackendNames = builtInBackendNames()): Pick<ProfileIssue, 'code' | 'line' | 'col'>[] {
+export function notifyIssues(
+  entry: string,
+  backends: BackendNames = builtInBackendNames(),
+): Pick<ProfileIssue, 'code' | 'line' | 'col'>[] {
   const text = `name: probe-notify\ndetect: { file: { path: /dev/x } }\nmap: { classes: [x] }\nnotify:\n  - ${entry}\n`;
   const { issues } = validateProfileText('notify.yaml', text, { backends, schema: profileSchema(backends) });
   return issues.map(({ code, line, col }) => ({ code, line, col }));

@@ -15,13 +15,17 @@ test('nuvlabox notify entries take no options', () => {
 
 test('nuvlabox-agent config: url must be http(s)', () => {
   assert.deepEqual(configIssues('    type: nuvlabox-agent\n    url: http://127.0.0.1:5080/api\n'), []);
-  assert.deepEqual(configIssues('    type: nuvlabox-agent\n    url: agent/api\n'), [{ code: 'invalid-value', line: 4, col: 10 }]);
+  assert.deepEqual(configIssues('    type: nuvlabox-agent\n    url: agent/api\n'), [
+    { code: 'invalid-value', line: 4, col: 10 },
+  ]);
 });
 
 test('the built-in nuvlabox backend reads NUVLABOX_AGENT_URL', () => {
   const find = (env: NodeJS.ProcessEnv) => defaultConfig(env).backends.find((backend) => backend.name === 'nuvlabox');
   assert.deepEqual(find({})?.options, { url: 'http://agent/api' });
-  assert.deepEqual(find({ NUVLABOX_AGENT_URL: 'http://127.0.0.1:5080/api' })?.options, { url: 'http://127.0.0.1:5080/api' });
+  assert.deepEqual(find({ NUVLABOX_AGENT_URL: 'http://127.0.0.1:5080/api' })?.options, {
+    url: 'http://127.0.0.1:5080/api',
+  });
 });
 
 describe('nuvlabox-agent delivery against the fake agent', () => {
@@ -41,7 +45,10 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const lines: string[] = [];
     logLines = lines;
     const log = createLogger('debug', (line) => lines.push(line));
-    return nuvlaboxAgentBackend.create!({ url: target.url, requestTimeoutMs }, { name: 'nuvlabox', log, stateDir: '/nonexistent' });
+    return nuvlaboxAgentBackend.create!(
+      { url: target.url, requestTimeoutMs },
+      { name: 'nuvlabox', log, stateDir: '/nonexistent' },
+    );
   }
 
   const change = (op: Change['op'], payload: Payload = webcam, identifier = String(payload['identifier'])): Change => ({
@@ -52,7 +59,8 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
   });
   const live = () => new AbortController().signal;
   /** The result without `remote` (the fields sent, which tests of their own check). */
-  const withoutRemote = (result: ApplyResult): ApplyResult => (result.outcome === 'acknowledged' ? { outcome: 'acknowledged' } : result);
+  const withoutRemote = (result: ApplyResult): ApplyResult =>
+    result.outcome === 'acknowledged' ? { outcome: 'acknowledged' } : result;
   /** The fake's request log as `METHOD path status` lines. */
   const requestLog = () => agent.requests.map((request) => `${request.method} ${request.path} ${request.status}`);
 
@@ -69,15 +77,26 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = backendFor(agent);
     await backend.apply(change('create'), live());
     await backend.apply(change('update', { ...webcam, available: false }), live());
-    assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 201', 'PUT /api/peripheral/usb%3A046d%3A0825 200']);
+    assert.deepEqual(requestLog(), [
+      'GET /api/healthcheck 200',
+      'POST /api/peripheral 201',
+      'PUT /api/peripheral/usb%3A046d%3A0825 200',
+    ]);
   });
 
   test('create of an identifier the agent already holds: the 400 becomes a PUT, one entry remains', async () => {
     await agent.close();
-    agent = await startFakeAgent({ nuvlaboxId: '11111111-2222-3333-4444-555555555555', initial: { [webcam.identifier]: { ...webcam, name: 'Old name' } } });
+    agent = await startFakeAgent({
+      nuvlaboxId: '11111111-2222-3333-4444-555555555555',
+      initial: { [webcam.identifier]: { ...webcam, name: 'Old name' } },
+    });
     const backend = backendFor(agent);
     assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
-    assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 400', 'PUT /api/peripheral/usb%3A046d%3A0825 200']);
+    assert.deepEqual(requestLog(), [
+      'GET /api/healthcheck 200',
+      'POST /api/peripheral 400',
+      'PUT /api/peripheral/usb%3A046d%3A0825 200',
+    ]);
     assert.equal(agent.peripherals.size, 1);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), { ...webcam, parent, version: 2 });
   });
@@ -86,7 +105,9 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = backendFor(agent);
     await backend.apply(change('create', { ...webcam, 'video-device': '/dev/video0' }), live());
     const updated = { identifier: webcam.identifier, available: false, classes: ['video', 'audio'] };
-    assert.deepEqual(withoutRemote(await backend.apply(change('update', updated), live())), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', updated), live())), {
+      outcome: 'acknowledged',
+    });
     assert.equal(requestLog().at(-1), 'PUT /api/peripheral/usb%3A046d%3A0825 200');
     assert.deepEqual(agent.requests.at(-1)?.body, updated);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), {
@@ -103,7 +124,9 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = backendFor(agent);
     await backend.apply(change('create'), live());
     agent.peripherals.clear();
-    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), {
+      outcome: 'acknowledged',
+    });
     assert.deepEqual(requestLog().slice(2), ['PUT /api/peripheral/usb%3A046d%3A0825 404', 'POST /api/peripheral 201']);
     assert.deepEqual(agent.peripherals.get(webcam.identifier), { ...webcam, available: false, parent, version: 2 });
   });
@@ -113,23 +136,40 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const created = await backend.apply(change('create'), live());
     agent.deleteInNuvla(webcam.identifier);
     const renamed = { ...webcam, name: 'Renamed' };
-    const result = await backend.apply({ ...change('update', renamed), ...(created.outcome === 'acknowledged' && { remote: created.remote }) }, live());
+    const result = await backend.apply(
+      { ...change('update', renamed), ...(created.outcome === 'acknowledged' && { remote: created.remote }) },
+      live(),
+    );
     assert.deepEqual(result, { outcome: 'acknowledged', remote: { fields: Object.keys(renamed).sort() } });
     const path = '/api/peripheral/usb%3A046d%3A0825';
-    assert.deepEqual(requestLog().slice(2), [`PUT ${path} 404`, 'POST /api/peripheral 400', `DELETE ${path} 200`, 'POST /api/peripheral 201']);
+    assert.deepEqual(requestLog().slice(2), [
+      `PUT ${path} 404`,
+      'POST /api/peripheral 400',
+      `DELETE ${path} 200`,
+      'POST /api/peripheral 201',
+    ]);
     assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Renamed');
   });
 
   test('a change that drops fields registers anew (DELETE, POST); one that keeps them all is a PUT', async () => {
     const backend = backendFor(agent);
     const created = await backend.apply(change('create', { ...webcam, 'video-device': '/dev/video0' }), live());
-    assert.deepEqual(created, { outcome: 'acknowledged', remote: { fields: ['available', 'classes', 'identifier', 'interface', 'name', 'video-device'] } });
+    assert.deepEqual(created, {
+      outcome: 'acknowledged',
+      remote: { fields: ['available', 'classes', 'identifier', 'interface', 'name', 'video-device'] },
+    });
     const remote = created.outcome === 'acknowledged' ? created.remote : undefined;
     const dropped = await backend.apply({ ...change('update', webcam), ...(remote && { remote }) }, live());
-    assert.deepEqual(requestLog().slice(2), ['DELETE /api/peripheral/usb%3A046d%3A0825 200', 'POST /api/peripheral 201']);
+    assert.deepEqual(requestLog().slice(2), [
+      'DELETE /api/peripheral/usb%3A046d%3A0825 200',
+      'POST /api/peripheral 201',
+    ]);
     assert.deepEqual(agent.nuvla.get(webcam.identifier)?.document, { ...webcam, parent, version: 2 });
     const kept = dropped.outcome === 'acknowledged' ? dropped.remote : undefined;
-    await backend.apply({ ...change('update', { ...webcam, available: false }), ...(kept && { remote: kept }) }, live());
+    await backend.apply(
+      { ...change('update', { ...webcam, available: false }), ...(kept && { remote: kept }) },
+      live(),
+    );
     assert.equal(requestLog().at(-1), 'PUT /api/peripheral/usb%3A046d%3A0825 200');
   });
 
@@ -140,7 +180,10 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     assert.equal(agent.peripherals.has(webcam.identifier), false);
     const ghost = { ...webcam, identifier: 'serial-gps-1' };
     assert.deepEqual(await backend.apply(change('delete', ghost), live()), { outcome: 'acknowledged' });
-    assert.deepEqual(requestLog().slice(2), ['DELETE /api/peripheral/usb%3A046d%3A0825 200', 'DELETE /api/peripheral/serial-gps-1 404']);
+    assert.deepEqual(requestLog().slice(2), [
+      'DELETE /api/peripheral/usb%3A046d%3A0825 200',
+      'DELETE /api/peripheral/serial-gps-1 404',
+    ]);
   });
 
   test('agent down: retry without sending the change; after recovery the healthcheck is checked again', async () => {
@@ -156,7 +199,9 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     agent.down = true;
     assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), closed);
     agent.down = false;
-    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), {
+      outcome: 'acknowledged',
+    });
     assert.deepEqual(requestLog().slice(3), [
       'PUT /api/peripheral/usb%3A046d%3A0825 0',
       'GET /api/healthcheck 200',
@@ -167,7 +212,10 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
   test('nothing listening: retry with "connection refused"', async () => {
     const port = agent.port;
     await agent.close();
-    const backend = nuvlaboxAgentBackend.create!({ url: `http://127.0.0.1:${port}/api` }, { name: 'nuvlabox', log: createLogger('error'), stateDir: '/x' });
+    const backend = nuvlaboxAgentBackend.create!(
+      { url: `http://127.0.0.1:${port}/api` },
+      { name: 'nuvlabox', log: createLogger('error'), stateDir: '/x' },
+    );
     assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'retry', reason: 'connection refused' });
     agent = await startFakeAgent({ port });
     assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
@@ -178,7 +226,11 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     const backend = backendFor(agent);
     agent.healthy = false;
     agent.retryAfter = 30;
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'retry', reason: 'agent not healthy (HTTP 503)', afterMs: 30000 });
+    assert.deepEqual(await backend.apply(change('create'), live()), {
+      outcome: 'retry',
+      reason: 'agent not healthy (HTTP 503)',
+      afterMs: 30000,
+    });
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 503']);
     assert.equal(agent.peripherals.size, 0);
   });
@@ -186,20 +238,34 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
   test('a 500 is a retry; a 503 with Retry-After: 7 is a retry after 7000 ms', async () => {
     const backend = backendFor(agent);
     agent.failNext(1, 500);
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'retry', reason: 'HTTP 500: injected 500 failure' });
+    assert.deepEqual(await backend.apply(change('create'), live()), {
+      outcome: 'retry',
+      reason: 'HTTP 500: injected 500 failure',
+    });
     agent.failNext(1, 503, 'Nuvla is unavailable');
     agent.retryAfter = 7;
-    assert.deepEqual(await backend.apply(change('create'), live()), { outcome: 'retry', reason: 'HTTP 503: Nuvla is unavailable', afterMs: 7000 });
+    assert.deepEqual(await backend.apply(change('create'), live()), {
+      outcome: 'retry',
+      reason: 'HTTP 503: Nuvla is unavailable',
+      afterMs: 7000,
+    });
     assert.equal(agent.peripherals.size, 0);
     // A status answer is not a network failure: no new healthcheck.
-    assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 500', 'POST /api/peripheral 503']);
+    assert.deepEqual(requestLog(), [
+      'GET /api/healthcheck 200',
+      'POST /api/peripheral 500',
+      'POST /api/peripheral 503',
+    ]);
   });
 
   test('a schema violation (unknown key) is permanent, with the agent error text', async () => {
     const backend = backendFor(agent);
     const result = await backend.apply(change('create', { ...webcam, colour: 'red' }), live());
     assert.equal(result.outcome, 'permanent');
-    assert.match(result.outcome === 'permanent' ? result.reason : '', /^HTTP 400: resource does not satisfy defined schema/);
+    assert.match(
+      result.outcome === 'permanent' ? result.reason : '',
+      /^HTTP 400: resource does not satisfy defined schema/,
+    );
     assert.equal(agent.peripherals.size, 0);
     assert.deepEqual(requestLog(), ['GET /api/healthcheck 200', 'POST /api/peripheral 400']);
   });
@@ -207,7 +273,10 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
   test('a 403 forwarded from Nuvla is permanent', async () => {
     const backend = backendFor(agent);
     agent.failNext(1, 403, 'forbidden');
-    assert.deepEqual(await backend.apply(change('delete'), live()), { outcome: 'permanent', reason: 'HTTP 403: forbidden' });
+    assert.deepEqual(await backend.apply(change('delete'), live()), {
+      outcome: 'permanent',
+      reason: 'HTTP 403: forbidden',
+    });
   });
 
   test('unsafe identifiers are never sent', async () => {
@@ -234,10 +303,15 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     await backend.apply(change('create'), live());
     agent.delayMs = 600;
     const started = Date.now();
-    assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), { outcome: 'retry', reason: 'timed out' });
+    assert.deepEqual(await backend.apply(change('update', { ...webcam, available: false }), live()), {
+      outcome: 'retry',
+      reason: 'timed out',
+    });
     assert.ok(Date.now() - started < 550, 'gave up before the agent answered');
     agent.delayMs = 0;
-    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), { outcome: 'acknowledged' });
+    assert.deepEqual(withoutRemote(await backend.apply(change('update', { ...webcam, available: false }), live())), {
+      outcome: 'acknowledged',
+    });
     assert.deepEqual(
       agent.requests.slice(2).map((request) => `${request.method} ${request.path}`),
       ['PUT /api/peripheral/usb%3A046d%3A0825', 'GET /api/healthcheck', 'PUT /api/peripheral/usb%3A046d%3A0825'],

@@ -14,7 +14,13 @@ import { channelPaths, snapshotFileName } from '../../engine/backends/nuvlaedge/
 import { stateFile } from '../../engine/backends/nuvlaedge/nuvlaedge-state.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
 import { createLogger } from '../../engine/core/log.js';
-import { AGENT_FILE_PATTERN, NuvlaedgeReader, type ReaderOptions, type ReadSnapshot, snapshotTime } from '../fakes/nuvlaedge-reader.js';
+import {
+  AGENT_FILE_PATTERN,
+  NuvlaedgeReader,
+  type ReaderOptions,
+  type ReadSnapshot,
+  snapshotTime,
+} from '../fakes/nuvlaedge-reader.js';
 import { configIssues, notifyIssues } from './notify-options.js';
 
 test('nuvlaedge notify entries take no options', () => {
@@ -23,9 +29,16 @@ test('nuvlaedge notify entries take no options', () => {
 });
 
 test('nuvlaedge-files config: root absolute, manager name kebab-case', () => {
-  assert.deepEqual(configIssues('    type: nuvlaedge-files\n    root: /srv/nuvlaedge/shared\n    managerName: usb-engine\n'), []);
-  assert.deepEqual(configIssues('    type: nuvlaedge-files\n    root: relative/path\n'), [{ code: 'invalid-value', line: 4, col: 11 }]);
-  assert.deepEqual(configIssues('    type: nuvlaedge-files\n    managerName: "../escape"\n'), [{ code: 'invalid-value', line: 4, col: 18 }]);
+  assert.deepEqual(
+    configIssues('    type: nuvlaedge-files\n    root: /srv/nuvlaedge/shared\n    managerName: usb-engine\n'),
+    [],
+  );
+  assert.deepEqual(configIssues('    type: nuvlaedge-files\n    root: relative/path\n'), [
+    { code: 'invalid-value', line: 4, col: 11 },
+  ]);
+  assert.deepEqual(configIssues('    type: nuvlaedge-files\n    managerName: "../escape"\n'), [
+    { code: 'invalid-value', line: 4, col: 18 },
+  ]);
 });
 
 test('the built-in nuvlaedge backend reads NUVLAEDGE_ROOT', () => {
@@ -82,8 +95,10 @@ describe('nuvlaedge-files delivery', () => {
   const buffer = () => path.join(channel(), 'buffer');
   const bufferNames = async () => (await readdir(buffer()).catch(() => [] as string[])).sort();
   const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as unknown;
-  const published = () => logLines.filter((line) => line['msg'] === 'peripherals published').map((line) => String(line['file']));
-  const readerFor = (options: Partial<ReaderOptions> = {}) => new NuvlaedgeReader({ root, managerName: 'engine', ...options });
+  const published = () =>
+    logLines.filter((line) => line['msg'] === 'peripherals published').map((line) => String(line['file']));
+  const readerFor = (options: Partial<ReaderOptions> = {}) =>
+    new NuvlaedgeReader({ root, managerName: 'engine', ...options });
 
   test('one device: a file holding exactly its document, named <MMDDYYYYhhmmss>_engine.json in local time', async () => {
     const backend = backendWith();
@@ -96,12 +111,21 @@ describe('nuvlaedge-files delivery', () => {
     const [name] = names as [string];
     assert.match(name, SNAPSHOT_NAME);
     const stamp = snapshotTime(name)!.getTime();
-    assert.ok(stamp >= Math.floor(before / 1000) * 1000 && stamp <= after, `${name} is not the local time of the write`);
+    assert.ok(
+      stamp >= Math.floor(before / 1000) * 1000 && stamp <= after,
+      `${name} is not the local time of the write`,
+    );
     assert.deepEqual(await readJson(path.join(buffer(), name)), { [webcam.identifier]: webcam });
-    assert.deepEqual(await readJson(path.join(stateDir, 'nuvlaedge-nuvlaedge.json')), { version: 1, peripherals: { [webcam.identifier]: webcam } });
+    assert.deepEqual(await readJson(path.join(stateDir, 'nuvlaedge-nuvlaedge.json')), {
+      version: 1,
+      peripherals: { [webcam.identifier]: webcam },
+    });
 
     const reader = readerFor();
-    assert.deepEqual((await reader.poll()).map((snapshot) => snapshot.name), [name]);
+    assert.deepEqual(
+      (await reader.poll()).map((snapshot) => snapshot.name),
+      [name],
+    );
     assert.deepEqual(reader.view(), { [webcam.identifier]: webcam });
     assert.deepEqual(await bufferNames(), [], 'the reader deletes what it read');
   });
@@ -120,7 +144,10 @@ describe('nuvlaedge-files delivery', () => {
     now += 5 * 60_000 + 1;
     await reader.poll();
     assert.deepEqual(reader.view(), {});
-    assert.deepEqual(reader.consumed.map((snapshot) => snapshot.data), [{ [webcam.identifier]: webcam }, {}]);
+    assert.deepEqual(
+      reader.consumed.map((snapshot) => snapshot.data),
+      [{ [webcam.identifier]: webcam }, {}],
+    );
   });
 
   test('two changes within one second: two files with different names, the second a second later', async () => {
@@ -134,7 +161,10 @@ describe('nuvlaedge-files delivery', () => {
     const [first, second] = reader.consumed as [ReadSnapshot, ReadSnapshot];
     assert.equal(reader.consumed.length, 2);
     assert.notEqual(first.name, second.name);
-    assert.ok(second.time.getTime() >= first.time.getTime() + 1000, `${second.name} is not a second after ${first.name}`);
+    assert.ok(
+      second.time.getTime() >= first.time.getTime() + 1000,
+      `${second.name} is not a second after ${first.name}`,
+    );
     assert.deepEqual(first.data, { [webcam.identifier]: webcam });
     assert.deepEqual(second.data, { [webcam.identifier]: webcam, [gps.identifier]: gps });
     assert.deepEqual(published(), [first.name, second.name]);
@@ -143,7 +173,9 @@ describe('nuvlaedge-files delivery', () => {
 
   test('concurrent changes are coalesced into one snapshot', async () => {
     const backend = backendWith();
-    const results = await Promise.all([webcam, gps, modem].map((document) => backend.apply(change('create', document), live())));
+    const results = await Promise.all(
+      [webcam, gps, modem].map((document) => backend.apply(change('create', document), live())),
+    );
     assert.deepEqual(results, [acknowledged, acknowledged, acknowledged]);
     assert.equal(published().length, 1);
     const names = await bufferNames();
@@ -179,12 +211,19 @@ describe('nuvlaedge-files delivery', () => {
     await second.close(); // waits for the start-up publication
     const names = await bufferNames();
     assert.equal(names.length, 1);
-    assert.deepEqual(await readJson(path.join(buffer(), names[0]!)), { [webcam.identifier]: webcam, [gps.identifier]: gps });
+    assert.deepEqual(await readJson(path.join(buffer(), names[0]!)), {
+      [webcam.identifier]: webcam,
+      [gps.identifier]: gps,
+    });
 
     const third = backendWith();
     assert.deepEqual(await third.apply(change('create', modem), live()), acknowledged);
     await reader.poll();
-    assert.deepEqual(reader.consumed.at(-1)?.data, { [webcam.identifier]: webcam, [gps.identifier]: gps, [modem.identifier]: modem });
+    assert.deepEqual(reader.consumed.at(-1)?.data, {
+      [webcam.identifier]: webcam,
+      [gps.identifier]: gps,
+      [modem.identifier]: modem,
+    });
   });
 
   test('the set is republished every republishMs, but an empty set only once', async () => {
@@ -194,7 +233,10 @@ describe('nuvlaedge-files delivery', () => {
     await reader.poll();
     await sleep(1400);
     await reader.poll();
-    assert.deepEqual(reader.consumed.map((snapshot) => snapshot.data), [{ [webcam.identifier]: webcam }, { [webcam.identifier]: webcam }]);
+    assert.deepEqual(
+      reader.consumed.map((snapshot) => snapshot.data),
+      [{ [webcam.identifier]: webcam }, { [webcam.identifier]: webcam }],
+    );
 
     await backend.apply(change('delete', webcam), live());
     await reader.poll();
@@ -228,13 +270,17 @@ describe('nuvlaedge-files delivery', () => {
 
   // The skip is decided up front: Node 20 runs no afterEach for a test that calls t.skip().
   const asRoot = process.getuid?.() === 0;
-  test('a read-only root (EACCES): retry', { skip: asRoot && 'running as root: permission bits do not stop root (the ENOTDIR test covers the path)' }, async () => {
-    await mkdir(root, { recursive: true });
-    await chmod(root, 0o555);
-    const result = await backendWith().apply(change('create', webcam), live());
-    assert.equal(result.outcome, 'retry');
-    assert.match((result as { reason: string }).reason, /EACCES/);
-  });
+  test(
+    'a read-only root (EACCES): retry',
+    { skip: asRoot && 'running as root: permission bits do not stop root (the ENOTDIR test covers the path)' },
+    async () => {
+      await mkdir(root, { recursive: true });
+      await chmod(root, 0o555);
+      const result = await backendWith().apply(change('create', webcam), live());
+      assert.equal(result.outcome, 'retry');
+      assert.match((result as { reason: string }).reason, /EACCES/);
+    },
+  );
 
   test('temporary files never appear in the buffer, even to a reader polling all the time', async () => {
     const backend = backendWith();
@@ -250,13 +296,15 @@ describe('nuvlaedge-files delivery', () => {
       () => undefined,
       (error: unknown) => error,
     );
-    for (const document of [webcam, gps, modem]) assert.deepEqual(await backend.apply(change('create', document), live()), acknowledged);
+    for (const document of [webcam, gps, modem])
+      assert.deepEqual(await backend.apply(change('create', document), live()), acknowledged);
     writing = false;
     assert.equal(await watch, undefined);
     await reader.poll();
 
     assert.equal(reader.consumed.length, 3, 'the polling reader read every snapshot');
-    for (const name of [...seen, ...reader.consumed.map((snapshot) => snapshot.name)]) assert.match(name, SNAPSHOT_NAME);
+    for (const name of [...seen, ...reader.consumed.map((snapshot) => snapshot.name)])
+      assert.match(name, SNAPSHOT_NAME);
     assert.deepEqual(reader.view(), { [webcam.identifier]: webcam, [gps.identifier]: gps, [modem.identifier]: modem });
     assert.deepEqual((await readdir(channel())).sort(), ['buffer', 'engine.lock'], 'no temporary file is left behind');
   });
@@ -291,7 +339,8 @@ describe('nuvlaedge-files delivery', () => {
         ],
         ms,
       );
-    const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    const exited = (child: ChildProcess) =>
+      new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
 
     async function assertWaitsFor(hold: (ms: number) => Promise<ChildProcess>) {
       const holder = await hold(1200);
@@ -311,8 +360,10 @@ describe('nuvlaedge-files delivery', () => {
     test('a write waits while flock(1) holds the lock', () => assertWaitsFor(holdWithFlock));
 
     const hasPython = spawnSync('python3', ['-c', 'import fcntl'], { stdio: 'ignore' }).status === 0;
-    test('a write waits while the lock is held the way the agent takes it (python fcntl.flock)', { skip: !hasPython && 'python3 is not installed' }, () =>
-      assertWaitsFor(holdLikeTheAgent),
+    test(
+      'a write waits while the lock is held the way the agent takes it (python fcntl.flock)',
+      { skip: !hasPython && 'python3 is not installed' },
+      () => assertWaitsFor(holdLikeTheAgent),
     );
 
     test('a lock held past the timeout: retry, and no temporary file left', async () => {
@@ -339,7 +390,10 @@ describe('nuvlaedge-files delivery', () => {
       const backend = backendWith();
       const aborter = new AbortController();
       setTimeout(() => aborter.abort(), 100);
-      assert.deepEqual(await backend.apply(change('create', webcam), aborter.signal), { outcome: 'retry', reason: 'aborted before the snapshot was written' });
+      assert.deepEqual(await backend.apply(change('create', webcam), aborter.signal), {
+        outcome: 'retry',
+        reason: 'aborted before the snapshot was written',
+      });
       await exited(holder);
       await backend.close();
       const names = await bufferNames();
@@ -382,7 +436,7 @@ describe('nuvlaedge-files delivery', () => {
     assert.deepEqual(reader.view(), { [webcam.identifier]: webcam });
   });
 
-  test('a document whose identifier is not the change\'s is refused; the reader rejects invalid entries', async () => {
+  test("a document whose identifier is not the change's is refused; the reader rejects invalid entries", async () => {
     const backend = backendWith();
     assert.equal((await backend.apply(change('create', webcam, 'other-id'), live())).outcome, 'permanent');
     const noClasses = { identifier: 'usb-0403-6001', available: true };
@@ -390,7 +444,9 @@ describe('nuvlaedge-files delivery', () => {
     const reader = readerFor();
     await reader.poll();
     assert.deepEqual(reader.view(), {});
-    assert.deepEqual(reader.rejected, [{ file: reader.consumed[0]!.name, identifier: 'usb-0403-6001', reason: 'classes missing or not a list' }]);
+    assert.deepEqual(reader.rejected, [
+      { file: reader.consumed[0]!.name, identifier: 'usb-0403-6001', reason: 'classes missing or not a list' },
+    ]);
   });
 });
 
@@ -403,15 +459,27 @@ describe('the nuvlaedge-files definition', () => {
   test('republishMs: an integer from 1000 to 90000, well inside the 5-minute expiry', () => {
     assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 30000\n'), []);
     assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 90000\n'), []);
-    assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 240000\n').map(({ code, line }) => ({ code, line })), [{ code: 'invalid-value', line: 4 }]);
-    assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 999\n').map(({ code, line }) => ({ code, line })), [{ code: 'invalid-value', line: 4 }]);
-    assert.deepEqual(configIssues('    type: nuvlaedge-files\n    republishMs: 1500.5\n').map(({ line }) => line), [4]);
+    assert.deepEqual(
+      configIssues('    type: nuvlaedge-files\n    republishMs: 240000\n').map(({ code, line }) => ({ code, line })),
+      [{ code: 'invalid-value', line: 4 }],
+    );
+    assert.deepEqual(
+      configIssues('    type: nuvlaedge-files\n    republishMs: 999\n').map(({ code, line }) => ({ code, line })),
+      [{ code: 'invalid-value', line: 4 }],
+    );
+    assert.deepEqual(
+      configIssues('    type: nuvlaedge-files\n    republishMs: 1500.5\n').map(({ line }) => line),
+      [4],
+    );
   });
 
   test('snapshot names: MMDDYYYYhhmmss in local time, zero-padded', () => {
     assert.equal(snapshotFileName(new Date(2024, 0, 2, 3, 4, 5), 'engine'), '01022024030405_engine.json');
     assert.equal(snapshotFileName(new Date(2025, 11, 31, 23, 59, 59), 'usbengine'), '12312025235959_usbengine.json');
-    assert.equal(snapshotTime('12312025235959_usbengine.json')?.getTime(), new Date(2025, 11, 31, 23, 59, 59).getTime());
+    assert.equal(
+      snapshotTime('12312025235959_usbengine.json')?.getTime(),
+      new Date(2025, 11, 31, 23, 59, 59).getTime(),
+    );
   });
 });
 

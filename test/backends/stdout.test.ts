@@ -15,8 +15,12 @@ test('stdout writes one JSON line per change and acknowledges it', async () => {
   const backend = createStdoutBackend((line) => lines.push(line));
   const notify = { backend: 'stdout' };
   const signal = new AbortController().signal;
-  assert.deepEqual(await backend.apply({ op: 'create', identifier: 'a:1', payload: { name: 'A' }, notify }, signal), { outcome: 'acknowledged' });
-  assert.deepEqual(await backend.apply({ op: 'delete', identifier: 'a:1', payload: { name: 'A' }, notify }, signal), { outcome: 'acknowledged' });
+  assert.deepEqual(await backend.apply({ op: 'create', identifier: 'a:1', payload: { name: 'A' }, notify }, signal), {
+    outcome: 'acknowledged',
+  });
+  assert.deepEqual(await backend.apply({ op: 'delete', identifier: 'a:1', payload: { name: 'A' }, notify }, signal), {
+    outcome: 'acknowledged',
+  });
   assert.equal(lines.length, 2);
   assert.ok(lines.every((line) => line.endsWith('\n') && !line.slice(0, -1).includes('\n')));
   const [created, deleted] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -52,18 +52,27 @@ describe('paths flapping faster than the backend answers', () => {
           await pause(5);
         }
         files.forEach((file, index) => endsPresent(index) && writeFileSync(file, ''));
-        const expected = files.flatMap((file, index) => (endsPresent(index) ? [`flap:${path.basename(file)}`] : [])).sort();
+        const expected = files
+          .flatMap((file, index) => (endsPresent(index) ? [`flap:${path.basename(file)}`] : []))
+          .sort();
         agent.delayMs = 0;
         const held = () => [...agent.peripherals.keys()].sort();
-        await waitFor(`the agent to hold ${JSON.stringify(expected)}`, async () => {
-          if (JSON.stringify(held()) !== JSON.stringify(expected)) return false;
-          // Nothing still under way: what is held now is what stays.
-          const status = (await engine.get('/')).body as { deliveries: Record<string, number> };
-          return Object.keys(status.deliveries).every((state) => state === 'acknowledged');
-        }, 30_000).catch((error: Error) => {
+        await waitFor(
+          `the agent to hold ${JSON.stringify(expected)}`,
+          async () => {
+            if (JSON.stringify(held()) !== JSON.stringify(expected)) return false;
+            // Nothing still under way: what is held now is what stays.
+            const status = (await engine.get('/')).body as { deliveries: Record<string, number> };
+            return Object.keys(status.deliveries).every((state) => state === 'acknowledged');
+          },
+          30_000,
+        ).catch((error: Error) => {
           throw new Error(`${error.message}; it holds ${JSON.stringify(held())}`);
         });
-        assert.ok(agent.requests.some((request) => request.method === 'POST'), 'the flapping reached the agent');
+        assert.ok(
+          agent.requests.some((request) => request.method === 'POST'),
+          'the flapping reached the agent',
+        );
         assert.deepEqual(registeredTwice(agent.requests), []);
         const health = await engine.get('/healthz');
         assert.equal(health.status, 200);

@@ -8,7 +8,15 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
-import { deviceProfile, startEngine, waitFor, workspace, writeConfig, type EngineProcess, type Workspace } from '../daemon/engine-process.js';
+import {
+  deviceProfile,
+  startEngine,
+  waitFor,
+  workspace,
+  writeConfig,
+  type EngineProcess,
+  type Workspace,
+} from '../daemon/engine-process.js';
 
 interface Scene {
   space: Workspace;
@@ -50,8 +58,14 @@ async function assertInvariant({ agent, engine, plug }: Scene, present: string[]
   const health = await ask(engine, '/healthz');
   assert.equal(health.status, 200);
   const expected = [...present, fresh].map((name) => `test-device:${name}`).sort();
-  assert.deepEqual([...agent.peripherals.keys()].sort(), expected, 'the agent holds exactly the devices present for the good profile');
-  const posts = agent.requests.filter((request) => request.method === 'POST').map((request) => (request.body as { identifier?: string }).identifier);
+  assert.deepEqual(
+    [...agent.peripherals.keys()].sort(),
+    expected,
+    'the agent holds exactly the devices present for the good profile',
+  );
+  const posts = agent.requests
+    .filter((request) => request.method === 'POST')
+    .map((request) => (request.body as { identifier?: string }).identifier);
   assert.equal(new Set(posts).size, posts.length, `no identifier registered twice: ${posts.join(', ')}`);
   const exited = await Promise.race([engine.exited.then(() => true), Promise.resolve(false)]);
   assert.equal(exited, false, 'the daemon is alive');
@@ -64,7 +78,10 @@ async function assertInvariant({ agent, engine, plug }: Scene, present: string[]
  */
 async function ask(engine: EngineProcess, pathname: string): Promise<{ status: number; body: unknown }> {
   const aborter = new AbortController();
-  const timer = setTimeout(() => aborter.abort(new Error(`GET ${pathname}: no answer in 10 s; the daemon is frozen`)), 10_000);
+  const timer = setTimeout(
+    () => aborter.abort(new Error(`GET ${pathname}: no answer in 10 s; the daemon is frozen`)),
+    10_000,
+  );
   try {
     const response = await fetch(`http://127.0.0.1:${engine.port}${pathname}`, { signal: aborter.signal });
     const text = await response.text();
@@ -82,7 +99,8 @@ interface DeviceView {
 }
 
 const devices = async (engine: EngineProcess) => (await ask(engine, '/devices')).body as DeviceView[];
-const device = async (engine: EngineProcess, file: string) => (await devices(engine)).find((view) => view.key.endsWith(file));
+const device = async (engine: EngineProcess, file: string) =>
+  (await devices(engine)).find((view) => view.key.endsWith(file));
 
 /** A profile over `<dev>/<glob>` notifying the agent, with a valid document and the given extra lines. */
 const hostile = (space: Workspace, name: string, glob: string, lines: string[], map: string[] = []) =>
@@ -109,7 +127,14 @@ describe('hostile profiles dropped into a running daemon', () => {
       // Valid as written; at run time the `if` hands `missing_some` null, and json-logic-js throws.
       const when = 'when: { missing_some: [1, { if: [{ var: "params.nothing" }, ["file.name"], null] }] }';
       writeFileSync(path.join(space.profiles, 'throwing.yaml'), hostile(space, 'throwing-when', 'sensor*', [when]));
-      await waitFor('the error to show on /devices', async () => (await device(engine, 'sensor1'))?.problems.some((problem) => problem.includes('`when` could not be evaluated')) === true, 20_000);
+      await waitFor(
+        'the error to show on /devices',
+        async () =>
+          (await device(engine, 'sensor1'))?.problems.some((problem) =>
+            problem.includes('`when` could not be evaluated'),
+          ) === true,
+        20_000,
+      );
       assert.equal((await device(engine, 'sensor1'))?.profile, 'test-device');
       await assertInvariant(current, ['sensor1']);
     }));
@@ -118,21 +143,49 @@ describe('hostile profiles dropped into a running daemon', () => {
     scene(async (current) => {
       const { space, engine } = current;
       writeFileSync(path.join(space.dev, `${'a'.repeat(60)}!`), '');
-      writeFileSync(path.join(space.profiles, 'regex.yaml'), hostile(space, 'catastrophic-regex', 'a*', ['when: { regex: ["^(a+)+$", { var: "file.name" }] }']));
-      await waitFor('the regex to be evaluated', async () => (await device(engine, '!'))?.candidates.some((candidate) => candidate.profile === 'catastrophic-regex' && candidate.reason === '`when` is false') === true, 20_000);
+      writeFileSync(
+        path.join(space.profiles, 'regex.yaml'),
+        hostile(space, 'catastrophic-regex', 'a*', ['when: { regex: ["^(a+)+$", { var: "file.name" }] }']),
+      );
+      await waitFor(
+        'the regex to be evaluated',
+        async () =>
+          (await device(engine, '!'))?.candidates.some(
+            (candidate) => candidate.profile === 'catastrophic-regex' && candidate.reason === '`when` is false',
+          ) === true,
+        20_000,
+      );
       await assertInvariant(current, ['sensor1']);
     }));
 
   test('a `__proto__` map key is refused with its position and never loaded', () =>
     scene(async (current) => {
       const { space, engine } = current;
-      writeFileSync(path.join(space.profiles, 'proto.yaml'), hostile(space, 'proto-key', 'sensor*', [], ['__proto__: { var: "file.name" }']));
-      type Profiles = { loaded: { name: string }[]; files: { file: string; issues: { code: string; line: number; col: number }[] }[] };
-      await waitFor('the issue on /profiles', async () => ((await ask(engine, '/profiles')).body as Profiles).files.some((file) => file.issues.some((issue) => issue.code === 'unsafe-map-key')), 20_000);
+      writeFileSync(
+        path.join(space.profiles, 'proto.yaml'),
+        hostile(space, 'proto-key', 'sensor*', [], ['__proto__: { var: "file.name" }']),
+      );
+      type Profiles = {
+        loaded: { name: string }[];
+        files: { file: string; issues: { code: string; line: number; col: number }[] }[];
+      };
+      await waitFor(
+        'the issue on /profiles',
+        async () =>
+          ((await ask(engine, '/profiles')).body as Profiles).files.some((file) =>
+            file.issues.some((issue) => issue.code === 'unsafe-map-key'),
+          ),
+        20_000,
+      );
       const profiles = (await ask(engine, '/profiles')).body as Profiles;
-      const issue = profiles.files.find((file) => file.file.endsWith('proto.yaml'))!.issues.find((entry) => entry.code === 'unsafe-map-key')!;
+      const issue = profiles.files
+        .find((file) => file.file.endsWith('proto.yaml'))!
+        .issues.find((entry) => entry.code === 'unsafe-map-key')!;
       assert.deepEqual([issue.line, issue.col], [9, 3]);
-      assert.deepEqual(profiles.loaded.map((entry) => entry.name), ['test-device']);
+      assert.deepEqual(
+        profiles.loaded.map((entry) => entry.name),
+        ['test-device'],
+      );
       await assertInvariant(current, ['sensor1']);
     }));
 
@@ -146,7 +199,12 @@ describe('hostile profiles dropped into a running daemon', () => {
       ];
       writeFileSync(path.join(space.dev, 'big1'), '');
       writeFileSync(path.join(space.profiles, 'doubling.yaml'), hostile(space, 'doubling', 'big*', [], map));
-      await waitFor('the problem on /devices', async () => (await device(engine, 'big1'))?.problems.some((problem) => /map failed: .*value over/.test(problem)) === true, 20_000);
+      await waitFor(
+        'the problem on /devices',
+        async () =>
+          (await device(engine, 'big1'))?.problems.some((problem) => /map failed: .*value over/.test(problem)) === true,
+        20_000,
+      );
       assert.ok(![...agent.peripherals.keys()].some((identifier) => identifier.startsWith('doubling:')));
       await assertInvariant(current, ['sensor1']);
     }));

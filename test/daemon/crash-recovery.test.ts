@@ -18,8 +18,11 @@ test(`SIGKILL at random moments during delivery, ${TRIALS} times: the agent ends
   agent.delayMs = 25; // long enough that kills land while requests are under way
   writeConfig(space, agent.url);
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const present = () => DEVICES.filter((name) => existsSync(path.join(space.dev, name))).map((name) => `test-device:${name}`).sort();
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const present = () =>
+    DEVICES.filter((name) => existsSync(path.join(space.dev, name)))
+      .map((name) => `test-device:${name}`)
+      .sort();
   try {
     let killedDuringRequest = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -43,7 +46,10 @@ test(`SIGKILL at random moments during delivery, ${TRIALS} times: the agent ends
       // Mid-request trials change four different devices, so that there is something to deliver.
       const order = [...DEVICES].sort(() => random() - 0.5);
       for (let change = 0; change < 4; change++) {
-        const device = path.join(space.dev, midRequest ? order[change]! : DEVICES[Math.floor(random() * DEVICES.length)]!);
+        const device = path.join(
+          space.dev,
+          midRequest ? order[change]! : DEVICES[Math.floor(random() * DEVICES.length)]!,
+        );
         if (existsSync(device)) unlinkSync(device);
         else writeFileSync(device, '');
       }
@@ -59,9 +65,17 @@ test(`SIGKILL at random moments during delivery, ${TRIALS} times: the agent ends
     }
     const last = await startEngine(space);
     try {
-      await waitFor('convergence after the last restart', () => [...agent.peripherals.keys()].sort().join() === present().join(), 20_000).catch((error: Error) => {
-        const logs = last.logs.filter((line) => line.msg !== 'device event').map((line) => JSON.stringify(line).slice(0, 300));
-        throw new Error(`${error.message}: agent holds ${[...agent.peripherals.keys()].sort().join()}, present ${present().join()}\n${logs.join('\n')}`);
+      await waitFor(
+        'convergence after the last restart',
+        () => [...agent.peripherals.keys()].sort().join() === present().join(),
+        20_000,
+      ).catch((error: Error) => {
+        const logs = last.logs
+          .filter((line) => line.msg !== 'device event')
+          .map((line) => JSON.stringify(line).slice(0, 300));
+        throw new Error(
+          `${error.message}: agent holds ${[...agent.peripherals.keys()].sort().join()}, present ${present().join()}\n${logs.join('\n')}`,
+        );
       });
     } finally {
       await last.stop();

@@ -31,13 +31,20 @@ export interface Workspace {
 
 export function workspace(): Workspace {
   const root = mkdtempSync(path.join(tmpdir(), 'engine-e2e-'));
-  const folders = { profiles: path.join(root, 'profiles'), dev: path.join(root, 'dev'), state: path.join(root, 'state') };
+  const folders = {
+    profiles: path.join(root, 'profiles'),
+    dev: path.join(root, 'dev'),
+    state: path.join(root, 'state'),
+  };
   for (const folder of Object.values(folders)) mkdirSync(folder);
   return { root, ...folders, config: path.join(root, 'engine.yaml') };
 }
 
 /** A profile matching `<dev>/<prefix>*` that notifies `backend`, with `name` mapped from `label`. */
-export function deviceProfile(space: Workspace, options: { name?: string; prefix?: string; label?: string; backend?: string } = {}): string {
+export function deviceProfile(
+  space: Workspace,
+  options: { name?: string; prefix?: string; label?: string; backend?: string } = {},
+): string {
   const { name = 'test-device', prefix = 'sensor', label = 'Test sensor', backend = 'nuvlabox' } = options;
   return `name: ${name}
 detect:
@@ -68,7 +75,11 @@ ${extra}`,
 }
 
 /** Polls `condition` until it holds, or fails after `timeoutMs` with `what`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -80,10 +91,27 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
  * Starts the engine on the workspace and resolves once it is ready. `env`, when given, is the
  * child's whole environment (e.g. `testbed.env()` to run it under a umockdev testbed).
  */
-export async function startEngine(space: Workspace, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<EngineProcess> {
+export async function startEngine(
+  space: Workspace,
+  args: string[] = [],
+  env?: NodeJS.ProcessEnv,
+): Promise<EngineProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, '--profiles', space.profiles, '--state', space.state, '--config', space.config, '--port', '0', '--log-level', 'debug', ...args],
+    [
+      CLI,
+      '--profiles',
+      space.profiles,
+      '--state',
+      space.state,
+      '--config',
+      space.config,
+      '--port',
+      '0',
+      '--log-level',
+      'debug',
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env },
   );
   const logs: LogLine[] = [];
@@ -105,8 +133,15 @@ export async function startEngine(space: Workspace, args: string[] = [], env?: N
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let early: number | null | undefined;
   void exited.then((code) => (early = code));
-  await waitFor('the engine to be ready', () => early !== undefined || logs.some((line) => line.msg === 'engine ready'), 20_000);
-  if (early !== undefined) throw new Error(`engine exited with ${early} before it was ready:\n${logs.map((line) => JSON.stringify(line)).join('\n')}`);
+  await waitFor(
+    'the engine to be ready',
+    () => early !== undefined || logs.some((line) => line.msg === 'engine ready'),
+    20_000,
+  );
+  if (early !== undefined)
+    throw new Error(
+      `engine exited with ${early} before it was ready:\n${logs.map((line) => JSON.stringify(line)).join('\n')}`,
+    );
   const port = Number(logs.find((line) => line.msg === 'engine ready')!.port);
   return {
     port,

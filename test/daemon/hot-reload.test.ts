@@ -5,7 +5,15 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
-import { deviceProfile, startEngine, waitFor, workspace, writeConfig, type EngineProcess, type Workspace } from './engine-process.js';
+import {
+  deviceProfile,
+  startEngine,
+  waitFor,
+  workspace,
+  writeConfig,
+  type EngineProcess,
+  type Workspace,
+} from './engine-process.js';
 
 interface Scene {
   space: Workspace;
@@ -67,9 +75,17 @@ describe('hot reload of profiles', () => {
       writeFileSync(profile, deviceProfile(space));
       await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
       writeFileSync(profile, `${deviceProfile(space)}  - { backend: [broken\n`);
-      await within('the problem to be reported', () => engine.logs.some((line) => line.msg === 'profile file is broken; its last good version stays in use'));
-      const profiles = (await engine.get('/profiles')).body as { loaded: { name: string }[]; files: { keptLastGood: boolean; issues: { code: string }[] }[] };
-      assert.deepEqual(profiles.loaded.map((entry) => entry.name), ['test-device']);
+      await within('the problem to be reported', () =>
+        engine.logs.some((line) => line.msg === 'profile file is broken; its last good version stays in use'),
+      );
+      const profiles = (await engine.get('/profiles')).body as {
+        loaded: { name: string }[];
+        files: { keptLastGood: boolean; issues: { code: string }[] }[];
+      };
+      assert.deepEqual(
+        profiles.loaded.map((entry) => entry.name),
+        ['test-device'],
+      );
       assert.equal(profiles.files[0]!.keptLastGood, true);
       assert.equal(profiles.files[0]!.issues[0]!.code, 'yaml-syntax');
       // The device is still served by the last good version: a new one is registered too.
@@ -99,17 +115,30 @@ describe('hot reload of profiles', () => {
       publish('..2026_01_01_00_00_00.1', 'First');
       symlinkSync('..data/sensor.yaml', path.join(space.profiles, 'sensor.yaml'));
       await within('the registration', () => agent.peripherals.get('test-device:sensor1')?.name === 'First sensor1');
-      await within('the first reload to be logged', () => engine.logs.some((line) => line.msg === 'profile file reloaded'));
+      await within('the first reload to be logged', () =>
+        engine.logs.some((line) => line.msg === 'profile file reloaded'),
+      );
       const before = engine.logs.length;
       publish('..2026_01_01_00_01_00.2', 'Second');
       rmSync(path.join(space.profiles, '..2026_01_01_00_00_00.1'), { recursive: true });
       await within('the update', () => agent.peripherals.get('test-device:sensor1')?.name === 'Second sensor1');
-      await within('the reload to be logged', () => engine.logs.slice(before).some((line) => line.msg === 'profile file reloaded'));
+      await within('the reload to be logged', () =>
+        engine.logs.slice(before).some((line) => line.msg === 'profile file reloaded'),
+      );
       const reloads = engine.logs.slice(before).filter((line) => line.msg === 'profile file reloaded');
-      assert.deepEqual(reloads.map((line) => line.file), [path.join(space.profiles, 'sensor.yaml')]);
-      assert.ok(!engine.logs.some((line) => line.code === 'duplicate-name'), JSON.stringify(engine.logs.filter((line) => line.level !== 'info')));
+      assert.deepEqual(
+        reloads.map((line) => line.file),
+        [path.join(space.profiles, 'sensor.yaml')],
+      );
+      assert.ok(
+        !engine.logs.some((line) => line.code === 'duplicate-name'),
+        JSON.stringify(engine.logs.filter((line) => line.level !== 'info')),
+      );
       const profiles = (await engine.get('/profiles')).body as { files: { file: string }[] };
-      assert.deepEqual(profiles.files.map((entry) => path.basename(entry.file)), ['sensor.yaml']);
+      assert.deepEqual(
+        profiles.files.map((entry) => path.basename(entry.file)),
+        ['sensor.yaml'],
+      );
     }));
 
   test('a sub-folder made while running is watched: its profiles load, and go when it is removed', () =>
@@ -121,7 +150,10 @@ describe('hot reload of profiles', () => {
       renameSync(staged, path.join(space.profiles, 'site'));
       await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
       // A file written later in the new folder is seen by the folder's own watch.
-      writeFileSync(path.join(space.profiles, 'site', 'deeper', 'sensor.yaml'), deviceProfile(space, { label: 'Edited' }));
+      writeFileSync(
+        path.join(space.profiles, 'site', 'deeper', 'sensor.yaml'),
+        deviceProfile(space, { label: 'Edited' }),
+      );
       await within('the edit', () => agent.peripherals.get('test-device:sensor1')?.name === 'Edited sensor1');
       rmSync(path.join(space.profiles, 'site'), { recursive: true });
       await within('the deregistration', () => agent.peripherals.size === 0);
@@ -153,7 +185,10 @@ describe('hot reload of profiles', () => {
       writeFileSync(profile, deviceProfile(space, { label: 'Edited' }));
       await within('the edit', () => agent.peripherals.get('test-device:sensor1')?.name === 'Edited sensor1');
       const profiles = (await engine.get('/profiles')).body as { files: { file: string }[] };
-      assert.deepEqual(profiles.files.map((entry) => entry.file), [profile]);
+      assert.deepEqual(
+        profiles.files.map((entry) => entry.file),
+        [profile],
+      );
       assert.ok(!engine.logs.some((line) => line.code === 'duplicate-name'));
     }));
 
@@ -162,12 +197,27 @@ describe('hot reload of profiles', () => {
       writeFileSync(profile, deviceProfile(space));
       await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
       writeFileSync(profile, deviceProfile(space).replace('classes: [sensor]', 'classes: &a [sensor, *a]'));
-      await within('the cycle to be reported', () => engine.logs.some((line) => line.msg === 'profile problem' && /inside the node it names/.test(String(line.message))));
-      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((level, index) => `${level}: &${level} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`)];
+      await within('the cycle to be reported', () =>
+        engine.logs.some(
+          (line) => line.msg === 'profile problem' && /inside the node it names/.test(String(line.message)),
+        ),
+      );
+      const bomb = [
+        'a: &a [x, x, x, x, x, x, x, x, x]',
+        ...'bcdefg'
+          .split('')
+          .map((level, index) => `${level}: &${level} [${Array(9).fill(`*${'abcdef'[index]}`).join(', ')}]`),
+      ];
       writeFileSync(profile, `${deviceProfile(space)}${bomb.join('\n')}\n`);
-      await within('the bomb to be reported', () => engine.logs.some((line) => line.msg === 'profile problem' && /alias/.test(String(line.message)) && line.line !== undefined));
+      await within('the bomb to be reported', () =>
+        engine.logs.some(
+          (line) => line.msg === 'profile problem' && /alias/.test(String(line.message)) && line.line !== undefined,
+        ),
+      );
       writeFileSync(path.join(space.dev, 'sensor2'), '');
-      await within('the last good version to register a new device', () => agent.peripherals.has('test-device:sensor2'));
+      await within('the last good version to register a new device', () =>
+        agent.peripherals.has('test-device:sensor2'),
+      );
       assert.equal((await engine.get('/healthz')).status, 200);
     }));
 
@@ -185,9 +235,17 @@ describe('hot reload of profiles', () => {
       const engine = await startEngine(space);
       try {
         await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
-        const profiles = (await engine.get('/profiles')).body as { loaded: { name: string }[]; files: { file: string; issues: { code: string }[] }[] };
-        assert.deepEqual(profiles.loaded.map((entry) => entry.name), ['test-device']);
-        const codes = Object.fromEntries(profiles.files.map((entry) => [path.basename(entry.file), entry.issues.map((issue) => issue.code)]));
+        const profiles = (await engine.get('/profiles')).body as {
+          loaded: { name: string }[];
+          files: { file: string; issues: { code: string }[] }[];
+        };
+        assert.deepEqual(
+          profiles.loaded.map((entry) => entry.name),
+          ['test-device'],
+        );
+        const codes = Object.fromEntries(
+          profiles.files.map((entry) => [path.basename(entry.file), entry.issues.map((issue) => issue.code)]),
+        );
         assert.deepEqual(codes, { 'huge.yaml': ['file-too-large'], 'sensor.yaml': [] });
       } finally {
         await engine.stop();

@@ -20,10 +20,17 @@ function loadedPackages(file: string): Set<string> {
 }
 
 /** Runs the engine with the recorder until `delivered` holds, stops it, and lists its packages. */
-async function packagesOfRun(space: Workspace, delivered: (stdout: string) => boolean | Promise<boolean>): Promise<Set<string>> {
+async function packagesOfRun(
+  space: Workspace,
+  delivered: (stdout: string) => boolean | Promise<boolean>,
+): Promise<Set<string>> {
   const file = path.join(space.root, 'loaded-modules.txt');
   writeFileSync(file, '');
-  const engine = await startEngine(space, [], { ...process.env, NODE_OPTIONS: `--import ${RECORDER}`, LOADED_MODULES_FILE: file });
+  const engine = await startEngine(space, [], {
+    ...process.env,
+    NODE_OPTIONS: `--import ${RECORDER}`,
+    LOADED_MODULES_FILE: file,
+  });
   try {
     writeFileSync(path.join(space.dev, 'sensor0'), '');
     await waitFor('the device to be delivered', () => delivered(engine.stdout()));
@@ -46,7 +53,8 @@ describe('modules the daemon loads', () => {
     // The recorder saw the engine's own dependencies: an empty list would prove nothing.
     assert.ok(packages.has('js-yaml') && packages.has('json-logic-js'), `recorded: ${[...packages].join(', ')}`);
     // `yaml` too: a valid config and profile are read on the fast path (fast-yaml.ts).
-    for (const lazy of ['serialport', '@serialport/bindings-cpp', 'usb', 'got', 'yaml']) assert.ok(!packages.has(lazy), `${lazy} was loaded`);
+    for (const lazy of ['serialport', '@serialport/bindings-cpp', 'usb', 'got', 'yaml'])
+      assert.ok(!packages.has(lazy), `${lazy} was loaded`);
   });
 
   it('with a webhook backend: got, and still no serialport', async () => {

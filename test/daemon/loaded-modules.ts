@@ -9,5 +9,12 @@ const file = process.env['LOADED_MODULES_FILE'];
 if (file) {
   register(new URL('./loaded-modules-hooks.js', import.meta.url));
   const required = createRequire(import.meta.url).cache;
-  process.on('exit', () => appendFileSync(file, Object.keys(required).map((loaded) => `${loaded}\n`).join('')));
+  process.on('exit', () =>
+    appendFileSync(
+      file,
+      Object.keys(required)
+        .map((loaded) => `${loaded}\n`)
+        .join(''),
+    ),
+  );
 }

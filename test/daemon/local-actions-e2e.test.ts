@@ -19,7 +19,10 @@ function setUp(): { space: Workspace; linkPath: string; events: string } {
   const linkPath = path.join(space.root, 'run', 'devices', 'zwave');
   const events = path.join(space.root, 'events.log');
   const script = path.join(space.root, 'record.mjs');
-  writeFileSync(script, `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(events)}, [process.env.DEVICE_EVENT, process.env.DEVICE_FILE_PATH, process.env.DEVICE_IDENTIFIER].join(' ') + '\\n');\n`);
+  writeFileSync(
+    script,
+    `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(events)}, [process.env.DEVICE_EVENT, process.env.DEVICE_FILE_PATH, process.env.DEVICE_IDENTIFIER].join(' ') + '\\n');\n`,
+  );
   const run = `[${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}]`;
   writeFileSync(
     path.join(space.profiles, 'zwave.yaml'),
@@ -63,8 +66,14 @@ test('exec and link follow a device across engine restarts, a reboot that cleare
     // A second device wanting the same link path waits for it, naming the holder.
     writeFileSync(path.join(space.dev, 'ttyACM1'), '');
     type Devices = { key: string; deliveries: { backend: string; state: string; lastError?: string }[] }[];
-    await waitFor('the conflict', async () => ((await engine.get('/devices')).body as Devices).some((device) => device.deliveries.some((delivery) => delivery.state === 'retrying')));
-    const waiting = ((await engine.get('/devices')).body as Devices).flatMap((device) => device.deliveries).find((delivery) => delivery.state === 'retrying')!;
+    await waitFor('the conflict', async () =>
+      ((await engine.get('/devices')).body as Devices).some((device) =>
+        device.deliveries.some((delivery) => delivery.state === 'retrying'),
+      ),
+    );
+    const waiting = ((await engine.get('/devices')).body as Devices)
+      .flatMap((device) => device.deliveries)
+      .find((delivery) => delivery.state === 'retrying')!;
     assert.equal(waiting.backend, 'link');
     assert.equal(waiting.lastError, `${linkPath} is already the link of zwave:ttyACM0; waiting for it to be free`);
     assert.equal(readlinkSync(linkPath), tty);
@@ -72,7 +81,10 @@ test('exec and link follow a device across engine restarts, a reboot that cleare
     await waitFor('the second device removed', () => lines(events).length === 3);
     // Programs run at least once: stopped before its end is acknowledged, one would run again.
     type Summary = { deliveries: Record<string, number> };
-    await waitFor('every delivery acknowledged', async () => JSON.stringify(((await engine.get('/')).body as Summary).deliveries) === '{"acknowledged":2}');
+    await waitFor(
+      'every delivery acknowledged',
+      async () => JSON.stringify(((await engine.get('/')).body as Summary).deliveries) === '{"acknowledged":2}',
+    );
     assert.equal(await engine.stop(), 0);
 
     // Restarted with the device present: nothing runs again, the link stays.

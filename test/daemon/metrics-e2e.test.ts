@@ -8,22 +8,43 @@ import { test } from 'node:test';
 import { startEngine, waitFor, workspace } from './engine-process.js';
 
 const sample = (text: string, name: string) => {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 };
 
 test('metrics and log lines of a delivered device', async () => {
   const space = workspace();
   writeFileSync(space.config, 'backends:\n  stdout: { type: stdout }\n');
-  writeFileSync(path.join(space.profiles, 'camera.yaml'), `name: test-camera\ndetect:\n  file: { path: "${space.dev}/video*" }\nmap:\n  identifier: { cat: ["camera:", { var: "file.name" }] }\nnotify:\n  - backend: stdout\n`);
+  writeFileSync(
+    path.join(space.profiles, 'camera.yaml'),
+    `name: test-camera\ndetect:\n  file: { path: "${space.dev}/video*" }\nmap:\n  identifier: { cat: ["camera:", { var: "file.name" }] }\nnotify:\n  - backend: stdout\n`,
+  );
   const engine = await startEngine(space);
   try {
     const before = Date.now() / 1000;
     writeFileSync(path.join(space.dev, 'video0'), '');
     await waitFor('the delivery', () => engine.logs.some((line) => line.msg === 'registered'));
     const device = `file:${path.join(space.dev, 'video0')}`;
-    assert.ok(engine.logs.some((line) => line.level === 'info' && line.msg === 'device matched' && line.device === device && line.profile === 'test-camera'));
-    assert.ok(engine.logs.some((line) => line.level === 'info' && line.msg === 'registered' && line.backend === 'stdout' && line.identifier === 'camera:video0'));
+    assert.ok(
+      engine.logs.some(
+        (line) =>
+          line.level === 'info' &&
+          line.msg === 'device matched' &&
+          line.device === device &&
+          line.profile === 'test-camera',
+      ),
+    );
+    assert.ok(
+      engine.logs.some(
+        (line) =>
+          line.level === 'info' &&
+          line.msg === 'registered' &&
+          line.backend === 'stdout' &&
+          line.identifier === 'camera:video0',
+      ),
+    );
 
     const { status, text } = await engine.get('/metrics');
     assert.equal(status, 200);

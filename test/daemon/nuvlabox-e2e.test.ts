@@ -7,7 +7,15 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
 import { CLI, ROOT } from '../paths.js';
-import { deviceProfile, startEngine, waitFor, workspace, writeConfig, type EngineProcess, type Workspace } from './engine-process.js';
+import {
+  deviceProfile,
+  startEngine,
+  waitFor,
+  workspace,
+  writeConfig,
+  type EngineProcess,
+  type Workspace,
+} from './engine-process.js';
 
 /** The devices of the test's own folder: the machine's serial ports (ttyS0...) are listed too. */
 const ownDevices = (body: unknown) => (body as { source: string }[]).filter((device) => device.source === 'file');
@@ -15,7 +23,8 @@ const ownDevices = (body: unknown) => (body as { source: string }[]).filter((dev
 const plug = (space: Workspace, name: string) => writeFileSync(path.join(space.dev, name), '');
 const unplug = (space: Workspace, name: string) => unlinkSync(path.join(space.dev, name));
 const held = (agent: FakeAgent) => [...agent.peripherals.keys()].sort();
-const requestsOf = (agent: FakeAgent, method: string) => agent.requests.filter((request) => request.method === method && request.path.startsWith('/api/peripheral'));
+const requestsOf = (agent: FakeAgent, method: string) =>
+  agent.requests.filter((request) => request.method === method && request.path.startsWith('/api/peripheral'));
 
 function setUp() {
   const space = workspace();
@@ -24,7 +33,10 @@ function setUp() {
 }
 
 /** Runs `body` with a workspace, a fake agent and the engine's config, and cleans all up. */
-async function withAgent(body: (space: Workspace, agent: FakeAgent) => Promise<void>, options: Parameters<typeof startFakeAgent>[0] = {}): Promise<void> {
+async function withAgent(
+  body: (space: Workspace, agent: FakeAgent) => Promise<void>,
+  options: Parameters<typeof startFakeAgent>[0] = {},
+): Promise<void> {
   const space = setUp();
   const agent = await startFakeAgent(options);
   writeConfig(space, agent.url);
@@ -65,7 +77,10 @@ describe('daemon with the nuvlabox-agent backend', () => {
         assert.equal(requestsOf(agent, 'POST').length, 1);
         unplug(space, 'sensor1');
         await waitFor('the deregistration', () => !agent.peripherals.has('test-device:sensor1'));
-        assert.deepEqual(requestsOf(agent, 'DELETE').map((request) => request.path), ['/api/peripheral/test-device%3Asensor1']);
+        assert.deepEqual(
+          requestsOf(agent, 'DELETE').map((request) => request.path),
+          ['/api/peripheral/test-device%3Asensor1'],
+        );
         assert.deepEqual(ownDevices((await engine.get('/devices')).body), []);
       }),
     ));
@@ -111,17 +126,30 @@ describe('daemon with the nuvlabox-agent backend', () => {
         unplug(space, 'sensor1');
         plug(space, 'sensor4');
         unplug(space, 'sensor3');
-        await waitFor('failed attempts while down', () => agent.requests.filter((request) => request.status === 0).length >= 3);
+        await waitFor(
+          'failed attempts while down',
+          () => agent.requests.filter((request) => request.status === 0).length >= 3,
+        );
         const status = (await engine.get('/')).body as { deliveries: Record<string, number> };
-        assert.ok((status.deliveries.retrying ?? 0) + (status.deliveries.removing ?? 0) > 0, JSON.stringify(status.deliveries));
+        assert.ok(
+          (status.deliveries.retrying ?? 0) + (status.deliveries.removing ?? 0) > 0,
+          JSON.stringify(status.deliveries),
+        );
         agent.down = false;
         await waitFor('convergence', () => held(agent).join() === 'test-device:sensor2,test-device:sensor4');
         // sensor3 came and went while the agent was down: nothing of it may stay. When the engine
         // tried it while down (the fake cuts the connection after accepting it, so the POST may
         // have landed for all the engine knows), the only request that gets through is the
         // DELETE that cleans up after that attempt.
-        const sensor3 = agent.requests.filter((request) => request.status !== 0 && (request.path.includes('sensor3') || JSON.stringify(request.body ?? '').includes('sensor3')));
-        assert.deepEqual([...new Set(sensor3.map((request) => request.method))].filter((method) => method !== 'DELETE'), []);
+        const sensor3 = agent.requests.filter(
+          (request) =>
+            request.status !== 0 &&
+            (request.path.includes('sensor3') || JSON.stringify(request.body ?? '').includes('sensor3')),
+        );
+        assert.deepEqual(
+          [...new Set(sensor3.map((request) => request.method))].filter((method) => method !== 'DELETE'),
+          [],
+        );
       });
     }));
 
@@ -135,18 +163,28 @@ describe('daemon with the nuvlabox-agent backend', () => {
         assert.equal(agent.requests.filter((request) => request.status === 500).length, 4);
         agent.delayMs = 0;
         type Devices = { deliveries: { state: string }[] }[];
-        await waitFor('acknowledgements', async () => ((await engine.get('/devices')).body as Devices).every((device) => device.deliveries.every((delivery) => delivery.state === 'acknowledged')));
+        await waitFor('acknowledgements', async () =>
+          ((await engine.get('/devices')).body as Devices).every((device) =>
+            device.deliveries.every((delivery) => delivery.state === 'acknowledged'),
+          ),
+        );
       }),
     ));
 
   test('a document the agent rejects is a permanent failure, shown on /devices, not retried', () =>
     withAgent(async (space, agent) => {
       // Computed, not a constant: a constant out of range is refused by the profile's validation.
-      writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  port: { "+": [70000, 0] }\n'));
+      writeFileSync(
+        path.join(space.profiles, 'sensor.yaml'),
+        deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  port: { "+": [70000, 0] }\n'),
+      );
       await withEngine(space, async (engine) => {
         plug(space, 'sensor1');
         await waitFor('the device', async () => ownDevices((await engine.get('/devices')).body).length === 1);
-        const [device] = ownDevices((await engine.get("/devices")).body) as unknown as { problems: string[]; deliveries: unknown[] }[];
+        const [device] = ownDevices((await engine.get('/devices')).body) as unknown as {
+          problems: string[];
+          deliveries: unknown[];
+        }[];
         assert.match(device!.problems.join(), /map field `port` must be <= 65535/);
         assert.deepEqual(device!.deliveries, []);
         assert.equal(requestsOf(agent, 'POST').length, 0);
@@ -161,9 +199,15 @@ describe('daemon with the nuvlabox-agent backend', () => {
         agent.deleteInNuvla('test-device:sensor1');
         const before = agent.requests.length;
         writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space, { label: 'Renamed sensor' }));
-        await waitFor('the peripheral back in Nuvla', () => agent.nuvla.get('test-device:sensor1')?.document['name'] === 'Renamed sensor sensor1');
+        await waitFor(
+          'the peripheral back in Nuvla',
+          () => agent.nuvla.get('test-device:sensor1')?.document['name'] === 'Renamed sensor sensor1',
+        );
         const sent = agent.requests.slice(before).filter((request) => request.path.startsWith('/api/peripheral'));
-        assert.deepEqual(sent.map((request) => `${request.method} ${request.status}`), ['PUT 404', 'POST 400', 'DELETE 200', 'POST 201']);
+        assert.deepEqual(
+          sent.map((request) => `${request.method} ${request.status}`),
+          ['PUT 404', 'POST 400', 'DELETE 200', 'POST 201'],
+        );
       }),
     ));
 
@@ -174,9 +218,18 @@ describe('daemon with the nuvlabox-agent backend', () => {
         await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
         const { id } = agent.nuvla.get('test-device:sensor1')!;
         assert.equal(agent.nuvla.get('test-device:sensor1')!.document['description'], 'at site test-lab');
-        writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space).replace(/  description: .*\n/, ''));
+        writeFileSync(
+          path.join(space.profiles, 'sensor.yaml'),
+          deviceProfile(space).replace(/  description: .*\n/, ''),
+        );
         const current = () => agent.nuvla.get('test-device:sensor1');
-        await waitFor('the description gone from Nuvla', () => current() !== undefined && current()!.document['description'] === undefined && agent.requests.at(-1)?.status === 201);
+        await waitFor(
+          'the description gone from Nuvla',
+          () =>
+            current() !== undefined &&
+            current()!.document['description'] === undefined &&
+            agent.requests.at(-1)?.status === 201,
+        );
         assert.notEqual(agent.nuvla.get('test-device:sensor1')!.id, id);
         assert.deepEqual(held(agent), ['test-device:sensor1']);
       }),
@@ -184,13 +237,19 @@ describe('daemon with the nuvlabox-agent backend', () => {
 
   test('blank strings are left out like null, blank classes too: the peripheral is registered, not refused', () =>
     withAgent(async (space, agent) => {
-      const profile = deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor, " "]\n  vendor: { cat: [" ", ""] }\n  product: ""\n');
+      const profile = deviceProfile(space).replace(
+        '  classes: [sensor]\n',
+        '  classes: [sensor, " "]\n  vendor: { cat: [" ", ""] }\n  product: ""\n',
+      );
       writeFileSync(path.join(space.profiles, 'sensor.yaml'), profile);
       await withEngine(space, async () => {
         plug(space, 'sensor1');
         await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
         const { document } = agent.nuvla.get('test-device:sensor1')!;
-        assert.deepEqual([document['classes'], 'vendor' in document, 'product' in document], [['sensor'], false, false]);
+        assert.deepEqual(
+          [document['classes'], 'vendor' in document, 'product' in document],
+          [['sensor'], false, false],
+        );
       });
     }));
 
@@ -198,7 +257,13 @@ describe('daemon with the nuvlabox-agent backend', () => {
     const space = setUp();
     try {
       const file = path.join(space.profiles, 'sensor.yaml');
-      writeFileSync(file, deviceProfile(space).replace('  classes: [sensor]\n', '  classes: [sensor]\n  additional-assets: { devices: [], libraries: [libusb] }\n  resources: [{ unit: MB, capacity: "512", load: -1 }]\n'));
+      writeFileSync(
+        file,
+        deviceProfile(space).replace(
+          '  classes: [sensor]\n',
+          '  classes: [sensor]\n  additional-assets: { devices: [], libraries: [libusb] }\n  resources: [{ unit: MB, capacity: "512", load: -1 }]\n',
+        ),
+      );
       const result = spawnSync(process.execPath, [CLI, 'validate', file, '--format', 'json'], { encoding: 'utf8' });
       assert.equal(result.status, 1, result.stdout + result.stderr);
       const text = result.stdout;
@@ -209,14 +274,18 @@ describe('daemon with the nuvlabox-agent backend', () => {
     }
   });
 
-  test('Nuvla unreachable: the agent\'s 500 HTML page is a retry; registered once Nuvla is back', () =>
+  test("Nuvla unreachable: the agent's 500 HTML page is a retry; registered once Nuvla is back", () =>
     withAgent((space, agent) =>
       withEngine(space, async (engine) => {
         agent.nuvlaReachable = false;
         plug(space, 'sensor1');
         await waitFor('a 500', () => agent.requests.some((request) => request.status === 500));
         type Devices = { deliveries: { state: string; lastError?: string }[] }[];
-        await waitFor('the retry shown', async () => ownDevices((await engine.get('/devices')).body).some((device) => (device as unknown as Devices[number]).deliveries[0]?.state === 'retrying'));
+        await waitFor('the retry shown', async () =>
+          ownDevices((await engine.get('/devices')).body).some(
+            (device) => (device as unknown as Devices[number]).deliveries[0]?.state === 'retrying',
+          ),
+        );
         agent.nuvlaReachable = true;
         await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
         assert.deepEqual(held(agent), ['test-device:sensor1']);
@@ -227,11 +296,19 @@ describe('daemon with the nuvlabox-agent backend', () => {
     withAgent(async (space, agent) => {
       const shipped = readFileSync(path.join(ROOT, 'profiles', 'mock-video0.yaml'), 'utf8');
       assert.match(shipped, /path: "\/dev\/video0"/);
-      writeFileSync(path.join(space.profiles, 'sensor.yaml'), shipped.replace('path: "/dev/video0"', `path: "${space.dev}/video0"`));
+      writeFileSync(
+        path.join(space.profiles, 'sensor.yaml'),
+        shipped.replace('path: "/dev/video0"', `path: "${space.dev}/video0"`),
+      );
       await withEngine(space, async () => {
         plug(space, 'video0');
         await waitFor('the registration', () => requestsOf(agent, 'POST').some((request) => request.status === 201));
-        assert.deepEqual(requestsOf(agent, 'POST')[0]!.body, { identifier: 'my-mock-peripheralXYZ', name: 'Mock Peripheral', classes: ['video'], available: true });
+        assert.deepEqual(requestsOf(agent, 'POST')[0]!.body, {
+          identifier: 'my-mock-peripheralXYZ',
+          name: 'Mock Peripheral',
+          classes: ['video'],
+          available: true,
+        });
       });
     }));
 });

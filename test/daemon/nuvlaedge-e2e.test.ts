@@ -6,14 +6,27 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { NuvlaedgeReader } from '../fakes/nuvlaedge-reader.js';
 import { CLI } from '../paths.js';
-import { deviceProfile, startEngine, waitFor, workspace, type EngineProcess, type Workspace } from './engine-process.js';
+import {
+  deviceProfile,
+  startEngine,
+  waitFor,
+  workspace,
+  type EngineProcess,
+  type Workspace,
+} from './engine-process.js';
 
 /** A workspace publishing to a NuvlaEdge root, an agent-side reader with the real agent's quirks, and the engine. */
-async function withNuvlaedge(profile: (space: Workspace) => string, body: (space: Workspace, reader: NuvlaedgeReader, engine: EngineProcess) => Promise<void>): Promise<void> {
+async function withNuvlaedge(
+  profile: (space: Workspace) => string,
+  body: (space: Workspace, reader: NuvlaedgeReader, engine: EngineProcess) => Promise<void>,
+): Promise<void> {
   const space = workspace();
   const root = path.join(space.root, 'nuvlaedge');
   mkdirSync(root);
-  writeFileSync(space.config, `backends:\n  nuvlaedge: { type: nuvlaedge-files, root: "${root}", managerName: engine }\n`);
+  writeFileSync(
+    space.config,
+    `backends:\n  nuvlaedge: { type: nuvlaedge-files, root: "${root}", managerName: engine }\n`,
+  );
   writeFileSync(path.join(space.profiles, 'sensor.yaml'), profile(space));
   const reader = new NuvlaedgeReader({ root, managerName: 'engine', agentQuirks: true });
   const engine = await startEngine(space);
@@ -29,7 +42,10 @@ test('devices come and go: the agent-side reader ends with exactly the present s
   const space = workspace();
   const root = path.join(space.root, 'nuvlaedge');
   mkdirSync(root);
-  writeFileSync(space.config, `backends:\n  nuvlaedge: { type: nuvlaedge-files, root: "${root}", managerName: engine }\n`);
+  writeFileSync(
+    space.config,
+    `backends:\n  nuvlaedge: { type: nuvlaedge-files, root: "${root}", managerName: engine }\n`,
+  );
   writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space, { backend: 'nuvlaedge' }));
   writeFileSync(path.join(space.dev, 'sensor1'), '');
   const reader = new NuvlaedgeReader({ root, managerName: 'engine' });
@@ -62,7 +78,11 @@ test('devices come and go: the agent-side reader ends with exactly the present s
 
 test('blank strings are left out: the real agent registers the device instead of rejecting it or aborting its pass', () =>
   withNuvlaedge(
-    (space) => deviceProfile(space, { backend: 'nuvlaedge' }).replace('  classes: [sensor]\n', '  classes: [sensor, ""]\n  vendor: { cat: ["", ""] }\n  product: { cat: [" "] }\n'),
+    (space) =>
+      deviceProfile(space, { backend: 'nuvlaedge' }).replace(
+        '  classes: [sensor]\n',
+        '  classes: [sensor, ""]\n  vendor: { cat: ["", ""] }\n  product: { cat: [" "] }\n',
+      ),
     async (space, reader) => {
       writeFileSync(path.join(space.dev, 'sensor1'), '');
       await waitFor('sensor1 at the agent', async () => {
@@ -91,7 +111,11 @@ test("what NuvlaEdge does not do is said: validate warns that description is dro
       assert.match(notes, /never reach Nuvla/);
       assert.match(notes, /120 s/);
       assert.match(notes, /another manager/);
-      const validated = spawnSync(process.execPath, [CLI, 'validate', path.join(space.profiles, 'sensor.yaml'), '--config', space.config, '--format', 'json'], { encoding: 'utf8' });
+      const validated = spawnSync(
+        process.execPath,
+        [CLI, 'validate', path.join(space.profiles, 'sensor.yaml'), '--config', space.config, '--format', 'json'],
+        { encoding: 'utf8' },
+      );
       assert.equal(validated.status, 0, validated.stdout + validated.stderr);
       assert.match(validated.stdout, /"code":\s*"ignored-field"/);
       assert.match(validated.stdout, /description/);

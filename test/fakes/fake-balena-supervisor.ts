@@ -70,13 +70,22 @@ export interface FakeSupervisor {
    */
   markDeleted(uuid: string): void;
   /** A new target for a device: an update hook (appId as a string), repeated until answered 200 or the commit is reported. */
-  setTarget(uuid: string, target: { commit: string; environment?: Record<string, unknown>; config?: Record<string, unknown> }): void;
+  setTarget(
+    uuid: string,
+    target: { commit: string; environment?: Record<string, unknown>; config?: Record<string, unknown> },
+  ): void;
   /** Sends a hook to the gateway: `<hookAddress><uuid><suffix>`; resolves with the status. */
-  hook(hookAddress: string, method: 'PUT' | 'DELETE', uuid: string, options?: { suffix?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: string }>;
+  hook(
+    hookAddress: string,
+    method: 'PUT' | 'DELETE',
+    uuid: string,
+    options?: { suffix?: string; body?: unknown; rawBody?: string },
+  ): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const nonEmptyString = (value: unknown) => typeof value === 'string' && value.trim() !== '';
 
 interface Reply {
@@ -115,7 +124,8 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
   const provision = (body: unknown): Reply => {
     if (!isObject(body)) return { status: 400, body: { error: 'body must be an object' } };
     const { appId, device_type: deviceType } = body;
-    if (typeof appId !== 'number' || !Number.isInteger(appId) || appId < 1) return { status: 400, body: 'appId must be a positive integer' };
+    if (typeof appId !== 'number' || !Number.isInteger(appId) || appId < 1)
+      return { status: 400, body: 'appId must be a positive integer' };
     // The cloud's "not found" is caught like every other cloud error: 503.
     if (!apps.has(appId)) return { status: 503, body: 'Request failed with status code 404' };
     const uuid = randomBytes(31).toString('hex');
@@ -136,7 +146,10 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
       droppedLogs: [],
     };
     devices.set(uuid, device);
-    return { status: 201, body: { id: device.id, uuid, name: device.name, note: null, device_type: device.device_type } };
+    return {
+      status: 201,
+      body: { id: device.id, uuid, name: device.name, note: null, device_type: device.device_type },
+    };
   };
 
   /** Every field given must be valid, or nothing is updated (400). */
@@ -144,12 +157,16 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     if (!isObject(body)) return { status: 400, body: { error: 'nothing to update' } };
     const invalid = (field: string) => ({ status: 400, body: { error: `Invalid ${field}` } });
     if (body.is_online !== undefined && typeof body.is_online !== 'boolean') return invalid('is_online');
-    for (const field of ['status', 'commit', 'releaseId']) if (body[field] !== undefined && !nonEmptyString(body[field])) return invalid(field);
-    for (const field of ['environment', 'config']) if (body[field] !== undefined && !isObject(body[field])) return invalid(field);
+    for (const field of ['status', 'commit', 'releaseId'])
+      if (body[field] !== undefined && !nonEmptyString(body[field])) return invalid(field);
+    for (const field of ['environment', 'config'])
+      if (body[field] !== undefined && !isObject(body[field])) return invalid(field);
     let valid = 0;
-    if (typeof body.is_online === 'boolean') (device.is_online = body.is_online), valid++;
-    for (const field of ['status', 'commit', 'releaseId'] as const) if (nonEmptyString(body[field])) ((device[field] as string) = body[field] as string), valid++;
-    for (const field of ['environment', 'config'] as const) if (isObject(body[field])) (device[field] = body[field] as Record<string, unknown>), valid++;
+    if (typeof body.is_online === 'boolean') ((device.is_online = body.is_online), valid++);
+    for (const field of ['status', 'commit', 'releaseId'] as const)
+      if (nonEmptyString(body[field])) (((device[field] as string) = body[field] as string), valid++);
+    for (const field of ['environment', 'config'] as const)
+      if (isObject(body[field])) ((device[field] = body[field] as Record<string, unknown>), valid++);
     if (valid === 0) return { status: 400, body: { error: 'Device attributes not provided' } };
     if (device.target && device.commit === device.target.commit) device.target = undefined;
     const { logs: _logs, droppedLogs: _dropped, deleted: _deleted, target: _target, ...visible } = device;
@@ -174,13 +191,23 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     const address = hookAddress;
     if (closed || !device || address === undefined || (!device.deleted && !device.target)) return;
     const method = device.deleted ? 'DELETE' : 'PUT';
-    const body = device.deleted ? undefined : { appId: String(device.appId), commit: device.target!.commit, environment: device.target!.environment, config: device.target!.config };
+    const body = device.deleted
+      ? undefined
+      : {
+          appId: String(device.appId),
+          commit: device.target!.commit,
+          environment: device.target!.environment,
+          config: device.target!.config,
+        };
     const sent: SentHook = { method, uuid, ...(body && { body }), status: 0, at: Date.now() };
     hooks.push(sent);
     state.lastSent = sent.at;
     state.sending = true;
     try {
-      const response = await fetch(`${address}${uuid}`, { method, ...(body && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+      const response = await fetch(`${address}${uuid}`, {
+        method,
+        ...(body && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
       await response.arrayBuffer();
       sent.status = response.status;
     } catch {
@@ -197,7 +224,8 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
   };
 
   const route = (method: string, path: string, body: unknown): Reply => {
-    if (method === 'GET' && path === '/v1/dependent-apps') return { status: 200, body: [...apps].map((id) => ({ id, name: `app-${id}`, commit: null, config: {} })) };
+    if (method === 'GET' && path === '/v1/dependent-apps')
+      return { status: 200, body: [...apps].map((id) => ({ id, name: `app-${id}`, commit: null, config: {} })) };
     if (path === '/v1/devices') {
       if (method === 'GET') return { status: 200, body: [...devices.values()].filter((device) => !device.deleted) };
       if (method === 'POST') return provision(body);
@@ -212,7 +240,12 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
       if (!isObject(body) || typeof body.message !== 'string') return { status: 503, body: { error: 'invalid log' } };
       // The log backend keeps only system lines and lines of a service; it still answers 202.
       if (body.isSystem !== true && body.serviceId === undefined) device.droppedLogs.push(body.message);
-      else device.logs.push({ message: body.message, ...(typeof body.timestamp === 'number' && { timestamp: body.timestamp }), ...(body.isSystem === true && { isSystem: true }) });
+      else
+        device.logs.push({
+          message: body.message,
+          ...(typeof body.timestamp === 'number' && { timestamp: body.timestamp }),
+          ...(body.isSystem === true && { isSystem: true }),
+        });
       return { status: 202, body: 'Accepted' };
     }
     if (method === 'GET') return { status: 200, body: device };
@@ -239,13 +272,19 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     }
     let reply: Reply;
     if (key !== apiKey) reply = { status: 401, body: 'Unauthorized' };
-    else if (failures.count > 0 && url.pathname.startsWith('/v1/devices') && (failures.method === undefined || failures.method === request.method)) {
+    else if (
+      failures.count > 0 &&
+      url.pathname.startsWith('/v1/devices') &&
+      (failures.method === undefined || failures.method === request.method)
+    ) {
       failures.count--;
       reply = { status: failures.status, body: { error: 'failing on purpose' } };
     } else if (typeof body === 'string') reply = { status: 400, body: { error: 'body is not JSON' } };
     else reply = route(request.method!, url.pathname, body);
     logged.status = reply.status;
-    response.writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json' });
+    response.writeHead(reply.status, {
+      'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json',
+    });
     response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -23,7 +23,13 @@ async function call(agent: FakeAgent, method: string, path: string, body?: unkno
 }
 
 const webcam = { identifier: 'usb:046d:0825', available: true, classes: ['video'], name: 'Webcam', interface: 'USB' };
-const gps = { identifier: 'serial-gps-1', available: false, classes: ['gps'], interface: 'Serial', 'device-path': '/dev/ttyUSB0' };
+const gps = {
+  identifier: 'serial-gps-1',
+  available: false,
+  classes: ['gps'],
+  interface: 'Serial',
+  'device-path': '/dev/ttyUSB0',
+};
 
 describe('fake NuvlaBox Agent', () => {
   let agent: FakeAgent;
@@ -44,7 +50,11 @@ describe('fake NuvlaBox Agent', () => {
     assert.equal(answer.status, 201);
     const body = answer.body as Record<string, unknown>;
     assert.match(String(body['resource-id']), /^nuvlabox-peripheral\/[0-9a-f-]{36}$/);
-    assert.deepEqual(body, { status: 201, message: `${body['resource-id']} created`, 'resource-id': body['resource-id'] });
+    assert.deepEqual(body, {
+      status: 201,
+      message: `${body['resource-id']} created`,
+      'resource-id': body['resource-id'],
+    });
     assert.deepEqual(agent.peripherals.get(webcam.identifier), {
       ...webcam,
       parent: 'nuvlabox/11111111-2222-3333-4444-555555555555',
@@ -61,7 +71,13 @@ describe('fake NuvlaBox Agent', () => {
   });
 
   test('POST without a usable identifier or object body is a 400 with an error', async () => {
-    for (const body of [{ available: true, classes: ['x'] }, { ...webcam, identifier: '  ' }, [webcam], 'not json{', 42]) {
+    for (const body of [
+      { available: true, classes: ['x'] },
+      { ...webcam, identifier: '  ' },
+      [webcam],
+      'not json{',
+      42,
+    ]) {
       const answer = await call(agent, 'POST', '/peripheral', body);
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.equal(typeof (answer.body as { error: unknown }).error, 'string');
@@ -82,7 +98,11 @@ describe('fake NuvlaBox Agent', () => {
     for (const body of rejected) {
       const answer = await call(agent, 'POST', '/peripheral', body);
       assert.equal(answer.status, 400, JSON.stringify(body));
-      assert.match((answer.body as { message: string }).message, /does not satisfy defined schema/, 'forwarded from Nuvla as {status, message}');
+      assert.match(
+        (answer.body as { message: string }).message,
+        /does not satisfy defined schema/,
+        'forwarded from Nuvla as {status, message}',
+      );
       assert.equal((answer.body as { status: number }).status, 400);
     }
     assert.equal(agent.peripherals.size, 0);
@@ -95,11 +115,14 @@ describe('fake NuvlaBox Agent', () => {
     assert.equal(all.status, 200);
     assert.deepEqual(Object.keys(all.body as object).sort(), [webcam.identifier, gps.identifier].sort());
     const byGlob = async (pattern: string) =>
-      Object.keys((await call(agent, 'GET', `/peripheral?identifier_pattern=${encodeURIComponent(pattern)}`)).body as object);
+      Object.keys(
+        (await call(agent, 'GET', `/peripheral?identifier_pattern=${encodeURIComponent(pattern)}`)).body as object,
+      );
     assert.deepEqual(await byGlob('usb:*'), [webcam.identifier]);
     assert.deepEqual(await byGlob('serial-gps-?'), [gps.identifier]);
     assert.deepEqual(await byGlob('serial-gps-'), []);
-    const byParameter = async (query: string) => Object.keys((await call(agent, 'GET', `/peripheral?${query}`)).body as object);
+    const byParameter = async (query: string) =>
+      Object.keys((await call(agent, 'GET', `/peripheral?${query}`)).body as object);
     assert.deepEqual(await byParameter('parameter=interface&value=Serial'), [gps.identifier]);
     assert.deepEqual(await byParameter('parameter=interface&value=serial'), [], 'the match is exact');
     assert.deepEqual(await byParameter('parameter=available&value=true'), [], 'only strings compare equal');
@@ -151,12 +174,20 @@ describe('fake NuvlaBox Agent', () => {
     assert.equal((await call(agent, 'DELETE', path)).status, 200);
     assert.equal(agent.peripherals.size, 0);
     assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 201);
-    assert.notEqual(agent.nuvla.get(webcam.identifier)?.id, (created.body as Record<string, unknown>)['resource-id'], 'a new resource in Nuvla');
+    assert.notEqual(
+      agent.nuvla.get(webcam.identifier)?.id,
+      (created.body as Record<string, unknown>)['resource-id'],
+      'a new resource in Nuvla',
+    );
   });
 
   test('PUT merges in Nuvla too: a field left out of the body stays', async () => {
     await call(agent, 'POST', '/peripheral', webcam);
-    await call(agent, 'PUT', `/peripheral/${encodeURIComponent(webcam.identifier)}`, { identifier: webcam.identifier, available: true, classes: ['video'] });
+    await call(agent, 'PUT', `/peripheral/${encodeURIComponent(webcam.identifier)}`, {
+      identifier: webcam.identifier,
+      available: true,
+      classes: ['video'],
+    });
     assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Webcam');
   });
 
@@ -172,7 +203,11 @@ describe('fake NuvlaBox Agent', () => {
 
   test('Nuvla unreachable: writes are 500 with an HTML page', async () => {
     agent.nuvlaReachable = false;
-    const response = await fetch(`${agent.url}/peripheral`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(webcam) });
+    const response = await fetch(`${agent.url}/peripheral`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(webcam),
+    });
     assert.equal(response.status, 500);
     assert.match(response.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await response.text(), /<title>500 Internal Server Error<\/title>/);
@@ -206,7 +241,10 @@ describe('fake NuvlaBox Agent', () => {
   test('down drops connections without an answer until it is flipped back', async () => {
     agent.down = true;
     await assert.rejects(call(agent, 'GET', '/healthcheck'), TypeError);
-    assert.deepEqual(agent.requests.map((r) => [r.method, r.path, r.status]), [['GET', '/api/healthcheck', 0]]);
+    assert.deepEqual(
+      agent.requests.map((r) => [r.method, r.path, r.status]),
+      [['GET', '/api/healthcheck', 0]],
+    );
     agent.down = false;
     assert.equal((await call(agent, 'GET', '/healthcheck')).status, 200);
   });
@@ -216,7 +254,9 @@ describe('fake NuvlaBox Agent', () => {
     const started = Date.now();
     assert.equal((await call(agent, 'GET', '/healthcheck')).status, 200);
     assert.ok(Date.now() - started >= 190, `answered after ${Date.now() - started} ms`);
-    await assert.rejects(fetch(`${agent.url}/healthcheck`, { signal: AbortSignal.timeout(50) }), { name: 'TimeoutError' });
+    await assert.rejects(fetch(`${agent.url}/healthcheck`, { signal: AbortSignal.timeout(50) }), {
+      name: 'TimeoutError',
+    });
   });
 
   test('the request log records method, path, parsed body and status', async () => {
@@ -247,6 +287,10 @@ describe('fake NuvlaBox Agent', () => {
     const found = await call(agent, 'GET', `/peripheral/${encodeURIComponent(webcam.identifier)}`);
     assert.deepEqual([found.status, found.body], [200, kept[webcam.identifier]]);
     assert.notEqual(agent.peripherals.get(webcam.identifier), kept[webcam.identifier], 'initial documents are copied');
-    assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 400, 'initial peripherals count as registered');
+    assert.equal(
+      (await call(agent, 'POST', '/peripheral', webcam)).status,
+      400,
+      'initial peripherals count as registered',
+    );
   });
 });

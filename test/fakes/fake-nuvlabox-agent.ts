@@ -181,12 +181,21 @@ class FakeNuvlaboxAgent implements FakeAgent {
       this.nuvla.set(identifier, { id: `nuvlabox-peripheral/${randomUUID()}`, document: structuredClone(stored) });
     }
     for (const [identifier, document] of Object.entries(inNuvla)) {
-      this.nuvla.set(identifier, { id: `nuvlabox-peripheral/${randomUUID()}`, document: { parent: this.parent, version: 2, ...structuredClone(document) } });
+      this.nuvla.set(identifier, {
+        id: `nuvlabox-peripheral/${randomUUID()}`,
+        document: { parent: this.parent, version: 2, ...structuredClone(document) },
+      });
     }
   }
 
   async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const entry: LoggedRequest = { method: request.method ?? '', path: request.url ?? '', body: undefined, status: 0, at: Date.now() };
+    const entry: LoggedRequest = {
+      method: request.method ?? '',
+      path: request.url ?? '',
+      body: undefined,
+      status: 0,
+      at: Date.now(),
+    };
     this.requests.push(entry);
     if (this.down) {
       request.socket.destroy();
@@ -200,7 +209,9 @@ class FakeNuvlaboxAgent implements FakeAgent {
     // Malformed JSON reaches the routes as "no body", which POST and PUT answer with a 400.
     const reply = this.route(entry.method, entry.path, parsed.ok ? parsed.value : undefined);
     entry.status = reply.status;
-    const headers: http.OutgoingHttpHeaders = { 'content-type': reply.html ? 'text/html; charset=utf-8' : 'application/json' };
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': reply.html ? 'text/html; charset=utf-8' : 'application/json',
+    };
     if (reply.status === 503 && this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
     response.writeHead(reply.status, headers).end(reply.html ? String(reply.body) : JSON.stringify(reply.body));
   }
@@ -210,7 +221,8 @@ class FakeNuvlaboxAgent implements FakeAgent {
     if (url.pathname === '/api/healthcheck' && method === 'GET') {
       return this.healthy ? { status: 200, body: true } : error(503, 'NuvlaBox Agent is not ready');
     }
-    if (url.pathname !== '/api/peripheral' && !url.pathname.startsWith('/api/peripheral/')) return error(404, 'Not found');
+    if (url.pathname !== '/api/peripheral' && !url.pathname.startsWith('/api/peripheral/'))
+      return error(404, 'Not found');
     if (this.failures.count > 0) {
       this.failures.count -= 1;
       return error(this.failures.status, this.failures.error);

@@ -109,7 +109,13 @@ class Server implements MisbehavingBackend {
     const path = request.url ?? '/';
     const mode = path.startsWith('/api/healthcheck') ? 'healthy' : this.mode;
     const identifier = identifierOf(path, body);
-    const entry: ReceivedRequest = { method: request.method ?? 'GET', path, mode, ...(identifier && { identifier }), at: Date.now() };
+    const entry: ReceivedRequest = {
+      method: request.method ?? 'GET',
+      path,
+      mode,
+      ...(identifier && { identifier }),
+      at: Date.now(),
+    };
     this.requests.push(entry);
     const answered = (status: number) => (entry.status = status);
     switch (mode) {
@@ -124,11 +130,15 @@ class Server implements MisbehavingBackend {
       }
       case 'html':
         answered(200);
-        response.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>');
+        response
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>');
         return;
       case 'truncated-json':
         answered(request.method === 'POST' ? 201 : 200);
-        response.writeHead(request.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end('{"status":201,"message":"nuvlabox-peripheral/12');
+        response
+          .writeHead(request.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' })
+          .end('{"status":201,"message":"nuvlabox-peripheral/12');
         return;
       case 'huge-body':
         await writeHuge(response, HUGE_BODY_BYTES);
@@ -165,7 +175,8 @@ class Server implements MisbehavingBackend {
     if (url.pathname === '/api/peripheral' && method === 'POST') {
       const identifier = (body as Record<string, unknown> | undefined)?.['identifier'];
       if (typeof identifier !== 'string') return { status: 400, body: { error: 'Peripheral identifier missing' } };
-      if (this.peripherals.has(identifier)) return { status: 400, body: { error: `Peripheral ${identifier} already registered. Please delete it first` } };
+      if (this.peripherals.has(identifier))
+        return { status: 400, body: { error: `Peripheral ${identifier} already registered. Please delete it first` } };
       this.peripherals.set(identifier, body as Record<string, unknown>);
       this.registrations.push(identifier);
       const resourceId = `nuvlabox-peripheral/${randomUUID()}`;
@@ -204,7 +215,9 @@ function identifierOf(path: string, body: unknown): string | undefined {
 }
 
 /** Starts the server on 127.0.0.1 in `healthy` mode. */
-export async function startMisbehavingBackend(initial: Record<string, Record<string, unknown>> = {}): Promise<MisbehavingBackend> {
+export async function startMisbehavingBackend(
+  initial: Record<string, Record<string, unknown>> = {},
+): Promise<MisbehavingBackend> {
   const server = http.createServer();
   const backend = new Server(server);
   for (const [identifier, document] of Object.entries(initial)) backend.peripherals.set(identifier, { ...document });

@@ -59,7 +59,24 @@ export class NuvlaRefusedError extends Error {
 }
 
 /** The fields the agent's peripheral model keeps; anything else (`description`) is dropped. */
-const MODEL_FIELDS = ['identifier', 'available', 'classes', 'name', 'interface', 'vendor', 'product', 'serial-number', 'device-path', 'video-device', 'port', 'local-data-gateway-endpoint', 'data-gateway-enabled', 'raw-data-sample', 'additional-assets', 'resources'];
+const MODEL_FIELDS = [
+  'identifier',
+  'available',
+  'classes',
+  'name',
+  'interface',
+  'vendor',
+  'product',
+  'serial-number',
+  'device-path',
+  'video-device',
+  'port',
+  'local-data-gateway-endpoint',
+  'data-gateway-enabled',
+  'raw-data-sample',
+  'additional-assets',
+  'resources',
+];
 
 /** Fields the model itself refuses when empty. */
 const MODEL_NON_EMPTY = ['vendor', 'device-path', 'serial-number', 'video-device', 'raw-data-sample'];
@@ -73,7 +90,9 @@ function nuvlaRefusal(document: Record<string, unknown>): string | undefined {
     if (field === 'classes' && Array.isArray(value) && value.some(isBlank)) return 'a class is blank';
   }
   const assets = document['additional-assets'] as Record<string, unknown> | undefined;
-  for (const list of Object.values(assets ?? {})) if (Array.isArray(list) && (list.length === 0 || list.some(isBlank))) return 'an additional-assets list is empty or has a blank item';
+  for (const list of Object.values(assets ?? {}))
+    if (Array.isArray(list) && (list.length === 0 || list.some(isBlank)))
+      return 'an additional-assets list is empty or has a blank item';
   for (const resource of (document['resources'] as Record<string, unknown>[] | undefined) ?? []) {
     if (isBlank(resource['unit']) || isBlank(resource['capacity'])) return 'a resource unit or capacity is blank';
     if (typeof resource['load'] === 'number' && resource['load'] < 0) return 'a resource load is negative';
@@ -92,9 +111,18 @@ const silent = createLogger('error', () => {});
 export function snapshotTime(name: string): Date | undefined {
   const match = /^(\d{2})(\d{2})(\d{4})(\d{2})(\d{2})(\d{2})_/.exec(name);
   if (!match) return undefined;
-  const [month, day, year, hours, minutes, seconds] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [month, day, year, hours, minutes, seconds] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const time = new Date(year, month - 1, day, hours, minutes, seconds);
-  return time.getMonth() === month - 1 && time.getDate() === day && hours < 24 && minutes < 60 && seconds < 60 ? time : undefined;
+  return time.getMonth() === month - 1 && time.getDate() === day && hours < 24 && minutes < 60 && seconds < 60
+    ? time
+    : undefined;
 }
 
 /** Why an entry is not a peripheral the agent accepts, or undefined when it is. */
@@ -104,7 +132,9 @@ function entryProblem(document: unknown, model = false): string | undefined {
   if (typeof identifier !== 'string' || identifier === '') return 'identifier missing or not a string';
   if (typeof available !== 'boolean') return 'available missing or not a boolean';
   if (!Array.isArray(classes)) return 'classes missing or not a list';
-  if (model) for (const field of MODEL_NON_EMPTY) if ((document as Record<string, unknown>)[field] === '') return `${field} is empty`;
+  if (model)
+    for (const field of MODEL_NON_EMPTY)
+      if ((document as Record<string, unknown>)[field] === '') return `${field} is empty`;
   return undefined;
 }
 
@@ -134,7 +164,13 @@ export class NuvlaedgeReader {
   /** One pass of the agent's loop; returns the snapshots read in it, oldest first. */
   async poll(): Promise<ReadSnapshot[]> {
     // The agent skips a channel that is not a folder (yet).
-    if (!(await stat(this.channel).then((stats) => stats.isDirectory(), () => false))) return [];
+    if (
+      !(await stat(this.channel).then(
+        (stats) => stats.isDirectory(),
+        () => false,
+      ))
+    )
+      return [];
     const lock = path.join(this.channel, `${this.options.managerName}.lock`);
     const read = await withFileLock(lock, { timeoutMs: 30_000, log: silent }, () => this.consumeBuffer());
     this.consumed.push(...read);
@@ -206,7 +242,9 @@ export class NuvlaedgeReader {
         continue;
       }
       const held = this.peripherals.get(identifier);
-      const kept = quirks ? (held?.document ?? modelOf(document as Record<string, unknown>)) : (document as Record<string, unknown>);
+      const kept = quirks
+        ? (held?.document ?? modelOf(document as Record<string, unknown>))
+        : (document as Record<string, unknown>);
       this.peripherals.set(identifier, { document: kept, lastReported: now });
       taken.push(identifier);
     }

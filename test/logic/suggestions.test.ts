@@ -18,12 +18,25 @@ test('fact paths: case, a missing letter, a root typo; nothing for what is far f
 });
 
 test('operators: from other languages, and typos of named ones', () => {
-  assert.deepEqual(['=', '&&', '||', 'not', 'contains', 'Var', 'cats', 'substring', '~~'].map(suggestOperator), ['==', 'and', 'or', '!', 'in', 'var', 'cat', 'substr', undefined]);
+  assert.deepEqual(['=', '&&', '||', 'not', 'contains', 'Var', 'cats', 'substring', '~~'].map(suggestOperator), [
+    '==',
+    'and',
+    'or',
+    '!',
+    'in',
+    'var',
+    'cat',
+    'substr',
+    undefined,
+  ]);
 });
 
 test('an unknown var path is an error that carries the suggestion, in `when` and in `map`', () => {
   const [inWhen] = checkExpression({ '==': [{ var: 'usb.vendorID' }, '1546'] }, ['detect', 'when']);
-  assert.deepEqual([inWhen!.severity, inWhen!.code, inWhen!.path], ['error', 'logic-unknown-fact', ['detect', 'when', '==', 0, 'var']]);
+  assert.deepEqual(
+    [inWhen!.severity, inWhen!.code, inWhen!.path],
+    ['error', 'logic-unknown-fact', ['detect', 'when', '==', 0, 'var']],
+  );
   assert.match(inWhen!.message, /did you mean `usb\.vendorId`\?$/);
   const [inMap] = checkTemplate({ cat: ['at ', { var: 'param.site' }] }, ['map', 'description']);
   assert.equal(inMap!.severity, 'error');

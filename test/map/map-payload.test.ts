@@ -9,12 +9,30 @@ import { profileFromYaml, yaml } from '../match/profile-text.js';
 /** A stdout profile detecting the u-blox GPS, with the given `map` lines (indented two spaces). */
 function withMap(...map: string[]): Profile {
   return profileFromYaml(
-    yaml('name: mapped', 'detect:', '  usb:', '    vendorId: "1546"', '    productId: "01a7"', 'map:', ...map.map((line) => `  ${line}`), 'notify:', '  - backend: stdout'),
+    yaml(
+      'name: mapped',
+      'detect:',
+      '  usb:',
+      '    vendorId: "1546"',
+      '    productId: "01a7"',
+      'map:',
+      ...map.map((line) => `  ${line}`),
+      'notify:',
+      '  - backend: stdout',
+    ),
   ).profile;
 }
 
 const gps: Facts = {
-  usb: { vendorId: '1546', productId: '01a7', manufacturer: 'u-blox AG', product: 'u-blox 7', serialNumber: null, portPath: '1-1.4', devicePath: '/dev/bus/usb/001/004' },
+  usb: {
+    vendorId: '1546',
+    productId: '01a7',
+    manufacturer: 'u-blox AG',
+    product: 'u-blox 7',
+    serialNumber: null,
+    portPath: '1-1.4',
+    devicePath: '/dev/bus/usb/001/004',
+  },
   serial: { path: '/dev/ttyACM0', byId: null, interfaceNumber: 0 },
   host: { hostname: 'gw-7', arch: 'arm64' },
   params: { project: 'p-42', site: { name: 'lab' } },
@@ -58,8 +76,15 @@ describe('mapPayload', () => {
   });
 
   test('objects with several keys are evaluated member by member', () => {
-    const profile = withMap('additional-assets:', '  devices: [{ var: "usb.devicePath" }]', '  libraries: [libedgetpu1-std]');
-    assert.deepEqual(mapPayload(profile, gps)['additional-assets'], { devices: ['/dev/bus/usb/001/004'], libraries: ['libedgetpu1-std'] });
+    const profile = withMap(
+      'additional-assets:',
+      '  devices: [{ var: "usb.devicePath" }]',
+      '  libraries: [libedgetpu1-std]',
+    );
+    assert.deepEqual(mapPayload(profile, gps)['additional-assets'], {
+      devices: ['/dev/bus/usb/001/004'],
+      libraries: ['libedgetpu1-std'],
+    });
   });
 
   test('an identifier that evaluates to null falls back to the default identifier', () => {
@@ -71,7 +96,14 @@ describe('mapPayload', () => {
   test('whenHolds: true without `when`, the truthiness of `when` otherwise', () => {
     assert.equal(whenHolds(withMap('name: x'), gps), true);
     const gated = profileFromYaml(
-      yaml('name: gated', 'detect:', '  usb: { vendorId: "1546", productId: "01a7" }', '  when: { var: "params.project" }', 'map: { name: x }', 'notify: [{ backend: stdout }]'),
+      yaml(
+        'name: gated',
+        'detect:',
+        '  usb: { vendorId: "1546", productId: "01a7" }',
+        '  when: { var: "params.project" }',
+        'map: { name: x }',
+        'notify: [{ backend: stdout }]',
+      ),
     ).profile;
     assert.equal(whenHolds(gated, gps), true);
     assert.equal(whenHolds(gated, { ...gps, params: {} }), false);
@@ -84,7 +116,12 @@ describe('mapPayload on hostile maps', () => {
   const withJsonMap = (json: string): Profile => ({ ...withMap('name: x'), map: JSON.parse(json) as Profile['map'] });
 
   test('`__proto__`, `constructor` and `prototype` never reach the payload, nor become its prototype', () => {
-    const payload = mapPayload(withJsonMap('{"__proto__": {"polluted": true}, "constructor": 1, "nested": {"__proto__": {"polluted": true}, "kept": 2}, "name": "x"}'), gps);
+    const payload = mapPayload(
+      withJsonMap(
+        '{"__proto__": {"polluted": true}, "constructor": 1, "nested": {"__proto__": {"polluted": true}, "kept": 2}, "name": "x"}',
+      ),
+      gps,
+    );
     assert.equal(Object.getPrototypeOf(payload), Object.prototype);
     assert.equal((payload as { polluted?: unknown }).polluted, undefined);
     assert.equal(Object.getPrototypeOf(payload.nested), Object.prototype);
@@ -93,7 +130,16 @@ describe('mapPayload on hostile maps', () => {
   });
 
   test('NaN and Infinity are left out like null; nested, they become null as in JSON', () => {
-    const payload = mapPayload(withMap('nan: { "/": [0, 0] }', 'inf: { "/": [1, 0] }', 'minus: { "-": [{ "/": [1, 0] }] }', 'list: [{ "/": [0, 0] }, 1]', 'name: x'), gps);
+    const payload = mapPayload(
+      withMap(
+        'nan: { "/": [0, 0] }',
+        'inf: { "/": [1, 0] }',
+        'minus: { "-": [{ "/": [1, 0] }] }',
+        'list: [{ "/": [0, 0] }, 1]',
+        'name: x',
+      ),
+      gps,
+    );
     assert.deepEqual(payload, { identifier: '1546:01a7@1-1.4:if0', name: 'x', list: [null, 1] });
   });
 
@@ -106,9 +152,13 @@ describe('mapPayload on hostile maps', () => {
 
   test('a reduce that doubles a string or a list thirty times is stopped, with the reason', () => {
     const thirty = `[${Array.from({ length: 30 }, (_, index) => index).join(', ')}]`;
-    const strings = withMap(`name: { reduce: [${thirty}, { cat: [{ var: accumulator }, { var: accumulator }] }, "ab"] }`);
+    const strings = withMap(
+      `name: { reduce: [${thirty}, { cat: [{ var: accumulator }, { var: accumulator }] }, "ab"] }`,
+    );
     assert.throws(() => mapPayload(strings, gps), /value over 1048576 characters/);
-    const lists = withMap(`name: { reduce: [${thirty}, { merge: [{ var: accumulator }, { var: accumulator }] }, [1]] }`);
+    const lists = withMap(
+      `name: { reduce: [${thirty}, { merge: [{ var: accumulator }, { var: accumulator }] }, [1]] }`,
+    );
     assert.throws(() => mapPayload(lists, gps), /value over 1048576 characters/);
     // Lists of the same list: small in memory, 2^30 times over as JSON.
     const shared = withMap(`name: { reduce: [${thirty}, [{ var: accumulator }, { var: accumulator }], [1]] }`);
@@ -117,12 +167,17 @@ describe('mapPayload on hostile maps', () => {
 
   test('nested iterations are stopped after a bounded number of operations', () => {
     const thousand = `[${Array.from({ length: 1000 }, () => 0).join(',')}]`;
-    const profile = withMap(`name: { map: [${thousand}, { reduce: [${thousand}, { "+": [{ var: accumulator }, 1] }, 0] }] }`);
+    const profile = withMap(
+      `name: { map: [${thousand}, { reduce: [${thousand}, { "+": [{ var: accumulator }, 1] }, 0] }] }`,
+    );
     assert.throws(() => mapPayload(profile, gps), /stopped after 50000 operations/);
   });
 
   test('whenHolds throws what the expression cannot evaluate, for the matcher to report', () => {
-    const profile: Profile = { ...withMap('name: x'), detect: { usb: { vendorId: '1546', productId: '01a7' }, when: { missing_some: [1, { var: 'params.nothing' }] } } };
+    const profile: Profile = {
+      ...withMap('name: x'),
+      detect: { usb: { vendorId: '1546', productId: '01a7' }, when: { missing_some: [1, { var: 'params.nothing' }] } },
+    };
     assert.throws(() => whenHolds(profile, gps), TypeError);
   });
 });
@@ -131,16 +186,31 @@ describe('defaultIdentifier', () => {
   const usb = { vendorId: '0403', productId: '6001' };
 
   test('USB: vid:pid:serial, else vid:pid@portPath, else vid:pid', () => {
-    assert.equal(defaultIdentifier({ usb: { ...usb, serialNumber: 'A10K3XYZ', portPath: '1-1.2' } }), '0403:6001:A10K3XYZ');
+    assert.equal(
+      defaultIdentifier({ usb: { ...usb, serialNumber: 'A10K3XYZ', portPath: '1-1.2' } }),
+      '0403:6001:A10K3XYZ',
+    );
     assert.equal(defaultIdentifier({ usb: { ...usb, serialNumber: null, portPath: '1-1.2' } }), '0403:6001@1-1.2');
     assert.equal(defaultIdentifier({ usb: { ...usb, serialNumber: '', portPath: '3-2' } }), '0403:6001@3-2');
     assert.equal(defaultIdentifier({ usb }), '0403:6001');
   });
 
   test('a tty adds :ifN for its interface', () => {
-    assert.equal(defaultIdentifier({ usb: { ...usb, serialNumber: 'A10K' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: 2 } }), '0403:6001:A10K:if2');
-    assert.equal(defaultIdentifier({ usb: { ...usb, portPath: '1-4' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: 0 } }), '0403:6001@1-4:if0');
-    assert.equal(defaultIdentifier({ usb: { ...usb, portPath: '1-4' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: null } }), '0403:6001@1-4');
+    assert.equal(
+      defaultIdentifier({
+        usb: { ...usb, serialNumber: 'A10K' },
+        serial: { path: '/dev/ttyUSB0', interfaceNumber: 2 },
+      }),
+      '0403:6001:A10K:if2',
+    );
+    assert.equal(
+      defaultIdentifier({ usb: { ...usb, portPath: '1-4' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: 0 } }),
+      '0403:6001@1-4:if0',
+    );
+    assert.equal(
+      defaultIdentifier({ usb: { ...usb, portPath: '1-4' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: null } }),
+      '0403:6001@1-4',
+    );
   });
 
   test('characters unsafe in a file name are replaced', () => {
@@ -149,7 +219,12 @@ describe('defaultIdentifier', () => {
 
   test('without USB: the path, its separators replaced', () => {
     assert.equal(defaultIdentifier({ serial: { path: '/dev/ttyS0' } }), 'dev_ttyS0');
-    assert.equal(defaultIdentifier({ file: { path: '/dev/v4l/by-id/usb-cam-index0', name: 'usb-cam-index0', dir: '/dev/v4l/by-id', type: 'symlink' } }), 'dev_v4l_by-id_usb-cam-index0');
+    assert.equal(
+      defaultIdentifier({
+        file: { path: '/dev/v4l/by-id/usb-cam-index0', name: 'usb-cam-index0', dir: '/dev/v4l/by-id', type: 'symlink' },
+      }),
+      'dev_v4l_by-id_usb-cam-index0',
+    );
     assert.equal(defaultIdentifier({ host: { hostname: 'h', arch: 'x64' } }), undefined);
   });
 });

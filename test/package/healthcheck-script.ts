@@ -14,7 +14,8 @@ export function runHealthcheck(enginePid: number | undefined): Promise<{ status:
   const env = { ...process.env, ENGINE_PID: String(enginePid ?? '') };
   return new Promise((resolve) => {
     execFile(process.execPath, [HEALTHCHECK], { encoding: 'utf8', env, timeout: 30_000 }, (error, _stdout, stderr) =>
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }));
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+    );
   });
 }
 

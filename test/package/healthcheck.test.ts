@@ -20,7 +20,9 @@ function statusServer(status: number): Promise<{ server: Server; port: number }>
     response.statusCode = request.url === '/healthz' ? status : 404;
     response.end();
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })),
+  );
 }
 
 describe('the image health check', () => {
@@ -45,7 +47,10 @@ describe('the image health check', () => {
   };
 
   test('follows --port and --port=, and --host', async () => {
-    assert.equal((await check(['--profiles', '/profiles', '--host', '127.0.0.1', '--port', String(healthy)])).status, 0);
+    assert.equal(
+      (await check(['--profiles', '/profiles', '--host', '127.0.0.1', '--port', String(healthy)])).status,
+      0,
+    );
     assert.equal((await check(['--port=' + String(healthy)])).status, 0);
     // A wildcard address is asked on loopback.
     assert.equal((await check(['--host', '0.0.0.0', '--port', String(healthy)])).status, 0);
@@ -63,7 +68,10 @@ describe('the image health check', () => {
 
   // As in a container: the engine is a child of PID 1 (tini) in a PID namespace of its own.
   const unshare = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
-  const skip = unshare.status === 0 ? undefined : `unshare --pid needs root here: ${unshare.stderr?.toString().trim() || unshare.error?.message}`;
+  const skip =
+    unshare.status === 0
+      ? undefined
+      : `unshare --pid needs root here: ${unshare.stderr?.toString().trim() || unshare.error?.message}`;
   test('finds the engine as a child of PID 1 without being told', { skip }, async () => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'engine-health-'));
     try {
@@ -77,10 +85,18 @@ describe('the image health check', () => {
       const env = { ...process.env };
       delete env.ENGINE_PID;
       // Without an engine under PID 1, the check fails rather than ask some other server.
-      const alone = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, HEALTHCHECK], { encoding: 'utf8', env, timeout: 60_000 });
+      const alone = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, HEALTHCHECK], {
+        encoding: 'utf8',
+        env,
+        timeout: 60_000,
+      });
       assert.equal(alone.status, 1);
       assert.match(alone.stderr, /no engine process found/);
-      const result = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], { encoding: 'utf8', env, timeout: 120_000 });
+      const result = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], {
+        encoding: 'utf8',
+        env,
+        timeout: 120_000,
+      });
       assert.equal(result.status, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /healthy\n$/);
     } finally {

@@ -16,8 +16,12 @@ const instructions = dockerfile
   .split('\n')
   .map((line) => line.trim())
   .filter((line) => line && !line.startsWith('#'));
-const argDefault = (name: string) => instructions.find((line) => line.startsWith(`ARG ${name}=`))?.slice(`ARG ${name}=`.length);
-const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; license: string };
+const argDefault = (name: string) =>
+  instructions.find((line) => line.startsWith(`ARG ${name}=`))?.slice(`ARG ${name}=`.length);
+const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  license: string;
+};
 
 /** The platforms of the documented `docker buildx` line, as node-gyp-build names them. */
 const PLATFORMS = [
@@ -31,7 +35,10 @@ describe('the Dockerfile', () => {
     const froms = instructions.filter((line) => line.startsWith('FROM '));
     assert.ok(froms.length >= 2);
     for (const from of froms) assert.match(from, /^FROM \$\{NODE_IMAGE\}( AS \w+)?$/);
-    assert.match(argDefault('NODE_IMAGE') ?? '', /^node:(22|24)\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$|^node@sha256:[0-9a-f]{64}$/);
+    assert.match(
+      argDefault('NODE_IMAGE') ?? '',
+      /^node:(22|24)\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$|^node@sha256:[0-9a-f]{64}$/,
+    );
   });
 
   test('the runtime gets the locked production dependencies from an npm ci stage, never a fresh install', () => {
@@ -42,7 +49,9 @@ describe('the Dockerfile', () => {
   });
 
   test('tini is PID 1 and the usb.ids database is installed', () => {
-    const entrypoint = JSON.parse(instructions.find((line) => line.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length)) as string[];
+    const entrypoint = JSON.parse(
+      instructions.find((line) => line.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length),
+    ) as string[];
     assert.deepEqual(entrypoint.slice(0, 2), ['/usr/bin/tini', '--']);
     const aptInstall = instructions.find((line) => line.includes('apt-get install'))!;
     assert.match(aptInstall, / tini\b/);
@@ -59,13 +68,19 @@ describe('the Dockerfile', () => {
 
   test('the health check is the script that follows --port', () => {
     assert.ok(instructions.includes('COPY scripts/healthcheck.mjs /opt/engine/healthcheck.mjs'));
-    assert.match(instructions.find((line) => line.startsWith('HEALTHCHECK '))!, /CMD \["node", "\/opt\/engine\/healthcheck\.mjs"\]$/);
+    assert.match(
+      instructions.find((line) => line.startsWith('HEALTHCHECK '))!,
+      /CMD \["node", "\/opt\/engine\/healthcheck\.mjs"\]$/,
+    );
   });
 
   test('the documented multi-arch build covers amd64, arm64 and arm/v7', () => {
     const platforms = PLATFORMS.map((platform) => platform.docker).join(',');
     for (const file of ['docs/gateway.md', 'Dockerfile']) {
-      assert.ok(readFileSync(path.join(ROOT, file), 'utf8').includes(`docker buildx build --platform ${platforms} `), `${file}: the buildx line`);
+      assert.ok(
+        readFileSync(path.join(ROOT, file), 'utf8').includes(`docker buildx build --platform ${platforms} `),
+        `${file}: the buildx line`,
+      );
     }
   });
 });
@@ -75,12 +90,16 @@ describe('native prebuilds of the locked usb and serialport', () => {
   for (const name of ['usb', '@serialport/bindings-cpp']) {
     test(`${name} ships a glibc binary for ${PLATFORMS.map((platform) => platform.docker).join(', ')}`, () => {
       const folder = path.join(ROOT, 'node_modules', name);
-      const installed = (JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { version: string }).version;
+      const installed = (JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { version: string })
+        .version;
       assert.equal(installed, locked.get(`node_modules/${name}`)?.version, 'the installed version is the locked one');
       for (const platform of PLATFORMS) {
         const dir = path.join(folder, 'prebuilds', platform.folder);
         // node-gyp-build's choice: no musl build on Debian; on 32-bit ARM the armv7 build.
-        const binaries = readdirSync(dir).filter((file) => file.endsWith('.node') && !file.includes('.musl.') && (!platform.armv || file.includes(platform.armv)));
+        const binaries = readdirSync(dir).filter(
+          (file) =>
+            file.endsWith('.node') && !file.includes('.musl.') && (!platform.armv || file.includes(platform.armv)),
+        );
         assert.ok(binaries.length > 0, `${name}: no binary in prebuilds/${platform.folder}`);
         for (const binary of binaries) {
           const header = readFileSync(path.join(dir, binary)).subarray(0, 20);

@@ -11,6 +11,8 @@ export interface LockedPackage {
 
 /** The installed packages package-lock.json names, keyed by their folder (`node_modules/usb`). */
 export function lockedPackages(): Map<string, LockedPackage> {
-  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockedPackage> };
+  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockedPackage>;
+  };
   return new Map(Object.entries(lock.packages).filter(([key]) => key.startsWith('node_modules/')));
 }

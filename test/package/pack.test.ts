@@ -4,7 +4,17 @@
 // own (the deps stage), put them beside the package (the runtime stage), and run it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,7 +22,12 @@ import { ROOT } from '../paths.js';
 import { freePort, runHealthcheck } from './healthcheck-script.js';
 import { lockedPackages } from './locked-packages.js';
 
-const npm = (args: string[], cwd: string) => spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', timeout: 240_000 });
+const npm = (args: string[], cwd: string) =>
+  spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
 
 /** Every package folder under node_modules (scoped ones included), with its version. */
 function installedPackages(nodeModules: string): Map<string, string> {
@@ -24,7 +39,10 @@ function installedPackages(nodeModules: string): Map<string, string> {
       const dir = path.join(folder, entry.name);
       if (entry.name.startsWith('@')) visit(dir, `${name}/`);
       else {
-        found.set(`node_modules/${name}`, (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version);
+        found.set(
+          `node_modules/${name}`,
+          (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version,
+        );
         if (existsSync(path.join(dir, 'node_modules'))) visit(path.join(dir, 'node_modules'), `${name}/node_modules/`);
       }
     }
@@ -48,7 +66,8 @@ test('the image replay: the packed package with exactly the locked production de
     // Deps stage: package.json and the lockfile alone, `npm ci --omit=dev --ignore-scripts`.
     const deps = path.join(scratch, 'deps');
     mkdirSync(deps);
-    for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(ROOT, file), path.join(deps, file));
+    for (const file of ['package.json', 'package-lock.json'])
+      copyFileSync(path.join(ROOT, file), path.join(deps, file));
     const installed = npm(['ci', '--omit=dev', '--ignore-scripts'], deps);
     assert.equal(installed.status, 0, installed.stderr);
     renameSync(path.join(deps, 'node_modules'), path.join(app, 'node_modules'));
@@ -66,7 +85,10 @@ test('the image replay: the packed package with exactly the locked production de
     const cli = path.join(app, 'dist', 'engine', 'cli.js');
     const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
     assert.equal(version.status, 0, version.stderr);
-    assert.equal(version.stdout, `${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    assert.equal(
+      version.stdout,
+      `${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`,
+    );
 
     const validated = spawnSync(process.execPath, [cli, 'validate', path.join(app, 'profiles')], { encoding: 'utf8' });
     assert.equal(validated.status, 0, validated.stdout + validated.stderr);
@@ -76,13 +98,30 @@ test('the image replay: the packed package with exactly the locked production de
     // than 6769: the image's health check finds that port on the engine's command line.
     writeFileSync(path.join(scratch, 'engine.yaml'), 'backends:\n  nuvlabox: { type: stdout }\n');
     const port = await freePort();
-    const daemon = spawn(process.execPath, [cli, '--profiles', path.join(app, 'profiles'), '--state', path.join(scratch, 'state'), '--config', path.join(scratch, 'engine.yaml'), '--host', '0.0.0.0', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const daemon = spawn(
+      process.execPath,
+      [
+        cli,
+        '--profiles',
+        path.join(app, 'profiles'),
+        '--state',
+        path.join(scratch, 'state'),
+        '--config',
+        path.join(scratch, 'engine.yaml'),
+        '--host',
+        '0.0.0.0',
+        '--port',
+        String(port),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let log = '';
     daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
     try {
       const deadline = Date.now() + 60_000;
-      while (!log.includes('"engine ready"') && daemon.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (!log.includes('"engine ready"') && daemon.exitCode === null && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       assert.match(log, /"engine ready"/);
       const health = await runHealthcheck(daemon.pid);
       assert.equal(health.status, 0, health.stderr);

@@ -8,6 +8,9 @@ if (isMainThread) register(import.meta.url);
 type NextResolve = (specifier: string, context: unknown) => Promise<{ url: string }>;
 
 export async function resolve(specifier: string, context: unknown, nextResolve: NextResolve): Promise<{ url: string }> {
-  if (specifier === 'serialport') throw Object.assign(new Error("Cannot find package 'serialport' (hidden by the test)"), { code: 'ERR_MODULE_NOT_FOUND' });
+  if (specifier === 'serialport')
+    throw Object.assign(new Error("Cannot find package 'serialport' (hidden by the test)"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
   return nextResolve(specifier, context);
 }

@@ -15,11 +15,15 @@ test('EPERM on opening a port names the device cgroup rules to add', async (t) =
   writeFileSync(port, '');
   const immutable = spawnSync('chattr', ['+i', port], { encoding: 'utf8' });
   try {
-    if (immutable.status !== 0) return t.skip(`chattr +i needs root and a filesystem that has it: ${immutable.stderr?.trim() || immutable.error?.message}`);
+    if (immutable.status !== 0)
+      return t.skip(
+        `chattr +i needs root and a filesystem that has it: ${immutable.stderr?.trim() || immutable.error?.message}`,
+      );
     const outcome = await probePort(port, { expect: 'OK' }, { ...DEFAULT_PROBE_PORT_OPTIONS, lockFolders: [] });
     assert.ok(outcome.kind === 'failed', outcome.kind);
     assert.match(outcome.reason, /Operation not permitted/);
-    for (const rule of ['c 188:* rmw', 'c 166:* rmw']) assert.ok(outcome.reason.includes(`'${rule}'`), `${rule} in: ${outcome.reason}`);
+    for (const rule of ['c 188:* rmw', 'c 166:* rmw'])
+      assert.ok(outcome.reason.includes(`'${rule}'`), `${rule} in: ${outcome.reason}`);
   } finally {
     spawnSync('chattr', ['-i', port]);
     rmSync(folder, { recursive: true, force: true });

@@ -9,7 +9,19 @@ import type { SerialProbe } from '../../engine/sources/serial/serial-detect.js';
 import { profileFromYaml, yaml } from '../match/profile-text.js';
 
 const probing = (name: string, expect: string, priority = 0): LoadedProfile =>
-  profileFromYaml(yaml(`name: ${name}`, `priority: ${priority}`, 'detect:', '  serial:', '    path: /dev/tty*', '    probe:', `      expect: "${expect}"`, 'map: { classes: [x] }', 'notify: [{ backend: stdout }]'));
+  profileFromYaml(
+    yaml(
+      `name: ${name}`,
+      `priority: ${priority}`,
+      'detect:',
+      '  serial:',
+      '    path: /dev/tty*',
+      '    probe:',
+      `      expect: "${expect}"`,
+      'map: { classes: [x] }',
+      'notify: [{ backend: stdout }]',
+    ),
+  );
 
 /** A fake port: each probe takes `ms`, answers by the expect string, and records overlaps. */
 function fakePorts(answers: Record<string, ProbeOutcome['kind']>, ms = 30) {
@@ -40,7 +52,8 @@ const quiet = createLogger('error', () => undefined);
 async function settled(prober: Prober, keys: string[], profiles: LoadedProfile[]) {
   for (let i = 0; i < 200; i++) {
     const records = keys.flatMap((key) => prober.records(key));
-    if (records.length >= keys.length && records.every((record) => !['waiting', 'probing'].includes(record.state))) return;
+    if (records.length >= keys.length && records.every((record) => !['waiting', 'probing'].includes(record.state)))
+      return;
     await sleep(10);
   }
   assert.fail(`probes did not settle: ${JSON.stringify(keys.map((key) => prober.records(key)))} ${profiles.length}`);
@@ -60,7 +73,10 @@ describe('Prober', () => {
     assert.deepEqual(prober.verdict('k0', first), { reason: 'no-match' });
     assert.ok('facts' in prober.verdict('k0', second)!);
     assert.deepEqual(prober.verdict('k0', third), { reason: 'not probed: second matched first' });
-    assert.deepEqual(prober.records('k0').map((record) => record.state), ['no-match', 'matched', 'skipped']);
+    assert.deepEqual(
+      prober.records('k0').map((record) => record.state),
+      ['no-match', 'matched', 'skipped'],
+    );
     assert.equal(results, 2);
     // Asked again (every recompute does): nothing is probed twice.
     prober.want('k0', '/dev/ttyUSB0', [first, second, third]);
@@ -92,7 +108,9 @@ describe('Prober', () => {
       busyRetryMs: 100,
       probe: async (path) => {
         calls.push(path);
-        return busy ? { kind: 'busy', reason: 'locked by process 42' } : { kind: 'matched', facts: { response: 'A', hex: '41', groups: [] } };
+        return busy
+          ? { kind: 'busy', reason: 'locked by process 42' }
+          : { kind: 'matched', facts: { response: 'A', hex: '41', groups: [] } };
       },
     });
     prober.want('k0', '/dev/ttyUSB0', [only]);

@@ -16,11 +16,18 @@ test('a serialport that cannot be loaded makes the probe fail with the reason', 
   const port = path.join(folder, 'ttyUSB0');
   writeFileSync(port, '');
   try {
-    const child = spawnSync(process.execPath, ['--import', HIDE, CHILD, port, JSON.stringify({ expect: 'OK' }), JSON.stringify({ lockFolders: [] })], { encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', HIDE, CHILD, port, JSON.stringify({ expect: 'OK' }), JSON.stringify({ lockFolders: [] })],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     assert.equal(child.status, 0, child.stderr);
     const { outcome } = JSON.parse(child.stdout) as { outcome: { kind: string; reason: string } };
     assert.equal(outcome.kind, 'failed');
-    assert.match(outcome.reason, /^serialport could not be loaded: Cannot find package 'serialport' \(hidden by the test\)/);
+    assert.match(
+      outcome.reason,
+      /^serialport could not be loaded: Cannot find package 'serialport' \(hidden by the test\)/,
+    );
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

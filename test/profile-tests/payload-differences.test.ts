@@ -8,13 +8,19 @@ test('a payload may hold more keys than the test names; named ones compare recur
 });
 
 test('lists must match item by item and in length; scalars must be equal, with no type coercion', () => {
-  assert.deepEqual(payloadDifferences({ classes: ['gps'] }, { classes: ['gps', 'gnss'] }), [{ path: 'classes', expected: ['gps'], actual: ['gps', 'gnss'] }]);
+  assert.deepEqual(payloadDifferences({ classes: ['gps'] }, { classes: ['gps', 'gnss'] }), [
+    { path: 'classes', expected: ['gps'], actual: ['gps', 'gnss'] },
+  ]);
   assert.deepEqual(payloadDifferences({ port: 80 }, { port: '80' }), [{ path: 'port', expected: 80, actual: '80' }]);
-  assert.deepEqual(payloadDifferences({ a: [{ b: 1 }] }, { a: [{ b: 2, c: 3 }] }), [{ path: 'a.0.b', expected: 1, actual: 2 }]);
+  assert.deepEqual(payloadDifferences({ a: [{ b: 1 }] }, { a: [{ b: 2, c: 3 }] }), [
+    { path: 'a.0.b', expected: 1, actual: 2 },
+  ]);
 });
 
 test('an expected null means the field is absent', () => {
   assert.deepEqual(payloadDifferences({ serial: null }, {}), []);
-  assert.deepEqual(payloadDifferences({ serial: null }, { serial: 'x' }), [{ path: 'serial', expected: null, actual: 'x' }]);
+  assert.deepEqual(payloadDifferences({ serial: null }, { serial: 'x' }), [
+    { path: 'serial', expected: null, actual: 'x' },
+  ]);
   assert.deepEqual(payloadDifferences({ serial: 'x' }, {}), [{ path: 'serial', expected: 'x', actual: undefined }]);
 });

@@ -25,9 +25,13 @@ function yamlFiles(folder: string): string[] {
 }
 
 const CORPUS = [
-  ...['profiles', 'examples', path.join('test', 'profiles'), path.join('test', 'engine-test-cases'), path.join('test', 'home-assistant')].flatMap((folder) =>
-    yamlFiles(path.join(ROOT, folder)),
-  ),
+  ...[
+    'profiles',
+    'examples',
+    path.join('test', 'profiles'),
+    path.join('test', 'engine-test-cases'),
+    path.join('test', 'home-assistant'),
+  ].flatMap((folder) => yamlFiles(path.join(ROOT, folder))),
 ].map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 
 /**
@@ -36,11 +40,76 @@ const CORPUS = [
  * timestamps, sexagesimals, special floats, merge keys, large and tiny numbers.
  */
 const EDGE_SCALARS = [
-  'yes', 'no', 'on', 'off', 'y', 'n', 'Yes', 'NO', 'True', 'TRUE', 'true', 'false', 'False', 'tRUE',
-  '~', 'null', 'Null', 'NULL', 'nULL', '', '0o17', '0O17', '017', '0x1F', '0X1F', '-0x1F', '+0x1F', '1_000', '0b101', '-0b1',
-  '+12', '-0', '+0', '00', '0403', '.5', '-.5', '+.5', '1.', '1.e3', '1e3', '1E+3', '-1e-3', '.inf', '-.Inf', '+.INF', '.NaN', '.nan', '.NAN',
-  '2001-12-14', '2001-12-14t21:59:43.10-05:00', '12:30:45', '190:20:30', '1:20', '0.1_2', '=', '<<', '9007199254740993',
-  '0400000000000000000000', '1e400', '1e-400', '0x', '0o', '+', '-', '.', '"0x10"', "'yes'", '"\\t\\x41\\u00e9"', "'it''s'",
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  'Yes',
+  'NO',
+  'True',
+  'TRUE',
+  'true',
+  'false',
+  'False',
+  'tRUE',
+  '~',
+  'null',
+  'Null',
+  'NULL',
+  'nULL',
+  '',
+  '0o17',
+  '0O17',
+  '017',
+  '0x1F',
+  '0X1F',
+  '-0x1F',
+  '+0x1F',
+  '1_000',
+  '0b101',
+  '-0b1',
+  '+12',
+  '-0',
+  '+0',
+  '00',
+  '0403',
+  '.5',
+  '-.5',
+  '+.5',
+  '1.',
+  '1.e3',
+  '1e3',
+  '1E+3',
+  '-1e-3',
+  '.inf',
+  '-.Inf',
+  '+.INF',
+  '.NaN',
+  '.nan',
+  '.NAN',
+  '2001-12-14',
+  '2001-12-14t21:59:43.10-05:00',
+  '12:30:45',
+  '190:20:30',
+  '1:20',
+  '0.1_2',
+  '=',
+  '<<',
+  '9007199254740993',
+  '0400000000000000000000',
+  '1e400',
+  '1e-400',
+  '0x',
+  '0o',
+  '+',
+  '-',
+  '.',
+  '"0x10"',
+  "'yes'",
+  '"\\t\\x41\\u00e9"',
+  "'it''s'",
 ];
 
 /** Whole documents around the places where parsers part ways. */
@@ -134,7 +203,8 @@ function assertAgree(text: string, label: string): void {
   assert.ok('data' in read, `yaml cannot read as data what the fast parser read: ${label}`);
   assert.deepStrictEqual(fast.data, read.data, `the parsers disagree about the data: ${label}`);
   if (typeof fast.data.name === 'string') assert.ok(fast.nameAt, `a string name without its position: ${label}`);
-  if (fast.nameAt) assert.deepEqual(fast.nameAt, positionOf(parsed.source, ['name'], 'value'), `name position: ${label}`);
+  if (fast.nameAt)
+    assert.deepEqual(fast.nameAt, positionOf(parsed.source, ['name'], 'value'), `name position: ${label}`);
 }
 
 describe('the fast YAML parser', () => {
@@ -145,7 +215,13 @@ describe('the fast YAML parser', () => {
 
   test('agrees with yaml on spellings that YAML 1.1, 1.2 and the two libraries read differently', () => {
     for (const scalar of EDGE_SCALARS) {
-      for (const text of [`name: a\nvalue: ${scalar}\n`, `name: a\n${scalar}: value\n`, `name: a\nlist: [${scalar}, ${scalar}]\n`, `name: a\nlist:\n  - ${scalar}\n`, `name: ${scalar}\n`]) {
+      for (const text of [
+        `name: a\nvalue: ${scalar}\n`,
+        `name: a\n${scalar}: value\n`,
+        `name: a\nlist: [${scalar}, ${scalar}]\n`,
+        `name: a\nlist:\n  - ${scalar}\n`,
+        `name: ${scalar}\n`,
+      ]) {
         assertAgree(text, JSON.stringify(text));
       }
     }
@@ -170,7 +246,10 @@ describe('the fast YAML parser', () => {
 
   test('a valid profile read on the fast path gives the same result as yaml', () => {
     const context = validationContext(builtInBackendNames());
-    const good = CORPUS.filter(({ file }) => !/\.test\.ya?ml$/.test(file)).filter(({ file }) => file.startsWith(path.join(ROOT, 'profiles')) || file.startsWith(path.join(ROOT, 'test', 'profiles', 'good')));
+    const good = CORPUS.filter(({ file }) => !/\.test\.ya?ml$/.test(file)).filter(
+      ({ file }) =>
+        file.startsWith(path.join(ROOT, 'profiles')) || file.startsWith(path.join(ROOT, 'test', 'profiles', 'good')),
+    );
     let fastOnes = 0;
     for (const { file, text } of good) {
       if (fastYaml(text)) fastOnes++;

@@ -10,12 +10,23 @@ import { validateProfileText } from '../../engine/profiles/validate-profile.js';
 const backends = builtInBackendNames();
 const context = { backends, schema: profileSchema(backends) };
 const check = (interfaceClass: string) =>
-  validateProfileText('p.yaml', `name: p\ndetect:\n  usb:\n    vendorId: "046d"\n    interfaceClass: ${interfaceClass}\nmap: {}\nnotify: [{ backend: stdout }]\n`, context);
+  validateProfileText(
+    'p.yaml',
+    `name: p\ndetect:\n  usb:\n    vendorId: "046d"\n    interfaceClass: ${interfaceClass}\nmap: {}\nnotify: [{ backend: stdout }]\n`,
+    context,
+  );
 
 test('a class name in any case is valid and matches the device', () => {
-  for (const written of ['hid', 'HID', 'Hid', '"03"', 'mass storage', '[video, Audio]']) assert.deepEqual(check(written).issues, [], written);
+  for (const written of ['hid', 'HID', 'Hid', '"03"', 'mass storage', '[video, Audio]'])
+    assert.deepEqual(check(written).issues, [], written);
   const profile = check('hid').profile!;
-  const keyboard = { usb: { vendorId: '046d', productId: 'c31c', interfaces: [{ number: 0, class: '03', subclass: '01', protocol: '01', driver: 'usbhid', className: 'HID' }] } };
+  const keyboard = {
+    usb: {
+      vendorId: '046d',
+      productId: 'c31c',
+      interfaces: [{ number: 0, class: '03', subclass: '01', protocol: '01', driver: 'usbhid', className: 'HID' }],
+    },
+  };
   assert.equal(detectMismatch(profile.detect, keyboard as never), undefined);
 });
 

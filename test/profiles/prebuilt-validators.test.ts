@@ -33,19 +33,38 @@ function yamlFiles(folder: string): unknown[] {
 }
 
 describe('validators generated at build time', () => {
-  const built = spawnSync(process.execPath, [path.join(ROOT, 'dist/engine/profiles/build-validators.js')], { encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [path.join(ROOT, 'dist/engine/profiles/build-validators.js')], {
+    encoding: 'utf8',
+  });
 
   test('the build step generates one for each schema known at build time', () => {
     assert.equal(built.status, 0, built.stderr);
-    for (const schema of [profileSchema(), configSchema()]) assert.ok(prebuiltValidator(schema), 'a generated validator');
+    for (const schema of [profileSchema(), configSchema()])
+      assert.ok(prebuiltValidator(schema), 'a generated validator');
   });
 
   test('they judge every shipped and test profile, and every document, as ajv compiling at run time does', () => {
-    const profiles = [...yamlFiles(path.join(ROOT, 'profiles')), ...yamlFiles(path.join(ROOT, 'test/profiles/bad')), ...yamlFiles(path.join(ROOT, 'test/profiles/good'))];
+    const profiles = [
+      ...yamlFiles(path.join(ROOT, 'profiles')),
+      ...yamlFiles(path.join(ROOT, 'test/profiles/bad')),
+      ...yamlFiles(path.join(ROOT, 'test/profiles/good')),
+    ];
     const cases: [JsonSchema, unknown[]][] = [
       [profileSchema(), profiles],
-      [configSchema(), [{}, { backends: { a: { type: 'stdout' } } }, { backends: 3 }, { params: [], delivery: { concurrency: -1 } }]],
-      ...BACKENDS.flatMap((definition) => (definition.documentSchema ? [[definition.documentSchema, profiles.map((profile) => (profile as { map?: unknown })?.map ?? null)] as [JsonSchema, unknown[]]] : [])),
+      [
+        configSchema(),
+        [{}, { backends: { a: { type: 'stdout' } } }, { backends: 3 }, { params: [], delivery: { concurrency: -1 } }],
+      ],
+      ...BACKENDS.flatMap((definition) =>
+        definition.documentSchema
+          ? [
+              [definition.documentSchema, profiles.map((profile) => (profile as { map?: unknown })?.map ?? null)] as [
+                JsonSchema,
+                unknown[],
+              ],
+            ]
+          : [],
+      ),
     ];
     let checked = 0;
     for (const [schema, documents] of cases) {
@@ -63,11 +82,19 @@ describe('validators generated at build time', () => {
   });
 
   test('those that fill defaults in fill exactly what ajv compiling at run time with useDefaults fills', () => {
-    const configs = [{}, { delivery: {}, sources: { usb: {}, serial: {} } }, ...BACKENDS.map((definition) => ({ backends: { one: { type: definition.type, ...definition.example.config } } }))];
+    const configs = [
+      {},
+      { delivery: {}, sources: { usb: {}, serial: {} } },
+      ...BACKENDS.map((definition) => ({ backends: { one: { type: definition.type, ...definition.example.config } } })),
+    ];
     const cases: [JsonSchema, unknown[]][] = [
       [configSchema(), configs],
-      ...BACKENDS.map((definition) => [definition.configSchema, [{}, definition.example.config]] as [JsonSchema, unknown[]]),
-      ...BACKENDS.map((definition) => [definition.notifySchema, [{}, definition.example.notify]] as [JsonSchema, unknown[]]),
+      ...BACKENDS.map(
+        (definition) => [definition.configSchema, [{}, definition.example.config]] as [JsonSchema, unknown[]],
+      ),
+      ...BACKENDS.map(
+        (definition) => [definition.notifySchema, [{}, definition.example.notify]] as [JsonSchema, unknown[]],
+      ),
     ];
     for (const [schema, documents] of cases) {
       const generated = prebuiltValidator(schema, true);
@@ -88,7 +115,10 @@ describe('validators generated at build time', () => {
   test('the schema keyed by backend type finds exactly what a schema built for the names finds', () => {
     const builtIn = builtInBackendNames();
     // A config's names: the built-ins, plus other names for the same types.
-    const renamed = new Map([...builtIn, ...[...builtIn].map(([name, definition]) => [`site-${name}`, definition] as const)]);
+    const renamed = new Map([
+      ...builtIn,
+      ...[...builtIn].map(([name, definition]) => [`site-${name}`, definition] as const),
+    ]);
     const folders = ['profiles', 'test/profiles/bad', 'test/profiles/good'].map((folder) => path.join(ROOT, folder));
     let compared = 0;
     for (const folder of folders) {

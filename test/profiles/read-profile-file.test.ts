@@ -7,10 +7,20 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MAX_PROFILE_BYTES, readProfileFile, readProfileFileSync, type ReadProfile } from '../../engine/profiles/read-profile-file.js';
+import {
+  MAX_PROFILE_BYTES,
+  readProfileFile,
+  readProfileFileSync,
+  type ReadProfile,
+} from '../../engine/profiles/read-profile-file.js';
 
 /** What a read says, without the file name in the message. */
-const outcome = (read: ReadProfile) => ('text' in read ? { text: read.text } : 'gone' in read ? 'gone' : { code: read.issue.code, special: read.special === true });
+const outcome = (read: ReadProfile) =>
+  'text' in read
+    ? { text: read.text }
+    : 'gone' in read
+      ? 'gone'
+      : { code: read.issue.code, special: read.special === true };
 
 test('both readers agree on text, absence, folders, FIFOs, devices and files over the cap', async () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'read-profile-'));

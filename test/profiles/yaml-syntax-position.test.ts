@@ -4,15 +4,24 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseYamlSource } from '../../engine/core/yaml-source.js';
 
-const positions = (text: string) => parseYamlSource('p.yaml', text).issues.map((issue) => `${issue.code} ${issue.line}:${issue.col}`).sort();
+const positions = (text: string) =>
+  parseYamlSource('p.yaml', text)
+    .issues.map((issue) => `${issue.code} ${issue.line}:${issue.col}`)
+    .sort();
 
 test('an unclosed [ or { is reported at the bracket', () => {
   assert.deepEqual(positions('name: [unclosed\nmap: {}\nnotify: []\n'), ['yaml-syntax 1:7']);
-  assert.deepEqual(positions('name: x\ndetect:\n  when: { "==": [1, 2 }\n\n\nmap: {}\n'), ['yaml-syntax 3:17', 'yaml-syntax 3:9']);
+  assert.deepEqual(positions('name: x\ndetect:\n  when: { "==": [1, 2 }\n\n\nmap: {}\n'), [
+    'yaml-syntax 3:17',
+    'yaml-syntax 3:9',
+  ]);
 });
 
 test('an unclosed quote is reported at the quote, and its collections at their brackets, once each', () => {
-  assert.deepEqual(positions('name: x\ndetect: { file: { path: "/dev/x }\nmap: {}\n'), ['yaml-syntax 2:17', 'yaml-syntax 2:25']);
+  assert.deepEqual(positions('name: x\ndetect: { file: { path: "/dev/x }\nmap: {}\n'), [
+    'yaml-syntax 2:17',
+    'yaml-syntax 2:25',
+  ]);
   assert.deepEqual(positions("name: 'it''s\nmap: {}\n"), ['yaml-syntax 1:7']);
 });
 

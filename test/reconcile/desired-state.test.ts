@@ -30,10 +30,29 @@ function ftdiProfile(name: string, map: string[], notify: string[] = ['nuvlabox'
 }
 
 /** A present USB device as the inventory holds it, after the USB source reported it. */
-function usbDevice(key: string, usb: Partial<NonNullable<Facts['usb']>> = {}, since = '2024-05-01T10:00:00.000Z'): Device {
+function usbDevice(
+  key: string,
+  usb: Partial<NonNullable<Facts['usb']>> = {},
+  since = '2024-05-01T10:00:00.000Z',
+): Device {
   const inventory = new Inventory();
   inventory.apply(
-    { action: 'add', key, source: 'usb', facts: { usb: { vendorId: '0403', productId: '6001', product: 'FT232R Sensor', manufacturer: 'FTDI', serialNumber: null, portPath: null, ...usb } } },
+    {
+      action: 'add',
+      key,
+      source: 'usb',
+      facts: {
+        usb: {
+          vendorId: '0403',
+          productId: '6001',
+          product: 'FT232R Sensor',
+          manufacturer: 'FTDI',
+          serialNumber: null,
+          portPath: null,
+          ...usb,
+        },
+      },
+    },
     new Date(since),
   );
   return inventory.devices()[0]!;
@@ -43,15 +62,31 @@ function input(profiles: LoadedProfile[], devices: Device[], params: Record<stri
   return { index: new ProfileIndex(profiles), devices, params, host, backends: builtInBackendNames() };
 }
 
-const peripheral = ['name: Sensor', 'available: true', 'classes: [sensor]', 'interface: USB', 'serial-number: { var: "usb.serialNumber" }'];
+const peripheral = [
+  'name: Sensor',
+  'available: true',
+  'classes: [sensor]',
+  'interface: USB',
+  'serial-number: { var: "usb.serialNumber" }',
+];
 
 describe('desiredState', () => {
   test('a matched device becomes one entry per notified backend, with the default identifier', () => {
     const profile = ftdiProfile('sensor', peripheral, ['nuvlabox', 'stdout']);
     const device = usbDevice('usb:1-1.2', { serialNumber: 'A10K3', portPath: '1-1.2' });
     const state = desiredState(input([profile], [device]));
-    const payload = { identifier: '0403:6001:A10K3', name: 'Sensor', available: true, classes: ['sensor'], interface: 'USB', 'serial-number': 'A10K3' };
-    assert.deepEqual([...state.entries.keys()].sort(), [entryKey('nuvlabox', '0403:6001:A10K3'), entryKey('stdout', '0403:6001:A10K3')]);
+    const payload = {
+      identifier: '0403:6001:A10K3',
+      name: 'Sensor',
+      available: true,
+      classes: ['sensor'],
+      interface: 'USB',
+      'serial-number': 'A10K3',
+    };
+    assert.deepEqual([...state.entries.keys()].sort(), [
+      entryKey('nuvlabox', '0403:6001:A10K3'),
+      entryKey('stdout', '0403:6001:A10K3'),
+    ]);
     const { facts, ...entry } = state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3'))!;
     assert.equal(facts?.usb?.serialNumber, 'A10K3', 'the facts travel with the entry, for local actions');
     assert.deepEqual(entry, {
@@ -68,7 +103,9 @@ describe('desiredState', () => {
   });
 
   test('null values are dropped from the payload (no serial number, no serial-number field)', () => {
-    const state = desiredState(input([ftdiProfile('sensor', peripheral)], [usbDevice('usb:1-1.3', { portPath: '1-1.3' })]));
+    const state = desiredState(
+      input([ftdiProfile('sensor', peripheral)], [usbDevice('usb:1-1.3', { portPath: '1-1.3' })]),
+    );
     const entry = state.entries.get(entryKey('nuvlabox', '0403:6001@1-1.3'));
     assert.ok(entry, `entries: ${[...state.entries.keys()].join(', ')}`);
     assert.equal('serial-number' in entry.payload, false);
@@ -90,23 +127,40 @@ describe('desiredState', () => {
 
   test('a payload failing the nuvlabox document schema is a problem on the device, not desired', () => {
     const missingAvailable = ftdiProfile('no-available', ['name: Sensor', 'classes: [sensor]']);
-    const extraField = ftdiProfile('extra-field', ['available: true', 'classes: [sensor]', 'vendor-id: { var: "usb.vendorId" }']);
+    const extraField = ftdiProfile('extra-field', [
+      'available: true',
+      'classes: [sensor]',
+      'vendor-id: { var: "usb.vendorId" }',
+    ]);
     // Computed: a wrong constant is already refused by the profile's validation.
     const wrongType = ftdiProfile('wrong-type', ['available: { cat: ["yes", " please"] }', 'classes: [sensor]']);
-    for (const [profile, field] of [[missingAvailable, 'available'], [extraField, 'vendor-id'], [wrongType, 'available']] as const) {
+    for (const [profile, field] of [
+      [missingAvailable, 'available'],
+      [extraField, 'vendor-id'],
+      [wrongType, 'available'],
+    ] as const) {
       const state = desiredState(input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]));
       assert.equal(state.entries.size, 0, profile.profile.name);
       const problems = state.devices[0]!.problems;
       assert.equal(problems.length, 1, `${profile.profile.name}: ${problems.join('; ')}`);
-      assert.ok(problems[0]!.startsWith(`profile ${profile.profile.name}, backend nuvlabox: map field \`${field}\` `), problems[0]);
+      assert.ok(
+        problems[0]!.startsWith(`profile ${profile.profile.name}, backend nuvlabox: map field \`${field}\` `),
+        problems[0],
+      );
     }
   });
 
   test('a schema failure for one backend does not stop another backend without a schema', () => {
-    const profile = ftdiProfile('extra-field', ['available: true', 'classes: [sensor]', 'vendor-id: { var: "usb.vendorId" }'], ['nuvlabox', 'stdout']);
+    const profile = ftdiProfile(
+      'extra-field',
+      ['available: true', 'classes: [sensor]', 'vendor-id: { var: "usb.vendorId" }'],
+      ['nuvlabox', 'stdout'],
+    );
     const state = desiredState(input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]));
     assert.deepEqual([...state.entries.keys()], [entryKey('stdout', '0403:6001:S1')]);
-    assert.deepEqual(state.devices[0]!.problems, ['profile extra-field, backend nuvlabox: map field `vendor-id` is not a nuvlabox-agent document field']);
+    assert.deepEqual(state.devices[0]!.problems, [
+      'profile extra-field, backend nuvlabox: map field `vendor-id` is not a nuvlabox-agent document field',
+    ]);
   });
 
   test('two devices mapping to the same identifier: the first is kept, the second reported', () => {
@@ -119,30 +173,52 @@ describe('desiredState', () => {
     assert.equal(entry?.deviceKey, 'usb:1-1');
     assert.equal(entry?.payload['serial-number'], 'S1');
     assert.deepEqual(state.devices[0]!.problems, []);
-    assert.deepEqual(state.devices[1]!.problems, ['identifier sensor-FT232R Sensor is already used by device usb:1-1 on backend nuvlabox']);
+    assert.deepEqual(state.devices[1]!.problems, [
+      'identifier sensor-FT232R Sensor is already used by device usb:1-1 on backend nuvlabox',
+    ]);
   });
 
   test('identical devices without serial numbers get distinct default identifiers from their ports', () => {
     const profile = ftdiProfile('sensor', peripheral);
-    const state = desiredState(input([profile], [usbDevice('usb:1-1', { portPath: '1-1' }), usbDevice('usb:1-2', { portPath: '1-2' })]));
-    assert.deepEqual([...state.entries.values()].map((entry) => [entry.identifier, entry.deviceKey]), [
-      ['0403:6001@1-1', 'usb:1-1'],
-      ['0403:6001@1-2', 'usb:1-2'],
-    ]);
+    const state = desiredState(
+      input([profile], [usbDevice('usb:1-1', { portPath: '1-1' }), usbDevice('usb:1-2', { portPath: '1-2' })]),
+    );
+    assert.deepEqual(
+      [...state.entries.values()].map((entry) => [entry.identifier, entry.deviceKey]),
+      [
+        ['0403:6001@1-1', 'usb:1-1'],
+        ['0403:6001@1-2', 'usb:1-2'],
+      ],
+    );
   });
 
   test('a serial device gets :ifN in its default identifier', () => {
     const tty = profileFromYaml(
-      yaml('name: ftdi-tty', 'detect:', '  usb: { vendorId: "0403", productId: "6001", product: "*Sensor*" }', '  serial: { path: /dev/ttyUSB* }', 'map: { available: true, classes: [serial], device-path: { var: "serial.path" } }', 'notify: [{ backend: nuvlabox }]'),
+      yaml(
+        'name: ftdi-tty',
+        'detect:',
+        '  usb: { vendorId: "0403", productId: "6001", product: "*Sensor*" }',
+        '  serial: { path: /dev/ttyUSB* }',
+        'map: { available: true, classes: [serial], device-path: { var: "serial.path" } }',
+        'notify: [{ backend: nuvlabox }]',
+      ),
     );
     const device: Device = {
       key: 'serial:/dev/ttyUSB0',
       source: 'serial',
       since: '2024-05-01T10:00:00.000Z',
-      facts: { usb: { vendorId: '0403', productId: '6001', product: 'FT232R Sensor', serialNumber: 'A10K3' }, serial: { path: '/dev/ttyUSB0', interfaceNumber: 1 } },
+      facts: {
+        usb: { vendorId: '0403', productId: '6001', product: 'FT232R Sensor', serialNumber: 'A10K3' },
+        serial: { path: '/dev/ttyUSB0', interfaceNumber: 1 },
+      },
     };
     const state = desiredState(input([tty], [device]));
-    assert.deepEqual(state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3:if1'))?.payload, { available: true, classes: ['serial'], 'device-path': '/dev/ttyUSB0', identifier: '0403:6001:A10K3:if1' });
+    assert.deepEqual(state.entries.get(entryKey('nuvlabox', '0403:6001:A10K3:if1'))?.payload, {
+      available: true,
+      classes: ['serial'],
+      'device-path': '/dev/ttyUSB0',
+      identifier: '0403:6001:A10K3:if1',
+    });
   });
 
   test('a device no profile matches is listed with its candidates and no entry', () => {
@@ -150,24 +226,53 @@ describe('desiredState', () => {
     const state = desiredState(input([profile], [usbDevice('usb:1-1', { product: 'FT232R USB UART' })]));
     assert.equal(state.entries.size, 0);
     assert.equal(state.devices[0]!.match.winner, undefined);
-    assert.deepEqual(state.devices[0]!.match.candidates, [{ profile: 'sensor', file: 'sensor.yaml', matched: false, reason: 'usb.product is "FT232R USB UART", not "*Sensor*"' }]);
+    assert.deepEqual(state.devices[0]!.match.candidates, [
+      {
+        profile: 'sensor',
+        file: 'sensor.yaml',
+        matched: false,
+        reason: 'usb.product is "FT232R USB UART", not "*Sensor*"',
+      },
+    ]);
     assert.deepEqual(state.devices[0]!.problems, []);
   });
 
   test('a notify entry naming a backend that does not exist is reported', () => {
     const profile = ftdiProfile('sensor', peripheral, ['stdout']);
-    const state = desiredState({ ...input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]), backends: new Map() });
+    const state = desiredState({
+      ...input([profile], [usbDevice('usb:1-1', { serialNumber: 'S1' })]),
+      backends: new Map(),
+    });
     assert.equal(state.entries.size, 0);
     assert.deepEqual(state.devices[0]!.problems, ['profile sensor, backend stdout: no backend named stdout']);
   });
 
   test('probe results are asked per device key and profile, and the winner probe facts reach the map', () => {
     const probed = profileFromYaml(
-      yaml('name: probed', 'detect:', '  serial:', '    path: /dev/ttyS*', '    probe: { expect: "^OK" }', 'map: { available: true, classes: [modem], product: { var: probe.response } }', 'notify: [{ backend: nuvlabox }]'),
+      yaml(
+        'name: probed',
+        'detect:',
+        '  serial:',
+        '    path: /dev/ttyS*',
+        '    probe: { expect: "^OK" }',
+        'map: { available: true, classes: [modem], product: { var: probe.response } }',
+        'notify: [{ backend: nuvlabox }]',
+      ),
     );
-    const device: Device = { key: 'serial:/dev/ttyS1', source: 'serial', since: '2024-05-01T10:00:00.000Z', facts: { serial: { path: '/dev/ttyS1' } } };
+    const device: Device = {
+      key: 'serial:/dev/ttyS1',
+      source: 'serial',
+      since: '2024-05-01T10:00:00.000Z',
+      facts: { serial: { path: '/dev/ttyS1' } },
+    };
     const asked: string[] = [];
-    const state = desiredState({ ...input([probed], [device]), probed: (key, entry) => (asked.push(`${key} ${entry.profile.name}`), { facts: { response: 'OK modem', hex: '4f 4b', groups: [] } }) });
+    const state = desiredState({
+      ...input([probed], [device]),
+      probed: (key, entry) => (
+        asked.push(`${key} ${entry.profile.name}`),
+        { facts: { response: 'OK modem', hex: '4f 4b', groups: [] } }
+      ),
+    });
     assert.deepEqual(asked, ['serial:/dev/ttyS1 probed']);
     assert.deepEqual([...state.entries.keys()], [entryKey('nuvlabox', 'dev_ttyS1')]);
     assert.equal(state.entries.get(entryKey('nuvlabox', 'dev_ttyS1'))!.payload.product, 'OK modem');
@@ -177,14 +282,29 @@ describe('desiredState', () => {
 describe('a USB device and its tty', () => {
   const usbOnly = ftdiProfile('any-ftdi', peripheral, ['stdout']);
   const ttyProfile = profileFromYaml(
-    yaml('name: ftdi-tty', 'detect:', '  usb: { vendorId: "0403", productId: "6001", product: "FT232R*" }', '  serial: { path: "/dev/ttyUSB*" }', 'map: { available: true, classes: [serial] }', 'notify: [{ backend: stdout }]'),
+    yaml(
+      'name: ftdi-tty',
+      'detect:',
+      '  usb: { vendorId: "0403", productId: "6001", product: "FT232R*" }',
+      '  serial: { path: "/dev/ttyUSB*" }',
+      'map: { available: true, classes: [serial] }',
+      'notify: [{ backend: stdout }]',
+    ),
   );
   const usb = usbDevice('usb:1-1.2', { serialNumber: 'A10K3', portPath: '1-1.2' });
-  const tty: Device = { key: 'serial:1-1.2:if00', source: 'serial', since: usb.since, facts: { usb: usb.facts.usb, serial: { path: '/dev/ttyUSB0', interfaceNumber: 0 } } };
+  const tty: Device = {
+    key: 'serial:1-1.2:if00',
+    source: 'serial',
+    since: usb.since,
+    facts: { usb: usb.facts.usb, serial: { path: '/dev/ttyUSB0', interfaceNumber: 0 } },
+  };
 
   test('a tty matched by a serial profile claims its USB device: registered once, not twice', () => {
     const state = desiredState(input([usbOnly, ttyProfile], [usb, tty]));
-    assert.deepEqual([...state.entries.values()].map((entry) => `${entry.profile} ${entry.deviceKey}`), ['ftdi-tty serial:1-1.2:if00']);
+    assert.deepEqual(
+      [...state.entries.values()].map((entry) => `${entry.profile} ${entry.deviceKey}`),
+      ['ftdi-tty serial:1-1.2:if00'],
+    );
     const usbView = state.devices.find((device) => device.key === 'usb:1-1.2')!;
     assert.equal(usbView.match.winner, undefined);
     assert.equal(usbView.match.candidates[0]!.reason, 'the device is claimed by profile ftdi-tty through /dev/ttyUSB0');
@@ -192,30 +312,74 @@ describe('a USB device and its tty', () => {
 
   test('while probes of its tty are still to run, the USB device waits for them', () => {
     const probed = profileFromYaml(
-      yaml('name: ftdi-probed', 'detect:', '  usb: { vendorId: "0403", productId: "6001" }', '  serial: { path: "/dev/ttyUSB*", probe: { expect: "^OK" } }', 'map: { available: true, classes: [serial] }', 'notify: [{ backend: stdout }]'),
+      yaml(
+        'name: ftdi-probed',
+        'detect:',
+        '  usb: { vendorId: "0403", productId: "6001" }',
+        '  serial: { path: "/dev/ttyUSB*", probe: { expect: "^OK" } }',
+        'map: { available: true, classes: [serial] }',
+        'notify: [{ backend: stdout }]',
+      ),
     );
     const waiting = desiredState({ ...input([usbOnly, probed], [usb, tty]), probed: () => undefined });
     assert.equal(waiting.entries.size, 0);
-    assert.equal(waiting.devices.find((device) => device.key === 'usb:1-1.2')!.match.candidates[0]!.reason, 'waiting for the serial probes of /dev/ttyUSB0');
-    const refused = desiredState({ ...input([usbOnly, probed], [usb, tty]), probed: () => ({ reason: 'no reply within 2000 ms' }) });
-    assert.deepEqual([...refused.entries.values()].map((entry) => entry.profile), ['any-ftdi']);
+    assert.equal(
+      waiting.devices.find((device) => device.key === 'usb:1-1.2')!.match.candidates[0]!.reason,
+      'waiting for the serial probes of /dev/ttyUSB0',
+    );
+    const refused = desiredState({
+      ...input([usbOnly, probed], [usb, tty]),
+      probed: () => ({ reason: 'no reply within 2000 ms' }),
+    });
+    assert.deepEqual(
+      [...refused.entries.values()].map((entry) => entry.profile),
+      ['any-ftdi'],
+    );
   });
 
   test('until the tty is there (or when no serial profile wants it), the USB profile has it', () => {
-    assert.deepEqual([...desiredState(input([usbOnly, ttyProfile], [usb])).entries.values()].map((entry) => entry.profile), ['any-ftdi']);
-    assert.deepEqual([...desiredState(input([usbOnly], [usb, tty])).entries.values()].map((entry) => entry.profile), ['any-ftdi']);
+    assert.deepEqual(
+      [...desiredState(input([usbOnly, ttyProfile], [usb])).entries.values()].map((entry) => entry.profile),
+      ['any-ftdi'],
+    );
+    assert.deepEqual(
+      [...desiredState(input([usbOnly], [usb, tty])).entries.values()].map((entry) => entry.profile),
+      ['any-ftdi'],
+    );
   });
 });
 
 describe('Inventory', () => {
   test('keeps first-seen time and facts; remove forgets; unchanged facts are no change', () => {
     const inventory = new Inventory();
-    const facts: Facts = { file: { path: '/dev/video0', name: 'video0', dir: '/dev', type: 'character', major: 81, minor: 0 } };
-    assert.equal(inventory.apply({ action: 'add', key: 'file:/dev/video0', source: 'file', facts }, new Date('2024-01-01T00:00:00Z')), true);
-    assert.equal(inventory.apply({ action: 'change', key: 'file:/dev/video0', source: 'file', facts }, new Date('2024-01-02T00:00:00Z')), false);
+    const facts: Facts = {
+      file: { path: '/dev/video0', name: 'video0', dir: '/dev', type: 'character', major: 81, minor: 0 },
+    };
+    assert.equal(
+      inventory.apply(
+        { action: 'add', key: 'file:/dev/video0', source: 'file', facts },
+        new Date('2024-01-01T00:00:00Z'),
+      ),
+      true,
+    );
+    assert.equal(
+      inventory.apply(
+        { action: 'change', key: 'file:/dev/video0', source: 'file', facts },
+        new Date('2024-01-02T00:00:00Z'),
+      ),
+      false,
+    );
     const changed: Facts = { file: { ...facts.file!, minor: 1 } };
-    assert.equal(inventory.apply({ action: 'change', key: 'file:/dev/video0', source: 'file', facts: changed }, new Date('2024-01-03T00:00:00Z')), true);
-    assert.deepEqual(inventory.devices(), [{ key: 'file:/dev/video0', source: 'file', facts: changed, since: '2024-01-01T00:00:00.000Z' }]);
+    assert.equal(
+      inventory.apply(
+        { action: 'change', key: 'file:/dev/video0', source: 'file', facts: changed },
+        new Date('2024-01-03T00:00:00Z'),
+      ),
+      true,
+    );
+    assert.deepEqual(inventory.devices(), [
+      { key: 'file:/dev/video0', source: 'file', facts: changed, since: '2024-01-01T00:00:00.000Z' },
+    ]);
     assert.equal(inventory.apply({ action: 'remove', key: 'file:/dev/video0', source: 'file', facts: changed }), true);
     assert.equal(inventory.apply({ action: 'remove', key: 'file:/dev/video0', source: 'file', facts: changed }), false);
     assert.equal(inventory.size, 0);

@@ -30,15 +30,31 @@ class ScriptedBackend implements Backend {
 const quiet = createLogger('error', () => {});
 
 function entry(identifier: string, payload: Record<string, unknown>): [string, DesiredEntry] {
-  return [entryKey('b', identifier), { backend: 'b', identifier, payload: { identifier, ...payload }, notify: { backend: 'b' }, profile: 'p', deviceKey: `dev:${identifier}` }];
+  return [
+    entryKey('b', identifier),
+    {
+      backend: 'b',
+      identifier,
+      payload: { identifier, ...payload },
+      notify: { backend: 'b' },
+      profile: 'p',
+      deviceKey: `dev:${identifier}`,
+    },
+  ];
 }
 
 function reconciler(backend: Backend, stateDir = mkdtempSync(path.join(tmpdir(), 'reconciler-'))) {
-  const instance = new Reconciler({ backends: new Map([['b', backend]]), stateDir, log: quiet, policy: { baseMs: 10, factor: 2, capMs: 50 } });
+  const instance = new Reconciler({
+    backends: new Map([['b', backend]]),
+    stateDir,
+    log: quiet,
+    policy: { baseMs: 10, factor: 2, capMs: 50 },
+  });
   return { instance, stateDir };
 }
 
-const ops = (backend: ScriptedBackend) => backend.changes.map((change) => `${change.op} ${change.identifier} ${JSON.stringify(change.payload.v ?? null)}`);
+const ops = (backend: ScriptedBackend) =>
+  backend.changes.map((change) => `${change.op} ${change.identifier} ${JSON.stringify(change.payload.v ?? null)}`);
 
 describe('reconciler', () => {
   test('flapping coalesces: only the latest desired state is sent after an in-flight change', async () => {
@@ -117,7 +133,9 @@ describe('reconciler', () => {
     // A folder where the journal goes: every save fails until it is removed.
     mkdirSync(path.join(stateDir, JOURNAL_FILE));
     instance.setDesired(new Map([entry('a', {})]));
-    await waitFor('the save failed', () => instance.status().some((status) => /state not saved/.test(status.lastError ?? '')));
+    await waitFor('the save failed', () =>
+      instance.status().some((status) => /state not saved/.test(status.lastError ?? '')),
+    );
     assert.equal(backend.changes.length, 0, 'nothing is sent without its record');
     rmSync(path.join(stateDir, JOURNAL_FILE), { recursive: true });
     await waitFor('registered', () => instance.settled() && backend.changes.length > 0);
@@ -127,7 +145,10 @@ describe('reconciler', () => {
 
   test('retryable failures and exceptions are retried with backoff; Retry-After is honoured', async () => {
     const backend = new ScriptedBackend();
-    backend.answers = [{ outcome: 'retry', reason: 'HTTP 500' }, { outcome: 'retry', reason: 'HTTP 503', afterMs: 200 }];
+    backend.answers = [
+      { outcome: 'retry', reason: 'HTTP 500' },
+      { outcome: 'retry', reason: 'HTTP 503', afterMs: 200 },
+    ];
     const { instance } = reconciler(backend);
     await instance.start();
     const started = Date.now();
@@ -170,7 +191,12 @@ describe('reconciler', () => {
     first.instance.setDesired(new Map([entry('a', {})]));
     await waitFor('the acknowledgement', () => first.instance.status()[0]?.state === 'acknowledged');
     await first.instance.stop();
-    const instance = new Reconciler({ backends: new Map(), stateDir: first.stateDir, log: quiet, policy: { baseMs: 10, factor: 2, capMs: 50 } });
+    const instance = new Reconciler({
+      backends: new Map(),
+      stateDir: first.stateDir,
+      log: quiet,
+      policy: { baseMs: 10, factor: 2, capMs: 50 },
+    });
     await instance.start();
     instance.allowDeletes();
     instance.setDesired(new Map());
@@ -186,18 +212,34 @@ describe('reconciler', () => {
     first.instance.allowDeletes();
     const withFacts = (identifier: string, tty: string, at: string, followsFacts: boolean): [string, DesiredEntry] => {
       const [key, desired] = entry(identifier, {});
-      return [key, { ...desired, facts: { serial: { path: tty }, event: { action: 'add', at } }, ...(followsFacts && { followsFacts }) }];
+      return [
+        key,
+        {
+          ...desired,
+          facts: { serial: { path: tty }, event: { action: 'add', at } },
+          ...(followsFacts && { followsFacts }),
+        },
+      ];
     };
-    first.instance.setDesired(new Map([withFacts('follows', '/dev/ttyACM0', 't1', true), withFacts('ignores', '/dev/ttyACM0', 't1', false)]));
+    first.instance.setDesired(
+      new Map([withFacts('follows', '/dev/ttyACM0', 't1', true), withFacts('ignores', '/dev/ttyACM0', 't1', false)]),
+    );
     await waitFor('both created', () => backend.changes.length === 2 && first.instance.settled());
     // Only the time the device was first seen differs (as after a restart): nothing to send.
-    first.instance.setDesired(new Map([withFacts('follows', '/dev/ttyACM0', 't2', true), withFacts('ignores', '/dev/ttyACM0', 't2', false)]));
+    first.instance.setDesired(
+      new Map([withFacts('follows', '/dev/ttyACM0', 't2', true), withFacts('ignores', '/dev/ttyACM0', 't2', false)]),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(backend.changes.length, 2);
     // Another tty, same payload: an update only where the backend follows the facts.
-    first.instance.setDesired(new Map([withFacts('follows', '/dev/ttyACM1', 't2', true), withFacts('ignores', '/dev/ttyACM1', 't2', false)]));
+    first.instance.setDesired(
+      new Map([withFacts('follows', '/dev/ttyACM1', 't2', true), withFacts('ignores', '/dev/ttyACM1', 't2', false)]),
+    );
     await waitFor('the update', () => backend.changes.length === 3 && first.instance.settled());
-    assert.deepEqual([backend.changes[2]!.op, backend.changes[2]!.identifier, backend.changes[2]!.facts?.serial?.path], ['update', 'follows', '/dev/ttyACM1']);
+    assert.deepEqual(
+      [backend.changes[2]!.op, backend.changes[2]!.identifier, backend.changes[2]!.facts?.serial?.path],
+      ['update', 'follows', '/dev/ttyACM1'],
+    );
     await first.instance.stop();
     const second = reconciler(backend, first.stateDir);
     await second.instance.start();
@@ -205,10 +247,13 @@ describe('reconciler', () => {
     second.instance.setDesired(new Map());
     await waitFor('both deleted', () => backend.changes.length === 5 && second.instance.settled());
     const deletes = backend.changes.slice(3).sort((a, b) => a.identifier.localeCompare(b.identifier));
-    assert.deepEqual(deletes.map((change) => [change.op, change.identifier, change.facts?.serial?.path, change.profile]), [
-      ['delete', 'follows', '/dev/ttyACM1', 'p'],
-      ['delete', 'ignores', '/dev/ttyACM0', 'p'],
-    ]);
+    assert.deepEqual(
+      deletes.map((change) => [change.op, change.identifier, change.facts?.serial?.path, change.profile]),
+      [
+        ['delete', 'follows', '/dev/ttyACM1', 'p'],
+        ['delete', 'ignores', '/dev/ttyACM0', 'p'],
+      ],
+    );
     await second.instance.stop();
   });
 });

@@ -2,12 +2,27 @@
 // place, temporaries of killed writes, torn journal lines, and a folder that cannot be written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+  readFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
-import { JOURNAL_FILE, STATE_FILE, StateSaveError, StateStore, type HeldEntry } from '../../engine/reconcile/state-store.js';
+import {
+  JOURNAL_FILE,
+  STATE_FILE,
+  StateSaveError,
+  StateStore,
+  type HeldEntry,
+} from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
 
 const entry = (identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry => ({
@@ -30,10 +45,16 @@ const scratch = () => mkdtempSync(path.join(tmpdir(), 'state-store-'));
 describe('StateStore', () => {
   test('an entry of the wrong shape (null, a string, a missing field) is dropped alone, with a warning', async () => {
     const folder = scratch();
-    writeFileSync(path.join(folder, STATE_FILE), JSON.stringify({ version: 1, entries: [entry('a'), null, 'x', { ...entry('b'), identifier: 7 }, entry('c')] }));
+    writeFileSync(
+      path.join(folder, STATE_FILE),
+      JSON.stringify({ version: 1, entries: [entry('a'), null, 'x', { ...entry('b'), identifier: 7 }, entry('c')] }),
+    );
     const { store: state, logs } = store(folder);
     const loaded = await state.load();
-    assert.deepEqual(loaded.map((held) => held.identifier), ['a', 'c']);
+    assert.deepEqual(
+      loaded.map((held) => held.identifier),
+      ['a', 'c'],
+    );
     assert.equal(logs.filter((line) => line.msg === 'state entry of the wrong shape; dropped').length, 3);
     assert.ok(existsSync(path.join(folder, STATE_FILE)), 'the file is not set aside for one bad entry');
     rmSync(folder, { recursive: true, force: true });
@@ -45,17 +66,26 @@ describe('StateStore', () => {
     let entries: HeldEntry[] = [];
     const { store: state, logs } = store(folder, () => entries);
     assert.deepEqual(await state.load(), []);
-    assert.ok(logs.some((line) => line.level === 'error' && /folder is where the state file should be/.test(String(line.error))));
+    assert.ok(
+      logs.some(
+        (line) => line.level === 'error' && /folder is where the state file should be/.test(String(line.error)),
+      ),
+    );
     entries = [entry('a')];
     await state.save();
     const again = store(folder);
-    assert.deepEqual((await again.store.load()).map((held) => held.identifier), ['a']);
+    assert.deepEqual(
+      (await again.store.load()).map((held) => held.identifier),
+      ['a'],
+    );
     rmSync(folder, { recursive: true, force: true });
   });
 
   test('temporary files of writes killed half-way are removed at start; those of a live process are kept', async () => {
     const folder = scratch();
-    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
     const deadPid = Number(exited.stdout);
     writeFileSync(path.join(folder, `.reconciler.json.${deadPid}.tmp`), '{"version":1,"entr');
     writeFileSync(path.join(folder, `.probes.json.${deadPid}.tmp`), '{');
@@ -92,8 +122,14 @@ describe('StateStore', () => {
   test('a journal left from before a compaction is older than the snapshot and is not replayed', async () => {
     const folder = scratch();
     writeFileSync(path.join(folder, STATE_FILE), JSON.stringify({ version: 1, generation: 3, entries: [entry('a')] }));
-    writeFileSync(path.join(folder, JOURNAL_FILE), `{"generation":2}\n${JSON.stringify({ key: 'agent\u0000a', entry: null })}\n`);
-    assert.deepEqual((await store(folder).store.load()).map((held) => held.identifier), ['a']);
+    writeFileSync(
+      path.join(folder, JOURNAL_FILE),
+      `{"generation":2}\n${JSON.stringify({ key: 'agent\u0000a', entry: null })}\n`,
+    );
+    assert.deepEqual(
+      (await store(folder).store.load()).map((held) => held.identifier),
+      ['a'],
+    );
     rmSync(folder, { recursive: true, force: true });
   });
 

@@ -24,7 +24,13 @@ interface Reply {
   body: string;
 }
 
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body = ''): Promise<Reply> {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body = '',
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const outgoing = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (response) => {
       let text = '';
@@ -65,7 +71,11 @@ describe('status server with a token', () => {
 
   test('a bearer token, basic auth with the token as password, or the cookie open it', async () => {
     const basic = `Basic ${Buffer.from(`operator:${TOKEN}`).toString('base64')}`;
-    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { authorization: basic }, { cookie: `other=1; engine_status_token=${encodeURIComponent(TOKEN)}` }] as Record<string, string>[]) {
+    for (const headers of [
+      { authorization: `Bearer ${TOKEN}` },
+      { authorization: basic },
+      { cookie: `other=1; engine_status_token=${encodeURIComponent(TOKEN)}` },
+    ] as Record<string, string>[]) {
       const reply = await send(port, 'GET', '/devices', headers);
       assert.equal(reply.status, 200, JSON.stringify(headers));
       assert.deepEqual(JSON.parse(reply.body), [{ key: 'file:/dev/video0', profile: 'webcam' }]);
@@ -76,7 +86,10 @@ describe('status server with a token', () => {
     const reply = await send(port, 'GET', `/?token=${TOKEN}&x=1`, { accept: 'text/html' });
     assert.equal(reply.status, 303);
     assert.equal(reply.headers.location, '/?x=1');
-    assert.match(String(reply.headers['set-cookie']), /^engine_status_token=s3cret-status-token; Path=\/; HttpOnly; SameSite=Strict$/);
+    assert.match(
+      String(reply.headers['set-cookie']),
+      /^engine_status_token=s3cret-status-token; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
   });
 
   test('a browser without the token gets the login form; posting the token sets the cookie', async () => {
@@ -84,9 +97,21 @@ describe('status server with a token', () => {
     assert.equal(form.status, 401);
     assert.match(String(form.headers['content-type']), /^text\/html/);
     assert.match(form.body, /<form method="post" action="\/login">/);
-    const wrong = await send(port, 'POST', '/login', { 'content-type': 'application/x-www-form-urlencoded' }, 'token=nope');
+    const wrong = await send(
+      port,
+      'POST',
+      '/login',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'token=nope',
+    );
     assert.equal(wrong.status, 401);
-    const right = await send(port, 'POST', '/login', { 'content-type': 'application/x-www-form-urlencoded' }, `token=${encodeURIComponent(TOKEN)}`);
+    const right = await send(
+      port,
+      'POST',
+      '/login',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      `token=${encodeURIComponent(TOKEN)}`,
+    );
     assert.equal(right.status, 303);
     assert.equal(right.headers.location, '/');
     assert.match(String(right.headers['set-cookie']), /^engine_status_token=/);
@@ -110,6 +135,11 @@ describe('status server without a token', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     // Tests bind to loopback only; what counts as beyond it is decided here.
-    assert.deepEqual(['127.0.0.1', '127.0.0.2', '::1', 'localhost', '::ffff:127.0.0.1', '0.0.0.0', '::', '192.168.1.10'].map((host) => isLoopback(host)), [true, true, true, true, true, false, false, false]);
+    assert.deepEqual(
+      ['127.0.0.1', '127.0.0.2', '::1', 'localhost', '::ffff:127.0.0.1', '0.0.0.0', '::', '192.168.1.10'].map((host) =>
+        isLoopback(host),
+      ),
+      [true, true, true, true, true, false, false, false],
+    );
   });
 });

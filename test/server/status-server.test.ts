@@ -10,16 +10,24 @@ const ENDPOINTS = ['/', '/healthz', '/devices', '/profiles', '/metrics'];
 /** A provider whose answers the tests can change, and which can be made to throw. */
 function fakeProvider() {
   const state = { healthy: true, throwing: new Set<string>() };
-  const guard = <T>(name: string, value: () => T) => () => {
-    if (state.throwing.has(name)) throw new Error(`${name} exploded`);
-    return value();
-  };
+  const guard =
+    <T>(name: string, value: () => T) =>
+    () => {
+      if (state.throwing.has(name)) throw new Error(`${name} exploded`);
+      return value();
+    };
   const provider: StatusProvider = {
-    summary: guard('summary', () => ({ name: 'device-profile-engine', version: '0.0.0-test', devices: { present: 2 } })),
+    summary: guard('summary', () => ({
+      name: 'device-profile-engine',
+      version: '0.0.0-test',
+      devices: { present: 2 },
+    })),
     healthy: guard('healthy', () => state.healthy),
     devices: guard('devices', () => [{ key: 'usb:1-1', profile: 'gps-ublox' }]),
     profiles: guard('profiles', () => ({ loaded: [{ name: 'gps-ublox' }], files: [] })),
-    metrics: guard('metrics', () => new MetricsText().add('engine_ready', 'gauge', 'Whether start-up is complete.', [[{}, 1]]).toString()),
+    metrics: guard('metrics', () =>
+      new MetricsText().add('engine_ready', 'gauge', 'Whether start-up is complete.', [[{}, 1]]).toString(),
+    ),
   };
   return { provider, state };
 }
@@ -38,7 +46,14 @@ function send(port: number, method: string, path: string): Promise<Reply> {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], headers: response.headers, body }));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          type: response.headers['content-type'],
+          headers: response.headers,
+          body,
+        }),
+      );
     });
     outgoing.on('error', reject);
     outgoing.end();
@@ -68,16 +83,26 @@ describe('status server', () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.type, 'application/json; charset=utf-8');
     assert.equal(reply.headers['cache-control'], 'no-store');
-    assert.deepEqual(JSON.parse(reply.body), { name: 'device-profile-engine', version: '0.0.0-test', devices: { present: 2 } });
+    assert.deepEqual(JSON.parse(reply.body), {
+      name: 'device-profile-engine',
+      version: '0.0.0-test',
+      devices: { present: 2 },
+    });
   });
 
   test('GET /healthz: 200 when healthy, 503 while starting', async () => {
     const healthy = await send(port, 'GET', '/healthz');
-    assert.deepEqual([healthy.status, healthy.type, JSON.parse(healthy.body)], [200, 'application/json; charset=utf-8', { status: 'ok' }]);
+    assert.deepEqual(
+      [healthy.status, healthy.type, JSON.parse(healthy.body)],
+      [200, 'application/json; charset=utf-8', { status: 'ok' }],
+    );
     state.healthy = false;
     try {
       const starting = await send(port, 'GET', '/healthz');
-      assert.deepEqual([starting.status, starting.type, JSON.parse(starting.body)], [503, 'application/json; charset=utf-8', { status: 'starting' }]);
+      assert.deepEqual(
+        [starting.status, starting.type, JSON.parse(starting.body)],
+        [503, 'application/json; charset=utf-8', { status: 'starting' }],
+      );
     } finally {
       state.healthy = true;
     }
@@ -85,9 +110,15 @@ describe('status server', () => {
 
   test('GET /devices and /profiles answer JSON', async () => {
     const devices = await send(port, 'GET', '/devices');
-    assert.deepEqual([devices.status, devices.type, JSON.parse(devices.body)], [200, 'application/json; charset=utf-8', [{ key: 'usb:1-1', profile: 'gps-ublox' }]]);
+    assert.deepEqual(
+      [devices.status, devices.type, JSON.parse(devices.body)],
+      [200, 'application/json; charset=utf-8', [{ key: 'usb:1-1', profile: 'gps-ublox' }]],
+    );
     const profiles = await send(port, 'GET', '/profiles');
-    assert.deepEqual([profiles.status, profiles.type, JSON.parse(profiles.body)], [200, 'application/json; charset=utf-8', { loaded: [{ name: 'gps-ublox' }], files: [] }]);
+    assert.deepEqual(
+      [profiles.status, profiles.type, JSON.parse(profiles.body)],
+      [200, 'application/json; charset=utf-8', { loaded: [{ name: 'gps-ublox' }], files: [] }],
+    );
   });
 
   test('GET /metrics answers Prometheus text, a query string is ignored', async () => {
@@ -95,7 +126,10 @@ describe('status server', () => {
       const reply = await send(port, 'GET', path);
       assert.equal(reply.status, 200, path);
       assert.equal(reply.type, 'text/plain; version=0.0.4; charset=utf-8');
-      assert.equal(reply.body, '# HELP engine_ready Whether start-up is complete.\n# TYPE engine_ready gauge\nengine_ready 1\n');
+      assert.equal(
+        reply.body,
+        '# HELP engine_ready Whether start-up is complete.\n# TYPE engine_ready gauge\nengine_ready 1\n',
+      );
     }
   });
 
@@ -120,7 +154,12 @@ describe('status server', () => {
   });
 
   test('POST, PUT and DELETE are 405 with an Allow header, on any path', async () => {
-    for (const [method, path] of [['POST', '/'], ['PUT', '/devices'], ['DELETE', '/metrics'], ['POST', '/nope']] as const) {
+    for (const [method, path] of [
+      ['POST', '/'],
+      ['PUT', '/devices'],
+      ['DELETE', '/metrics'],
+      ['POST', '/nope'],
+    ] as const) {
       const reply = await send(port, method, path);
       assert.equal(reply.status, 405, `${method} ${path}`);
       assert.equal(reply.headers.allow, 'GET, HEAD');
@@ -145,15 +184,24 @@ describe('status server', () => {
     }
     assert.deepEqual(
       logged.map((line) => [line.level, line.msg, line.error]),
-      ['summary', 'devices', 'metrics', 'healthy'].map((name) => ['error', 'status request failed', `${name} exploded`]),
+      ['summary', 'devices', 'metrics', 'healthy'].map((name) => [
+        'error',
+        'status request failed',
+        `${name} exploded`,
+      ]),
     );
     const again = await send(port, 'GET', '/devices');
     assert.equal(again.status, 200);
   });
 
   test('concurrent requests are all answered', async () => {
-    const replies = await Promise.all(Array.from({ length: 20 }, (_, index) => send(port, 'GET', ENDPOINTS[index % ENDPOINTS.length]!)));
-    assert.deepEqual(replies.map((reply) => reply.status), Array.from({ length: 20 }, () => 200));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => send(port, 'GET', ENDPOINTS[index % ENDPOINTS.length]!)),
+    );
+    assert.deepEqual(
+      replies.map((reply) => reply.status),
+      Array.from({ length: 20 }, () => 200),
+    );
   });
 
   test('a port already in use rejects', async () => {
@@ -189,7 +237,10 @@ describe('MetricsText', () => {
   });
 
   test('no labels: no braces; an empty builder is one newline', () => {
-    assert.equal(new MetricsText().add('up', 'gauge', 'Up.', [[{}, 1]]).toString(), '# HELP up Up.\n# TYPE up gauge\nup 1\n');
+    assert.equal(
+      new MetricsText().add('up', 'gauge', 'Up.', [[{}, 1]]).toString(),
+      '# HELP up Up.\n# TYPE up gauge\nup 1\n',
+    );
     assert.equal(new MetricsText().toString(), '\n');
   });
 
@@ -201,7 +252,10 @@ describe('MetricsText', () => {
   });
 
   test('a backslash before a quote is escaped once each, not doubled into a closing quote', () => {
-    const sample = new MetricsText().add('m', 'gauge', 'M.', [[{ value: '\\"' }, 1]]).toString().split('\n')[2];
+    const sample = new MetricsText()
+      .add('m', 'gauge', 'M.', [[{ value: '\\"' }, 1]])
+      .toString()
+      .split('\n')[2];
     assert.equal(sample, 'm{value="\\\\\\""} 1');
   });
 

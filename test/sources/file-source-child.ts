@@ -13,7 +13,10 @@ const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stri
 const [mode, root] = process.argv.slice(2);
 
 async function exitAfterStop(folder: string): Promise<void> {
-  const source = new FileSource([path.join(folder, '*'), path.join(folder, 'not-yet', 'deeper', '*')], { emit: () => undefined, log: createLogger('error') });
+  const source = new FileSource([path.join(folder, '*'), path.join(folder, 'not-yet', 'deeper', '*')], {
+    emit: () => undefined,
+    log: createLogger('error'),
+  });
   await (source as Source).start(new AbortController().signal);
   await source.stop();
   say({ stopped: true });
@@ -52,15 +55,26 @@ async function unreadableThenReadable(folder: string): Promise<void> {
   const at = (...parts: string[]) => path.join(folder, ...parts);
   mkdirSync(at('later'));
   writeFileSync(at('later', 'a'), '');
-  const source = new FileSource([at('later', '*')], { emit: (event) => events.push(event), log: createLogger('error') });
+  const source = new FileSource([at('later', '*')], {
+    emit: (event) => events.push(event),
+    log: createLogger('error'),
+  });
   await (source as Source).start(new AbortController().signal);
   chmodSync(at('later'), 0o000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   chmodSync(at('later'), 0o755);
   writeFileSync(at('later', 'b'), '');
   const present = () => presentAfter(events).map((item) => path.relative(folder, item));
-  await waitFor('later/a and later/b', () => present().join() === 'later/a,later/b', () => '', 3000).catch(() => undefined);
-  say({ events: events.map((event) => `${event.action} ${path.relative(folder, event.facts.file!.path)}`), present: present() });
+  await waitFor(
+    'later/a and later/b',
+    () => present().join() === 'later/a,later/b',
+    () => '',
+    3000,
+  ).catch(() => undefined);
+  say({
+    events: events.map((event) => `${event.action} ${path.relative(folder, event.facts.file!.path)}`),
+    present: present(),
+  });
   await source.stop();
 }
 

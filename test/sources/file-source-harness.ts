@@ -7,16 +7,23 @@ import type { Source } from '../../engine/sources/source.js';
 import type { DeviceEvent } from '../../engine/core/device-event.js';
 
 /** Polls `condition` until it holds; fails with `what` and the last `detail` after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean, detail: () => unknown = () => '', timeoutMs = 5000): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean,
+  detail: () => unknown = () => '',
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${JSON.stringify(detail())}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${JSON.stringify(detail())}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
 /** `action key` lines, the shape the tests compare. */
-export const described = (events: readonly DeviceEvent[]) => events.map((event) => `${event.action} ${event.key.replace(/^file:/, '')}`);
+export const described = (events: readonly DeviceEvent[]) =>
+  events.map((event) => `${event.action} ${event.key.replace(/^file:/, '')}`);
 
 /** The paths present after replaying `events` in order. */
 export function presentAfter(events: readonly DeviceEvent[]): string[] {
@@ -62,7 +69,12 @@ export function watchedFolder(): WatchedFolder {
     },
     async waitForPresent(expected, timeoutMs) {
       const wanted = JSON.stringify([...expected].sort());
-      await waitFor(`present = ${wanted}`, () => JSON.stringify(relative(presentAfter(folder.events))) === wanted, () => described(folder.events), timeoutMs);
+      await waitFor(
+        `present = ${wanted}`,
+        () => JSON.stringify(relative(presentAfter(folder.events))) === wanted,
+        () => described(folder.events),
+        timeoutMs,
+      );
     },
     async dispose() {
       await folder.source?.stop();

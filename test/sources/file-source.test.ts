@@ -1,12 +1,31 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, test } from 'node:test';
 import { FileWatchPlan } from '../../engine/sources/file/file-watch.js';
-import { described, presentAfter, quietPeriod, waitFor, watchedFolder, type WatchedFolder } from './file-source-harness.js';
+import {
+  described,
+  presentAfter,
+  quietPeriod,
+  waitFor,
+  watchedFolder,
+  type WatchedFolder,
+} from './file-source-harness.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'file-source-child.js');
 const isRoot = process.getuid?.() === 0;
@@ -34,26 +53,49 @@ describe('FileSource', () => {
     symlinkSync('../video0', folder.at('dev', 'v4l', 'cam-index0'));
     const source = await folder.start([folder.at('dev', 'video*'), folder.at('dev', 'v4l', 'cam-*')]);
     // No waiting: coldplug is complete when start() resolves.
-    assert.deepEqual(described(folder.events).sort(), [`add ${folder.at('dev/v4l/cam-index0')}`, `add ${folder.at('dev/video0')}`, `add ${folder.at('dev/video1')}`]);
+    assert.deepEqual(described(folder.events).sort(), [
+      `add ${folder.at('dev/v4l/cam-index0')}`,
+      `add ${folder.at('dev/video0')}`,
+      `add ${folder.at('dev/video1')}`,
+    ]);
     const video0 = folder.events.find((event) => event.key === `file:${folder.at('dev', 'video0')}`);
     assert.deepEqual(video0, {
       action: 'add',
       key: `file:${folder.at('dev', 'video0')}`,
       source: 'file',
-      facts: { file: { path: folder.at('dev', 'video0'), name: 'video0', dir: folder.at('dev'), type: 'file', major: null, minor: null } },
+      facts: {
+        file: {
+          path: folder.at('dev', 'video0'),
+          name: 'video0',
+          dir: folder.at('dev'),
+          type: 'file',
+          major: null,
+          minor: null,
+        },
+      },
     });
     const link = folder.events.find((event) => event.key === `file:${folder.at('dev', 'v4l', 'cam-index0')}`);
     assert.equal(link?.facts.file?.type, 'symlink');
     assert.deepEqual(source.status(), { kind: 'file', mode: 'inotify', ready: true, detail: '2 globs' });
   });
 
-  test('device nodes carry their major and minor numbers', { skip: isRoot ? false : 'mknod needs root' }, async (context) => {
-    const folder = fresh();
-    if (!mknod(folder.at('video3'), 81, 3) || !mknod(folder.at('video-big'), 300, 70000)) return context.skip('mknod is not permitted here (no CAP_MKNOD)');
-    await folder.start([folder.at('video*')]);
-    const facts = Object.fromEntries(folder.events.map((event) => [event.facts.file!.name, [event.facts.file!.type, event.facts.file!.major, event.facts.file!.minor]]));
-    assert.deepEqual(facts, { video3: ['character', 81, 3], 'video-big': ['character', 300, 70000] });
-  });
+  test(
+    'device nodes carry their major and minor numbers',
+    { skip: isRoot ? false : 'mknod needs root' },
+    async (context) => {
+      const folder = fresh();
+      if (!mknod(folder.at('video3'), 81, 3) || !mknod(folder.at('video-big'), 300, 70000))
+        return context.skip('mknod is not permitted here (no CAP_MKNOD)');
+      await folder.start([folder.at('video*')]);
+      const facts = Object.fromEntries(
+        folder.events.map((event) => [
+          event.facts.file!.name,
+          [event.facts.file!.type, event.facts.file!.major, event.facts.file!.minor],
+        ]),
+      );
+      assert.deepEqual(facts, { video3: ['character', 81, 3], 'video-big': ['character', 300, 70000] });
+    },
+  );
 
   test('a path created later is added, a path deleted is removed with the facts it had', async () => {
     const folder = fresh();
@@ -78,7 +120,13 @@ describe('FileSource', () => {
     renameSync(folder.at('node0'), folder.at('old'));
     symlinkSync('old', folder.at('node0'));
     writeFileSync(sentinel, '');
-    await waitFor('the sentinel and node0 as a symlink', () => presentAfter(folder.events).includes(sentinel) && folder.events.filter((event) => event.key.endsWith('/node0')).at(-1)?.facts.file?.type === 'symlink', () => described(folder.events));
+    await waitFor(
+      'the sentinel and node0 as a symlink',
+      () =>
+        presentAfter(folder.events).includes(sentinel) &&
+        folder.events.filter((event) => event.key.endsWith('/node0')).at(-1)?.facts.file?.type === 'symlink',
+      () => described(folder.events),
+    );
     const last = folder.events.filter((event) => event.key.endsWith('/node0')).at(-1)!;
     assert.notEqual(last.action, 'remove');
     assert.deepEqual(presentAfter(folder.events), [folder.at('node-sentinel'), folder.at('node0')].sort());
@@ -134,7 +182,12 @@ describe('FileSource', () => {
     const kept = Array.from({ length: 10 }, (_, index) => `flap${index * 2}`);
     await folder.waitForPresent(kept);
     await quietPeriod();
-    assert.deepEqual(presentAfter(folder.events).map((where) => path.basename(where)).sort(), kept.sort());
+    assert.deepEqual(
+      presentAfter(folder.events)
+        .map((where) => path.basename(where))
+        .sort(),
+      kept.sort(),
+    );
   });
 
   test('a watched folder removed and re-created at once is watched again (a new inode)', async () => {
@@ -205,7 +258,10 @@ describe('FileSource', () => {
     unlinkSync(folder.at('v4l', 'by-id', 'usb-Cam_1234-video-index0'));
     await folder.waitForPresent([]);
     await quietPeriod();
-    assert.deepEqual(described(folder.events), [`add ${folder.at('v4l/by-id/usb-Cam_1234-video-index0')}`, `remove ${folder.at('v4l/by-id/usb-Cam_1234-video-index0')}`]);
+    assert.deepEqual(described(folder.events), [
+      `add ${folder.at('v4l/by-id/usb-Cam_1234-video-index0')}`,
+      `remove ${folder.at('v4l/by-id/usb-Cam_1234-video-index0')}`,
+    ]);
   });
 
   test('a base folder that goes away (last camera unplugged) and comes back is still watched', async () => {
@@ -239,7 +295,10 @@ describe('FileSource', () => {
     await source.update([folder.at('b', '*')]);
     // update() resolves once the new set is reported, like start().
     assert.deepEqual(presentAfter(folder.events), [folder.at('b', 'one')]);
-    assert.deepEqual(described(folder.events.slice(1)).sort(), [`add ${folder.at('b/one')}`, `remove ${folder.at('a/one')}`]);
+    assert.deepEqual(described(folder.events.slice(1)).sort(), [
+      `add ${folder.at('b/one')}`,
+      `remove ${folder.at('a/one')}`,
+    ]);
     assert.deepEqual(source.status(), { kind: 'file', mode: 'inotify', ready: true, detail: '1 globs' });
     writeFileSync(folder.at('a', 'two'), '');
     writeFileSync(folder.at('b', 'two'), '');
@@ -277,14 +336,23 @@ describe('FileSource', () => {
       }, 0);
     const before = watchers();
     mkdirSync(folder.at('a', 'b'), { recursive: true });
-    const source = await folder.start([folder.at('a', 'b', '*'), folder.at('a', '*'), folder.at('later', 'deeper', '*')]);
+    const source = await folder.start([
+      folder.at('a', 'b', '*'),
+      folder.at('a', '*'),
+      folder.at('later', 'deeper', '*'),
+    ]);
     assert.ok(watchers() > before, 'the source watches something');
     await source.update([folder.at('a', '*')]);
     assert.deepEqual(described(folder.events), [`add ${folder.at('a/b')}`]);
     assert.equal(folder.events[0]!.facts.file?.type, 'directory');
     await source.stop();
     // libuv closes handles asynchronously: they go within a few ticks, not necessarily at once.
-    await waitFor('the watchers to close', () => watchers() === before, () => watchers(), 2000);
+    await waitFor(
+      'the watchers to close',
+      () => watchers() === before,
+      () => watchers(),
+      2000,
+    );
     writeFileSync(folder.at('a', 'late'), '');
     await quietPeriod(200);
     assert.deepEqual(described(folder.events), [`add ${folder.at('a/b')}`], 'nothing is reported after stop()');
@@ -320,7 +388,10 @@ describe('FileSource with a folder it may not read', () => {
   // chmod 000 does not stop root, so as root the case runs in a child process as `nobody`.
   const runAs = isRoot ? { uid: 65534, gid: 65534 } : {};
   const preflight = spawnSync(process.execPath, [CHILD, 'check'], { ...runAs, encoding: 'utf8', timeout: 10_000 });
-  const skip = preflight.status === 0 ? false : `cannot run the check as an unprivileged user (uid 65534): ${(preflight.stderr || String(preflight.error)).split('\n')[0]}`;
+  const skip =
+    preflight.status === 0
+      ? false
+      : `cannot run the check as an unprivileged user (uid 65534): ${(preflight.stderr || String(preflight.error)).split('\n')[0]}`;
 
   /** Runs the child in `mode` on a fresh scratch folder, as the unprivileged user; its output lines. */
   async function runChild(mode: string): Promise<Record<string, unknown>[]> {
@@ -343,7 +414,10 @@ describe('FileSource with a folder it may not read', () => {
         });
       });
       assert.equal(code, 0, `${stdout}\n${stderr}`);
-      return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      return stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     } finally {
       spawnSync('chmod', ['-R', 'u+rwx', scratch]);
       rmSync(scratch, { recursive: true, force: true });
@@ -351,21 +425,42 @@ describe('FileSource with a folder it may not read', () => {
   }
 
   test('does not crash, logs a warning, and keeps watching the other globs', { skip }, async () => {
-    const lines = (await runChild('unreadable')) as { event?: string; phase?: string; log?: { level: string; msg: string; error?: string } }[];
+    const lines = (await runChild('unreadable')) as {
+      event?: string;
+      phase?: string;
+      log?: { level: string; msg: string; error?: string };
+    }[];
     const events = lines.flatMap((line) => (line.event ? [line.event] : []));
     const phases = lines.flatMap((line) => (line.phase ? [line.phase] : []));
     assert.deepEqual(phases, ['started', 'stopped']);
     // Before start() resolved: the readable folders' paths, nothing from the locked one.
-    const atStart = lines.slice(0, lines.findIndex((line) => line.phase === 'started')).flatMap((line) => (line.event ? [line.event] : []));
+    const atStart = lines
+      .slice(
+        0,
+        lines.findIndex((line) => line.phase === 'started'),
+      )
+      .flatMap((line) => (line.event ? [line.event] : []));
     assert.deepEqual(atStart.sort(), ['add later/a', 'add open/a']);
     assert.ok(events.includes('add open/b') && events.includes('add open/c'), events.join(', '));
     assert.ok(!events.some((event) => event.includes('locked/')), events.join(', '));
     const warnings = lines.flatMap((line) => (line.log && line.log.level === 'warn' ? [line.log] : []));
-    assert.ok(warnings.some((warning) => warning.msg === 'file watch error' && /EACCES/.test(warning.error ?? '')), JSON.stringify(warnings));
+    assert.ok(
+      warnings.some((warning) => warning.msg === 'file watch error' && /EACCES/.test(warning.error ?? '')),
+      JSON.stringify(warnings),
+    );
   });
 
-  test('a folder made unreadable and readable again is watched again', { skip, todo: skip ? undefined : 'while unreadable its paths are reported removed; once readable again neither they nor new paths under it are ever reported' }, async () => {
-    const [result] = (await runChild('unreadable-then-readable')) as { events: string[]; present: string[] }[];
-    assert.deepEqual(result?.present, ['later/a', 'later/b'], `events: ${result?.events.join(', ')}`);
-  });
+  test(
+    'a folder made unreadable and readable again is watched again',
+    {
+      skip,
+      todo: skip
+        ? undefined
+        : 'while unreadable its paths are reported removed; once readable again neither they nor new paths under it are ever reported',
+    },
+    async () => {
+      const [result] = (await runChild('unreadable-then-readable')) as { events: string[]; present: string[] }[];
+      assert.deepEqual(result?.present, ['later/a', 'later/b'], `events: ${result?.events.join(', ')}`);
+    },
+  );
 });

@@ -28,17 +28,34 @@ describe('source registry as components', () => {
   test('every source has a test-facts schema that requires only facts it declares, and glob keys of its detect block', () => {
     for (const definition of SOURCES) {
       for (const fact of definition.requiredFacts) assert.ok(fact in definition.facts, `${definition.kind}.${fact}`);
-      for (const fact of Object.keys(definition.factSchemas ?? {})) assert.ok(fact in definition.facts, `${definition.kind}.${fact}`);
-      for (const key of Object.keys(definition.globKeys)) assert.ok(key in (definition.detectSchema.properties as object), `${definition.kind}.${key}`);
+      for (const fact of Object.keys(definition.factSchemas ?? {}))
+        assert.ok(fact in definition.facts, `${definition.kind}.${fact}`);
+      for (const key of Object.keys(definition.globKeys))
+        assert.ok(key in (definition.detectSchema.properties as object), `${definition.kind}.${key}`);
     }
   });
 
   test('a device belongs to the source that carries the others: a tty with its USB parent is serial', () => {
-    assert.equal(owningSource((kind) => kind === 'usb' || kind === 'serial'), 'serial');
-    assert.equal(owningSource((kind) => kind === 'usb'), 'usb');
-    assert.equal(owningSource((kind) => kind === 'usb' || kind === 'file'), 'usb');
-    assert.equal(owningSource((kind) => kind === 'file'), 'file');
-    assert.equal(owningSource(() => false), 'file');
+    assert.equal(
+      owningSource((kind) => kind === 'usb' || kind === 'serial'),
+      'serial',
+    );
+    assert.equal(
+      owningSource((kind) => kind === 'usb'),
+      'usb',
+    );
+    assert.equal(
+      owningSource((kind) => kind === 'usb' || kind === 'file'),
+      'usb',
+    );
+    assert.equal(
+      owningSource((kind) => kind === 'file'),
+      'file',
+    );
+    assert.equal(
+      owningSource(() => false),
+      'file',
+    );
     assert.equal(primarySource({ usb: { vendorId: '1546' }, serial: { path: '/dev/ttyACM*' } }), 'serial');
     assert.equal(testSource({ usb: { vendorId: '1546', productId: '01a7' } }), 'usb');
   });
@@ -56,7 +73,13 @@ describe('source registry as components', () => {
     assert.equal(usbClassName('0e', 'Camera'), 'Video');
     assert.equal(usbClassName('99', 'Vendor thing'), 'Vendor thing');
     assert.equal(usbClassName('99'), 'Class 99');
-    const camera: Facts = { usb: { vendorId: '046d', productId: '0825', interfaces: [{ number: 0, class: '0e', subclass: '01', protocol: '00', driver: null, className: 'Camera' }] } };
+    const camera: Facts = {
+      usb: {
+        vendorId: '046d',
+        productId: '0825',
+        interfaces: [{ number: 0, class: '0e', subclass: '01', protocol: '00', driver: null, className: 'Camera' }],
+      },
+    };
     assert.equal(detectMismatch({ usb: { interfaceClass: 'video' } }, camera), undefined);
     assert.match(detectMismatch({ usb: { interfaceClass: 'Camera' } }, camera) ?? '', /no interface of class camera/);
   });
@@ -71,11 +94,24 @@ describe('source registry as components', () => {
     const index = new ProfileIndex([{ profile, file: 'camera.yaml' }]);
     const backends = builtInBackendNames();
     const result = runTest(
-      { test: { name: 'webcam', facts: { usb: { vendorId: '046d', productId: '0825', interfaces: [{ number: 0, class: '0e' }] } }, expect: { profile: 'camera', payload: { name: 'Video' } } }, file: 'camera.yaml', line: 1, col: 1 },
+      {
+        test: {
+          name: 'webcam',
+          facts: { usb: { vendorId: '046d', productId: '0825', interfaces: [{ number: 0, class: '0e' }] } },
+          expect: { profile: 'camera', payload: { name: 'Video' } },
+        },
+        file: 'camera.yaml',
+        line: 1,
+        col: 1,
+      },
       { index, backends, params: {} },
     );
     assert.deepEqual(result.failures, []);
-    assert.deepEqual(source('file').completeFacts!({ path: '/dev/v4l/by-id/usb-cam' }), { name: 'usb-cam', dir: '/dev/v4l/by-id', path: '/dev/v4l/by-id/usb-cam' });
+    assert.deepEqual(source('file').completeFacts!({ path: '/dev/v4l/by-id/usb-cam' }), {
+      name: 'usb-cam',
+      dir: '/dev/v4l/by-id',
+      path: '/dev/v4l/by-id/usb-cam',
+    });
   });
 
   describe('file source', () => {
@@ -90,10 +126,15 @@ describe('source registry as components', () => {
       const running = source('file').create({}, { emit: (event) => events.push(event), log, blocks });
       await running.start(new AbortController().signal);
       try {
-        const started = events.map(({ key, source: kind, facts }) => ({ key, source: kind, facts })).sort((a, b) => a.key.localeCompare(b.key));
+        const started = events
+          .map(({ key, source: kind, facts }) => ({ key, source: kind, facts }))
+          .sort((a, b) => a.key.localeCompare(b.key));
         const looked = (await source('file').enumerate(blocks)).sort((a, b) => a.key.localeCompare(b.key));
         assert.deepEqual([...new Map(looked.map((device) => [device.key, device])).values()], started);
-        assert.deepEqual(started.map((device) => device.key), [`file:${root}/dev/video0`, `file:${root}/dev/video1`]);
+        assert.deepEqual(
+          started.map((device) => device.key),
+          [`file:${root}/dev/video0`, `file:${root}/dev/video1`],
+        );
         assert.equal(source('file').describe(started[0]!.facts, started[0]!.key), `file ${root}/dev/video0`);
       } finally {
         await running.stop();
@@ -102,31 +143,59 @@ describe('source registry as components', () => {
 
     test('profilesChanged: the paths the profiles name now are watched, the others reported gone', async () => {
       const events: DeviceEvent[] = [];
-      const running = source('file').create({}, { emit: (event) => events.push(event), log, blocks: [{ path: path.join(root, 'dev', 'video0') }] });
+      const running = source('file').create(
+        {},
+        { emit: (event) => events.push(event), log, blocks: [{ path: path.join(root, 'dev', 'video0') }] },
+      );
       await running.start(new AbortController().signal);
       try {
         await running.profilesChanged!([{ path: path.join(root, 'dev', 'other') }]);
         await waitFor('video0 gone and other added', () => events.length === 3);
-        assert.deepEqual(events.map((event) => `${event.action} ${path.basename(event.key)}`), ['add video0', 'remove video0', 'add other']);
+        assert.deepEqual(
+          events.map((event) => `${event.action} ${path.basename(event.key)}`),
+          ['add video0', 'remove video0', 'add other'],
+        );
       } finally {
         await running.stop();
       }
     });
   });
 
-  test('the serial source looks again when USB reports, and only then', { skip: existsSync('/sys/class/tty') ? false : 'no /sys/class/tty here' }, async () => {
-    const running = source('serial').create({ mode: 'polling', pollIntervalMs: 60_000 }, { emit: () => undefined, log, blocks: [] });
-    await running.start(new AbortController().signal);
-    try {
-      // The ttys found at start-up settle first (a few looks within seconds).
-      await waitFor('the start-up settle to end', () => !running.status().settling, () => running.status(), 10_000);
-      running.otherSourceReported!({ action: 'add', key: 'file:/dev/video0', source: 'file', facts: { file: { path: '/dev/video0', name: 'video0', dir: '/dev', type: 'character' } } });
-      assert.equal(running.status().settling, false);
-      running.otherSourceReported!({ action: 'add', key: 'usb:1-1', source: 'usb', facts: { usb: { vendorId: '1546', productId: '01a7' } } });
-      assert.equal(running.status().settling, true);
-    } finally {
-      await running.stop();
-    }
-    assert.equal(source('usb').create({}, { emit: () => undefined, log, blocks: [] }).otherSourceReported, undefined);
-  });
+  test(
+    'the serial source looks again when USB reports, and only then',
+    { skip: existsSync('/sys/class/tty') ? false : 'no /sys/class/tty here' },
+    async () => {
+      const running = source('serial').create(
+        { mode: 'polling', pollIntervalMs: 60_000 },
+        { emit: () => undefined, log, blocks: [] },
+      );
+      await running.start(new AbortController().signal);
+      try {
+        // The ttys found at start-up settle first (a few looks within seconds).
+        await waitFor(
+          'the start-up settle to end',
+          () => !running.status().settling,
+          () => running.status(),
+          10_000,
+        );
+        running.otherSourceReported!({
+          action: 'add',
+          key: 'file:/dev/video0',
+          source: 'file',
+          facts: { file: { path: '/dev/video0', name: 'video0', dir: '/dev', type: 'character' } },
+        });
+        assert.equal(running.status().settling, false);
+        running.otherSourceReported!({
+          action: 'add',
+          key: 'usb:1-1',
+          source: 'usb',
+          facts: { usb: { vendorId: '1546', productId: '01a7' } },
+        });
+        assert.equal(running.status().settling, true);
+      } finally {
+        await running.stop();
+      }
+      assert.equal(source('usb').create({}, { emit: () => undefined, log, blocks: [] }).otherSourceReported, undefined);
+    },
+  );
 });

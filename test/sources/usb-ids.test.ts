@@ -37,7 +37,13 @@ describe('usb.ids', () => {
   test('parses vendors and their products, and nothing of the class list after them', () => {
     const vendors = parseUsbIds(SAMPLE);
     assert.deepEqual([...vendors.keys()], ['0658', '1a86']);
-    assert.deepEqual([...vendors.get('0658')!.products], [['0200', 'Aeotec Z-Stick Gen5 (ZW090) - UZB'], ['0280', 'ZWave programming interface']]);
+    assert.deepEqual(
+      [...vendors.get('0658')!.products],
+      [
+        ['0200', 'Aeotec Z-Stick Gen5 (ZW090) - UZB'],
+        ['0280', 'ZWave programming interface'],
+      ],
+    );
     assert.deepEqual([...vendors.get('1a86')!.products.keys()], ['7523']);
   });
 
@@ -47,7 +53,10 @@ describe('usb.ids', () => {
       writeFileSync(path.join(folder, 'usb.ids'), SAMPLE);
       const database = new UsbIdsDatabase([path.join(folder, 'absent.ids'), path.join(folder, 'usb.ids')]);
       const { lines, log } = logged();
-      assert.deepEqual(database.names('0658', '0200', log), { vendor: 'Sigma Designs, Inc.', product: 'Aeotec Z-Stick Gen5 (ZW090) - UZB' });
+      assert.deepEqual(database.names('0658', '0200', log), {
+        vendor: 'Sigma Designs, Inc.',
+        product: 'Aeotec Z-Stick Gen5 (ZW090) - UZB',
+      });
       assert.deepEqual(database.names('1a86', 'ffff', log), { vendor: 'QinHeng Electronics', product: null });
       assert.deepEqual(database.names('ffff', '0001', log), { vendor: null, product: null });
       // Read once: removing the file changes nothing.
@@ -62,7 +71,8 @@ describe('usb.ids', () => {
   test('no file: every name is null, with one info line however many devices ask', () => {
     const database = new UsbIdsDatabase(['/nonexistent/usb.ids', '/nonexistent/hwdata/usb.ids']);
     const { lines, log } = logged();
-    for (let index = 0; index < 5; index++) assert.deepEqual(database.names('0658', '0200', log), { vendor: null, product: null });
+    for (let index = 0; index < 5; index++)
+      assert.deepEqual(database.names('0658', '0200', log), { vendor: null, product: null });
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!.level, 'info');
     assert.match(String(lines[0]!.msg), /no usb\.ids database/);

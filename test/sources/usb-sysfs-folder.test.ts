@@ -18,16 +18,35 @@ function writeDevice(root: string, port: string, attributes: Record<string, stri
 function writeInterface(root: string, port: string, number: number, interfaceClass: string, driver?: string): void {
   const folder = path.join(root, `${port}:1.${number}`);
   mkdirSync(folder, { recursive: true });
-  for (const [name, value] of Object.entries({ bInterfaceNumber: `0${number}`, bInterfaceClass: interfaceClass, bInterfaceSubClass: '00', bInterfaceProtocol: '00' })) writeFileSync(path.join(folder, name), `${value}\n`);
+  for (const [name, value] of Object.entries({
+    bInterfaceNumber: `0${number}`,
+    bInterfaceClass: interfaceClass,
+    bInterfaceSubClass: '00',
+    bInterfaceProtocol: '00',
+  }))
+    writeFileSync(path.join(folder, name), `${value}\n`);
   if (driver) symlinkSync(`../../../bus/usb/drivers/${driver}`, path.join(folder, 'driver'));
 }
 
-const camera = { idVendor: '046d', idProduct: '0825', busnum: '1', devnum: '7', bNumInterfaces: ' 2', manufacturer: 'Logitech', product: 'Webcam C270', bcdDevice: '0012', bDeviceClass: 'ef' };
+const camera = {
+  idVendor: '046d',
+  idProduct: '0825',
+  busnum: '1',
+  devnum: '7',
+  bNumInterfaces: ' 2',
+  manufacturer: 'Logitech',
+  product: 'Webcam C270',
+  bcdDevice: '0012',
+  bDeviceClass: 'ef',
+};
 
 test('a new device is reported once, whole: not before the interfaces it declares exist', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'usb-sysfs-'));
   const events: DeviceEvent[] = [];
-  const source = new UsbSource({ emit: (event) => events.push(event), log: createLogger('error', () => {}) }, { mode: 'polling', pollIntervalMs: 50, devicesFolder: root, devFolder: path.join(root, 'no-dev') });
+  const source = new UsbSource(
+    { emit: (event) => events.push(event), log: createLogger('error', () => {}) },
+    { mode: 'polling', pollIntervalMs: 50, devicesFolder: root, devFolder: path.join(root, 'no-dev') },
+  );
   try {
     await source.start();
     assert.equal(source.status().mode, 'polling');
@@ -55,7 +74,10 @@ test('a new device is reported once, whole: not before the interfaces it declare
 test('a device that never gets all its declared interfaces is reported after a short wait', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'usb-sysfs-'));
   const events: DeviceEvent[] = [];
-  const source = new UsbSource({ emit: (event) => events.push(event), log: createLogger('error', () => {}) }, { mode: 'polling', pollIntervalMs: 50, devicesFolder: root, devFolder: path.join(root, 'no-dev') });
+  const source = new UsbSource(
+    { emit: (event) => events.push(event), log: createLogger('error', () => {}) },
+    { mode: 'polling', pollIntervalMs: 50, devicesFolder: root, devFolder: path.join(root, 'no-dev') },
+  );
   try {
     await source.start();
     const written = Date.now();
@@ -74,10 +96,16 @@ test('devices present at start-up are reported at once, complete or not', async 
   const root = mkdtempSync(path.join(tmpdir(), 'usb-sysfs-'));
   writeDevice(root, '1-3', camera);
   const events: DeviceEvent[] = [];
-  const source = new UsbSource({ emit: (event) => events.push(event), log: createLogger('error', () => {}) }, { mode: 'polling', pollIntervalMs: 50, devicesFolder: root, devFolder: path.join(root, 'no-dev') });
+  const source = new UsbSource(
+    { emit: (event) => events.push(event), log: createLogger('error', () => {}) },
+    { mode: 'polling', pollIntervalMs: 50, devicesFolder: root, devFolder: path.join(root, 'no-dev') },
+  );
   try {
     await source.start();
-    assert.deepEqual(events.map((event) => `${event.action} ${event.key}`), ['add usb:1-3']);
+    assert.deepEqual(
+      events.map((event) => `${event.action} ${event.key}`),
+      ['add usb:1-3'],
+    );
   } finally {
     await source.stop();
     rmSync(root, { recursive: true, force: true });

@@ -77,7 +77,13 @@ async function fsProbe(sysname: string, devnode: string): Promise<Record<string,
   const device = `${bus}/${sysname}`;
   const attribute = `${device}/idVendor`;
   const devDir = devnode.slice(0, devnode.lastIndexOf('/'));
-  const kind = (stats: fs.Stats) => ({ dir: stats.isDirectory(), file: stats.isFile(), link: stats.isSymbolicLink(), char: stats.isCharacterDevice(), size: stats.size });
+  const kind = (stats: fs.Stats) => ({
+    dir: stats.isDirectory(),
+    file: stats.isFile(),
+    link: stats.isSymbolicLink(),
+    char: stats.isCharacterDevice(),
+    size: stats.size,
+  });
   return {
     readFileSync: attempt(() => fs.readFileSync(attribute, 'utf8')),
     'promises.readFile': await attemptAsync(() => fs.promises.readFile(attribute, 'utf8')),
@@ -160,8 +166,10 @@ async function handle(command: Record<string, unknown>): Promise<void> {
 let queue = Promise.resolve();
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (!line.trim()) return;
-  queue = queue.then(() => handle(JSON.parse(line) as Record<string, unknown>)).catch((error: unknown) => {
-    out({ reply: 'error', message: String(error) });
-  });
+  queue = queue
+    .then(() => handle(JSON.parse(line) as Record<string, unknown>))
+    .catch((error: unknown) => {
+      out({ reply: 'error', message: String(error) });
+    });
 });
 out({ event: 'ready', pid: process.pid, umockdev: process.env.UMOCKDEV_DIR ?? null });

@@ -124,14 +124,31 @@ notify: [{ backend: nuvlabox }]
 /** Plugs every fixture in, with the ttys udev would see. */
 export async function plugRealDevices(testbed: Testbed): Promise<void> {
   const hubz = await testbed.addUsbDevice(HUBZ);
-  await testbed.addTty({ name: 'ttyUSB0', usb: hubz.path, interface: 0, driver: 'cp210x', byId: 'usb-Silicon_Labs_HubZ_Smart_Home_Controller_C0F003D3-if00-port0' });
-  await testbed.addTty({ name: 'ttyUSB1', usb: hubz.path, interface: 1, driver: 'cp210x', byId: 'usb-Silicon_Labs_HubZ_Smart_Home_Controller_C0F003D3-if01-port0' });
+  await testbed.addTty({
+    name: 'ttyUSB0',
+    usb: hubz.path,
+    interface: 0,
+    driver: 'cp210x',
+    byId: 'usb-Silicon_Labs_HubZ_Smart_Home_Controller_C0F003D3-if00-port0',
+  });
+  await testbed.addTty({
+    name: 'ttyUSB1',
+    usb: hubz.path,
+    interface: 1,
+    driver: 'cp210x',
+    byId: 'usb-Silicon_Labs_HubZ_Smart_Home_Controller_C0F003D3-if01-port0',
+  });
   const cp2105 = await testbed.addUsbDevice(CP2105);
   await testbed.addTty({ name: 'ttyUSB2', usb: cp2105.path, interface: 0, driver: 'cp210x' });
   await testbed.addTty({ name: 'ttyUSB3', usb: cp2105.path, interface: 1, driver: 'cp210x' });
   const aeotec = await testbed.addUsbDevice(AEOTEC);
   await testbed.addTty({ name: 'ttyACM0', usb: aeotec.path, byId: 'usb-0658_0200-if00' });
   const ch340 = await testbed.addUsbDevice(CH340);
-  await testbed.addTty({ name: 'ttyUSB4', usb: ch340.path, driver: 'ch341-uart', byId: 'usb-1a86_USB2.0-Serial-if00-port0' });
+  await testbed.addTty({
+    name: 'ttyUSB4',
+    usb: ch340.path,
+    driver: 'ch341-uart',
+    byId: 'usb-1a86_USB2.0-Serial-if00-port0',
+  });
   await testbed.addUsbDevice(BLANK_KEYBOARD);
 }

@@ -84,8 +84,22 @@ async function withRig(serialSettings: string, body: (rig: Rig) => Promise<void>
         engine = await startEngine(space, [], testbed.env());
       },
       async adapter(port, serial, tty, responder) {
-        const usb = await testbed.addUsbDevice({ port, vendorId: '10c4', productId: 'ea60', manufacturer: 'Silicon Labs', product: 'CP2102 USB to UART Bridge Controller', serial, interfaces: [{ class: 0xff, driver: 'cp210x' }] });
-        await testbed.addTty({ name: tty, usb: usb.path, driver: 'cp210x', byId: `usb-Silicon_Labs_CP2102_USB_to_UART_Bridge_Controller_${serial}-if00-port0`, ...(responder ? { responder } : {}) });
+        const usb = await testbed.addUsbDevice({
+          port,
+          vendorId: '10c4',
+          productId: 'ea60',
+          manufacturer: 'Silicon Labs',
+          product: 'CP2102 USB to UART Bridge Controller',
+          serial,
+          interfaces: [{ class: 0xff, driver: 'cp210x' }],
+        });
+        await testbed.addTty({
+          name: tty,
+          usb: usb.path,
+          driver: 'cp210x',
+          byId: `usb-Silicon_Labs_CP2102_USB_to_UART_Bridge_Controller_${serial}-if00-port0`,
+          ...(responder ? { responder } : {}),
+        });
         return usb.path;
       },
     });
@@ -99,65 +113,117 @@ async function withRig(serialSettings: string, body: (rig: Rig) => Promise<void>
 }
 
 describe('engine with simulated USB-serial adapters', () => {
-  test('two adapters with the same id, a GPS and a modem, are told apart by probing; each registered once', { skip }, () =>
-    withRig('busyRetryMs: 300', async ({ testbed, agent, engine, start, adapter }) => {
-      await adapter('1-1', 'GPS0001', 'ttyUSB0', GPS);
-      await adapter('1-2', 'MDM0002', 'ttyUSB1', MODEM);
-      await start();
-      await waitFor('both registered', () => held(agent).length === 2, 15_000);
-      assert.deepEqual(held(agent), ['10c4:ea60:GPS0001:if0', '10c4:ea60:MDM0002:if0']);
-      assert.deepEqual(documentOf(agent, '10c4:ea60:GPS0001:if0'), { identifier: '10c4:ea60:GPS0001:if0', name: 'GPS RMC', available: true, classes: ['gps'], interface: 'Serial', 'serial-number': 'GPS0001', 'device-path': '/dev/ttyUSB0' });
-      assert.equal(documentOf(agent, '10c4:ea60:MDM0002:if0')!.name, 'AT modem');
-      // The modem got the AT of its own profile only after the GPS profile had listened in vain.
-      assert.equal((await testbed.ttyReceived('ttyUSB1')).toString('latin1'), 'AT\r');
-      assert.equal((await testbed.ttyReceived('ttyUSB0')).length, 0, 'the GPS matched by listening: nothing written to it');
-      const { body } = await engine().get('/devices');
-      const devices = body as { key: string; profile: string | null; candidates: { profile: string; reason?: string }[]; probes?: { profile: string; state: string }[] }[];
-      const modem = devices.find((device) => device.key === 'serial:1-2:if00')!;
-      assert.equal(modem.profile, 'modem-on-cp2102');
-      assert.deepEqual(modem.probes!.map((probe) => `${probe.profile} ${probe.state}`).sort(), ['gps-on-cp2102 no-match', 'modem-on-cp2102 matched']);
-      const usbSide = devices.find((device) => device.key === 'usb:1-2')!;
-      assert.equal(usbSide.profile, null);
-      assert.match(usbSide.candidates.find((candidate) => candidate.profile === 'any-cp2102')!.reason!, /claimed by profile modem-on-cp2102 through \/dev\/ttyUSB1/);
-      await sleep(500);
-      assert.equal(peripheralRequests(agent, 'POST').length, 2, 'no other registration, no duplicate');
+  test(
+    'two adapters with the same id, a GPS and a modem, are told apart by probing; each registered once',
+    { skip },
+    () =>
+      withRig('busyRetryMs: 300', async ({ testbed, agent, engine, start, adapter }) => {
+        await adapter('1-1', 'GPS0001', 'ttyUSB0', GPS);
+        await adapter('1-2', 'MDM0002', 'ttyUSB1', MODEM);
+        await start();
+        await waitFor('both registered', () => held(agent).length === 2, 15_000);
+        assert.deepEqual(held(agent), ['10c4:ea60:GPS0001:if0', '10c4:ea60:MDM0002:if0']);
+        assert.deepEqual(documentOf(agent, '10c4:ea60:GPS0001:if0'), {
+          identifier: '10c4:ea60:GPS0001:if0',
+          name: 'GPS RMC',
+          available: true,
+          classes: ['gps'],
+          interface: 'Serial',
+          'serial-number': 'GPS0001',
+          'device-path': '/dev/ttyUSB0',
+        });
+        assert.equal(documentOf(agent, '10c4:ea60:MDM0002:if0')!.name, 'AT modem');
+        // The modem got the AT of its own profile only after the GPS profile had listened in vain.
+        assert.equal((await testbed.ttyReceived('ttyUSB1')).toString('latin1'), 'AT\r');
+        assert.equal(
+          (await testbed.ttyReceived('ttyUSB0')).length,
+          0,
+          'the GPS matched by listening: nothing written to it',
+        );
+        const { body } = await engine().get('/devices');
+        const devices = body as {
+          key: string;
+          profile: string | null;
+          candidates: { profile: string; reason?: string }[];
+          probes?: { profile: string; state: string }[];
+        }[];
+        const modem = devices.find((device) => device.key === 'serial:1-2:if00')!;
+        assert.equal(modem.profile, 'modem-on-cp2102');
+        assert.deepEqual(modem.probes!.map((probe) => `${probe.profile} ${probe.state}`).sort(), [
+          'gps-on-cp2102 no-match',
+          'modem-on-cp2102 matched',
+        ]);
+        const usbSide = devices.find((device) => device.key === 'usb:1-2')!;
+        assert.equal(usbSide.profile, null);
+        assert.match(
+          usbSide.candidates.find((candidate) => candidate.profile === 'any-cp2102')!.reason!,
+          /claimed by profile modem-on-cp2102 through \/dev\/ttyUSB1/,
+        );
+        await sleep(500);
+        assert.equal(peripheralRequests(agent, 'POST').length, 2, 'no other registration, no duplicate');
 
-      // Restarted with both still there: the probe results were kept, nothing is probed or sent again.
-      assert.equal(await engine().stop(), 0);
-      const before = peripheralRequests(agent).length;
-      await start();
-      await sleep(2500);
-      assert.deepEqual(peripheralRequests(agent).slice(before).map((request) => request.method), []);
-      assert.equal((await testbed.ttyReceived('ttyUSB1')).toString('latin1'), 'AT\r', 'the modem was not probed again');
-      assert.deepEqual(held(agent), ['10c4:ea60:GPS0001:if0', '10c4:ea60:MDM0002:if0']);
-    }));
+        // Restarted with both still there: the probe results were kept, nothing is probed or sent again.
+        assert.equal(await engine().stop(), 0);
+        const before = peripheralRequests(agent).length;
+        await start();
+        await sleep(2500);
+        assert.deepEqual(
+          peripheralRequests(agent)
+            .slice(before)
+            .map((request) => request.method),
+          [],
+        );
+        assert.equal(
+          (await testbed.ttyReceived('ttyUSB1')).toString('latin1'),
+          'AT\r',
+          'the modem was not probed again',
+        );
+        assert.deepEqual(held(agent), ['10c4:ea60:GPS0001:if0', '10c4:ea60:MDM0002:if0']);
+      }),
+  );
 
-  test('hotplug: an adapter plugged in is probed and registered, unplugged deregistered; a silent one is left alone', { skip }, () =>
-    withRig('busyRetryMs: 300', async ({ testbed, agent, start, adapter }) => {
-      await start();
-      await sleep(200);
-      const gps = await adapter('1-3', 'GPS0003', 'ttyUSB3', GPS);
-      await adapter('1-4', 'SIL0004', 'ttyUSB4');
-      await waitFor('the GPS registered', () => held(agent).includes('10c4:ea60:GPS0003:if0'), 15_000);
-      await sleep(2500); // the silent one has had its two probes by now (1.5 s + 0.8 s)
-      assert.deepEqual(held(agent), ['10c4:ea60:GPS0003:if0']);
-      await testbed.remove(gps);
-      await waitFor('the GPS deregistered', () => held(agent).length === 0, 10_000);
-      assert.deepEqual(peripheralRequests(agent).map((request) => request.method), ['POST', 'DELETE']);
-    }));
+  test(
+    'hotplug: an adapter plugged in is probed and registered, unplugged deregistered; a silent one is left alone',
+    { skip },
+    () =>
+      withRig('busyRetryMs: 300', async ({ testbed, agent, start, adapter }) => {
+        await start();
+        await sleep(200);
+        const gps = await adapter('1-3', 'GPS0003', 'ttyUSB3', GPS);
+        await adapter('1-4', 'SIL0004', 'ttyUSB4');
+        await waitFor('the GPS registered', () => held(agent).includes('10c4:ea60:GPS0003:if0'), 15_000);
+        await sleep(2500); // the silent one has had its two probes by now (1.5 s + 0.8 s)
+        assert.deepEqual(held(agent), ['10c4:ea60:GPS0003:if0']);
+        await testbed.remove(gps);
+        await waitFor('the GPS deregistered', () => held(agent).length === 0, 10_000);
+        assert.deepEqual(
+          peripheralRequests(agent).map((request) => request.method),
+          ['POST', 'DELETE'],
+        );
+      }),
+  );
 
   test('a port held by another program is skipped and reported, then probed once it is free', { skip }, () =>
     withRig('busyRetryMs: 400', async ({ testbed, agent, engine, start, adapter }) => {
       await adapter('1-5', 'GPS0005', 'ttyUSB5', GPS);
-      const holder = spawn('flock', ['--exclusive', '--no-fork', readlinkSync(path.join(testbed.root, 'dev', 'ttyUSB5')), 'sleep', '30'], { stdio: 'ignore' });
+      const holder = spawn(
+        'flock',
+        ['--exclusive', '--no-fork', readlinkSync(path.join(testbed.root, 'dev', 'ttyUSB5')), 'sleep', '30'],
+        { stdio: 'ignore' },
+      );
       try {
         await sleep(200);
         await start();
-        await waitFor('the busy port reported', () => engine().logs.some((line) => line.msg === 'serial port busy: skipped, will try again'), 10_000);
+        await waitFor(
+          'the busy port reported',
+          () => engine().logs.some((line) => line.msg === 'serial port busy: skipped, will try again'),
+          10_000,
+        );
         assert.deepEqual(held(agent), []);
       } finally {
         holder.kill('SIGKILL');
       }
       await waitFor('registered once the port is free', () => held(agent).includes('10c4:ea60:GPS0005:if0'), 10_000);
-    }));
+    }),
+  );
 });

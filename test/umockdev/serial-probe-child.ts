@@ -12,5 +12,12 @@ const ports = [...enumerateSerialPorts().values()];
 const started = Date.now();
 // Each refused open that will be retried, as one line on stderr: what a test waits for.
 const onOpenRetry = (reason: string) => process.stderr.write(`${JSON.stringify({ openRetry: reason })}\n`);
-const outcome = devicePath && probeJson ? await probePort(devicePath, JSON.parse(probeJson), { ...DEFAULT_PROBE_PORT_OPTIONS, ...JSON.parse(optionsJson ?? '{}'), onOpenRetry }) : undefined;
+const outcome =
+  devicePath && probeJson
+    ? await probePort(devicePath, JSON.parse(probeJson), {
+        ...DEFAULT_PROBE_PORT_OPTIONS,
+        ...JSON.parse(optionsJson ?? '{}'),
+        onOpenRetry,
+      })
+    : undefined;
 process.stdout.write(JSON.stringify({ ports, outcome, elapsedMs: Date.now() - started }) + '\n');

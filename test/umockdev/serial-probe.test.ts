@@ -24,7 +24,12 @@ interface ChildReport {
   elapsedMs: number;
 }
 
-function runChild(testbed: Testbed, args: string[], options: { uid?: number; gid?: number } = {}, onStderr: (text: string) => void = () => undefined): Promise<ChildReport> {
+function runChild(
+  testbed: Testbed,
+  args: string[],
+  options: { uid?: number; gid?: number } = {},
+  onStderr: (text: string) => void = () => undefined,
+): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const child = testbed.spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     let out = '';
@@ -42,8 +47,14 @@ function runChild(testbed: Testbed, args: string[], options: { uid?: number; gid
   });
 }
 
-const probe = (testbed: Testbed, node: string, spec: Record<string, unknown>, options: Record<string, unknown> = {}, as: { uid?: number; gid?: number } = {}, onStderr?: (text: string) => void) =>
-  runChild(testbed, [node, JSON.stringify(spec), JSON.stringify(options)], as, onStderr);
+const probe = (
+  testbed: Testbed,
+  node: string,
+  spec: Record<string, unknown>,
+  options: Record<string, unknown> = {},
+  as: { uid?: number; gid?: number } = {},
+  onStderr?: (text: string) => void,
+) => runChild(testbed, [node, JSON.stringify(spec), JSON.stringify(options)], as, onStderr);
 
 const NMEA = '$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n';
 
@@ -53,8 +64,22 @@ describe('serial ports and probes under umockdev', { skip }, () => {
   before(async () => {
     testbed = await startTestbed();
     lockDir = mkdtempSync(path.join(tmpdir(), 'engine-locks-'));
-    const ftdi = await testbed.addUsbDevice({ port: '1-1.4', vendorId: '0403', productId: '6001', manufacturer: 'FTDI', product: 'FT232R USB UART', serial: 'A50285BI', interfaces: [{ class: 0xff, driver: 'ftdi_sio' }] });
-    await testbed.addTty({ name: 'ttyUSB0', usb: ftdi.path, byId: 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0', byPath: 'pci-0000:00:14.0-usb-0:1.4:1.0-port0', responder: { stream: { text: NMEA, intervalMs: 100 } } });
+    const ftdi = await testbed.addUsbDevice({
+      port: '1-1.4',
+      vendorId: '0403',
+      productId: '6001',
+      manufacturer: 'FTDI',
+      product: 'FT232R USB UART',
+      serial: 'A50285BI',
+      interfaces: [{ class: 0xff, driver: 'ftdi_sio' }],
+    });
+    await testbed.addTty({
+      name: 'ttyUSB0',
+      usb: ftdi.path,
+      byId: 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0',
+      byPath: 'pci-0000:00:14.0-usb-0:1.4:1.0-port0',
+      responder: { stream: { text: NMEA, intervalMs: 100 } },
+    });
     const modem = await testbed.addUsbDevice({
       port: '1-2',
       vendorId: '2c7c',
@@ -63,13 +88,58 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       product: 'EG25-G',
       interfaces: [0, 1, 2, 3].map((number) => ({ number, class: 0xff, driver: 'option' })),
     });
-    await testbed.addTty({ name: 'ttyUSB2', usb: modem.path, interface: 2, driver: 'option', responder: { replies: [{ match: 'ATI\\r', text: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n', delayMs: 50 }, { match: 'AT\\r', text: 'AT\r\r\nOK\r\n' }] } });
-    const silent = await testbed.addUsbDevice({ port: '1-3', vendorId: '10c4', productId: 'ea60', product: 'CP2102 USB to UART Bridge Controller', interfaces: [{ class: 0xff, driver: 'cp210x' }] });
+    await testbed.addTty({
+      name: 'ttyUSB2',
+      usb: modem.path,
+      interface: 2,
+      driver: 'option',
+      responder: {
+        replies: [
+          {
+            match: 'ATI\\r',
+            text: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n',
+            delayMs: 50,
+          },
+          { match: 'AT\\r', text: 'AT\r\r\nOK\r\n' },
+        ],
+      },
+    });
+    const silent = await testbed.addUsbDevice({
+      port: '1-3',
+      vendorId: '10c4',
+      productId: 'ea60',
+      product: 'CP2102 USB to UART Bridge Controller',
+      interfaces: [{ class: 0xff, driver: 'cp210x' }],
+    });
     await testbed.addTty({ name: 'ttyUSB3', usb: silent.path, driver: 'cp210x' });
-    const noisy = await testbed.addUsbDevice({ port: '1-5', vendorId: '1a86', productId: '7523', interfaces: [{ class: 0xff, driver: 'ch341' }] });
-    await testbed.addTty({ name: 'ttyUSB5', usb: noisy.path, driver: 'ch341', responder: { flood: { bytes: 512, intervalMs: 5 } } });
-    const acm = await testbed.addUsbDevice({ port: '1-6', vendorId: '2341', productId: '0043', manufacturer: 'Arduino (www.arduino.cc)', serial: '75833353035351D0E1C1', interfaces: [{ class: 2, subclass: 2, protocol: 1, driver: 'cdc_acm' }, { class: 0x0a, driver: 'cdc_acm', number: 1 }] });
-    await testbed.addTty({ name: 'ttyACM0', usb: acm.path, responder: { replies: [{ match: '\\?', text: 'weather-station v1.4 ready\r\n' }] } });
+    const noisy = await testbed.addUsbDevice({
+      port: '1-5',
+      vendorId: '1a86',
+      productId: '7523',
+      interfaces: [{ class: 0xff, driver: 'ch341' }],
+    });
+    await testbed.addTty({
+      name: 'ttyUSB5',
+      usb: noisy.path,
+      driver: 'ch341',
+      responder: { flood: { bytes: 512, intervalMs: 5 } },
+    });
+    const acm = await testbed.addUsbDevice({
+      port: '1-6',
+      vendorId: '2341',
+      productId: '0043',
+      manufacturer: 'Arduino (www.arduino.cc)',
+      serial: '75833353035351D0E1C1',
+      interfaces: [
+        { class: 2, subclass: 2, protocol: 1, driver: 'cdc_acm' },
+        { class: 0x0a, driver: 'cdc_acm', number: 1 },
+      ],
+    });
+    await testbed.addTty({
+      name: 'ttyACM0',
+      usb: acm.path,
+      responder: { replies: [{ match: '\\?', text: 'weather-station v1.4 ready\r\n' }] },
+    });
   });
   after(async () => {
     await testbed?.close();
@@ -79,7 +149,13 @@ describe('serial ports and probes under umockdev', { skip }, () => {
   test('enumeration: every tty with its USB parent, interface number, driver and udev links; ACM and usb-serial layouts', async () => {
     const { ports } = await runChild(testbed, []);
     const byKey = new Map(ports.map((port) => [port.key, port]));
-    assert.deepEqual([...byKey.keys()].sort(), ['serial:1-1.4:if00', 'serial:1-2:if02', 'serial:1-3:if00', 'serial:1-5:if00', 'serial:1-6:if00']);
+    assert.deepEqual([...byKey.keys()].sort(), [
+      'serial:1-1.4:if00',
+      'serial:1-2:if02',
+      'serial:1-3:if00',
+      'serial:1-5:if00',
+      'serial:1-6:if00',
+    ]);
     assert.deepEqual(byKey.get('serial:1-1.4:if00')!.serial, {
       path: '/dev/ttyUSB0',
       byId: '/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0',
@@ -91,28 +167,59 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       description: 'FT232R USB UART',
     });
     assert.equal(byKey.get('serial:1-1.4:if00')!.usb!.serialNumber, 'A50285BI');
-    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, { path: '/dev/ttyUSB2', byId: null, byPath: null, driver: 'option', usbDriver: 'option', interfaceNumber: 2, interfaceName: null, description: 'EG25-G' });
+    assert.deepEqual(byKey.get('serial:1-2:if02')!.serial, {
+      path: '/dev/ttyUSB2',
+      byId: null,
+      byPath: null,
+      driver: 'option',
+      usbDriver: 'option',
+      interfaceNumber: 2,
+      interfaceName: null,
+      description: 'EG25-G',
+    });
     assert.equal(byKey.get('serial:1-2:if02')!.usb!.interfaces!.length, 4);
-    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, { path: '/dev/ttyACM0', byId: null, byPath: null, driver: 'cdc_acm', usbDriver: 'cdc_acm', interfaceNumber: 0, interfaceName: null, description: null });
+    assert.deepEqual(byKey.get('serial:1-6:if00')!.serial, {
+      path: '/dev/ttyACM0',
+      byId: null,
+      byPath: null,
+      driver: 'cdc_acm',
+      usbDriver: 'cdc_acm',
+      interfaceNumber: 0,
+      interfaceName: null,
+      description: null,
+    });
     assert.equal(byKey.get('serial:1-6:if00')!.usb!.vendorId, '2341');
   });
 
   test('a GPS streaming NMEA is recognised by listening only; nothing is written to it', async () => {
-    const { outcome } = await probe(testbed, '/dev/ttyUSB0', { baudRate: 9600, expect: '(?:^|\\n)\\$G[PNL](GGA|RMC|GSV),', timeoutMs: 2000 });
+    const { outcome } = await probe(testbed, '/dev/ttyUSB0', {
+      baudRate: 9600,
+      expect: '(?:^|\\n)\\$G[PNL](GGA|RMC|GSV),',
+      timeoutMs: 2000,
+    });
     assert.equal(outcome!.kind, 'matched');
     assert.deepEqual(outcome!.kind === 'matched' && outcome!.facts.groups, ['GGA']);
     assert.equal((await testbed.ttyReceived('ttyUSB0')).length, 0);
   });
 
   test('a modem answers ATI with its model and firmware', async () => {
-    const { outcome } = await probe(testbed, '/dev/ttyUSB2', { baudRate: 115200, write: 'ATI\r', expect: 'Quectel\\r\\n(\\S+)\\r\\nRevision: (\\S+)', timeoutMs: 2000 });
+    const { outcome } = await probe(testbed, '/dev/ttyUSB2', {
+      baudRate: 115200,
+      write: 'ATI\r',
+      expect: 'Quectel\\r\\n(\\S+)\\r\\nRevision: (\\S+)',
+      timeoutMs: 2000,
+    });
     assert.equal(outcome!.kind, 'matched');
     assert.deepEqual(outcome!.kind === 'matched' && outcome!.facts.groups, ['EG25', 'EG25GGBR07A08M2G']);
     assert.equal((await testbed.ttyReceived('ttyUSB2')).toString('latin1'), 'ATI\r');
   });
 
   test('a silent device: no reply within the timeout, no match, the port is closed again', async () => {
-    const { outcome, elapsedMs } = await probe(testbed, '/dev/ttyUSB3', { write: 'AT\r', expect: 'OK', timeoutMs: 400 });
+    const { outcome, elapsedMs } = await probe(testbed, '/dev/ttyUSB3', {
+      write: 'AT\r',
+      expect: 'OK',
+      timeoutMs: 400,
+    });
     assert.deepEqual(outcome, { kind: 'no-match', reason: 'no reply within 400 ms' });
     assert.ok(elapsedMs >= 400 && elapsedMs < 3000, `took ${elapsedMs} ms`);
     // Closed: an exclusive open right after succeeds.
@@ -120,14 +227,24 @@ describe('serial ports and probes under umockdev', { skip }, () => {
   });
 
   test('a device flooding garbage: reading stops at the byte cap, long before the timeout', async () => {
-    const { outcome, elapsedMs } = await probe(testbed, '/dev/ttyUSB5', { expect: '^\\$GP', timeoutMs: 20000 }, { maxBytes: 2048 });
+    const { outcome, elapsedMs } = await probe(
+      testbed,
+      '/dev/ttyUSB5',
+      { expect: '^\\$GP', timeoutMs: 20000 },
+      { maxBytes: 2048 },
+    );
     assert.equal(outcome!.kind, 'no-match');
     assert.match((outcome as { reason: string }).reason, /^2048 bytes without a matching reply$/);
     assert.ok(elapsedMs < 10000, `took ${elapsedMs} ms`);
   });
 
   test('an Arduino printing a banner when asked', async () => {
-    const { outcome } = await probe(testbed, '/dev/ttyACM0', { baudRate: 115200, write: '?', expect: '^([\\w-]+) v([\\d.]+) ready', timeoutMs: 1000 });
+    const { outcome } = await probe(testbed, '/dev/ttyACM0', {
+      baudRate: 115200,
+      write: '?',
+      expect: '^([\\w-]+) v([\\d.]+) ready',
+      timeoutMs: 1000,
+    });
     assert.deepEqual(outcome!.kind === 'matched' && outcome!.facts.groups, ['weather-station', '1.4']);
   });
 
@@ -147,13 +264,26 @@ describe('serial ports and probes under umockdev', { skip }, () => {
     const sleeper: ChildProcess = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       writeFileSync(path.join(lockDir, 'LCK..ttyUSB0'), `${String(sleeper.pid).padStart(10)}\n`);
-      const locked = await probe(testbed, '/dev/ttyUSB0', { expect: '\\$GP', timeoutMs: 500 }, { lockFolders: [lockDir] });
-      assert.deepEqual(locked.outcome, { kind: 'busy', reason: `locked by process ${sleeper.pid} (${path.join(lockDir, 'LCK..ttyUSB0')})` });
+      const locked = await probe(
+        testbed,
+        '/dev/ttyUSB0',
+        { expect: '\\$GP', timeoutMs: 500 },
+        { lockFolders: [lockDir] },
+      );
+      assert.deepEqual(locked.outcome, {
+        kind: 'busy',
+        reason: `locked by process ${sleeper.pid} (${path.join(lockDir, 'LCK..ttyUSB0')})`,
+      });
     } finally {
       sleeper.kill('SIGKILL');
     }
     await sleep(100);
-    const stale = await probe(testbed, '/dev/ttyUSB0', { expect: '\\$GP', timeoutMs: 1000 }, { lockFolders: [lockDir] });
+    const stale = await probe(
+      testbed,
+      '/dev/ttyUSB0',
+      { expect: '\\$GP', timeoutMs: 1000 },
+      { lockFolders: [lockDir] },
+    );
     assert.equal(stale.outcome!.kind, 'matched');
   });
 
@@ -169,18 +299,34 @@ describe('serial ports and probes under umockdev', { skip }, () => {
     const closed = root ? '600' : '000';
     await testbed.ttyChmod('ttyACM0', closed);
     try {
-      const never = await probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 500 }, { openRetryMs: 600 }, as);
+      const never = await probe(
+        testbed,
+        '/dev/ttyACM0',
+        { write: '?', expect: 'ready', timeoutMs: 500 },
+        { openRetryMs: 600 },
+        as,
+      );
       assert.equal(never.outcome!.kind, 'busy');
-      assert.match((never.outcome as { reason: string }).reason, /^cannot open \/dev\/ttyACM0 yet: .*Permission denied/);
+      assert.match(
+        (never.outcome as { reason: string }).reason,
+        /^cannot open \/dev\/ttyACM0 yet: .*Permission denied/,
+      );
       // udev fixes the permissions only once the prober has been refused at least once (a
       // condition, not a delay: on a loaded machine the child may take seconds to get there).
       let refused = false;
       let fixed: Promise<void> | undefined;
-      const later = probe(testbed, '/dev/ttyACM0', { write: '?', expect: 'ready', timeoutMs: 1000 }, { openRetryMs: 30_000 }, as, (stderr) => {
-        if (fixed || !/"openRetry":".*Permission denied/.test(stderr)) return;
-        refused = true;
-        fixed = testbed.ttyChmod('ttyACM0', '666');
-      });
+      const later = probe(
+        testbed,
+        '/dev/ttyACM0',
+        { write: '?', expect: 'ready', timeoutMs: 1000 },
+        { openRetryMs: 30_000 },
+        as,
+        (stderr) => {
+          if (fixed || !/"openRetry":".*Permission denied/.test(stderr)) return;
+          refused = true;
+          fixed = testbed.ttyChmod('ttyACM0', '666');
+        },
+      );
       const { outcome } = await later;
       await fixed;
       assert.ok(refused, 'the first open was refused');

@@ -159,15 +159,20 @@ function probeAvailability(): string | undefined {
   if (process.platform !== 'linux') return `umockdev needs Linux (this is ${process.platform})`;
   if (!existsSync(PYTHON)) return `${PYTHON} is missing (apt-get install python3-gi)`;
   const which = spawnSync('sh', ['-c', 'command -v umockdev-wrapper'], { encoding: 'utf8' });
-  if (which.status !== 0) return 'umockdev-wrapper is not on PATH (apt-get install umockdev gir1.2-umockdev-1.0 python3-gi udev)';
+  if (which.status !== 0)
+    return 'umockdev-wrapper is not on PATH (apt-get install umockdev gir1.2-umockdev-1.0 python3-gi udev)';
   const check = spawnSync(
     'umockdev-wrapper',
-    [PYTHON, '-c', [
-      'import gi',
-      "gi.require_version('UMockdev', '1.0')",
-      'from gi.repository import UMockdev',
-      "assert 'libumockdev-preload' in open('/proc/self/maps').read(), 'preload library not loaded'",
-    ].join('\n')],
+    [
+      PYTHON,
+      '-c',
+      [
+        'import gi',
+        "gi.require_version('UMockdev', '1.0')",
+        'from gi.repository import UMockdev',
+        "assert 'libumockdev-preload' in open('/proc/self/maps').read(), 'preload library not loaded'",
+      ].join('\n'),
+    ],
     { encoding: 'utf8', timeout: 30_000 },
   );
   if (check.error) return `cannot run umockdev-wrapper: ${check.error.message}`;
@@ -186,7 +191,9 @@ interface Reply {
 }
 
 /** Starts ctl.py under umockdev-wrapper and waits until its testbed exists. */
-export async function startTestbed(options: { startTimeoutMs?: number; commandTimeoutMs?: number } = {}): Promise<Testbed> {
+export async function startTestbed(
+  options: { startTimeoutMs?: number; commandTimeoutMs?: number } = {},
+): Promise<Testbed> {
   const reason = umockdevAvailable();
   if (reason) throw new Error(`umockdev is not available: ${reason}`);
   const commandTimeoutMs = options.commandTimeoutMs ?? 20_000;
@@ -205,7 +212,10 @@ export async function startTestbed(options: { startTimeoutMs?: number; commandTi
 
   let nextId = 1;
   let closing: Promise<void> | undefined;
-  const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<
+    number,
+    { resolve: (reply: Reply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+  >();
   let exited: Error | undefined;
   let readyResolve!: (root: string) => void;
   let readyReject!: (error: Error) => void;
@@ -273,7 +283,11 @@ export async function startTestbed(options: { startTimeoutMs?: number; commandTi
     const reply = new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`ctl.py: no answer to ${JSON.stringify(command)} within ${commandTimeoutMs} ms; stderr:\n${stderr.slice(-4000)}`));
+        reject(
+          new Error(
+            `ctl.py: no answer to ${JSON.stringify(command)} within ${commandTimeoutMs} ms; stderr:\n${stderr.slice(-4000)}`,
+          ),
+        );
       }, commandTimeoutMs);
       pending.set(id, { resolve, reject, timer });
     });

@@ -9,7 +9,15 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FakeAgent, LoggedRequest } from '../fakes/fake-nuvlabox-agent.js';
 import { ROOT } from '../paths.js';
-import { startEngine, waitFor, workspace, writeConfig, type EngineProcess, type LogLine, type Workspace } from '../daemon/engine-process.js';
+import {
+  startEngine,
+  waitFor,
+  workspace,
+  writeConfig,
+  type EngineProcess,
+  type LogLine,
+  type Workspace,
+} from '../daemon/engine-process.js';
 import type { Testbed, UsbDeviceSpec } from './testbed.js';
 
 export type UsbMode = 'auto' | 'libusb' | 'inotify' | 'polling';
@@ -29,7 +37,11 @@ export interface PluggedDevice {
 }
 
 /** umockdev text split into its paragraphs. */
-const paragraphsOf = (text: string) => text.split(/\n\s*\n/).map((paragraph) => paragraph.trim()).filter(Boolean);
+const paragraphsOf = (text: string) =>
+  text
+    .split(/\n\s*\n/)
+    .map((paragraph) => paragraph.trim())
+    .filter(Boolean);
 const pathOf = (paragraph: string) => `/sys${/^P: (.+)$/m.exec(paragraph)![1]!}`;
 
 /**
@@ -40,14 +52,23 @@ const pathOf = (paragraph: string) => `/sys${/^P: (.+)$/m.exec(paragraph)![1]!}`
  * device, announces it, and only then writes its interfaces: a reader triggered by the
  * announcement can catch it half-written; see the todo tests for what the engine makes of that.)
  */
-export async function plug(testbed: Testbed, spec: UsbDeviceSpec, options: { uevents: boolean }): Promise<PluggedDevice> {
+export async function plug(
+  testbed: Testbed,
+  spec: UsbDeviceSpec,
+  options: { uevents: boolean },
+): Promise<PluggedDevice> {
   const { text, path: devicePath } = await testbed.render(spec);
   const paragraphs = paragraphsOf(text);
   const nodes = paragraphs.flatMap((paragraph) => {
     const node = /^N: ([^=\n]+)=([0-9A-Fa-f]*)$/m.exec(paragraph);
     return node ? [{ path: pathOf(paragraph), node: node[1]!, bytes: Buffer.from(node[2]!, 'hex') }] : [];
   });
-  const withoutNodes = paragraphs.map((paragraph) => paragraph.split('\n').filter((line) => !line.startsWith('N: ')).join('\n'));
+  const withoutNodes = paragraphs.map((paragraph) =>
+    paragraph
+      .split('\n')
+      .filter((line) => !line.startsWith('N: '))
+      .join('\n'),
+  );
   await testbed.addFromString(`${withoutNodes.join('\n\n')}\n`, { quiet: true });
   let announcedAt = Date.now();
   for (const { node, bytes } of nodes) {
@@ -119,7 +140,15 @@ export function gpsFacts(address: number) {
     portPath: '1-1.4',
     devicePath: `/dev/bus/usb/001/${String(address).padStart(3, '0')}`,
     interfaces: [
-      { number: 0, class: '02', subclass: '02', protocol: '01', driver: 'cdc_acm', name: null, className: 'Communications' },
+      {
+        number: 0,
+        class: '02',
+        subclass: '02',
+        protocol: '01',
+        driver: 'cdc_acm',
+        name: null,
+        className: 'Communications',
+      },
       { number: 1, class: '0a', subclass: '00', protocol: '00', driver: 'cdc_acm', name: null, className: 'CDC Data' },
     ],
   };
@@ -162,7 +191,11 @@ export const BARE: UsbDeviceSpec = { port: '1-5', vendorId: '1d50', productId: '
  * interfaces' class names → classes, and ids, port and address into the description. No
  * identifier: the engine's default (`vid:pid:serial`, else `vid:pid@port`) is used.
  */
-export function usbProfile(name: string, detect: Record<string, unknown>, options: { priority?: number; when?: unknown } = {}): string {
+export function usbProfile(
+  name: string,
+  detect: Record<string, unknown>,
+  options: { priority?: number; when?: unknown } = {},
+): string {
   const detectBlock = { usb: detect, ...(options.when === undefined ? {} : { when: options.when }) };
   return `name: ${name}
 ${options.priority === undefined ? '' : `priority: ${options.priority}\n`}detect: ${JSON.stringify(detectBlock)}
@@ -182,9 +215,15 @@ notify:
 }
 
 /** A workspace whose config points `nuvlabox` at the agent and sets the USB source's mode. */
-export function usbWorkspace(agent: FakeAgent, usb: { mode?: UsbMode; pollIntervalMs?: number } = {}, profiles: Record<string, string> = {}): Workspace {
+export function usbWorkspace(
+  agent: FakeAgent,
+  usb: { mode?: UsbMode; pollIntervalMs?: number } = {},
+  profiles: Record<string, string> = {},
+): Workspace {
   const space = workspace();
-  const settings = Object.entries(usb).map(([key, value]) => `${key}: ${value}`).join(', ');
+  const settings = Object.entries(usb)
+    .map(([key, value]) => `${key}: ${value}`)
+    .join(', ');
   writeConfig(space, agent.url, settings ? `sources: { usb: { ${settings} } }\n` : '');
   for (const [name, text] of Object.entries(profiles)) writeFileSync(path.join(space.profiles, `${name}.yaml`), text);
   return space;
@@ -200,7 +239,9 @@ export const held = (agent: FakeAgent) => [...agent.peripherals.keys()].sort();
 
 /** Requests to /api/peripheral (not the healthcheck), optionally of one method. */
 export const peripheralRequests = (agent: FakeAgent, method?: string): LoggedRequest[] =>
-  agent.requests.filter((request) => request.path.startsWith('/api/peripheral') && (method === undefined || request.method === method));
+  agent.requests.filter(
+    (request) => request.path.startsWith('/api/peripheral') && (method === undefined || request.method === method),
+  );
 
 /** The identifier a request is about: a POST's body, or the path of a PUT or DELETE. */
 export function requestIdentifier(request: LoggedRequest): string | undefined {
@@ -244,7 +285,8 @@ export async function devicesOf(engine: EngineProcess): Promise<DeviceView[]> {
 }
 
 /** Log lines at warn or error level. */
-export const complaints = (logs: readonly LogLine[]) => logs.filter((line) => line.level === 'warn' || line.level === 'error');
+export const complaints = (logs: readonly LogLine[]) =>
+  logs.filter((line) => line.level === 'warn' || line.level === 'error');
 
 export { waitFor };
 
@@ -260,7 +302,14 @@ export interface EmittedEvent {
   facts: { usb?: Record<string, unknown> & { interfaces?: unknown[] } };
 }
 
-type ChildMessage = { started?: SourceStatusView; ms?: number; event?: EmittedEvent; at?: number; reply?: string; status?: SourceStatusView };
+type ChildMessage = {
+  started?: SourceStatusView;
+  ms?: number;
+  event?: EmittedEvent;
+  at?: number;
+  reply?: string;
+  status?: SourceStatusView;
+};
 
 /** UsbSource running in its own process under the testbed. */
 export class SourceChild {
@@ -271,8 +320,13 @@ export class SourceChild {
   readonly exited: Promise<number | null>;
 
   private constructor(testbed: Testbed, options: Record<string, unknown>) {
-    this.child = testbed.spawn(process.execPath, [CHILD, JSON.stringify(options)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => this.messages.push(JSON.parse(line) as ChildMessage));
+    this.child = testbed.spawn(process.execPath, [CHILD, JSON.stringify(options)], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) =>
+      this.messages.push(JSON.parse(line) as ChildMessage),
+    );
     createInterface({ input: this.child.stderr! }).on('line', (line) => {
       this.stderrText += `${line}\n`;
       try {
@@ -311,7 +365,9 @@ export class SourceChild {
       const found = this.messages.find(match);
       if (found) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`usb source child: timed out waiting for ${what}; got ${JSON.stringify(this.messages)}; stderr:\n${this.stderrText.slice(-3000)}`);
+        throw new Error(
+          `usb source child: timed out waiting for ${what}; got ${JSON.stringify(this.messages)}; stderr:\n${this.stderrText.slice(-3000)}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -321,7 +377,10 @@ export class SourceChild {
   async waitForEvents(what: string, from: number, count: number, timeoutMs = 5_000): Promise<EmittedEvent[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.events(from).length < count) {
-      if (Date.now() > deadline) throw new Error(`usb source child: timed out waiting for ${what}; events: ${JSON.stringify(this.events(from))}; stderr:\n${this.stderrText.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `usb source child: timed out waiting for ${what}; events: ${JSON.stringify(this.events(from))}; stderr:\n${this.stderrText.slice(-3000)}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return this.events(from);

@@ -66,7 +66,12 @@ export class BalenaActions {
     this.running.set(uuid, done);
   }
 
-  private async runUpdate(identifier: string, device: BalenaDevice, action: ProgramAction, target: BalenaTarget): Promise<void> {
+  private async runUpdate(
+    identifier: string,
+    device: BalenaDevice,
+    action: ProgramAction,
+    target: BalenaTarget,
+  ): Promise<void> {
     const failure = await this.run(identifier, device, action, 'update', targetVariables(target));
     if (failure) {
       await this.supervisorLog(device.uuid, `update to ${target.commit} failed: ${failure}`);
@@ -82,11 +87,18 @@ export class BalenaActions {
   private async reportCommit(identifier: string, target: BalenaTarget): Promise<void> {
     const device = await this.devices.get(identifier);
     if (!device) return;
-    const body = { commit: target.commit, ...(target.environment && { environment: target.environment }), ...(target.config && { config: target.config }) };
+    const body = {
+      commit: target.commit,
+      ...(target.environment && { environment: target.environment }),
+      ...(target.config && { config: target.config }),
+    };
     const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, this.aborter.signal, body);
     const result = this.client.outcomeOf(exchange, 'reporting the new commit');
     if (result.outcome !== 'acknowledged') {
-      this.log.warn('could not report the new commit; reported again when the supervisor repeats the hook', { identifier, reason: result.reason });
+      this.log.warn('could not report the new commit; reported again when the supervisor repeats the hook', {
+        identifier,
+        reason: result.reason,
+      });
       return;
     }
     await this.devices.put(identifier, { ...((await this.devices.get(identifier)) ?? device), commitReported: true });
@@ -95,13 +107,29 @@ export class BalenaActions {
   }
 
   /** Runs one action; resolves with why it failed, or undefined when it succeeded. */
-  private async run(identifier: string, device: BalenaDevice, action: ProgramAction, event: string, extra: Record<string, string>): Promise<string | undefined> {
-    const subject: ActionSubject = { event, identifier, payload: device.payload ?? {}, facts: device.facts, profile: device.profile };
+  private async run(
+    identifier: string,
+    device: BalenaDevice,
+    action: ProgramAction,
+    event: string,
+    extra: Record<string, string>,
+  ): Promise<string | undefined> {
+    const subject: ActionSubject = {
+      event,
+      identifier,
+      payload: device.payload ?? {},
+      facts: device.facts,
+      profile: device.profile,
+    };
     const resolved = resolveArgv(action.argv, subject);
     if ('problem' in resolved) return resolved.problem;
     const [program] = resolved.argv;
     const log = this.log.child({ identifier, uuid: device.uuid, event, program });
-    const env = deviceEnvironment(subject, { BALENA_DEVICE_UUID: device.uuid, BALENA_APP_ID: String(device.appId), ...extra });
+    const env = deviceEnvironment(subject, {
+      BALENA_DEVICE_UUID: device.uuid,
+      BALENA_APP_ID: String(device.appId),
+      ...extra,
+    });
     // The action is kept as the profile wrote it; its timeout's default comes from the schema.
     const { timeoutMs } = withDefaults(programActionSchema, action);
     const result = await runProgram({ argv: resolved.argv, env, timeoutMs, signal: this.aborter.signal, log });
@@ -115,8 +143,16 @@ export class BalenaActions {
     try {
       // The supervisor's log backend drops a line with neither isSystem nor serviceId, and uses
       // the timestamp as given, in milliseconds (seconds would date the line in 1970).
-      const exchange = await this.client.request('POST', `/v1/devices/${uuid}/logs`, signal, { message, isSystem: true, timestamp: Date.now() });
-      if (!isAnswer(exchange) || exchange.status >= 300) this.log.debug('supervisor log line not accepted', { uuid, status: isAnswer(exchange) ? exchange.status : exchange.reason });
+      const exchange = await this.client.request('POST', `/v1/devices/${uuid}/logs`, signal, {
+        message,
+        isSystem: true,
+        timestamp: Date.now(),
+      });
+      if (!isAnswer(exchange) || exchange.status >= 300)
+        this.log.debug('supervisor log line not accepted', {
+          uuid,
+          status: isAnswer(exchange) ? exchange.status : exchange.reason,
+        });
     } catch {
       // Aborted because the engine is stopping: the change it reports is done all the same.
     }

@@ -41,7 +41,15 @@ export class SupervisorClient {
     const { address, apiKey, apiKeyIn, requestTimeoutMs } = this.options;
     const url = apiKeyIn === 'query' ? `${address}${path}?apikey=${encodeURIComponent(apiKey)}` : `${address}${path}`;
     const headers: Record<string, string> = apiKeyIn === 'header' ? { authorization: `ApiKey ${apiKey}` } : {};
-    return this.http.exchange({ url, method, headers, json: body, timeoutMs: requestTimeoutMs, signal, fields: { method, path } });
+    return this.http.exchange({
+      url,
+      method,
+      headers,
+      json: body,
+      timeoutMs: requestTimeoutMs,
+      signal,
+      fields: { method, path },
+    });
   }
 
   /**
@@ -50,11 +58,18 @@ export class SupervisorClient {
    */
   outcomeOf(exchange: SupervisorExchange, what: string): ApplyResult {
     if (!isAnswer(exchange)) return { ...exchange, reason: `${what}: ${exchange.reason}` };
-    if (exchange.status === 401) return { outcome: 'permanent', reason: `${what}: HTTP 401: the supervisor refused the API key (BALENA_SUPERVISOR_API_KEY)` };
+    if (exchange.status === 401)
+      return {
+        outcome: 'permanent',
+        reason: `${what}: HTTP 401: the supervisor refused the API key (BALENA_SUPERVISOR_API_KEY)`,
+      };
     const result = classifyResponse(exchange.status, exchange.headers, exchange.body);
     // The supervisor answers JSON; a proxy's page is no acknowledgement.
     if (result.outcome === 'acknowledged' && isJsonAnswer(exchange)) return result;
-    const failed = result.outcome === 'acknowledged' ? notTheContract(exchange, 'this is not the balena supervisor (its answers are JSON)') : result;
+    const failed =
+      result.outcome === 'acknowledged'
+        ? notTheContract(exchange, 'this is not the balena supervisor (its answers are JSON)')
+        : result;
     return { ...failed, reason: redactSecrets(`${what}: ${failed.reason}`) };
   }
 }

@@ -26,20 +26,30 @@ export class HookAccess {
   static async resolve(hookHost: string, supervisorAddress: string, allowFrom: readonly string[]): Promise<HookAccess> {
     const allowed = new BlockList();
     const supervisorHost = new URL(supervisorAddress).hostname.replace(/^\[|\]$/g, '');
-    const supervisor = isIP(supervisorHost) ? [supervisorHost] : (await lookup(supervisorHost, { all: true }).catch(() => [])).map((entry) => entry.address);
-    for (const address of supervisor) allowed.addAddress(unmapped(address), isIP(unmapped(address)) === 6 ? 'ipv6' : 'ipv4');
+    const supervisor = isIP(supervisorHost)
+      ? [supervisorHost]
+      : (await lookup(supervisorHost, { all: true }).catch(() => [])).map((entry) => entry.address);
+    for (const address of supervisor)
+      allowed.addAddress(unmapped(address), isIP(unmapped(address)) === 6 ? 'ipv6' : 'ipv4');
     for (const entry of allowFrom) {
       const [address = '', prefix] = entry.split('/');
       const family = isIP(address);
-      if (!family || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) throw new Error(`hookAllowFrom: \`${entry}\` is neither an IP address nor a CIDR block`);
+      if (!family || (prefix !== undefined && !/^\d{1,3}$/.test(prefix)))
+        throw new Error(`hookAllowFrom: \`${entry}\` is neither an IP address nor a CIDR block`);
       if (prefix === undefined) allowed.addAddress(address, family === 6 ? 'ipv6' : 'ipv4');
       else allowed.addSubnet(address, Number(prefix), family === 6 ? 'ipv6' : 'ipv4');
     }
     // A gateway app on the host network: the supervisor calls over loopback, and nobody else
     // needs to reach the hooks, so the wildcard the default address names is not bound.
-    const onlyLoopback = supervisor.length > 0 && supervisor.every(isLoopback) && allowFrom.every((entry) => isLoopback(entry.split('/')[0]!));
+    const onlyLoopback =
+      supervisor.length > 0 &&
+      supervisor.every(isLoopback) &&
+      allowFrom.every((entry) => isLoopback(entry.split('/')[0]!));
     const loopbackHost = supervisor.every((address) => isIP(unmapped(address)) === 6) ? '::1' : '127.0.0.1';
-    return new HookAccess(allowed, WILDCARDS.has(hookHost) && onlyLoopback ? loopbackHost : hookHost, [...supervisor, ...allowFrom]);
+    return new HookAccess(allowed, WILDCARDS.has(hookHost) && onlyLoopback ? loopbackHost : hookHost, [
+      ...supervisor,
+      ...allowFrom,
+    ]);
   }
 
   /** Whether a request from this peer address may be served. */

@@ -48,7 +48,11 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
 function hookEndpoint(hookAddress: string): { host: string; port: number; prefix: string } {
   const url = new URL(hookAddress);
   const prefix = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port), prefix };
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+    prefix,
+  };
 }
 
 /** Who may call the hooks: the supervisor's address, and addresses or CIDR blocks besides. */
@@ -72,7 +76,12 @@ export class BalenaHookServer {
     private readonly log: Logger,
   ) {
     this.endpoint = hookEndpoint(hookAddress);
-    this.refusals = new RateLimitedWarning(log, 'balena hook refused: the caller is neither the supervisor nor in hookAllowFrom', undefined, 'refused');
+    this.refusals = new RateLimitedWarning(
+      log,
+      'balena hook refused: the caller is neither the supervisor nor in hookAllowFrom',
+      undefined,
+      'refused',
+    );
     // A slow or silent client must not hold a socket for ever.
     this.server.requestTimeout = 30_000;
     this.server.headersTimeout = 10_000;
@@ -95,8 +104,16 @@ export class BalenaHookServer {
       });
     });
     const bound = (this.server.address() as AddressInfo).port;
-    this.log.info('balena hook server listening', { host, port: bound, ...(host !== this.endpoint.host && { narrowedFrom: this.endpoint.host }), answering: access.callers });
-    if (access.callers.length === 0) this.log.warn('balena hooks: the supervisor address did not resolve and hookAllowFrom is empty; every hook is refused');
+    this.log.info('balena hook server listening', {
+      host,
+      port: bound,
+      ...(host !== this.endpoint.host && { narrowedFrom: this.endpoint.host }),
+      answering: access.callers,
+    });
+    if (access.callers.length === 0)
+      this.log.warn(
+        'balena hooks: the supervisor address did not resolve and hookAllowFrom is empty; every hook is refused',
+      );
     return bound;
   }
 
@@ -135,14 +152,16 @@ export class BalenaHookServer {
     const pathname = new URL(request.url ?? '/', 'http://hook').pathname;
     if (!pathname.startsWith(prefix)) throw new HookError(404, 'not a hook path');
     const [uuid, action, ...rest] = pathname.slice(prefix.length).split('/');
-    if (!uuid || !UUID.test(uuid) || rest.length > 0 || (action !== undefined && action !== 'restart')) throw new HookError(404, 'not a hook path');
+    if (!uuid || !UUID.test(uuid) || rest.length > 0 || (action !== undefined && action !== 'restart'))
+      throw new HookError(404, 'not a hook path');
     const allowed = action === 'restart' ? ['PUT'] : ['PUT', 'DELETE'];
     if (!allowed.includes(request.method ?? '')) throw new HookError(405, `use ${allowed.join(' or ')}`);
     const body = request.method === 'PUT' && action === undefined ? await readJson(request) : undefined;
     const found = await this.devices.byUuid(uuid);
     // The supervisor takes anything but 200 to a DELETE as a failure and sends it again every
     // 30 s, for ever: a device the engine does not know is as deleted as it gets.
-    if (!found && request.method === 'DELETE' && action === undefined) return { status: 200, message: 'not known here' };
+    if (!found && request.method === 'DELETE' && action === undefined)
+      return { status: 200, message: 'not known here' };
     if (!found) throw new HookError(404, 'unknown device');
     if (action === 'restart') return this.actions.restart(found.identifier, found.device);
     if (request.method === 'DELETE') {

@@ -32,7 +32,10 @@ const balenaNotifySchema = {
       description:
         'Run when the supervisor sends a new target commit (hook PUT /v1/devices/:uuid), with BALENA_DEVICE_UUID, BALENA_APP_COMMIT, BALENA_DEVICE_ENVIRONMENT and BALENA_DEVICE_CONFIG besides the DEVICE_* facts; on success the commit is reported.',
     },
-    onRestart: { ...programActionSchema, description: 'Run when the supervisor sends a restart (hook PUT /v1/devices/:uuid/restart).' },
+    onRestart: {
+      ...programActionSchema,
+      description: 'Run when the supervisor sends a restart (hook PUT /v1/devices/:uuid/restart).',
+    },
   },
 } as const satisfies JsonSchema;
 
@@ -49,7 +52,11 @@ export const balenaSupervisorBackend = defineBackend({
     type: 'object',
     additionalProperties: false,
     properties: {
-      address: { type: 'string', pattern: '^https?://', description: 'Supervisor address (BALENA_SUPERVISOR_ADDRESS).' },
+      address: {
+        type: 'string',
+        pattern: '^https?://',
+        description: 'Supervisor address (BALENA_SUPERVISOR_ADDRESS).',
+      },
       apiKey: { type: 'string', description: 'Supervisor API key (BALENA_SUPERVISOR_API_KEY); never logged.' },
       apiKeyIn: {
         enum: ['header', 'query'],
@@ -68,9 +75,14 @@ export const balenaSupervisorBackend = defineBackend({
         items: { type: 'string', pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' },
         default: [],
         description:
-          'Addresses or CIDR blocks besides the supervisor\'s own that may call the hooks (others get 403). Listing one beyond loopback also keeps the hook server on the hook address\'s wildcard host.',
+          "Addresses or CIDR blocks besides the supervisor's own that may call the hooks (others get 403). Listing one beyond loopback also keeps the hook server on the hook address's wildcard host.",
       },
-      requestTimeoutMs: { type: 'integer', minimum: 100, default: 10_000, description: 'Timeout of one request to the supervisor.' },
+      requestTimeoutMs: {
+        type: 'integer',
+        minimum: 100,
+        default: 10_000,
+        description: 'Timeout of one request to the supervisor.',
+      },
     },
   },
   notifySchema: balenaNotifySchema,
@@ -89,26 +101,48 @@ export const balenaSupervisorBackend = defineBackend({
   },
   example: {
     config: { address: 'http://127.0.0.1:48484', apiKey: '${BALENA_SUPERVISOR_API_KEY}' },
-    notify: { appId: 13015, onUpdate: { argv: ['/usr/local/bin/flash-firmware', { var: 'facts.serial.path' }], timeoutMs: 600000 } },
+    notify: {
+      appId: 13015,
+      onUpdate: { argv: ['/usr/local/bin/flash-firmware', { var: 'facts.serial.path' }], timeoutMs: 600000 },
+    },
   },
   create: (options, context) => {
     const log = context.log.child({ backend: context.name });
     const address = options.address ? options.address.replace(/\/+$/, '') : undefined;
     const apiKey = options.apiKey || undefined;
     // Without a supervisor there is nothing to serve hooks for: no port is opened.
-    if (!address || !apiKey) return unconfigured([...(address ? [] : ['address (BALENA_SUPERVISOR_ADDRESS)']), ...(apiKey ? [] : ['apiKey (BALENA_SUPERVISOR_API_KEY)'])]);
+    if (!address || !apiKey)
+      return unconfigured([
+        ...(address ? [] : ['address (BALENA_SUPERVISOR_ADDRESS)']),
+        ...(apiKey ? [] : ['apiKey (BALENA_SUPERVISOR_API_KEY)']),
+      ]);
     // The config loader records it already; a backend made without the loader must not leak it either.
     secrets.add([apiKey]);
-    const client = new SupervisorClient({ address, apiKey, apiKeyIn: options.apiKeyIn, requestTimeoutMs: options.requestTimeoutMs, log });
+    const client = new SupervisorClient({
+      address,
+      apiKey,
+      apiKeyIn: options.apiKeyIn,
+      requestTimeoutMs: options.requestTimeoutMs,
+      log,
+    });
     const devices = BalenaDevices.forBackend(context.stateDir, context.name, log);
     const actions = new BalenaActions(devices, client, log);
-    const hooks = options.hooks ? new BalenaHookServer(options.hookAddress, { supervisorAddress: address, allowFrom: options.hookAllowFrom }, devices, actions, log) : undefined;
+    const hooks = options.hooks
+      ? new BalenaHookServer(
+          options.hookAddress,
+          { supervisorAddress: address, allowFrom: options.hookAllowFrom },
+          devices,
+          actions,
+          log,
+        )
+      : undefined;
     return new BalenaBackend(devices, client, actions, hooks, log);
   },
 });
 
 /** The supervisor no longer knows the uuid: 404 unknown, 410 deleted in the cloud. */
-const isForgotten = (exchange: SupervisorExchange) => isAnswer(exchange) && (exchange.status === 404 || exchange.status === 410);
+const isForgotten = (exchange: SupervisorExchange) =>
+  isAnswer(exchange) && (exchange.status === 404 || exchange.status === 410);
 
 class BalenaBackend implements Backend<BalenaNotifyEntry> {
   constructor(
@@ -141,7 +175,10 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
     const notify = withDefaults(balenaNotifySchema, written);
     let device = await this.devices.get(change.identifier);
     if (device && device.appId !== notify.appId) {
-      this.log.info('the profile moved the device to another application; reporting the old one offline and provisioning it there', { identifier: change.identifier, uuid: device.uuid, from: device.appId, to: notify.appId });
+      this.log.info(
+        'the profile moved the device to another application; reporting the old one offline and provisioning it there',
+        { identifier: change.identifier, uuid: device.uuid, from: device.appId, to: notify.appId },
+      );
       const left = await this.leaveApplication(change.identifier, device, notify.appId, signal);
       if (left) return left;
       device = undefined;
@@ -153,9 +190,16 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
         if ('outcome' in provisioned) return provisioned;
         device = provisioned;
       }
-      const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, { is_online: true, status: 'Idle' });
+      const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, {
+        is_online: true,
+        status: 'Idle',
+      });
       if (isForgotten(exchange)) {
-        this.log.warn('the supervisor no longer knows the device; provisioning it again', { identifier: change.identifier, uuid: device.uuid, status: (exchange as { status: number }).status });
+        this.log.warn('the supervisor no longer knows the device; provisioning it again', {
+          identifier: change.identifier,
+          uuid: device.uuid,
+          status: (exchange as { status: number }).status,
+        });
         await this.devices.forget(change.identifier);
         device = undefined;
         continue;
@@ -176,8 +220,16 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
    * the record is kept until that is done, so a failure is retried with the same uuid. Returns
    * the result to give up with, or undefined once the old device is offline or gone.
    */
-  private async leaveApplication(identifier: string, device: BalenaDevice, newAppId: number, signal: AbortSignal): Promise<ApplyResult | undefined> {
-    const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, { is_online: false, status: 'Offline' });
+  private async leaveApplication(
+    identifier: string,
+    device: BalenaDevice,
+    newAppId: number,
+    signal: AbortSignal,
+  ): Promise<ApplyResult | undefined> {
+    const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, {
+      is_online: false,
+      status: 'Offline',
+    });
     if (!isForgotten(exchange)) {
       const result = this.client.outcomeOf(exchange, 'reporting the device offline in its old application');
       if (result.outcome !== 'acknowledged') return result;
@@ -188,19 +240,33 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
   }
 
   /** `POST /v1/devices`; the uuid is on disk before this returns. */
-  private async provision(change: Change<BalenaNotifyEntry>, notify: BalenaNotify, signal: AbortSignal): Promise<BalenaDevice | ApplyResult> {
+  private async provision(
+    change: Change<BalenaNotifyEntry>,
+    notify: BalenaNotify,
+    signal: AbortSignal,
+  ): Promise<BalenaDevice | ApplyResult> {
     const { deviceType } = notify;
-    const exchange = await this.client.request('POST', '/v1/devices', signal, { appId: notify.appId, device_type: deviceType });
+    const exchange = await this.client.request('POST', '/v1/devices', signal, {
+      appId: notify.appId,
+      device_type: deviceType,
+    });
     if (isAnswer(exchange) && exchange.status === 503) {
       // The supervisor turns every cloud error into a 503, a wrong appId included: retried, since
       // the cloud may be down, but the reason says what else it may be.
       const result = this.client.outcomeOf(exchange, 'provisioning');
-      return result.outcome === 'retry' ? { ...result, reason: `${result.reason} (the supervisor also answers 503 for an appId the cloud does not know: check appId ${notify.appId} in the profile)` } : result;
+      return result.outcome === 'retry'
+        ? {
+            ...result,
+            reason: `${result.reason} (the supervisor also answers 503 for an appId the cloud does not know: check appId ${notify.appId} in the profile)`,
+          }
+        : result;
     }
     if (!isAnswer(exchange) || exchange.status !== 201) {
       const result = this.client.outcomeOf(exchange, 'provisioning');
       // A 2xx other than 201 is not what the contract promises: no uuid can be trusted from it.
-      return result.outcome === 'acknowledged' ? retry(`provisioning: HTTP ${(exchange as { status: number }).status} instead of 201`) : result;
+      return result.outcome === 'acknowledged'
+        ? retry(`provisioning: HTTP ${(exchange as { status: number }).status} instead of 201`)
+        : result;
     }
     let uuid: unknown;
     try {
@@ -208,8 +274,15 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
     } catch {
       uuid = undefined;
     }
-    if (typeof uuid !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(uuid)) return retry('provisioning: the supervisor answered 201 without a usable uuid');
-    const device: BalenaDevice = { uuid, appId: notify.appId, deviceType, ...this.deviceDetails(change), online: false };
+    if (typeof uuid !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(uuid))
+      return retry('provisioning: the supervisor answered 201 without a usable uuid');
+    const device: BalenaDevice = {
+      uuid,
+      appId: notify.appId,
+      deviceType,
+      ...this.deviceDetails(change),
+      online: false,
+    };
     await this.devices.put(change.identifier, device);
     this.log.info('balena dependent device provisioned', { identifier: change.identifier, uuid, appId: notify.appId });
     return device;
@@ -219,7 +292,10 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
   private async reportOffline(change: Change, signal: AbortSignal): Promise<ApplyResult> {
     const device = await this.devices.get(change.identifier);
     if (!device) return { outcome: 'acknowledged' };
-    const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, { is_online: false, status: 'Offline' });
+    const exchange = await this.client.request('PUT', `/v1/devices/${device.uuid}`, signal, {
+      is_online: false,
+      status: 'Offline',
+    });
     if (isForgotten(exchange)) {
       await this.devices.forget(change.identifier);
       return { outcome: 'acknowledged' };

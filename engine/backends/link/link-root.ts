@@ -20,7 +20,8 @@ async function realAncestor(folder: string): Promise<{ real: string; missing: st
   }
 }
 
-const inside = (real: string, realRoot: string) => real === realRoot || real.startsWith(realRoot === '/' ? '/' : `${realRoot}/`);
+const inside = (real: string, realRoot: string) =>
+  real === realRoot || real.startsWith(realRoot === '/' ? '/' : `${realRoot}/`);
 
 /**
  * Makes the folder a link goes in, and says why not when it is (or would be) outside `root`
@@ -35,7 +36,8 @@ export async function prepareLinkFolder(linkPath: string, root: string | undefin
   }
   await mkdir(root, { recursive: true });
   const realRoot = await realpath(root);
-  const escape = (real: string) => `link path ${linkPath} is in ${real} once symlinks are resolved, outside the backend's root ${realRoot}: refused`;
+  const escape = (real: string) =>
+    `link path ${linkPath} is in ${real} once symlinks are resolved, outside the backend's root ${realRoot}: refused`;
   const ancestor = await realAncestor(folder);
   if (!inside(ancestor.real, realRoot)) return escape(path.join(ancestor.real, ...ancestor.missing));
   await mkdir(folder, { recursive: true });

@@ -17,10 +17,15 @@ const linkNotifySchema = {
   additionalProperties: false,
   required: ['path'],
   properties: {
-    path: { type: 'string', pattern: '^/', description: 'Where the link is made (absolute). Two devices may not share one.' },
+    path: {
+      type: 'string',
+      pattern: '^/',
+      description: 'Where the link is made (absolute). Two devices may not share one.',
+    },
     target: {
       type: ['string', 'object'],
-      description: 'What it points to: a JSON-logic expression over the facts, or a constant. Default: serial.path, else file.path, else usb.devicePath.',
+      description:
+        'What it points to: a JSON-logic expression over the facts, or a constant. Default: serial.path, else file.path, else usb.devicePath.',
       examples: [{ var: 'serial.byId' }],
     },
   },
@@ -39,7 +44,8 @@ export const linkBackend = defineBackend({
       root: {
         type: 'string',
         pattern: '^/',
-        description: 'When set, every link must lie under this folder (e.g. /run/devices), once symlinked folders on its path are resolved.',
+        description:
+          'When set, every link must lie under this folder (e.g. /run/devices), once symlinked folders on its path are resolved.',
       },
     },
   },
@@ -50,7 +56,11 @@ export const linkBackend = defineBackend({
   example: { config: { root: '/run/devices' }, notify: { path: '/run/devices/zwave', target: { var: 'serial.path' } } },
   create: (options, context) => {
     const root = options.root === undefined ? undefined : path.resolve(options.root);
-    return new LinkBackend(LinkRecords.forBackend(context.stateDir, context.name, context.log), root, context.log.child({ backend: context.name }));
+    return new LinkBackend(
+      LinkRecords.forBackend(context.stateDir, context.name, context.log),
+      root,
+      context.log.child({ backend: context.name }),
+    );
   },
 });
 
@@ -112,7 +122,10 @@ class LinkBackend implements Backend<LinkNotify> {
       return change.op === 'delete' ? await this.remove(change.identifier) : await this.place(change);
     } catch (error) {
       // Like nuvlaedge-files: a folder not writable yet (a volume not mounted yet) may become so.
-      return { outcome: 'retry', reason: `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${(error as Error).message}` };
+      return {
+        outcome: 'retry',
+        reason: `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${(error as Error).message}`,
+      };
     }
   }
 
@@ -121,8 +134,10 @@ class LinkBackend implements Backend<LinkNotify> {
   }
 
   private pathProblem(linkPath: string): string | undefined {
-    if (!path.isAbsolute(linkPath) || path.normalize(linkPath) !== linkPath) return `link path ${linkPath} must be absolute and normalised`;
-    if (this.root && !linkPath.startsWith(`${this.root}/`)) return `link path ${linkPath} is not under the backend's root ${this.root}`;
+    if (!path.isAbsolute(linkPath) || path.normalize(linkPath) !== linkPath)
+      return `link path ${linkPath} must be absolute and normalised`;
+    if (this.root && !linkPath.startsWith(`${this.root}/`))
+      return `link path ${linkPath} is not under the backend's root ${this.root}`;
     return undefined;
   }
 
@@ -132,11 +147,18 @@ class LinkBackend implements Backend<LinkNotify> {
     const problem = this.pathProblem(linkPath);
     if (problem) return { outcome: 'permanent', reason: problem };
     const target = targetOf(options, change.facts);
-    if (typeof target !== 'string' || target === '') return { outcome: 'permanent', reason: `the link target is ${JSON.stringify(target)}: the device has no such fact` };
+    if (typeof target !== 'string' || target === '')
+      return {
+        outcome: 'permanent',
+        reason: `the link target is ${JSON.stringify(target)}: the device has no such fact`,
+      };
     const holder = this.records.get(linkPath);
     // Another device's link: not taken from it, but this one gets the path once it is free.
     if (holder && holder.identifier !== change.identifier) {
-      return { outcome: 'retry', reason: `${linkPath} is already the link of ${holder.identifier}; waiting for it to be free` };
+      return {
+        outcome: 'retry',
+        reason: `${linkPath} is already the link of ${holder.identifier}; waiting for it to be free`,
+      };
     }
     const found = await kindAt(linkPath);
     if (found === 'other' || (found === 'symlink' && !holder)) {
@@ -159,7 +181,8 @@ class LinkBackend implements Backend<LinkNotify> {
     if (linkPath === undefined) return { outcome: 'acknowledged' };
     const found = await kindAt(linkPath);
     if (found === 'symlink') await unlink(linkPath);
-    if (found === 'other') this.log.warn('the link was replaced by something else; left alone', { path: linkPath, identifier });
+    if (found === 'other')
+      this.log.warn('the link was replaced by something else; left alone', { path: linkPath, identifier });
     await this.records.delete(linkPath);
     this.log.info('link removed', { path: linkPath, identifier });
     return { outcome: 'acknowledged' };

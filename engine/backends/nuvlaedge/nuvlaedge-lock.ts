@@ -45,7 +45,9 @@ function isUtilLinuxFlock(command: string): Promise<boolean> {
   let known = flockSupport.get(command);
   if (!known) {
     known = new Promise((resolve) => {
-      childProcess().execFile(command, ['--version'], { timeout: 5000 }, (error, stdout) => resolve(!error && stdout.includes('util-linux')));
+      childProcess().execFile(command, ['--version'], { timeout: 5000 }, (error, stdout) =>
+        resolve(!error && stdout.includes('util-linux')),
+      );
     });
     flockSupport.set(command, known);
   }
@@ -61,7 +63,10 @@ export async function withFileLock<T>(lockPath: string, options: FileLockOptions
   } else {
     if (!warnedFallback.has(command)) {
       warnedFallback.add(command);
-      options.log.warn('util-linux flock not found: using an exclusive-create lock file, which the NuvlaEdge agent does not honour', { command });
+      options.log.warn(
+        'util-linux flock not found: using an exclusive-create lock file, which the NuvlaEdge agent does not honour',
+        { command },
+      );
     }
     release = await holdWithExclusiveFile(lockPath, options.timeoutMs);
   }
@@ -75,7 +80,9 @@ export async function withFileLock<T>(lockPath: string, options: FileLockOptions
 /** Takes the lock with `flock -w`; resolves to its release once `cat` runs under it. */
 function holdWithFlock(command: string, lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
   const seconds = (timeoutMs / 1000).toFixed(3);
-  const child = childProcess().spawn(command, ['-w', seconds, '-E', String(CONFLICT_EXIT_CODE), lockPath, 'cat'], { stdio: 'pipe' });
+  const child = childProcess().spawn(command, ['-w', seconds, '-E', String(CONFLICT_EXIT_CODE), lockPath, 'cat'], {
+    stdio: 'pipe',
+  });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));

@@ -26,7 +26,9 @@ class ClosedError extends Error {}
 
 /** A disk or lock failure: ENOSPC, EACCES, EROFS, ENOTDIR..., or the agent holding the lock. */
 function isDiskOrLockError(error: unknown): error is Error {
-  return error instanceof LockError || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string');
+  return (
+    error instanceof LockError || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string')
+  );
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -72,7 +74,10 @@ export class NuvlaedgePublisher implements Backend {
 
   async apply(change: Change, signal: AbortSignal): Promise<ApplyResult> {
     if (change.op !== 'delete' && change.payload['identifier'] !== change.identifier) {
-      return { outcome: 'permanent', reason: `the document's identifier must be the change's (${JSON.stringify(change.identifier)})` };
+      return {
+        outcome: 'permanent',
+        reason: `the document's identifier must be the change's (${JSON.stringify(change.identifier)})`,
+      };
     }
     try {
       await this.load();
@@ -127,7 +132,9 @@ export class NuvlaedgePublisher implements Backend {
       if (this.peripherals.size === 0 && this.publishedVersion === this.version) return;
       await this.startWrite();
     } catch (error) {
-      this.settings.log.warn('republishing peripherals failed', { reason: error instanceof Error ? error.message : String(error) });
+      this.settings.log.warn('republishing peripherals failed', {
+        reason: error instanceof Error ? error.message : String(error),
+      });
     } finally {
       this.armTimer();
     }

@@ -46,14 +46,20 @@ const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 /** `<MMDDYYYYhhmmss>_<sender>.json` in local time, as the agent parses it (`%m%d%Y%H%M%S`). */
 export function snapshotFileName(at: Date, sender: string): string {
   const stamp =
-    pad(at.getMonth() + 1) + pad(at.getDate()) + pad(at.getFullYear(), 4) + pad(at.getHours()) + pad(at.getMinutes()) + pad(at.getSeconds());
+    pad(at.getMonth() + 1) +
+    pad(at.getDate()) +
+    pad(at.getFullYear(), 4) +
+    pad(at.getHours()) +
+    pad(at.getMinutes()) +
+    pad(at.getSeconds());
   return `${stamp}_${sender}.json`;
 }
 
-const exists = (file: string) => access(file).then(
-  () => true,
-  () => false,
-);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * A name that neither repeats `previousName` nor replaces a file still in the buffer: names have
@@ -91,7 +97,11 @@ export interface SnapshotWriteOptions extends FileLockOptions {
  * Writes `snapshot` durably into the channel's buffer and returns its file name. The folders are
  * created when missing; the file appears whole, by a rename made while holding the channel lock.
  */
-export async function writeSnapshot(channel: ChannelPaths, snapshot: Record<string, unknown>, options: SnapshotWriteOptions): Promise<string> {
+export async function writeSnapshot(
+  channel: ChannelPaths,
+  snapshot: Record<string, unknown>,
+  options: SnapshotWriteOptions,
+): Promise<string> {
   await mkdir(channel.buffer, { recursive: true });
   await writeAndSync(channel.temp, JSON.stringify(snapshot));
   try {

@@ -39,7 +39,8 @@ export interface HttpClientOptions {
 }
 
 /** The size of an answer that is too large, in the words of a reason. */
-const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`);
+const sizeText = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 
 /**
  * `got` is loaded once, when the first HTTP client is made (a configured HTTP backend): it is
@@ -54,7 +55,10 @@ const loadGot = lazyModule<Got>(async () => (await import('got')).default);
  * way (the reconciler aborts them first at shutdown) and then closes the idle connections.
  */
 export class HttpClient {
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new (https().Agent)({ keepAlive: true }) };
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true }),
+    https: new (https().Agent)({ keepAlive: true }),
+  };
   private readonly underWay = new Set<Promise<HttpExchange>>();
 
   constructor(private readonly options: HttpClientOptions) {
@@ -100,7 +104,14 @@ export class HttpClient {
       retry: { limit: 0 },
       throwHttpErrors: false,
       agent: this.agents,
-      timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, send: timeoutMs, response: timeoutMs, request: timeoutMs },
+      timeout: {
+        lookup: timeoutMs,
+        connect: timeoutMs,
+        secureConnect: timeoutMs,
+        send: timeoutMs,
+        response: timeoutMs,
+        request: timeoutMs,
+      },
     });
     // The loop below reads every error of the exchange; one emitted after it (got's own signal
     // handling destroys even a finished request) must not become an uncaught exception, so the
@@ -117,7 +128,11 @@ export class HttpClient {
         size += chunk.length;
         if (size > maxBytes) {
           stream.destroy();
-          return failed(retry(`the answer is larger than ${sizeText(maxBytes)} (HTTP ${stream.response?.statusCode ?? '?'}); not read further`));
+          return failed(
+            retry(
+              `the answer is larger than ${sizeText(maxBytes)} (HTTP ${stream.response?.statusCode ?? '?'}); not read further`,
+            ),
+          );
         }
         chunks.push(chunk);
       }

@@ -147,7 +147,9 @@ export function answerSummary(answer: HttpAnswer): string {
  * not an acknowledgement but a retry, whose reason says what came back and what was expected.
  */
 export function notTheContract(answer: HttpAnswer, verdict: string): RetryResult {
-  return retry(`${answer.status >= 200 && answer.status < 300 ? answerSummary(answer) : `HTTP ${answer.status}`}: ${verdict}`);
+  return retry(
+    `${answer.status >= 200 && answer.status < 300 ? answerSummary(answer) : `HTTP ${answer.status}`}: ${verdict}`,
+  );
 }
 
 /** Whether an answer's body is JSON: one complete value of any kind (an empty body is not). */
@@ -164,7 +166,9 @@ export function isJsonAnswer(answer: HttpAnswer): boolean {
 export function jsonObjectOf(answer: HttpAnswer): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(answer.body);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

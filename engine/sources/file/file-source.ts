@@ -72,7 +72,12 @@ export class FileSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.plan.globs.length === 0 ? 'idle' : 'inotify', ready: this.ready, detail: `${this.plan.globs.length} globs` };
+    return {
+      kind: this.kind,
+      mode: this.plan.globs.length === 0 ? 'idle' : 'inotify',
+      ready: this.ready,
+      detail: `${this.plan.globs.length} globs`,
+    };
   }
 
   /** Drops every watch and watches the plan's roots again, listing them whole. */
@@ -177,7 +182,10 @@ export class FileSource implements Source {
    * was for an entry of the same name inside it, the watch is set again.
    */
   private async verify(folder: string, watched: FolderWatch): Promise<void> {
-    const [stats, entry] = await Promise.all([this.statFolder(folder).catch(() => undefined), lstat(path.join(folder, path.basename(folder))).catch(() => undefined)]);
+    const [stats, entry] = await Promise.all([
+      this.statFolder(folder).catch(() => undefined),
+      lstat(path.join(folder, path.basename(folder))).catch(() => undefined),
+    ]);
     const same = stats?.isDirectory() && stats.ino === watched.ino && entry !== undefined;
     if (this.folders.get(folder) === watched && !same) this.reestablish(folder);
   }
@@ -193,7 +201,10 @@ export class FileSource implements Source {
     if (!renamed && stats?.isDirectory() && watched?.ino === stats.ino) return;
     if (watched) this.unwatchBelow(folder);
     if (stats?.isDirectory()) await this.watchFolder(folder);
-    else await Promise.all([...this.present.keys()].filter((known) => isBelow(known, folder)).map((known) => this.check(known)));
+    else
+      await Promise.all(
+        [...this.present.keys()].filter((known) => isBelow(known, folder)).map((known) => this.check(known)),
+      );
   }
 
   /**

@@ -62,7 +62,9 @@ export class FileWatchPlan {
     return this.reaches.some(
       ({ base, root }) =>
         folder === root.folder ||
-        (isBelow(folder, root.folder) && (root.depth === undefined || levelsBelow(folder, root.folder) <= root.depth) && relevantTo(base, folder)),
+        (isBelow(folder, root.folder) &&
+          (root.depth === undefined || levelsBelow(folder, root.folder) <= root.depth) &&
+          relevantTo(base, folder)),
     );
   }
 }

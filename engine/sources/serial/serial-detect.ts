@@ -26,11 +26,14 @@ export interface SerialDetect {
 export function serialMismatch(detect: SerialDetect, facts: Facts): string | undefined {
   const serial = facts.serial;
   if (!serial) return 'not a serial port';
-  if (detect.path !== undefined && !globHolds(detect.path, serial.path, 'path')) return `serial.path is ${serial.path}, not ${detect.path}`;
-  if (detect.interfaceNumber !== undefined && serial.interfaceNumber !== detect.interfaceNumber) return `serial.interfaceNumber is ${serial.interfaceNumber ?? null}, not ${detect.interfaceNumber}`;
+  if (detect.path !== undefined && !globHolds(detect.path, serial.path, 'path'))
+    return `serial.path is ${serial.path}, not ${detect.path}`;
+  if (detect.interfaceNumber !== undefined && serial.interfaceNumber !== detect.interfaceNumber)
+    return `serial.interfaceNumber is ${serial.interfaceNumber ?? null}, not ${detect.interfaceNumber}`;
   for (const key of ['interfaceName', 'description'] as const) {
     const pattern = detect[key];
-    if (pattern !== undefined && !globHolds(pattern, serial[key], 'text')) return `serial.${key} is ${JSON.stringify(serial[key] ?? null)}, not ${JSON.stringify(pattern)}`;
+    if (pattern !== undefined && !globHolds(pattern, serial[key], 'text'))
+      return `serial.${key} is ${JSON.stringify(serial[key] ?? null)}, not ${JSON.stringify(pattern)}`;
   }
   return undefined;
 }

@@ -27,7 +27,13 @@ function checkLiteralEscapes(yaml: YamlSource, path: NodePath, text: string, rep
   const { node } = nodeAt(yaml, path);
   const style = (node as { type?: string } | undefined)?.type;
   if (style !== 'QUOTE_DOUBLE') {
-    report(path, 'value', 'warning', 'probe-literal-escape', `\`${escape}\` here is sent as two characters; write the string in double quotes for YAML to turn it into one byte`);
+    report(
+      path,
+      'value',
+      'warning',
+      'probe-literal-escape',
+      `\`${escape}\` here is sent as two characters; write the string in double quotes for YAML to turn it into one byte`,
+    );
   }
 }
 
@@ -39,7 +45,9 @@ export function lintSerialBlock(serial: Record<string, unknown>, { yaml, at, rep
     const compiled = cachedLinearRegex(probe.expect);
     if (!compiled.ok) report([...probePath, 'expect'], 'value', 'error', 'invalid-regex', compiled.reason);
   }
-  if (isPlainObject(probe.expect) && typeof probe.expect.hex === 'string') checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, report);
-  if (isPlainObject(probe.write) && typeof probe.write.hex === 'string') checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, report);
+  if (isPlainObject(probe.expect) && typeof probe.expect.hex === 'string')
+    checkHex(probe.expect.hex, [...probePath, 'expect', 'hex'], true, report);
+  if (isPlainObject(probe.write) && typeof probe.write.hex === 'string')
+    checkHex(probe.write.hex, [...probePath, 'write', 'hex'], false, report);
   if (typeof probe.write === 'string') checkLiteralEscapes(yaml, [...probePath, 'write'], probe.write, report);
 }

@@ -2,7 +2,13 @@ import path from 'node:path';
 import { RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
 import type { DeviceEvent } from '../../core/device-event.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
-import { enumerateSerialPorts, serialDevice, SYSTEM_FOLDERS, type SerialPortFacts, type SerialSysfsFolders } from './serial-sysfs.js';
+import {
+  enumerateSerialPorts,
+  serialDevice,
+  SYSTEM_FOLDERS,
+  type SerialPortFacts,
+  type SerialSysfsFolders,
+} from './serial-sysfs.js';
 import { pathExists } from '../shared/sysfs.js';
 import { systemUsbIds } from '../usb/usb-ids.js';
 
@@ -16,8 +22,12 @@ export interface SerialSourceOptions {
   folders: SerialSysfsFolders;
 }
 
-export const DEFAULT_SERIAL_OPTIONS: SerialSourceOptions = { mode: 'auto', pollIntervalMs: 5000, debounceMs: 30, folders: SYSTEM_FOLDERS };
-
+export const DEFAULT_SERIAL_OPTIONS: SerialSourceOptions = {
+  mode: 'auto',
+  pollIntervalMs: 5000,
+  debounceMs: 30,
+  folders: SYSTEM_FOLDERS,
+};
 
 const sameFacts = (a: SerialPortFacts, b: SerialPortFacts) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -49,7 +59,9 @@ export class SerialSource implements Source {
     if (!pathExists(folders.ttyClass)) {
       this.mode = 'idle';
       this.ready = true;
-      this.context.log.warn('no /sys/class/tty on this host: the serial source stays idle', { folder: folders.ttyClass });
+      this.context.log.warn('no /sys/class/tty on this host: the serial source stays idle', {
+        folder: folders.ttyClass,
+      });
       return;
     }
     this.rescan();
@@ -68,7 +80,13 @@ export class SerialSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} ports` };
+    return {
+      kind: this.kind,
+      mode: this.mode,
+      ready: this.ready,
+      settling: this.trigger.pending,
+      detail: `${this.present.size} ports`,
+    };
   }
 
   /** A USB device came, changed or went: its ttys may come or go in the next moments. */
@@ -101,7 +119,9 @@ export class SerialSource implements Source {
     if (this.stopped) return;
     let now: Map<string, SerialPortFacts>;
     try {
-      now = enumerateSerialPorts(this.options.folders, (vendorId, productId) => systemUsbIds.names(vendorId, productId, this.context.log));
+      now = enumerateSerialPorts(this.options.folders, (vendorId, productId) =>
+        systemUsbIds.names(vendorId, productId, this.context.log),
+      );
     } catch (error) {
       this.context.log.warn('serial enumeration failed', { error: (error as Error).message });
       return;

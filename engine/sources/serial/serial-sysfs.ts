@@ -27,7 +27,12 @@ export interface SerialSysfsFolders {
   dev: string;
 }
 
-export const SYSTEM_FOLDERS: SerialSysfsFolders = { ttyClass: TTY_CLASS, usbDevices: USB_DEVICES, serialLinks: SERIAL_LINKS, dev: '/dev' };
+export const SYSTEM_FOLDERS: SerialSysfsFolders = {
+  ttyClass: TTY_CLASS,
+  usbDevices: USB_DEVICES,
+  serialLinks: SERIAL_LINKS,
+  dev: '/dev',
+};
 
 /** Follows a relative symlink textually (JavaScript realpath would not see a simulated sysfs). */
 function follow(link: string): string | null {
@@ -43,7 +48,10 @@ const driverOf = (folder: string) => {
 /** Where each /dev/serial/by-id or by-path link points, by the tty's device node. */
 function serialLinks(folder: string, dev: string): Map<string, { byId?: string; byPath?: string }> {
   const links = new Map<string, { byId?: string; byPath?: string }>();
-  for (const [kind, field] of [['by-id', 'byId'], ['by-path', 'byPath']] as const) {
+  for (const [kind, field] of [
+    ['by-id', 'byId'],
+    ['by-path', 'byPath'],
+  ] as const) {
     const linkFolder = path.join(folder, kind);
     for (const name of listNames(linkFolder)) {
       const target = readLink(path.join(linkFolder, name));
@@ -80,14 +88,21 @@ function describe(product: string | null, interfaceName: string | null): string 
 }
 
 /** The facts of one tty, or undefined for a tty with no device behind it (consoles, ptys). */
-function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: readonly string[], links: ReturnType<typeof serialLinks>, namer: UsbNamer): Omit<SerialPortFacts, 'key'> & { ifKey?: string } | undefined {
+function readSerialPort(
+  name: string,
+  folders: SerialSysfsFolders,
+  usbNames: readonly string[],
+  links: ReturnType<typeof serialLinks>,
+  namer: UsbNamer,
+): (Omit<SerialPortFacts, 'key'> & { ifKey?: string }) | undefined {
   // /sys/class/tty/NAME is a link into /sys/devices; `device` in there is relative to the target.
   const ttyFolder = follow(path.join(folders.ttyClass, name)) ?? path.join(folders.ttyClass, name);
   let deviceFolder = follow(path.join(ttyFolder, 'device'));
   if (deviceFolder === null) return undefined;
   // Since Linux 6.5 a UART's tty hangs below a generic serial-base port device (driver `port`):
   // the driver worth reporting is the one of the UART itself, above it.
-  if (driverOf(deviceFolder) === 'port' && readLink(path.join(deviceFolder, 'subsystem'))?.endsWith('/serial-base')) deviceFolder = path.dirname(path.dirname(deviceFolder));
+  if (driverOf(deviceFolder) === 'port' && readLink(path.join(deviceFolder, 'subsystem'))?.endsWith('/serial-base'))
+    deviceFolder = path.dirname(path.dirname(deviceFolder));
   const driver = driverOf(deviceFolder);
   const devicePath = path.join(folders.dev, name);
   const serial: SerialPortFacts['serial'] = {
@@ -113,7 +128,14 @@ function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: rea
   const usbDriver = driverOf(parent.interfaceFolder);
   const interfaceName = readString(parent.interfaceFolder, 'interface');
   return {
-    serial: { ...serial, driver: driver ?? usbDriver, usbDriver, interfaceNumber, interfaceName, description: describe(usb.product ?? null, interfaceName) },
+    serial: {
+      ...serial,
+      driver: driver ?? usbDriver,
+      usbDriver,
+      interfaceNumber,
+      interfaceName,
+      description: describe(usb.product ?? null, interfaceName),
+    },
     usb,
     ifKey: `${usb.portPath}:if${String(interfaceNumber).padStart(2, '0')}`,
   };
@@ -123,7 +145,10 @@ function readSerialPort(name: string, folders: SerialSysfsFolders, usbNames: rea
  * Every tty that has a device behind it, with its USB parent's facts when it is on USB, by key.
  * Reads sysfs and /dev only through the calls a simulated sysfs redirects; needs no udev.
  */
-export function enumerateSerialPorts(folders: SerialSysfsFolders = SYSTEM_FOLDERS, namer: UsbNamer = defaultUsbNamer): Map<string, SerialPortFacts> {
+export function enumerateSerialPorts(
+  folders: SerialSysfsFolders = SYSTEM_FOLDERS,
+  namer: UsbNamer = defaultUsbNamer,
+): Map<string, SerialPortFacts> {
   const usbNames = listNames(folders.usbDevices);
   const links = serialLinks(folders.serialLinks, folders.dev);
   const found: (ReturnType<typeof readSerialPort> & object)[] = [];
@@ -136,7 +161,9 @@ export function enumerateSerialPorts(folders: SerialSysfsFolders = SYSTEM_FOLDER
   const ports = new Map<string, SerialPortFacts>();
   const seen = new Map<string, number>();
   // A few usb-serial drivers put several ttys below one interface: number them in name order.
-  for (const { ifKey, ...port } of found.sort((a, b) => a.serial.path.localeCompare(b.serial.path, 'en', { numeric: true }))) {
+  for (const { ifKey, ...port } of found.sort((a, b) =>
+    a.serial.path.localeCompare(b.serial.path, 'en', { numeric: true }),
+  )) {
     let key = `serial:${port.serial.path}`;
     if (ifKey) {
       const index = seen.get(ifKey) ?? 0;

@@ -103,13 +103,37 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
       mode: {
         enum: ['auto', 'polling'],
         default: 'auto',
-        description: 'How new ttys are noticed. auto: inotify on /dev and /dev/serial, and every USB change; polling: re-read sysfs every pollIntervalMs.',
+        description:
+          'How new ttys are noticed. auto: inotify on /dev and /dev/serial, and every USB change; polling: re-read sysfs every pollIntervalMs.',
       },
       pollIntervalMs: { type: 'integer', minimum: 200, default: 5000, description: 'Interval of the polling mode.' },
-      probeConcurrency: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'How many ports are probed at once (never more than one probe per port).' },
-      busyRetryMs: { type: 'integer', minimum: 100, default: 10000, description: 'When to try again a port held by another program or that could not be opened yet.' },
-      openRetryMs: { type: 'integer', minimum: 0, maximum: 60000, default: 3000, description: 'How long a first open failing with EACCES or EBUSY is retried (udev still setting permissions).' },
-      maxProbeBytes: { type: 'integer', minimum: 16, maximum: 1048576, default: 4096, description: 'Bytes read from a port before a probe gives up on a match.' },
+      probeConcurrency: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 64,
+        default: 8,
+        description: 'How many ports are probed at once (never more than one probe per port).',
+      },
+      busyRetryMs: {
+        type: 'integer',
+        minimum: 100,
+        default: 10000,
+        description: 'When to try again a port held by another program or that could not be opened yet.',
+      },
+      openRetryMs: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 60000,
+        default: 3000,
+        description: 'How long a first open failing with EACCES or EBUSY is retried (udev still setting permissions).',
+      },
+      maxProbeBytes: {
+        type: 'integer',
+        minimum: 16,
+        maximum: 1048576,
+        default: 4096,
+        description: 'Bytes read from a port before a probe gives up on a match.',
+      },
       lockFolders: {
         type: 'array',
         items: { type: 'string', pattern: '^/' },
@@ -122,17 +146,22 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
     path: 'device node, e.g. /dev/ttyACM0',
     byId: '/dev/serial/by-id link, or null',
     byPath: '/dev/serial/by-path link, or null',
-    driver: "the tty's own driver: the usb-serial port's (ch341-uart, cp210x, ftdi_sio, option1), cdc_acm, or the UART's (serial8250)",
-    usbDriver: "the driver of the USB interface the tty belongs to (udev ID_USB_DRIVER, what lsusb shows: ch341, cp210x, ftdi_sio, option, cdc_acm); null off USB",
+    driver:
+      "the tty's own driver: the usb-serial port's (ch341-uart, cp210x, ftdi_sio, option1), cdc_acm, or the UART's (serial8250)",
+    usbDriver:
+      'the driver of the USB interface the tty belongs to (udev ID_USB_DRIVER, what lsusb shows: ch341, cp210x, ftdi_sio, option, cdc_acm); null off USB',
     interfaceNumber: 'USB interface number of the tty',
-    interfaceName: 'string of the USB interface the tty belongs to, e.g. "HubZ ZigBee Com Port"; null when blank or none',
-    description: 'pyserial-style description: "product - interface" when both strings exist, else whichever exists; null when neither',
+    interfaceName:
+      'string of the USB interface the tty belongs to, e.g. "HubZ ZigBee Com Port"; null when blank or none',
+    description:
+      'pyserial-style description: "product - interface" when both strings exist, else whichever exists; null when neither',
   },
   requiredFacts: ['path'],
   factSchemas: { interfaceNumber: nullable('integer') },
   carries: ['usb'],
   globKeys: { path: 'path', interfaceName: 'text', description: 'text' },
-  create: ({ mode, pollIntervalMs }, setup) => new SerialSource(setup, { ...(mode ? { mode } : {}), ...(pollIntervalMs ? { pollIntervalMs } : {}) }),
+  create: ({ mode, pollIntervalMs }, setup) =>
+    new SerialSource(setup, { ...(mode ? { mode } : {}), ...(pollIntervalMs ? { pollIntervalMs } : {}) }),
   enumerate: async () => [...enumerateSerialPorts().values()].map(serialDevice),
   describe: ({ serial, usb }) =>
     `serial ${serial!.path}${serial!.byId ? ` (${serial!.byId})` : ''}${usb ? ` on usb ${usb.portPath} ${usb.vendorId}:${usb.productId} interface ${serial!.interfaceNumber}` : ''}`,

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../../core/log.js';
 
 /** Where Debian's `usb.ids` and `hwdata` packages (and usbutils' updater) put the database. */
-export const USB_IDS_FILES: readonly string[] = ['/usr/share/misc/usb.ids', '/usr/share/hwdata/usb.ids', '/var/lib/usbutils/usb.ids', '/usr/share/usb.ids'];
+export const USB_IDS_FILES: readonly string[] = [
+  '/usr/share/misc/usb.ids',
+  '/usr/share/hwdata/usb.ids',
+  '/var/lib/usbutils/usb.ids',
+  '/usr/share/usb.ids',
+];
 
 /** Names usb.ids gives a vendor id and a product id; null where it has none. */
 export interface UsbIdNames {
@@ -58,7 +63,10 @@ export class UsbIdsDatabase {
     const vendors = this.load();
     if (vendors === null && log && !this.reported) {
       this.reported = true;
-      log.info('no usb.ids database: devices without strings of their own get no vendorName or productName (install the usb.ids or hwdata package)', { tried: this.reasons });
+      log.info(
+        'no usb.ids database: devices without strings of their own get no vendorName or productName (install the usb.ids or hwdata package)',
+        { tried: this.reasons },
+      );
     }
     const vendor = vendors?.get(vendorId);
     return { vendor: vendor?.name ?? null, product: vendor?.products.get(productId) ?? null };

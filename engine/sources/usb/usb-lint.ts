@@ -24,7 +24,9 @@ const GENERIC_BRIDGES: Readonly<Record<string, string>> = {
 const GENERIC_VENDORS = new Set(Object.keys(GENERIC_BRIDGES).map((id) => id.split(':')[0]!));
 
 const list = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string').map((item) => item.toLowerCase());
+  (Array.isArray(value) ? value : [value])
+    .filter((item): item is string => typeof item === 'string')
+    .map((item) => item.toLowerCase());
 
 /** Whether the block tells apart devices that share ids: by one of the USB strings. */
 export function usbDistinguishes(usb: Record<string, unknown>): boolean {
@@ -33,11 +35,16 @@ export function usbDistinguishes(usb: Record<string, unknown>): boolean {
 
 /** Whether a `when` condition looks at the USB strings, and so can narrow a generic id. */
 function readsUsbStrings(when: unknown): boolean {
-  return /"var":\s*(\[\s*)?"(usb\.(manufacturer|product|vendorName|productName|serialNumber)|serial\.(interfaceName|description))"/.test(JSON.stringify(when ?? null));
+  return /"var":\s*(\[\s*)?"(usb\.(manufacturer|product|vendorName|productName|serialNumber)|serial\.(interfaceName|description))"/.test(
+    JSON.stringify(when ?? null),
+  );
 }
 
 /** The generic bridge a USB matcher relies on alone, if any. */
-function broadMatcher(usb: Record<string, unknown>, narrowed: boolean): { key: 'vendorId' | 'productId'; what: string } | undefined {
+function broadMatcher(
+  usb: Record<string, unknown>,
+  narrowed: boolean,
+): { key: 'vendorId' | 'productId'; what: string } | undefined {
   if (usbDistinguishes(usb) || narrowed) return undefined;
   const vendors = list(usb.vendorId);
   const products = list(usb.productId);
@@ -57,10 +64,22 @@ function broadMatcher(usb: Record<string, unknown>, narrowed: boolean): { key: '
 /** A catch-all meant as one, and USB ids that thousands of products share used alone. */
 export function lintUsbBlock(usb: Record<string, unknown>, context: SourceLintContext): void {
   if (context.catchAll && !(context.priority !== undefined && context.priority < 0)) {
-    context.report(context.at, 'value', 'warning', 'catch-all', 'an empty `usb` block matches every USB device (hubs, keyboards, this gateway\'s own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower)');
+    context.report(
+      context.at,
+      'value',
+      'warning',
+      'catch-all',
+      "an empty `usb` block matches every USB device (hubs, keyboards, this gateway's own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower)",
+    );
   }
   const broad = broadMatcher(usb, context.distinguished || readsUsbStrings(context.when));
   if (broad) {
-    context.report([...context.at, broad.key], 'value', 'warning', 'broad-matcher', `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`);
+    context.report(
+      [...context.at, broad.key],
+      'value',
+      'warning',
+      'broad-matcher',
+      `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`,
+    );
   }
 }

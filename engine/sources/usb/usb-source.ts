@@ -35,13 +35,14 @@ function loadLibusb(log: Logger): LibusbEvents | undefined {
     const required = createRequire(import.meta.url)('usb') as { usb: LibusbEvents };
     return required.usb;
   } catch (error) {
-    log.warn('libusb could not be loaded; USB hotplug comes from inotify or polling', { error: (error as Error).message });
+    log.warn('libusb could not be loaded; USB hotplug comes from inotify or polling', {
+      error: (error as Error).message,
+    });
     return undefined;
   }
 }
 
 const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.stringify(b);
-
 
 /** How long a new device with fewer interfaces than it declares is held back. */
 const INCOMPLETE_WAIT_MS = 2500;
@@ -70,7 +71,11 @@ export class UsbSource implements Source {
     options: Partial<UsbSourceOptions> = {},
   ) {
     this.options = { ...DEFAULT_USB_OPTIONS, ...options };
-    this.trigger = new RescanTrigger(() => this.rescan(), this.options.debounceMs, this.options.settleDelaysMs ?? SETTLE_DELAYS_MS);
+    this.trigger = new RescanTrigger(
+      () => this.rescan(),
+      this.options.debounceMs,
+      this.options.settleDelaysMs ?? SETTLE_DELAYS_MS,
+    );
   }
 
   private get devicesFolder(): string {
@@ -105,7 +110,13 @@ export class UsbSource implements Source {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, mode: this.mode, ready: this.ready, settling: this.trigger.pending, detail: `${this.present.size} devices` };
+    return {
+      kind: this.kind,
+      mode: this.mode,
+      ready: this.ready,
+      settling: this.trigger.pending,
+      detail: `${this.present.size} devices`,
+    };
   }
 
   private startTriggers(): void {
@@ -128,7 +139,9 @@ export class UsbSource implements Source {
     this.mode = 'polling';
     this.poller = setInterval(() => this.rescan(), this.options.pollIntervalMs);
     this.poller.unref();
-    this.context.log.warn('neither libusb hotplug nor inotify on /dev/bus/usb is available: polling', { intervalMs: this.options.pollIntervalMs });
+    this.context.log.warn('neither libusb hotplug nor inotify on /dev/bus/usb is available: polling', {
+      intervalMs: this.options.pollIntervalMs,
+    });
   }
 
   /** Watches /dev/bus/usb and each bus folder in it; false when there is nothing to watch. */
@@ -140,7 +153,8 @@ export class UsbSource implements Source {
 
   private syncBusWatchers(): void {
     const buses = new Set(listNames(this.devFolder).map((name) => path.join(this.devFolder, name)));
-    for (const folder of this.trigger.watched()) if (folder !== this.devFolder && !buses.has(folder)) this.trigger.unwatch(folder);
+    for (const folder of this.trigger.watched())
+      if (folder !== this.devFolder && !buses.has(folder)) this.trigger.unwatch(folder);
     for (const bus of buses) if (!this.trigger.watched().includes(bus)) this.trigger.watch(bus);
     this.trigger.schedule();
   }
@@ -157,7 +171,11 @@ export class UsbSource implements Source {
       // A known device losing interfaces it declares is being unplugged (the kernel removes the
       // interfaces first): keep what was seen rather than report a change on its way out. Its
       // removal (the node under /dev/bus/usb going, a hotplug event) brings the next look.
-      if (known && (facts.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) && !interfacesComplete(facts, this.devicesFolder)) {
+      if (
+        known &&
+        (facts.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) &&
+        !interfacesComplete(facts, this.devicesFolder)
+      ) {
         now.set(port, known);
         continue;
       }
@@ -179,7 +197,9 @@ export class UsbSource implements Source {
     if (this.stopped) return;
     let now: Map<string, UsbFacts>;
     try {
-      now = enumerateUsbDevices(this.devicesFolder, (vendorId, productId) => systemUsbIds.names(vendorId, productId, this.context.log));
+      now = enumerateUsbDevices(this.devicesFolder, (vendorId, productId) =>
+        systemUsbIds.names(vendorId, productId, this.context.log),
+      );
     } catch (error) {
       this.context.log.warn('USB enumeration failed', { error: (error as Error).message });
       return;

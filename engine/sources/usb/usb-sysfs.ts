@@ -52,7 +52,12 @@ function readInterfaces(devicesFolder: string, name: string, names: readonly str
 }
 
 /** The facts of one USB device, or undefined when it has gone or is not a device. */
-export function readUsbDevice(name: string, names: readonly string[], devicesFolder = USB_DEVICES, namer: UsbNamer = defaultUsbNamer): UsbFacts | undefined {
+export function readUsbDevice(
+  name: string,
+  names: readonly string[],
+  devicesFolder = USB_DEVICES,
+  namer: UsbNamer = defaultUsbNamer,
+): UsbFacts | undefined {
   const folder = path.join(devicesFolder, name);
   const vendorId = hex(readAttribute(folder, 'idVendor'), 4);
   const productId = hex(readAttribute(folder, 'idProduct'), 4);
@@ -85,7 +90,10 @@ export function readUsbDevice(name: string, names: readonly string[], devicesFol
  * Every USB device present (root hubs aside), by port path. A device whose attributes cannot be
  * read is left out, never the others.
  */
-export function enumerateUsbDevices(devicesFolder = USB_DEVICES, namer: UsbNamer = defaultUsbNamer): Map<string, UsbFacts> {
+export function enumerateUsbDevices(
+  devicesFolder = USB_DEVICES,
+  namer: UsbNamer = defaultUsbNamer,
+): Map<string, UsbFacts> {
   const names = listNames(devicesFolder);
   const devices = new Map<string, UsbFacts>();
   for (const name of names.filter((entry) => DEVICE_NAME.test(entry))) {

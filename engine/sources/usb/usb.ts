@@ -41,9 +41,16 @@ const CLASS_NAMES = Object.values(USB_CLASS_NAMES);
  */
 const interfaceClassValue: JsonSchema = {
   anyOf: [
-    { type: 'string', enum: CLASS_NAMES, description: 'a USB class name (Video, Audio, HID, Mass Storage, ...; any case) or 2 hex digits ("0e")' },
+    {
+      type: 'string',
+      enum: CLASS_NAMES,
+      description: 'a USB class name (Video, Audio, HID, Mass Storage, ...; any case) or 2 hex digits ("0e")',
+    },
     { type: 'string', pattern: '^[0-9a-fA-F]{2}$' },
-    { type: 'string', pattern: `^(${CLASS_NAMES.map((name) => name.replace(/[a-zA-Z]/g, (letter) => `[${letter.toUpperCase()}${letter.toLowerCase()}]`).replace(/\//g, '\\/')).join('|')})$` },
+    {
+      type: 'string',
+      pattern: `^(${CLASS_NAMES.map((name) => name.replace(/[a-zA-Z]/g, (letter) => `[${letter.toUpperCase()}${letter.toLowerCase()}]`).replace(/\//g, '\\/')).join('|')})$`,
+    },
   ],
 };
 
@@ -62,8 +69,12 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
       product: stringGlobSchema('product', '*GPS*'),
       serialNumber: stringGlobSchema('serial number', 'A10K*'),
       interfaceClass: {
-        description: 'Some interface of the device has this class: a readable name (`Video`, `Audio`, `HID`, `Mass Storage`, ...) or 2 hex digits (`"0e"`), or a list of them.',
-        anyOf: [...interfaceClassValue.anyOf as JsonSchema[], { type: 'array', minItems: 1, items: interfaceClassValue }],
+        description:
+          'Some interface of the device has this class: a readable name (`Video`, `Audio`, `HID`, `Mass Storage`, ...) or 2 hex digits (`"0e"`), or a list of them.',
+        anyOf: [
+          ...(interfaceClassValue.anyOf as JsonSchema[]),
+          { type: 'array', minItems: 1, items: interfaceClassValue },
+        ],
         examples: ['Video', ['Video', 'Audio']],
       },
     },
@@ -87,8 +98,10 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
     productId: 'product id, lowercase 4-digit hex',
     manufacturer: 'manufacturer string, trailing blanks trimmed; null when absent or blank',
     product: 'product string, trailing blanks trimmed; null when absent or blank',
-    vendorName: 'the manufacturer string, or else the vendor name from usb.ids (as udev ID_VENDOR_FROM_DATABASE); null when neither',
-    productName: 'the product string, or else the product name from usb.ids (as udev ID_MODEL_FROM_DATABASE); null when neither',
+    vendorName:
+      'the manufacturer string, or else the vendor name from usb.ids (as udev ID_VENDOR_FROM_DATABASE); null when neither',
+    productName:
+      'the product string, or else the product name from usb.ids (as udev ID_MODEL_FROM_DATABASE); null when neither',
     serialNumber: 'serial number string, trailing blanks trimmed; null when absent or blank',
     bcdDevice: 'device release number, 4-digit hex',
     deviceClass: 'device class, 2-digit hex',
@@ -96,7 +109,8 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
     deviceAddress: 'device address on the bus',
     portPath: 'physical port path, e.g. 1-1.4',
     devicePath: 'device node, e.g. /dev/bus/usb/001/004',
-    interfaces: 'list of {number, class, subclass, protocol, driver, name, className}; name is the interface string or null',
+    interfaces:
+      'list of {number, class, subclass, protocol, driver, name, className}; name is the interface string or null',
   },
   requiredFacts: ['vendorId', 'productId'],
   factSchemas: {
@@ -125,11 +139,17 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
   globKeys: { manufacturer: 'text', product: 'text', serialNumber: 'text' },
   create: (config, setup) => new UsbSource(setup, config),
   enumerate: async () => [...enumerateUsbDevices()].map(([port, usb]) => usbDevice(port, usb)),
-  describe: ({ usb }) => `usb ${usb!.portPath} ${usb!.vendorId}:${usb!.productId} ${[usb!.manufacturer, usb!.product].filter(Boolean).join(' ')}`.trim(),
+  describe: ({ usb }) =>
+    `usb ${usb!.portPath} ${usb!.vendorId}:${usb!.productId} ${[usb!.manufacturer, usb!.product].filter(Boolean).join(' ')}`.trim(),
   mismatch: usbMismatch,
   completeFacts(usb) {
     const interfaces = usb.interfaces as { class: string; className?: string }[] | undefined;
-    return { ...usb, ...(interfaces ? { interfaces: interfaces.map((item) => ({ className: usbClassName(item.class), ...item })) } : {}) };
+    return {
+      ...usb,
+      ...(interfaces
+        ? { interfaces: interfaces.map((item) => ({ className: usbClassName(item.class), ...item })) }
+        : {}),
+    };
   },
   distinguishes: usbDistinguishes,
   lint: lintUsbBlock,
