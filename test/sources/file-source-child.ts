@@ -69,7 +69,8 @@ async function unreadableThenReadable(folder: string): Promise<void> {
     'later/a and later/b',
     () => present().join() === 'later/a,later/b',
     () => '',
-    3000,
+    // A condition wait: long only when the source never reports them (the failure it checks).
+    10_000,
   ).catch(() => undefined);
   say({
     events: events.map((event) => `${event.action} ${path.relative(folder, event.facts.file!.path)}`),

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { compileGlob, globBase, type GlobMatcher } from '../../match/glob.js';
 
@@ -27,8 +27,8 @@ function levelsBelow(child: string, parent: string): number {
 
 /**
  * Compiled path globs and the folders to watch for them. A glob's base folder may not exist yet
- * (`/dev/v4l/by-id` appears with the first camera), so the nearest existing ancestor is watched,
- * and the folders on the way down to the base as they appear.
+ * (`/dev/v4l/by-id` appears with the first camera) or may not be readable now, so the nearest
+ * ancestor that can be watched is, and the folders on the way down to the base as they appear.
  */
 export class FileWatchPlan {
   private readonly matchers: GlobMatcher[];
@@ -73,11 +73,25 @@ function relevantTo(base: string, candidate: string): boolean {
   return candidate === base || isBelow(base, candidate) || isBelow(candidate, base);
 }
 
+/**
+ * Whether this process can watch and list a folder: it exists and may be read and searched. A
+ * folder made unreadable (`chmod 000`) cannot take an inotify watch, so its parent is watched
+ * instead, and sees the folder become readable again.
+ */
+function canWatch(folder: string): boolean {
+  try {
+    accessSync(folder, constants.R_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function watchRoot(glob: string): WatchRoot {
   const base = globBase(glob);
   // A literal path is watched from its folder, so that it can go and come back.
   let folder = base === glob ? path.dirname(base) : base;
-  while (!existsSync(folder) && folder !== '/') folder = path.dirname(folder);
+  while (!canWatch(folder) && folder !== '/') folder = path.dirname(folder);
   const below = glob.slice(folder.length).split('/').filter(Boolean).length;
   return { folder, depth: glob.includes('**') ? undefined : Math.max(0, below - 1) };
 }
