@@ -59,7 +59,8 @@ async function findFiles(
 }
 
 /** Profile files under a folder (`*.yaml`, `*.yml`, not `*.test.yaml`), recursively. */
-export const findProfileFiles = (folder: string): Promise<string[]> => findFiles(folder, isProfileFile);
+export const findProfileFiles = (folder: string, seen?: Set<string>): Promise<string[]> =>
+  findFiles(folder, isProfileFile, seen);
 
 /** Test files (`*.test.yaml`, `*.test.yml`) under a folder, recursively. */
 export const findTestFiles = (folder: string): Promise<string[]> => findFiles(folder, isTestFile);

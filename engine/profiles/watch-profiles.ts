@@ -1,11 +1,18 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/log.js';
 import { findProfileFiles, isHiddenName, isProfileFile } from './load-profiles.js';
 import type { ProfileStore } from './profile-store.js';
 
 const SETTLE_MS = 50;
+
+/** Whether a path leads to a folder, following links. */
+const isFolderPath = (entry: string): Promise<boolean> =>
+  stat(entry).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
 
 /** The symlink a Kubernetes ConfigMap volume swaps to publish a new version of every file at once. */
 const CONFIGMAP_SWAP = '..data';
@@ -18,12 +25,13 @@ const CONFIGMAP_SWAP = '..data';
  * Hidden entries are not profiles, as at start-up: editors' swap files and a ConfigMap's
  * `..2026_...` folders are never loaded. A ConfigMap update swaps its `..data` link; the files
  * (links through `..data`) do not change themselves, so each is read again, and those whose
- * profile changed are reported. Links are entries, never followed: a link back up (`loop -> .`)
- * is not walked. `changed` runs once the store's profiles in use have changed.
+ * profile changed are reported. A link to a folder is watched as the loader reads it: followed,
+ * but never into a real folder already watched (`loop -> .`), so every file has the path the
+ * loader gave it. `changed` runs once the store's profiles in use have changed.
  */
 export class ProfileWatcher {
-  /** A watch per real folder under the profiles folder, by path. */
-  private readonly watchers = new Map<string, FSWatcher>();
+  /** A watch per folder under the profiles folder, by path, with the real folder it is. */
+  private readonly watchers = new Map<string, { watcher: FSWatcher; real: string }>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private reloading = Promise.resolve();
   private stopped = false;
@@ -41,15 +49,27 @@ export class ProfileWatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
-    for (const watcher of this.watchers.values()) watcher.close();
+    for (const { watcher } of this.watchers.values()) watcher.close();
     this.watchers.clear();
     await this.reloading;
   }
 
-  /** Watches `folder` and every folder under it that is not hidden (links are not followed). */
-  private async watchTree(folder: string): Promise<void> {
-    if (this.stopped || this.watchers.has(folder)) return;
+  /** The real folders watched, which the loader would not enter again. */
+  private watchedFolders(): Set<string> {
+    return new Set([...this.watchers.values()].map(({ real }) => real));
+  }
+
+  /**
+   * Watches `folder` and every folder under it that is not hidden, in the loader's order (entries
+   * as listed, depth first), so that of two paths to one real folder the same one is taken.
+   * Whether `folder` got a watch of its own (not when its real folder is watched already).
+   */
+  private async watchTree(folder: string): Promise<boolean> {
+    if (this.stopped || this.watchers.has(folder)) return false;
     try {
+      const real = await realpath(folder);
+      // Checked and set with no wait in between: two walks cannot both take one real folder.
+      if (this.stopped || this.watchers.has(folder) || this.watchedFolders().has(real)) return false;
       const watcher = watch(folder, { persistent: true }, (_event, name) =>
         this.entryChanged(folder, name === null ? undefined : String(name)),
       );
@@ -57,23 +77,25 @@ export class ProfileWatcher {
         this.log.warn('profile watch error', { folder, error: error.message });
         this.unwatchTree(folder);
       });
-      this.watchers.set(folder, watcher);
-      const entries = await readdir(folder, { withFileTypes: true });
-      await Promise.all(
-        entries
-          .filter((entry) => entry.isDirectory() && !isHiddenName(entry.name))
-          .map((entry) => this.watchTree(path.join(folder, entry.name))),
-      );
+      this.watchers.set(folder, { watcher, real });
+      for (const entry of await readdir(folder, { withFileTypes: true })) {
+        if (isHiddenName(entry.name)) continue;
+        const full = path.join(folder, entry.name);
+        const isFolder = entry.isDirectory() || (entry.isSymbolicLink() && (await isFolderPath(full)));
+        if (isFolder) await this.watchTree(full);
+      }
+      return true;
     } catch (error) {
       // Gone already (removed while being walked), or not readable: said, and the rest goes on.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         this.log.warn('profile watch error', { folder, error: (error as Error).message });
+      return this.watchers.has(folder);
     }
   }
 
   /** Stops watching `folder` and the folders under it. */
   private unwatchTree(folder: string): void {
-    for (const [watched, watcher] of this.watchers) {
+    for (const [watched, { watcher }] of this.watchers) {
       if (watched === folder || watched.startsWith(`${folder}/`)) {
         watcher.close();
         this.watchers.delete(watched);
@@ -98,11 +120,12 @@ export class ProfileWatcher {
 
   /** A created, removed, renamed or written entry: a file to reload, or a folder to watch or forget. */
   private async entryMayHaveChanged(entry: string): Promise<void> {
-    const stats = await lstat(entry).catch(() => undefined);
+    // Followed: a link to a folder is a folder, as for the loader.
+    const stats = await stat(entry).catch(() => undefined);
     if (stats?.isDirectory()) {
       if (!this.watchers.has(entry)) {
-        await this.watchTree(entry);
-        this.schedule(await findProfileFiles(entry).catch(() => []));
+        const seen = this.watchedFolders();
+        if (await this.watchTree(entry)) this.schedule(await findProfileFiles(entry, seen).catch(() => []));
       }
       return;
     }

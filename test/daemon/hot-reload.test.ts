@@ -161,6 +161,41 @@ describe('hot reload of profiles', () => {
       assert.deepEqual(profiles.files, []);
     }));
 
+  test('a linked folder is watched as it is loaded: an edit behind the link reloads, a link back up adds nothing, removing the link deregisters', () => {
+    const space = workspace();
+    return (async () => {
+      const agent = await startFakeAgent();
+      writeConfig(space, agent.url);
+      writeFileSync(path.join(space.dev, 'sensor1'), '');
+      const vendor = path.join(space.root, 'vendor');
+      mkdirSync(vendor);
+      writeFileSync(path.join(vendor, 'sensor.yaml'), deviceProfile(space));
+      symlinkSync(vendor, path.join(space.profiles, 'vendor'));
+      const engine = await startEngine(space);
+      try {
+        await within('the registration', () => agent.peripherals.has('test-device:sensor1'));
+        // Before, the link was followed at start-up only: this edit was never seen.
+        writeFileSync(path.join(vendor, 'sensor.yaml'), deviceProfile(space, { label: 'Edited' }));
+        await within('the edit', () => agent.peripherals.get('test-device:sensor1')?.name === 'Edited sensor1');
+        // A link back up to the profiles folder is not walked again: no second copy of any file.
+        symlinkSync(space.profiles, path.join(vendor, 'back'));
+        writeFileSync(path.join(vendor, 'sensor.yaml'), deviceProfile(space, { label: 'Again' }));
+        await within('the second edit', () => agent.peripherals.get('test-device:sensor1')?.name === 'Again sensor1');
+        const profiles = (await engine.get('/profiles')).body as { files: { file: string; issues: unknown[] }[] };
+        assert.deepEqual(
+          profiles.files.map((entry) => [path.relative(space.profiles, entry.file), entry.issues]),
+          [[path.join('vendor', 'sensor.yaml'), []]],
+        );
+        unlinkSync(path.join(space.profiles, 'vendor'));
+        await within('the deregistration', () => agent.peripherals.size === 0);
+      } finally {
+        await engine.stop();
+        await agent.close();
+        rmSync(space.root, { recursive: true, force: true });
+      }
+    })();
+  });
+
   test("an editor's save through a temporary file renamed over the profile is one reload", () =>
     scene(async ({ space, agent, profile }) => {
       writeFileSync(profile, deviceProfile(space));
