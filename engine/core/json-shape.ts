@@ -1,3 +1,5 @@
+import { isPlainObject } from './plain-object.js';
+
 /** The kinds of JSON value a field may be checked for; `object` is a JSON object (not null, not a list). */
 export type JsonKind = 'string' | 'number' | 'boolean' | 'object';
 
@@ -5,12 +7,7 @@ export type JsonKind = 'string' | 'number' | 'boolean' | 'object';
 export type FieldShape = JsonKind | `${JsonKind}?`;
 
 const isKind = (value: unknown, kind: JsonKind): boolean =>
-  kind === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === kind;
-
-/** Whether `value` is a JSON object (not null, not a list). */
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return isKind(value, 'object');
-}
+  kind === 'object' ? isPlainObject(value) : typeof value === kind;
 
 /**
  * Whether `value` is a JSON object whose named fields are of the kinds given (other fields are
@@ -18,7 +15,7 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
  * per store instead of a schema per store.
  */
 export function hasShape(value: unknown, fields: Record<string, FieldShape>): value is Record<string, unknown> {
-  if (!isJsonObject(value)) return false;
+  if (!isPlainObject(value)) return false;
   return Object.entries(fields).every(([name, shape]) => {
     const optional = shape.endsWith('?');
     const field = value[name];

@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './durable-file.js';
-import { isJsonObject } from './json-shape.js';
+import { isPlainObject } from './plain-object.js';
 import type { Logger } from './log.js';
 import { RateLimitedWarning } from './rate-limited-warning.js';
 import { layoutText, type SerializedEntries, type StateFileLayout } from './state-file-layout.js';
@@ -117,13 +117,13 @@ export class JsonStateFile<T> {
 
   private entriesOf(parsed: unknown): LoadedState<T> {
     const { field, version, keyOf } = this.options.layout;
-    if (!isJsonObject(parsed)) throw new StateFileError('not a JSON object');
+    if (!isPlainObject(parsed)) throw new StateFileError('not a JSON object');
     const { version: found, ...fields } = field === undefined ? {} : parsed;
     if (field !== undefined && version !== undefined && found !== version)
       throw new StateFileError(`unknown state version ${String(found)}`);
     const container = field === undefined ? parsed : fields[field];
     if (field !== undefined) delete fields[field];
-    if (keyOf ? !Array.isArray(container) : !isJsonObject(container))
+    if (keyOf ? !Array.isArray(container) : !isPlainObject(container))
       throw new StateFileError(`holds no "${field ?? 'entries'}" ${keyOf ? 'list' : 'object'}`);
     const entries = new Map<string, T>();
     const saved: [string | number, unknown][] = keyOf

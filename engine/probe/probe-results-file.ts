@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { hasShape, isJsonObject } from '../core/json-shape.js';
+import { hasShape } from '../core/json-shape.js';
+import { isPlainObject } from '../core/plain-object.js';
 import { JsonStateFile } from '../core/json-state-file.js';
 import type { Logger } from '../core/log.js';
 import type { ProbeSnapshot } from './prober.js';
@@ -12,7 +13,7 @@ type PortResults = ProbeSnapshot[string];
 /** Whether a remembered outcome is one the prober could have given; another makes the port probed again. */
 function isOutcome(value: unknown): boolean {
   if (!hasShape(value, { kind: 'string' })) return false;
-  if (value['kind'] === 'matched') return isJsonObject(value['facts']);
+  if (value['kind'] === 'matched') return isPlainObject(value['facts']);
   return ['no-match', 'busy', 'failed'].includes(value['kind'] as string) && typeof value['reason'] === 'string';
 }
 

@@ -2,7 +2,7 @@
 // restarted engine publishes the whole set again, not only what changes after the restart.
 import path from 'node:path';
 import type { Payload } from '../backend.js';
-import { isJsonObject } from '../../core/json-shape.js';
+import { isPlainObject } from '../../core/plain-object.js';
 import { JsonStateFile } from '../../core/json-state-file.js';
 import type { Logger } from '../../core/log.js';
 
@@ -30,7 +30,7 @@ export function peripheralsFile(
     file: state.file,
     what: 'published peripherals',
     layout: { field: 'peripherals', version: FORMAT_VERSION },
-    isEntry: isJsonObject,
+    isEntry: isPlainObject,
     current,
     whenDamaged: 'set-aside',
     log,

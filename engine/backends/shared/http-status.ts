@@ -3,6 +3,7 @@
 // the server's own error text, never from URLs or headers, so a query-string token or an
 // Authorization value cannot leak into a log line.
 import type { ApplyResult } from '../backend.js';
+import { isPlainObject } from '../../core/plain-object.js';
 
 /** The longest wait a server may impose: beyond that, the engine's own backoff decides. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -166,9 +167,7 @@ export function isJsonAnswer(answer: HttpAnswer): boolean {
 export function jsonObjectOf(answer: HttpAnswer): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(answer.body);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
+    return isPlainObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
