@@ -137,22 +137,34 @@ export class Daemon {
 
   /** What the status server shows, as it is now. */
   snapshot(): DaemonSnapshot {
-    const { startedAt, ready, deliveryMetrics, reconciler, prober } = this;
+    const { startedAt, ready, deliveryMetrics, reconciler, prober, store, inventory, sources } = this;
     // The status server starts first: until the reconciler and the prober exist, only "starting".
     if (reconciler === undefined || prober === undefined) return { startedAt, ready: false, deliveryMetrics };
     return {
       startedAt,
       ready,
       deliveryMetrics,
+      // What takes a pass over profiles, devices or deliveries is computed only when read: a
+      // health check reads `ready` alone.
       running: {
         profiles: this.index.profiles,
-        profileFiles: this.store.files(),
-        profileIssues: this.store.issues(),
+        get profileFiles() {
+          return store.files();
+        },
+        get profileIssues() {
+          return store.issues();
+        },
         devices: this.desired.devices,
-        inventory: this.inventory.devices(),
+        get inventory() {
+          return inventory.devices();
+        },
         events: this.events,
-        sources: this.sources.map((source) => source.status()),
-        deliveries: reconciler.status(),
+        get sources() {
+          return sources.map((source) => source.status());
+        },
+        get deliveries() {
+          return reconciler.status();
+        },
         deliveryOutcomes: reconciler.outcomes,
         probeRecords: (key) => prober.records(key),
         probeOutcomes: prober.outcomes,

@@ -16,7 +16,7 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
   return counts;
 };
 
-/** What the status server reads of the daemon, taken afresh for every request. */
+/** What the status server reads of the daemon, taken afresh for every request; read each field once. */
 export interface DaemonSnapshot {
   startedAt: Date;
   /** Whether start-up is complete. */
@@ -52,16 +52,10 @@ export interface RunningSnapshot {
  * shown beside the present ones, with `present: false`, so that a failing deregistration is
  * visible.
  */
-function pendingRemovals(running: RunningSnapshot) {
-  const present = new Set(running.devices.map((device) => device.key));
-  const gone = new Map<string, DeliveryStatus[]>();
-  for (const delivery of running.deliveries) {
-    if (present.has(delivery.deviceKey)) continue;
-    const list = gone.get(delivery.deviceKey);
-    if (list) list.push(delivery);
-    else gone.set(delivery.deviceKey, [delivery]);
-  }
-  return [...gone].map(([key, held]) => ({
+function pendingRemovals(devices: readonly DeviceView[], byDevice: ReadonlyMap<string, DeliveryStatus[]>) {
+  const present = new Set(devices.map((device) => device.key));
+  const gone = [...byDevice].filter(([key]) => !present.has(key));
+  return gone.map(([key, held]) => ({
     key,
     source: key.split(':')[0]!,
     present: false,
@@ -104,6 +98,12 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
     devices: () => {
       const { ready, running } = snapshot();
       if (!running) return [];
+      const byDevice = new Map<string, DeliveryStatus[]>();
+      for (const delivery of running.deliveries) {
+        const list = byDevice.get(delivery.deviceKey);
+        if (list) list.push(delivery);
+        else byDevice.set(delivery.deviceKey, [delivery]);
+      }
       const present = running.devices.map((device) => ({
         key: device.key,
         source: device.source,
@@ -113,11 +113,11 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         problems: device.problems,
         ...(device.notes && { notes: device.notes }),
         ...(device.source === 'serial' ? { probes: running.probeRecords(device.key) } : {}),
-        deliveries: running.deliveries.filter((delivery) => delivery.deviceKey === device.key),
+        deliveries: byDevice.get(device.key) ?? [],
         facts: device.facts,
       }));
       // Before every source has reported, a device not yet seen is not gone.
-      return ready ? [...present, ...pendingRemovals(running)] : present;
+      return ready ? [...present, ...pendingRemovals(running.devices, byDevice)] : present;
     },
     profiles: () => {
       const { running } = snapshot();
