@@ -32,17 +32,16 @@ test(`SIGKILL at random moments during delivery, ${TRIALS} times: the agent ends
       // so that some kills surely land mid-request whatever the machine's speed; the others at a
       // random moment, between, during or after requests.
       const midRequest = trial % 2 === 0;
-      const killed = midRequest
-        ? new Promise<void>((resolve) => {
-            agent.onRequest = (request) => {
-              if (!request.path.startsWith('/api/peripheral')) return;
-              agent.onRequest = undefined;
-              // SIGKILL is sent now, while the agent has not answered: it lands mid-request.
-              killedDuringRequest++;
-              resolve(engine.kill());
-            };
-          })
-        : undefined;
+      let killing: Promise<void> | undefined;
+      if (midRequest) {
+        agent.onRequest = (request) => {
+          if (!request.path.startsWith('/api/peripheral')) return;
+          agent.onRequest = undefined;
+          // SIGKILL is sent now, while the agent has not answered: it lands mid-request.
+          killedDuringRequest++;
+          killing = engine.kill();
+        };
+      }
       // Mid-request trials change four different devices, so that there is something to deliver.
       const order = [...DEVICES].sort(() => random() - 0.5);
       for (let change = 0; change < 4; change++) {
@@ -53,8 +52,16 @@ test(`SIGKILL at random moments during delivery, ${TRIALS} times: the agent ends
         if (existsSync(device)) unlinkSync(device);
         else writeFileSync(device, '');
       }
-      if (killed) {
-        await killed;
+      if (midRequest) {
+        // Bounded: an engine that delivers nothing fails the test instead of hanging it.
+        await waitFor('a delivery to reach the agent', () => killing !== undefined, 20_000).catch(
+          async (error: Error) => {
+            agent.onRequest = undefined;
+            await engine.kill();
+            throw error;
+          },
+        );
+        await killing;
         continue;
       }
       await new Promise((resolve) => setTimeout(resolve, 10 + random() * 120));
