@@ -3,7 +3,7 @@
 import { builtInModule } from '../core/built-in-module.js';
 import type { Logger } from '../core/log.js';
 
-const childProcess = builtInModule<typeof import('node:child_process')>('node:child_process');
+const childProcess = builtInModule('node:child_process');
 
 /** How long a program gets after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000;

@@ -8,6 +8,12 @@ const require = createRequire(import.meta.url);
  * HTTPS request or run a program. Node caches the module, so later calls cost a lookup.
  */
 export const builtInModule =
-  <T>(name: 'node:https' | 'node:child_process') =>
-  (): T =>
-    require(name) as T;
+  <N extends keyof BuiltIns>(name: N) =>
+  (): BuiltIns[N] =>
+    require(name) as BuiltIns[N];
+
+/** The built-ins loaded so, with their types. */
+interface BuiltIns {
+  'node:https': typeof import('node:https');
+  'node:child_process': typeof import('node:child_process');
+}

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { builtInModule } from '../../core/built-in-module.js';
 import type { Logger } from '../../core/log.js';
 
-const childProcess = builtInModule<typeof import('node:child_process')>('node:child_process');
+const childProcess = builtInModule('node:child_process');
 
 /** The lock could not be taken: held by someone else for too long, or flock(1) failed. */
 export class LockError extends Error {

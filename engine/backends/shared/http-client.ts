@@ -11,7 +11,7 @@ import { lazyModule } from '../../core/lazy-module.js';
 import type { Logger } from '../../core/log.js';
 import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
 
-const https = builtInModule<typeof import('node:https')>('node:https');
+const https = builtInModule('node:https');
 
 /** The largest answer read: an agent, a supervisor or a webhook answers a few hundred bytes. */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
