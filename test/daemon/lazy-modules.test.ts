@@ -9,12 +9,13 @@ import { startEngine, waitFor, workspace, type Workspace } from './engine-proces
 
 const RECORDER = pathToFileURL(path.join(import.meta.dirname, 'loaded-modules.js')).href;
 
-/** The packages under node_modules the engine loaded, by name. */
+/** The packages under node_modules the engine loaded, by name, and the Node built-ins (`node:fs`). */
 function loadedPackages(file: string): Set<string> {
   const names = new Set<string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const found = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
     if (found) names.add(found[1]!);
+    if (line.startsWith('node:')) names.add(line);
   }
   return names;
 }
@@ -53,7 +54,17 @@ describe('modules the daemon loads', () => {
     // The recorder saw the engine's own dependencies: an empty list would prove nothing.
     assert.ok(packages.has('js-yaml') && packages.has('json-logic-js'), `recorded: ${[...packages].join(', ')}`);
     // `yaml` too: a valid config and profile are read on the fast path (fast-yaml.ts).
-    for (const lazy of ['serialport', '@serialport/bindings-cpp', 'usb', 'got', 'yaml'])
+    assert.ok(packages.has('node:fs'), `built-ins recorded: ${[...packages].join(', ')}`);
+    // No HTTPS request and no program to run: their built-ins are not loaded either.
+    for (const lazy of [
+      'serialport',
+      '@serialport/bindings-cpp',
+      'usb',
+      'got',
+      'yaml',
+      'node:https',
+      'node:child_process',
+    ])
       assert.ok(!packages.has(lazy), `${lazy} was loaded`);
   });
 
