@@ -44,6 +44,7 @@ interface Kustomization {
   namespace: string;
   resources: string[];
   configMapGenerator: { name: string; files: string[]; options?: { disableNameSuffixHash?: boolean } }[];
+  images?: { name: string; newName?: string; newTag?: string }[];
 }
 const kustomization = manifestsOf('kustomization.yaml')[0] as unknown as Kustomization;
 
@@ -178,6 +179,26 @@ describe('examples/kubernetes', () => {
       assert.equal(volume.hostPath?.path, hostPath);
       assert.equal(mount.readOnly, true, `${mountPath} read-only`);
     }
+  });
+
+  test('the image is set in the kustomization, so kubectl alone can point it at a registry', () => {
+    const [name, tag] = engine.image!.split(':');
+    const entry = kustomization.images?.find((image) => image.name === name);
+    assert.ok(entry, `kustomization.yaml has an images entry for ${name}`);
+    assert.equal(entry.newTag, tag, 'the same tag as the DaemonSet');
+    assert.match(read('README.md'), /newName:/, 'the README says how to change it');
+  });
+
+  test('the termination message file is outside every read-only mount', () => {
+    // The kubelet bind-mounts this file; under the read-only /dev mount (its default path,
+    // /dev/termination-log) containerd and CRI-O fail to start the container.
+    const messagePath = engine.terminationMessagePath ?? '/dev/termination-log';
+    for (const mount of engine.volumeMounts ?? [])
+      if (mount.readOnly)
+        assert.ok(
+          messagePath !== mount.mountPath && !messagePath.startsWith(`${mount.mountPath}/`),
+          `terminationMessagePath ${messagePath} lies under the read-only mount ${mount.mountPath}`,
+        );
   });
 
   test('device access is granted and documented', () => {
