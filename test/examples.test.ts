@@ -102,6 +102,31 @@ describe('deployment examples', () => {
     }
   });
 
+  test('an example profile named like a shipped one recognises devices as the shipped one does', () => {
+    // Examples adapt the map and notify to their backends, but a detect block copied from a
+    // shipped profile drifts when the shipped one is fixed (the GPS probe once missed a receiver
+    // that was mid-sentence when the port opened).
+    const profileOf = (file: string) => parse(readFileSync(file, 'utf8')) as { name: string; detect: unknown };
+    const shipped = new Map(
+      readdirSync(path.join(ROOT, 'profiles'))
+        .filter((file) => file.endsWith('.yaml') && !file.endsWith('.test.yaml'))
+        .map((file) => profileOf(path.join(ROOT, 'profiles', file)))
+        .map((profile) => [profile.name, profile.detect]),
+    );
+    let compared = 0;
+    for (const example of examples) {
+      const folder = path.join(EXAMPLES, example, 'profiles');
+      if (!existsSync(folder)) continue;
+      for (const file of readdirSync(folder).filter((name) => name.endsWith('.yaml') && !name.endsWith('.test.yaml'))) {
+        const profile = profileOf(path.join(folder, file));
+        if (!shipped.has(profile.name)) continue;
+        assert.deepEqual(profile.detect, shipped.get(profile.name), `examples/${example}/profiles/${file}`);
+        compared++;
+      }
+    }
+    assert.ok(compared >= 3, `only ${compared} example profiles share a shipped profile's name`);
+  });
+
   for (const example of examples) {
     const folder = path.join(EXAMPLES, example);
     const config = path.join(folder, 'engine.yaml');
