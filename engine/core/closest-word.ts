@@ -11,17 +11,34 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/** How many leading characters `a` and `b` share, without case. */
+function sharedPrefix(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length]!.toLowerCase() === b[length]!.toLowerCase()) length++;
+  return length;
+}
+
+/** Below this, a shared beginning says nothing (`se` begins `serial` and `sensor`). */
+const MIN_PREFIX = 4;
+
 /**
  * The candidate a mistyped `word` most likely meant, for a "did you mean" hint: compared without
- * case (`vendorID` is `vendorId`), within a few edits for its length (`param` is `params`), or
- * nothing when none is close.
+ * case (`vendorID` is `vendorId`), within a few edits for its length (`param` is `params`), else
+ * the one candidate that shares the longest beginning with it, of at least four characters
+ * (`serial` and `serialNo` are `serialNumber`); nothing when none is close or two are as close.
  */
 export function closestWord(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let byPrefix: string | undefined;
+  let longestPrefix = MIN_PREFIX - 1;
+  let prefixTied = false;
   for (const candidate of candidates) {
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+    const prefix = sharedPrefix(word, candidate);
+    if (prefix > longestPrefix) [byPrefix, longestPrefix, prefixTied] = [candidate, prefix, false];
+    else if (prefix === longestPrefix && byPrefix !== undefined) prefixTied = true;
   }
-  return best;
+  return best ?? (prefixTied ? undefined : byPrefix);
 }

@@ -6,12 +6,16 @@ import { checkExpression, checkTemplate } from '../../engine/logic/check-logic.j
 import { suggestFactPath } from '../../engine/logic/suggest-fact-path.js';
 import { suggestOperator } from '../../engine/logic/suggest-operator.js';
 
-test('fact paths: case, a missing letter, a root typo; nothing for what is far from every fact', () => {
+test('fact paths: case, a missing letter, a root typo, a shortened name; nothing for what is far from every fact', () => {
   assert.equal(suggestFactPath('usb.vendorID'), 'usb.vendorId');
   assert.equal(suggestFactPath('USB.serialnumber'), 'usb.serialNumber');
   assert.equal(suggestFactPath('param.site'), 'params.site');
   assert.equal(suggestFactPath('serial.interfacenumber'), 'serial.interfaceNumber');
   assert.equal(suggestFactPath('file.nmae'), 'file.name');
+  // A beginning of the name, or a shortened one: edits alone are too many.
+  assert.equal(suggestFactPath('usb.serial'), 'usb.serialNumber');
+  assert.equal(suggestFactPath('usb.serialNo'), 'usb.serialNumber');
+  assert.equal(suggestFactPath('usb.manufact'), 'usb.manufacturer');
   assert.equal(suggestFactPath('usb.interfaces.0.class'), undefined);
   assert.equal(suggestFactPath('usb.zzzzzzzzzz'), undefined);
   assert.equal(suggestFactPath('weather.today'), undefined);
