@@ -2,6 +2,7 @@ import type { Document, LineCounter, Node } from 'yaml';
 import type { IssueCode, ProfileIssue, Severity } from './errors.js';
 import { errorOffset, unclosedOpenings } from './unclosed-openings.js';
 import { yamlLibrary } from './yaml-library.js';
+import { explainSyntaxErrors } from './yaml-syntax-hint.js';
 
 /** A path into a parsed document: keys of mappings and indexes of sequences. */
 export type NodePath = readonly (string | number)[];
@@ -55,15 +56,18 @@ export function parseYamlSource(file: string, text: string): { source?: YamlSour
   let readable = true;
   const openings = first.errors.length > 0 ? unclosedOpenings(text) : { sequence: [], mapping: [], quote: [] };
   const reported = new Set<string>();
-  for (const error of first.errors) {
+  const errors = explainSyntaxErrors(
+    text,
+    first.errors.map((error) => ({
+      code: error.code,
+      offset: errorOffset(error, openings),
+      message: oneLine(error.message).replace(/ at line \d+, column \d+:?$/, ''),
+    })),
+  );
+  for (const error of errors) {
     const code = YAML_ERROR_CODES[error.code] ?? 'yaml-syntax';
     if (code === 'yaml-syntax') readable = false;
-    const found = issue(
-      'error',
-      code,
-      errorOffset(error, openings),
-      oneLine(error.message).replace(/ at line \d+, column \d+:?$/, ''),
-    );
+    const found = issue('error', code, error.offset, error.message);
     // One unclosed bracket is noticed once per enclosing collection, all at the same place.
     const key = `${found.line}:${found.col} ${found.message}`;
     if (!reported.has(key)) issues.push(found);
