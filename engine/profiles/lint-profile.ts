@@ -7,6 +7,7 @@ import { compileGlob } from '../match/glob.js';
 import { unknownFactReason } from '../sources/fact-fields.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import { compileSchema } from '../core/schema-issues.js';
+import { valueErrorText } from '../core/schema-error-text.js';
 import type { JsonSchema } from '../core/json-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { ReportIssue } from '../sources/source-definition.js';
@@ -165,7 +166,7 @@ function constantProblems(
         .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
       return {
         path: ['map', ...path],
-        message: `a notified backend would refuse this value (as Nuvla does): it ${error.message}`,
+        message: `a notified backend would refuse this value (as Nuvla does): ${valueErrorText(error, document)}`,
       };
     });
 }

@@ -6,6 +6,7 @@ import { mapPayload } from '../map/map-payload.js';
 import { matchDevice, type MatchResult, type ProbeVerdict, type ProfileIndex } from '../match/matcher.js';
 import type { LoadedProfile, NotifyEntry } from '../profiles/profile.js';
 import { compileSchema } from '../core/schema-issues.js';
+import { valueErrorText } from '../core/schema-error-text.js';
 
 /** One thing a backend should hold: a payload under an identifier. */
 export interface DesiredEntry {
@@ -57,9 +58,10 @@ function documentProblem(definition: BackendDefinition, payload: Payload): strin
   const validate = compileSchema(definition.documentSchema);
   if (validate(payload)) return undefined;
   const error = validate.errors![0]!;
-  const field =
-    error.instancePath.split('/')[1] ?? String(error.params.missingProperty ?? error.params.additionalProperty ?? '');
-  return `map field \`${field}\` ${error.keyword === 'additionalProperties' ? `is not a ${definition.type} document field` : error.message}`;
+  if (error.keyword === 'additionalProperties')
+    return `map field \`${String(error.params.additionalProperty)}\` is not a ${definition.type} document field`;
+  if (error.instancePath === '') return `map field \`${String(error.params.missingProperty ?? '')}\` ${error.message}`;
+  return `map field ${valueErrorText(error, payload)}`;
 }
 
 /**
