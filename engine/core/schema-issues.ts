@@ -109,6 +109,18 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
   }
 }
 
+/** The keys an unknown key most likely meant (`notfiy` → `notify`), as `instancePath/key`. */
+function misspeltKeys(errors: readonly ErrorObject[]): Set<string> {
+  const meant = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword !== 'additionalProperties') continue;
+    const known = Object.keys((error.parentSchema?.properties ?? {}) as object);
+    const suggestion = closestWord(String(error.params.additionalProperty), known);
+    if (suggestion) meant.add(`${error.instancePath}/${suggestion}`);
+  }
+  return meant;
+}
+
 /**
  * Checks `data` against `schema`, each problem positioned on the offending node. Problems at or
  * below a path in `covered` are left out: another check has already reported them better. With
@@ -132,7 +144,11 @@ export function schemaIssues(
   const within = (outer: ErrorObject, error: ErrorObject) =>
     error !== outer && error.schemaPath.startsWith(`${outer.schemaPath}/`);
   const shown = anyOfs.filter((outer) => !anyOfs.some((inner) => within(outer, inner)));
+  const misspelt = misspeltKeys(errors);
   for (const error of errors) {
+    // A missing key written under a misspelt name: the unknown key's "did you mean" says it all.
+    if (error.keyword === 'required' && misspelt.has(`${error.instancePath}/${String(error.params.missingProperty)}`))
+      continue;
     if (coveredPrefixes.some((prefix) => error.instancePath === prefix || error.instancePath.startsWith(`${prefix}/`)))
       continue;
     if (error.keyword === 'anyOf' ? !shown.includes(error) : anyOfs.some((outer) => within(outer, error))) continue;
