@@ -198,7 +198,9 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     const wait = Math.max(0, state.lastSent + hookIntervalMs - Date.now());
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      void sendHook(uuid, state);
+      // A timer may fire a millisecond before Date.now() says it is due: the interval is a promise.
+      if (Date.now() < state.lastSent + hookIntervalMs) scheduleHook(uuid);
+      else void sendHook(uuid, state);
     }, wait);
   };
 
