@@ -1,18 +1,15 @@
 import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change, Payload } from './backend.js';
 import { defineBackend } from './backend-definition.js';
-import { HttpClient } from './shared/http-client.js';
 import {
-  classifyResponse,
-  isAnswer,
-  jsonObjectOf,
-  notTheContract,
-  parseRetryAfter,
-  responseErrorText,
-  retry,
-  type HttpAnswer,
-  type HttpExchange,
-} from './shared/http-status.js';
+  isAlreadyRegistered,
+  isLostInNuvla,
+  isNotFound,
+  outcomeOf,
+  staleFieldsOfAdoption,
+} from './nuvlabox-agent-answers.js';
+import { HttpClient } from './shared/http-client.js';
+import { isAnswer, notTheContract, parseRetryAfter, retry, type HttpExchange } from './shared/http-status.js';
 import { nuvlaboxPeripheralSchema, withoutBlanks } from './shared/nuvlabox-peripheral.js';
 
 const DEFAULT_URL = 'http://agent/api';
@@ -54,7 +51,7 @@ export const nuvlaboxAgentBackend = defineBackend({
 
 /**
  * The agent stores each peripheral in a file named after its identifier and sanitises nothing
- * (reference/backends.md §1), so only these characters are ever sent; `@` comes from the default
+ * (docs/backends/nuvlabox-agent.md), so only these characters are ever sent; `@` comes from the default
  * identifiers (`vid:pid@port`).
  */
 const SAFE_IDENTIFIER = /^[A-Za-z0-9._:@-]+$/;
@@ -71,42 +68,6 @@ function identifierProblem(change: Change): string | undefined {
   return undefined;
 }
 
-/** The agent's answer to a POST of an identifier it already holds (POST is not idempotent). */
-function isAlreadyRegistered(exchange: HttpExchange): boolean {
-  return isAnswer(exchange) && exchange.status === 400 && /already registered/i.test(responseErrorText(exchange.body));
-}
-
-const isNotFound = (exchange: HttpExchange): boolean => isAnswer(exchange) && exchange.status === 404;
-
-const NOT_THE_AGENT = 'this is not the NuvlaBox agent';
-
-/**
- * Why a success answer does not keep the agent's contract (reference/backends.md §1), or
- * undefined when it does: POST answers 201 with a JSON object naming its `resource-id`, PUT and
- * DELETE 200 with JSON. A proxy's page or a body cut short must not count as a registration.
- */
-function contractBreach(method: string, answer: HttpAnswer): string | undefined {
-  const body = jsonObjectOf(answer);
-  if (method === 'POST') {
-    if (answer.status !== 201) return `${NOT_THE_AGENT} (it answers a registration with 201)`;
-    if (!body) return `${NOT_THE_AGENT} (a registration is answered with JSON; this body is not complete JSON)`;
-    if (typeof body['resource-id'] !== 'string') return `${NOT_THE_AGENT} (the answer names no resource-id)`;
-    return undefined;
-  }
-  if (answer.status !== 200) return `${NOT_THE_AGENT} (it answers ${method} with 200)`;
-  if (!body) return `${NOT_THE_AGENT} (its answers are JSON; this body is not complete JSON)`;
-  return undefined;
-}
-
-/** The result of an exchange once every agent-specific case has been handled. */
-function outcomeOf(method: string, exchange: HttpExchange): ApplyResult {
-  if (!isAnswer(exchange)) return exchange;
-  const result = classifyResponse(exchange.status, exchange.headers, exchange.body);
-  if (result.outcome !== 'acknowledged') return result;
-  const breach = contractBreach(method, exchange);
-  return breach ? notTheContract(exchange, breach) : result;
-}
-
 /**
  * The agent holds an identifier this engine never sent it: another manager's registration.
  * It is left alone, neither overwritten nor deleted, and looked at again later.
@@ -115,6 +76,12 @@ const foreign = (identifier: string): ApplyResult => ({
   outcome: 'conflict',
   reason: `the agent already holds ${JSON.stringify(identifier)}, registered by someone else; it is left untouched until it goes`,
 });
+
+/**
+ * How many older Nuvla peripherals under one identifier an attempt deletes (two requests each)
+ * before it leaves the rest for the next change.
+ */
+const MAX_ADOPTIONS = 3;
 
 /** The peripheral's entry moved under us (deleted or created by someone else): try again. */
 const raced = (): ApplyResult => retry("the agent's entry changed during the request");
@@ -189,7 +156,7 @@ class NuvlaboxAgentClient implements Backend {
     if (!isAnswer(exchange)) return exchange;
     if (exchange.status === 200) {
       if (exchange.body.trim() !== 'true')
-        return notTheContract(exchange, `${NOT_THE_AGENT} (its healthcheck answers true)`);
+        return notTheContract(exchange, 'this is not the NuvlaBox agent (its healthcheck answers true)');
       this.healthy = true;
       return undefined;
     }
@@ -198,7 +165,7 @@ class NuvlaboxAgentClient implements Backend {
 
   private async register(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
     const exchange = await this.request('POST', '/peripheral', signal, change.payload);
-    if (!isAlreadyRegistered(exchange)) return withFields(outcomeOf('POST', exchange), change.payload);
+    if (!isAlreadyRegistered(exchange)) return this.registered(change, exchange, signal, MAX_ADOPTIONS);
     // Only an identifier this engine may have registered itself (its POST landed, then the
     // answer was lost) is taken as its own and updated.
     if (change.firstAttempt) return foreign(change.identifier);
@@ -208,7 +175,8 @@ class NuvlaboxAgentClient implements Backend {
   /**
    * PUT, which merges: when the new document drops fields the agent holds, the peripheral is
    * registered anew instead, or the dropped fields would stay in Nuvla for ever. A 404 means
-   * the agent has no such peripheral, or (its local copy surviving) Nuvla no longer has it.
+   * the agent has no such peripheral, or (its local copy surviving) Nuvla no longer has it;
+   * agent 2.0.0 says the latter with its HTML 500 page.
    */
   private async update(change: Change, signal: AbortSignal, mayFallBack: boolean): Promise<ApplyResult> {
     const removed = removedFields(change);
@@ -217,31 +185,68 @@ class NuvlaboxAgentClient implements Backend {
         'fields removed from the document; registering the peripheral anew (its Nuvla resource id changes)',
         { identifier: change.identifier, removed },
       );
-      return this.reRegister(change, signal);
+      return this.reRegister(change, signal, MAX_ADOPTIONS);
     }
     const exchange = await this.request('PUT', peripheralPath(change.identifier), signal, change.payload);
+    if (isLostInNuvla(exchange)) {
+      this.log.info("the agent cannot edit its copy (agent 2.0.0's answer once Nuvla lost it); registering it anew", {
+        identifier: change.identifier,
+      });
+      return this.reRegister(change, signal, MAX_ADOPTIONS);
+    }
     if (!isNotFound(exchange)) return withFields(outcomeOf('PUT', exchange), change.payload);
-    if (!mayFallBack) return this.reRegister(change, signal);
+    if (!mayFallBack) return this.reRegister(change, signal, MAX_ADOPTIONS);
     // Not on the agent at all, or deleted in Nuvla behind its local copy: POST tells which.
     const posted = await this.request('POST', '/peripheral', signal, change.payload);
     return isAlreadyRegistered(posted)
-      ? this.reRegister(change, signal)
-      : withFields(outcomeOf('POST', posted), change.payload);
+      ? this.reRegister(change, signal, MAX_ADOPTIONS)
+      : this.registered(change, posted, signal, MAX_ADOPTIONS);
   }
 
   /**
    * DELETE then POST. The agent removes its local copy on DELETE even when Nuvla no longer has
-   * the peripheral, which is the only way to register one again that was deleted in Nuvla. Two
-   * requests, never more: a POST that still finds an entry was raced, and is retried later.
+   * the peripheral, which is the only way to register one again that was deleted in Nuvla, and
+   * the only way to remove fields. Two requests per round: a POST that still finds an entry was
+   * raced, and is retried later.
    */
-  private async reRegister(change: Change, signal: AbortSignal): Promise<ApplyResult> {
+  private async reRegister(change: Change, signal: AbortSignal, adoptionsLeft: number): Promise<ApplyResult> {
     const deleted = await this.request('DELETE', peripheralPath(change.identifier), signal);
     if (!isNotFound(deleted)) {
       const result = outcomeOf('DELETE', deleted);
       if (result.outcome !== 'acknowledged') return result;
     }
     const exchange = await this.request('POST', '/peripheral', signal, change.payload);
-    return isAlreadyRegistered(exchange) ? raced() : withFields(outcomeOf('POST', exchange), change.payload);
+    return isAlreadyRegistered(exchange) ? raced() : this.registered(change, exchange, signal, adoptionsLeft - 1);
+  }
+
+  /**
+   * The result of a POST that was not refused as "already registered". When the agent adopted
+   * an older Nuvla peripheral that has fields this document lacks, it is registered anew (its
+   * resource id changes), at most `adoptionsLeft` more times: each round deletes one old
+   * document, and Nuvla may hold several under the identifier. Past that, the fields are
+   * recorded as held, so the next change removes them.
+   */
+  private async registered(
+    change: Change,
+    exchange: HttpExchange,
+    signal: AbortSignal,
+    adoptionsLeft: number,
+  ): Promise<ApplyResult> {
+    const result = withFields(outcomeOf('POST', exchange), change.payload);
+    const stale = result.outcome === 'acknowledged' ? staleFieldsOfAdoption(exchange, change.payload) : [];
+    if (stale.length === 0) return result;
+    if (adoptionsLeft > 0) {
+      this.log.info(
+        'the agent adopted an older Nuvla peripheral with fields this document does not have; registering it anew (its Nuvla resource id changes)',
+        { identifier: change.identifier, stale },
+      );
+      return this.reRegister(change, signal, adoptionsLeft);
+    }
+    this.log.warn('Nuvla still holds older peripherals under this identifier; their fields go at the next change', {
+      identifier: change.identifier,
+      stale,
+    });
+    return { outcome: 'acknowledged', remote: { fields: [...fieldsOf(change.payload), ...stale].sort() } };
   }
 
   /** Gone is gone: the agent's 404 means there is nothing left to remove. */

@@ -235,6 +235,61 @@ describe('balena-supervisor backend', () => {
       await backend.close();
     }));
 
+  test('a supervisor v14.8.0 or later has no dependent-device API: a permanent failure saying which have it and what to use instead', () =>
+    withSupervisor(
+      async (current) => {
+        const { backend } = await balena(current);
+        try {
+          const result = await backend.apply(change('create'), signal);
+          assert.equal(result.outcome, 'permanent');
+          const reason = result.outcome === 'permanent' ? result.reason : '';
+          assert.match(reason, /^provisioning: HTTP 404: this supervisor has no dependent-device API/);
+          assert.match(reason, /2\.5 to 14\.7/);
+          assert.match(reason, /v14\.8\.0 \(February 2023\)/);
+          assert.match(reason, /link backend.*exec.*http backend/);
+          assert.deepEqual(
+            current.requests.map((request) => `${request.method} ${request.path} ${request.status}`),
+            ['POST /v1/devices 404'],
+          );
+        } finally {
+          await backend.close();
+        }
+      },
+      { dependentDeviceApi: false },
+    ));
+
+  test('a device provisioned before the supervisor was upgraded past 14.7 keeps its uuid: online fails, offline is done', () =>
+    withSupervisor(async (old) => {
+      const first = await balena(old);
+      const uuid = uuidOf(await first.backend.apply(change('create'), signal));
+      await first.backend.close();
+      await withSupervisor(
+        async (current) => {
+          const { backend, stateFile } = await balena(current, { stateDir: first.stateDir });
+          try {
+            const online = await backend.apply(change('update'), signal);
+            assert.equal(online.outcome, 'permanent');
+            assert.match(
+              online.outcome === 'permanent' ? online.reason : '',
+              /^reporting online: HTTP 404: this supervisor has no dependent-device API/,
+            );
+            assert.deepEqual(await backend.apply(change('delete'), signal), {
+              outcome: 'acknowledged',
+              remote: { uuid },
+            });
+            assert.equal(savedUuid(stateFile), uuid, 'nothing was forgotten, so nothing is provisioned twice');
+            assert.deepEqual(
+              current.requests.map((request) => `${request.method} ${request.status}`),
+              ['PUT 404', 'PUT 404'],
+            );
+          } finally {
+            await backend.close();
+          }
+        },
+        { apiKey: old.apiKey, dependentDeviceApi: false },
+      );
+    }));
+
   test('401 is permanent, 503 and a supervisor that is down are retried, a bad appId is permanent; no duplicate', () =>
     withSupervisor(async (supervisor) => {
       const wrongKey = await balena(supervisor, { config: { apiKey: 'not-the-key', apiKeyIn: 'query' } });

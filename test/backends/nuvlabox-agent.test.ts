@@ -151,6 +151,80 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
     assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Renamed');
   });
 
+  /** A fresh fake agent in place of the one beforeEach started. */
+  async function restartAgent(options: Parameters<typeof startFakeAgent>[0]): Promise<void> {
+    await agent.close();
+    agent = await startFakeAgent({ nuvlaboxId: '11111111-2222-3333-4444-555555555555', ...options });
+  }
+
+  test('agent 2.0.0, deleted in Nuvla behind it: its HTML 500 to the PUT means DELETE then POST, three requests', async () => {
+    await restartAgent({ version: '2.0.0' });
+    const backend = backendFor(agent);
+    await backend.apply(change('create'), live());
+    agent.deleteInNuvla(webcam.identifier);
+    const renamed = { ...webcam, name: 'Renamed' };
+    assert.deepEqual(await backend.apply(change('update', renamed), live()), {
+      outcome: 'acknowledged',
+      remote: { fields: Object.keys(renamed).sort() },
+    });
+    const path = '/api/peripheral/usb%3A046d%3A0825';
+    assert.deepEqual(requestLog().slice(2), [`PUT ${path} 500`, `DELETE ${path} 200`, 'POST /api/peripheral 201']);
+    assert.deepEqual(agent.nuvla.get(webcam.identifier)?.document, { ...renamed, parent, version: 2 });
+    assert.deepEqual([agent.nuvla.size, agent.peripherals.size], [1, 1]);
+  });
+
+  test('agent 2.0.0 with Nuvla unreachable: its JSON 500 to a PUT is a retry, and nothing is deleted', async () => {
+    await restartAgent({ version: '2.0.0' });
+    const backend = backendFor(agent);
+    await backend.apply(change('create'), live());
+    agent.nuvlaReachable = false;
+    const result = await backend.apply(change('update', { ...webcam, available: false }), live());
+    assert.equal(result.outcome, 'retry');
+    assert.match(result.outcome === 'retry' ? result.reason : '', /^HTTP 500: Error occurred while deleting/);
+    assert.deepEqual(requestLog().slice(2), ['PUT /api/peripheral/usb%3A046d%3A0825 500']);
+    assert.ok(agent.nuvla.has(webcam.identifier) && agent.peripherals.has(webcam.identifier));
+  });
+
+  test('an adopted Nuvla peripheral with fields the document lacks is registered anew: POST, DELETE, POST', async () => {
+    const old = { ...webcam, name: 'Old', 'serial-number': 'OLD-SERIAL', vendor: 'Logitech' };
+    await restartAgent({ inNuvla: { [webcam.identifier]: old } });
+    const oldId = agent.nuvla.get(webcam.identifier)!.id;
+    const backend = backendFor(agent);
+    assert.deepEqual(await backend.apply(change('create'), live()), {
+      outcome: 'acknowledged',
+      remote: { fields: Object.keys(webcam).sort() },
+    });
+    const path = '/api/peripheral/usb%3A046d%3A0825';
+    assert.deepEqual(requestLog().slice(1), [
+      'POST /api/peripheral 201',
+      `DELETE ${path} 200`,
+      'POST /api/peripheral 201',
+    ]);
+    assert.deepEqual(agent.nuvla.get(webcam.identifier)?.document, { ...webcam, parent, version: 2 });
+    assert.notEqual(agent.nuvla.get(webcam.identifier)?.id, oldId);
+    assert.deepEqual([agent.nuvla.size, agent.peripherals.size], [1, 1]);
+  });
+
+  test('an adopted Nuvla peripheral with no other field is kept: one POST, the same resource id', async () => {
+    await restartAgent({ inNuvla: { [webcam.identifier]: { ...webcam, name: 'Old' } } });
+    const oldId = agent.nuvla.get(webcam.identifier)!.id;
+    const backend = backendFor(agent);
+    assert.deepEqual(withoutRemote(await backend.apply(change('create'), live())), { outcome: 'acknowledged' });
+    assert.deepEqual(requestLog().slice(1), ['POST /api/peripheral 201']);
+    assert.deepEqual(agent.nuvla.get(webcam.identifier), { id: oldId, document: { ...webcam, parent, version: 2 } });
+  });
+
+  test('a delete that finds Nuvla already without it: the agent\'s plain "Deleted <identifier>" is an acknowledgement', async () => {
+    const backend = backendFor(agent);
+    await backend.apply(change('create'), live());
+    agent.deleteInNuvla(webcam.identifier);
+    assert.deepEqual(await backend.apply(change('delete'), live()), { outcome: 'acknowledged' });
+    const last = agent.requests.at(-1)!;
+    assert.deepEqual([last.method, last.status], ['DELETE', 200]);
+    assert.equal(agent.requests.filter((request) => request.method === 'DELETE').length, 1);
+    assert.equal(agent.peripherals.size, 0);
+  });
+
   test('a change that drops fields registers anew (DELETE, POST); one that keeps them all is a PUT', async () => {
     const backend = backendFor(agent);
     const created = await backend.apply(change('create', { ...webcam, 'video-device': '/dev/video0' }), live());
@@ -355,7 +429,27 @@ describe('nuvlabox-agent delivery against the fake agent', () => {
   });
 });
 
-test('nuvlabox-agent declares the peripheral document schema and can be created', () => {
+test('nuvlabox-agent declares the peripheral document schema, and create makes a backend that delivers', async () => {
   assert.equal(nuvlaboxAgentBackend.documentSchema, nuvlaboxPeripheralSchema);
-  assert.equal(typeof nuvlaboxAgentBackend.create, 'function');
+  const agent = await startFakeAgent();
+  // No requestTimeoutMs: create fills the schema's default in, and a trailing slash is dropped.
+  const backend = nuvlaboxAgentBackend.create(
+    { url: `${agent.url}/` },
+    { name: 'nuvlabox', log: createLogger('error'), stateDir: '/nonexistent' },
+  );
+  try {
+    const document = { identifier: 'gps-1', available: true, classes: ['gps'] };
+    const result = await backend.apply(
+      { op: 'create', identifier: 'gps-1', payload: document, notify: { backend: 'nuvlabox' } },
+      new AbortController().signal,
+    );
+    assert.equal(result.outcome, 'acknowledged');
+    assert.deepEqual(
+      agent.requests.map((request) => `${request.method} ${request.path}`),
+      ['GET /api/healthcheck', 'POST /api/peripheral'],
+    );
+  } finally {
+    await backend.close();
+    await agent.close();
+  }
 });

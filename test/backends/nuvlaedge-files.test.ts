@@ -14,6 +14,7 @@ import { channelPaths, snapshotFileName } from '../../engine/backends/nuvlaedge/
 import { stateFile } from '../../engine/backends/nuvlaedge/nuvlaedge-state.js';
 import { defaultConfig } from '../../engine/config/load-config.js';
 import { createLogger } from '../../engine/core/log.js';
+import { waitFor } from '../daemon/engine-process.js';
 import {
   AGENT_FILE_PATTERN,
   NuvlaedgeReader,
@@ -231,18 +232,23 @@ describe('nuvlaedge-files delivery', () => {
     const backend = backendWith({ republishMs: 1000 });
     await backend.apply(change('create', webcam), live());
     await reader.poll();
-    await sleep(1400);
-    await reader.poll();
+    // Each wait is on what the publisher did, never on the clock: a busy machine only delays it.
+    await waitFor('the set published again', async () => (await reader.poll(), reader.consumed.length >= 2), 20_000);
     assert.deepEqual(
       reader.consumed.map((snapshot) => snapshot.data),
       [{ [webcam.identifier]: webcam }, { [webcam.identifier]: webcam }],
     );
 
+    const skipped = () =>
+      logLines.filter((line) => line['msg'] === 'nothing to republish: the empty set is published already').length;
+    const skippedBefore = skipped();
     await backend.apply(change('delete', webcam), live());
     await reader.poll();
-    await sleep(1400);
-    assert.deepEqual(await bufferNames(), [], 'an empty set already published is not published again');
     assert.deepEqual(reader.consumed.at(-1)?.data, {});
+    // Two republish times: the timer is armed again only once the first one's write (were there
+    // one) is done, so the second proves the first wrote nothing.
+    await waitFor('two republish times with the empty set', () => skipped() >= skippedBefore + 2, 20_000);
+    assert.deepEqual(await bufferNames(), [], 'an empty set already published is not published again');
   });
 
   test('a root under a regular file (ENOTDIR): retry, and delivery once the folder can be made', async () => {
@@ -451,9 +457,31 @@ describe('nuvlaedge-files delivery', () => {
 });
 
 describe('the nuvlaedge-files definition', () => {
-  test('payloads are checked against the nuvlabox-peripheral schema', () => {
+  test('payloads are checked against the nuvlabox-peripheral schema, and create makes a backend that publishes', async () => {
     assert.equal(nuvlaedgeFilesBackend.documentSchema, nuvlaboxPeripheralSchema);
-    assert.equal(typeof nuvlaedgeFilesBackend.create, 'function');
+    const folder = await mkdtemp(path.join(tmpdir(), 'nuvlaedge-create-'));
+    // Only root and managerName: create fills the schema's defaults in for the rest.
+    const backend = nuvlaedgeFilesBackend.create(
+      { root: folder, managerName: 'engine' },
+      { name: 'nuvlaedge', log: createLogger('error'), stateDir: folder },
+    );
+    try {
+      const document = { identifier: 'gps-1', available: true, classes: ['gps'] };
+      const result = await backend.apply(
+        { op: 'create', identifier: 'gps-1', payload: document, notify: { backend: 'nuvlaedge' } },
+        new AbortController().signal,
+      );
+      assert.deepEqual(result, { outcome: 'acknowledged' });
+      const reader = new NuvlaedgeReader({ root: folder, managerName: 'engine' });
+      await reader.poll();
+      assert.deepEqual(
+        reader.consumed.map((snapshot) => snapshot.data),
+        [{ 'gps-1': document }],
+      );
+    } finally {
+      await backend.close();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   test('republishMs: an integer from 1000 to 90000, well inside the 5-minute expiry', () => {

@@ -53,10 +53,11 @@ function hookAddressOf(engine: EngineProcess): string {
 async function withBalena(
   body: (space: Workspace, supervisor: FakeSupervisor, start: () => Promise<EngineProcess>) => Promise<void>,
   onUpdate?: string,
+  supervisorOptions: Parameters<typeof startFakeSupervisor>[0] = {},
 ): Promise<void> {
   const space = workspace();
   // Hooks as the supervisor sends them, with its 30 s throttle shortened for the test.
-  const supervisor = await startFakeSupervisor({ hookIntervalMs: 200 });
+  const supervisor = await startFakeSupervisor({ hookIntervalMs: 200, ...supervisorOptions });
   writeFileSync(path.join(space.profiles, 'zwave.yaml'), profile(space, onUpdate));
   writeBalenaConfig(space, supervisor);
   const engines: EngineProcess[] = [];
@@ -215,6 +216,33 @@ describe('daemon with the balena-supervisor backend', () => {
         [...supervisor.devices.values()].some((entry) => entry.appId === 424242 && entry.is_online === true),
       );
     }));
+
+  test('a current supervisor (v14.8.0+, no dependent-device API): /devices says which supervisors have it and what to use instead', () =>
+    withBalena(
+      async (space, supervisor, start) => {
+        const engine = await start();
+        plug(space, 'ttyACM0');
+        type Devices = { source: string; deliveries: { lastError?: string }[] }[];
+        const own = async () =>
+          ((await engine.get('/devices')).body as Devices).filter((device) => device.source === 'file');
+        await waitFor('the reason on /devices', async () =>
+          /no dependent-device API/.test((await own())[0]?.deliveries[0]?.lastError ?? ''),
+        );
+        const reason = (await own())[0]!.deliveries[0]!.lastError!;
+        assert.match(reason, /^provisioning: HTTP 404: this supervisor has no dependent-device API/);
+        assert.match(reason, /supervisors 2\.5 to 14\.7 have it, v14\.8\.0 \(February 2023\) removed it/);
+        assert.match(reason, /link backend.*exec.*http backend/);
+        unplug(space, 'ttyACM0');
+        await waitFor('the device gone from /devices', async () => (await own()).length === 0);
+        assert.equal(supervisor.devices.size, 0);
+        const sent = new Set(
+          supervisor.requests.map((request) => `${request.method} ${request.path} ${request.status}`),
+        );
+        assert.deepEqual([...sent], ['POST /v1/devices 404'], 'nothing but provisioning attempts, none provisioned');
+      },
+      undefined,
+      { dependentDeviceApi: false },
+    ));
 
   test('a profile that moves the device to another appId reports the old device offline', () =>
     withBalena(async (space, supervisor, start) => {

@@ -23,8 +23,12 @@ const ownDevices = (body: unknown) => (body as { source: string }[]).filter((dev
 const plug = (space: Workspace, name: string) => writeFileSync(path.join(space.dev, name), '');
 const unplug = (space: Workspace, name: string) => unlinkSync(path.join(space.dev, name));
 const held = (agent: FakeAgent) => [...agent.peripherals.keys()].sort();
+/** The requests under /api/peripheral, of `method` only unless it is empty. */
 const requestsOf = (agent: FakeAgent, method: string) =>
-  agent.requests.filter((request) => request.method === method && request.path.startsWith('/api/peripheral'));
+  agent.requests.filter(
+    (request) => (method === '' || request.method === method) && request.path.startsWith('/api/peripheral'),
+  );
+type AckedDevice = { deliveries: { state: string }[] };
 
 function setUp() {
   const space = workspace();
@@ -208,6 +212,92 @@ describe('daemon with the nuvlabox-agent backend', () => {
           sent.map((request) => `${request.method} ${request.status}`),
           ['PUT 404', 'POST 400', 'DELETE 200', 'POST 201'],
         );
+      }),
+    ));
+
+  test('agent 2.0.0: a peripheral deleted in Nuvla comes back on its next change: PUT 500 (HTML), DELETE, POST and no more', () =>
+    withAgent(
+      (space, agent) =>
+        withEngine(space, async () => {
+          plug(space, 'sensor1');
+          await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
+          agent.deleteInNuvla('test-device:sensor1');
+          const before = agent.requests.length;
+          writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space, { label: 'Renamed sensor' }));
+          await waitFor(
+            'the peripheral back in Nuvla',
+            () => agent.nuvla.get('test-device:sensor1')?.document['name'] === 'Renamed sensor sensor1',
+          );
+          const sent = agent.requests.slice(before).filter((request) => request.path.startsWith('/api/peripheral'));
+          assert.deepEqual(
+            sent.map((request) => `${request.method} ${request.status}`),
+            ['PUT 500', 'DELETE 200', 'POST 201'],
+          );
+          assert.deepEqual([...agent.nuvla.keys()], ['test-device:sensor1']);
+          assert.deepEqual(held(agent), ['test-device:sensor1']);
+        }),
+      { version: '2.0.0' },
+    ));
+
+  test('an older Nuvla peripheral the agent adopts loses the fields the profile does not map: nothing stale, nothing twice', () =>
+    withAgent(
+      (space, agent) =>
+        withEngine(space, async (engine) => {
+          plug(space, 'sensor1');
+          const expected = {
+            identifier: 'test-device:sensor1',
+            name: 'Test sensor sensor1',
+            available: true,
+            classes: ['sensor'],
+            interface: 'USB',
+            'device-path': path.join(space.dev, 'sensor1'),
+            description: 'at site test-lab',
+          };
+          await waitFor('the acknowledgement', async () =>
+            ownDevices((await engine.get('/devices')).body).some(
+              (device) => (device as unknown as AckedDevice).deliveries[0]?.state === 'acknowledged',
+            ),
+          );
+          const { parent: _parent, version: _version, ...document } = agent.nuvla.get('test-device:sensor1')!.document;
+          assert.deepEqual(document, expected, 'no serial-number or vendor left from the old document');
+          assert.deepEqual(
+            requestsOf(agent, '').map((request) => `${request.method} ${request.status}`),
+            ['POST 201', 'DELETE 200', 'POST 201'],
+          );
+          assert.deepEqual([...agent.nuvla.keys()], ['test-device:sensor1']);
+          assert.deepEqual(held(agent), ['test-device:sensor1']);
+        }),
+      {
+        inNuvla: {
+          'test-device:sensor1': {
+            identifier: 'test-device:sensor1',
+            name: 'Old sensor',
+            available: false,
+            classes: ['sensor'],
+            'serial-number': 'OLD-SERIAL',
+            vendor: 'Old vendor',
+          },
+        },
+      },
+    ));
+
+  test('a device unplugged after Nuvla lost its peripheral: the agent\'s plain "Deleted <identifier>" ends it, one DELETE', () =>
+    withAgent((space, agent) =>
+      withEngine(space, async (engine) => {
+        plug(space, 'sensor1');
+        await waitFor('the registration', () => agent.nuvla.has('test-device:sensor1'));
+        agent.deleteInNuvla('test-device:sensor1');
+        unplug(space, 'sensor1');
+        await waitFor(
+          'the device gone from /devices',
+          async () => ownDevices((await engine.get('/devices')).body).length === 0,
+        );
+        assert.deepEqual(
+          requestsOf(agent, 'DELETE').map((request) => request.status),
+          [200],
+        );
+        assert.deepEqual(held(agent), []);
+        assert.deepEqual([...agent.nuvla.keys()], []);
       }),
     ));
 

@@ -1,7 +1,8 @@
-// A fake balena supervisor dependent-device API (reference/backends.md §4, as §5 saw the
-// proxyvisor of v14.7.1 behave) over real HTTP on loopback: API key checks, validation,
+// A fake balena supervisor dependent-device API (docs/backends/balena-supervisor.md, as the
+// proxyvisor of v14.7.1 behaves) over real HTTP on loopback: API key checks, validation,
 // 201/202/400/401/404/410/503 as the supervisor answers them, and the hooks it sends back to the
-// gateway's hook address on its own, throttled per device, until they are answered 200.
+// gateway's hook address on its own, throttled per device, until they are answered 200. With
+// `dependentDeviceApi: false` it is a supervisor v14.8.0 or later, which has no such API.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,13 +92,28 @@ const nonEmptyString = (value: unknown) => typeof value === 'string' && value.tr
 interface Reply {
   status: number;
   body: unknown;
+  /** A string body sent as `text/html` (Express's pages) rather than `text/plain`. */
+  html?: boolean;
 }
+
+/** Express's answer for a route nobody defined (finalhandler's page). */
+const unknownRoute = (method: string, path: string): Reply => ({
+  status: 404,
+  html: true,
+  body: `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot ${method} ${path}</pre>\n</body>\n</html>\n`,
+});
 
 export interface FakeSupervisorOptions {
   apiKey?: string;
   apps?: number[];
   /** The least time between two hooks to one device: 30 s in the supervisor, shorter in tests. */
   hookIntervalMs?: number;
+  /**
+   * False for a supervisor v14.8.0 or later: the key is still checked, but every dependent-device
+   * route (`/v1/devices...`, `/v1/dependent-apps...`) is unknown, Express's `404 text/html`
+   * `Cannot POST /v1/devices`. True (the default) for the proxyvisor of v14.7.1 and earlier.
+   */
+  dependentDeviceApi?: boolean;
 }
 
 export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): Promise<FakeSupervisor> {
@@ -182,7 +198,9 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     const wait = Math.max(0, state.lastSent + hookIntervalMs - Date.now());
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      void sendHook(uuid, state);
+      // A timer may fire a millisecond before Date.now() says it is due: the interval is a promise.
+      if (Date.now() < state.lastSent + hookIntervalMs) scheduleHook(uuid);
+      else void sendHook(uuid, state);
     }, wait);
   };
 
@@ -279,11 +297,13 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     ) {
       failures.count--;
       reply = { status: failures.status, body: { error: 'failing on purpose' } };
-    } else if (typeof body === 'string') reply = { status: 400, body: { error: 'body is not JSON' } };
+    } else if (options.dependentDeviceApi === false) reply = unknownRoute(request.method!, url.pathname);
+    else if (typeof body === 'string') reply = { status: 400, body: { error: 'body is not JSON' } };
     else reply = route(request.method!, url.pathname, body);
     logged.status = reply.status;
     response.writeHead(reply.status, {
-      'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json',
+      'content-type':
+        typeof reply.body !== 'string' ? 'application/json' : reply.html ? 'text/html; charset=utf-8' : 'text/plain',
     });
     response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   });

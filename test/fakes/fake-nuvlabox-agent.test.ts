@@ -10,6 +10,15 @@ interface Answer {
   headers: Headers;
 }
 
+/** The parsed JSON of an answer, or its text (the agent answers some requests with a plain string). */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Sends `body` as JSON, or as-is when it is already a string (to send malformed JSON). */
 async function call(agent: FakeAgent, method: string, path: string, body?: unknown): Promise<Answer> {
   const init: RequestInit = { method };
@@ -19,7 +28,7 @@ async function call(agent: FakeAgent, method: string, path: string, body?: unkno
   }
   const response = await fetch(`${agent.url}${path}`, init);
   const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
+  return { status: response.status, body: text === '' ? undefined : jsonOrText(text), headers: response.headers };
 }
 
 const webcam = { identifier: 'usb:046d:0825', available: true, classes: ['video'], name: 'Webcam', interface: 'USB' };
@@ -171,7 +180,9 @@ describe('fake NuvlaBox Agent', () => {
     assert.deepEqual([put.status, (put.body as { status: number }).status], [404, 404]);
     assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 400);
     assert.ok(agent.peripherals.has(webcam.identifier), 'the local copy survives');
-    assert.equal((await call(agent, 'DELETE', path)).status, 200);
+    const deleted = await call(agent, 'DELETE', path);
+    assert.deepEqual([deleted.status, deleted.body], [200, `Deleted ${webcam.identifier}`], 'a plain string');
+    assert.match(deleted.headers.get('content-type') ?? '', /^text\/html/);
     assert.equal(agent.peripherals.size, 0);
     assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 201);
     assert.notEqual(
@@ -179,6 +190,22 @@ describe('fake NuvlaBox Agent', () => {
       (created.body as Record<string, unknown>)['resource-id'],
       'a new resource in Nuvla',
     );
+  });
+
+  test('agent 2.0.0, a peripheral deleted in Nuvla: PUT is an HTML 500, DELETE a JSON message and clears the local copy', async () => {
+    await agent.close();
+    agent = await startFakeAgent({ version: '2.0.0' });
+    await call(agent, 'POST', '/peripheral', webcam);
+    const path = `/peripheral/${encodeURIComponent(webcam.identifier)}`;
+    agent.deleteInNuvla(webcam.identifier);
+    const put = await call(agent, 'PUT', path, { name: 'Renamed' });
+    assert.equal(put.status, 500);
+    assert.match(String(put.body), /<title>500 Internal Server Error<\/title>/);
+    assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 400);
+    const deleted = await call(agent, 'DELETE', path);
+    assert.deepEqual([deleted.status, deleted.body], [200, { message: `Deleted ${webcam.identifier}` }]);
+    assert.equal(agent.peripherals.size, 0);
+    assert.equal((await call(agent, 'POST', '/peripheral', webcam)).status, 201);
   });
 
   test('PUT merges in Nuvla too: a field left out of the body stays', async () => {
@@ -191,17 +218,23 @@ describe('fake NuvlaBox Agent', () => {
     assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Webcam');
   });
 
-  test('POST without a local copy adopts the Nuvla peripheral with the same identifier', async () => {
+  test('POST without a local copy adopts the Nuvla peripheral: an edit that merges, answered with the document', async () => {
     await agent.close();
-    agent = await startFakeAgent({ inNuvla: { [webcam.identifier]: { ...webcam, name: 'Old' } } });
+    const old = { ...webcam, name: 'Old', 'serial-number': 'OLD-SERIAL' };
+    agent = await startFakeAgent({ inNuvla: { [webcam.identifier]: old } });
     const before = agent.nuvla.get(webcam.identifier)!.id;
     const answer = await call(agent, 'POST', '/peripheral', webcam);
-    assert.deepEqual([answer.status, (answer.body as Record<string, unknown>)['resource-id']], [201, before]);
+    const body = answer.body as Record<string, unknown>;
+    assert.deepEqual([answer.status, body['resource-id'], body['id']], [201, before, before]);
+    assert.equal(body['message'], undefined, 'not the created message');
+    assert.deepEqual([body['name'], body['serial-number']], ['Webcam', 'OLD-SERIAL']);
     assert.equal(agent.nuvla.size, 1);
-    assert.equal(agent.nuvla.get(webcam.identifier)?.document['name'], 'Webcam');
+    assert.equal(agent.nuvla.get(webcam.identifier)?.document['serial-number'], 'OLD-SERIAL');
+    assert.ok(agent.peripherals.has(webcam.identifier), 'a local copy from now on');
   });
 
-  test('Nuvla unreachable: writes are 500 with an HTML page', async () => {
+  test("Nuvla unreachable: a POST is a 500 with an HTML page, a PUT or DELETE the agent's JSON 500", async () => {
+    await call(agent, 'POST', '/peripheral', gps);
     agent.nuvlaReachable = false;
     const response = await fetch(`${agent.url}/peripheral`, {
       method: 'POST',
@@ -211,7 +244,13 @@ describe('fake NuvlaBox Agent', () => {
     assert.equal(response.status, 500);
     assert.match(response.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await response.text(), /<title>500 Internal Server Error<\/title>/);
-    assert.equal(agent.peripherals.size, 0);
+    assert.equal(agent.peripherals.size, 1);
+    const path = `/peripheral/${encodeURIComponent(gps.identifier)}`;
+    for (const answer of [await call(agent, 'PUT', path, { available: true }), await call(agent, 'DELETE', path)]) {
+      assert.equal(answer.status, 500);
+      assert.match((answer.body as { error: string }).error, /^Error occurred while deleting serial-gps-1/);
+    }
+    assert.ok(agent.peripherals.has(gps.identifier) && agent.nuvla.has(gps.identifier));
   });
 
   test('anything else is a 404', async () => {

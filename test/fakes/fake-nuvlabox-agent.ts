@@ -1,14 +1,26 @@
-// A fake NuvlaBox Agent peripheral API (reference/backends.md §1, as §5 saw the real agent 2.9.6
-// behave) served over real HTTP, so a backend is tested through its actual sockets, status codes
-// and retries, and a test can make the agent fail, stall, vanish and come back. Behind the
-// agent's local copies sits a stand-in Nuvla: a peripheral can be deleted there (as in the UI)
-// while the agent's local file survives, and a POST adopts a Nuvla peripheral it finds.
+// A fake NuvlaBox Agent peripheral API (docs/backends/nuvlabox-agent.md, "How the real one
+// behaves": agent 2.9.6 by default, 2.0.0 on request) served over real HTTP, so a backend is
+// tested through its actual sockets, status codes and retries, and a test can make the agent
+// fail, stall, vanish and come back. Behind the agent's local copies sits a stand-in Nuvla: a
+// peripheral can be deleted there (as in the UI) while the agent's local file survives, and a
+// POST adopts a Nuvla peripheral it finds, answering with the edited document.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { nuvlaboxPeripheralSchema } from '../../engine/backends/shared/nuvlabox-peripheral.js';
+import {
+  caught,
+  error,
+  forwarded,
+  globToRegex,
+  isObject,
+  notFound,
+  parseJson,
+  readBody,
+  schemaViolation,
+  unhandled,
+  type Reply,
+} from './fake-nuvlabox-replies.js';
 
 /** A peripheral document as the agent stores it: the client's fields plus `parent` and `version`. */
 export type PeripheralDocument = Record<string, unknown>;
@@ -39,7 +51,16 @@ export interface FakeAgentOptions {
    * an earlier installation), keyed by identifier: a POST of the same identifier adopts them.
    */
   inNuvla?: Record<string, PeripheralDocument>;
+  /**
+   * Which agent's answers to a peripheral deleted in Nuvla behind its local copy: `2.9.6` (the
+   * default) forwards Nuvla's 404 to a PUT and answers the DELETE that clears the copy with the
+   * plain string `Deleted <identifier>`; `2.0.0` answers that PUT with Flask's HTML 500 page (its
+   * handler for Nuvla's 404 covers DELETE only) and that DELETE with `{"message": ...}`.
+   */
+  version?: AgentVersion;
 }
+
+export type AgentVersion = '2.9.6' | '2.0.0';
 
 /** A peripheral as the stand-in Nuvla holds it. */
 export interface NuvlaPeripheral {
@@ -61,8 +82,8 @@ export interface FakeAgent {
   /** What Nuvla holds, identifier → resource: what a user sees in the Nuvla UI. */
   readonly nuvla: Map<string, NuvlaPeripheral>;
   /**
-   * When false, Nuvla cannot be reached: every write the agent forwards fails with an unhandled
-   * exception, a 500 with Flask's HTML page.
+   * When false, Nuvla cannot be reached: a POST fails with an unhandled exception (a 500 with
+   * Flask's HTML page), a PUT or DELETE with the agent's own JSON 500.
    */
   nuvlaReachable: boolean;
   readonly requests: LoggedRequest[];
@@ -84,63 +105,6 @@ export interface FakeAgent {
   close(): Promise<void>;
 }
 
-interface Reply {
-  status: number;
-  /** JSON, or the text of an HTML page when `html`. */
-  body: unknown;
-  html?: boolean;
-}
-
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
-const validatePeripheral = ajv.compile(nuvlaboxPeripheralSchema);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function error(status: number, message: string): Reply {
-  return { status, body: { error: message } };
-}
-
-const notFound = (): Reply => error(404, 'Peripheral not found');
-
-/** An error of Nuvla's, which the agent forwards with Nuvla's own status and body shape. */
-const forwarded = (status: number, message: string): Reply => ({ status, body: { status, message } });
-
-/** What Flask answers for an exception nobody caught (e.g. Nuvla unreachable). */
-const unhandled = (): Reply => ({
-  status: 500,
-  html: true,
-  body: '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n',
-});
-
-/** Nuvla's verdict on a document a manager sent, forwarded as a 400, or undefined when acceptable. */
-function schemaViolation(document: Record<string, unknown>): Reply | undefined {
-  if (validatePeripheral(document)) return undefined;
-  return forwarded(400, `resource does not satisfy defined schema: ${ajv.errorsText(validatePeripheral.errors)}`);
-}
-
-/** The agent globs over its peripheral files: `*` and `?` only, anchored to the whole name. */
-function globToRegex(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${escaped.replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
-
-function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
-  if (raw.trim() === '') return { ok: true, value: undefined };
-  try {
-    return { ok: true, value: JSON.parse(raw) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-async function readBody(request: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 class FakeNuvlaboxAgent implements FakeAgent {
   url = '';
   port = 0;
@@ -158,6 +122,7 @@ class FakeNuvlaboxAgent implements FakeAgent {
   constructor(
     readonly server: http.Server,
     readonly parent: string,
+    readonly version: AgentVersion,
   ) {}
 
   failNext(count: number, status = 500, error = `injected ${status} failure`): void {
@@ -255,7 +220,9 @@ class FakeNuvlaboxAgent implements FakeAgent {
   /**
    * The agent checks only `identifier` itself; the schema check is Nuvla's, forwarded as 400.
    * Without a local copy, a peripheral Nuvla already has under the identifier is adopted: the
-   * agent searches Nuvla for it and edits it with the new document instead of creating another.
+   * agent searches Nuvla for it and edits it with the new document instead of creating another,
+   * and answers 201 with what Nuvla's edit returns, the whole edited document, plus its
+   * `resource-id`. Nuvla's edit merges, so fields of the old document the new one lacks stay.
    */
   private register(body: unknown): Reply {
     if (!isObject(body)) return error(400, 'Payload malformed: it must be a JSON object');
@@ -265,13 +232,34 @@ class FakeNuvlaboxAgent implements FakeAgent {
       return error(400, `Peripheral ${identifier} file already registered. Please delete it first`);
     }
     if (!this.nuvlaReachable) return unhandled();
+    const stored = { ...body, parent: this.parent, version: 2 };
+    const existing = this.nuvla.get(identifier);
+    if (existing) return this.adopt(existing, stored);
     const violation = schemaViolation(body);
     if (violation) return violation;
-    const stored = { ...body, parent: this.parent, version: 2 };
-    const resourceId = this.nuvla.get(identifier)?.id ?? `nuvlabox-peripheral/${randomUUID()}`;
+    const resourceId = `nuvlabox-peripheral/${randomUUID()}`;
     this.nuvla.set(identifier, { id: resourceId, document: structuredClone(stored) });
     this.peripherals.set(identifier, stored);
     return { status: 201, body: { status: 201, message: `${resourceId} created`, 'resource-id': resourceId } };
+  }
+
+  /** The edit of an existing Nuvla peripheral that a POST without a local copy makes. */
+  private adopt(resource: NuvlaPeripheral, stored: PeripheralDocument): Reply {
+    const { parent: _parent, version: _version, ...oldFields } = resource.document;
+    const { parent: _p, version: _v, ...newFields } = stored;
+    const violation = schemaViolation({ ...oldFields, ...newFields });
+    if (violation) return violation;
+    resource.document = { ...resource.document, ...structuredClone(stored) };
+    this.peripherals.set(String(stored['identifier']), stored);
+    const edited = {
+      ...resource.document,
+      id: resource.id,
+      'resource-type': 'nuvlabox-peripheral',
+      created: '2021-04-01T10:00:00.000Z',
+      updated: new Date().toISOString(),
+      acl: { owners: [this.parent] },
+    };
+    return { status: 201, body: { ...edited, 'resource-id': resource.id } };
   }
 
   /** Searches local copies only; `parameter` without `value` matches nothing. */
@@ -296,16 +284,17 @@ class FakeNuvlaboxAgent implements FakeAgent {
 
   /**
    * PUT merges, into the local copy and into Nuvla: a field missing from the body stays. Nuvla
-   * validates the edited document as a whole, so the merge is checked before it is kept; a
-   * peripheral deleted in Nuvla gives Nuvla's 404, forwarded, and the local copy stays.
+   * validates the edited document as a whole, so the merge is checked before it is kept. For a
+   * peripheral deleted in Nuvla the local copy stays, and 2.9.6 forwards Nuvla's 404 while 2.0.0
+   * fails unpacking its handler's missing result: Flask's HTML 500.
    */
   private update(identifier: string, body: unknown): Reply {
     const stored = this.peripherals.get(identifier);
     if (!stored) return notFound();
     if (!isObject(body)) return error(400, 'Payload malformed: it must be a JSON object');
-    if (!this.nuvlaReachable) return unhandled();
+    if (!this.nuvlaReachable) return caught(identifier);
     const resource = this.nuvla.get(identifier);
-    if (!resource) return forwarded(404, `${identifier} not found`);
+    if (!resource) return this.version === '2.0.0' ? unhandled() : forwarded(404, `${identifier} not found`);
     const { parent: _parent, version: _version, ...clientFields } = resource.document;
     const violation = schemaViolation({ ...clientFields, ...body });
     if (violation) return violation;
@@ -315,21 +304,33 @@ class FakeNuvlaboxAgent implements FakeAgent {
     return { status: 200, body: updated };
   }
 
-  /** Nuvla's 404 still removes the local copy: DELETE is how a stale local file is cleared. */
+  /**
+   * Nuvla's answer is forwarded; when Nuvla has already lost the peripheral the local copy is
+   * still removed (DELETE is how a stale local file is cleared), with the agent's own message:
+   * a plain string from 2.9.6, a JSON object from 2.0.0.
+   */
   private remove(identifier: string): Reply {
     if (!this.peripherals.has(identifier)) return notFound();
-    if (!this.nuvlaReachable) return unhandled();
-    const resourceId = this.nuvla.get(identifier)?.id ?? `nuvlabox-peripheral/${randomUUID()}`;
-    this.nuvla.delete(identifier);
+    if (!this.nuvlaReachable) return caught(identifier);
+    const resource = this.nuvla.get(identifier);
     this.peripherals.delete(identifier);
-    return { status: 200, body: { status: 200, message: `${resourceId} deleted`, 'resource-id': resourceId } };
+    if (!resource) {
+      const message = `Deleted ${identifier}`;
+      return this.version === '2.0.0' ? { status: 200, body: { message } } : { status: 200, body: message, html: true };
+    }
+    this.nuvla.delete(identifier);
+    return { status: 200, body: { status: 200, message: `${resource.id} deleted`, 'resource-id': resource.id } };
   }
 }
 
 /** Starts a fake agent on 127.0.0.1 and resolves once it is listening. */
 export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<FakeAgent> {
   const server = http.createServer();
-  const agent = new FakeNuvlaboxAgent(server, `nuvlabox/${options.nuvlaboxId ?? randomUUID()}`);
+  const agent = new FakeNuvlaboxAgent(
+    server,
+    `nuvlabox/${options.nuvlaboxId ?? randomUUID()}`,
+    options.version ?? '2.9.6',
+  );
   agent.seed(options.initial ?? {}, options.inNuvla ?? {});
   server.on('request', (request, response) => {
     // A bug in the fake must surface as a 500 to the test, never as a crashed test process.

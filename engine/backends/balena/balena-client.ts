@@ -7,6 +7,24 @@ import type { ApplyResult } from '../backend.js';
 import { HttpClient } from '../shared/http-client.js';
 import { classifyResponse, isAnswer, isJsonAnswer, notTheContract, type HttpExchange } from '../shared/http-status.js';
 
+/**
+ * Why a supervisor answers 404 to its dependent-device routes: it has none. The proxyvisor was
+ * removed in supervisor v14.8.0; since then `/v1/devices` is an unknown route, answered (after
+ * the key is checked) with Express's own page, `Cannot POST /v1/devices`.
+ */
+export const NO_DEPENDENT_DEVICE_API =
+  'this supervisor has no dependent-device API: supervisors 2.5 to 14.7 have it, v14.8.0 (February 2023) removed it. ' +
+  'On current balenaOS, give containers a stable device path with the link backend, run programs with exec, ' +
+  'or notify your own service with the http backend (docs/backends/balena-supervisor.md)';
+
+/**
+ * Whether an answer is an unknown route's 404: Express's page naming the method and path. The
+ * proxyvisor's own 404s (an unknown uuid) are a bare `Device not found`.
+ */
+export function isUnknownRoute(exchange: HttpExchange): boolean {
+  return isAnswer(exchange) && exchange.status === 404 && /Cannot [A-Z]+ \/v1\/devices/.test(exchange.body);
+}
+
 /** What one request to the supervisor gave. */
 export type SupervisorExchange = HttpExchange;
 

@@ -12,7 +12,13 @@ import { withDefaults } from '../../core/with-defaults.js';
 import type { ApplyResult, Backend, Change } from '../backend.js';
 import { defineBackend, type NotifyOptions } from '../backend-definition.js';
 import { BalenaActions } from './balena-actions.js';
-import { isAnswer, SupervisorClient, type SupervisorExchange } from './balena-client.js';
+import {
+  isAnswer,
+  isUnknownRoute,
+  NO_DEPENDENT_DEVICE_API,
+  SupervisorClient,
+  type SupervisorExchange,
+} from './balena-client.js';
 import { BalenaDevices, type BalenaDevice } from './balena-devices.js';
 import { BalenaHookServer } from './balena-hook-server.js';
 import { retry } from '../shared/http-status.js';
@@ -140,9 +146,18 @@ export const balenaSupervisorBackend = defineBackend({
   },
 });
 
-/** The supervisor no longer knows the uuid: 404 unknown, 410 deleted in the cloud. */
+/**
+ * The supervisor no longer knows the uuid: 404 unknown, 410 deleted in the cloud. A supervisor
+ * without the API at all says 404 too, but the uuid is kept then: nothing was forgotten.
+ */
 const isForgotten = (exchange: SupervisorExchange) =>
-  isAnswer(exchange) && (exchange.status === 404 || exchange.status === 410);
+  isAnswer(exchange) && (exchange.status === 404 || exchange.status === 410) && !isUnknownRoute(exchange);
+
+/** A supervisor v14.8.0 or later: nothing can be provisioned or reported, whatever is retried. */
+const withoutApi = (what: string): ApplyResult => ({
+  outcome: 'permanent',
+  reason: `${what}: HTTP 404: ${NO_DEPENDENT_DEVICE_API}`,
+});
 
 class BalenaBackend implements Backend<BalenaNotifyEntry> {
   constructor(
@@ -194,6 +209,7 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
         is_online: true,
         status: 'Idle',
       });
+      if (isUnknownRoute(exchange)) return withoutApi('reporting online');
       if (isForgotten(exchange)) {
         this.log.warn('the supervisor no longer knows the device; provisioning it again', {
           identifier: change.identifier,
@@ -261,6 +277,8 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
           }
         : result;
     }
+    // The proxyvisor answers a provisioning with 201, 400 or 503, never 404.
+    if (isAnswer(exchange) && exchange.status === 404) return withoutApi('provisioning');
     if (!isAnswer(exchange) || exchange.status !== 201) {
       const result = this.client.outcomeOf(exchange, 'provisioning');
       // A 2xx other than 201 is not what the contract promises: no uuid can be trusted from it.
@@ -300,6 +318,8 @@ class BalenaBackend implements Backend<BalenaNotifyEntry> {
       await this.devices.forget(change.identifier);
       return { outcome: 'acknowledged' };
     }
+    // Without the API the supervisor shows no dependent device, online or not: nothing to undo.
+    if (isUnknownRoute(exchange)) return { outcome: 'acknowledged', remote: { uuid: device.uuid } };
     const result = this.client.outcomeOf(exchange, 'reporting offline');
     if (result.outcome !== 'acknowledged') return result;
     // Read again: a DELETE hook during the request forgot the device, and it stays forgotten.

@@ -129,7 +129,10 @@ export class NuvlaedgePublisher implements Backend {
   private async republish(): Promise<void> {
     try {
       await this.load();
-      if (this.peripherals.size === 0 && this.publishedVersion === this.version) return;
+      if (this.peripherals.size === 0 && this.publishedVersion === this.version) {
+        this.settings.log.debug('nothing to republish: the empty set is published already');
+        return;
+      }
       await this.startWrite();
     } catch (error) {
       this.settings.log.warn('republishing peripherals failed', {
