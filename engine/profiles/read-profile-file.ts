@@ -83,9 +83,10 @@ export async function readProfileFile(file: string): Promise<ReadProfile> {
 }
 
 /**
- * `readProfileFile` with blocking calls, for the one-shot commands (validate, test, list), where
- * nothing else waits on the process: a thousand files read in about a seventh of the time that
- * a promise per call takes. The daemon reads with `readProfileFile`, its status server answering.
+ * `readProfileFile` with blocking calls: a thousand files read in about a seventh of the time
+ * that a promise per call takes. The one-shot commands (validate, test, list) read with it, and
+ * the daemon reads a whole folder with it a batch at a time (`readInBatches`), its status server
+ * answering between batches; a single file it reads with `readProfileFile`.
  */
 let syncBuffer: Buffer | undefined;
 
