@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
-import { findProfileFiles, readInBatches, validationContext } from './load-profiles.js';
+import { findProfileFiles, READ_BATCH, readInBatches, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
 import { comparePaths, ProfileNames } from './profile-names.js';
-import { readProfileFile, type ReadProfile } from './read-profile-file.js';
+import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidationContext } from './validate-profile.js';
 
 /** One profile file as the daemon holds it. */
@@ -59,9 +59,8 @@ export class ProfileStore {
   private readonly validate: ProfileValidator;
   private readonly entries = new Map<string, FileEntry>();
   private readonly names = new ProfileNames();
-  /** The latest read started of each file being read, so that an older read never overwrites a newer one. */
-  private readonly latestRead = new Map<string, number>();
-  private reads = 0;
+  /** Files read in this turn of the event loop, to let other work in between long runs. */
+  private readsThisTurn = 0;
   private pending = 0;
   private whenSettled: (() => void)[] = [];
   private cachedProfiles: LoadedProfile[] | undefined;
@@ -91,10 +90,8 @@ export class ProfileStore {
     return this.tracked(async () => {
       const listed = await findProfileFiles(this.folder);
       const files = [...new Set([...listed, ...this.entries.keys()])].sort(comparePaths);
-      const tickets = new Map(files.map((file) => [file, this.startRead(file)]));
       const report: ReloadReport = { files: files.length, changed: [], added: [], removed: [] };
       await readInBatches(files, (file, read) => {
-        if (!this.isLatestRead(file, tickets.get(file)!)) return;
         const held = this.entries.has(file);
         if (this.take(file, read)) report.changed.push(file);
         if (held !== this.entries.has(file)) (held ? report.removed : report.added).push(file);
@@ -103,13 +100,17 @@ export class ProfileStore {
     });
   }
 
-  /** Re-reads one file (gone, new or edited); returns whether the profiles in use changed. */
+  /**
+   * Re-reads one file (gone, new or edited); returns whether the profiles in use changed. The
+   * read blocks, as for the whole folder, and is taken at once, so reads of one file are taken in
+   * the order they were made; a run of reloads in one turn of the event loop (a ConfigMap update
+   * reloads every file) lets other work in every READ_BATCH files.
+   */
   async reload(file: string): Promise<boolean> {
     return this.tracked(async () => {
-      const ticket = this.startRead(file);
-      const read = await readProfileFile(file);
-      // A read started later has the file as it is now; it, not this one, is taken.
-      return this.isLatestRead(file, ticket) && this.take(file, read);
+      if (this.readsThisTurn++ === 0) setImmediate(() => (this.readsThisTurn = 0));
+      else if (this.readsThisTurn > READ_BATCH) await new Promise((resolve) => setImmediate(resolve));
+      return this.take(file, readProfileFileSync(file));
     });
   }
 
@@ -130,17 +131,6 @@ export class ProfileStore {
     } finally {
       if (--this.pending === 0) for (const resolve of this.whenSettled.splice(0)) resolve();
     }
-  }
-
-  private startRead(file: string): number {
-    this.latestRead.set(file, ++this.reads);
-    return this.reads;
-  }
-
-  private isLatestRead(file: string, ticket: number): boolean {
-    if (this.latestRead.get(file) !== ticket) return false;
-    this.latestRead.delete(file);
-    return true;
   }
 
   /** Takes what was read of one file; returns whether the profiles in use changed. */
