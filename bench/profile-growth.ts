@@ -14,7 +14,8 @@ import { cpuMsOf, measureProcess } from './measure-process.js';
 import { median } from './percentile.js';
 import { generatedProfile } from './validate-many.js';
 
-const SIZES = [10, 100, 1000, 5000, 10000];
+// `PROFILE_GROWTH_SIZES=10000 npm run bench -- profile-growth` measures only the sizes given.
+const SIZES = process.env.PROFILE_GROWTH_SIZES?.split(',').map(Number) ?? [10, 100, 1000, 5000, 10000];
 const runsFor = (size: number) => (size <= 1000 ? 3 : 1);
 
 async function validateFigures(cli: string, root: string, size: number): Promise<BenchFigure[]> {
