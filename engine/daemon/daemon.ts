@@ -301,10 +301,11 @@ export class Daemon {
     log.info('reloading the profiles folder', { reason, folder: this.store.folder });
     try {
       const report = await this.store.reloadAll();
-      for (const file of report.changed) {
+      const changedFiles = new Set(report.changed);
+      for (const file of report.updated) {
         const issues = this.store.issuesOf(file);
         for (const issue of issues) log.warn('profile problem', { ...issue });
-        log.info('profile file reloaded', { file, changed: true, issues: issues.length });
+        log.info('profile file reloaded', { file, changed: changedFiles.has(file), issues: issues.length });
       }
       const { files, changed, added, removed } = report;
       log.info('profiles folder reloaded', {

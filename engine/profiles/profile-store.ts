@@ -26,6 +26,8 @@ export interface ReloadReport {
   files: number;
   /** Files whose reload changed the profiles in use, added and removed ones included. */
   changed: string[];
+  /** Files read with another text or outcome than before (`changed` ones and, e.g., files that broke). */
+  updated: string[];
   added: string[];
   removed: string[];
 }
@@ -90,11 +92,13 @@ export class ProfileStore {
     return this.tracked(async () => {
       const listed = await findProfileFiles(this.folder);
       const files = [...new Set([...listed, ...this.entries.keys()])].sort(comparePaths);
-      const report: ReloadReport = { files: files.length, changed: [], added: [], removed: [] };
+      const report: ReloadReport = { files: files.length, changed: [], updated: [], added: [], removed: [] };
       await readInBatches(files, (file, read) => {
-        const held = this.entries.has(file);
+        const before = this.entries.get(file);
         if (this.take(file, read)) report.changed.push(file);
-        if (held !== this.entries.has(file)) (held ? report.removed : report.added).push(file);
+        const after = this.entries.get(file);
+        if (after !== before) report.updated.push(file);
+        if (!before !== !after) (before ? report.removed : report.added).push(file);
       });
       return report;
     });

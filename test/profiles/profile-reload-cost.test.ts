@@ -78,7 +78,13 @@ describe('the cost of a profile reload', () => {
       const edited = write('profile-3.yaml', storeProfile('profile-3', 'second'));
       const added = write('profile-new.yaml', storeProfile('profile-new'));
       const report = await store.reloadAll();
-      assert.deepEqual(report, { files: COUNT + 1, changed: [edited, added], added: [added], removed: [] });
+      assert.deepEqual(report, {
+        files: COUNT + 1,
+        changed: [edited, added],
+        updated: [edited, added],
+        added: [added],
+        removed: [],
+      });
       assert.deepEqual([...validated.keys()].sort(), [edited, added]);
       assert.deepEqual(
         [...serialised.keys()].filter((file) => file !== edited),
