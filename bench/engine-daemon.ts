@@ -20,11 +20,18 @@ const READY_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `node cli ARGS` (with `env`, e.g. a umockdev testbed's) and resolves once it logs
- * `engine ready`; rejects if it exits first or takes over a minute.
+ * `engine ready`; rejects if it exits first or takes over a minute. `stdout`, when given, gets
+ * what the engine writes there (a stdout backend's lines).
  */
-export function startDaemon(cli: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<BenchDaemon> {
+export function startDaemon(
+  cli: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  stdout?: (chunk: string) => void,
+): Promise<BenchDaemon> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'], env });
+  if (stdout) child.stdout!.setEncoding('utf8').on('data', stdout);
   const logs: EngineLogLine[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const stop = async () => {
@@ -40,7 +47,7 @@ export function startDaemon(cli: string, args: string[], env: NodeJS.ProcessEnv 
       reject(new Error(`engine not ready after ${READY_TIMEOUT_MS} ms`));
     }, READY_TIMEOUT_MS);
     let pending = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
       for (const text of lines) {

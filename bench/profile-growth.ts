@@ -1,5 +1,5 @@
-// How start-up and validation grow with the number of profiles: for 10, 100, 1,000 and 5,000
-// profiles, `engine validate` (whole process: wall time, peak RSS) and the daemon (spawn →
+// How start-up and validation grow with the number of profiles: for 10, 100, 1,000, 5,000 and
+// 10,000 profiles, `engine validate` (whole process: wall time, peak RSS) and the daemon (spawn →
 // `engine ready`, VmRSS at ready). Validation uses validate-many's realistic profiles (USB,
 // serial probe, JSON-logic); the daemon uses daemon-footprint's file profiles, each watching
 // its own path (none present), notifying a stdout backend. One run per size, RUNS for the small
@@ -14,7 +14,8 @@ import { cpuMsOf, measureProcess } from './measure-process.js';
 import { median } from './percentile.js';
 import { generatedProfile } from './validate-many.js';
 
-const SIZES = [10, 100, 1000, 5000];
+// `PROFILE_GROWTH_SIZES=10000 npm run bench -- profile-growth` measures only the sizes given.
+const SIZES = process.env.PROFILE_GROWTH_SIZES?.split(',').map(Number) ?? [10, 100, 1000, 5000, 10000];
 const runsFor = (size: number) => (size <= 1000 ? 3 : 1);
 
 async function validateFigures(cli: string, root: string, size: number): Promise<BenchFigure[]> {

@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchFigure } from './bench-figure.js';
+import * as configmapUpdate from './configmap-update.js';
 import * as daemonFootprint from './daemon-footprint.js';
 import * as fileLatency from './file-latency.js';
 import * as hostileBackend from './hostile-backend.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'file-latency', ...fileLatency },
   { name: 'daemon-footprint', ...daemonFootprint },
   { name: 'profile-growth', ...profileGrowth },
+  { name: 'configmap-update', ...configmapUpdate },
   { name: 'usb-latency', ...usbLatency },
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },

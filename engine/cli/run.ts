@@ -44,9 +44,35 @@ function watchStopSignals(onSecond: () => void): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * SIGHUP, watched from before anything starts as the stop signals are (Node's default for it is
+ * to exit): it reads the profiles folder again, as daemons conventionally do, and never stops
+ * the engine. One that arrives during start-up is acted on once start-up is done, since the
+ * files may have changed after they were read; one that arrives while stopping is ignored.
+ */
+class ReloadSignal {
+  private reload: ((reason: string) => Promise<void>) | undefined;
+  private receivedEarly = false;
+
+  constructor() {
+    process.on('SIGHUP', () => {
+      if (this.reload) void this.reload('SIGHUP');
+      else this.receivedEarly = true;
+    });
+  }
+
+  /** From now on a SIGHUP calls `reload`; one received before calls it now. */
+  attach(reload: (reason: string) => Promise<void>): void {
+    this.reload = reload;
+    if (this.receivedEarly) void reload('SIGHUP during start-up');
+    this.receivedEarly = false;
+  }
+}
+
 /** Runs the daemon until SIGTERM or SIGINT; returns the exit code. */
 export async function runCommand(args: string[]): Promise<number> {
   const stopSignal = watchStopSignals(() => process.exit(1));
+  const reloadSignal = new ReloadSignal();
   const { values } = parseArgs({
     args,
     options: {
@@ -96,6 +122,7 @@ export async function runCommand(args: string[]): Promise<number> {
         log.debug('start-up ended with an error while shutting down', { error: (settled.error as Error)?.message });
     } else {
       if (first.kind === 'failed') throw first.error;
+      reloadSignal.attach((reason) => daemon.reloadProfiles(reason));
       log.info('shutting down', { signal: await stopSignal });
     }
     return await stopDaemon(daemon, log, 0);

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Backend } from '../backends/backend.js';
 import { backendType, type BackendNames } from '../backends/index.js';
 import { backendNamesOf, loadConfigOrDefault, type EngineConfig } from '../config/load-config.js';
@@ -31,6 +32,9 @@ export interface DaemonOptions {
   env: NodeJS.ProcessEnv;
   log: Logger;
 }
+
+/** The longest a stream of profile reloads delays applying them (see `profilesChangedSoon`). */
+const PROFILE_BATCH_MAX_MS = 500;
 
 /** The configuration could not be used; the issues say why. */
 export class ConfigError extends Error {
@@ -66,6 +70,7 @@ export class Daemon {
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
+  private profilesChangePending = false;
   private probeResults!: ProbeResultsFile;
   private sourcesStarted = false;
   private reportedProblems = new Set<string>();
@@ -128,7 +133,7 @@ export class Daemon {
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
     this.reconciler.allowDeletes();
-    this.watcher = new ProfileWatcher(this.store, () => void this.profilesChanged(), log);
+    this.watcher = new ProfileWatcher(this.store, () => this.profilesChangedSoon(), log);
     await this.watcher.start();
     this.ready = true;
     log.info('engine ready', { profiles: this.index.profiles.length, devices: this.inventory.size, port });
@@ -255,12 +260,68 @@ export class Daemon {
     });
   }
 
+  /**
+   * Applies profile changes once the reloads that came together are done: a ConfigMap update
+   * reloads every file one after the other, and each would otherwise rebuild the index, the
+   * sources' plans and every device's desired state. A stream of reloads that never pauses is
+   * still applied every PROFILE_BATCH_MAX_MS.
+   */
+  private profilesChangedSoon(): void {
+    if (this.profilesChangePending) return;
+    this.profilesChangePending = true;
+    void (async () => {
+      const since = Date.now();
+      // The reload after the one reported starts once the report's callers have returned: looked
+      // at on the next turn of the event loop.
+      await nextTurn();
+      while (this.store.reloading && Date.now() - since < PROFILE_BATCH_MAX_MS) {
+        await this.store.settled();
+        await nextTurn();
+      }
+      this.profilesChangePending = false;
+      if (!this.aborter.signal.aborted) await this.profilesChanged();
+    })();
+  }
+
   private async profilesChanged(): Promise<void> {
     this.index = new ProfileIndex(this.store.profiles());
     await Promise.all(
       this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))),
     );
     this.recompute();
+  }
+
+  /**
+   * Reads every profile file again (on SIGHUP, as daemons conventionally do): a change the
+   * watcher missed is picked up. What changed is logged and applied; the engine goes on.
+   */
+  async reloadProfiles(reason: string): Promise<void> {
+    const { log } = this.options;
+    if (!this.ready) return log.info('not reloading the profiles: the engine is stopping', { reason });
+    log.info('reloading the profiles folder', { reason, folder: this.store.folder });
+    try {
+      const report = await this.store.reloadAll();
+      const changedFiles = new Set(report.changed);
+      for (const file of report.updated) {
+        const issues = this.store.issuesOf(file);
+        for (const issue of issues) log.warn('profile problem', { ...issue });
+        log.info('profile file reloaded', { file, changed: changedFiles.has(file), issues: issues.length });
+      }
+      const { files, changed, added, removed } = report;
+      log.info('profiles folder reloaded', {
+        reason,
+        files,
+        changed: changed.length,
+        added: added.length,
+        removed: removed.length,
+      });
+      if (changed.length > 0) this.profilesChangedSoon();
+    } catch (error) {
+      log.error('profiles folder could not be read again; the profiles in use stay', {
+        reason,
+        error: (error as Error).message,
+      });
+    }
   }
 
   private recompute(): void {

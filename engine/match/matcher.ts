@@ -56,6 +56,13 @@ function whenRejection(entry: LoadedProfile, facts: Facts): string | undefined {
   }
 }
 
+/** Adds to a list in place: copying it for each entry made an index of n profiles cost n². */
+function addTo(lists: Map<string, LoadedProfile[]>, key: string, entry: LoadedProfile): void {
+  const list = lists.get(key);
+  if (list) list.push(entry);
+  else lists.set(key, [entry]);
+}
+
 const hasGlob = (pattern: string) => /[*?[\]{}()!+@\\]/.test(pattern);
 
 /**
@@ -74,8 +81,8 @@ export class ProfileIndex {
         source === 'file' && filePath && !hasGlob(filePath)
           ? [`file:${filePath}`]
           : usbKeys(entry)?.map((key) => `${source}:${key}`);
-      if (keys) for (const key of new Set(keys)) this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
-      else this.scanned.set(source, [...(this.scanned.get(source) ?? []), entry]);
+      if (keys) for (const key of new Set(keys)) addTo(this.byKey, key, entry);
+      else addTo(this.scanned, source, entry);
     }
   }
 

@@ -4,7 +4,8 @@ import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import type { LoadedProfile } from './profile.js';
 import { typeKeyedProfileSchema } from './profile-schema.js';
-import { readProfileFile, readProfileFileSync, type ReadProfile } from './read-profile-file.js';
+import { comparePaths } from './profile-names.js';
+import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 
 const YAML_FILE = /\.ya?ml$/i;
@@ -102,13 +103,22 @@ export function validationContext(backends: BackendNames): ValidationContext {
   return { backends, schema: typeKeyedProfileSchema() };
 }
 
-/** Reads files a batch at a time: concurrent enough to keep the disk busy, bounded in open files. */
-export async function readAll(files: readonly string[]): Promise<ReadProfile[]> {
-  const results: ReadProfile[] = [];
-  for (let start = 0; start < files.length; start += 64) {
-    results.push(...(await Promise.all(files.slice(start, start + 64).map((file) => readProfileFile(file)))));
+/** How many files the daemon reads with blocking calls before it lets other work in: about a millisecond's worth. */
+export const READ_BATCH = 64;
+
+/**
+ * Reads files a batch at a time with blocking calls, in order, handing each to `take`, and lets
+ * other work run between batches: a batch takes about a millisecond (a promise per call made a
+ * read five times slower), and the status server answers between them.
+ */
+export async function readInBatches(
+  files: readonly string[],
+  take: (file: string, read: ReadProfile) => void,
+): Promise<void> {
+  for (let start = 0; start < files.length; start += READ_BATCH) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const file of files.slice(start, start + READ_BATCH)) take(file, readProfileFileSync(file));
   }
-  return results;
 }
 
 /** Reports each profile name used by more than one file, at every place it is written. */
@@ -137,11 +147,14 @@ export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIss
   return issues;
 }
 
-/** Of profiles sharing a name, keeps the first by file path: a duplicate never displaces a profile in use. */
+/**
+ * Of profiles sharing a name, keeps the first by file path, as the daemon does at start-up (a
+ * running daemon keeps the one in use instead: see profile-names.ts).
+ */
 export function firstOfEachName(profiles: readonly LoadedProfile[]): LoadedProfile[] {
   const seen = new Set<string>();
   return [...profiles]
-    .sort((a, b) => a.file.localeCompare(b.file))
+    .sort((a, b) => comparePaths(a.file, b.file))
     .filter(({ profile }) => !seen.has(profile.name) && seen.add(profile.name));
 }
 

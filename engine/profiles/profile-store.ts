@@ -1,96 +1,238 @@
+import { createHash } from 'node:crypto';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
-import { duplicateNameIssues, findProfileFiles, firstOfEachName, readAll, validationContext } from './load-profiles.js';
+import { findProfileFiles, READ_BATCH, readInBatches, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
-import { readProfileFile, type ReadProfile } from './read-profile-file.js';
-import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
+import { comparePaths, ProfileNames } from './profile-names.js';
+import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
+import { validateProfileText, type ValidationContext } from './validate-profile.js';
 
 /** One profile file as the daemon holds it. */
 export interface ProfileFileState {
   file: string;
   issues: ProfileIssue[];
-  /** The profile in use: the file's current one, or the last good one when the file is broken. */
+  /**
+   * The file's profile when it is in use: the current one, or the last good one when the file is
+   * broken; none when another file's profile of that name is in use instead.
+   */
   inUse?: Profile;
   /** The file is broken and its last good version is still in use. */
   keptLastGood: boolean;
 }
 
+/** What reading the whole folder again did (`reloadAll`). */
+export interface ReloadReport {
+  /** Files read. */
+  files: number;
+  /** Files whose reload changed the profiles in use, added and removed ones included. */
+  changed: string[];
+  /** Files read with another text or outcome than before (`changed` ones and, e.g., files that broke). */
+  updated: string[];
+  added: string[];
+  removed: string[];
+}
+
+/** Checks one file's text; the store takes it as an option so that a test can count the checks. */
+export type ProfileValidator = typeof validateProfileText;
+
+/** What the store keeps of a file: what was learnt, not the text nor the parsed document (most of a profile's memory). */
+interface FileEntry {
+  /** The file's own problems: reading, YAML, schema, lint. */
+  issues: ProfileIssue[];
+  /** Whether the file as it is now is a valid profile; if not, `lastGood` (if any) stands in. */
+  valid: boolean;
+  lastGood?: { profile: Profile; nameAt?: { line: number; col: number } };
+  /** The digest of the text last checked: the same text is not checked again. */
+  digest?: string;
+}
+
+const digestOf = (text: string) => createHash('sha1').update(text).digest('base64');
+
 /**
  * The daemon's profiles, reloaded file by file. A file that turns bad keeps its last good
- * profile in use (and says so); a file that goes away takes its profile with it.
+ * profile in use (and says so); a file that goes away takes its profile with it. Of several
+ * files with one profile name, the first loaded is used (at start-up the first by path) and the
+ * others are reported (see profile-names.ts). A reload costs that file and the files sharing
+ * its profile's name; what is derived from every file (the profiles in use, every issue) is
+ * built again only when read after a change.
  */
 export class ProfileStore {
   private readonly context: ValidationContext;
-  private readonly current = new Map<string, ValidatedFile>();
-  private readonly lastGood = new Map<string, Profile>();
+  private readonly validate: ProfileValidator;
+  private readonly entries = new Map<string, FileEntry>();
+  private readonly names = new ProfileNames();
+  /** Files read in this turn of the event loop, to let other work in between long runs. */
+  private readsThisTurn = 0;
+  private pending = 0;
+  private whenSettled: (() => void)[] = [];
+  private cachedProfiles: LoadedProfile[] | undefined;
+  private cachedIssues: ProfileIssue[] | undefined;
+  private cachedFiles: string[] | undefined;
 
   constructor(
     readonly folder: string,
     backends: BackendNames,
+    options: { validate?: ProfileValidator } = {},
   ) {
     this.context = validationContext(backends);
+    this.validate = options.validate ?? validateProfileText;
   }
 
-  /** Reads every profile file in the folder, several at a time. */
+  /** Reads every profile file in the folder (at start-up: of one name, the first by path is used). */
   async loadAll(): Promise<void> {
     const files = await findProfileFiles(this.folder);
-    for (const [index, read] of (await readAll(files)).entries()) this.take(files[index]!, read);
+    await this.tracked(() => readInBatches(files, (file, read) => void this.take(file, read)));
   }
 
-  /** Re-reads one file (gone, new or edited); returns whether the profiles in use changed. */
+  /**
+   * Reads every file again, those listed in the folder and those held (for a SIGHUP): a file
+   * whose text is unchanged costs a read. A folder that cannot be listed changes nothing.
+   */
+  async reloadAll(): Promise<ReloadReport> {
+    return this.tracked(async () => {
+      const listed = await findProfileFiles(this.folder);
+      const files = [...new Set([...listed, ...this.entries.keys()])].sort(comparePaths);
+      const report: ReloadReport = { files: files.length, changed: [], updated: [], added: [], removed: [] };
+      await readInBatches(files, (file, read) => {
+        const before = this.entries.get(file);
+        if (this.take(file, read)) report.changed.push(file);
+        const after = this.entries.get(file);
+        if (after !== before) report.updated.push(file);
+        if (!before !== !after) (before ? report.removed : report.added).push(file);
+      });
+      return report;
+    });
+  }
+
+  /**
+   * Re-reads one file (gone, new or edited); returns whether the profiles in use changed. The
+   * read blocks, as for the whole folder, and is taken at once, so reads of one file are taken in
+   * the order they were made; a run of reloads in one turn of the event loop (a ConfigMap update
+   * reloads every file) lets other work in every READ_BATCH files.
+   */
   async reload(file: string): Promise<boolean> {
-    const before = JSON.stringify(this.profiles());
-    this.take(file, await readProfileFile(file));
-    return JSON.stringify(this.profiles()) !== before;
+    return this.tracked(async () => {
+      if (this.readsThisTurn++ === 0) setImmediate(() => (this.readsThisTurn = 0));
+      else if (this.readsThisTurn > READ_BATCH) await new Promise((resolve) => setImmediate(resolve));
+      return this.take(file, readProfileFileSync(file));
+    });
   }
 
-  private take(file: string, read: ReadProfile): void {
-    // A FIFO, socket or device is not a profile, as in the folder walk at start-up.
-    if ('gone' in read || 'special' in read) {
-      this.current.delete(file);
-      this.lastGood.delete(file);
-    } else if ('issue' in read) {
-      this.current.set(file, { file, text: '', issues: [read.issue] });
-    } else {
-      const { source: _parsed, text: _text, ...validated } = validateProfileText(file, read.text, this.context);
-      // Only what was learnt is kept: the parsed document and the text are most of a profile's memory.
-      this.current.set(file, { ...validated, text: '' });
-      if (validated.profile) this.lastGood.set(file, validated.profile);
+  /** Whether a reload is under way: more changes may follow the one just reported. */
+  get reloading(): boolean {
+    return this.pending > 0;
+  }
+
+  /** Resolves once no reload is under way. */
+  settled(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.whenSettled.push(resolve));
+  }
+
+  private async tracked<T>(work: () => Promise<T>): Promise<T> {
+    this.pending++;
+    try {
+      return await work();
+    } finally {
+      if (--this.pending === 0) for (const resolve of this.whenSettled.splice(0)) resolve();
     }
+  }
+
+  /** Takes what was read of one file; returns whether the profiles in use changed. */
+  private take(file: string, read: ReadProfile): boolean {
+    const before = this.entries.get(file);
+    const after = this.entryFrom(file, read, before);
+    if (after === before) return false;
+    const [oldProfile, newProfile] = [before?.lastGood?.profile, after?.lastGood?.profile];
+    const names = [...new Set([oldProfile?.name, newProfile?.name])].filter((name) => name !== undefined);
+    const ownersBefore = names.map((name) => this.names.owner(name));
+    // An edit that keeps the name keeps the file's place among the files that hold it.
+    const renamed = oldProfile?.name !== newProfile?.name;
+    if (renamed && oldProfile) this.names.delete(oldProfile.name, file);
+    if (after) this.entries.set(file, after);
+    else this.entries.delete(file);
+    if (renamed && newProfile) this.names.add(newProfile.name, file);
+    this.cachedIssues = undefined;
+    if (!before || !after) this.cachedFiles = undefined;
+    const changed =
+      names.some((name, index) => this.names.owner(name) !== ownersBefore[index]) ||
+      (newProfile !== undefined && this.names.owner(newProfile.name) === file && !sameProfile(oldProfile, newProfile));
+    if (changed) this.cachedProfiles = undefined;
+    return changed;
+  }
+
+  /** The entry of a file after a read; `before` itself when nothing changed. */
+  private entryFrom(file: string, read: ReadProfile, before: FileEntry | undefined): FileEntry | undefined {
+    // A FIFO, socket or device is not a profile, as in the folder walk at start-up.
+    if ('gone' in read || 'special' in read) return undefined;
+    const lastGood = before?.lastGood;
+    if ('issue' in read) return { issues: [read.issue], valid: false, ...(lastGood ? { lastGood } : {}) };
+    const digest = digestOf(read.text);
+    if (before?.digest === digest) return before;
+    const { profile, nameAt, issues } = this.validate(file, read.text, this.context);
+    if (!profile) return { issues, valid: false, digest, ...(lastGood ? { lastGood } : {}) };
+    return { issues, valid: true, digest, lastGood: { profile, ...(nameAt ? { nameAt } : {}) } };
   }
 
   /** Files this store holds, under `folder` (for a removed folder). */
   filesUnder(folder: string): string[] {
-    return [...this.current.keys()].filter((file) => file.startsWith(`${folder}/`));
+    return [...this.entries.keys()].filter((file) => file.startsWith(`${folder}/`));
   }
 
-  /** The profiles in use; of several with one name, the first by file path. */
+  /** The profiles in use, by file path. */
   profiles(): LoadedProfile[] {
-    const inUse = [...this.current.keys()].flatMap((file) => {
-      const profile = this.current.get(file)?.profile ?? this.lastGood.get(file);
+    this.cachedProfiles ??= this.sortedFiles().flatMap((file) => {
+      const profile = this.inUse(file);
       return profile ? [{ profile, file }] : [];
     });
-    return firstOfEachName(inUse);
+    return this.cachedProfiles;
   }
 
-  /** Every problem in every file, and duplicate names among the profiles in use. */
+  /** Every problem in every file, and each profile name used by several files. */
   issues(): ProfileIssue[] {
-    const files = [...this.current.values()];
-    return [...files.flatMap((file) => file.issues), ...duplicateNameIssues(files)].sort(compareIssues);
+    this.cachedIssues ??= this.sortedFiles()
+      .flatMap((file) => this.issuesOf(file))
+      .sort(compareIssues);
+    return this.cachedIssues;
+  }
+
+  /** The problems of one file, its profile's name used elsewhere included. */
+  issuesOf(file: string): ProfileIssue[] {
+    const entry = this.entries.get(file);
+    if (!entry?.lastGood) return entry?.issues ?? [];
+    const { profile, nameAt } = entry.lastGood;
+    const duplicate = this.names.issueOf(profile.name, file, nameAt);
+    return duplicate.length === 0 ? entry.issues : [...entry.issues, ...duplicate].sort(compareIssues);
   }
 
   /** Each file's state, for the status server. */
   files(): ProfileFileState[] {
-    const issues = this.issues();
-    return [...this.current.keys()].sort().map((file) => {
-      const validated = this.current.get(file)!;
-      const inUse = validated.profile ?? this.lastGood.get(file);
-      return {
-        file,
-        issues: issues.filter((issue) => issue.file === file),
-        keptLastGood: !validated.profile && inUse !== undefined,
-        ...(inUse ? { inUse } : {}),
-      };
-    });
+    return this.sortedFiles().map((file) => this.fileState(file)!);
+  }
+
+  /** One file's state; undefined when the store does not hold it. */
+  fileState(file: string): ProfileFileState | undefined {
+    const entry = this.entries.get(file);
+    if (!entry) return undefined;
+    const inUse = this.inUse(file);
+    return {
+      file,
+      issues: this.issuesOf(file),
+      keptLastGood: !entry.valid && inUse !== undefined,
+      ...(inUse ? { inUse } : {}),
+    };
+  }
+
+  private inUse(file: string): Profile | undefined {
+    const profile = this.entries.get(file)?.lastGood?.profile;
+    return profile && this.names.owner(profile.name) === file ? profile : undefined;
+  }
+
+  private sortedFiles(): string[] {
+    this.cachedFiles ??= [...this.entries.keys()].sort(comparePaths);
+    return this.cachedFiles;
   }
 }
+
+/** Whether two versions of a profile say the same (only the two are serialised, never the whole store). */
+const sameProfile = (a: Profile | undefined, b: Profile): boolean =>
+  a === b || (a !== undefined && JSON.stringify(a) === JSON.stringify(b));

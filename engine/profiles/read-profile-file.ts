@@ -1,5 +1,4 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { ProfileIssue } from '../core/errors.js';
 
 /** The largest profile read: far above any real one, far below what could exhaust memory. */
@@ -42,53 +41,18 @@ const tooLarge = (file: string) =>
 /** Whether an open failed because the file is not there. */
 const isGone = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
-/**
- * Reads one profile file. Only regular files are read: a FIFO would block the read for good and
- * a device (`/dev/zero` linked as a profile) never ends, so both are refused. The file is opened
- * without blocking and checked on the open handle, so a file swapped after a look cannot slip
- * through; no more than the size cap is ever read.
- */
-export async function readProfileFile(file: string): Promise<ReadProfile> {
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    return isGone(error) ? { gone: true } : problem(file, 'read-error', (error as Error).message);
-  }
-  try {
-    const stats = await handle.stat();
-    const refused = refusal(file, stats);
-    if (refused) return refused;
-    // Sized for the file as it is; a file that grows while read is read on, up to the cap plus
-    // one byte, which is then reported.
-    let buffer = Buffer.allocUnsafe(stats.size + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length < buffer.length) continue;
-      if (buffer.length > MAX_PROFILE_BYTES) break;
-      const larger = Buffer.allocUnsafe(MAX_PROFILE_BYTES + 1);
-      buffer.copy(larger, 0, 0, length);
-      buffer = larger;
-    }
-    if (length > MAX_PROFILE_BYTES) return tooLarge(file);
-    return { text: buffer.toString('utf8', 0, length) };
-  } catch (error) {
-    return problem(file, 'read-error', (error as Error).message);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * `readProfileFile` with blocking calls, for the one-shot commands (validate, test, list), where
- * nothing else waits on the process: a thousand files read in about a seventh of the time that
- * a promise per call takes. The daemon reads with `readProfileFile`, its status server answering.
- */
+/** The one buffer every read fills: no read can interleave with another. */
 let syncBuffer: Buffer | undefined;
 
+/**
+ * Reads one profile file, with blocking calls: a thousand files read in about a seventh of the
+ * time that a promise per call takes. Every command reads with it; the daemon a batch of files
+ * at a time (`readInBatches`), its status server answering between batches. Only regular files
+ * are read: a FIFO would block the read for good and a device (`/dev/zero` linked as a profile)
+ * never ends, so both are refused. The file is opened without blocking and checked on the open
+ * descriptor, so a file swapped after a look cannot slip through; no more than the size cap is
+ * ever read.
+ */
 export function readProfileFileSync(file: string): ReadProfile {
   let fd: number;
   try {

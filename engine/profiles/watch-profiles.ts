@@ -165,10 +165,10 @@ export class ProfileWatcher {
   private async reload(file: string, quiet: boolean): Promise<void> {
     if (this.stopped) return;
     const changed = await this.store.reload(file);
-    const issues = this.store.issues().filter((issue) => issue.file === file);
+    const issues = this.store.issuesOf(file);
     if (quiet && !changed && issues.length === 0) return;
     for (const issue of issues) this.log.warn('profile problem', { ...issue });
-    const state = this.store.files().find((entry) => entry.file === file);
+    const state = this.store.fileState(file);
     if (state?.keptLastGood) this.log.warn('profile file is broken; its last good version stays in use', { file });
     this.log.info('profile file reloaded', { file, changed, issues: issues.length });
     if (changed) this.changed();

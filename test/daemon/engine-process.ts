@@ -10,6 +10,8 @@ export type LogLine = Record<string, unknown> & { msg: string; level: string };
 /** An engine daemon running as a real child process. */
 export interface EngineProcess {
   port: number;
+  /** The process id, to send it signals. */
+  pid: number;
   logs: LogLine[];
   stdout: () => string;
   get(pathname: string): Promise<{ status: number; body: unknown; text: string }>;
@@ -89,12 +91,14 @@ export async function waitFor(
 
 /**
  * Starts the engine on the workspace and resolves once it is ready. `env`, when given, is the
- * child's whole environment (e.g. `testbed.env()` to run it under a umockdev testbed).
+ * child's whole environment (e.g. `testbed.env()` to run it under a umockdev testbed);
+ * `onLine` sees each log line as it comes, start-up included, with the process id.
  */
 export async function startEngine(
   space: Workspace,
   args: string[] = [],
   env?: NodeJS.ProcessEnv,
+  onLine?: (line: LogLine, pid: number) => void,
 ): Promise<EngineProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -123,11 +127,14 @@ export async function startEngine(
     const lines = pending.split('\n');
     pending = lines.pop()!;
     for (const line of lines) {
+      let parsed: LogLine;
       try {
-        logs.push(JSON.parse(line) as LogLine);
+        parsed = JSON.parse(line) as LogLine;
       } catch {
-        logs.push({ level: 'raw', msg: line });
+        parsed = { level: 'raw', msg: line };
       }
+      logs.push(parsed);
+      onLine?.(parsed, child.pid!);
     }
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -145,6 +152,7 @@ export async function startEngine(
   const port = Number(logs.find((line) => line.msg === 'engine ready')!.port);
   return {
     port,
+    pid: child.pid!,
     logs,
     stdout: () => stdout,
     exited,
