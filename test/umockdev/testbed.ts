@@ -151,6 +151,8 @@ export interface Testbed {
   ttyReceived(name: string): Promise<Buffer>;
   /** Changes the mode of the pty behind the tty, e.g. '600' then '666'. */
   ttyChmod(name: string, mode: string): Promise<void>;
+  /** Sends bytes from the device's end of the tty (Latin-1 text), whatever its responder does. */
+  ttyWrite(name: string, text: string): Promise<void>;
   /** The modem lines of a tty added with `modemLines: true`. */
   ttyLines(name: string): Promise<TtyLines>;
   /** Ends the helper and deletes the testbed. Idempotent. */
@@ -362,6 +364,9 @@ export async function startTestbed(
     },
     async ttyChmod(name, mode) {
       await call({ cmd: 'tty-chmod', name, mode });
+    },
+    async ttyWrite(name, text) {
+      await call({ cmd: 'tty-write', name, text });
     },
     async ttyLines(name) {
       const { dtr, rts, history, dtrAtBytes, hupcl } = await call({ cmd: 'tty-lines', name });
