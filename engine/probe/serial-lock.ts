@@ -31,6 +31,7 @@ async function inspect(file: string): Promise<'free' | { pid: number | undefined
   try {
     content = await readFile(file);
   } catch {
+    // Absent, or not ours to read (then creating ours fails too, and the port is probed without one).
     return 'free';
   }
   const pid = lockHolder(content);
@@ -98,6 +99,7 @@ export async function takeSerialLock(
       }
       const state = await inspect(file);
       if (state !== 'free') return { kind: 'held', file, pid: state.pid };
+      if (round === 1) refusals.push(`${folder}: ${name} exists and cannot be read`);
     }
   }
   return { kind: 'unavailable', reason: `no lock folder takes ${name} (${refusals.join(', ') || 'none configured'})` };
