@@ -3,7 +3,8 @@ import type { SerialPort } from 'serialport';
 import { lazyModule } from '../core/lazy-module.js';
 import type { SerialProbe } from '../sources/serial/serial-detect.js';
 import { probeWriteBytes, replyMatcher, type ProbeFacts } from './probe-reply.js';
-import { lockFileHolder, LOCK_FOLDERS } from './serial-lock.js';
+import { applyModemLines, modemLineOpenOptions } from './modem-lines.js';
+import { LOCK_FOLDERS, takeSerialLock } from './serial-lock.js';
 
 /** How one probe of one port ended. */
 export type ProbeOutcome =
@@ -21,10 +22,13 @@ export interface ProbePortOptions {
   maxBytes: number;
   /** How long a first open failing with EACCES or EBUSY is retried (udev fixing permissions). */
   openRetryMs: number;
+  /** Where UUCP lock files are honoured, and taken (in the first that accepts one). */
   lockFolders: readonly string[];
   signal?: AbortSignal;
   /** Told each time an open fails with EACCES or EBUSY and will be tried again. */
   onOpenRetry?: (reason: string) => void;
+  /** Told what the probe did besides talking (no lock file could be taken, the modem lines set), for a debug line. */
+  onNote?: (note: string) => void;
 }
 
 export const DEFAULT_PROBE_PORT_OPTIONS: ProbePortOptions = {
@@ -68,6 +72,7 @@ function openPort(SerialPortClass: SerialPortClass, devicePath: string, probe: S
       stopBits: probe.stopBits ?? 1,
       // flock(LOCK_EX): fails when another program holds the port the same way.
       lock: true,
+      ...modemLineOpenOptions(probe),
       autoOpen: false,
     });
     port.open((error) => (error ? reject(error) : resolve(port)));
@@ -161,21 +166,36 @@ function exchange(port: SerialPort, probe: SerialProbe, options: ProbePortOption
 }
 
 /**
- * Probes one port once: respects lock files, opens it exclusively (retrying while permissions
- * settle), writes, reads a bounded reply, and always closes it. Never throws.
+ * Probes one port once: honours and takes its UUCP lock file, opens it exclusively (retrying
+ * while permissions settle), sets the modem lines the probe asks for, writes, reads a bounded
+ * reply, and always closes the port and removes the lock file. Never throws.
  */
 export async function probePort(
   devicePath: string,
   probe: SerialProbe,
   options: ProbePortOptions = DEFAULT_PROBE_PORT_OPTIONS,
 ): Promise<ProbeOutcome> {
-  const holder = await lockFileHolder(devicePath, options.lockFolders);
-  if (holder) return { kind: 'busy', reason: `locked by process ${holder.pid} (${holder.file})` };
-  const opened = await openWithRetry(devicePath, probe, options);
-  if (!('port' in opened)) return opened;
+  const lock = await takeSerialLock(devicePath, options.lockFolders);
+  if (lock.kind === 'held')
+    return {
+      kind: 'busy',
+      reason: `locked by ${lock.pid === undefined ? 'another process' : `process ${lock.pid}`} (${lock.file})`,
+    };
+  // Without a lock folder (a container without /run/lock) the port is probed anyway: the
+  // exclusive flock still keeps out every program that uses one, and lock files only matter to
+  // the UUCP-style tools that would have to share that folder with us.
+  if (lock.kind === 'unavailable') options.onNote?.(`probing without a lock file: ${lock.reason}`);
   try {
-    return await exchange(opened.port, probe, options);
+    const opened = await openWithRetry(devicePath, probe, options);
+    if (!('port' in opened)) return opened;
+    try {
+      const lines = await applyModemLines(opened.port, probe);
+      if (lines) options.onNote?.(lines);
+      return await exchange(opened.port, probe, options);
+    } finally {
+      await closePort(opened.port);
+    }
   } finally {
-    await closePort(opened.port);
+    if (lock.kind === 'taken') await lock.release();
   }
 }

@@ -255,6 +255,7 @@ export class Prober {
       outcome = await probe(port.path, entry.profile.detect.serial!.probe!, {
         ...this.options.port,
         signal: port.aborter.signal,
+        onNote: (note) => log.debug('serial probe', { note }),
       });
     } catch (error) {
       outcome = { kind: 'failed', reason: `probe failed: ${(error as Error).message}` };

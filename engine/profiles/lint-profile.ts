@@ -203,6 +203,7 @@ function lintSourceBlocks(
       yaml,
       at: ['detect', definition.kind],
       priority: typeof profile.priority === 'number' ? profile.priority : undefined,
+      broad: typeof profile.broad === 'string' && /\S/.test(profile.broad),
       when: detect.when,
       catchAll,
       distinguished: blocks.some(

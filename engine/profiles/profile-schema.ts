@@ -65,6 +65,13 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
         default: 0,
         description: 'Breaks ties when several profiles match one device equally specifically: higher wins.',
       },
+      broad: {
+        type: 'string',
+        pattern: '\\S',
+        description:
+          'Says the profile is meant to match broadly, and why: a generic USB-serial id used alone (`broad-matcher`) or an empty `usb` block (`catch-all`) is then not warned about, so `engine validate --strict` passes.',
+        examples: ['Any CP2102 adapter on these gateways is the RS-485 meter bus; nothing else is ever plugged in'],
+      },
       detect: {
         type: 'object',
         additionalProperties: false,

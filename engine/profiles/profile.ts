@@ -21,6 +21,8 @@ export interface Profile {
   name: string;
   description?: string;
   priority?: number;
+  /** Why the profile is meant to match broadly: silences the warnings about a broad matcher. */
+  broad?: string;
   detect: Detect;
   map: Record<string, LogicValue>;
   notify: NotifyEntry[];

@@ -28,6 +28,8 @@ export interface SourceLintContext {
   at: NodePath;
   /** The profile's `priority`, when it is a number. */
   priority: number | undefined;
+  /** Whether the profile says, with a reason (`broad`), that it is meant to match broadly. */
+  broad: boolean;
   /** The profile's `detect.when`, if any. */
   when: unknown;
   /** Whether this block is the profile's only source block and is empty: it takes every device of its kind. */

@@ -591,8 +591,14 @@ class Controller:
                 os.symlink(f'../../{name}', link)
                 links.append(link)
         pty = os.readlink(os.path.join(self.root, 'dev', name))
+        lines = None
+        if req.get('modemLines'):
+            from gi.repository import UMockdev
+            from modem_lines import modem_lines
+            lines = modem_lines(UMockdev)
+            self.tb.attach_ioctl(f'/dev/{name}', lines)
         tty = SimulatedTty(name, '/sys' + tty_dev, self.tb.get_dev_fd(f'/dev/{name}'), pty, links,
-                           req.get('responder') or {})
+                           req.get('responder') or {}, lines)
         self.ttys[name] = tty
         tty.start()
         return {'path': '/sys' + tty_dev, 'node': f'/dev/{name}', 'pty': pty}
@@ -613,6 +619,18 @@ class Controller:
     def cmd_tty_write(self, req):
         self.tty(req).write(bytes.fromhex(req['hex']) if 'hex' in req else req.get('text', '').encode('latin-1'))
         return {}
+
+    def cmd_tty_lines(self, req):
+        """The modem lines of a tty added with "modemLines": true: now, every change, DTR at each
+        byte received, and whether HUPCL is set in the port's termios."""
+        tty = self.tty(req)
+        if tty.lines is None:
+            raise SpecError(f'{tty.name} was added without "modemLines": true')
+        import termios
+        hupcl = bool(termios.tcgetattr(tty.slave)[2] & termios.HUPCL)
+        with tty.lock:
+            dtr_at_bytes = list(tty.dtr_at_bytes)
+        return {**tty.lines.report(), 'dtrAtBytes': dtr_at_bytes, 'hupcl': hupcl}
 
     def cmd_tty_chmod(self, req):
         """chmod the pty behind the tty (simulates udev fixing permissions late)."""
@@ -636,9 +654,11 @@ class SimulatedTty:
       flood:   {"bytes", "intervalMs"}        random bytes forever (a device sending garbage)
     """
 
-    def __init__(self, name, syspath, master, pty, links, responder):
+    def __init__(self, name, syspath, master, pty, links, responder, lines=None):
         self.name, self.syspath, self.master, self.pty, self.links = name, syspath, master, pty, links
         self.responder = responder
+        self.lines = lines  # a ModemLines handler, or None
+        self.dtr_at_bytes = []  # DTR's level each time bytes arrived (with modem lines)
         self.received = bytearray()
         self.pending = bytearray()
         self.lock = threading.Lock()
@@ -704,6 +724,8 @@ class SimulatedTty:
                 continue
             with self.lock:
                 self.received += data
+                if self.lines is not None:
+                    self.dtr_at_bytes.append(self.lines.dtr())
             self.pending += data
             self.answer(replies, due)
 
@@ -732,6 +754,7 @@ COMMANDS = {
     'tty-received': Controller.cmd_tty_received,
     'tty-write': Controller.cmd_tty_write,
     'tty-chmod': Controller.cmd_tty_chmod,
+    'tty-lines': Controller.cmd_tty_lines,
 }
 
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,9 +29,11 @@ function runChild(
   args: string[],
   options: { uid?: number; gid?: number } = {},
   onStderr: (text: string) => void = () => undefined,
+  onSpawn: (child: ChildProcess) => void = () => undefined,
 ): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const child = testbed.spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    onSpawn(child);
     let out = '';
     let err = '';
     child.stdout!.on('data', (chunk) => (out += chunk));
@@ -47,6 +49,9 @@ function runChild(
   });
 }
 
+/** The lock folder of these tests: the real /run/lock would be shared with every other test run. */
+let lockDir: string;
+
 const probe = (
   testbed: Testbed,
   node: string,
@@ -54,13 +59,20 @@ const probe = (
   options: Record<string, unknown> = {},
   as: { uid?: number; gid?: number } = {},
   onStderr?: (text: string) => void,
-) => runChild(testbed, [node, JSON.stringify(spec), JSON.stringify(options)], as, onStderr);
+  onSpawn?: (child: ChildProcess) => void,
+) =>
+  runChild(
+    testbed,
+    [node, JSON.stringify(spec), JSON.stringify({ lockFolders: [lockDir], ...options })],
+    as,
+    onStderr,
+    onSpawn,
+  );
 
 const NMEA = '$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n';
 
 describe('serial ports and probes under umockdev', { skip }, () => {
   let testbed: Testbed;
-  let lockDir: string;
   before(async () => {
     testbed = await startTestbed();
     lockDir = mkdtempSync(path.join(tmpdir(), 'engine-locks-'));
@@ -140,6 +152,24 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       usb: acm.path,
       responder: { replies: [{ match: '\\?', text: 'weather-station v1.4 ready\r\n' }] },
     });
+    // An Arduino Uno whose tty has modem lines: the auto-reset board a probe must not hold DTR on.
+    const uno = await testbed.addUsbDevice({
+      port: '1-7',
+      vendorId: '2341',
+      productId: '0043',
+      manufacturer: 'Arduino (www.arduino.cc)',
+      serial: '8573531373135151E1D1',
+      interfaces: [
+        { class: 2, subclass: 2, protocol: 1, driver: 'cdc_acm' },
+        { class: 0x0a, driver: 'cdc_acm', number: 1 },
+      ],
+    });
+    await testbed.addTty({
+      name: 'ttyACM1',
+      usb: uno.path,
+      modemLines: true,
+      responder: { replies: [{ match: '\\?', text: 'weather-station v1.4 ready\r\n' }] },
+    });
   });
   after(async () => {
     await testbed?.close();
@@ -155,6 +185,7 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       'serial:1-3:if00',
       'serial:1-5:if00',
       'serial:1-6:if00',
+      'serial:1-7:if00',
     ]);
     assert.deepEqual(byKey.get('serial:1-1.4:if00')!.serial, {
       path: '/dev/ttyUSB0',
@@ -260,7 +291,7 @@ describe('serial ports and probes under umockdev', { skip }, () => {
     }
   });
 
-  test('a port with a lock file of a live process is skipped; a stale lock file is ignored', async () => {
+  test('a port with a lock file of a live process is skipped and its lock left alone; a stale lock file is removed and the port probed', async () => {
     const sleeper: ChildProcess = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       writeFileSync(path.join(lockDir, 'LCK..ttyUSB0'), `${String(sleeper.pid).padStart(10)}\n`);
@@ -274,10 +305,15 @@ describe('serial ports and probes under umockdev', { skip }, () => {
         kind: 'busy',
         reason: `locked by process ${sleeper.pid} (${path.join(lockDir, 'LCK..ttyUSB0')})`,
       });
+      assert.equal(
+        readFileSync(path.join(lockDir, 'LCK..ttyUSB0'), 'latin1'),
+        `${String(sleeper.pid).padStart(10)}\n`,
+        "another process's lock is left as it was",
+      );
     } finally {
       sleeper.kill('SIGKILL');
     }
-    await sleep(100);
+    await waitUntil('the sleeper is gone', () => sleeper.exitCode !== null || sleeper.signalCode !== null);
     const stale = await probe(
       testbed,
       '/dev/ttyUSB0',
@@ -285,6 +321,58 @@ describe('serial ports and probes under umockdev', { skip }, () => {
       { lockFolders: [lockDir] },
     );
     assert.equal(stale.outcome!.kind, 'matched');
+    assert.ok(!existsSync(path.join(lockDir, 'LCK..ttyUSB0')), 'the stale lock was removed, and ours after the probe');
+  });
+
+  test("the engine's own lock file (its pid, 10 characters and a newline) exists while it probes, and is gone after", async () => {
+    const file = path.join(lockDir, 'LCK..ttyUSB3');
+    let child: ChildProcess | undefined;
+    let seen: string | undefined;
+    const running = probe(
+      testbed,
+      '/dev/ttyUSB3',
+      { write: 'AT\r', expect: 'OK', timeoutMs: 60_000 },
+      {},
+      {},
+      undefined,
+      (spawned) => (child = spawned),
+    );
+    await waitUntil('the lock file taken', () => {
+      if (existsSync(file)) seen = readFileSync(file, 'latin1');
+      return seen !== undefined && seen.length > 0;
+    });
+    // A second probe of the same port meanwhile (another engine, or minicom honouring the lock) keeps off.
+    const second = await probe(testbed, '/dev/ttyUSB3', { expect: 'OK', timeoutMs: 200 });
+    assert.deepEqual(second.outcome, { kind: 'busy', reason: `locked by process ${child!.pid} (${file})` });
+    // The silent device answers only now: the first probe ends on that, not on a timer.
+    await testbed.ttyWrite('ttyUSB3', 'OK\r\n');
+    const { outcome } = await running;
+    assert.equal(seen, `${String(child!.pid).padStart(10)}\n`);
+    assert.equal(outcome!.kind, 'matched');
+    assert.ok(!existsSync(file), 'removed once the probe closed the port');
+  });
+
+  test('a probe with dtr: false never raises DTR: lowered right after the open, before any byte, and left low', async () => {
+    const quiet = await probe(testbed, '/dev/ttyACM1', { write: '?', expect: 'ready', timeoutMs: 2000, dtr: false });
+    assert.equal(quiet.outcome!.kind, 'matched');
+    const lines = await testbed.ttyLines('ttyACM1');
+    // The tty layer raises both lines on open (Linux does, before any program can act): the
+    // probe's only own change is lowering DTR, RTS left as it was.
+    assert.deepEqual(lines.history, [
+      { by: 'open', dtr: true, rts: true },
+      { by: 'ioctl', dtr: false, rts: true },
+    ]);
+    assert.ok(lines.dtrAtBytes.length > 0 && lines.dtrAtBytes.every((dtr) => !dtr), 'every byte written with DTR low');
+    assert.equal(lines.dtr, false, 'DTR low after the probe closed the port');
+    assert.equal(lines.hupcl, false, 'opened without HUPCL: closing moves no line');
+
+    // The default probe leaves the lines as the open set them, and HUPCL on.
+    const usual = await probe(testbed, '/dev/ttyACM1', { write: '?', expect: 'ready', timeoutMs: 2000 });
+    assert.equal(usual.outcome!.kind, 'matched');
+    const after = await testbed.ttyLines('ttyACM1');
+    assert.deepEqual(after.history.slice(2), [{ by: 'open', dtr: true, rts: true }]);
+    assert.equal(after.dtrAtBytes.at(-1), true);
+    assert.equal(after.hupcl, true);
   });
 
   test('a first open failing with EACCES is retried until udev has fixed the permissions, within a bound', async () => {
@@ -336,6 +424,15 @@ describe('serial ports and probes under umockdev', { skip }, () => {
     }
   });
 });
+
+/** Polls a condition until it holds (bounded generously: the machine may be loaded). */
+async function waitUntil(what: string, holds: () => boolean, boundMs = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!holds()) {
+    if (Date.now() - started > boundMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 /** The real pty behind a simulated tty node. */
 async function ptyOf(testbed: Testbed, name: string): Promise<{ pty: string }> {

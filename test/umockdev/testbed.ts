@@ -109,6 +109,20 @@ export interface TtySpec {
   byPath?: string;
   responder?: TtyResponder;
   quiet?: boolean;
+  /** Give the tty modem lines (DTR, RTS), which a pty lacks: see modem_lines.py; read them with ttyLines. */
+  modemLines?: boolean;
+}
+
+/** A tty's modem lines (one added with `modemLines: true`), as modem_lines.py keeps them. */
+export interface TtyLines {
+  dtr: boolean;
+  rts: boolean;
+  /** Every change: `open` is the tty layer raising DTR and RTS on open, `ioctl` a process setting them. */
+  history: { by: 'open' | 'ioctl'; dtr: boolean; rts: boolean }[];
+  /** DTR's level each time bytes written by the process under test arrived. */
+  dtrAtBytes: boolean[];
+  /** Whether HUPCL is set in the port's termios (lines dropped on the last close). */
+  hupcl: boolean;
 }
 
 export interface Testbed {
@@ -137,6 +151,10 @@ export interface Testbed {
   ttyReceived(name: string): Promise<Buffer>;
   /** Changes the mode of the pty behind the tty, e.g. '600' then '666'. */
   ttyChmod(name: string, mode: string): Promise<void>;
+  /** Sends bytes from the device's end of the tty (Latin-1 text), whatever its responder does. */
+  ttyWrite(name: string, text: string): Promise<void>;
+  /** The modem lines of a tty added with `modemLines: true`. */
+  ttyLines(name: string): Promise<TtyLines>;
   /** Ends the helper and deletes the testbed. Idempotent. */
   close(): Promise<void>;
   /** What the helper wrote on stderr (umockdev warnings, Python tracebacks). */
@@ -346,6 +364,13 @@ export async function startTestbed(
     },
     async ttyChmod(name, mode) {
       await call({ cmd: 'tty-chmod', name, mode });
+    },
+    async ttyWrite(name, text) {
+      await call({ cmd: 'tty-write', name, text });
+    },
+    async ttyLines(name) {
+      const { dtr, rts, history, dtrAtBytes, hupcl } = await call({ cmd: 'tty-lines', name });
+      return { dtr, rts, history, dtrAtBytes, hupcl } as TtyLines;
     },
     close() {
       closing ??= (async () => {

@@ -11,6 +11,10 @@ export interface SerialProbe {
   write?: string | HexBytes;
   expect: string | HexBytes;
   timeoutMs?: number;
+  /** Whether DTR stays asserted while the probe has the port open (false: lowered right after open). */
+  dtr?: boolean;
+  /** Whether RTS stays asserted while the probe has the port open (false: lowered right after open). */
+  rts?: boolean;
 }
 
 /** A profile's `detect.serial` block, after the profile schema has accepted it. */

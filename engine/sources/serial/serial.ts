@@ -59,6 +59,18 @@ const probeSchema: JsonSchema = {
       default: 2000,
       description: 'How long to wait for a matching reply, in milliseconds.',
     },
+    dtr: {
+      type: 'boolean',
+      default: true,
+      description:
+        'false: DTR is lowered right after the port opens, before anything is written, and the port is opened without HUPCL so that closing it moves no line. On Linux the kernel still raises DTR during open itself, so a board that resets on that edge (Arduino auto-reset) can reset once; what this guarantees is that the probe holds DTR low while it talks.',
+    },
+    rts: {
+      type: 'boolean',
+      default: true,
+      description:
+        'false: RTS is lowered right after the port opens, before anything is written (a board wired to reset or stay in its bootloader while RTS is up can then answer). Same limits as `dtr`.',
+    },
   },
 };
 
@@ -138,7 +150,8 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
         type: 'array',
         items: { type: 'string', pattern: '^/' },
         default: ['/var/lock', '/run/lock'],
-        description: 'Where to look for UUCP lock files (LCK..ttyUSB0) of programs that hold a port.',
+        description:
+          'Where UUCP lock files (LCK..ttyUSB0) are honoured: a port whose lock file names a live process is not probed, a stale one is removed. A probe takes its own lock file in the first folder that accepts it and removes it after; when none does, it probes without one.',
       },
     },
   },

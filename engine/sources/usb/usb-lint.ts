@@ -61,15 +61,19 @@ function broadMatcher(
   return undefined;
 }
 
-/** A catch-all meant as one, and USB ids that thousands of products share used alone. */
+/**
+ * A catch-all meant as one, and USB ids that thousands of products share used alone. A profile
+ * that says why it is meant to be broad (`broad: <reason>`) is taken at its word.
+ */
 export function lintUsbBlock(usb: Record<string, unknown>, context: SourceLintContext): void {
+  if (context.broad) return;
   if (context.catchAll && !(context.priority !== undefined && context.priority < 0)) {
     context.report(
       context.at,
       'value',
       'warning',
       'catch-all',
-      "an empty `usb` block matches every USB device (hubs, keyboards, this gateway's own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower)",
+      "an empty `usb` block matches every USB device (hubs, keyboards, this gateway's own radios); it always ranks below the other profiles, but say that it is meant with `priority: -1` (or lower), or with `broad:` and the reason",
     );
   }
   const broad = broadMatcher(usb, context.distinguished || readsUsbStrings(context.when));
@@ -79,7 +83,7 @@ export function lintUsbBlock(usb: Record<string, unknown>, context: SourceLintCo
       'value',
       'warning',
       'broad-matcher',
-      `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe`,
+      `${broad.what} is shared by thousands of products; narrow it with manufacturer, product or serialNumber (or a \`when\` on them), or a serial probe; if it is meant to match them all, say why with \`broad:\``,
     );
   }
 }
