@@ -104,6 +104,10 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
         'invalid-value',
         `${describe(path)} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`,
       );
+    case 'pattern':
+      // `\S`: a text that must say something; the pattern itself means nothing to a reader.
+      if (error.params.pattern === '\\S') return at(path, 'value', 'invalid-value', `${describe(path)} is blank`);
+      return at(path, 'value', 'invalid-value', `${describe(path)} ${error.message ?? 'is not valid'}`);
     default:
       return at(path, 'value', 'invalid-value', `${describe(path)} ${error.message ?? 'is not valid'}`);
   }
