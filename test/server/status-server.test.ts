@@ -68,7 +68,8 @@ describe('status server', () => {
   let port: number;
 
   before(async () => {
-    ({ server, port } = await startStatusServer(provider, '127.0.0.1', 0, log));
+    // Every request builds afresh: these tests change what the provider answers between requests.
+    ({ server, port } = await startStatusServer(provider, '127.0.0.1', 0, log, { snapshotWindowMs: 0 }));
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
