@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/log.js';
 import { isLoopback } from '../core/loopback.js';
+import type { DeviceStatus, ProfilesStatus, StatusSummary } from './status-data.js';
 import { renderLoginPage, renderStatusPage } from './status-page.js';
 import { StatusLock } from './status-lock.js';
 import { Snapshot, type Answer } from './status-snapshot.js';
@@ -12,18 +13,18 @@ import { Snapshot, type Answer } from './status-snapshot.js';
  * many clients ask.
  */
 export interface StatusProvider {
-  summary(): Record<string, unknown>;
+  summary(): StatusSummary;
   healthy(): boolean;
-  devices(): unknown[];
-  profiles(): unknown;
+  devices(): DeviceStatus[];
+  profiles(): ProfilesStatus;
   metrics(): string;
 }
 
 /** The answers built from the provider, each reused for a snapshot window. */
 interface StatusSnapshots {
-  summary: Snapshot<Record<string, unknown>>;
-  devices: Snapshot<unknown[]>;
-  profiles: Snapshot<unknown>;
+  summary: Snapshot<StatusSummary>;
+  devices: Snapshot<DeviceStatus[]>;
+  profiles: Snapshot<ProfilesStatus>;
 }
 
 function send(response: ServerResponse, status: number, body: unknown, type = 'application/json'): void {

@@ -5,15 +5,16 @@ import { createLogger } from '../../engine/core/log.js';
 import { Snapshot, SNAPSHOT_WINDOW_MS } from '../../engine/server/status-snapshot.js';
 import { startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
 import { waitFor } from '../daemon/engine-process.js';
+import { deviceOf, profilesOf, summaryOf } from './status-fixtures.js';
 
 /** A provider whose device list the test changes, counting how often each answer is built. */
 function countingProvider() {
-  const devices: { key: string }[] = [{ key: 'file:/dev/video0' }];
+  const devices = [deviceOf('file:/dev/video0')];
   const builds = { summary: 0, devices: 0, profiles: 0 };
   const provider: StatusProvider = {
     summary: () => {
       builds.summary++;
-      return { name: 'device-profile-engine', devices: { present: devices.length } };
+      return summaryOf({ devices: { present: devices.length, matched: 0 } });
     },
     healthy: () => true,
     devices: () => {
@@ -22,7 +23,7 @@ function countingProvider() {
     },
     profiles: () => {
       builds.profiles++;
-      return { loaded: [], files: [] };
+      return profilesOf();
     },
     metrics: () => '',
   };
@@ -87,7 +88,7 @@ describe('status server answers from a snapshot', () => {
     const { server, port } = await startStatusServer(provider, '127.0.0.1', 0, log, { snapshotWindowMs: 3_600_000 });
     servers.push(server);
     const answers = await Promise.all(Array.from({ length: 50 }, () => getJson(port, '/devices')));
-    for (const answer of answers) assert.deepEqual(answer, [{ key: 'file:/dev/video0' }]);
+    for (const answer of answers) assert.deepEqual(answer, [deviceOf('file:/dev/video0')]);
     await getJson(port, '/devices');
     await getJson(port, '/');
     await getJson(port, '/');
@@ -98,8 +99,8 @@ describe('status server answers from a snapshot', () => {
     const { provider, devices, builds } = countingProvider();
     const { server, port } = await startStatusServer(provider, '127.0.0.1', 0, log);
     servers.push(server);
-    assert.deepEqual(await getJson(port, '/devices'), [{ key: 'file:/dev/video0' }]);
-    devices.push({ key: 'file:/dev/video1' });
+    assert.deepEqual(await getJson(port, '/devices'), [deviceOf('file:/dev/video0')]);
+    devices.push(deviceOf('file:/dev/video1'));
     await waitFor(
       'the second device on /devices',
       async () => ((await getJson(port, '/devices')) as unknown[]).length === 2,
