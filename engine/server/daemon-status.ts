@@ -17,6 +17,17 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
   return counts;
 };
 
+/** Counts items by two labels, as `[first, second, count]`, without joining them into one key. */
+function countByPair<T>(items: readonly T[], first: (item: T) => string, second: (item: T) => string) {
+  const counts = new Map<string, Map<string, number>>();
+  for (const item of items) {
+    const inner = counts.get(first(item)) ?? new Map<string, number>();
+    inner.set(second(item), (inner.get(second(item)) ?? 0) + 1);
+    counts.set(first(item), inner);
+  }
+  return [...counts].flatMap(([outer, inner]) => [...inner].map(([key, count]) => [outer, key, count] as const));
+}
+
 /** What the status server reads of the daemon, taken afresh for every request; read each field once. */
 export interface DaemonSnapshot {
   startedAt: Date;
@@ -176,14 +187,11 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
           'engine_deliveries',
           'gauge',
           'Identifiers per backend, by delivery state.',
-          [...countBy(running.deliveries, (delivery) => delivery.backend)].flatMap(([backend]) =>
-            [
-              ...countBy(
-                running.deliveries.filter((delivery) => delivery.backend === backend),
-                (delivery) => delivery.state,
-              ),
-            ].map(([state, count]): [Record<string, string>, number] => [{ backend, state }, count]),
-          ),
+          countByPair(
+            running.deliveries,
+            (delivery) => delivery.backend,
+            (delivery) => delivery.state,
+          ).map(([backend, state, count]) => [{ backend, state }, count]),
         )
         .add(
           'engine_delivery_attempts_total',
