@@ -11,6 +11,7 @@ import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
 import * as probeParallel from './probe-parallel.js';
 import * as stateSave from './state-save.js';
+import * as statusUnderLoad from './status-under-load.js';
 import * as profileGrowth from './profile-growth.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'probe-parallel', ...probeParallel },
   { name: 'hostile-backend', ...hostileBackend },
   { name: 'state-save', ...stateSave },
+  { name: 'status-under-load', ...statusUnderLoad },
 ];
 
 // `npm run bench -- NAME...` runs only the benchmarks named.

@@ -325,6 +325,8 @@ export class Daemon {
   }
 
   private recompute(): void {
+    // Work: the event-loop delay is sampled while it lasts (an idle engine samples nothing).
+    this.deliveryMetrics.working();
     this.desired = desiredState({
       index: this.index,
       devices: this.inventory.devices(),

@@ -7,6 +7,7 @@ import type { DeviceView } from '../reconcile/desired-state.js';
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
 import type { SourceStatus } from '../sources/source.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
+import type { DeviceStatus, ProfilesStatus, StatusSummary } from './status-data.js';
 import { engineVersion } from '../core/version.js';
 import { MetricsText, type StatusProvider } from './status-server.js';
 
@@ -15,6 +16,17 @@ const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
 };
+
+/** Counts items by two labels, as `[first, second, count]`, without joining them into one key. */
+function countByPair<T>(items: readonly T[], first: (item: T) => string, second: (item: T) => string) {
+  const counts = new Map<string, Map<string, number>>();
+  for (const item of items) {
+    const inner = counts.get(first(item)) ?? new Map<string, number>();
+    inner.set(second(item), (inner.get(second(item)) ?? 0) + 1);
+    counts.set(first(item), inner);
+  }
+  return [...counts].flatMap(([outer, inner]) => [...inner].map(([key, count]) => [outer, key, count] as const));
+}
 
 /** What the status server reads of the daemon, taken afresh for every request; read each field once. */
 export interface DaemonSnapshot {
@@ -52,7 +64,10 @@ export interface RunningSnapshot {
  * shown beside the present ones, with `present: false`, so that a failing deregistration is
  * visible.
  */
-function pendingRemovals(devices: readonly DeviceView[], byDevice: ReadonlyMap<string, DeliveryStatus[]>) {
+function pendingRemovals(
+  devices: readonly DeviceView[],
+  byDevice: ReadonlyMap<string, DeliveryStatus[]>,
+): DeviceStatus[] {
   const present = new Set(devices.map((device) => device.key));
   const gone = [...byDevice].filter(([key]) => !present.has(key));
   return gone.map(([key, held]) => ({
@@ -73,7 +88,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
   const version = engineVersion();
   return {
     healthy: () => snapshot().ready,
-    summary: () => {
+    summary: (): StatusSummary => {
       const { startedAt, ready, running } = snapshot();
       const base = { name: 'device-profile-engine', version, ready, startedAt: startedAt.toISOString() };
       // The server starts first; until the reconciler exists there is nothing but "starting".
@@ -95,7 +110,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         sources: running.sources,
       };
     },
-    devices: () => {
+    devices: (): DeviceStatus[] => {
       const { ready, running } = snapshot();
       if (!running) return [];
       const byDevice = new Map<string, DeliveryStatus[]>();
@@ -104,7 +119,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         if (list) list.push(delivery);
         else byDevice.set(delivery.deviceKey, [delivery]);
       }
-      const present = running.devices.map((device) => ({
+      const present = running.devices.map((device): DeviceStatus => ({
         key: device.key,
         source: device.source,
         since: device.since,
@@ -119,7 +134,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
       // Before every source has reported, a device not yet seen is not gone.
       return ready ? [...present, ...pendingRemovals(running.devices, byDevice)] : present;
     },
-    profiles: () => {
+    profiles: (): ProfilesStatus => {
       const { running } = snapshot();
       if (!running) return { loaded: [], files: [] };
       return {
@@ -172,9 +187,11 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
           'engine_deliveries',
           'gauge',
           'Identifiers per backend, by delivery state.',
-          [...countBy(running.deliveries, (delivery) => `${delivery.backend} ${delivery.state}`)].map(
-            ([key, count]) => [{ backend: split(key)[0], state: split(key)[1] }, count],
-          ),
+          countByPair(
+            running.deliveries,
+            (delivery) => delivery.backend,
+            (delivery) => delivery.state,
+          ).map(([backend, state, count]) => [{ backend, state }, count]),
         )
         .add(
           'engine_delivery_attempts_total',

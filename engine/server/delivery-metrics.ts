@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { BusyLoopDelay, SAMPLE_AFTER_WORK_MS } from './busy-loop-delay.js';
 import type { MetricsText } from './status-server.js';
 
 /** Upper bounds, in seconds, of the delivery-latency histogram's buckets. */
@@ -15,18 +15,20 @@ interface BackendFigures {
 /**
  * What the status server's `/metrics` adds about delivery and the process itself: a latency
  * histogram and the time of the last acknowledged delivery per backend (fed by the reconciler's
- * `observe`), memory, CPU and event-loop lag.
+ * `observe`), memory, CPU and event-loop lag while the engine works.
  */
 export class DeliveryMetrics {
   private readonly backends = new Map<string, BackendFigures>();
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  private readonly loopDelay = new BusyLoopDelay();
 
-  constructor() {
-    this.loopDelay.enable();
+  /** The engine is working (a device event, a profile change): the event-loop delay is sampled for a while. */
+  working(): void {
+    this.loopDelay.working();
   }
 
   /** One delivery attempt ended with `outcome` after `elapsedMs`. */
   observe(backend: string, outcome: string, elapsedMs: number): void {
+    this.loopDelay.working();
     let figures = this.backends.get(backend);
     if (!figures) {
       figures = { buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
@@ -63,10 +65,15 @@ export class DeliveryMetrics {
         [{ mode: 'user' }, cpu.user / 1e6],
         [{ mode: 'system' }, cpu.system / 1e6],
       ])
-      .add('engine_event_loop_lag_seconds', 'gauge', 'Event-loop delay since start: mean and the largest seen.', [
-        [{ stat: 'mean' }, Number.isNaN(this.loopDelay.mean) ? 0 : this.loopDelay.mean / 1e9],
-        [{ stat: 'max' }, this.loopDelay.max / 1e9],
-      ])
+      .add(
+        'engine_event_loop_lag_seconds',
+        'gauge',
+        `Event-loop delay while the engine worked (sampled from a device event or delivery until ${SAMPLE_AFTER_WORK_MS / 1000} s without one): mean and the largest seen.`,
+        [
+          [{ stat: 'mean' }, this.loopDelay.meanSeconds],
+          [{ stat: 'max' }, this.loopDelay.maxSeconds],
+        ],
+      )
       .add(
         'engine_last_delivery_timestamp_seconds',
         'gauge',
@@ -87,6 +94,6 @@ export class DeliveryMetrics {
 
   /** Stops sampling the event loop. */
   close(): void {
-    this.loopDelay.disable();
+    this.loopDelay.close();
   }
 }

@@ -2,20 +2,42 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/log.js';
 import { isLoopback } from '../core/loopback.js';
+import type { DeviceStatus, ProfilesStatus, StatusSummary } from './status-data.js';
 import { renderLoginPage, renderStatusPage } from './status-page.js';
 import { StatusLock } from './status-lock.js';
+import { Snapshot, type Answer } from './status-snapshot.js';
 
-/** What the status server shows; each function is called per request. */
+/**
+ * What the status server shows. `healthy` and `metrics` are called per request; `summary`,
+ * `devices` and `profiles` at most once per snapshot window (see status-snapshot.ts), however
+ * many clients ask.
+ */
 export interface StatusProvider {
-  summary(): Record<string, unknown>;
+  summary(): StatusSummary;
   healthy(): boolean;
-  devices(): unknown[];
-  profiles(): unknown;
+  devices(): DeviceStatus[];
+  profiles(): ProfilesStatus;
   metrics(): string;
+}
+
+/** The answers built from the provider, each reused for a snapshot window. */
+interface StatusSnapshots {
+  summary: Snapshot<StatusSummary>;
+  devices: Snapshot<DeviceStatus[]>;
+  profiles: Snapshot<ProfilesStatus>;
 }
 
 function send(response: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = type === 'application/json' ? `${JSON.stringify(body, null, 2)}\n` : String(body);
+  sendText(response, status, text, type);
+}
+
+/** Sends a snapshot's JSON, serialised once for every client of its window. */
+function sendAnswer(response: ServerResponse, answer: Answer<unknown>): void {
+  sendText(response, 200, answer.json, 'application/json');
+}
+
+function sendText(response: ServerResponse, status: number, text: string | Buffer, type: string): void {
   response.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' });
   response.end(text);
 }
@@ -79,6 +101,7 @@ async function login(lock: StatusLock, request: IncomingMessage, response: Serve
 
 function route(
   provider: StatusProvider,
+  snapshots: StatusSnapshots,
   lock: StatusLock,
   request: IncomingMessage,
   response: ServerResponse,
@@ -93,20 +116,21 @@ function route(
   if (!unlocked(lock, request, response, pathname, new URLSearchParams(search))) return;
   switch (pathname) {
     case '/':
-      if (wantsHtml(request))
-        return send(
-          response,
-          200,
-          renderStatusPage({ summary: provider.summary(), devices: provider.devices(), profiles: provider.profiles() }),
-          'text/html',
-        );
-      return send(response, 200, provider.summary());
+      if (wantsHtml(request)) {
+        const page = renderStatusPage({
+          summary: snapshots.summary.read().value,
+          devices: snapshots.devices.read().value,
+          profiles: snapshots.profiles.read().value,
+        });
+        return send(response, 200, page, 'text/html');
+      }
+      return sendAnswer(response, snapshots.summary.read());
     case '/healthz':
       return provider.healthy() ? send(response, 200, { status: 'ok' }) : send(response, 503, { status: 'starting' });
     case '/devices':
-      return send(response, 200, provider.devices());
+      return sendAnswer(response, snapshots.devices.read());
     case '/profiles':
-      return send(response, 200, provider.profiles());
+      return sendAnswer(response, snapshots.profiles.read());
     case '/metrics':
       return send(response, 200, provider.metrics(), 'text/plain; version=0.0.4');
     default:
@@ -121,6 +145,8 @@ function route(
 export interface StatusServerOptions {
   /** When set, every endpoint but `/healthz` requires this token. */
   token?: string;
+  /** How long a built answer is reused (default `SNAPSHOT_WINDOW_MS`); 0 builds one per request. */
+  snapshotWindowMs?: number;
 }
 
 /**
@@ -135,13 +161,19 @@ export async function startStatusServer(
   options: StatusServerOptions = {},
 ): Promise<{ server: Server; port: number }> {
   const lock = new StatusLock(options.token);
+  const windowMs = options.snapshotWindowMs;
+  const snapshots: StatusSnapshots = {
+    summary: new Snapshot(() => provider.summary(), windowMs),
+    devices: new Snapshot(() => provider.devices(), windowMs),
+    profiles: new Snapshot(() => provider.profiles(), windowMs),
+  };
   const failed = (request: IncomingMessage, response: ServerResponse, error: unknown) => {
     log.error('status request failed', { path: request.url, error: (error as Error).message });
     if (!response.headersSent) send(response, 500, { error: 'internal error' });
   };
   const server = createServer((request, response) => {
     try {
-      const answered = route(provider, lock, request, response);
+      const answered = route(provider, snapshots, lock, request, response);
       if (answered) answered.catch((error: unknown) => failed(request, response, error));
     } catch (error) {
       failed(request, response, error);

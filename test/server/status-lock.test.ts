@@ -7,14 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
 import { isLoopback } from '../../engine/core/loopback.js';
 import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
+import { deviceOf, profilesOf, summaryOf } from './status-fixtures.js';
 
 const TOKEN = 's3cret-status-token';
 
 const provider: StatusProvider = {
-  summary: () => ({ name: 'device-profile-engine', version: '0.0.0-test' }),
+  summary: () => summaryOf(),
   healthy: () => true,
-  devices: () => [{ key: 'file:/dev/video0', profile: 'webcam' }],
-  profiles: () => ({ loaded: [], files: [] }),
+  devices: () => [deviceOf('file:/dev/video0', { profile: 'webcam' })],
+  profiles: () => profilesOf(),
   metrics: () => new MetricsText().add('engine_ready', 'gauge', 'Ready.', [[{}, 1]]).toString(),
 };
 
@@ -78,7 +79,7 @@ describe('status server with a token', () => {
     ] as Record<string, string>[]) {
       const reply = await send(port, 'GET', '/devices', headers);
       assert.equal(reply.status, 200, JSON.stringify(headers));
-      assert.deepEqual(JSON.parse(reply.body), [{ key: 'file:/dev/video0', profile: 'webcam' }]);
+      assert.deepEqual(JSON.parse(reply.body), [deviceOf('file:/dev/video0', { profile: 'webcam' })]);
     }
   });
 

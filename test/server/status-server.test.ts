@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
 import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
+import { deviceOf, profilesOf, summaryOf } from './status-fixtures.js';
 
 const ENDPOINTS = ['/', '/healthz', '/devices', '/profiles', '/metrics'];
 
@@ -17,14 +18,10 @@ function fakeProvider() {
       return value();
     };
   const provider: StatusProvider = {
-    summary: guard('summary', () => ({
-      name: 'device-profile-engine',
-      version: '0.0.0-test',
-      devices: { present: 2 },
-    })),
+    summary: guard('summary', () => summaryOf({ devices: { present: 2, matched: 1 } })),
     healthy: guard('healthy', () => state.healthy),
-    devices: guard('devices', () => [{ key: 'usb:1-1', profile: 'gps-ublox' }]),
-    profiles: guard('profiles', () => ({ loaded: [{ name: 'gps-ublox' }], files: [] })),
+    devices: guard('devices', () => [deviceOf('usb:1-1', { profile: 'gps-ublox' })]),
+    profiles: guard('profiles', () => profilesOf('gps-ublox')),
     metrics: guard('metrics', () =>
       new MetricsText().add('engine_ready', 'gauge', 'Whether start-up is complete.', [[{}, 1]]).toString(),
     ),
@@ -68,7 +65,8 @@ describe('status server', () => {
   let port: number;
 
   before(async () => {
-    ({ server, port } = await startStatusServer(provider, '127.0.0.1', 0, log));
+    // Every request builds afresh: these tests change what the provider answers between requests.
+    ({ server, port } = await startStatusServer(provider, '127.0.0.1', 0, log, { snapshotWindowMs: 0 }));
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -83,11 +81,7 @@ describe('status server', () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.type, 'application/json; charset=utf-8');
     assert.equal(reply.headers['cache-control'], 'no-store');
-    assert.deepEqual(JSON.parse(reply.body), {
-      name: 'device-profile-engine',
-      version: '0.0.0-test',
-      devices: { present: 2 },
-    });
+    assert.deepEqual(JSON.parse(reply.body), summaryOf({ devices: { present: 2, matched: 1 } }));
   });
 
   test('GET /healthz: 200 when healthy, 503 while starting', async () => {
@@ -112,12 +106,12 @@ describe('status server', () => {
     const devices = await send(port, 'GET', '/devices');
     assert.deepEqual(
       [devices.status, devices.type, JSON.parse(devices.body)],
-      [200, 'application/json; charset=utf-8', [{ key: 'usb:1-1', profile: 'gps-ublox' }]],
+      [200, 'application/json; charset=utf-8', [deviceOf('usb:1-1', { profile: 'gps-ublox' })]],
     );
     const profiles = await send(port, 'GET', '/profiles');
     assert.deepEqual(
       [profiles.status, profiles.type, JSON.parse(profiles.body)],
-      [200, 'application/json; charset=utf-8', { loaded: [{ name: 'gps-ublox' }], files: [] }],
+      [200, 'application/json; charset=utf-8', profilesOf('gps-ublox')],
     );
   });
 

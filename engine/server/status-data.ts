@@ -1,0 +1,51 @@
+/**
+ * The status server's JSON, one set of types for the code that writes it (daemon-status.ts) and
+ * the page that shows it (status-page.ts).
+ */
+import type { ProfileIssue } from '../core/errors.js';
+import type { Facts } from '../core/facts.js';
+import type { Candidate } from '../match/matcher.js';
+import type { ProbeRecord } from '../probe/prober.js';
+import type { DeliveryStatus } from '../reconcile/reconciler.js';
+import type { SourceStatus } from '../sources/source.js';
+
+/** `GET /`: what is running; the counts once start-up has got far enough to have them. */
+export interface StatusSummary {
+  name: string;
+  version: string;
+  ready: boolean;
+  /** ISO 8601. */
+  startedAt: string;
+  uptimeSeconds?: number;
+  profiles?: { loaded: number; errors: number; warnings: number };
+  devices?: { present: number; matched: number };
+  /** Identifiers by delivery state. */
+  deliveries?: Partial<Record<DeliveryStatus['state'], number>>;
+  sources?: readonly SourceStatus[];
+}
+
+/** One entry of `GET /devices`: a device present, or one gone whose registrations are still being removed. */
+export interface DeviceStatus {
+  key: string;
+  source: string;
+  /** `false` for a device that is gone while its registrations are still being removed. */
+  present?: false;
+  /** When it was first seen (ISO 8601); absent for a device that is gone. */
+  since?: string;
+  /** The winning profile's name. */
+  profile: string | null;
+  candidates: Candidate[];
+  problems: string[];
+  notes?: string[];
+  /** Serial probes run on the device, for serial devices. */
+  probes?: ProbeRecord[];
+  deliveries: DeliveryStatus[];
+  /** Absent for a device that is gone. */
+  facts?: Facts;
+}
+
+/** `GET /profiles`: the profiles in use and every profile file with its problems. */
+export interface ProfilesStatus {
+  loaded: { name: string; file: string; description: string | null; priority: number; notify: string[] }[];
+  files: { file: string; profile: string | null; keptLastGood: boolean; issues: ProfileIssue[] }[];
+}
