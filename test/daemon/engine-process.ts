@@ -10,6 +10,8 @@ export type LogLine = Record<string, unknown> & { msg: string; level: string };
 /** An engine daemon running as a real child process. */
 export interface EngineProcess {
   port: number;
+  /** The engine's process id (to stop and continue it, for instance). */
+  pid: number;
   logs: LogLine[];
   stdout: () => string;
   get(pathname: string): Promise<{ status: number; body: unknown; text: string }>;
@@ -145,6 +147,7 @@ export async function startEngine(
   const port = Number(logs.find((line) => line.msg === 'engine ready')!.port);
   return {
     port,
+    pid: child.pid!,
     logs,
     stdout: () => stdout,
     exited,
