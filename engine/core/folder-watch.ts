@@ -209,6 +209,8 @@ export class FolderWatch {
     const text = name && this.textName(folder, name);
     if (!text) return;
     this.options.changed(folder, [text], event === 'change' ? 'change' : 'rename');
+    // A link made again may lead elsewhere now: its target is followed from here on.
+    if (event === 'rename') this.followLinks(folder, [{ name: text, type: 'link' }]);
     // inotify names the watched folder itself by its own name when it is removed or moved away.
     if (text === path.basename(folder) && event === 'rename')
       void lstat(path.join(folder, text)).catch(() => this.confirm(folder, true));

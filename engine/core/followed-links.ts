@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Where a followed link leads, and what its target looked like when last seen. */
@@ -42,7 +42,11 @@ export class FollowedLinks {
    * where it leads or what it leads to changed since it was last followed.
    */
   async follow(link: string): Promise<boolean> {
-    const target = await realpath(link).catch(() => undefined);
+    const isLink = await lstat(link).then(
+      (stats) => stats.isSymbolicLink(),
+      () => false,
+    );
+    const target = isLink ? await realpath(link).catch(() => undefined) : undefined;
     const signature = target === undefined ? undefined : await signatureOf(target);
     if (target === undefined || signature === undefined) return this.unfollow(link);
     const known = this.links.get(link);

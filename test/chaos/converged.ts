@@ -1,8 +1,48 @@
 // What every chaos test ends with: the backend holds exactly the present set, nothing was
 // registered twice, and the daemon still answers its status server.
 import assert from 'node:assert/strict';
-import type { FakeAgent, LoggedRequest } from '../fakes/fake-nuvlabox-agent.js';
-import { waitFor, type EngineProcess } from '../daemon/engine-process.js';
+import { rmSync } from 'node:fs';
+import { startFakeAgent, type FakeAgent, type LoggedRequest } from '../fakes/fake-nuvlabox-agent.js';
+import {
+  startEngine,
+  waitFor,
+  workspace,
+  writeConfig,
+  type EngineProcess,
+  type Workspace,
+} from '../daemon/engine-process.js';
+
+/** Engine config: a short resync, so that what only the resync repairs is repaired within a test's bounds. */
+export const QUICK_RESYNC = 'sources: { file: { resyncMs: 300 } }\nprofiles: { resyncMs: 300 }\n';
+/** Engine config: no resync within a test, so that what is repaired is repaired by events. */
+export const NO_RESYNC = 'sources: { file: { resyncMs: 600000 } }\nprofiles: { resyncMs: 600000 }\n';
+
+/** A workspace, a fake agent and the engine running on them. */
+export interface Scene {
+  space: Workspace;
+  agent: FakeAgent;
+  engine: EngineProcess;
+}
+
+/** Runs `run` on an engine started after `prepare` made the workspace; everything is removed after. */
+export async function scene(
+  prepare: (space: Workspace) => void,
+  run: (scene: Scene) => Promise<void>,
+  config = QUICK_RESYNC,
+): Promise<void> {
+  const space = workspace();
+  const agent = await startFakeAgent();
+  writeConfig(space, agent.url, config);
+  prepare(space);
+  const engine = await startEngine(space);
+  try {
+    await run({ space, agent, engine });
+  } finally {
+    await engine.stop();
+    await agent.close();
+    rmSync(space.root, { recursive: true, force: true });
+  }
+}
 
 /** Per identifier, successful registrations and removals must alternate, starting with a registration. */
 export function registeredTwice(requests: readonly LoggedRequest[]): string[] {

@@ -4,50 +4,17 @@
 // present, nothing registered twice, and the daemon answering.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
-import {
-  deviceProfile,
-  startEngine,
-  waitFor,
-  workspace,
-  writeConfig,
-  type EngineProcess,
-  type Workspace,
-} from '../daemon/engine-process.js';
+import { deviceProfile, waitFor, type EngineProcess } from '../daemon/engine-process.js';
 import { CLI } from '../paths.js';
-import { holdsExactly } from './converged.js';
-
-/** A short resync, so that what only the resync repairs is repaired within the test's bounds. */
-const QUICK_RESYNC = 'sources: { file: { resyncMs: 300 } }\nprofiles: { resyncMs: 300 }\n';
+import { holdsExactly, NO_RESYNC, scene } from './converged.js';
 
 const QUEUE_LIMIT = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
 /** Filling a queue much longer than the default (16,384) would take the test too long. */
 const overflowSkip =
   QUEUE_LIMIT > 100_000 ? `the inotify queue holds ${QUEUE_LIMIT} events: too many to fill here` : false;
-
-interface Scene {
-  space: Workspace;
-  agent: FakeAgent;
-  engine: EngineProcess;
-}
-
-async function scene(prepare: (space: Workspace) => void, run: (scene: Scene) => Promise<void>): Promise<void> {
-  const space = workspace();
-  const agent = await startFakeAgent();
-  writeConfig(space, agent.url, QUICK_RESYNC);
-  prepare(space);
-  const engine = await startEngine(space);
-  try {
-    await run({ space, agent, engine });
-  } finally {
-    await engine.stop();
-    await agent.close();
-    rmSync(space.root, { recursive: true, force: true });
-  }
-}
 
 /**
  * Makes `change` while the engine is stopped (SIGSTOP): its inotify queue fills with the events
@@ -81,6 +48,7 @@ describe('events the engine is never told about', () => {
         });
         await holdsExactly(agent, engine, sensors('sensor1', 'sensor2', 'sensor3'));
       },
+      NO_RESYNC,
     ),
   );
 
