@@ -48,14 +48,21 @@ interface WatchedFolder {
   follow: boolean;
   listing: Map<string, EntryType>;
   relistTimer?: NodeJS.Timeout;
+  /** When the pending listing runs (`Date.now()` time). */
+  relistDue?: number;
   relisting: Promise<void>;
 }
 
 /** The default resync interval: how long an event inotify lost can stay unrepaired. */
 export const DEFAULT_RESYNC_MS = 30_000;
 
-/** After an event, how long to wait before the folder is listed again: a burst costs one listing. */
+/** After an entry was created, removed or moved, how long before its folder is listed again: a burst costs one listing. */
 const RELIST_DELAY_MS = 100;
+/**
+ * After an entry was written, how long before its folder is listed again: writes (to `/dev/null`
+ * in a watched `/dev`, say) can come all the time, and a listing per second is enough behind them.
+ */
+const RELIST_AFTER_WRITE_MS = 1000;
 
 const typeOf = (entry: Dirent<Buffer>): EntryType =>
   entry.isDirectory() ? 'folder' : entry.isSymbolicLink() ? 'link' : entry.isFile() ? 'file' : 'other';
@@ -201,10 +208,7 @@ export class FolderWatch {
   private onEvent(folder: string, event: string, name: Buffer | null): void {
     const watched = this.folders.get(folder);
     if (!watched) return;
-    watched.relistTimer ??= setTimeout(() => {
-      watched.relistTimer = undefined;
-      void this.relist(folder);
-    }, RELIST_DELAY_MS).unref();
+    this.scheduleRelist(folder, watched, event === 'change' ? RELIST_AFTER_WRITE_MS : RELIST_DELAY_MS);
     // libuv always names the entry on Linux; what it does not name, the listing above finds.
     const text = name && this.textName(folder, name);
     if (!text) return;
@@ -214,6 +218,18 @@ export class FolderWatch {
     // inotify names the watched folder itself by its own name when it is removed or moved away.
     if (text === path.basename(folder) && event === 'rename')
       void lstat(path.join(folder, text)).catch(() => this.confirm(folder, true));
+  }
+
+  /** Lists `folder` again after `delayMs`, unless a listing is due sooner already. */
+  private scheduleRelist(folder: string, watched: WatchedFolder, delayMs: number): void {
+    const due = Date.now() + delayMs;
+    if (watched.relistTimer && watched.relistDue! <= due) return;
+    clearTimeout(watched.relistTimer);
+    watched.relistDue = due;
+    watched.relistTimer = setTimeout(() => {
+      watched.relistTimer = undefined;
+      void this.relist(folder);
+    }, delayMs).unref();
   }
 
   /** Lists `folder` again (one after another per folder) and reports what the listing changed. */
