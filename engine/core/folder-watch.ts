@@ -16,9 +16,10 @@ export interface ListedEntry {
 
 /**
  * Why entries are reported: an event named them (`rename`: created, removed or moved; `change`:
- * written), or a listing found them added, removed or of another type than the last one did.
+ * written), a listing found them added, removed or of another type than the last one did
+ * (`listing`), or they are followed links whose target changed or went (`target`).
  */
-export type ChangeCause = 'rename' | 'change' | 'listing';
+export type ChangeCause = 'rename' | 'change' | 'listing' | 'target';
 
 /** What a {@link FolderWatch} is for and whom it tells. */
 export interface FolderWatchOptions {
@@ -92,7 +93,7 @@ export class FolderWatch {
 
   constructor(private readonly options: FolderWatchOptions) {
     this.links = new FollowedLinks(options.persistent, (link) =>
-      options.changed(path.dirname(link), [path.basename(link)], 'change'),
+      options.changed(path.dirname(link), [path.basename(link)], 'target'),
     );
   }
 

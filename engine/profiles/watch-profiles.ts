@@ -57,7 +57,8 @@ export class ProfileWatcher {
       label: 'profile',
       resyncMs,
       persistent: true,
-      changed: (folder, names) => this.entriesChanged(folder, names),
+      // What a listing or a link's target reports may be nothing new: said only when a profile changed.
+      changed: (folder, names, cause) => this.entriesChanged(folder, names, cause === 'listing' || cause === 'target'),
       replaced: (folder) => void this.folderReplaced(folder),
       followLink: (entry) => isProfileFile(entry) && !isHiddenName(path.basename(entry)),
     });
@@ -111,31 +112,31 @@ export class ProfileWatcher {
       if (watched === folder || watched.startsWith(`${folder}/`)) this.realFolders.delete(watched);
   }
 
-  /** Entries of `folder` named by events or found changed by a listing. */
-  private entriesChanged(folder: string, names: readonly string[]): void {
+  /** Entries of `folder` named by events or found changed by a listing; `quiet` as for {@link schedule}. */
+  private entriesChanged(folder: string, names: readonly string[], quiet: boolean): void {
     if (this.stopped) return;
     for (const name of names) {
       if (folder === this.store.folder && name === CONFIGMAP_SWAP) this.schedule(this.store.filesUnder(folder), true);
-      else if (!isHiddenName(name)) void this.entryMayHaveChanged(path.join(folder, name));
+      else if (!isHiddenName(name)) void this.entryMayHaveChanged(path.join(folder, name), quiet);
     }
   }
 
   /** A created, removed, renamed or written entry: a file to reload, or a folder to watch or forget. */
-  private async entryMayHaveChanged(entry: string): Promise<void> {
+  private async entryMayHaveChanged(entry: string, quiet: boolean): Promise<void> {
     // Followed: a link to a folder is a folder, as for the loader.
     const stats = await stat(entry).catch(() => undefined);
     if (stats?.isDirectory()) {
       if (!this.realFolders.has(entry)) {
         const seen = new Set(this.realFolders.values());
-        if (await this.watchTree(entry)) this.schedule(await findProfileFiles(entry, seen).catch(() => []));
+        if (await this.watchTree(entry)) this.schedule(await findProfileFiles(entry, seen).catch(() => []), quiet);
       }
       return;
     }
     if (!stats && this.realFolders.has(entry)) {
       this.unwatchTree(entry);
-      this.schedule(this.store.filesUnder(entry));
+      this.schedule(this.store.filesUnder(entry), quiet);
     }
-    this.schedule([entry]);
+    this.schedule([entry], quiet);
   }
 
   /**
