@@ -1,18 +1,9 @@
-import { watch, type Dirent, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { escapedName, nameAsText } from './file-name-bytes.js';
+import { changedNames, FolderLister, type EntryType, type ListedEntry } from './folder-listing.js';
 import { FollowedLinks } from './followed-links.js';
 import type { Logger } from './log.js';
-
-/** An entry's type as a listing gives it (no `stat` needed). */
-export type EntryType = 'file' | 'folder' | 'link' | 'other';
-
-/** One entry of a listed folder. */
-export interface ListedEntry {
-  name: string;
-  type: EntryType;
-}
 
 /**
  * Why entries are reported: an event named them (`rename`: created, removed or moved; `change`:
@@ -65,9 +56,6 @@ const RELIST_DELAY_MS = 100;
  */
 const RELIST_AFTER_WRITE_MS = 1000;
 
-const typeOf = (entry: Dirent<Buffer>): EntryType =>
-  entry.isDirectory() ? 'folder' : entry.isSymbolicLink() ? 'link' : entry.isFile() ? 'file' : 'other';
-
 const statOf = (folder: string, follow: boolean): Promise<Stats | undefined> =>
   (follow ? stat(folder) : lstat(folder)).catch(() => undefined);
 
@@ -87,11 +75,12 @@ export class FolderWatch {
   /** Roots whose parent is watched for their name, with the inode they had when last seen. */
   private readonly guards = new Map<string, { watcher: FSWatcher | undefined; ino: number | undefined }>();
   private readonly links: FollowedLinks;
-  private readonly refused = new Set<string>();
+  private readonly lister: FolderLister;
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing = false;
 
   constructor(private readonly options: FolderWatchOptions) {
+    this.lister = new FolderLister(options.log, options.label);
     this.links = new FollowedLinks(options.persistent, (link) =>
       options.changed(path.dirname(link), [path.basename(link)], 'target'),
     );
@@ -100,11 +89,6 @@ export class FolderWatch {
   /** Whether `folder` has a watch. */
   has(folder: string): boolean {
     return this.folders.has(folder);
-  }
-
-  /** The watched folders. */
-  watched(): IterableIterator<string> {
-    return this.folders.keys();
   }
 
   /**
@@ -138,7 +122,7 @@ export class FolderWatch {
     });
     this.folders.set(folder, watched);
     this.resyncTimer ??= setInterval(() => void this.resync(), this.options.resyncMs).unref();
-    const entries = (await this.list(folder)) ?? [];
+    const entries = (await this.lister.list(folder)) ?? [];
     watched.listing = new Map(entries.map(({ name, type }) => [name, type]));
     this.followLinks(folder, entries);
     return entries;
@@ -211,7 +195,7 @@ export class FolderWatch {
     if (!watched) return;
     this.scheduleRelist(folder, watched, event === 'change' ? RELIST_AFTER_WRITE_MS : RELIST_DELAY_MS);
     // libuv always names the entry on Linux; what it does not name, the listing above finds.
-    const text = name && this.textName(folder, name);
+    const text = name && this.lister.textName(folder, name);
     if (!text) return;
     this.options.changed(folder, [text], event === 'change' ? 'change' : 'rename');
     // A link made again may lead elsewhere now: its target is followed from here on.
@@ -241,11 +225,10 @@ export class FolderWatch {
       const stats = await statOf(folder, watched.follow);
       if (this.folders.get(folder) !== watched) return;
       if (!stats?.isDirectory() || stats.ino !== watched.ino) return this.confirm(folder, true);
-      const entries = (await this.list(folder)) ?? [];
+      const entries = (await this.lister.list(folder)) ?? [];
       if (this.folders.get(folder) !== watched) return;
       const listing = new Map(entries.map(({ name, type }) => [name, type]));
-      const changed = [...listing].filter(([name, type]) => watched.listing.get(name) !== type).map(([name]) => name);
-      for (const name of watched.listing.keys()) if (!listing.has(name)) changed.push(name);
+      const changed = changedNames(watched.listing, listing);
       watched.listing = listing;
       if (changed.length === 0) return;
       this.options.changed(folder, changed, 'listing');
@@ -279,34 +262,6 @@ export class FolderWatch {
     this.drop(folder);
     if (failed && this.guards.has(folder)) this.guards.get(folder)!.ino = undefined;
     this.options.replaced(folder);
-  }
-
-  /** The folder's entries, names read as bytes; undefined when it cannot be listed. */
-  private async list(folder: string): Promise<ListedEntry[] | undefined> {
-    let entries: Dirent<Buffer>[];
-    try {
-      entries = await readdir(folder, { withFileTypes: true, encoding: 'buffer' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.options.log.warn(`${this.options.label} watch error`, { folder, error: (error as Error).message });
-      return undefined;
-    }
-    return entries.flatMap((entry) => {
-      const name = this.textName(folder, entry.name);
-      return name === undefined ? [] : [{ name, type: typeOf(entry) }];
-    });
-  }
-
-  /** The name as text; a name that is not valid UTF-8 is refused, with one warning per path. */
-  private textName(folder: string, name: Buffer): string | undefined {
-    const text = nameAsText(name);
-    if (text !== undefined) return text;
-    const escaped = path.join(folder, escapedName(name));
-    if (!this.refused.has(escaped)) {
-      this.refused.add(escaped);
-      this.options.log.warn('file name is not valid UTF-8; ignored', { path: escaped });
-    }
-    return undefined;
   }
 
   private followLinks(folder: string, entries: readonly ListedEntry[]): void {

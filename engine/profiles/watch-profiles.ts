@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_RESYNC_MS, FolderWatch, type ListedEntry } from '../core/folder-watch.js';
+import type { ListedEntry } from '../core/folder-listing.js';
+import { DEFAULT_RESYNC_MS, FolderWatch } from '../core/folder-watch.js';
 import type { ProfileIssue } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { findProfileFiles, isHiddenName, isProfileFile } from './load-profiles.js';

@@ -1,7 +1,8 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Facts } from '../../core/facts.js';
-import { DEFAULT_RESYNC_MS, FolderWatch, type ChangeCause, type ListedEntry } from '../../core/folder-watch.js';
+import type { ListedEntry } from '../../core/folder-listing.js';
+import { DEFAULT_RESYNC_MS, FolderWatch, type ChangeCause } from '../../core/folder-watch.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
 import { fileGlobs, type FileDetect } from './file-detect.js';
 import { fileDevice, readFileFacts } from './file-facts.js';
