@@ -6,6 +6,7 @@ import type { BenchFigure } from './bench-figure.js';
 import * as configmapUpdate from './configmap-update.js';
 import * as daemonFootprint from './daemon-footprint.js';
 import * as fileLatency from './file-latency.js';
+import * as folderResync from './folder-resync.js';
 import * as hostileBackend from './hostile-backend.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
@@ -13,6 +14,7 @@ import * as probeParallel from './probe-parallel.js';
 import * as stateSave from './state-save.js';
 import * as statusUnderLoad from './status-under-load.js';
 import * as profileGrowth from './profile-growth.js';
+import * as profileReload from './profile-reload.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
 
@@ -24,9 +26,11 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'validate-many', ...validateMany },
   { name: 'matching', ...matching },
   { name: 'file-latency', ...fileLatency },
+  { name: 'folder-resync', ...folderResync },
   { name: 'daemon-footprint', ...daemonFootprint },
   { name: 'profile-growth', ...profileGrowth },
   { name: 'configmap-update', ...configmapUpdate },
+  { name: 'profile-reload', ...profileReload },
   { name: 'usb-latency', ...usbLatency },
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },

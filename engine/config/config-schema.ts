@@ -1,4 +1,5 @@
 import { BACKENDS } from '../backends/index.js';
+import { DEFAULT_RESYNC_MS } from '../core/folder-watch.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../core/json-schema.js';
@@ -31,6 +32,22 @@ export const deliverySchema = {
   },
 } as const satisfies JsonSchema;
 
+/** How the profiles folder is watched. */
+export const profilesSchema = {
+  type: 'object',
+  description: 'How the profiles folder is watched.',
+  additionalProperties: false,
+  properties: {
+    resyncMs: {
+      type: 'integer',
+      minimum: 100,
+      default: DEFAULT_RESYNC_MS,
+      description:
+        'How often every watched folder of profiles is listed again (one readdir each), to repair events inotify lost: the longest a lost edit stays unseen.',
+    },
+  },
+} as const satisfies JsonSchema;
+
 let assembled: JsonSchema | undefined;
 
 /**
@@ -58,6 +75,7 @@ export function configSchema(): JsonSchema {
         ),
       },
       delivery: deliverySchema,
+      profiles: profilesSchema,
       status: {
         type: 'object',
         description: 'The status server (port 6769 by default).',

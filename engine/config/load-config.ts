@@ -7,7 +7,7 @@ import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js'
 import { credentialsIn, secrets } from '../core/secrets.js';
 import type { WithDefaults } from '../core/from-schema.js';
 import { withDefaults } from '../core/with-defaults.js';
-import { configSchema, deliverySchema } from './config-schema.js';
+import { configSchema, deliverySchema, profilesSchema } from './config-schema.js';
 
 /** A backend as configured: its name, type and options. */
 export interface ConfiguredBackend {
@@ -25,6 +25,8 @@ export interface EngineConfig {
   /** Settings per source kind, as validated by each source's config schema, defaults filled in. */
   sources: Record<string, Record<string, unknown>>;
   delivery: DeliveryConfig;
+  /** How the profiles folder is watched. */
+  profiles: WithDefaults<typeof profilesSchema>;
   /** The backends; a config file's with their schema's defaults filled in. */
   backends: ConfiguredBackend[];
   /**
@@ -58,6 +60,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
     params: {},
     sources: {},
     delivery: withDefaults(deliverySchema, {}),
+    profiles: withDefaults(profilesSchema, {}),
     backends,
     secrets: recordSecrets(backends, status.token ? [status.token] : []),
     status,
@@ -147,6 +150,7 @@ export function parseConfig(
     params?: Record<string, unknown>;
     sources?: Record<string, Record<string, unknown>>;
     delivery?: DeliveryConfig;
+    profiles?: EngineConfig['profiles'];
     backends?: Record<string, { type: string } & Record<string, unknown>>;
     status?: { token?: string };
   };
@@ -158,6 +162,7 @@ export function parseConfig(
     params: raw.params ?? {},
     sources: raw.sources ?? {},
     delivery: raw.delivery ?? withDefaults(deliverySchema, {}),
+    profiles: raw.profiles ?? withDefaults(profilesSchema, {}),
     backends,
     // The status token is a secret too: no log line or reason may show it.
     secrets: recordSecrets(backends, status.token ? [...substituted, status.token] : substituted),

@@ -133,7 +133,7 @@ export class Daemon {
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
     this.reconciler.allowDeletes();
-    this.watcher = new ProfileWatcher(this.store, () => this.profilesChangedSoon(), log);
+    this.watcher = new ProfileWatcher(this.store, () => this.profilesChangedSoon(), log, this.config.profiles.resyncMs);
     await this.watcher.start();
     this.ready = true;
     log.info('engine ready', { profiles: this.index.profiles.length, devices: this.inventory.size, port });

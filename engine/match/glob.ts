@@ -1,4 +1,3 @@
-import picomatch from 'picomatch';
 import { RE2JS } from 're2js';
 import { boundedCache } from '../core/bounded-cache.js';
 
@@ -212,7 +211,54 @@ function compileRe2(source: string, flags: number, warnings: string[]): GlobResu
   }
 }
 
+/**
+ * How far a path glob reaches, read with the same grammar as the matcher (`\\` escapes, `{a,b}`
+ * only with a comma): the literal folders it starts with, escapes removed, and how many segments
+ * follow them.
+ */
+export interface PathGlobReach {
+  /** The folder every match lies under; for a glob without wildcards, the path it names. */
+  base: string;
+  /** Whether the glob has no wildcard: it names the one path `base`. */
+  literal: boolean;
+  /** How many segments below `base` a match can be at most; undefined when `**` lets it be any. */
+  levels: number | undefined;
+}
+
+/** Whether the character at `index` starts a wildcard: `*`, `?`, a closed `[...]`, `{...}` with a comma. */
+function startsWildcard(pattern: readonly string[], index: number): boolean {
+  const char = pattern[index];
+  if (char === '*' || char === '?') return true;
+  if (char === '[') return readSet(pattern, index, true) !== undefined;
+  if (char === '{') return (readBraces(pattern, index)?.alternatives.length ?? 0) >= 2;
+  return false;
+}
+
+/** Reads a path glob's literal leading segments; see {@link PathGlobReach}. */
+export function pathGlobReach(text: string): PathGlobReach {
+  const pattern = [...text];
+  const folders: string[] = [];
+  let segment = '';
+  for (let index = 0; index < pattern.length; index++) {
+    const char = pattern[index]!;
+    if (char === '\\' && index + 1 < pattern.length) segment += pattern[++index];
+    else if (char === '/') {
+      folders.push(segment);
+      segment = '';
+    } else if (startsWildcard(pattern, index)) {
+      // The segment that holds the first wildcard, and every one after it, lie below the base.
+      const rest = pattern.slice(index).join('');
+      const slashes = rest.replace(/\\./g, '').split('/').length - 1;
+      return { base: joinSegments(folders), literal: false, levels: rest.includes('**') ? undefined : 1 + slashes };
+    } else segment += char;
+  }
+  return { base: joinSegments([...folders, segment]), literal: true, levels: 0 };
+}
+
+/** Absolute segments as a path: `['', 'dev']` is `/dev`, `['']` is `/`. */
+const joinSegments = (segments: readonly string[]) => segments.join('/').replace(/(.)\/+$/, '$1') || '/';
+
 /** The folder a path glob's matches all lie under: what a watcher has to watch. */
 export function globBase(pattern: string): string {
-  return picomatch.scan(pattern).base || '/';
+  return pathGlobReach(pattern).base;
 }

@@ -1,11 +1,17 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { ListedEntry } from '../core/folder-listing.js';
+import { DEFAULT_RESYNC_MS, FolderWatch } from '../core/folder-watch.js';
 import type { Logger } from '../core/log.js';
 import { findProfileFiles, isHiddenName, isProfileFile } from './load-profiles.js';
 import type { ProfileStore } from './profile-store.js';
 
+/** How long after the last event files are reloaded: editors write a file in several steps. */
 const SETTLE_MS = 50;
+/** The longest a reload waits for events to stop, so that a stream of edits cannot hold one back. */
+const SETTLE_CAP_MS = 500;
+/** A reload of more files than this logs one summary line (each file at debug). */
+const LOGGED_ONE_BY_ONE = 20;
 
 /** Whether a path leads to a folder, following links. */
 const isFolderPath = (entry: string): Promise<boolean> =>
@@ -20,19 +26,25 @@ const CONFIGMAP_SWAP = '..data';
 /**
  * Watches the profiles folder and reloads each file that is added, edited or removed, after a
  * short settle (editors write a file in several steps, or write a copy and rename it over).
- * One inotify watch per folder (`fs.watch`), never one per file: each event names its entry,
- * which is reloaded by path, so a folder of 1,000 profiles costs one watch, not 1,001.
+ * One inotify watch per folder, never one per file (see {@link FolderWatch}, which also repairs
+ * lost events, notices the profiles folder removed, re-created or renamed over, and follows
+ * profiles that are links to files elsewhere): a folder of 1,000 profiles costs one watch.
  * Hidden entries are not profiles, as at start-up: editors' swap files and a ConfigMap's
  * `..2026_...` folders are never loaded. A ConfigMap update swaps its `..data` link; the files
  * (links through `..data`) do not change themselves, so each is read again, and those whose
  * profile changed are reported. A link to a folder is watched as the loader reads it: followed,
  * but never into a real folder already watched (`loop -> .`), so every file has the path the
- * loader gave it. `changed` runs once the store's profiles in use have changed.
+ * loader gave it. Files that settle together are reloaded as one batch, and `changed` runs once
+ * per batch whose profiles in use changed: a reload costs what changed, not a pass per file.
  */
 export class ProfileWatcher {
-  /** A watch per folder under the profiles folder, by path, with the real folder it is. */
-  private readonly watchers = new Map<string, { watcher: FSWatcher; real: string }>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly watches: FolderWatch;
+  /** The real folder each watched folder is, which the loader would not enter again. */
+  private readonly realFolders = new Map<string, string>();
+  /** Files waiting for the settle, each with whether its reload may be quiet. */
+  private readonly pending = new Map<string, boolean>();
+  private settleTimer: NodeJS.Timeout | undefined;
+  private pendingSince: number | undefined;
   private reloading = Promise.resolve();
   private stopped = false;
 
@@ -40,23 +52,30 @@ export class ProfileWatcher {
     private readonly store: ProfileStore,
     private readonly changed: () => void,
     private readonly log: Logger,
-  ) {}
+    resyncMs = DEFAULT_RESYNC_MS,
+  ) {
+    this.watches = new FolderWatch({
+      log,
+      label: 'profile',
+      resyncMs,
+      persistent: true,
+      // What a listing or a link's target reports may be nothing new: said only when a profile changed.
+      changed: (folder, names, cause) => this.entriesChanged(folder, names, cause === 'listing' || cause === 'target'),
+      replaced: (folder) => void this.folderReplaced(folder),
+      followLink: (entry) => isProfileFile(entry) && !isHiddenName(path.basename(entry)),
+    });
+  }
 
   async start(): Promise<void> {
     await this.watchTree(this.store.folder);
+    this.watches.guard(this.store.folder);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    for (const { watcher } of this.watchers.values()) watcher.close();
-    this.watchers.clear();
+    clearTimeout(this.settleTimer);
+    this.watches.close();
     await this.reloading;
-  }
-
-  /** The real folders watched, which the loader would not enter again. */
-  private watchedFolders(): Set<string> {
-    return new Set([...this.watchers.values()].map(({ real }) => real));
   }
 
   /**
@@ -65,112 +84,117 @@ export class ProfileWatcher {
    * Whether `folder` got a watch of its own (not when its real folder is watched already).
    */
   private async watchTree(folder: string): Promise<boolean> {
-    if (this.stopped || this.watchers.has(folder)) return false;
+    if (this.stopped || this.realFolders.has(folder)) return false;
+    let real: string;
     try {
-      const real = await realpath(folder);
-      // Checked and set with no wait in between: two walks cannot both take one real folder.
-      if (this.stopped || this.watchers.has(folder) || this.watchedFolders().has(real)) return false;
-      const watcher = watch(folder, { persistent: true }, (_event, name) =>
-        this.entryChanged(folder, name === null ? undefined : String(name)),
-      );
-      watcher.on('error', (error) => {
-        this.log.warn('profile watch error', { folder, error: error.message });
-        this.unwatchTree(folder);
-      });
-      this.watchers.set(folder, { watcher, real });
-      for (const entry of await readdir(folder, { withFileTypes: true })) {
-        if (isHiddenName(entry.name)) continue;
-        const full = path.join(folder, entry.name);
-        const isFolder = entry.isDirectory() || (entry.isSymbolicLink() && (await isFolderPath(full)));
-        if (isFolder) await this.watchTree(full);
-      }
-      return true;
-    } catch (error) {
-      // Gone already (removed while being walked), or not readable: said, and the rest goes on.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.log.warn('profile watch error', { folder, error: (error as Error).message });
-      return this.watchers.has(folder);
+      real = await realpath(folder);
+    } catch {
+      return false;
     }
+    // Checked and taken with no wait in between: two walks cannot both take one real folder.
+    if (this.stopped || this.realFolders.has(folder) || new Set(this.realFolders.values()).has(real)) return false;
+    this.realFolders.set(folder, real);
+    const entries: ListedEntry[] | undefined = await this.watches.watch(folder, true);
+    if (entries === undefined) {
+      if (!this.watches.has(folder)) this.realFolders.delete(folder);
+      return false;
+    }
+    for (const { name, type } of entries) {
+      if (isHiddenName(name)) continue;
+      const full = path.join(folder, name);
+      if (type === 'folder' || (type === 'link' && (await isFolderPath(full)))) await this.watchTree(full);
+    }
+    return true;
   }
 
   /** Stops watching `folder` and the folders under it. */
   private unwatchTree(folder: string): void {
-    for (const [watched, { watcher }] of this.watchers) {
-      if (watched === folder || watched.startsWith(`${folder}/`)) {
-        watcher.close();
-        this.watchers.delete(watched);
-      }
-    }
+    this.watches.unwatchBelow(folder);
+    for (const watched of [...this.realFolders.keys()])
+      if (watched === folder || watched.startsWith(`${folder}/`)) this.realFolders.delete(watched);
   }
 
-  /** One event in `folder`: about the entry `name`, or (no name) about anything in it. */
-  private entryChanged(folder: string, name: string | undefined): void {
+  /** Entries of `folder` named by events or found changed by a listing; `quiet` as for {@link schedule}. */
+  private entriesChanged(folder: string, names: readonly string[], quiet: boolean): void {
     if (this.stopped) return;
-    if (name === undefined) {
-      void this.folderChanged(folder);
-      return;
+    for (const name of names) {
+      if (folder === this.store.folder && name === CONFIGMAP_SWAP) this.schedule(this.store.filesUnder(folder), true);
+      else if (!isHiddenName(name)) void this.entryMayHaveChanged(path.join(folder, name), quiet);
     }
-    if (folder === this.store.folder && name === CONFIGMAP_SWAP) {
-      this.schedule(this.store.filesUnder(folder), true);
-      return;
-    }
-    if (isHiddenName(name)) return;
-    void this.entryMayHaveChanged(path.join(folder, name));
   }
 
   /** A created, removed, renamed or written entry: a file to reload, or a folder to watch or forget. */
-  private async entryMayHaveChanged(entry: string): Promise<void> {
+  private async entryMayHaveChanged(entry: string, quiet: boolean): Promise<void> {
     // Followed: a link to a folder is a folder, as for the loader.
     const stats = await stat(entry).catch(() => undefined);
     if (stats?.isDirectory()) {
-      if (!this.watchers.has(entry)) {
-        const seen = this.watchedFolders();
-        if (await this.watchTree(entry)) this.schedule(await findProfileFiles(entry, seen).catch(() => []));
+      if (!this.realFolders.has(entry)) {
+        const seen = new Set(this.realFolders.values());
+        if (await this.watchTree(entry)) this.schedule(await findProfileFiles(entry, seen).catch(() => []), quiet);
       }
       return;
     }
-    if (!stats && this.watchers.has(entry)) {
+    if (!stats && this.realFolders.has(entry)) {
       this.unwatchTree(entry);
-      this.schedule(this.store.filesUnder(entry));
+      this.schedule(this.store.filesUnder(entry), quiet);
     }
-    this.schedule([entry]);
+    this.schedule([entry], quiet);
   }
 
-  /** An event that named no entry: every file in the folder is read again, quietly. */
-  private async folderChanged(folder: string): Promise<void> {
-    const names = await readdir(folder).catch(() => []);
-    this.schedule(
-      [
-        ...this.store.filesUnder(folder),
-        ...names.filter((name) => !isHiddenName(name)).map((name) => path.join(folder, name)),
-      ],
-      true,
-    );
+  /**
+   * A watched folder was removed, re-created or replaced (the profiles folder itself, or one
+   * below): it is watched again if it is there, and every file it held or holds is read again.
+   */
+  private async folderReplaced(folder: string): Promise<void> {
+    if (this.stopped) return;
+    this.unwatchTree(folder);
+    const held = this.store.filesUnder(folder);
+    const seen = new Set(this.realFolders.values());
+    const found = (await this.watchTree(folder)) ? await findProfileFiles(folder, seen).catch(() => []) : [];
+    this.schedule([...held, ...found], true);
   }
 
   /** Reloads `files` after the settle; `quiet`: say nothing of a file whose profile did not change. */
-  private schedule(files: string[], quiet = false): void {
-    for (const file of files.filter((candidate) => isProfileFile(candidate))) {
-      clearTimeout(this.timers.get(file));
-      this.timers.set(
-        file,
-        setTimeout(() => {
-          this.timers.delete(file);
-          this.reloading = this.reloading.then(() => this.reload(file, quiet));
-        }, SETTLE_MS),
-      );
-    }
+  private schedule(files: readonly string[], quiet = false): void {
+    for (const file of files)
+      if (isProfileFile(file)) this.pending.set(file, (this.pending.get(file) ?? true) && quiet);
+    if (this.pending.size === 0 || this.stopped) return;
+    this.pendingSince ??= Date.now();
+    clearTimeout(this.settleTimer);
+    const wait = Math.max(0, Math.min(SETTLE_MS, this.pendingSince + SETTLE_CAP_MS - Date.now()));
+    this.settleTimer = setTimeout(() => this.flush(), wait);
   }
 
-  private async reload(file: string, quiet: boolean): Promise<void> {
-    if (this.stopped) return;
-    const changed = await this.store.reload(file);
-    const issues = this.store.issuesOf(file);
-    if (quiet && !changed && issues.length === 0) return;
-    for (const issue of issues) this.log.warn('profile problem', { ...issue });
-    const state = this.store.fileState(file);
-    if (state?.keptLastGood) this.log.warn('profile file is broken; its last good version stays in use', { file });
-    this.log.info('profile file reloaded', { file, changed, issues: issues.length });
-    if (changed) this.changed();
+  private flush(): void {
+    const batch = [...this.pending];
+    this.pending.clear();
+    this.pendingSince = undefined;
+    this.settleTimer = undefined;
+    this.reloading = this.reloading.then(() => this.reload(batch));
+  }
+
+  /**
+   * Reloads a batch of files and says what became of each. A large batch (a ConfigMap update
+   * re-reads every file) logs one summary line, and each file at debug: a line per file was a
+   * quarter of the update's cost.
+   */
+  private async reload(batch: readonly [string, boolean][]): Promise<void> {
+    const results: { file: string; quiet: boolean; changed: boolean }[] = [];
+    for (const [file, quiet] of batch) {
+      if (this.stopped) return;
+      results.push({ file, quiet, changed: await this.store.reload(file) });
+    }
+    const large = results.length > LOGGED_ONE_BY_ONE;
+    for (const { file, quiet, changed } of results) {
+      const issues = this.store.issuesOf(file);
+      if (quiet && !changed && issues.length === 0) continue;
+      for (const issue of issues) this.log.warn('profile problem', { ...issue });
+      if (this.store.fileState(file)?.keptLastGood)
+        this.log.warn('profile file is broken; its last good version stays in use', { file });
+      this.log[large ? 'debug' : 'info']('profile file reloaded', { file, changed, issues: issues.length });
+    }
+    const changed = results.filter((result) => result.changed).length;
+    if (large) this.log.info('profile files reloaded', { files: results.length, changed });
+    if (changed > 0) this.changed();
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compileGlob, globBase, type GlobKind } from '../../engine/match/glob.js';
+import { compileGlob, globBase, pathGlobReach, type GlobKind } from '../../engine/match/glob.js';
 
 /** Whether `pattern` (which must compile) matches `value`. */
 function matches(pattern: string, kind: GlobKind, value: string): boolean {
@@ -144,6 +144,19 @@ describe('path globs', () => {
     assert.equal(globBase('/dev/**'), '/dev');
     assert.equal(globBase('/*'), '/');
     assert.equal(globBase('/dev/video0'), '/dev/video0');
+  });
+
+  test('the watch base is read with the grammar of the matcher: escapes removed, a brace without a comma literal', () => {
+    const reach = (pattern: string) => pathGlobReach(pattern);
+    assert.deepEqual(reach('/dev/a\\*b/dev0'), { base: '/dev/a*b/dev0', literal: true, levels: 0 });
+    assert.deepEqual(reach('/dev/a\\*b/*'), { base: '/dev/a*b', literal: false, levels: 1 });
+    assert.deepEqual(reach('/dev/{x}/c'), { base: '/dev/{x}/c', literal: true, levels: 0 });
+    assert.deepEqual(reach('/dev/[ab]/c'), { base: '/dev', literal: false, levels: 2 });
+    assert.deepEqual(reach('/dev/{a,b/c}/d'), { base: '/dev', literal: false, levels: 3 });
+    assert.deepEqual(reach('/dev/**/x'), { base: '/dev', literal: false, levels: undefined });
+    // What the base names is what the matcher takes literally.
+    const compiled = compileGlob('/dev/a\\*b/dev0', 'path');
+    assert.ok(compiled.ok && compiled.regex.test('/dev/a*b/dev0') && !compiled.regex.test('/dev/aXb/dev0'));
   });
 });
 

@@ -1,23 +1,52 @@
+import { opendirSync } from 'node:fs';
 import path from 'node:path';
-import { compileGlob, globBase } from '../../match/glob.js';
-import { listNames, pathExists } from '../shared/sysfs.js';
+import { escapedName, nameAsText } from '../../core/file-name-bytes.js';
+import { compileGlob, pathGlobReach } from '../../match/glob.js';
+import { pathExists } from '../shared/sysfs.js';
 
 /** How deep `**` may reach below a glob's base, so that a one-shot look stays bounded. */
 const MAX_DEPTH = 8;
 
 /**
- * The paths that exist now and match a path glob: a one-shot look for `engine list`, walking
- * down from the glob's base no deeper than the glob reaches.
+ * The names in a folder, read as bytes (with `opendir`, which umockdev redirects); a name that is
+ * not valid UTF-8 is passed to `refused` with its bytes escaped, instead of being lost.
  */
-export function expandPathGlob(glob: string): string[] {
+function listTextNames(folder: string, refused: (escapedPath: string) => void): string[] {
+  let directory;
+  try {
+    // Node reads the names as Buffers when asked, though its types do not say so.
+    directory = opendirSync(folder, { encoding: 'buffer' as BufferEncoding });
+  } catch {
+    return [];
+  }
+  const names: string[] = [];
+  try {
+    for (let entry = directory.readSync(); entry; entry = directory.readSync()) {
+      const name = entry.name as unknown as Buffer;
+      const text = nameAsText(name);
+      if (text === undefined) refused(path.join(folder, escapedName(name)));
+      else names.push(text);
+    }
+  } finally {
+    directory.closeSync();
+  }
+  return names.sort();
+}
+
+/**
+ * The paths that exist now and match a path glob: a one-shot look for `engine list`, walking
+ * down from the glob's base no deeper than the glob reaches. Names that are not valid UTF-8 go
+ * to `refused`, escaped.
+ */
+export function expandPathGlob(glob: string, refused: (escapedPath: string) => void = () => undefined): string[] {
   const compiled = compileGlob(glob, 'path');
   if (!compiled.ok) return [];
-  const base = globBase(glob);
-  if (base === glob) return pathExists(glob) ? [glob] : [];
-  const depth = glob.includes('**') ? MAX_DEPTH : glob.slice(base.length).split('/').filter(Boolean).length;
+  const { base, literal, levels } = pathGlobReach(glob);
+  if (literal) return pathExists(base) ? [base] : [];
+  const depth = levels ?? MAX_DEPTH;
   const found: string[] = [];
   const walk = (folder: string, level: number) => {
-    for (const name of listNames(folder)) {
+    for (const name of listTextNames(folder, refused)) {
       const candidate = path.join(folder, name);
       if (compiled.regex.test(candidate)) found.push(candidate);
       if (level < depth) walk(candidate, level + 1);

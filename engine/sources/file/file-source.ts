@@ -1,19 +1,14 @@
-import { watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Facts } from '../../core/facts.js';
+import type { ListedEntry } from '../../core/folder-listing.js';
+import { DEFAULT_RESYNC_MS, FolderWatch, type ChangeCause } from '../../core/folder-watch.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
 import { fileGlobs, type FileDetect } from './file-detect.js';
 import { fileDevice, readFileFacts } from './file-facts.js';
 import { FileWatchPlan, isBelow } from './file-watch.js';
 
 const sameFacts = (a: Facts['file'], b: Facts['file']) => JSON.stringify(a) === JSON.stringify(b);
-
-/** One watched folder: its inotify watch and the inode it was set on (a re-created folder has another). */
-interface FolderWatch {
-  watcher: FSWatcher;
-  ino: number;
-}
 
 /** Where a path's checks stand: one running, and whether another must follow it. */
 interface CheckState {
@@ -22,17 +17,17 @@ interface CheckState {
 }
 
 /**
- * Watches the paths the profiles' `detect.file.path` globs name, with inotify (`fs.watch`) on
- * just the folders those globs need. Each event names its entry, and one `lstat` of that path
- * decides present or absent: what is reported is the path's state now, so a node removed and
- * re-created quickly ends present, and one created and removed quickly ends absent. A folder is
- * listed whole only at start, when its watch is set again (the folder was removed and
- * re-created, as udev does with `/dev/v4l/by-id`) and when a watch reports an error.
+ * Watches the paths the profiles' `detect.file.path` globs name, with one inotify watch per
+ * folder those globs need (see {@link FolderWatch}, which also lists a folder again after its
+ * events and every `resyncMs`, and notices roots replaced). Each entry named by an event or a
+ * listing gets one `lstat`, which decides present or absent: what is reported is the path's
+ * state now, so a node removed and re-created quickly ends present, and one created and removed
+ * quickly ends absent.
  */
 export class FileSource implements Source {
   readonly kind = 'file';
   private plan: FileWatchPlan;
-  private readonly folders = new Map<string, FolderWatch>();
+  private readonly watches: FolderWatch;
   private ready = false;
   private stopped = false;
   private readonly present = new Map<string, NonNullable<Facts['file']>>();
@@ -44,8 +39,17 @@ export class FileSource implements Source {
   constructor(
     globs: readonly string[],
     private readonly context: SourceContext,
+    resyncMs = DEFAULT_RESYNC_MS,
   ) {
     this.plan = new FileWatchPlan(globs);
+    this.watches = new FolderWatch({
+      log: context.log,
+      label: 'file',
+      resyncMs,
+      persistent: false,
+      changed: (folder, names, cause) => this.entriesChanged(folder, names, cause),
+      replaced: (folder) => this.reestablish(folder),
+    });
   }
 
   async start(_signal?: AbortSignal): Promise<void> {
@@ -66,7 +70,7 @@ export class FileSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.closeAll();
+    this.watches.close();
     await this.rewatching;
     await this.settled();
   }
@@ -82,18 +86,14 @@ export class FileSource implements Source {
 
   /** Drops every watch and watches the plan's roots again, listing them whole. */
   private async watchAll(): Promise<void> {
-    this.closeAll();
+    this.watches.clear();
     if (this.stopped) return;
-    for (const root of this.plan.rootFolders()) this.track(this.watchFolder(root));
+    const roots = this.plan.rootFolders();
+    for (const root of roots) this.track(this.watchFolder(root).then(() => this.watches.guard(root)));
     // Paths reported before: they may be gone, or no longer wanted by any profile.
     for (const known of this.present.keys()) void this.check(known);
     await this.settled();
     this.ready = true;
-  }
-
-  private closeAll(): void {
-    for (const { watcher } of this.folders.values()) watcher.close();
-    this.folders.clear();
   }
 
   /** Resolves once no scan and no check is under way (new ones may start while waiting). */
@@ -109,47 +109,20 @@ export class FileSource implements Source {
   }
 
   /**
-   * Sets a watch on `folder`, then lists it: every matching entry is checked and every folder
-   * the plan needs is watched in turn. Watching before listing means nothing created in between
-   * is missed.
+   * Watches `folder` and looks at what it holds: every matching entry is checked and every folder
+   * the plan needs is watched in turn; so are known paths in it, which may be gone.
    */
   private async watchFolder(folder: string): Promise<void> {
-    if (this.stopped || this.folders.has(folder)) return;
-    let stats: Stats;
-    try {
-      stats = await this.statFolder(folder);
-    } catch {
-      return;
-    }
-    if (!stats.isDirectory() || this.stopped || this.folders.has(folder)) return;
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(folder, { persistent: false }, (eventType, name) => this.onEvent(folder, eventType, name));
-    } catch (error) {
-      this.context.log.warn('file watch error', { folder, error: (error as Error).message });
-      return;
-    }
-    watcher.on('error', (error) => {
-      this.context.log.warn('file watch error', { folder, error: error.message });
-      this.reestablish(folder);
-    });
-    this.folders.set(folder, { watcher, ino: stats.ino });
-    await this.scan(folder);
-  }
-
-  /** Lists a watched folder and looks at what it holds, and at known paths in it that may be gone. */
-  private async scan(folder: string): Promise<void> {
-    let names: string[];
-    try {
-      names = (await readdir(folder, { withFileTypes: true })).map((entry) => entry.name);
-    } catch (error) {
-      this.context.log.warn('file watch error', { folder, error: (error as Error).message });
-      names = [];
-    }
-    const looks: Promise<void>[] = [];
-    for (const name of names) looks.push(this.look(path.join(folder, name)));
+    if (this.stopped || this.watches.has(folder)) return;
+    // A root is followed when it is a link (`/var/run` -> `/run`), as the glob names it.
+    const entries: ListedEntry[] = (await this.watches.watch(folder, this.isRoot(folder))) ?? [];
+    const looks = entries.map(({ name }) => this.look(path.join(folder, name)));
     for (const known of this.present.keys()) if (isBelow(known, folder)) looks.push(this.check(known));
     await Promise.all(looks);
+  }
+
+  private isRoot(folder: string): boolean {
+    return this.plan.rootFolders().includes(folder);
   }
 
   /** An entry named by a listing or an event: a path to check, a folder to watch, or both. */
@@ -160,34 +133,14 @@ export class FileSource implements Source {
     await Promise.all(work);
   }
 
-  private onEvent(folder: string, eventType: string, name: string | Buffer | null): void {
-    const watched = this.folders.get(folder);
-    if (this.stopped || !watched) return;
-    if (name === null) {
-      // The event does not say which entry: look at the whole folder.
-      this.track(this.scan(folder));
-      return;
+  private entriesChanged(folder: string, names: readonly string[], cause: ChangeCause): void {
+    if (this.stopped) return;
+    for (const name of names) {
+      const candidate = path.join(folder, name);
+      // A content or attribute change cannot change a path's type or device numbers.
+      if (cause === 'change' && this.present.has(candidate)) continue;
+      this.track(this.look(candidate, cause !== 'change'));
     }
-    const candidate = path.join(folder, name.toString());
-    // A content or attribute change cannot change a path's type or device numbers.
-    if (eventType === 'change' && this.present.has(candidate)) return;
-    this.track(this.look(candidate, eventType === 'rename'));
-    // The watched folder itself was removed or replaced: inotify names it by its own name.
-    if (name.toString() === path.basename(folder)) this.track(this.verify(folder, watched));
-  }
-
-  /**
-   * After an event that names the watched folder itself: the folder was removed or moved, and
-   * may be back already, under the same inode number (file systems reuse them). Unless the event
-   * was for an entry of the same name inside it, the watch is set again.
-   */
-  private async verify(folder: string, watched: FolderWatch): Promise<void> {
-    const [stats, entry] = await Promise.all([
-      this.statFolder(folder).catch(() => undefined),
-      lstat(path.join(folder, path.basename(folder))).catch(() => undefined),
-    ]);
-    const same = stats?.isDirectory() && stats.ino === watched.ino && entry !== undefined;
-    if (this.folders.get(folder) === watched && !same) this.reestablish(folder);
   }
 
   /**
@@ -197,9 +150,8 @@ export class FileSource implements Source {
    */
   private async folderChanged(folder: string, renamed = false): Promise<void> {
     const stats = await lstat(folder).catch(() => undefined);
-    const watched = this.folders.get(folder);
-    if (!renamed && stats?.isDirectory() && watched?.ino === stats.ino) return;
-    if (watched) this.unwatchBelow(folder);
+    if (!renamed && stats?.isDirectory() && this.watches.has(folder)) return;
+    this.watches.unwatchBelow(folder);
     if (stats?.isDirectory()) await this.watchFolder(folder);
     else
       await Promise.all(
@@ -208,29 +160,13 @@ export class FileSource implements Source {
   }
 
   /**
-   * A folder's stats: a root is followed when it is a link (`/var/run` -> `/run`), as the glob
-   * names it; a folder found below is not, so that a link back up is never walked into.
-   */
-  private statFolder(folder: string): Promise<Stats> {
-    return this.plan.rootFolders().includes(folder) ? stat(folder) : lstat(folder);
-  }
-
-  private unwatchBelow(folder: string): void {
-    for (const [watchedFolder, { watcher }] of this.folders) {
-      if (watchedFolder !== folder && !isBelow(watchedFolder, folder)) continue;
-      watcher.close();
-      this.folders.delete(watchedFolder);
-    }
-  }
-
-  /**
-   * A watch that can no longer be trusted (an error, its folder replaced). A root's parent is not
-   * watched, so the plan is worked out again from what exists now; below a root, the parent's
-   * watch is there to see the folder come back.
+   * A watch that can no longer be trusted (an error, its folder replaced). Below a root, the
+   * folder is looked at again from its parent's side; a root's replacement may change which
+   * folders exist to be watched, so the plan is worked out again from what exists now.
    */
   private reestablish(folder: string): void {
     if (this.stopped) return;
-    if (!this.plan.rootFolders().includes(folder)) {
+    if (!this.isRoot(folder)) {
       this.track(this.folderChanged(folder, true));
       return;
     }

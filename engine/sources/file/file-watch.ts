@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { compileGlob, globBase, type GlobMatcher } from '../../match/glob.js';
+import { compileGlob, pathGlobReach, type GlobMatcher } from '../../match/glob.js';
 
 /** What to watch for one glob: the nearest existing folder and how deep below it to look. */
 export interface WatchRoot {
@@ -40,7 +40,7 @@ export class FileWatchPlan {
       const compiled = compileGlob(glob, 'path');
       return compiled.ok ? [compiled.regex] : [];
     });
-    this.reaches = globs.map((glob) => ({ base: globBase(glob), root: watchRoot(glob) }));
+    this.reaches = globs.map((glob) => ({ base: pathGlobReach(glob).base, root: watchRoot(glob) }));
     this.roots = this.reaches.map((reach) => reach.root);
   }
 
@@ -88,10 +88,9 @@ function canWatch(folder: string): boolean {
 }
 
 function watchRoot(glob: string): WatchRoot {
-  const base = globBase(glob);
+  const { base, literal, levels } = pathGlobReach(glob);
   // A literal path is watched from its folder, so that it can go and come back.
-  let folder = base === glob ? path.dirname(base) : base;
+  let folder = literal ? path.dirname(base) : base;
   while (!canWatch(folder) && folder !== '/') folder = path.dirname(folder);
-  const below = glob.slice(folder.length).split('/').filter(Boolean).length;
-  return { folder, depth: glob.includes('**') ? undefined : Math.max(0, below - 1) };
+  return { folder, depth: levels === undefined ? undefined : Math.max(0, levelsBelow(base, folder) + levels - 1) };
 }

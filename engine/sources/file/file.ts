@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { DEFAULT_RESYNC_MS } from '../../core/folder-watch.js';
+import { createLogger } from '../../core/log.js';
 import { nullable } from '../shared/fact-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
@@ -7,7 +9,10 @@ import { fileGlobs, fileMismatch, type FileDetect } from './file-detect.js';
 import { fileDevice, readFileFacts } from './file-facts.js';
 import { FileSource } from './file-source.js';
 
-export const fileSource: SourceDefinition<Record<string, never>, FileDetect, 'file'> = {
+/** The file source's settings, under `sources.file` in the engine config. */
+export type FileSourceConfig = Partial<{ resyncMs: number }>;
+
+export const fileSource: SourceDefinition<FileSourceConfig, FileDetect, 'file'> = {
   kind: 'file',
   description: 'Paths on the filesystem (device nodes, sockets, files), watched with inotify.',
   detectSchema: {
@@ -20,6 +25,19 @@ export const fileSource: SourceDefinition<Record<string, never>, FileDetect, 'fi
     },
     examples: [{ path: '/dev/video*' }],
   },
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      resyncMs: {
+        type: 'integer',
+        minimum: 100,
+        default: DEFAULT_RESYNC_MS,
+        description:
+          'How often every watched folder is listed again (one readdir each), to repair events inotify lost (a queue overflow): the longest a lost event stays unseen.',
+      },
+    },
+  },
   facts: {
     path: 'the path',
     name: 'its last segment',
@@ -31,11 +49,13 @@ export const fileSource: SourceDefinition<Record<string, never>, FileDetect, 'fi
   requiredFacts: ['path'],
   factSchemas: { major: nullable('integer'), minor: nullable('integer') },
   globKeys: { path: 'path' },
-  create: (_config, setup) => new FileSource(fileGlobs(setup.blocks), setup),
+  create: (config, setup) => new FileSource(fileGlobs(setup.blocks), setup, config.resyncMs ?? DEFAULT_RESYNC_MS),
   async enumerate(blocks) {
     const found = [];
+    const log = createLogger('warn');
+    const refused = (escapedPath: string) => log.warn('file name is not valid UTF-8; ignored', { path: escapedPath });
     for (const glob of fileGlobs(blocks)) {
-      for (const candidate of expandPathGlob(glob)) {
+      for (const candidate of expandPathGlob(glob, refused)) {
         const file = await readFileFacts(candidate);
         if (file) found.push(fileDevice(file));
       }
