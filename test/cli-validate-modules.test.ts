@@ -1,5 +1,5 @@
 // `engine validate` loads only what checking profiles needs: not the daemon, and not the `yaml`
-// library while every file is valid (the fast path, engine/profiles/fast-yaml.ts); a file with
+// library while every file is valid (the fast path, engine/core/fast-yaml.ts); a file with
 // a problem brings `yaml` in, to position it.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

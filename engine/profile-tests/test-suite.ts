@@ -22,7 +22,7 @@ export interface TestSuiteReport {
 
 /**
  * The profiles the tests run against: those under `paths`, and for a test file named on its
- * own, those in the folder that holds it (so that `engine test profiles/x.test.yaml` works).
+ * own, those in the folder that holds it (so that `engine test profiles/<name>.test.yaml` works).
  * A profile file named on its own brings its `x.test.yaml` along.
  */
 function profilePaths(paths: readonly string[]): string[] {

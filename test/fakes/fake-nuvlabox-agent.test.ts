@@ -1,4 +1,4 @@
-// The fake agent is only worth something if it keeps the contract of reference/backends.md §1,
+// The fake agent is only worth something if it keeps the contract of docs/backends/nuvlabox-agent.md,
 // so these tests speak to it over real HTTP the way a backend would.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 // A backend server that misbehaves on demand, over real HTTP on 127.0.0.1. Healthy, it keeps the
-// NuvlaBox agent's peripheral contract (reference/backends.md §1: healthcheck, POST 201 with a
+// NuvlaBox agent's peripheral contract (docs/backends/nuvlabox-agent.md: healthcheck, POST 201 with a
 // resource-id, 400 "already registered", PUT and DELETE 200 or 404). In any other mode it stands
 // for what a network or a wrong server does: hangs, trickles, answers HTML or JSON cut short, a
 // 100 MB body, 503 with Retry-After: 0, a connection closed in the middle of the answer, 500s.

@@ -1,10 +1,10 @@
-// What the NuvlaEdge agent does with a peripheral manager's channel (reference/backends.md §2, and
+// What the NuvlaEdge agent does with a peripheral manager's channel (docs/backends/nuvlaedge-files.md, and
 // nuvlaedge/nuvlaedge: broker/file_broker.py, agent/workers/peripheral_manager.py,
 // peripherals/peripheral_manager_db.py), against a real folder: under the channel lock, list the
 // buffer, fail the whole pass on a name the agent rejects, read and delete every snapshot, keep
 // the valid entries with the time they were last reported, and forget those not reported for
 // five minutes. A test calls `poll()` where the agent's 120-second loop (2.14+) would run. With
-// `agentQuirks`, it also does what the real agent 2.19 was seen to do (reference/backends.md §5).
+// `agentQuirks`, it also does what the real agent 2.19 was seen to do (docs/backends/nuvlaedge-files.md).
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../../engine/core/log.js';

@@ -1,4 +1,4 @@
-// The fast parser (js-yaml, engine/profiles/fast-yaml.ts) is trusted with a file only where it
+// The fast parser (js-yaml, engine/core/fast-yaml.ts) is trusted with a file only where it
 // reads exactly what `yaml` reads: for every corpus, example and shipped file, thousands of
 // mutants of them and the spellings on which YAML 1.1 and 1.2 or the two libraries differ,
 // either it declines the file or `yaml` reads the same data with no issue at all and puts

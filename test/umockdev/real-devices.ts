@@ -1,6 +1,6 @@
 /*
- * Simulated devices shaped after real recordings and `udevadm info` dumps (see
- * ../shared/reference/detection.md, "Seen in real recordings"): what makes each one awkward is
+ * Simulated devices shaped after real recordings and `udevadm info` dumps of the devices named
+ * below: what makes each one awkward is
  * kept (interface strings, no strings at all, two drivers, blank and padded strings).
  */
 import type { Testbed, UsbDeviceSpec } from './testbed.js';

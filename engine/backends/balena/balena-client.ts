@@ -1,4 +1,4 @@
-// Requests to the balena supervisor API (reference/backends.md §4), authenticated with its API
+// Requests to the balena supervisor API (docs/backends/balena-supervisor.md), authenticated with its API
 // key. The key travels in a header by default, or as `?apikey=` when configured; it is a secret
 // of the process (core/secrets.ts), removed from every reason and log line whichever way it travels.
 import type { Logger } from '../../core/log.js';

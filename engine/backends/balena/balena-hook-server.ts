@@ -1,4 +1,4 @@
-// The endpoint the balena supervisor calls back (reference/backends.md §4, "Hooks"): a new target
+// The endpoint the balena supervisor calls back (docs/backends/balena-supervisor.md): a new target
 // for a dependent device, its deletion in the cloud, a restart. Whatever arrives, the answer is a
 // status code: unknown uuids 404 (200 to a DELETE, which the supervisor repeats otherwise), malformed bodies 400, and nothing a network sends can crash it.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 // The `balena-supervisor` backend: each device becomes a balena dependent device (the
-// supervisor's "proxyvisor" API, reference/backends.md §4): provisioned once, reported online
+// supervisor's "proxyvisor" API, docs/backends/balena-supervisor.md): provisioned once, reported online
 // while present and offline when gone, with a log line per lifecycle event; the supervisor's
 // hooks are served by balena-hook-server.ts.
 import { eventOf } from '../../actions/device-environment.js';

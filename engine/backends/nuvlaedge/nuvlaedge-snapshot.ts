@@ -1,4 +1,4 @@
-// One snapshot file in a NuvlaEdge peripheral channel (reference/backends.md §2): the whole set
+// One snapshot file in a NuvlaEdge peripheral channel (docs/backends/nuvlaedge-files.md): the whole set
 // of a manager's peripherals, as `<root>/.peripherals/<manager>/buffer/<MMDDYYYYhhmmss>_<sender>.json`.
 import { access, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';

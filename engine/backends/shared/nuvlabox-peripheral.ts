@@ -5,7 +5,7 @@ import type { Payload } from '../backend.js';
 
 /**
  * Nuvla refuses blank strings everywhere in this document, and the NuvlaEdge agent's model
- * refuses some of them before Nuvla sees them (reference/backends.md §5).
+ * refuses some of them before Nuvla sees them (docs/backends/nuvlabox-agent.md).
  */
 const nonBlank = { type: 'string', pattern: '\\S' };
 const nonBlankList = { type: 'array', minItems: 1, items: nonBlank };
