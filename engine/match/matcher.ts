@@ -95,13 +95,6 @@ export class ProfileIndex {
         : undefined;
     return [...(key ? (this.byKey.get(key) ?? []) : []), ...(this.scanned.get(source) ?? [])];
   }
-
-  /** Every file glob the profiles watch. */
-  fileGlobs(): string[] {
-    return [
-      ...new Set(this.profiles.flatMap((entry) => (entry.profile.detect.file ? [entry.profile.detect.file.path] : []))),
-    ];
-  }
 }
 
 /** Orders matched profiles: catch-alls last, most specific first, then higher priority, then name. */

@@ -8,6 +8,7 @@ import type { Profile } from './profile.js';
 import { schemaIssues } from '../core/schema-issues.js';
 import { usbIdNumberIssues } from './usb-id-numbers.js';
 import { fastYaml } from '../core/fast-yaml.js';
+import { isPlainObject } from '../core/plain-object.js';
 import { LazyYamlSource } from '../core/lazy-yaml-source.js';
 import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../core/yaml-source.js';
 
@@ -82,7 +83,7 @@ function validateParsed(
     return { file, text, source, issues };
   }
   issues.push(...dataIssues(source, read.data, context));
-  if (!isMapping(read.data)) return { file, text, source, issues };
+  if (!isPlainObject(read.data)) return { file, text, source, issues };
   const unique = dedupe(issues);
   const valid = !unique.some((issue) => issue.severity === 'error');
   return {
@@ -91,13 +92,13 @@ function validateParsed(
     source,
     nameAt: positionOf(source, ['name'], 'value'),
     issues: unique,
-    ...(valid ? { profile: read.data as Profile } : {}),
+    ...(valid ? { profile: read.data as unknown as Profile } : {}),
   };
 }
 
 /** The problems in a profile's data: its shape, schema, USB ids, tests, logic, patterns and backend names. */
 function dataIssues(source: YamlSource, data: unknown, context: ValidationContext): ProfileIssue[] {
-  if (!isMapping(data)) {
+  if (!isPlainObject(data)) {
     return [
       issueAt(source, [], 'value', 'error', 'wrong-type', 'a profile is a mapping with name, detect, map and notify'),
     ];
@@ -112,8 +113,6 @@ function dataIssues(source: YamlSource, data: unknown, context: ValidationContex
     ...lintProfile(source, data, context.backends),
   ]);
 }
-
-const isMapping = (data: unknown): data is object => typeof data === 'object' && data !== null && !Array.isArray(data);
 
 function dedupe(issues: ProfileIssue[]): ProfileIssue[] {
   const seen = new Set<string>();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { fileGlobs } from '../../engine/sources/file/file-detect.js';
 import { describe, test } from 'node:test';
 import type { Facts, UsbInterfaceFacts } from '../../engine/core/facts.js';
 import { matchDevice, probeCandidates, ProfileIndex, type Candidate } from '../../engine/match/matcher.js';
@@ -287,7 +288,7 @@ describe('index', () => {
     assert.deepEqual(profileNames(index.candidatesFor('serial', gpsTty)), []);
   });
 
-  test('file profiles: a literal path is looked up, a glob scanned; fileGlobs lists each once', () => {
+  test('file profiles: a literal path is looked up, a glob scanned; the file source lists each glob once', () => {
     const video0 = profile('video-zero', ['file:', '  path: /dev/video0']);
     const anyVideo = profile('any-video', ['file:', '  path: /dev/video*']);
     const anyVideoAgain = profile('any-video-again', ['file:', '  path: /dev/video*']);
@@ -305,7 +306,8 @@ describe('index', () => {
     const other = matchDevice(index, 'file', facts('/dev/media0'));
     assert.equal(other.winner, undefined);
     assert.equal(candidate(other.candidates, 'any-video').reason, 'file.path is /dev/media0, not /dev/video*');
-    assert.deepEqual(index.fileGlobs().sort(), ['/dev/video*', '/dev/video0']);
+    const blocks = index.profiles.flatMap((entry) => (entry.profile.detect.file ? [entry.profile.detect.file] : []));
+    assert.deepEqual(fileGlobs(blocks).sort(), ['/dev/video*', '/dev/video0']);
   });
 });
 
