@@ -111,6 +111,12 @@ describe('classifyNetworkError', () => {
       outcome: 'retry',
       reason: 'host not found (DNS)',
     });
+    // The host looked up is named (as Node's resolver reports it), never the URL around it.
+    const lookup = Object.assign(coded('ENOTFOUND', 'getaddrinfo ENOTFOUND agent'), { hostname: 'agent' });
+    assert.deepEqual(classifyNetworkError(fetchFailure(lookup)), {
+      outcome: 'retry',
+      reason: 'host not found (DNS): agent',
+    });
     assert.deepEqual(classifyNetworkError(fetchFailure(coded('UND_ERR_CONNECT_TIMEOUT'))), {
       outcome: 'retry',
       reason: 'timed out connecting',

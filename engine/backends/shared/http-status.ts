@@ -100,22 +100,25 @@ export function classifyResponse(status: number, headers: Headers, body: string)
   return { outcome: 'permanent', reason };
 }
 
-/** The first error code in an error, its `cause` chain, or the errors of an AggregateError. */
-function errorCode(error: unknown, depth = 0): string | undefined {
+/** The first coded error in an error, its `cause` chain, or the errors of an AggregateError. */
+function codedError(error: unknown, depth = 0): { code: string; hostname?: unknown } | undefined {
   if (typeof error !== 'object' || error === null || depth > 4) return undefined;
   const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string') return code;
+  if (typeof code === 'string') return error as { code: string; hostname?: unknown };
   const nested = Array.isArray(errors) ? [cause, ...errors] : [cause];
   for (const inner of nested) {
-    const found = errorCode(inner, depth + 1);
+    const found = codedError(inner, depth + 1);
     if (found) return found;
   }
   return undefined;
 }
 
+/** DNS failures name the host that was looked up: the one thing an operator needs to fix them. */
+const NAMES_ITS_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
 /**
  * Classifies a failed `fetch` (no HTTP answer): always a retry, with a short reason such as
- * `timed out`, `connection refused` or `host not found (DNS)`. The error's message is not used,
+ * `timed out`, `connection refused` or `host not found (DNS): agent`. The error's message is not used,
  * since it may carry the URL.
  */
 export function classifyNetworkError(error: unknown): RetryResult {
@@ -123,10 +126,13 @@ export function classifyNetworkError(error: unknown): RetryResult {
     const phase = (error as { event?: unknown }).event;
     return retry((typeof phase === 'string' && TIMEOUT_PHASES[phase]) || 'timed out');
   }
-  const code = errorCode(error);
+  const coded = codedError(error);
+  const code = coded?.code;
   if (code?.startsWith('HPE_')) return retry(`the answer is not valid HTTP (${code})`);
   const known = code === undefined ? undefined : NETWORK_ERROR_REASONS[code];
-  if (known) return retry(known);
+  // A host name is not a secret (the URL's credentials and query never come with it).
+  const host = NAMES_ITS_HOST.has(code ?? '') && typeof coded?.hostname === 'string' ? coded.hostname : undefined;
+  if (known) return retry(host && /^[\w.-]{1,253}$/.test(host) ? `${known}: ${host}` : known);
   return retry(code && /^[A-Z0-9_]+$/.test(code) ? `network error (${code})` : 'network error');
 }
 
