@@ -47,17 +47,25 @@ export class ConfigError extends Error {
   }
 }
 
+/** What exists only once start-up has made it: the config and what is built from it. */
+interface Running {
+  config: EngineConfig;
+  /** The backends profiles may notify, by name, from the config (fixed once started). */
+  backendNames: BackendNames;
+  store: ProfileStore;
+  reconciler: Reconciler;
+  prober: Prober;
+  probeResults: ProbeResultsFile;
+}
+
 /**
  * The running engine: sources feed the inventory, every change recomputes what the backends
  * should hold, and the reconciler makes them hold it. Profile edits take effect as they happen.
  */
 export class Daemon {
   private readonly startedAt = new Date();
-  private config!: EngineConfig;
-  /** The backends profiles may notify, by name, from the config (fixed once started). */
-  private backendNames!: BackendNames;
-  private store!: ProfileStore;
-  private reconciler!: Reconciler;
+  /** Set once start-up has built everything; until then the status server says "starting". */
+  private running: Running | undefined;
   private readonly inventory = new Inventory();
   private index = new ProfileIndex([]);
   private desired: DesiredState = { entries: new Map(), devices: [] };
@@ -65,13 +73,11 @@ export class Daemon {
   private ready = false;
   /** Events by `source action`, for the metrics. */
   private readonly events = new Map<string, number>();
-  private prober!: Prober;
   private readonly backends = new Map<string, Backend>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
   private recomputeScheduled = false;
   private profilesChangePending = false;
-  private probeResults!: ProbeResultsFile;
   private sourcesStarted = false;
   private reportedProblems = new Set<string>();
   private readonly aborter = new AbortController();
@@ -85,10 +91,10 @@ export class Daemon {
   /** Starts everything; resolves with the status server's port once start-up devices are known. */
   async start(): Promise<number> {
     const { log } = this.options;
-    await this.loadConfig();
+    const config = await this.loadConfig();
     // The status server first: a busy port refuses start-up before anything is delivered, and
     // the server answers (not ready) while the rest starts.
-    const { token } = this.config.status;
+    const { token } = config.status;
     const { server, port } = await startStatusServer(
       daemonStatus(() => this.snapshot()),
       this.options.host,
@@ -98,12 +104,12 @@ export class Daemon {
     );
     this.server = server;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
-    this.backendNames = backendNamesOf(this.config);
-    this.store = new ProfileStore(this.options.profilesDir, this.backendNames);
-    await this.store.loadAll();
-    for (const issue of this.store.issues()) log.warn('profile problem', { ...issue });
-    const { retryBaseMs, retryCapMs, concurrency } = this.config.delivery;
-    this.reconciler = new Reconciler({
+    const backendNames = backendNamesOf(config);
+    const store = new ProfileStore(this.options.profilesDir, backendNames);
+    await store.loadAll();
+    for (const issue of store.issues()) log.warn('profile problem', { ...issue });
+    const { retryBaseMs, retryCapMs, concurrency } = config.delivery;
+    const reconciler = new Reconciler({
       backends: this.backends,
       stateDir: this.options.stateDir,
       log,
@@ -113,15 +119,16 @@ export class Daemon {
     });
     // Before any backend writes to the state folder: loading removes what writes killed
     // half-way by an earlier run left there.
-    await this.reconciler.start();
-    this.createBackends();
+    await reconciler.start();
+    this.createBackends(config);
     await this.startBackends();
-    this.index = new ProfileIndex(this.store.profiles());
-    this.probeResults = new ProbeResultsFile(this.options.stateDir, log);
-    this.prober = this.createProber();
-    this.prober.restore(await this.probeResults.load());
+    this.index = new ProfileIndex(store.profiles());
+    const probeResults = new ProbeResultsFile(this.options.stateDir, log);
+    const prober = this.createProber(config, probeResults);
+    prober.restore(await probeResults.load());
+    this.running = { config, backendNames, store, reconciler, prober, probeResults };
     this.sources = SOURCES.map((definition) =>
-      definition.create(this.config.sources[definition.kind] ?? {}, {
+      definition.create(config.sources[definition.kind] ?? {}, {
         emit: (event) => this.onEvent(event),
         log: log.child({ source: definition.kind }),
         blocks: detectBlocks(this.index.profiles, definition.kind),
@@ -132,8 +139,8 @@ export class Daemon {
     this.recompute();
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
-    this.reconciler.allowDeletes();
-    this.watcher = new ProfileWatcher(this.store, () => this.profilesChangedSoon(), log, this.config.profiles.resyncMs);
+    reconciler.allowDeletes();
+    this.watcher = new ProfileWatcher(store, () => this.profilesChangedSoon(), log, config.profiles.resyncMs);
     await this.watcher.start();
     this.ready = true;
     log.info('engine ready', { profiles: this.index.profiles.length, devices: this.inventory.size, port });
@@ -142,9 +149,10 @@ export class Daemon {
 
   /** What the status server shows, as it is now. */
   snapshot(): DaemonSnapshot {
-    const { startedAt, ready, deliveryMetrics, reconciler, prober, store, inventory, sources } = this;
-    // The status server starts first: until the reconciler and the prober exist, only "starting".
-    if (reconciler === undefined || prober === undefined) return { startedAt, ready: false, deliveryMetrics };
+    const { startedAt, ready, deliveryMetrics, running, inventory, sources } = this;
+    // The status server starts first: until everything else exists, only "starting".
+    if (running === undefined) return { startedAt, ready: false, deliveryMetrics };
+    const { reconciler, prober, store } = running;
     return {
       startedAt,
       ready,
@@ -183,9 +191,9 @@ export class Daemon {
     this.aborter.abort();
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
-    await this.prober?.stop();
-    await this.probeResults?.flushed();
-    await this.reconciler?.stop();
+    await this.running?.prober.stop();
+    await this.running?.probeResults.flushed();
+    await this.running?.reconciler.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
@@ -193,14 +201,14 @@ export class Daemon {
     this.options.log.info('engine stopped');
   }
 
-  private async loadConfig(): Promise<void> {
+  private async loadConfig(): Promise<EngineConfig> {
     const loaded = await loadConfigOrDefault(this.options.configFile, this.options.env);
     if (!loaded.config) throw new ConfigError(loaded.issues, loaded.texts);
-    this.config = loaded.config;
+    return loaded.config;
   }
 
-  private createBackends(): void {
-    for (const configured of this.config.backends) {
+  private createBackends(config: EngineConfig): void {
+    for (const configured of config.backends) {
       const log = this.options.log.child({ backend: configured.name });
       this.backends.set(
         configured.name,
@@ -213,15 +221,16 @@ export class Daemon {
     }
   }
 
-  private createProber(): Prober {
-    return new Prober({
-      ...proberOptionsFrom(this.config.sources.serial ?? {}),
+  private createProber(config: EngineConfig, probeResults: ProbeResultsFile): Prober {
+    const prober: Prober = new Prober({
+      ...proberOptionsFrom(config.sources.serial ?? {}),
       log: this.options.log.child({ component: 'prober' }),
       onResult: (kept) => {
-        if (kept) this.probeResults.save(this.prober.snapshot());
+        if (kept) probeResults.save(prober.snapshot());
         this.scheduleRecompute();
       },
     });
+    return prober;
   }
 
   /** Backends that listen or restore something start now; one that fails is logged, not fatal. */
@@ -274,8 +283,9 @@ export class Daemon {
       // The reload after the one reported starts once the report's callers have returned: looked
       // at on the next turn of the event loop.
       await nextTurn();
-      while (this.store.reloading && Date.now() - since < PROFILE_BATCH_MAX_MS) {
-        await this.store.settled();
+      const store = this.running?.store;
+      while (store?.reloading && Date.now() - since < PROFILE_BATCH_MAX_MS) {
+        await store.settled();
         await nextTurn();
       }
       this.profilesChangePending = false;
@@ -284,7 +294,9 @@ export class Daemon {
   }
 
   private async profilesChanged(): Promise<void> {
-    this.index = new ProfileIndex(this.store.profiles());
+    const store = this.running?.store;
+    if (!store) return;
+    this.index = new ProfileIndex(store.profiles());
     await Promise.all(
       this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))),
     );
@@ -297,13 +309,14 @@ export class Daemon {
    */
   async reloadProfiles(reason: string): Promise<void> {
     const { log } = this.options;
-    if (!this.ready) return log.info('not reloading the profiles: the engine is stopping', { reason });
-    log.info('reloading the profiles folder', { reason, folder: this.store.folder });
+    const store = this.running?.store;
+    if (!this.ready || !store) return log.info('not reloading the profiles: the engine is stopping', { reason });
+    log.info('reloading the profiles folder', { reason, folder: store.folder });
     try {
-      const report = await this.store.reloadAll();
+      const report = await store.reloadAll();
       const changedFiles = new Set(report.changed);
       for (const file of report.updated) {
-        const issues = this.store.issuesOf(file);
+        const issues = store.issuesOf(file);
         for (const issue of issues) log.warn('profile problem', { ...issue });
         log.info('profile file reloaded', { file, changed: changedFiles.has(file), issues: issues.length });
       }
@@ -325,17 +338,19 @@ export class Daemon {
   }
 
   private recompute(): void {
+    const running = this.running;
+    if (!running) return;
     // Work: the event-loop delay is sampled while it lasts (an idle engine samples nothing).
     this.deliveryMetrics.working();
     this.desired = desiredState({
       index: this.index,
       devices: this.inventory.devices(),
-      params: this.config.params,
+      params: running.config.params,
       host: { hostname: hostname(), arch: process.arch },
-      backends: this.backendNames,
-      probed: (key, entry) => this.prober.verdict(key, entry),
+      backends: running.backendNames,
+      probed: (key, entry) => running.prober.verdict(key, entry),
     });
-    this.requestProbes();
+    this.requestProbes(running.prober);
     const problems = new Set(
       this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)),
     );
@@ -343,7 +358,7 @@ export class Daemon {
       if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
     this.reportedProblems = problems;
     this.logMatches();
-    this.reconciler.setDesired(this.desired.entries);
+    running.reconciler.setDesired(this.desired.entries);
   }
 
   /** One info line when a device comes to match a profile (or another one). */
@@ -360,12 +375,12 @@ export class Daemon {
   }
 
   /** Asks the prober for the probes that present ttys still need; forgets departed ones. */
-  private requestProbes(): void {
+  private requestProbes(prober: Prober): void {
     const present = new Set<string>();
     for (const device of this.inventory.devices()) {
       if (device.source !== 'serial' || !device.facts.serial) continue;
       present.add(device.key);
-      this.prober.want(
+      prober.want(
         device.key,
         device.facts.serial.path,
         probeCandidates(this.index, 'serial', device.facts),
@@ -374,6 +389,6 @@ export class Daemon {
     }
     // Until every source has reported what is present, a missing tty may just not be seen yet.
     if (!this.sourcesStarted) return;
-    for (const key of this.prober.keys()) if (!present.has(key)) this.prober.forget(key);
+    for (const key of prober.keys()) if (!present.has(key)) prober.forget(key);
   }
 }
