@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answering } from './answering.js';
 
 /** A dependent device as the supervisor holds it. */
 export interface FakeDependentDevice {
@@ -271,42 +272,44 @@ export async function startFakeSupervisor(options: FakeSupervisorOptions = {}): 
     return { status: 404, body: { error: 'not found' } };
   };
 
-  const server = http.createServer(async (request, response) => {
-    let text = '';
-    for await (const chunk of request) text += chunk;
-    const url = new URL(request.url!, 'http://supervisor');
-    const { key, keyIn } = keyOf(request, url);
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    const logged: SupervisorRequest = { method: request.method!, path: url.pathname, keyIn, body, status: 0 };
-    requests.push(logged);
-    if (supervisor.down) {
-      request.socket.destroy();
-      return;
-    }
-    let reply: Reply;
-    if (key !== apiKey) reply = { status: 401, body: 'Unauthorized' };
-    else if (
-      failures.count > 0 &&
-      url.pathname.startsWith('/v1/devices') &&
-      (failures.method === undefined || failures.method === request.method)
-    ) {
-      failures.count--;
-      reply = { status: failures.status, body: { error: 'failing on purpose' } };
-    } else if (options.dependentDeviceApi === false) reply = unknownRoute(request.method!, url.pathname);
-    else if (typeof body === 'string') reply = { status: 400, body: { error: 'body is not JSON' } };
-    else reply = route(request.method!, url.pathname, body);
-    logged.status = reply.status;
-    response.writeHead(reply.status, {
-      'content-type':
-        typeof reply.body !== 'string' ? 'application/json' : reply.html ? 'text/html; charset=utf-8' : 'text/plain',
-    });
-    response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-  });
+  const server = http.createServer(
+    answering(async (request, response) => {
+      let text = '';
+      for await (const chunk of request) text += chunk;
+      const url = new URL(request.url!, 'http://supervisor');
+      const { key, keyIn } = keyOf(request, url);
+      let body: unknown;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      const logged: SupervisorRequest = { method: request.method!, path: url.pathname, keyIn, body, status: 0 };
+      requests.push(logged);
+      if (supervisor.down) {
+        request.socket.destroy();
+        return;
+      }
+      let reply: Reply;
+      if (key !== apiKey) reply = { status: 401, body: 'Unauthorized' };
+      else if (
+        failures.count > 0 &&
+        url.pathname.startsWith('/v1/devices') &&
+        (failures.method === undefined || failures.method === request.method)
+      ) {
+        failures.count--;
+        reply = { status: failures.status, body: { error: 'failing on purpose' } };
+      } else if (options.dependentDeviceApi === false) reply = unknownRoute(request.method!, url.pathname);
+      else if (typeof body === 'string') reply = { status: 400, body: { error: 'body is not JSON' } };
+      else reply = route(request.method!, url.pathname, body);
+      logged.status = reply.status;
+      response.writeHead(reply.status, {
+        'content-type':
+          typeof reply.body !== 'string' ? 'application/json' : reply.html ? 'text/html; charset=utf-8' : 'text/plain',
+      });
+      response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { answering } from './answering.js';
 import {
   caught,
   error,
@@ -332,13 +333,10 @@ export async function startFakeAgent(options: FakeAgentOptions = {}): Promise<Fa
     options.version ?? '2.9.6',
   );
   agent.seed(options.initial ?? {}, options.inNuvla ?? {});
-  server.on('request', (request, response) => {
-    // A bug in the fake must surface as a 500 to the test, never as a crashed test process.
-    agent.handle(request, response).catch((failure: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: String(failure) }));
-    });
-  });
+  server.on(
+    'request',
+    answering((request, response) => agent.handle(request, response)),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
