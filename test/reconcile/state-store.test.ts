@@ -23,6 +23,7 @@ import {
   StateStore,
   type HeldEntry,
 } from '../../engine/reconcile/state-store.js';
+import { entryKey } from '../../engine/reconcile/desired-state.js';
 import { waitFor } from '../daemon/engine-process.js';
 
 const entry = (identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry => ({
@@ -34,10 +35,34 @@ const entry = (identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry =>
   ...extra,
 });
 
+const keyOf = (held: HeldEntry) => entryKey(held.backend, held.identifier);
+
+/**
+ * A store over a map of entries that the test sets whole through `entries`: each save tells the
+ * store which keys changed, as the reconciler does.
+ */
 function store(folder: string, entries: () => HeldEntry[] = () => []) {
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  return { store: new StateStore(folder, entries, log), logs };
+  const held = new Map<string, HeldEntry>();
+  const state = new StateStore(folder, held, log);
+  const told = {
+    async load() {
+      const loaded = await state.load();
+      for (const entry of loaded) held.set(keyOf(entry), entry);
+      return loaded;
+    },
+    save() {
+      const now = new Map(entries().map((entry) => [keyOf(entry), entry]));
+      for (const key of held.keys()) if (!now.has(key)) (held.delete(key), state.changed(key));
+      for (const [key, entry] of now) if (held.get(key) !== entry) (held.set(key, entry), state.changed(key));
+      return state.save();
+    },
+    close: () => state.close(),
+    release: () => state.release(),
+    state,
+  };
+  return { store: told, logs };
 }
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'state-store-'));
