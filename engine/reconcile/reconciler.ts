@@ -287,10 +287,14 @@ export class Reconciler {
     if (result.outcome !== 'acknowledged') result = { ...result, reason: redactSecrets(result.reason) };
     progress.inFlight = false;
     this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
-    if (this.stopped) return;
+    // What a backend acknowledged while the engine stops is kept: dropped, it would be sent again
+    // after the restart (a second DELETE of a device already gone). Other answers of a request
+    // cut short by the stop say nothing of the backend.
+    if (this.stopped && result.outcome !== 'acknowledged') return;
     this.count(target.backend, result.outcome);
     this.options.observe?.(target.backend, result.outcome, performance.now() - startedAt);
     this.record(key, action, result, firstAttempt, !stateUnsaved);
+    if (this.stopped) return;
     this.dirty.add(key);
     this.kick();
   }

@@ -158,6 +158,38 @@ describe('StateStore', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
+  for (const [damage, head] of [
+    ['garbage', 'x\u0000{"gen'],
+    ['a record', JSON.stringify({ key: 'agent\u0000a', entry: entry('a') })],
+    ['a generation the snapshot never had', '{"generation":9}'],
+  ] as const)
+    test(`a journal whose head is ${damage}: what can be read is used, with an error line, and the file is set aside`, async () => {
+      const folder = scratch();
+      const lines = [
+        head,
+        JSON.stringify({ key: 'agent\u0000b', entry: entry('b', { acknowledged: { payload: {}, at: 'then' } }) }),
+        '{"key":"agent\u0000broken',
+        JSON.stringify({ key: 'agent\u0000c', entry: entry('c', { deleting: { since: 'then' } }) }),
+      ];
+      writeFileSync(path.join(folder, JOURNAL_FILE), `${lines.join('\n')}\n`);
+      const { store: state, logs } = store(folder);
+      const loaded = (await state.load()).map((held) => held.identifier).sort();
+      assert.deepEqual(loaded, damage === 'a record' ? ['a', 'b', 'c'] : ['b', 'c']);
+      const said = logs.find(
+        (line) => line.msg === 'state journal damaged; what could be read is used, the file is set aside',
+      );
+      assert.ok(said, JSON.stringify(logs));
+      assert.equal(said['level'], 'error');
+      assert.ok(state.state.needsRepair);
+      // The first write folds what was read into a snapshot and keeps the damaged file aside.
+      await state.state.write();
+      const names = readdirSync(folder);
+      assert.ok(!names.includes(JOURNAL_FILE), names.join());
+      assert.equal(names.filter((name) => name.startsWith(`${JOURNAL_FILE}.corrupt-`)).length, 1, names.join());
+      assert.deepEqual((await store(folder).store.load()).map((held) => held.identifier).sort(), loaded);
+      rmSync(folder, { recursive: true, force: true });
+    });
+
   test('a state folder that cannot be written: saves fail, one warning for many, retried on their own until it works', async () => {
     const folder = scratch();
     const entries = [entry('a')];
