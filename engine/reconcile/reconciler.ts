@@ -2,40 +2,12 @@ import type { ApplyResult, Backend, Change } from '../backends/backend.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/secrets.js';
 import { actionFor, fingerprint, kindOf, sameDesired, type Action } from './delivery-action.js';
+import { deliveryStatus, dueAt, type DeliveryStatus, type Progress } from './delivery-progress.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
 import { conflictRecheckDelay, DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
 import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';
 
-/** Where delivery of one identifier to one backend stands. */
-export interface DeliveryStatus {
-  backend: string;
-  identifier: string;
-  deviceKey: string;
-  /**
-   * `failed`: the backend refused the change for good (`lastError` says why); tried again slowly,
-   * and at once when the payload, profile or config changes. `conflict`: the backend holds the
-   * identifier for someone else; left untouched, looked at again slowly.
-   */
-  state: 'acknowledged' | 'pending' | 'retrying' | 'failed' | 'removing' | 'conflict';
-  failures: number;
-  lastError?: string;
-  nextAttemptAt?: string;
-}
-
-interface Progress {
-  inFlight: boolean;
-  failures: number;
-  /** When the next attempt may go (0: now), for an action of the kind `backoffFor`. */
-  nextAttemptAt: number;
-  /** Another kind of action (a delete after a failed create) does not wait for this backoff. */
-  backoffFor?: 'register' | 'remove';
-  timer?: NodeJS.Timeout;
-  lastError?: string;
-  /** The change that failed permanently: tried again at the retry cap, or at once when what is desired differs. */
-  failedFor?: string;
-  /** The backend answered the last attempt with `conflict`: someone else's registration. */
-  conflict?: boolean;
-}
+export type { DeliveryStatus } from './delivery-progress.js';
 
 export interface ReconcilerOptions {
   /** Backends by name. */
@@ -151,24 +123,7 @@ export class Reconciler {
   }
 
   private statusOf(key: string): DeliveryStatus {
-    const desired = this.desired.get(key);
-    const held = this.held.get(key);
-    const progress = this.progress.get(key);
-    const base = {
-      backend: (desired ?? held)!.backend,
-      identifier: (desired ?? held)!.identifier,
-      deviceKey: (desired ?? held)!.deviceKey,
-      failures: progress?.failures ?? 0,
-    };
-    const extra = {
-      ...(progress?.lastError ? { lastError: progress.lastError } : {}),
-      ...(progress?.nextAttemptAt ? { nextAttemptAt: new Date(progress.nextAttemptAt).toISOString() } : {}),
-    };
-    if (progress?.failedFor !== undefined) return { ...base, state: 'failed', ...extra };
-    if (progress?.conflict && desired) return { ...base, state: 'conflict', ...extra };
-    if (!desired) return { ...base, state: 'removing', ...extra };
-    if (this.action(key) === undefined) return { ...base, state: 'acknowledged' };
-    return { ...base, state: (progress?.failures ?? 0) > 0 ? 'retrying' : 'pending', ...extra };
+    return deliveryStatus(this.desired.get(key), this.held.get(key), this.progress.get(key), this.action(key));
   }
 
   private action(key: string): Action | undefined {
@@ -209,27 +164,15 @@ export class Reconciler {
       this.progress.delete(key);
       return;
     }
-    const dueAt = progress ? this.dueAt(progress, action) : 0;
-    if (dueAt > now) {
+    const due = progress ? dueAt(progress, action) : 0;
+    if (due > now) {
       this.waiting.get(backend!)?.delete(key);
-      this.wakeAt(key, progress!, dueAt, now);
+      this.wakeAt(key, progress!, due, now);
       return;
     }
     let queue = this.waiting.get(backend!);
     if (!queue) this.waiting.set(backend!, (queue = new Set()));
     queue.add(key);
-  }
-
-  /**
-   * When this action may go: a backoff holds back only the action it was earned by. A change
-   * refused for good waits for the retry cap unless what is desired differs; another kind of
-   * action (a delete after a failed create) goes at once.
-   */
-  private dueAt(progress: Progress, action: Action): number {
-    if (progress.nextAttemptAt === 0) return 0;
-    if (progress.failedFor !== undefined)
-      return progress.failedFor === fingerprint(action) ? progress.nextAttemptAt : 0;
-    return progress.backoffFor === kindOf(action) ? progress.nextAttemptAt : 0;
   }
 
   /**
