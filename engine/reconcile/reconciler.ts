@@ -223,13 +223,15 @@ export class Reconciler {
       stateUnsaved = error instanceof StateSaveError;
       result = { outcome: 'retry', reason: (error as Error).message };
     }
+    // The backend's request slot is free now; the key stays under way until its outcome is kept.
+    this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
+    if (!this.stopped) this.kick();
     // The write-ahead record reaches the disk before anything that follows it for this key is
     // written (a flush that fails is warned about by the store, and its next write is a compaction).
     await recorded;
     // A reason may quote the server's answer, which may echo a credential.
     if (result.outcome !== 'acknowledged') result = { ...result, reason: redactSecrets(result.reason) };
     progress.inFlight = false;
-    this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
     // What a backend acknowledged while the engine stops is kept: dropped, it would be sent again
     // after the restart (a second DELETE of a device already gone). Other answers of a request
     // cut short by the stop say nothing of the backend.
