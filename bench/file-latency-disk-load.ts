@@ -15,7 +15,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeAgent } from '../test/fakes/fake-nuvlabox-agent.js';
 import type { BenchFigure } from './bench-figure.js';
-import { latencyFigures, measureEngine, measureMock, ratio } from './file-latency.js';
+import { breakdownFigures, latencyFigures, measureEngine, measureMock, ratio } from './file-latency.js';
 
 const PHASE_BUDGET_MS = 50_000;
 const WHAT = 'file latency under stress-ng --hdd 1';
@@ -60,7 +60,12 @@ export async function run(cli: string): Promise<BenchFigure[]> {
     const ratios = ['created → POST p50', 'created → POST p99', 'deleted → DELETE p50', 'deleted → DELETE p99'].map(
       (label, index) => ratio(`${WHAT}, mock / engine: ${label}`, mockFigures[index], engineFigures[index]),
     );
-    return [...engineFigures, ...mockFigures, ...ratios];
+    // The breakdown's names are file-latency.ts's own: say which run they come from.
+    const breakdown = breakdownFigures(engine.samples, engine.logs).map((figure) => ({
+      ...figure,
+      name: figure.name.replace('file latency, engine', `${WHAT}, engine`),
+    }));
+    return [...engineFigures, ...breakdown, ...mockFigures, ...ratios];
   } finally {
     await stopDiskLoad(stress);
     await agent.close();

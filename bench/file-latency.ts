@@ -134,7 +134,7 @@ export function latencyFigures(what: string, samples: Sample[], missed: number):
 }
 
 /** The engine's latency split at its `device event` log line: detection, then the rest (p50s). */
-function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
+export function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
   // One path comes and goes each cycle: a sample's event is the first one logged at or after it began.
   const events = logs.flatMap((line) =>
     line.msg === 'device event' && line.time ? [{ what: `${line.action} ${line.key}`, at: Date.parse(line.time) }] : [],

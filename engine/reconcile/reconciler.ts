@@ -212,26 +212,20 @@ export class Reconciler {
     // identifier: what the backend may already hold under it is someone else's.
     const firstAttempt = action.op !== 'delete' && !this.held.has(key);
     let result: ApplyResult;
-    let recorded: Promise<void> = Promise.resolve();
     const startedAt = performance.now();
     // A state folder that cannot be written is warned about by the store, once a minute.
     let stateUnsaved = false;
     try {
-      recorded = (await this.writeAhead(key, action)).flushed;
+      await this.writeAhead(key, action);
       result = await this.apply(key, action, firstAttempt);
     } catch (error) {
       stateUnsaved = error instanceof StateSaveError;
       result = { outcome: 'retry', reason: (error as Error).message };
     }
-    // The backend's request slot is free now; the key stays under way until its outcome is kept.
-    this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
-    if (!this.stopped) this.kick();
-    // The write-ahead record reaches the disk before anything that follows it for this key is
-    // written (a flush that fails is warned about by the store, and its next write is a compaction).
-    await recorded;
     // A reason may quote the server's answer, which may echo a credential.
     if (result.outcome !== 'acknowledged') result = { ...result, reason: redactSecrets(result.reason) };
     progress.inFlight = false;
+    this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
     // What a backend acknowledged while the engine stops is kept: dropped, it would be sent again
     // after the restart (a second DELETE of a device already gone). Other answers of a request
     // cut short by the stop say nothing of the backend.
@@ -308,10 +302,17 @@ export class Reconciler {
   /**
    * Records that a request for this identifier is about to be sent: after a crash of the engine,
    * what the backend holds is uncertain and the change is made again. Resolves once the record
-   * is written whole (the page cache survives the engine's own crash), with its flush to disk
-   * under way: the request need not wait for it.
+   * is written whole (the page cache survives the engine's own crash); its flush to disk runs
+   * beside the request, shared with the records written meanwhile.
+   *
+   * Neither the request nor what follows it for this key waits for that flush: the journal is
+   * read back last record wins, so a later record of a key that reaches the disk before an
+   * earlier one says only what is true since. What a power cut can cost is the records of one
+   * flush (docs/gateway.md, the state volume). Waiting held a device's next request (unplugged
+   * just after it was plugged in) behind a flush that takes hundreds of milliseconds on a busy
+   * SD card.
    */
-  private async writeAhead(key: string, action: Action): Promise<{ flushed: Promise<void> }> {
+  private async writeAhead(key: string, action: Action): Promise<void> {
     const held = this.held.get(key);
     const since = new Date().toISOString();
     if (action.op === 'delete') {
@@ -340,7 +341,8 @@ export class Reconciler {
       this.store.changed(key);
       throw error;
     }
-    return { flushed: this.store.sync().catch(() => {}) };
+    // A flush that fails is warned about by the store, and its next write is a compaction.
+    void this.store.sync().catch(() => {});
   }
 
   private apply(key: string, action: Action, firstAttempt: boolean): Promise<ApplyResult> {
