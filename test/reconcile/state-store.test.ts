@@ -98,6 +98,7 @@ describe('StateStore', () => {
     );
     entries = [entry('a')];
     await state.save();
+    await state.release();
     const again = store(folder);
     assert.deepEqual(
       (await again.store.load()).map((held) => held.identifier),
@@ -131,6 +132,7 @@ describe('StateStore', () => {
     await first.store.save();
     assert.ok(!existsSync(path.join(folder, STATE_FILE)), 'no snapshot rewrite per save');
     assert.equal(readFileSync(path.join(folder, JOURNAL_FILE), 'utf8').trim().split('\n').length, 1 + 4);
+    await first.store.release();
     // A write killed half-way.
     appendFileSync(path.join(folder, JOURNAL_FILE), '{"key":"agent\\u0000c","entry":{"backe');
     const second = store(folder, () => entries);
@@ -139,6 +141,7 @@ describe('StateStore', () => {
     // The next save folds the damaged journal into a snapshot.
     entries = [...entries, entry('d')];
     await second.store.save();
+    await second.store.release();
     assert.ok(!existsSync(path.join(folder, JOURNAL_FILE)));
     assert.deepEqual(await store(folder).store.load(), entries);
     rmSync(folder, { recursive: true, force: true });
@@ -183,6 +186,7 @@ describe('StateStore', () => {
       assert.ok(state.state.needsRepair);
       // The first write folds what was read into a snapshot and keeps the damaged file aside.
       await state.state.write();
+      await state.release();
       const names = readdirSync(folder);
       assert.ok(!names.includes(JOURNAL_FILE), names.join());
       assert.equal(names.filter((name) => name.startsWith(`${JOURNAL_FILE}.corrupt-`)).length, 1, names.join());
@@ -206,6 +210,7 @@ describe('StateStore', () => {
     await waitFor('the retry on its own', () => logs.some((line) => line.msg === 'state saved again'), 15_000);
     assert.deepEqual(await store(folder).store.load(), entries);
     state.close();
+    await state.release();
     rmSync(folder, { recursive: true, force: true });
   });
 });
