@@ -94,9 +94,14 @@ export class JournalFile {
       if (!exists) this.folderUnsynced = true;
     }
     const text = `${[...(exists ? [] : [journalHead(generation)]), ...lines].join('\n')}\n`;
-    // FileHandle.appendFile writes again after a short write and throws when nothing more fits
-    // (ENOSPC); a lone write() would return the short count and drop the rest without a word.
-    await this.handle.appendFile(text, 'utf8');
+    // A short write (a nearly full disk) is followed by another for the rest, which throws ENOSPC
+    // when nothing more fits: a lone write() would return the short count and drop the rest.
+    const bytes = Buffer.from(text, 'utf8');
+    for (let offset = 0; offset < bytes.length;) {
+      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+      if (bytesWritten === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      offset += bytesWritten;
+    }
   }
 
   /** Resolves once what was appended before the call is on disk. */
