@@ -56,6 +56,15 @@ describe('chaos: a refusal that passes is outlived', () => {
           60_000,
         );
         unlinkSync(path.join(space.dev, 'sensor3'));
+        // Seen gone (its removal refused too) before the backend heals, so it is never registered.
+        await waitFor(
+          'the removal of sensor3 tried',
+          () =>
+            backend.requests.some(
+              (request) => request.method === 'DELETE' && request.identifier === 'test-device:sensor3',
+            ),
+          60_000,
+        );
         backend.mode = 'healthy';
         const ours = () => [...backend.peripherals.keys()].sort().join();
         await waitFor(
