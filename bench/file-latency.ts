@@ -84,11 +84,15 @@ function isRequestFor(request: LoggedRequest, op: Operation, identifier: string)
 }
 
 /** Plays the create/delete sequence in `dev` and times each event to its request at `agent`. */
-async function playEvents(agent: FakeAgent, dev: string): Promise<{ samples: Sample[]; missed: number }> {
+async function playEvents(
+  agent: FakeAgent,
+  dev: string,
+  budgetMs = PHASE_BUDGET_MS,
+): Promise<{ samples: Sample[]; missed: number }> {
   const samples: Sample[] = [];
   let missed = 0;
   const arrival = requestArrivals(agent, EVENT_TIMEOUT_MS);
-  const phaseEnds = Date.now() + PHASE_BUDGET_MS;
+  const phaseEnds = Date.now() + budgetMs;
   for (let index = 0; index < WARMUP + CYCLES && Date.now() < phaseEnds; index++) {
     const file = path.join(dev, 'video0');
     for (const op of ['create', 'delete'] as const) {
@@ -107,7 +111,7 @@ async function playEvents(agent: FakeAgent, dev: string): Promise<{ samples: Sam
 }
 
 /** p50 and p99 of each operation's latency, named `what`. */
-function latencyFigures(what: string, samples: Sample[], missed: number): BenchFigure[] {
+export function latencyFigures(what: string, samples: Sample[], missed: number): BenchFigure[] {
   const figures: BenchFigure[] = [];
   for (const op of ['create', 'delete'] as const) {
     const latencies = samples.filter((sample) => sample.op === op).map((sample) => sample.arrivedAt - sample.startedAt);
@@ -130,7 +134,7 @@ function latencyFigures(what: string, samples: Sample[], missed: number): BenchF
 }
 
 /** The engine's latency split at its `device event` log line: detection, then the rest (p50s). */
-function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
+export function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure[] {
   // One path comes and goes each cycle: a sample's event is the first one logged at or after it began.
   const events = logs.flatMap((line) =>
     line.msg === 'device event' && line.time ? [{ what: `${line.action} ${line.key}`, at: Date.parse(line.time) }] : [],
@@ -170,7 +174,8 @@ function breakdownFigures(samples: Sample[], logs: EngineLogLine[]): BenchFigure
   });
 }
 
-async function measureEngine(cli: string, root: string, agent: FakeAgent) {
+/** Runs the engine on folders of its own under `root` (its state in `root/state`), and plays the events. */
+export async function measureEngine(cli: string, root: string, agent: FakeAgent, budgetMs?: number) {
   const [profiles, dev, state] = ['profiles', 'dev', 'state'].map((name) => path.join(root, name)) as [
     string,
     string,
@@ -194,14 +199,14 @@ async function measureEngine(cli: string, root: string, agent: FakeAgent) {
     'debug',
   ]);
   try {
-    return { ...(await playEvents(agent, dev)), logs: daemon.logs };
+    return { ...(await playEvents(agent, dev, budgetMs)), logs: daemon.logs };
   } finally {
     await daemon.stop();
   }
 }
 
 /** Runs the guide's script on a folder of its own, once inotifywait watches, plays the events. */
-async function measureMock(root: string, agent: FakeAgent) {
+export async function measureMock(root: string, agent: FakeAgent, budgetMs?: number) {
   const dev = path.join(root, 'mock-dev');
   mkdirSync(dev);
   fillLikeDev(dev);
@@ -218,7 +223,7 @@ async function measureMock(root: string, agent: FakeAgent) {
         throw new Error(`the mock manager did not start: ${stderr}`);
       await sleep(10);
     }
-    return await playEvents(agent, dev);
+    return await playEvents(agent, dev, budgetMs);
   } finally {
     const exited =
       child.exitCode !== null || child.signalCode !== null
@@ -233,7 +238,7 @@ async function measureMock(root: string, agent: FakeAgent) {
   }
 }
 
-const ratio = (name: string, mock: BenchFigure | undefined, engine: BenchFigure | undefined): BenchFigure => ({
+export const ratio = (name: string, mock: BenchFigure | undefined, engine: BenchFigure | undefined): BenchFigure => ({
   name,
   value: mock!.value / engine!.value,
   unit: 'x',

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { BenchFigure } from './bench-figure.js';
 import * as configmapUpdate from './configmap-update.js';
 import * as daemonFootprint from './daemon-footprint.js';
+import * as fileBurst from './file-burst.js';
 import * as fileLatency from './file-latency.js';
+import * as fileLatencyDiskLoad from './file-latency-disk-load.js';
 import * as folderResync from './folder-resync.js';
 import * as hostileBackend from './hostile-backend.js';
 import * as idleCpu from './idle-cpu.js';
@@ -26,6 +28,8 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'validate-many', ...validateMany },
   { name: 'matching', ...matching },
   { name: 'file-latency', ...fileLatency },
+  { name: 'file-latency-disk-load', ...fileLatencyDiskLoad },
+  { name: 'file-burst', ...fileBurst },
   { name: 'folder-resync', ...folderResync },
   { name: 'daemon-footprint', ...daemonFootprint },
   { name: 'profile-growth', ...profileGrowth },

@@ -5,10 +5,12 @@ import { open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive } from './process-alive.js';
 
-/** Writes `text` to `file` (created or truncated) and flushes it to disk. */
+/** Writes `text` to `file` (created or truncated) and flushes it to disk; throws unless all of it was written. */
 export async function writeAndSync(file: string, text: string, mode = 0o644): Promise<void> {
   const handle = await open(file, 'w', mode);
   try {
+    // writeFile writes again after a short write (a nearly full disk) and throws ENOSPC when
+    // nothing more fits; a lone write() would return the short count and leave the file cut.
     await handle.writeFile(text, 'utf8');
     await handle.sync();
   } finally {

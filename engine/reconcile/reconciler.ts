@@ -1,35 +1,13 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { ApplyResult, Backend, Change } from '../backends/backend.js';
 import type { Logger } from '../core/log.js';
-import type { Facts } from '../core/facts.js';
 import { redactSecrets } from '../core/secrets.js';
+import { actionFor, fingerprint, kindOf, sameDesired, type Action } from './delivery-action.js';
+import { deliveryStatus, dueAt, type DeliveryStatus, type Progress } from './delivery-progress.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
 import { conflictRecheckDelay, DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
 import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';
 
-/** Where delivery of one identifier to one backend stands. */
-export interface DeliveryStatus {
-  backend: string;
-  identifier: string;
-  deviceKey: string;
-  /** `conflict`: the backend holds the identifier for someone else; left untouched, looked at again slowly. */
-  state: 'acknowledged' | 'pending' | 'retrying' | 'failed' | 'removing' | 'conflict';
-  failures: number;
-  lastError?: string;
-  nextAttemptAt?: string;
-}
-
-interface Progress {
-  inFlight: boolean;
-  failures: number;
-  nextAttemptAt: number;
-  timer?: NodeJS.Timeout;
-  lastError?: string;
-  /** The change that failed permanently; not tried again until what is desired differs. */
-  failedFor?: string;
-  /** The backend answered the last attempt with `conflict`: someone else's registration. */
-  conflict?: boolean;
-}
+export type { DeliveryStatus } from './delivery-progress.js';
 
 export interface ReconcilerOptions {
   /** Backends by name. */
@@ -44,26 +22,21 @@ export interface ReconcilerOptions {
 }
 
 /**
- * The facts that say something about the device: `event` is left out, since its time is when
- * this engine first saw the device, new after every restart.
- */
-function lastingFacts(facts: Facts | undefined): Facts {
-  const { event: _event, ...lasting } = facts ?? {};
-  return lasting;
-}
-
-type Action = { op: 'create' | 'update'; desired: DesiredEntry } | { op: 'delete'; held: HeldEntry };
-
-/**
  * Keeps every backend holding what is desired, level-triggered: whatever happened before,
  * it compares what is desired with what each backend acknowledged (persisted) and sends the
  * difference, retrying with backoff. Flapping coalesces, because only the latest desired state
  * is ever sent; nothing is registered twice, because identifiers are the keys on both sides.
+ * The work is proportional to what changed: only the keys whose desired entry changed, or whose
+ * delivery ended or backoff ran out, are looked at again.
  */
 export class Reconciler {
   private desired = new Map<string, DesiredEntry>();
   private readonly held = new Map<string, HeldEntry>();
   private readonly progress = new Map<string, Progress>();
+  /** Keys whose action must be worked out again. */
+  private readonly dirty = new Set<string>();
+  /** Keys with an action due now, waiting for a free request slot, by backend (in arrival order). */
+  private readonly waiting = new Map<string, Set<string>>();
   private readonly store: StateStore;
   private readonly policy: RetryPolicy;
   private readonly aborter = new AbortController();
@@ -74,21 +47,34 @@ export class Reconciler {
   private stopped = false;
   /** Outcomes by `backend outcome`, for the metrics. */
   readonly outcomes = new Map<string, number>();
+  private planned = 0;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
-    this.store = new StateStore(options.stateDir, () => [...this.held.values()], options.log);
+    this.store = new StateStore(options.stateDir, this.held, options.log);
   }
 
   /** Loads what earlier runs registered. */
   async start(): Promise<void> {
-    for (const entry of await this.store.load()) this.held.set(entryKey(entry.backend, entry.identifier), entry);
+    for (const entry of await this.store.load()) {
+      const key = entryKey(entry.backend, entry.identifier);
+      this.held.set(key, entry);
+      this.dirty.add(key);
+    }
+    // A journal read with damage is folded into a new snapshot now; the store retries on its own.
+    if (this.store.needsRepair) await this.store.write().catch(() => {});
     this.options.log.info('reconciler state loaded', { entries: this.held.size });
   }
 
   /** Replaces the desired state and sends what differs. */
   setDesired(entries: Map<string, DesiredEntry>): void {
+    const before = this.desired;
     this.desired = entries;
+    for (const [key, entry] of entries) {
+      const earlier = before.get(key);
+      if (!earlier || !sameDesired(earlier, entry)) this.dirty.add(key);
+    }
+    for (const key of before.keys()) if (!entries.has(key)) this.dirty.add(key);
     this.kick();
   }
 
@@ -98,6 +84,7 @@ export class Reconciler {
    */
   allowDeletes(): void {
     this.deletesAllowed = true;
+    for (const key of this.held.keys()) if (!this.desired.has(key)) this.dirty.add(key);
     this.kick();
   }
 
@@ -108,14 +95,26 @@ export class Reconciler {
     this.aborter.abort();
     await Promise.allSettled([...this.running]);
     this.store.close();
-    await this.store.save();
+    await this.store.save().catch(() => {});
+    await this.store.release();
   }
 
   /** Whether every backend holds exactly what is desired (failed and conflicting entries aside). */
   settled(): boolean {
-    return [...this.pendingActions().keys()].every(
-      (key) => this.progress.get(key)?.failedFor !== undefined || this.progress.get(key)?.conflict === true,
-    );
+    for (const key of new Set([...this.desired.keys(), ...this.held.keys()])) {
+      const action = this.action(key);
+      if (!action) continue;
+      const progress = this.progress.get(key);
+      if (progress?.inFlight) return false;
+      if (progress?.conflict === true || progress?.failedFor === fingerprint(action)) continue;
+      return false;
+    }
+    return true;
+  }
+
+  /** How many times a key's action was worked out: for tests that check the work stays proportional to the change. */
+  get plannedKeys(): number {
+    return this.planned;
   }
 
   status(): DeliveryStatus[] {
@@ -124,99 +123,71 @@ export class Reconciler {
   }
 
   private statusOf(key: string): DeliveryStatus {
-    const desired = this.desired.get(key);
-    const held = this.held.get(key);
-    const progress = this.progress.get(key);
-    const base = {
-      backend: (desired ?? held)!.backend,
-      identifier: (desired ?? held)!.identifier,
-      deviceKey: (desired ?? held)!.deviceKey,
-      failures: progress?.failures ?? 0,
-    };
-    const extra = {
-      ...(progress?.lastError ? { lastError: progress.lastError } : {}),
-      ...(progress?.nextAttemptAt ? { nextAttemptAt: new Date(progress.nextAttemptAt).toISOString() } : {}),
-    };
-    if (progress?.failedFor !== undefined) return { ...base, state: 'failed', ...extra };
-    if (progress?.conflict && desired) return { ...base, state: 'conflict', ...extra };
-    if (!desired) return { ...base, state: 'removing', ...extra };
-    if (this.action(key) === undefined) return { ...base, state: 'acknowledged' };
-    return { ...base, state: (progress?.failures ?? 0) > 0 ? 'retrying' : 'pending', ...extra };
+    return deliveryStatus(this.desired.get(key), this.held.get(key), this.progress.get(key), this.action(key));
   }
 
-  /** What is to be done, by key: each key's action worked out once. */
-  private pendingActions(): Map<string, Action> {
-    const actions = new Map<string, Action>();
-    for (const key of new Set([...this.desired.keys(), ...this.held.keys()])) {
-      const action = this.action(key);
-      if (action) actions.set(key, action);
-    }
-    return actions;
-  }
-
-  private fingerprint(action: Action): string {
-    if (action.op === 'delete') return JSON.stringify(['delete']);
-    const { payload, notify, profile, followsFacts, facts } = action.desired;
-    return JSON.stringify(followsFacts ? [payload, notify, profile, lastingFacts(facts)] : [payload, notify, profile]);
-  }
-
-  /** What has to be done for one key, if anything. */
   private action(key: string): Action | undefined {
-    const desired = this.desired.get(key);
-    const held = this.held.get(key);
-    if (!desired) return held && this.deletesAllowed ? { op: 'delete', held } : undefined;
-    const trusted = held?.acknowledged && !held.sending && !held.deleting;
-    const factsAgree =
-      !desired.followsFacts || isDeepStrictEqual(lastingFacts(held?.facts), lastingFacts(desired.facts));
-    if (
-      trusted &&
-      isDeepStrictEqual(held.acknowledged!.payload, desired.payload) &&
-      isDeepStrictEqual(held.notify, desired.notify) &&
-      factsAgree
-    )
-      return undefined;
-    return { op: trusted ? 'update' : 'create', desired };
+    return actionFor(this.desired.get(key), this.held.get(key), this.deletesAllowed);
   }
 
+  /** Works out the action of every dirty key, then starts what is due as request slots allow. */
   private kick(): void {
     if (this.stopped) return;
     const now = Date.now();
-    const actions = this.pendingActions();
-    // Forget the progress of keys with nothing left to do, so that flapping devices with ever
-    // new identifiers do not accumulate.
-    for (const [key, progress] of this.progress) {
-      if (!progress.inFlight && !actions.has(key)) {
-        clearTimeout(progress.timer);
-        this.progress.delete(key);
+    for (const key of this.dirty) this.plan(key, now);
+    this.dirty.clear();
+    for (const [backend, keys] of this.waiting) {
+      while (keys.size > 0 && (this.inFlight.get(backend) ?? 0) < (this.options.concurrency ?? 4)) {
+        const key = keys.values().next().value as string;
+        keys.delete(key);
+        const action = this.action(key);
+        if (!action || this.progress.get(key)?.inFlight) continue;
+        const run = this.run(key, action).finally(() => this.running.delete(run));
+        this.running.add(run);
       }
-    }
-    for (const [key, action] of actions) {
-      const progress = this.progressOf(key);
-      if (progress.inFlight) continue;
-      if (progress.nextAttemptAt > now) {
-        this.wakeAt(progress, now);
-        continue;
-      }
-      if (progress.failedFor !== undefined && progress.failedFor === this.fingerprint(action)) continue;
-      const backend = (action.op === 'delete' ? action.held : action.desired).backend;
-      if ((this.inFlight.get(backend) ?? 0) >= (this.options.concurrency ?? 4)) continue;
-      const run = this.run(key, action).finally(() => this.running.delete(run));
-      this.running.add(run);
+      if (keys.size === 0) this.waiting.delete(backend);
     }
   }
 
+  /** Puts one key where its action says: nowhere, waiting for its backoff, or in its backend's queue. */
+  private plan(key: string, now: number): void {
+    this.planned += 1;
+    const progress = this.progress.get(key);
+    // A key under way is looked at again when its request ends.
+    if (progress?.inFlight) return;
+    const action = this.action(key);
+    const backend = (action?.op === 'delete' ? action.held : action?.desired)?.backend;
+    for (const [name, keys] of this.waiting) if (name !== backend) keys.delete(key);
+    if (!action) {
+      // Forgotten, so that flapping devices with ever new identifiers do not accumulate.
+      if (progress) clearTimeout(progress.timer);
+      this.progress.delete(key);
+      return;
+    }
+    const due = progress ? dueAt(progress, action) : 0;
+    if (due > now) {
+      this.waiting.get(backend!)?.delete(key);
+      this.wakeAt(key, progress!, due, now);
+      return;
+    }
+    let queue = this.waiting.get(backend!);
+    if (!queue) this.waiting.set(backend!, (queue = new Set()));
+    queue.add(key);
+  }
+
   /**
-   * Makes sure `kick` runs again once a backoff is over. Timers may fire a little before
-   * `Date.now()` reaches the time asked for, so the wake-up is rounded up and re-armed if early.
+   * Makes sure the key is looked at again once its backoff is over. Timers may fire a little
+   * before `Date.now()` reaches the time asked for, so the wake-up is rounded up and re-armed if early.
    */
-  private wakeAt(progress: Progress, now: number): void {
-    if (progress.timer) return;
+  private wakeAt(key: string, progress: Progress, dueAt: number, now: number): void {
+    clearTimeout(progress.timer);
     progress.timer = setTimeout(
       () => {
         progress.timer = undefined;
+        this.dirty.add(key);
         this.kick();
       },
-      Math.ceil(progress.nextAttemptAt - now) + 1,
+      Math.ceil(dueAt - now) + 1,
     );
   }
 
@@ -232,10 +203,11 @@ export class Reconciler {
   private async run(key: string, action: Action): Promise<void> {
     const progress = this.progressOf(key);
     const target = action.op === 'delete' ? action.held : action.desired;
+    clearTimeout(progress.timer);
+    progress.timer = undefined;
     progress.inFlight = true;
     progress.failedFor = undefined;
     this.inFlight.set(target.backend, (this.inFlight.get(target.backend) ?? 0) + 1);
-    const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
     // Without a record of its own from before this attempt, the engine never sent this
     // identifier: what the backend may already hold under it is someone else's.
     const firstAttempt = action.op !== 'delete' && !this.held.has(key);
@@ -254,63 +226,94 @@ export class Reconciler {
     if (result.outcome !== 'acknowledged') result = { ...result, reason: redactSecrets(result.reason) };
     progress.inFlight = false;
     this.inFlight.set(target.backend, this.inFlight.get(target.backend)! - 1);
-    if (this.stopped) return;
+    // What a backend acknowledged while the engine stops is kept: dropped, it would be sent again
+    // after the restart (a second DELETE of a device already gone). Other answers of a request
+    // cut short by the stop say nothing of the backend.
+    if (this.stopped && result.outcome !== 'acknowledged') return;
     this.count(target.backend, result.outcome);
-    progress.conflict = result.outcome === 'conflict';
     this.options.observe?.(target.backend, result.outcome, performance.now() - startedAt);
+    this.record(key, action, result, firstAttempt, !stateUnsaved);
+    if (this.stopped) return;
+    this.dirty.add(key);
+    this.kick();
+  }
+
+  /** Keeps the outcome of an attempt: in the state (saved with others, group commit) and in the key's progress. */
+  private record(key: string, action: Action, result: ApplyResult, firstAttempt: boolean, warn: boolean): void {
+    const progress = this.progressOf(key);
+    const target = action.op === 'delete' ? action.held : action.desired;
+    const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
+    progress.conflict = result.outcome === 'conflict';
     if (result.outcome === 'acknowledged') {
       this.acknowledge(key, action, result.remote);
       progress.failures = 0;
       progress.nextAttemptAt = 0;
       progress.lastError = undefined;
       log.info(action.op === 'delete' ? 'deregistered' : 'registered');
-      // The store warns (once a minute) and saves again on its own.
-      await this.store.save().catch(() => {});
-    } else if (result.outcome === 'retry') {
-      progress.failures++;
-      progress.lastError = result.reason;
+      return;
+    }
+    progress.failures++;
+    progress.lastError = result.reason;
+    progress.backoffFor = kindOf(action);
+    if (result.outcome === 'retry') {
       const delay = retryDelay(progress.failures, result.afterMs, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
-      if (!stateUnsaved)
+      if (warn)
         log.warn('delivery failed, will retry', {
           reason: result.reason,
           failures: progress.failures,
           retryInMs: Math.round(delay),
         });
     } else if (result.outcome === 'conflict') {
-      // The write-ahead record of this attempt claimed nothing: the backend kept what it held.
-      // Dropping it keeps the identifier foreign, so it is neither updated nor deleted later.
-      progress.failures++;
-      progress.lastError = result.reason;
       const delay = conflictRecheckDelay(this.policy);
       progress.nextAttemptAt = Date.now() + delay;
       log.warn('the backend holds this identifier for someone else; left untouched, checked again later', {
         reason: result.reason,
         retryInMs: Math.round(delay),
       });
+      // The write-ahead record of this attempt claimed nothing: the backend kept what it held.
+      // Dropping it keeps the identifier foreign, so it is neither updated nor deleted later.
       if (firstAttempt) {
         this.held.delete(key);
-        // The store warns (once a minute) and saves again on its own.
-        await this.store.save().catch(() => {});
+        this.saveLater(key);
       }
     } else {
-      progress.failures++;
-      progress.lastError = result.reason;
-      progress.failedFor = this.fingerprint(action);
-      log.error('delivery failed permanently; retried when the payload, profile or config changes', {
-        reason: result.reason,
-      });
+      // "Never" from a backend is often "not now" from a proxy or a backend being set up: the
+      // same change is tried again slowly, and a changed one at once.
+      progress.failedFor = fingerprint(action);
+      progress.nextAttemptAt = Date.now() + this.policy.capMs;
+      log.error(
+        'delivery refused; tried again every retry cap, and at once when the payload, profile or config changes',
+        {
+          reason: result.reason,
+          retryInMs: this.policy.capMs,
+        },
+      );
     }
-    this.kick();
+  }
+
+  /** Saves a key's new entry with whatever else changes meanwhile: one write and one flush for many (group commit). */
+  private saveLater(key: string): void {
+    this.store.changed(key);
+    // The store warns (once a minute) and saves again on its own.
+    void this.store.save().catch(() => {});
   }
 
   /**
-   * Records, durably, that a request for this identifier is about to be sent: after a crash,
-   * what the backend holds is uncertain and the change is made again.
+   * Records that a request for this identifier is about to be sent: after a crash of the engine,
+   * what the backend holds is uncertain and the change is made again. Resolves once the record
+   * is written whole (the page cache survives the engine's own crash); its flush to disk runs
+   * beside the request, shared with the records written meanwhile.
+   *
+   * Neither the request nor what follows it for this key waits for that flush: the journal is
+   * read back last record wins, so a later record of a key that reaches the disk before an
+   * earlier one says only what is true since. What a power cut can cost is the records of one
+   * flush (docs/gateway.md, the state volume). Waiting held a device's next request (unplugged
+   * just after it was plugged in) behind a flush that takes hundreds of milliseconds on a busy
+   * SD card.
    */
   private async writeAhead(key: string, action: Action): Promise<void> {
     const held = this.held.get(key);
-    const restore = () => (held ? this.held.set(key, held) : this.held.delete(key));
     const since = new Date().toISOString();
     if (action.op === 'delete') {
       this.held.set(key, { ...held!, deleting: { since } });
@@ -327,14 +330,19 @@ export class Reconciler {
         sending: { payload: desired.payload, since },
       });
     }
+    this.store.changed(key);
     try {
-      await this.store.save();
+      await this.store.write();
     } catch (error) {
       // Nothing is sent without its record: the record made for this attempt claims nothing, so
       // the next attempt is still a first one (what the backend holds may be someone else's).
-      restore();
+      if (held) this.held.set(key, held);
+      else this.held.delete(key);
+      this.store.changed(key);
       throw error;
     }
+    // A flush that fails is warned about by the store, and its next write is a compaction.
+    void this.store.sync().catch(() => {});
   }
 
   private apply(key: string, action: Action, firstAttempt: boolean): Promise<ApplyResult> {
@@ -364,16 +372,15 @@ export class Reconciler {
   }
 
   private acknowledge(key: string, action: Action, remote: Record<string, unknown> | undefined): void {
-    if (action.op === 'delete') {
-      this.held.delete(key);
-      return;
+    if (action.op === 'delete') this.held.delete(key);
+    else {
+      const { sending: _sent, deleting: _deleted, ...rest } = this.held.get(key)!;
+      this.held.set(key, {
+        ...rest,
+        acknowledged: { payload: action.desired.payload, ...(remote ? { remote } : {}), at: new Date().toISOString() },
+      });
     }
-    const held = this.held.get(key)!;
-    const { sending: _sent, deleting: _deleted, ...rest } = held;
-    this.held.set(key, {
-      ...rest,
-      acknowledged: { payload: action.desired.payload, ...(remote ? { remote } : {}), at: new Date().toISOString() },
-    });
+    this.saveLater(key);
   }
 
   private count(backend: string, outcome: string): void {

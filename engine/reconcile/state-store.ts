@@ -1,14 +1,15 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Payload } from '../backends/backend.js';
-import { removeStaleTemporaries, syncFolder } from '../core/durable-file.js';
+import { removeStaleTemporaries } from '../core/durable-file.js';
 import { hasShape } from '../core/json-shape.js';
 import { JsonStateFile, setAside } from '../core/json-state-file.js';
 import type { Logger } from '../core/log.js';
 import type { Facts } from '../core/facts.js';
-import type { SerializedEntries } from '../core/state-file-layout.js';
+import { RateLimitedWarning } from '../core/rate-limited-warning.js';
 import type { NotifyEntry } from '../profiles/profile.js';
 import { entryKey } from './desired-state.js';
+import { JournalFile, readJournal, readJournalText } from './state-journal.js';
 
 /** What the engine knows a backend holds (or may hold) under one identifier. */
 export interface HeldEntry {
@@ -43,6 +44,9 @@ export const JOURNAL_FILE = 'reconciler.journal';
 /** A journal longer than this many lines (and than four times the entries) is folded into the snapshot. */
 const COMPACT_AFTER = 1000;
 
+/** How soon a write that failed (read-only or full folder) is tried again on its own. */
+const RETRY_WRITE_MS = 5000;
+
 /** Whether a saved value has the shape of an entry; anything else is dropped alone. */
 const isHeldEntry = (value: unknown): value is HeldEntry =>
   hasShape(value, {
@@ -66,52 +70,62 @@ export class StateSaveError extends Error {
 
 /**
  * The reconciler's persistent memory: every identifier this engine registered (or may have),
- * per backend. The snapshot is a `JsonStateFile`; on top of it, a save appends the entries that
- * changed since the last one to a journal and flushes it with one `fdatasync`: no rewrite of the
- * whole state, no folder flush. Saves are serialized and coalesced (the deliveries that start
- * together share one flush): a `save()` resolves once a write that started after the call has
- * reached the disk. From time to time the journal is folded into the snapshot, written
- * atomically.
+ * per backend, read from the owner's map of entries. The snapshot is a `JsonStateFile`; on top of
+ * it, the owner says which keys `changed` and `write()` appends just those entries to a journal:
+ * no rewrite of the whole state, no pass over the entries that did not change. `write()` resolves
+ * once every byte is in the file (page cache, which survives the engine's own crash); `sync()`
+ * once it is on disk (a power cut). Writes and flushes are each serialized and coalesced: what
+ * is asked for while one runs shares the next one. From time to time the journal is folded into
+ * the snapshot, written atomically.
  *
- * What is read back survives damage: a torn last journal line (a write killed half-way) was
- * never acknowledged and is dropped; an entry of the wrong shape is dropped alone, with a
- * warning; a snapshot that cannot be read (or a folder in its place) is set aside. A save that
- * fails is retried on its own, with one warning a minute.
+ * What is read back survives damage: a torn last journal line (a write cut short) was never
+ * acknowledged and is dropped; an entry of the wrong shape is dropped alone, with a warning; a
+ * snapshot that cannot be read (or a folder in its place) is set aside; a journal whose head or
+ * lines cannot be trusted is read as far as it can be, then set aside, with an error line. A
+ * write that fails is retried on its own, with one warning a minute.
  */
 export class StateStore {
   private readonly folder: string;
-  private readonly journal: string;
+  private readonly journal: JournalFile;
   private readonly snapshotFile: JsonStateFile<HeldEntry>;
-  /** Each entry's JSON as the disk holds it (snapshot plus journal), by key. */
-  private written: SerializedEntries = new Map();
+  private readonly warning: RateLimitedWarning;
+  /** Keys whose entries changed since the last write. */
+  private readonly changedKeys = new Set<string>();
   private journalLines = 0;
-  /** The journal may end in a part line (a failed append): fold it away before appending again. */
+  /** The journal may end in a part line (a failed write or flush): fold it away before appending again. */
   private journalDamaged = false;
+  /** The journal holds lines that could not be read: it is set aside, not removed, when folded away. */
+  private journalUntrusted = false;
   private journalExists = false;
   /**
    * The snapshot's generation, written at the head of its journal: a journal left from before a
    * compaction (the engine died before removing it) is older than the snapshot and is not replayed.
    */
   private generation = 0;
+  private writing: Promise<void> | undefined;
+  private nextWrite: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     folder: string,
-    snapshot: () => readonly HeldEntry[],
+    /** The owner's entries by key, read when a changed key is written and when the journal is folded. */
+    private readonly entries: ReadonlyMap<string, HeldEntry>,
     private readonly log: Logger,
   ) {
     this.folder = folder;
-    this.journal = path.join(folder, JOURNAL_FILE);
+    this.journal = new JournalFile(path.join(folder, JOURNAL_FILE), folder);
     this.snapshotFile = new JsonStateFile<HeldEntry>({
       file: path.join(folder, STATE_FILE),
       what: 'state',
       layout: { field: 'entries', version: STATE_VERSION, keyOf },
       isEntry: isHeldEntry,
-      current: () => snapshot().map((entry) => [keyOf(entry), entry] as const),
+      current: () => entries,
       whenDamaged: 'set-aside',
       log,
       mode: 0o600,
-      persist: (entries) => this.persist(entries),
     });
+    this.warning = new RateLimitedWarning(log, 'could not save state; trying again', 'state saved again');
   }
 
   /**
@@ -127,114 +141,173 @@ export class StateStore {
     const { entries, fields } = await this.snapshotFile.load();
     this.generation = typeof fields['generation'] === 'number' ? fields['generation'] : 0;
     await this.replayJournal(entries);
-    this.written = this.snapshotFile.serialize(entries);
     return [...entries.values()];
   }
 
+  /** Whether the journal read at load must be folded into a new snapshot before anything else. */
+  get needsRepair(): boolean {
+    return this.journalDamaged;
+  }
+
   private async replayJournal(entries: Map<string, HeldEntry>): Promise<void> {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await readFile(this.journal, 'utf8');
+      text = await readJournalText(this.journal.file);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EISDIR') throw error;
-      await setAside(this.journal, 'a folder is where the state journal should be', this.log);
+      if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+      await setAside(this.journal.file, 'a folder is where the state journal should be', this.log);
       return;
     }
+    if (text === undefined) return;
     this.journalExists = true;
-    const lines = text.split('\n');
-    // The text ends with a newline when the last append was whole.
-    const torn = lines.pop() !== '';
-    if (torn) this.journalDamaged = true;
-    const head = lines.shift();
-    if (head === undefined || head !== `{"generation":${this.generation}}`) {
-      // Older than the snapshot (or no head at all): folded in already, or never whole.
-      this.journalDamaged = true;
-      return;
-    }
-    for (const [index, line] of lines.entries()) {
-      let record: { key?: unknown; entry?: unknown };
-      try {
-        record = JSON.parse(line) as typeof record;
-      } catch {
-        this.journalDamaged = true;
-        this.log.warn('state journal line unreadable; dropped', { file: this.journal, line: index + 1 });
-        continue;
-      }
-      if (record?.entry === null && typeof record.key === 'string') entries.delete(record.key);
-      else if (isHeldEntry(record?.entry)) entries.set(keyOf(record.entry), record.entry);
+    const reading = readJournal(text, this.generation);
+    this.journalDamaged = reading.torn || reading.head !== 'current' || reading.unreadable.length > 0;
+    // Folded in already: replaying it would bring back what the snapshot changed since.
+    if (reading.head === 'stale') return;
+    for (const { key, entry, line } of reading.records) {
+      if (entry === null) entries.delete(key);
+      else if (isHeldEntry(entry)) entries.set(keyOf(entry), entry);
       else
         this.log.warn('state entry of the wrong shape; dropped', {
-          file: this.journal,
-          line: index + 1,
-          entry: JSON.stringify(record?.entry ?? record).slice(0, 200),
+          file: this.journal.file,
+          line,
+          entry: JSON.stringify(entry).slice(0, 200),
         });
     }
-    this.journalLines = lines.length;
-  }
-
-  async save(): Promise<void> {
-    try {
-      await this.snapshotFile.save();
-    } catch (error) {
-      throw new StateSaveError(`state not saved: ${(error as Error).message}`);
+    this.journalLines = reading.records.length;
+    if (reading.head === 'untrusted' || reading.unreadable.length > 0) {
+      // Dropping the journal would make the engine's own registrations look like someone else's:
+      // what can be read is used, and the file is kept aside for whoever looks into it.
+      this.journalUntrusted = true;
+      this.log.error('state journal damaged; what could be read is used, the file is set aside', {
+        file: this.journal.file,
+        headTrusted: reading.head !== 'untrusted',
+        unreadableLines: reading.unreadable.slice(0, 20),
+        recordsRead: reading.records.length,
+      });
     }
   }
 
-  /** Stops retrying a failed save (the caller saves one last time itself). */
-  close(): void {
-    this.snapshotFile.close();
+  /** Says that the owner's entry under `key` changed (or is gone): the next write appends it. */
+  changed(key: string): void {
+    this.changedKeys.add(key);
   }
 
-  /** Appends what changed since the last save to the journal, or folds everything into a new snapshot. */
-  private async persist(now: SerializedEntries): Promise<void> {
-    const lines: string[] = [];
-    for (const [key, json] of now)
-      if (this.written.get(key) !== json) lines.push(`{"key":${JSON.stringify(key)},"entry":${json}}`);
-    for (const key of this.written.keys()) if (!now.has(key)) lines.push(`{"key":${JSON.stringify(key)},"entry":null}`);
-    if (lines.length === 0 && !this.journalDamaged) return;
-    if (this.journalDamaged || this.journalLines + lines.length > Math.max(COMPACT_AFTER, 4 * now.size))
-      await this.compact(now);
-    else await this.append(lines);
-    this.written = now;
+  /**
+   * Writes the changed entries: resolves once every byte is in the file, rejects with a
+   * `StateSaveError` (and tries again on its own) when not. A write asked for while one runs
+   * shares the next one.
+   */
+  write(): Promise<void> {
+    if (!this.writing) {
+      this.writing = this.writeOnce().finally(() => (this.writing = undefined));
+      return this.writing;
+    }
+    this.nextWrite ??= this.writing.then(
+      () => this.startNextWrite(),
+      () => this.startNextWrite(),
+    );
+    return this.nextWrite;
   }
 
-  private async append(lines: string[]): Promise<void> {
-    const handle = await open(this.journal, 'a', 0o600);
-    const head = this.journalExists ? [] : [`{"generation":${this.generation}}`];
+  private startNextWrite(): Promise<void> {
+    this.nextWrite = undefined;
+    return this.write();
+  }
+
+  /** Resolves once what was written before the call is on disk; a failure makes the next write a compaction. */
+  async sync(): Promise<void> {
     try {
-      await handle.write(`${[...head, ...lines].join('\n')}\n`);
-      await handle.datasync();
+      await this.journal.sync();
     } catch (error) {
-      // Part of the lines may be on disk: the next save rewrites the snapshot instead.
+      this.journalDamaged = true;
+      this.failed(error);
+    }
+  }
+
+  /** Writes the changed entries and flushes them to disk. */
+  async save(): Promise<void> {
+    await this.write();
+    await this.sync();
+  }
+
+  /** Stops retrying a failed write (the caller saves one last time itself). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+  }
+
+  /** Closes the journal file once the last save is over. */
+  async release(): Promise<void> {
+    await this.journal.close();
+  }
+
+  private async writeOnce(): Promise<void> {
+    const keys = [...this.changedKeys];
+    this.changedKeys.clear();
+    try {
+      if (this.journalDamaged || this.journalLines + keys.length > Math.max(COMPACT_AFTER, 4 * this.entries.size))
+        await this.compact();
+      else if (keys.length > 0) await this.append(keys);
+    } catch (error) {
+      for (const key of keys) this.changedKeys.add(key);
+      this.failed(error);
+    }
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.warning.succeeded({ file: this.journal.file });
+  }
+
+  private async append(keys: readonly string[]): Promise<void> {
+    // Made now, before any wait: what changes later is written by the next write.
+    const lines = keys.map((key) => {
+      const entry = this.entries.get(key);
+      return `{"key":${JSON.stringify(key)},"entry":${entry ? JSON.stringify(entry) : 'null'}}`;
+    });
+    try {
+      await this.journal.append(lines, this.generation, this.journalExists);
+    } catch (error) {
+      // Part of the lines may be in the file: the next write rewrites the snapshot instead.
       this.journalDamaged = true;
       throw error;
-    } finally {
-      await handle.close();
     }
-    if (!this.journalExists) {
-      // A new file's name must reach the disk too, once.
-      await syncFolder(this.folder);
-      this.journalExists = true;
-    }
+    this.journalExists = true;
     this.journalLines += lines.length;
   }
 
   /** Writes every entry into a new snapshot, then empties the journal (replaying it again would change nothing). */
-  private async compact(entries: SerializedEntries): Promise<void> {
+  private async compact(): Promise<void> {
+    const entries = this.snapshotFile.serialize(this.entries);
     const generation = this.generation + 1;
     await this.snapshotFile.writeWhole(entries, { generation });
     this.generation = generation;
-    await rm(this.journal, { force: true });
+    if (this.journalUntrusted) {
+      // Said with an error line when it was read; kept for whoever looks into it.
+      await this.journal.close();
+      const aside = `${this.journal.file}.corrupt-${Date.now()}`;
+      await rename(this.journal.file, aside);
+      this.log.info('damaged state journal folded into the snapshot and set aside', { movedTo: aside });
+    } else await this.journal.remove();
     this.journalExists = false;
     this.journalLines = 0;
     this.journalDamaged = false;
+    this.journalUntrusted = false;
+  }
+
+  private failed(error: unknown): never {
+    this.warning.failed({ file: this.journal.file, error: (error as Error).message });
+    clearTimeout(this.retry);
+    if (!this.closed) {
+      this.retry = setTimeout(() => void this.write().catch(() => {}), RETRY_WRITE_MS);
+      this.retry.unref();
+    }
+    throw new StateSaveError(`state not saved: ${(error as Error).message}`);
   }
 }
 
 /** The entries a state folder holds, as the engine would read them at start (for tests and tools). */
 export async function readSavedState(folder: string, log: Logger): Promise<HeldEntry[]> {
-  const store = new StateStore(folder, () => [], log);
+  const store = new StateStore(folder, new Map(), log);
   return store.load();
 }

@@ -2,7 +2,8 @@
 // NuvlaBox agent's peripheral contract (docs/backends/nuvlabox-agent.md: healthcheck, POST 201 with a
 // resource-id, 400 "already registered", PUT and DELETE 200 or 404). In any other mode it stands
 // for what a network or a wrong server does: hangs, trickles, answers HTML or JSON cut short, a
-// 100 MB body, 503 with Retry-After: 0, a connection closed in the middle of the answer, 500s.
+// 100 MB body, 503 with Retry-After: 0, a connection closed in the middle of the answer, 500s,
+// a 307 redirect or a 409 for a while.
 // The modes apply to the peripheral routes; the healthcheck keeps answering `200 true`, so that
 // the engine's requests reach the misbehaving routes rather than stopping at its healthcheck.
 import { randomUUID } from 'node:crypto';
@@ -27,7 +28,11 @@ export type MisbehaviourMode =
   /** Acts on the request like the agent, then closes the connection halfway through the answer. */
   | 'close-mid-answer'
   /** 500 JSON for everything. */
-  | 'error-500';
+  | 'error-500'
+  /** A proxy redirecting for a while: 307 to the same path, for everything. */
+  | 'redirect-307'
+  /** 409 JSON for everything, as a backend does while another writer holds the resource. */
+  | 'conflict-409';
 
 /** One request received, in arrival order. */
 export interface ReceivedRequest {
@@ -150,6 +155,14 @@ class Server implements MisbehavingBackend {
       case 'error-500':
         answered(500);
         json(response, 500, { error: 'internal error' });
+        return;
+      case 'redirect-307':
+        answered(307);
+        response.writeHead(307, { location: path, 'content-type': 'text/html' }).end('<a>Temporary Redirect</a>');
+        return;
+      case 'conflict-409':
+        answered(409);
+        json(response, 409, { error: 'conflict, try again' });
         return;
       case 'close-mid-answer': {
         const { status, body: answer } = this.route(entry.method, path, body);

@@ -1,57 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ApplyResult, Backend, Change } from '../../engine/backends/backend.js';
 import { createLogger } from '../../engine/core/log.js';
-import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
+import type { DesiredEntry } from '../../engine/reconcile/desired-state.js';
 import { Reconciler } from '../../engine/reconcile/reconciler.js';
 import { JOURNAL_FILE, readSavedState } from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
-
-/** A backend whose answers the test scripts, recording every change it is asked to make. */
-class ScriptedBackend implements Backend {
-  readonly changes: Change[] = [];
-  answers: ApplyResult[] = [];
-  delayMs = 0;
-  throws = false;
-
-  async apply(change: Change): Promise<ApplyResult> {
-    this.changes.push(change);
-    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    if (this.throws) throw new Error('backend exploded');
-    return this.answers.shift() ?? { outcome: 'acknowledged', remote: { seen: change.op } };
-  }
-
-  async close(): Promise<void> {}
-}
-
-const quiet = createLogger('error', () => {});
-
-function entry(identifier: string, payload: Record<string, unknown>): [string, DesiredEntry] {
-  return [
-    entryKey('b', identifier),
-    {
-      backend: 'b',
-      identifier,
-      payload: { identifier, ...payload },
-      notify: { backend: 'b' },
-      profile: 'p',
-      deviceKey: `dev:${identifier}`,
-    },
-  ];
-}
-
-function reconciler(backend: Backend, stateDir = mkdtempSync(path.join(tmpdir(), 'reconciler-'))) {
-  const instance = new Reconciler({
-    backends: new Map([['b', backend]]),
-    stateDir,
-    log: quiet,
-    policy: { baseMs: 10, factor: 2, capMs: 50 },
-  });
-  return { instance, stateDir };
-}
+import { entry, quiet, reconciler, ScriptedBackend } from './scripted-backend.js';
 
 const ops = (backend: ScriptedBackend) =>
   backend.changes.map((change) => `${change.op} ${change.identifier} ${JSON.stringify(change.payload.v ?? null)}`);
@@ -168,15 +124,14 @@ describe('reconciler', () => {
     await instance.stop();
   });
 
-  test('a permanent failure is not retried until what is desired changes', async () => {
+  test('a permanent failure waits for the retry cap, but goes again at once when what is desired changes', async () => {
     const backend = new ScriptedBackend();
     backend.answers = [{ outcome: 'permanent', reason: 'HTTP 400: schema' }];
-    const { instance } = reconciler(backend);
+    const { instance } = reconciler(backend, undefined, { baseMs: 10, factor: 2, capMs: 600_000 });
     await instance.start();
     instance.setDesired(new Map([entry('a', { v: 1 })]));
     await waitFor('the failure', () => instance.status()[0]?.state === 'failed');
     instance.setDesired(new Map([entry('a', { v: 1 })]));
-    await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(backend.changes.length, 1);
     assert.ok(instance.settled(), 'a failed entry does not count as pending');
     instance.setDesired(new Map([entry('a', { v: 2 })]));

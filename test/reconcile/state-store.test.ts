@@ -23,6 +23,7 @@ import {
   StateStore,
   type HeldEntry,
 } from '../../engine/reconcile/state-store.js';
+import { entryKey } from '../../engine/reconcile/desired-state.js';
 import { waitFor } from '../daemon/engine-process.js';
 
 const entry = (identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry => ({
@@ -34,10 +35,34 @@ const entry = (identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry =>
   ...extra,
 });
 
+const keyOf = (held: HeldEntry) => entryKey(held.backend, held.identifier);
+
+/**
+ * A store over a map of entries that the test sets whole through `entries`: each save tells the
+ * store which keys changed, as the reconciler does.
+ */
 function store(folder: string, entries: () => HeldEntry[] = () => []) {
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  return { store: new StateStore(folder, entries, log), logs };
+  const held = new Map<string, HeldEntry>();
+  const state = new StateStore(folder, held, log);
+  const told = {
+    async load() {
+      const loaded = await state.load();
+      for (const entry of loaded) held.set(keyOf(entry), entry);
+      return loaded;
+    },
+    save() {
+      const now = new Map(entries().map((entry) => [keyOf(entry), entry]));
+      for (const key of held.keys()) if (!now.has(key)) (held.delete(key), state.changed(key));
+      for (const [key, entry] of now) if (held.get(key) !== entry) (held.set(key, entry), state.changed(key));
+      return state.save();
+    },
+    close: () => state.close(),
+    release: () => state.release(),
+    state,
+  };
+  return { store: told, logs };
 }
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'state-store-'));
@@ -73,6 +98,7 @@ describe('StateStore', () => {
     );
     entries = [entry('a')];
     await state.save();
+    await state.release();
     const again = store(folder);
     assert.deepEqual(
       (await again.store.load()).map((held) => held.identifier),
@@ -106,6 +132,7 @@ describe('StateStore', () => {
     await first.store.save();
     assert.ok(!existsSync(path.join(folder, STATE_FILE)), 'no snapshot rewrite per save');
     assert.equal(readFileSync(path.join(folder, JOURNAL_FILE), 'utf8').trim().split('\n').length, 1 + 4);
+    await first.store.release();
     // A write killed half-way.
     appendFileSync(path.join(folder, JOURNAL_FILE), '{"key":"agent\\u0000c","entry":{"backe');
     const second = store(folder, () => entries);
@@ -114,6 +141,7 @@ describe('StateStore', () => {
     // The next save folds the damaged journal into a snapshot.
     entries = [...entries, entry('d')];
     await second.store.save();
+    await second.store.release();
     assert.ok(!existsSync(path.join(folder, JOURNAL_FILE)));
     assert.deepEqual(await store(folder).store.load(), entries);
     rmSync(folder, { recursive: true, force: true });
@@ -133,6 +161,39 @@ describe('StateStore', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
+  for (const [damage, head] of [
+    ['garbage', 'x\u0000{"gen'],
+    ['a record', JSON.stringify({ key: 'agent\u0000a', entry: entry('a') })],
+    ['a generation the snapshot never had', '{"generation":9}'],
+  ] as const)
+    test(`a journal whose head is ${damage}: what can be read is used, with an error line, and the file is set aside`, async () => {
+      const folder = scratch();
+      const lines = [
+        head,
+        JSON.stringify({ key: 'agent\u0000b', entry: entry('b', { acknowledged: { payload: {}, at: 'then' } }) }),
+        '{"key":"agent\u0000broken',
+        JSON.stringify({ key: 'agent\u0000c', entry: entry('c', { deleting: { since: 'then' } }) }),
+      ];
+      writeFileSync(path.join(folder, JOURNAL_FILE), `${lines.join('\n')}\n`);
+      const { store: state, logs } = store(folder);
+      const loaded = (await state.load()).map((held) => held.identifier).sort();
+      assert.deepEqual(loaded, damage === 'a record' ? ['a', 'b', 'c'] : ['b', 'c']);
+      const said = logs.find(
+        (line) => line.msg === 'state journal damaged; what could be read is used, the file is set aside',
+      );
+      assert.ok(said, JSON.stringify(logs));
+      assert.equal(said['level'], 'error');
+      assert.ok(state.state.needsRepair);
+      // The first write folds what was read into a snapshot and keeps the damaged file aside.
+      await state.state.write();
+      await state.release();
+      const names = readdirSync(folder);
+      assert.ok(!names.includes(JOURNAL_FILE), names.join());
+      assert.equal(names.filter((name) => name.startsWith(`${JOURNAL_FILE}.corrupt-`)).length, 1, names.join());
+      assert.deepEqual((await store(folder).store.load()).map((held) => held.identifier).sort(), loaded);
+      rmSync(folder, { recursive: true, force: true });
+    });
+
   test('a state folder that cannot be written: saves fail, one warning for many, retried on their own until it works', async () => {
     const folder = scratch();
     const entries = [entry('a')];
@@ -149,6 +210,7 @@ describe('StateStore', () => {
     await waitFor('the retry on its own', () => logs.some((line) => line.msg === 'state saved again'), 15_000);
     assert.deepEqual(await store(folder).store.load(), entries);
     state.close();
+    await state.release();
     rmSync(folder, { recursive: true, force: true });
   });
 });

@@ -1,0 +1,139 @@
+// The state folder on a file system that fills up: an append to the journal is then cut short
+// (ENOSPC gives a short write first, not an error). The real engine must not send a request
+// whose write-ahead record is not whole in the file, and once space returns and it restarts,
+// the backend holds exactly the devices present: none registered twice, none left behind.
+// Needs root, to mount a tiny tmpfs on the state folder; skipped, saying so, otherwise.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { JOURNAL_FILE, STATE_FILE } from '../../engine/reconcile/state-store.js';
+import { startMisbehavingBackend } from '../fakes/misbehaving-backend.js';
+import { deviceProfile, startEngine, waitFor, workspace, writeConfig } from '../daemon/engine-process.js';
+
+const mountTmpfs = (folder: string) =>
+  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', folder], { encoding: 'utf8' });
+const unmount = (folder: string) => spawnSync('umount', [folder]);
+
+/** Why this machine cannot run the test, if it cannot. */
+function cannotMount(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs on the state folder';
+  const probe = mkdtempSync(path.join(tmpdir(), 'tmpfs-probe-'));
+  const mounted = mountTmpfs(probe);
+  if (mounted.status === 0) unmount(probe);
+  rmSync(probe, { recursive: true, force: true });
+  return mounted.status === 0
+    ? undefined
+    : `mount -t tmpfs failed: ${(mounted.stderr || mounted.error?.message) ?? ''}`;
+}
+
+/** Fills the file system holding `folder` to the last byte. */
+function fill(folder: string): string {
+  const filler = path.join(folder, 'filler');
+  const descriptor = openSync(filler, 'w');
+  const chunk = Buffer.alloc(4096, 'x');
+  try {
+    for (;;) writeSync(descriptor, chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(descriptor);
+  }
+  return filler;
+}
+
+/** The identifiers the state folder holds a whole record of (a write-ahead or an acknowledgement). */
+function recorded(folder: string): Set<string> {
+  const identifiers = new Set<string>();
+  const read = (file: string) => {
+    try {
+      return readFileSync(path.join(folder, file), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const snapshot = read(STATE_FILE);
+  if (snapshot) for (const entry of JSON.parse(snapshot).entries) identifiers.add(entry.identifier);
+  // Only whole lines count: a last line without its newline was cut short.
+  for (const line of read(JOURNAL_FILE).split('\n').slice(0, -1)) {
+    try {
+      const record = JSON.parse(line) as { entry?: { identifier?: string } | null };
+      if (record.entry?.identifier) identifiers.add(record.entry.identifier);
+    } catch {
+      // A damaged line records nothing.
+    }
+  }
+  return identifiers;
+}
+
+test(
+  'chaos: a full state disk stops requests without a whole write-ahead record; after space returns and a restart, exactly the present set',
+  { skip: cannotMount() },
+  async () => {
+    const space = workspace();
+    assert.equal(mountTmpfs(space.state).status, 0);
+    writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
+    const backend = await startMisbehavingBackend();
+    writeConfig(space, backend.url);
+    let engine = await startEngine(space);
+    const plug = (name: string) => writeFileSync(path.join(space.dev, name), '');
+    const ours = () => [...backend.peripherals.keys()].sort().join();
+    try {
+      for (const name of ['sensor1', 'sensor2']) plug(name);
+      await waitFor('the first two registered', () => ours() === 'test-device:sensor1,test-device:sensor2');
+      const filler = fill(space.state);
+      const late = ['sensor3', 'sensor4', 'sensor5', 'sensor6', 'sensor7', 'sensor8'];
+      for (const name of late) plug(name);
+      await waitFor(
+        'the engine failing to save, and every new device either sent or held back',
+        async () => {
+          if (!engine.logs.some((line) => line.msg === 'could not save state; trying again')) return false;
+          const devices = (await engine.get('/devices')).body as {
+            deliveries: { identifier: string; state: string }[];
+          }[];
+          const states = new Map(
+            devices.flatMap((device) => device.deliveries).map((delivery) => [delivery.identifier, delivery.state]),
+          );
+          return late.every((name) => ['retrying', 'acknowledged'].includes(states.get(`test-device:${name}`) ?? ''));
+        },
+        30_000,
+      );
+      const sent = new Set(backend.requests.flatMap((request) => (request.identifier ? [request.identifier] : [])));
+      const whole = recorded(space.state);
+      for (const identifier of sent) assert.ok(whole.has(identifier), `${identifier} was sent without a whole record`);
+      assert.ok(
+        late.some((name) => !sent.has(`test-device:${name}`)),
+        'the full disk held some requests back',
+      );
+
+      // Killed while the disk is full; space returns; devices leave while the engine is down.
+      await engine.kill();
+      unlinkSync(filler);
+      for (const name of ['sensor1', 'sensor3', 'sensor4', 'sensor5', 'sensor6'])
+        unlinkSync(path.join(space.dev, name));
+      engine = await startEngine(space);
+      await waitFor(
+        'exactly the present set',
+        () => ours() === 'test-device:sensor2,test-device:sensor7,test-device:sensor8',
+        30_000,
+      );
+      const twice = backend.registrations.filter(
+        (identifier, index) => backend.registrations.indexOf(identifier) !== index,
+      );
+      assert.deepEqual(twice, [], 'nothing registered twice');
+      assert.ok(
+        !engine.logs.some((line) => /someone else/.test(String(line.msg))),
+        'nothing of its own taken as foreign',
+      );
+      assert.equal((await engine.get('/healthz')).status, 200);
+      assert.equal(await engine.stop(), 0);
+    } finally {
+      await engine.kill().catch(() => undefined);
+      await backend.close();
+      unmount(space.state);
+      rmSync(space.root, { recursive: true, force: true });
+    }
+  },
+);
