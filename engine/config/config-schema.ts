@@ -1,6 +1,6 @@
 import { BACKENDS } from '../backends/index.js';
 import { DEFAULT_RESYNC_MS } from '../core/folder-watch.js';
-import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, DEFAULT_DELIVERY_CONCURRENCY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../core/json-schema.js';
 
@@ -26,7 +26,7 @@ export const deliverySchema = {
       type: 'integer',
       minimum: 1,
       maximum: 64,
-      default: 4,
+      default: DEFAULT_DELIVERY_CONCURRENCY,
       description: 'Requests under way at once per backend.',
     },
   },

@@ -4,7 +4,13 @@ import { redactSecrets } from '../core/secrets.js';
 import { actionFor, fingerprint, kindOf, sameDesired, type Action } from './delivery-action.js';
 import { deliveryStatus, dueAt, type DeliveryStatus, type Progress } from './delivery-progress.js';
 import { entryKey, type DesiredEntry } from './desired-state.js';
-import { conflictRecheckDelay, DEFAULT_RETRY_POLICY, retryDelay, type RetryPolicy } from './retry-policy.js';
+import {
+  conflictRecheckDelay,
+  DEFAULT_DELIVERY_CONCURRENCY,
+  DEFAULT_RETRY_POLICY,
+  retryDelay,
+  type RetryPolicy,
+} from './retry-policy.js';
 import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';
 
 export type { DeliveryStatus } from './delivery-progress.js';
@@ -99,7 +105,10 @@ export class Reconciler {
     await this.store.release();
   }
 
-  /** Whether every backend holds exactly what is desired (failed and conflicting entries aside). */
+  /**
+   * Whether every backend holds exactly what is desired (failed and conflicting entries aside).
+   * For tests, which wait for it; the engine itself never needs to ask.
+   */
   settled(): boolean {
     for (const key of new Set([...this.desired.keys(), ...this.held.keys()])) {
       const action = this.action(key);
@@ -137,7 +146,10 @@ export class Reconciler {
     for (const key of this.dirty) this.plan(key, now);
     this.dirty.clear();
     for (const [backend, keys] of this.waiting) {
-      while (keys.size > 0 && (this.inFlight.get(backend) ?? 0) < (this.options.concurrency ?? 4)) {
+      while (
+        keys.size > 0 &&
+        (this.inFlight.get(backend) ?? 0) < (this.options.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY)
+      ) {
         const key = keys.values().next().value as string;
         keys.delete(key);
         const action = this.action(key);
@@ -258,6 +270,8 @@ export class Reconciler {
     if (result.outcome === 'retry') {
       const delay = retryDelay(progress.failures, result.afterMs, this.policy);
       progress.nextAttemptAt = Date.now() + delay;
+      // The logger writes a repeat of this line once a minute at most, with the count it left
+      // out (core/log.ts): an operator sees a delivery is still failing, not a line per attempt.
       if (warn)
         log.warn('delivery failed, will retry', {
           reason: result.reason,

@@ -10,6 +10,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 500, factor: 2, capMs: 60_000 };
 
+/** Requests under way at once per backend, unless the config says otherwise. */
+export const DEFAULT_DELIVERY_CONCURRENCY = 4;
+
 /**
  * The delay before attempt `failures + 1`: exponential up to the cap, with "equal jitter" (half
  * fixed, half random) so that many devices failing together do not retry in lockstep.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
@@ -121,6 +122,30 @@ describe('reconciler', () => {
     instance.setDesired(new Map([entry('a', { v: 2 })]));
     await waitFor('retries after exceptions', () => instance.status()[0]!.failures >= 3);
     assert.equal(instance.status()[0]!.lastError, 'backend exploded');
+    await instance.stop();
+  });
+
+  test('a delivery that keeps failing is logged as a warning with its count, not once per attempt', async () => {
+    const backend = new ScriptedBackend();
+    backend.answers = Array.from({ length: 6 }, () => ({ outcome: 'retry' as const, reason: 'HTTP 503' }));
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const instance = new Reconciler({
+      backends: new Map([['b', backend]]),
+      stateDir: mkdtempSync(path.join(tmpdir(), 'reconciler-')),
+      log,
+      policy: { baseMs: 10, factor: 1, capMs: 10 },
+    });
+    await instance.start();
+    instance.setDesired(new Map([entry('a', {})]));
+    await waitFor('six failures, then success', () => instance.status()[0]?.state === 'acknowledged');
+    const failures = lines.filter((line) => line['msg'] === 'delivery failed, will retry');
+    // The first failure at warn; its repeats within the minute are counted by the logger, which
+    // writes the next one with the number it left out (test/log.test.ts).
+    assert.deepEqual(
+      failures.map((line) => [line['level'], line['failures'], line['reason']]),
+      [['warn', 1, 'HTTP 503']],
+    );
     await instance.stop();
   });
 
