@@ -22,6 +22,7 @@ import { startStatusServer } from '../server/status-server.js';
 import { SOURCES } from '../sources/index.js';
 import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
+import { PairCounts } from '../core/pair-counts.js';
 
 export interface DaemonOptions {
   profilesDir: string;
@@ -71,8 +72,8 @@ export class Daemon {
   private desired: DesiredState = { entries: new Map(), devices: [] };
   private sources: Source[] = [];
   private ready = false;
-  /** Events by `source action`, for the metrics. */
-  private readonly events = new Map<string, number>();
+  /** Events by source and action, for the metrics. */
+  private readonly events = new PairCounts();
   private readonly backends = new Map<string, Backend>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
@@ -250,8 +251,7 @@ export class Daemon {
   }
 
   private onEvent(event: DeviceEvent): void {
-    const counter = `${event.source} ${event.action}`;
-    this.events.set(counter, (this.events.get(counter) ?? 0) + 1);
+    this.events.add(event.source, event.action);
     this.options.log.debug('device event', { action: event.action, key: event.key });
     // A USB device's ttys come a moment after it (and go with it): the serial source looks again.
     for (const source of this.sources) if (source.kind !== event.source) source.otherSourceReported?.(event);

@@ -12,6 +12,7 @@ import {
   type RetryPolicy,
 } from './retry-policy.js';
 import { StateSaveError, StateStore, type HeldEntry } from './state-store.js';
+import { PairCounts } from '../core/pair-counts.js';
 
 export type { DeliveryStatus } from './delivery-progress.js';
 
@@ -51,8 +52,8 @@ export class Reconciler {
   private readonly inFlight = new Map<string, number>();
   private deletesAllowed = false;
   private stopped = false;
-  /** Outcomes by `backend outcome`, for the metrics. */
-  readonly outcomes = new Map<string, number>();
+  /** Outcomes by backend and outcome, for the metrics. */
+  readonly outcomes = new PairCounts();
   private planned = 0;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -398,7 +399,6 @@ export class Reconciler {
   }
 
   private count(backend: string, outcome: string): void {
-    const key = `${backend} ${outcome}`;
-    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
+    this.outcomes.add(backend, outcome);
   }
 }

@@ -10,23 +10,13 @@ import type { DeliveryMetrics } from './delivery-metrics.js';
 import type { DeviceStatus, ProfilesStatus, StatusSummary } from './status-data.js';
 import { engineVersion } from '../core/version.js';
 import { MetricsText, type StatusProvider } from './status-server.js';
+import { PairCounts } from '../core/pair-counts.js';
 
 const countBy = <T>(items: readonly T[], key: (item: T) => string) => {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
 };
-
-/** Counts items by two labels, as `[first, second, count]`, without joining them into one key. */
-function countByPair<T>(items: readonly T[], first: (item: T) => string, second: (item: T) => string) {
-  const counts = new Map<string, Map<string, number>>();
-  for (const item of items) {
-    const inner = counts.get(first(item)) ?? new Map<string, number>();
-    inner.set(second(item), (inner.get(second(item)) ?? 0) + 1);
-    counts.set(first(item), inner);
-  }
-  return [...counts].flatMap(([outer, inner]) => [...inner].map(([key, count]) => [outer, key, count] as const));
-}
 
 /** What the status server reads of the daemon, taken afresh for every request; read each field once. */
 export interface DaemonSnapshot {
@@ -48,12 +38,12 @@ export interface RunningSnapshot {
   devices: readonly DeviceView[];
   /** The devices as the sources reported them, whether matched or not. */
   inventory: readonly Device[];
-  /** Device events seen, by `source action`. */
-  events: ReadonlyMap<string, number>;
+  /** Device events seen, by source and action. */
+  events: PairCounts;
   sources: readonly SourceStatus[];
   deliveries: readonly DeliveryStatus[];
   /** Delivery attempts by `backend outcome`. */
-  deliveryOutcomes: ReadonlyMap<string, number>;
+  deliveryOutcomes: PairCounts;
   probeRecords(deviceKey: string): ProbeRecord[];
   /** Serial probes that ended, by outcome. */
   probeOutcomes: ReadonlyMap<string, number>;
@@ -158,7 +148,6 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
       const text = new MetricsText().add('engine_ready', 'gauge', READY_HELP, [[{}, running && ready ? 1 : 0]]);
       if (!running) return deliveryMetrics.addTo(text, { version }).toString();
       const issues = running.profileIssues;
-      const split = (key: string) => key.split(' ') as [string, string];
       const sources = running.sources;
       text
         .add('engine_profiles_loaded', 'gauge', 'Profiles in use.', [[{}, running.profiles.length]])
@@ -181,26 +170,25 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
           'engine_device_events_total',
           'counter',
           'Device events seen, by source and action.',
-          [...running.events].map(([key, count]) => [{ source: split(key)[0], action: split(key)[1] }, count]),
+          running.events.entries().map(([source, action, count]) => [{ source, action }, count]),
         )
         .add(
           'engine_deliveries',
           'gauge',
           'Identifiers per backend, by delivery state.',
-          countByPair(
+          PairCounts.of(
             running.deliveries,
             (delivery) => delivery.backend,
             (delivery) => delivery.state,
-          ).map(([backend, state, count]) => [{ backend, state }, count]),
+          )
+            .entries()
+            .map(([backend, state, count]) => [{ backend, state }, count]),
         )
         .add(
           'engine_delivery_attempts_total',
           'counter',
           'Delivery attempts, by backend and outcome.',
-          [...running.deliveryOutcomes].map(([key, count]) => [
-            { backend: split(key)[0], outcome: split(key)[1] },
-            count,
-          ]),
+          running.deliveryOutcomes.entries().map(([backend, outcome, count]) => [{ backend, outcome }, count]),
         )
         .add(
           'engine_source_ready',

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { DeliveryStatus } from '../../engine/reconcile/reconciler.js';
 import { daemonStatus, type DaemonSnapshot } from '../../engine/server/daemon-status.js';
 import { DeliveryMetrics } from '../../engine/server/delivery-metrics.js';
+import { PairCounts } from '../../engine/core/pair-counts.js';
 
 const delivery = (backend: string, identifier: string, state: DeliveryStatus['state']): DeliveryStatus => ({
   backend,
@@ -12,7 +13,7 @@ const delivery = (backend: string, identifier: string, state: DeliveryStatus['st
   failures: state === 'retrying' ? 2 : 0,
 });
 
-test('deliveries are counted by backend and state, each label whole (a backend name with a space too)', () => {
+test('deliveries and attempts are counted by backend and state or outcome, each label whole (a backend name with a space too)', () => {
   const deliveryMetrics = new DeliveryMetrics();
   const snapshot: DaemonSnapshot = {
     startedAt: new Date(),
@@ -24,7 +25,7 @@ test('deliveries are counted by backend and state, each label whole (a backend n
       profileIssues: [],
       devices: [],
       inventory: [],
-      events: new Map(),
+      events: new PairCounts(),
       sources: [],
       deliveries: [
         delivery('nuvlabox', 'a', 'acknowledged'),
@@ -32,7 +33,15 @@ test('deliveries are counted by backend and state, each label whole (a backend n
         delivery('nuvlabox', 'c', 'acknowledged'),
         delivery('web hook', 'd', 'acknowledged'),
       ],
-      deliveryOutcomes: new Map(),
+      deliveryOutcomes: PairCounts.of(
+        [
+          { backend: 'web hook', outcome: 'retry' },
+          { backend: 'web hook', outcome: 'acknowledged' },
+          { backend: 'web hook', outcome: 'retry' },
+        ],
+        (attempt) => attempt.backend,
+        (attempt) => attempt.outcome,
+      ),
       probeRecords: () => [],
       probeOutcomes: new Map(),
     },
@@ -41,11 +50,13 @@ test('deliveries are counted by backend and state, each label whole (a backend n
     const lines = daemonStatus(() => snapshot)
       .metrics()
       .split('\n')
-      .filter((line) => line.startsWith('engine_deliveries{'));
+      .filter((line) => /^engine_deliver(ies|y_attempts_total)\{/.test(line));
     assert.deepEqual(lines, [
       'engine_deliveries{backend="nuvlabox",state="acknowledged"} 2',
       'engine_deliveries{backend="web hook",state="retrying"} 1',
       'engine_deliveries{backend="web hook",state="acknowledged"} 1',
+      'engine_delivery_attempts_total{backend="web hook",outcome="retry"} 2',
+      'engine_delivery_attempts_total{backend="web hook",outcome="acknowledged"} 1',
     ]);
   } finally {
     deliveryMetrics.close();
