@@ -85,7 +85,8 @@ describe('daemon with the nuvlabox-agent backend', () => {
           requestsOf(agent, 'DELETE').map((request) => request.path),
           ['/api/peripheral/test-device%3Asensor1'],
         );
-        assert.deepEqual(ownDevices((await engine.get('/devices')).body), []);
+        // /devices may answer from a snapshot up to 100 ms old.
+        await waitFor('/devices to be empty', async () => ownDevices((await engine.get('/devices')).body).length === 0);
       }),
     ));
 

@@ -39,11 +39,13 @@ test('a duplicate profile name added while running never displaces the profile i
       deviceProfile(space, { name: 'other-device', prefix: 'other', label: 'Other' }),
     );
     await waitFor('the later profile to take effect', () => agent.peripherals.has('other-device:other1'));
-    const body = await profiles();
-    assert.deepEqual(
-      body.loaded.map((entry) => `${entry.name} ${path.basename(entry.file)}`),
-      ['other-device b-other.yaml', 'test-device z-sensor.yaml'],
+    // /profiles may answer from a snapshot up to 100 ms old: wait for it to show the later profile.
+    const loaded = (body: ProfilesBody) => body.loaded.map((entry) => `${entry.name} ${path.basename(entry.file)}`);
+    await waitFor('/profiles to show the later profile', async () =>
+      loaded(await profiles()).includes('other-device b-other.yaml'),
     );
+    const body = await profiles();
+    assert.deepEqual(loaded(body), ['other-device b-other.yaml', 'test-device z-sensor.yaml']);
     const newcomerState = body.files.find((file) => file.file === newcomer)!;
     assert.equal(newcomerState.profile, null, 'the newcomer is not in use');
     assert.deepEqual(
@@ -71,7 +73,10 @@ test('a duplicate profile name added while running never displaces the profile i
       'each device registered once',
     );
     assert.equal((await engine.get('/healthz')).status, 200);
-    assert.ok(!(await profiles()).files.some((file) => file.issues.length > 0), 'no problem left');
+    await waitFor(
+      'no problem left in /profiles',
+      async () => !(await profiles()).files.some((file) => file.issues.length > 0),
+    );
   } finally {
     await engine.stop();
     await agent.close();
