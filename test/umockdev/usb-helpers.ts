@@ -151,6 +151,8 @@ export function gpsFacts(address: number) {
       },
       { number: 1, class: '0a', subclass: '00', protocol: '00', driver: 'cdc_acm', name: null, className: 'CDC Data' },
     ],
+    nodes: [],
+    net: [],
   };
 }
 

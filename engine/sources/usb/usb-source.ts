@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { DeviceEvent } from '../../core/device-event.js';
 import type { Logger } from '../../core/log.js';
 import { RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
@@ -19,6 +20,8 @@ export interface UsbSourceOptions {
   settleDelaysMs?: readonly number[];
   devicesFolder?: string;
   devFolder?: string;
+  /** Where device nodes appear (/dev): a camera's video node or a modem's cdc-wdm comes after its device. */
+  nodesFolder?: string;
 }
 
 export const DEFAULT_USB_OPTIONS: UsbSourceOptions = { mode: 'auto', pollIntervalMs: 5000, debounceMs: 30 };
@@ -119,6 +122,15 @@ export class UsbSource implements Source {
     };
   }
 
+  /**
+   * A tty of a USB device came or went: it is one of the device's nodes, and the drivers that
+   * bind late often bind together, so look again.
+   */
+  otherSourceReported(event: DeviceEvent): void {
+    if (event.source !== 'serial' || this.stopped || !this.ready || this.mode === 'idle') return;
+    this.trigger.schedule();
+  }
+
   private startTriggers(): void {
     const { mode } = this.options;
     if (mode === 'auto' || mode === 'libusb') {
@@ -148,13 +160,17 @@ export class UsbSource implements Source {
   private watchDev(): boolean {
     if (!this.trigger.watch(this.devFolder, () => this.syncBusWatchers())) return false;
     this.syncBusWatchers();
+    // Nodes that appear after their device (drivers bind late) change its facts; the settle
+    // looks after a change catch most, this catches the later ones.
+    this.trigger.watch(this.options.nodesFolder ?? '/dev');
     return true;
   }
 
   private syncBusWatchers(): void {
     const buses = new Set(listNames(this.devFolder).map((name) => path.join(this.devFolder, name)));
+    const kept = new Set([this.devFolder, this.options.nodesFolder ?? '/dev']);
     for (const folder of this.trigger.watched())
-      if (folder !== this.devFolder && !buses.has(folder)) this.trigger.unwatch(folder);
+      if (!kept.has(folder) && !buses.has(folder)) this.trigger.unwatch(folder);
     for (const bus of buses) if (!this.trigger.watched().includes(bus)) this.trigger.watch(bus);
     this.trigger.schedule();
   }
