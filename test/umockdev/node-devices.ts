@@ -143,3 +143,56 @@ export const DISK_NODES: NodeSpec[] = [
     attributes: { size: '31264768', partition: '1' },
   },
 ];
+
+/**
+ * An NVIDIA Tesla T4 (10de:1eb8, a 3D controller) behind a PCIe root port, bound to the nvidia
+ * driver, with its DRM card and render nodes: what `/sys/dev/char/226:128` leads to on a GPU host.
+ */
+export const GPU_TEXT = `P: /devices/pci0000:00/0000:00:01.0
+E: SUBSYSTEM=pci
+E: PCI_ID=8086:1901
+A: vendor=0x8086
+A: device=0x1901
+A: class=0x060400
+
+P: /devices/pci0000:00/0000:00:01.0/0000:01:00.0
+E: DRIVER=nvidia
+E: PCI_ID=10DE:1EB8
+E: PCI_SUBSYS_ID=10DE:12A2
+E: PCI_SLOT_NAME=0000:01:00.0
+E: SUBSYSTEM=pci
+A: class=0x030200
+A: vendor=0x10de
+A: device=0x1eb8
+A: subsystem_vendor=0x10de
+A: subsystem_device=0x12a2
+L: driver=../../../../bus/pci/drivers/nvidia
+
+P: /devices/pci0000:00/0000:00:01.0/0000:01:00.0/drm/card0
+N: dri/card0
+E: DEVNAME=/dev/dri/card0
+E: DEVTYPE=drm_minor
+E: SUBSYSTEM=drm
+A: dev=226:0
+
+P: /devices/pci0000:00/0000:00:01.0/0000:01:00.0/drm/renderD128
+N: dri/renderD128
+E: DEVNAME=/dev/dri/renderD128
+E: DEVTYPE=drm_minor
+E: SUBSYSTEM=drm
+A: dev=226:128
+`;
+
+/** The Tesla T4 as `file.pci` gives it. */
+export const GPU_PCI = {
+  vendorId: '10de',
+  deviceId: '1eb8',
+  subsystemVendorId: '10de',
+  subsystemDeviceId: '12a2',
+  classCode: '030200',
+  driver: 'nvidia',
+  slot: '0000:01:00.0',
+  vendorName: 'NVIDIA Corporation',
+  deviceName: 'TU104GL [Tesla T4]',
+  className: '3D controller',
+};
