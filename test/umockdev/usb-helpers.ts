@@ -279,7 +279,7 @@ export interface DeviceView {
   key: string;
   source: string;
   profile: string | null;
-  facts: { usb?: Record<string, unknown> };
+  facts: { usb?: Record<string, unknown> & { nodes?: { devnode: string }[] } };
 }
 
 export async function devicesOf(engine: EngineProcess): Promise<DeviceView[]> {
