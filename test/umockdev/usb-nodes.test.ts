@@ -4,10 +4,11 @@
  * key's hidraw node, a keyboard's event node), copied into test/umockdev/devices.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { renderStatusPage } from '../../engine/server/status-page.js';
 import { runCli } from '../paths.js';
 import {
   addModemTtys,
@@ -26,6 +27,7 @@ const skip = umockdevAvailable();
 
 interface Listed {
   key: string;
+  source: string;
   facts: { usb?: { nodes?: unknown[]; net?: unknown[] } };
 }
 
@@ -134,6 +136,22 @@ describe('usb.nodes and usb.net', { skip }, () => {
       ]);
 
       assert.deepEqual([devices.get('usb:1-5')!.facts.usb!.nodes, devices.get('usb:1-5')!.facts.usb!.net], [[], []]);
+
+      // The text form lists them under their device; so does the status page.
+      const text = runCli(['list', '--profiles', profiles], { env: testbed.env() }).stdout.split('\n');
+      const modemAt = text.findIndex((line) => line.startsWith('usb 1-8 2c7c:0125'));
+      assert.deepEqual(text.slice(modemAt + 1, modemAt + 3), [
+        '    /dev/cdc-wdm0  usbmisc if4',
+        '    /dev/ttyUSB0  tty if0',
+      ]);
+      assert.ok(text.includes('    wwan0  net if4  6a:1f:0c:41:2e:9b'), text.join('\n'));
+      assert.ok(text.includes('    /dev/video1  video4linux if0  "HD Pro Webcam C920", index 1'), text.join('\n'));
+      assert.ok(text.includes(`    /dev/sda1  block if0  ${31264768 * 512} bytes, partition 1`), text.join('\n'));
+      const page = renderStatusPage({ summary: {}, devices: [...devices.values()], profiles: {} });
+      assert.match(
+        page,
+        /<ul class="nodes"><li><code>\/dev\/input\/event9  input if0  &quot;HD Pro Webcam C920&quot;<\/code><\/li>/,
+      );
     }));
 
   test('real recordings: a FIDO2 key has its hidraw node, a keyboard its event node, on interface 0', async () => {
@@ -160,7 +178,7 @@ describe('usb.nodes and usb.net', { skip }, () => {
     }
   });
 
-  test('an unreadable folder and a node without numbers give what can be read, never a crash', () =>
+  test('attributes that cannot be read (a folder where a file should be, a dangling link, garbage) are skipped, never a crash', () =>
     withTestbed(async (testbed, profiles) => {
       const camera = await testbed.addUsbDevice(CAMERA);
       await addNodes(testbed, camera, [
@@ -168,18 +186,54 @@ describe('usb.nodes and usb.net', { skip }, () => {
         ...CAMERA_OTHER_NODES,
         { below: '1-7:1.3/broken/thing0', subsystem: 'misc', attributes: { dev: 'garbage' } },
       ]);
-      // A folder nobody may read (root reads it anyway, so take its x bit too: no path through it).
-      const sealed = path.join(testbed.root, camera.path, '1-7:1.2');
-      chmodSync(sealed, 0);
-      try {
-        const devices = list(testbed, profiles);
-        const nodes = devices.get('usb:1-7')!.facts.usb!.nodes as { devnode: string }[];
-        assert.deepEqual(
-          nodes.map((node) => node.devnode),
-          ['/dev/input/event9', '/dev/video0', '/dev/video1'],
-        );
-      } finally {
-        chmodSync(sealed, 0o755);
+      const folder = (below: string) => path.join(testbed.root, camera.path, below);
+      // The sound card's control node: its `dev` is a folder, its `uevent` too (reads fail with EISDIR).
+      for (const name of ['dev', 'uevent']) {
+        rmSync(path.join(folder('1-7:1.2/sound/card1/controlC1'), name));
+        mkdirSync(path.join(folder('1-7:1.2/sound/card1/controlC1'), name));
       }
+      // The capture pcm's `subsystem` link leads to a class that is not there, and its uevent is gone:
+      // the link still names the subsystem, and without DEVNAME the node is named after its folder.
+      rmSync(path.join(folder('1-7:1.2/sound/card1/pcmC1D0c'), 'subsystem'));
+      symlinkSync(
+        '../../../../../../../../../class/gone',
+        path.join(folder('1-7:1.2/sound/card1/pcmC1D0c'), 'subsystem'),
+      );
+      rmSync(path.join(folder('1-7:1.2/sound/card1/pcmC1D0c'), 'uevent'));
+      // The metadata node's V4L attributes are folders.
+      for (const name of ['name', 'index']) {
+        rmSync(path.join(folder('1-7:1.0/video4linux/video1'), name));
+        mkdirSync(path.join(folder('1-7:1.0/video4linux/video1'), name));
+      }
+      const devices = list(testbed, profiles);
+      assert.deepEqual(devices.get('usb:1-7')!.facts.usb!.nodes, [
+        {
+          subsystem: 'input',
+          devnode: '/dev/input/event9',
+          interface: 0,
+          major: 13,
+          minor: 73,
+          name: 'HD Pro Webcam C920',
+        },
+        { subsystem: 'gone', devnode: '/dev/pcmC1D0c', interface: 2, major: 116, minor: 9 },
+        {
+          subsystem: 'video4linux',
+          devnode: '/dev/video0',
+          interface: 0,
+          major: 81,
+          minor: 0,
+          name: 'HD Pro Webcam C920',
+          index: 0,
+        },
+        {
+          subsystem: 'video4linux',
+          devnode: '/dev/video1',
+          interface: 0,
+          major: 81,
+          minor: 1,
+          name: null,
+          index: null,
+        },
+      ]);
     }));
 });
