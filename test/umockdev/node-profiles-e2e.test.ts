@@ -17,6 +17,7 @@ import {
   addModemTtys,
   addNodes,
   CAMERA,
+  CAMERA_OTHER_NODES,
   CAMERA_VIDEO_NODES,
   DISK,
   DISK_NODES,
@@ -176,6 +177,21 @@ describe('node profiles end to end', { skip }, () => {
       );
       await settled(engine);
       assert.deepEqual(trafficOf(agent, id), ['POST 201', 'PUT 200']);
+    }));
+
+  test('a camera unplugged (its nodes go first, as the kernel removes them) is one DELETE, no update on its way out', () =>
+    withEngine({ 'every-usb-device': catchAll() }, async (testbed, agent, start) => {
+      await testbed.addUsbDevice({ port: '1-5', vendorId: '1d50', productId: '6089' });
+      const camera = await testbed.addUsbDevice(CAMERA);
+      await addNodes(testbed, camera, [...CAMERA_VIDEO_NODES, ...CAMERA_OTHER_NODES]);
+      const engine = await start();
+      const id = '046d:082d:A1B2C3D4';
+      await waitFor('the camera registered', () => documentOf(agent, id)?.['video-device'] === '/dev/video0');
+      await settled(engine);
+      await testbed.remove(camera.path);
+      await waitFor('the camera deregistered', () => !agent.peripherals.has(id));
+      await settled(engine);
+      assert.deepEqual(trafficOf(agent, id), ['POST 201', 'DELETE 200']);
     }));
 
   test(

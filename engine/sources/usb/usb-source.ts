@@ -51,6 +51,25 @@ const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.strin
 const INCOMPLETE_WAIT_MS = 2500;
 
 /**
+ * How long a device losing part of what it had is not believed: an unplug takes a device's nodes,
+ * interfaces and attributes away before the device itself (and a simulated sysfs deletes a
+ * device's files one by one); a later look sees it whole or gone.
+ */
+const LOSS_WAIT_MS = 1000;
+
+/** Whether `now` lacks a node, network interface, interface or string that `known` had. */
+function losing(known: UsbFacts, now: UsbFacts): boolean {
+  const nodes = new Set((now.nodes ?? []).map((node) => node.devnode));
+  const net = new Set((now.net ?? []).map((item) => item.name));
+  return (
+    (known.nodes ?? []).some((node) => !nodes.has(node.devnode)) ||
+    (known.net ?? []).some((item) => !net.has(item.name)) ||
+    (now.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) ||
+    (['manufacturer', 'product', 'serialNumber'] as const).some((field) => known[field] && !now[field])
+  );
+}
+
+/**
  * USB devices from sysfs. Whatever tells it something changed (libusb hotplug, inotify on
  * /dev/bus/usb, or a poll as the last resort) only triggers a re-enumeration, which is diffed
  * against the last one: devices present at start-up and later ones go through the same path,
@@ -65,6 +84,7 @@ export class UsbSource implements Source {
   private poller: NodeJS.Timeout | undefined;
   private readonly trigger: RescanTrigger;
   private readonly incompleteSince = new Map<string, number>();
+  private readonly lossSince = new Map<string, number>();
   private libusb: LibusbEvents | undefined;
   private readonly onHotplug = () => this.trigger.schedule();
   private stopped = false;
@@ -195,6 +215,18 @@ export class UsbSource implements Source {
         now.set(port, known);
         continue;
       }
+      // Parts going while the device stays: an unplug under way (the device goes next) or a
+      // driver unbound (its nodes go). Believed only when a later look still sees them gone.
+      if (known && losing(known, facts)) {
+        const lostSince = this.lossSince.get(port) ?? seen;
+        this.lossSince.set(port, lostSince);
+        if (seen - lostSince < LOSS_WAIT_MS) {
+          now.set(port, known);
+          this.trigger.settle();
+          continue;
+        }
+      }
+      this.lossSince.delete(port);
       if (known || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
         this.incompleteSince.delete(port);
         continue;
