@@ -151,7 +151,7 @@ describe('node profiles end to end', { skip }, () => {
       },
     ));
 
-  test('a video node that binds 200 ms after its camera is one PUT that adds video-device', () =>
+  test('a video node that binds 200 ms after its camera is one PUT that adds video-device; unbound, it goes again', () =>
     withEngine({ 'every-usb-device': catchAll() }, async (testbed, agent, start) => {
       await testbed.addUsbDevice({ port: '1-5', vendorId: '1d50', productId: '6089' });
       const engine = await start();
@@ -177,6 +177,13 @@ describe('node profiles end to end', { skip }, () => {
       );
       await settled(engine);
       assert.deepEqual(trafficOf(agent, id), ['POST 201', 'PUT 200']);
+
+      // uvcvideo unbound, the camera still plugged: its video nodes go, and that is believed.
+      for (const node of [...CAMERA_VIDEO_NODES].reverse()) await testbed.remove(`${camera.path}/${node.below}`);
+      await waitFor('video-device gone', () => documentOf(agent, id)?.['video-device'] === undefined, 20_000);
+      await settled(engine);
+      // The agent's PUT merges fields, so a field taken away is a new document (DELETE, POST).
+      assert.deepEqual(trafficOf(agent, id), ['POST 201', 'PUT 200', 'DELETE 200', 'POST 201']);
     }));
 
   test('a camera unplugged (its nodes go first, as the kernel removes them) is one DELETE, no update on its way out', () =>
