@@ -35,9 +35,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 FROM ${NODE_IMAGE}
 # tini: PID 1 that reaps the zombies programs started by the `exec` backend leave behind and
 # passes signals on. libudev1 for libusb (the usb package ships its prebuilt binary). util-linux
-# for flock(1), which holds the NuvlaEdge broker's lock. usb.ids: vendor and product names.
+# for flock(1), which holds the NuvlaEdge broker's lock. usb.ids and pci.ids: vendor, product and
+# class names (usb.vendorName, file.pci.vendorName, ...).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini libudev1 util-linux usb.ids \
+ && apt-get install -y --no-install-recommends tini libudev1 util-linux usb.ids pci.ids \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /engine /opt/engine
 COPY --from=deps /deps/node_modules /opt/engine/node_modules

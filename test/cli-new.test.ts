@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { CLI, runCli } from './paths.js';
+import { addNodes, CAMERA, CAMERA_VIDEO_NODES } from './umockdev/node-devices.js';
 import { startTestbed, umockdevAvailable, type Testbed } from './umockdev/testbed.js';
 
 interface Listed {
@@ -157,6 +158,59 @@ test(
       assert.equal((stdout.map as Record<string, unknown>).available, undefined);
     } finally {
       await testbed.close();
+    }
+  },
+);
+
+test(
+  'a device node with a USB parent: matched on the parent ids and serial, whatever its number; named and mapped from the parent',
+  { skip: umockdevAvailable() ?? (process.getuid?.() === 0 ? false : 'making a device node needs root') },
+  async () => {
+    const testbed = await startTestbed();
+    const dev = mkdtempSync(path.join(tmpdir(), 'engine-new-nodes-'));
+    try {
+      // Two identical cameras but for their serial numbers, each with its capture node.
+      for (const [port, serial, minor] of [
+        ['1-7', 'A1B2C3D4', 0],
+        ['1-8', 'E5F6A7B8', 2],
+      ] as const) {
+        const camera = await testbed.addUsbDevice({ ...CAMERA, port, serial });
+        await addNodes(testbed, camera, [
+          { ...CAMERA_VIDEO_NODES[0]!, below: `${port}:1.0/video4linux/video${minor}`, dev: `81:${minor}` },
+        ]);
+        // A real node with those numbers (the engine's lstat sees the real machine; its sysfs is the testbed's).
+        const made = spawnSync('mknod', [path.join(dev, `video${minor}`), 'c', '81', String(minor)], {
+          encoding: 'utf8',
+        });
+        assert.equal(made.status, 0, made.stderr);
+      }
+      const key = `file:${path.join(dev, 'video0')}`;
+      const profile = newProfileChecked(key, [], testbed);
+      assert.equal(profile.name, 'logitech-hd-pro-webcam-c920-video');
+      assert.deepEqual(profile.detect, {
+        file: { path: `${path.join(dev, 'video')}*` },
+        when: {
+          and: [
+            { '==': [{ var: 'file.usb.vendorId' }, '046d'] },
+            { '==': [{ var: 'file.usb.productId' }, '082d'] },
+            { '==': [{ var: 'file.usb.serialNumber' }, 'A1B2C3D4'] },
+          ],
+        },
+      });
+      const map = profile.map as Record<string, unknown>;
+      assert.deepEqual(
+        [map.name, map.classes, map.vendor, map['serial-number'], map['video-device']],
+        [
+          'HD Pro Webcam C920',
+          ['video', 'audio'],
+          { var: 'file.usb.vendorName' },
+          { var: 'file.usb.serialNumber' },
+          { var: 'file.path' },
+        ],
+      );
+    } finally {
+      await testbed.close();
+      rmSync(dev, { recursive: true, force: true });
     }
   },
 );

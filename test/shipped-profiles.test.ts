@@ -113,6 +113,75 @@ const DEVICES: Record<string, Facts> = {
     },
     probe: { response: '$GPGGA,123519,4807.038,N\r\n', hex: '', groups: ['GP', 'GGA'] },
   },
+  'uvc-camera': {
+    usb: {
+      ...usbDevice('046d', '082d', {
+        manufacturer: 'Logitech',
+        product: 'HD Pro Webcam C920',
+        serialNumber: 'A1B2C3D4',
+      }),
+      interfaces: [{ number: 0, class: '0e', subclass: '01', protocol: '00', driver: 'uvcvideo', className: 'Video' }],
+      nodes: [0, 1].map((index) => ({
+        subsystem: 'video4linux',
+        devnode: `/dev/video${index}`,
+        interface: 0,
+        major: 81,
+        minor: index,
+        name: 'HD Pro Webcam C920',
+        index,
+      })),
+    },
+  },
+  'usb-disk': {
+    usb: {
+      ...usbDevice('0781', '5567', { manufacturer: 'SanDisk', product: 'Cruzer Blade', serialNumber: '4C5300012307' }),
+      interfaces: [
+        { number: 0, class: '08', subclass: '06', protocol: '50', driver: 'usb-storage', className: 'Mass Storage' },
+      ],
+      nodes: [
+        {
+          subsystem: 'block',
+          devnode: '/dev/sda',
+          interface: 0,
+          major: 8,
+          minor: 0,
+          size: 16008609792,
+          partition: null,
+        },
+        { subsystem: 'block', devnode: '/dev/sda1', interface: 0, major: 8, minor: 1, size: 16007561216, partition: 1 },
+      ],
+    },
+  },
+  'lte-modem-qmi': {
+    usb: {
+      ...usbDevice('2c7c', '0125', { manufacturer: 'Quectel', product: 'EG25-G' }),
+      nodes: [
+        { subsystem: 'usbmisc', devnode: '/dev/cdc-wdm0', interface: 4, major: 180, minor: 176 },
+        { subsystem: 'tty', devnode: '/dev/ttyUSB2', interface: 2, major: 188, minor: 2 },
+      ],
+      net: [{ name: 'wwan0', interface: 4, address: '6a:1f:0c:41:2e:9b' }],
+    },
+  },
+  gpu: {
+    file: {
+      ...file('/dev/dri/renderD128'),
+      major: 226,
+      minor: 128,
+      usb: null,
+      pci: {
+        vendorId: '10de',
+        deviceId: '1eb8',
+        subsystemVendorId: '10de',
+        subsystemDeviceId: '12a2',
+        classCode: '030200',
+        driver: 'nvidia',
+        slot: '0000:01:00.0',
+        vendorName: 'NVIDIA Corporation',
+        deviceName: 'TU104GL [Tesla T4]',
+        className: '3D controller',
+      },
+    },
+  },
   'arduino-banner': {
     usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
     serial: tty('/dev/ttyACM0', null),

@@ -12,6 +12,7 @@ import { Prober, probeFingerprint } from '../probe/prober.js';
 import { loadProfiles } from '../profiles/load-profiles.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { owningSource, SOURCES } from '../sources/index.js';
+import { deviceNodeLines } from '../sources/usb/device-node-lines.js';
 import { commandConfig, presentHardware } from './command-config.js';
 
 export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--state DIR] [--probe] [--json]
@@ -31,6 +32,7 @@ function formatText(devices: DeviceView[]): string {
   const lines: string[] = [];
   for (const device of devices) {
     lines.push(`${describeDevice(device)}  →  ${device.match.winner?.profile.name ?? '(no profile)'}`);
+    for (const node of deviceNodeLines(device.facts, device.source)) lines.push(`    ${node}`);
     for (const candidate of device.match.candidates) {
       if (candidate.matched && !candidate.reason) continue;
       lines.push(`    ${candidate.matched ? '-' : '✗'} ${candidate.profile}: ${candidate.reason}`);

@@ -3,21 +3,26 @@ import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Facts } from '../core/facts.js';
 import type { PresentDevice } from '../sources/source.js';
 import { evaluateTemplate } from '../map/map-payload.js';
+import { fileDetect, fileParentFields, literalGlob } from './new-file-parents.js';
 
 /** A device as `engine list` shows it: its key, the source that reported it, its facts. */
 export type SeenDevice = PresentDevice;
 
 type UsbFacts = NonNullable<Facts['usb']>;
 
-/** A glob matching exactly `text`: the glob's special characters escaped. */
-const literalGlob = (text: string) => text.replace(/[\\*?[\]{}()!+@]/g, (char) => `\\${char}`);
-
 /** A kebab-case profile name from the device's own words. */
 function profileName(device: SeenDevice): string {
   const { usb, file, serial } = device.facts;
+  const parent = file?.usb
+    ? [file.usb.vendorName ?? file.usb.vendorId, file.usb.productName ?? file.usb.productId]
+    : file?.pci
+      ? [file.pci.vendorName ?? file.pci.vendorId, file.pci.deviceName ?? file.pci.deviceId]
+      : undefined;
   const words = usb
     ? [usb.manufacturer ?? usb.vendorId, usb.product ?? usb.productId]
-    : [file?.name ?? serial?.path ?? device.key];
+    : parent
+      ? [...parent, file!.name.replace(/\d+$/, '')]
+      : [file?.name ?? serial?.path ?? device.key];
   if (serial && usb && serial.interfaceNumber !== null && serial.interfaceNumber !== undefined)
     words.push(`if${serial.interfaceNumber}`);
   const name = words
@@ -56,7 +61,7 @@ function detectOf(device: SeenDevice, neighbours: readonly SeenDevice[]): Record
   const neighbourUsb = neighbours.flatMap((other) =>
     other.facts.usb && other.key !== device.key && other.facts.usb.portPath !== usb?.portPath ? [other.facts.usb] : [],
   );
-  if (device.source === 'file') return { file: { path: literalGlob(file!.path) } };
+  if (device.source === 'file') return fileDetect(file!);
   if (device.source === 'usb') return { usb: usbDetect(usb!, neighbourUsb) };
   if (!usb) return { serial: { path: literalGlob(serial!.path) } };
   // A tty of a USB device: the device's ids, and which of its ports (its interface number).
@@ -71,7 +76,7 @@ function peripheralMap(device: SeenDevice, name: string): Record<string, unknown
   const { usb, file } = device.facts;
   const classes = [
     ...new Set(
-      (usb?.interfaces ?? [])
+      ((usb ?? file?.usb ?? undefined)?.interfaces ?? [])
         .map((entry) => entry.className.toLowerCase())
         .filter(
           (className) =>
@@ -83,7 +88,7 @@ function peripheralMap(device: SeenDevice, name: string): Record<string, unknown
   if (classes.length === 0) classes.push(device.source === 'file' ? (file?.type ?? 'file') : 'usb');
   return {
     identifier: identifierOf(device, name),
-    name: usb?.product ?? usb?.manufacturer ?? name,
+    name: usb?.product ?? usb?.manufacturer ?? file?.usb?.productName ?? file?.pci?.deviceName ?? name,
     available: true,
     classes,
     interface: device.source === 'serial' ? 'Serial' : usb ? 'USB' : 'File',
@@ -94,6 +99,7 @@ function peripheralMap(device: SeenDevice, name: string): Record<string, unknown
           'serial-number': { var: 'usb.serialNumber' },
         }
       : {}),
+    ...(file ? fileParentFields(file) : {}),
     'device-path': {
       var: device.source === 'serial' ? 'serial.path' : device.source === 'file' ? 'file.path' : 'usb.devicePath',
     },
@@ -115,14 +121,19 @@ function testFacts(facts: Facts): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const root of ['usb', 'serial', 'file'] as const) {
     const values = facts[root];
-    if (!values) continue;
-    kept[root] = Object.fromEntries(
-      Object.entries(values).filter(
-        ([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0),
-      ),
-    );
+    if (values) kept[root] = withoutEmpty(values);
   }
   return kept;
+}
+
+/** An object's fields without the null, absent and empty-list ones; a device file's parents alike. */
+function withoutEmpty(values: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).flatMap(([name, value]) => {
+      if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) return [];
+      return [[name, (name === 'usb' || name === 'pci') && typeof value === 'object' ? withoutEmpty(value) : value]];
+    }),
+  );
 }
 
 const withoutNulls = (payload: Record<string, unknown>) =>

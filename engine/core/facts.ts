@@ -10,6 +10,54 @@ export interface UsbInterfaceFacts {
   className: string;
 }
 
+/**
+ * A device node below a USB device (a tty, a camera's video node, a disk...), as sysfs shows it.
+ * Fields after `minor` are given only for the subsystems that have them.
+ */
+export interface UsbNodeFacts {
+  /** The kernel subsystem: tty, video4linux, hidraw, input, sound, block, usbmisc, ... */
+  subsystem: string;
+  /** The node under /dev, e.g. /dev/video0, /dev/input/event3, /dev/snd/pcmC1D0c. */
+  devnode: string;
+  /** The number of the USB interface it hangs below; null when it hangs below none. */
+  interface: number | null;
+  major: number | null;
+  minor: number | null;
+  /** video4linux: the V4L device name; input: the input device's name. */
+  name?: string | null;
+  /** video4linux: the node's index within its device (0 is a UVC camera's capture node). */
+  index?: number | null;
+  /** block: the size in bytes. */
+  size?: number | null;
+  /** block: the partition number, null for the whole disk. */
+  partition?: number | null;
+}
+
+/** A network interface below a USB device (a modem's wwan0, an Ethernet adapter's eth1). */
+export interface UsbNetFacts {
+  name: string;
+  interface: number | null;
+  /** The hardware address, e.g. 02:1e:10:1f:00:00; null when it has none. */
+  address: string | null;
+}
+
+/** A PCI device (a GPU, a USB host controller) as sysfs shows it. */
+export interface PciFacts {
+  vendorId: string;
+  deviceId: string;
+  subsystemVendorId: string | null;
+  subsystemDeviceId: string | null;
+  /** 6 hex digits: class, subclass, programming interface (`030000` a VGA controller). */
+  classCode: string | null;
+  driver: string | null;
+  /** The PCI address, e.g. 0000:01:00.0. */
+  slot: string;
+  /** From pci.ids, when it knows them. */
+  vendorName: string | null;
+  deviceName: string | null;
+  className: string | null;
+}
+
 /** What is known about one device: one entry per fact root, missing ones absent or null. */
 export interface Facts {
   usb?: {
@@ -27,6 +75,8 @@ export interface Facts {
     portPath?: string | null;
     devicePath?: string | null;
     interfaces?: UsbInterfaceFacts[];
+    nodes?: UsbNodeFacts[];
+    net?: UsbNetFacts[];
   };
   serial?: {
     path: string;
@@ -38,7 +88,18 @@ export interface Facts {
     interfaceName?: string | null;
     description?: string | null;
   };
-  file?: { path: string; name: string; dir: string; type: string; major?: number | null; minor?: number | null };
+  file?: {
+    path: string;
+    name: string;
+    dir: string;
+    type: string;
+    major?: number | null;
+    minor?: number | null;
+    /** The USB device a device node belongs to, with the same fields as `usb`; null when none. */
+    usb?: NonNullable<Facts['usb']> | null;
+    /** The nearest PCI device above a device node (a GPU; for a USB node its host controller); null when none. */
+    pci?: PciFacts | null;
+  };
   probe?: { response: string; hex: string; groups: (string | null)[] };
   host?: { hostname: string; arch: string };
   params?: Record<string, unknown>;

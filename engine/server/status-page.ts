@@ -6,6 +6,7 @@
 
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
 import type { DeviceStatus, ProfilesStatus, StatusSummary } from './status-data.js';
+import { deviceNodeLines } from '../sources/usb/device-node-lines.js';
 
 /** What the page shows; the same values the JSON endpoints answer. */
 export interface StatusPageData {
@@ -73,10 +74,14 @@ function deviceSection(device: DeviceStatus, now: number): string {
     ? `<h4>Other profiles considered</h4><ul class="misses">${misses.map((miss) => `<li><strong>${escape(miss.profile)}</strong>${miss.file ? ` <span class="muted">${escape(miss.file)}</span>` : ''}: ${escape(miss.reason)}</li>`).join('')}</ul>`
     : '';
   const problems = device.problems.map((problem) => `<p class="problem">${escape(problem)}</p>`).join('');
+  const nodes = device.facts ? deviceNodeLines(device.facts, device.source) : [];
+  const nodeList = nodes.length
+    ? `<ul class="nodes">${nodes.map((node) => `<li><code>${escape(node)}</code></li>`).join('')}</ul>`
+    : '';
   const facts = device.facts
     ? `<details><summary>facts</summary><pre>${escape(factLines(device.facts).join('\n'))}</pre></details>`
     : '';
-  return `<section class="device" data-key="${escape(device.key)}"><h3><code>${escape(device.key)}</code> ${winner}</h3>${problems}${missList}${deliveryRows(device.deliveries, now)}${facts}</section>`;
+  return `<section class="device" data-key="${escape(device.key)}"><h3><code>${escape(device.key)}</code> ${winner}</h3>${problems}${missList}${nodeList}${deliveryRows(device.deliveries, now)}${facts}</section>`;
 }
 
 function profileProblems(profiles: ProfilesStatus): string {

@@ -48,7 +48,7 @@ describe('the Dockerfile', () => {
     assert.doesNotMatch(dockerfile, /npm (install|i) /);
   });
 
-  test('tini is PID 1 and the usb.ids database is installed', () => {
+  test('tini is PID 1 and the usb.ids and pci.ids databases are installed', () => {
     const entrypoint = JSON.parse(
       instructions.find((line) => line.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length),
     ) as string[];
@@ -56,6 +56,7 @@ describe('the Dockerfile', () => {
     const aptInstall = instructions.find((line) => line.includes('apt-get install'))!;
     assert.match(aptInstall, / tini\b/);
     assert.match(aptInstall, / usb\.ids\b/);
+    assert.match(aptInstall, / pci\.ids\b/);
   });
 
   test('OCI labels: source, the package version and licence', () => {

@@ -195,7 +195,26 @@ describe('source registry as components', () => {
       } finally {
         await running.stop();
       }
-      assert.equal(source('usb').create({}, { emit: () => undefined, log, blocks: [] }).otherSourceReported, undefined);
     },
   );
+
+  test('the USB source looks again when a tty comes or goes (it is one of its device nodes), and only then', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'usb-devices-'));
+    const running = source('usb').create({ mode: 'polling', pollIntervalMs: 60_000, devicesFolder: folder } as never, {
+      emit: () => undefined,
+      log,
+      blocks: [],
+    });
+    await running.start(new AbortController().signal);
+    try {
+      const file: DeviceEvent = { action: 'add', key: 'file:/dev/video0', source: 'file', facts: {} };
+      running.otherSourceReported!(file);
+      assert.equal(running.status().settling, false);
+      running.otherSourceReported!({ ...file, key: 'serial:1-1:if00', source: 'serial' });
+      assert.equal(running.status().settling, true);
+    } finally {
+      await running.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });

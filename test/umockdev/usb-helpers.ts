@@ -151,6 +151,8 @@ export function gpsFacts(address: number) {
       },
       { number: 1, class: '0a', subclass: '00', protocol: '00', driver: 'cdc_acm', name: null, className: 'CDC Data' },
     ],
+    nodes: [],
+    net: [],
   };
 }
 
@@ -277,7 +279,7 @@ export interface DeviceView {
   key: string;
   source: string;
   profile: string | null;
-  facts: { usb?: Record<string, unknown> };
+  facts: { usb?: Record<string, unknown> & { nodes?: { devnode: string }[] } };
 }
 
 export async function devicesOf(engine: EngineProcess): Promise<DeviceView[]> {

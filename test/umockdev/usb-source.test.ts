@@ -183,6 +183,8 @@ describe('UsbSource under umockdev', () => {
             className: 'Vendor Specific',
           },
         ],
+        nodes: [],
+        net: [],
       });
       const wide = byKey.get('usb:1-7')!.facts.usb!;
       assert.equal(wide.vendorId, '0bda', 'ids are lowercase');

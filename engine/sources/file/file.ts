@@ -4,6 +4,7 @@ import { createLogger } from '../../core/log.js';
 import { nullable } from '../shared/fact-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
+import { DEVICE_PARENT_FACT_SCHEMAS, DEVICE_PARENT_FACTS } from './device-parent-facts.js';
 import { expandPathGlob } from './expand-glob.js';
 import { fileGlobs, fileMismatch, type FileDetect } from './file-detect.js';
 import { fileDevice, readFileFacts } from './file-facts.js';
@@ -45,9 +46,10 @@ export const fileSource: SourceDefinition<FileSourceConfig, FileDetect, 'file'> 
     type: 'file, directory, character, block, socket, fifo or symlink',
     major: 'major device number, for device nodes',
     minor: 'minor device number, for device nodes',
+    ...DEVICE_PARENT_FACTS,
   },
   requiredFacts: ['path'],
-  factSchemas: { major: nullable('integer'), minor: nullable('integer') },
+  factSchemas: { major: nullable('integer'), minor: nullable('integer'), ...DEVICE_PARENT_FACT_SCHEMAS },
   globKeys: { path: 'path' },
   create: (config, setup) => new FileSource(fileGlobs(setup.blocks), setup, config.resyncMs ?? DEFAULT_RESYNC_MS),
   async enumerate(blocks) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Facts } from '../../core/facts.js';
-import { listNames, readAttribute, readLink, readString } from '../shared/sysfs.js';
+import { followLink, listNames, readAttribute, readLink, readString } from '../shared/sysfs.js';
 import type { PresentDevice } from '../source.js';
 import { defaultUsbNamer, readUsbDevice, USB_DEVICES, type UsbFacts, type UsbNamer } from '../usb/usb-sysfs.js';
 
@@ -33,12 +33,6 @@ export const SYSTEM_FOLDERS: SerialSysfsFolders = {
   serialLinks: SERIAL_LINKS,
   dev: '/dev',
 };
-
-/** Follows a relative symlink textually (JavaScript realpath would not see a simulated sysfs). */
-function follow(link: string): string | null {
-  const target = readLink(link);
-  return target === null ? null : path.resolve(path.dirname(link), target);
-}
 
 const driverOf = (folder: string) => {
   const target = readLink(path.join(folder, 'driver'));
@@ -96,8 +90,8 @@ function readSerialPort(
   namer: UsbNamer,
 ): (Omit<SerialPortFacts, 'key'> & { ifKey?: string }) | undefined {
   // /sys/class/tty/NAME is a link into /sys/devices; `device` in there is relative to the target.
-  const ttyFolder = follow(path.join(folders.ttyClass, name)) ?? path.join(folders.ttyClass, name);
-  let deviceFolder = follow(path.join(ttyFolder, 'device'));
+  const ttyFolder = followLink(path.join(folders.ttyClass, name)) ?? path.join(folders.ttyClass, name);
+  let deviceFolder = followLink(path.join(ttyFolder, 'device'));
   if (deviceFolder === null) return undefined;
   // Since Linux 6.5 a UART's tty hangs below a generic serial-base port device (driver `port`):
   // the driver worth reporting is the one of the UART itself, above it.

@@ -26,6 +26,35 @@ export function listNames(folder: string): string[] {
   return names.sort();
 }
 
+/** One entry of a folder: its name, and whether it is a folder itself (a symlink is not). */
+export interface FolderEntry {
+  name: string;
+  folder: boolean;
+}
+
+/**
+ * The entries of a folder with their kinds, or [] when it cannot be read. Symlinks are not
+ * folders here, so a walk down sysfs never follows `device`, `subsystem` or `driver` back up.
+ */
+export function listEntries(folder: string): FolderEntry[] {
+  let directory;
+  try {
+    directory = opendirSync(folder);
+  } catch {
+    return [];
+  }
+  const entries: FolderEntry[] = [];
+  try {
+    for (let entry = directory.readSync(); entry; entry = directory.readSync())
+      entries.push({ name: entry.name, folder: entry.isDirectory() });
+  } catch {
+    // A folder that goes while it is read (a device unplugged): what was read so far.
+  } finally {
+    directory.closeSync();
+  }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** A sysfs attribute as text without the trailing newline, or null when absent or unreadable. */
 export function readAttribute(folder: string, name: string): string | null {
   try {
@@ -57,6 +86,26 @@ export function readLink(file: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Where a relative symlink leads, resolved textually against the link's folder (the JavaScript
+ * realpath would not see a simulated sysfs), or null when it is no link.
+ */
+export function followLink(link: string): string | null {
+  const target = readLink(link);
+  return target === null ? null : path.resolve(path.dirname(link), target);
+}
+
+/** The `KEY=value` lines of a sysfs `uevent` file (DEVNAME, DEVTYPE, MAJOR...); empty when unreadable. */
+export function readUevent(folder: string): Map<string, string> {
+  const text = readAttribute(folder, 'uevent');
+  const values = new Map<string, string>();
+  for (const line of text?.split('\n') ?? []) {
+    const equals = line.indexOf('=');
+    if (equals > 0) values.set(line.slice(0, equals), line.slice(equals + 1));
+  }
+  return values;
 }
 
 /** Whether a path exists. */

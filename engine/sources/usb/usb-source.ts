@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { DeviceEvent } from '../../core/device-event.js';
 import type { Logger } from '../../core/log.js';
 import { RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
@@ -19,6 +20,8 @@ export interface UsbSourceOptions {
   settleDelaysMs?: readonly number[];
   devicesFolder?: string;
   devFolder?: string;
+  /** Where device nodes appear (/dev): a camera's video node or a modem's cdc-wdm comes after its device. */
+  nodesFolder?: string;
 }
 
 export const DEFAULT_USB_OPTIONS: UsbSourceOptions = { mode: 'auto', pollIntervalMs: 5000, debounceMs: 30 };
@@ -48,6 +51,25 @@ const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.strin
 const INCOMPLETE_WAIT_MS = 2500;
 
 /**
+ * How long a device losing part of what it had is not believed: an unplug takes a device's nodes,
+ * interfaces and attributes away before the device itself (and a simulated sysfs deletes a
+ * device's files one by one); a later look sees it whole or gone.
+ */
+const LOSS_WAIT_MS = 1000;
+
+/** Whether `now` lacks a node, network interface, interface or string that `known` had. */
+function losing(known: UsbFacts, now: UsbFacts): boolean {
+  const nodes = new Set((now.nodes ?? []).map((node) => node.devnode));
+  const net = new Set((now.net ?? []).map((item) => item.name));
+  return (
+    (known.nodes ?? []).some((node) => !nodes.has(node.devnode)) ||
+    (known.net ?? []).some((item) => !net.has(item.name)) ||
+    (now.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) ||
+    (['manufacturer', 'product', 'serialNumber'] as const).some((field) => known[field] && !now[field])
+  );
+}
+
+/**
  * USB devices from sysfs. Whatever tells it something changed (libusb hotplug, inotify on
  * /dev/bus/usb, or a poll as the last resort) only triggers a re-enumeration, which is diffed
  * against the last one: devices present at start-up and later ones go through the same path,
@@ -62,6 +84,7 @@ export class UsbSource implements Source {
   private poller: NodeJS.Timeout | undefined;
   private readonly trigger: RescanTrigger;
   private readonly incompleteSince = new Map<string, number>();
+  private readonly lossSince = new Map<string, number>();
   private libusb: LibusbEvents | undefined;
   private readonly onHotplug = () => this.trigger.schedule();
   private stopped = false;
@@ -119,6 +142,15 @@ export class UsbSource implements Source {
     };
   }
 
+  /**
+   * A tty of a USB device came or went: it is one of the device's nodes, and the drivers that
+   * bind late often bind together, so look again.
+   */
+  otherSourceReported(event: DeviceEvent): void {
+    if (event.source !== 'serial' || this.stopped || !this.ready || this.mode === 'idle') return;
+    this.trigger.schedule();
+  }
+
   private startTriggers(): void {
     const { mode } = this.options;
     if (mode === 'auto' || mode === 'libusb') {
@@ -148,13 +180,17 @@ export class UsbSource implements Source {
   private watchDev(): boolean {
     if (!this.trigger.watch(this.devFolder, () => this.syncBusWatchers())) return false;
     this.syncBusWatchers();
+    // Nodes that appear after their device (drivers bind late) change its facts; the settle
+    // looks after a change catch most, this catches the later ones.
+    this.trigger.watch(this.options.nodesFolder ?? '/dev');
     return true;
   }
 
   private syncBusWatchers(): void {
     const buses = new Set(listNames(this.devFolder).map((name) => path.join(this.devFolder, name)));
+    const kept = new Set([this.devFolder, this.options.nodesFolder ?? '/dev']);
     for (const folder of this.trigger.watched())
-      if (folder !== this.devFolder && !buses.has(folder)) this.trigger.unwatch(folder);
+      if (!kept.has(folder) && !buses.has(folder)) this.trigger.unwatch(folder);
     for (const bus of buses) if (!this.trigger.watched().includes(bus)) this.trigger.watch(bus);
     this.trigger.schedule();
   }
@@ -179,6 +215,18 @@ export class UsbSource implements Source {
         now.set(port, known);
         continue;
       }
+      // Parts going while the device stays: an unplug under way (the device goes next) or a
+      // driver unbound (its nodes go). Believed only when a later look still sees them gone.
+      if (known && losing(known, facts)) {
+        const lostSince = this.lossSince.get(port) ?? seen;
+        this.lossSince.set(port, lostSince);
+        if (seen - lostSince < LOSS_WAIT_MS) {
+          now.set(port, known);
+          this.trigger.settle();
+          continue;
+        }
+      }
+      this.lossSince.delete(port);
       if (known || !this.ready || interfacesComplete(facts, this.devicesFolder)) {
         this.incompleteSince.delete(port);
         continue;

@@ -5,6 +5,7 @@ import type { PresentDevice } from '../source.js';
 import { listNames, readAttribute, readLink, readString } from '../shared/sysfs.js';
 import { systemUsbIds, type UsbIdNames } from './usb-ids.js';
 import { usbClassName } from './usb-class-names.js';
+import { readUsbNodes } from './usb-nodes.js';
 
 export const USB_DEVICES = '/sys/bus/usb/devices';
 
@@ -83,6 +84,7 @@ export function readUsbDevice(
     portPath: name,
     devicePath: `/dev/bus/usb/${String(busNumber).padStart(3, '0')}/${String(deviceAddress).padStart(3, '0')}`,
     interfaces: readInterfaces(devicesFolder, name, names),
+    ...readUsbNodes(folder),
   };
 }
 

@@ -5,6 +5,7 @@ import { USB_CLASS_NAMES, usbClassName } from './usb-class-names.js';
 import { usbMismatch, type UsbDetect } from './usb-detect.js';
 import { lintUsbBlock, usbDistinguishes } from './usb-lint.js';
 import { UsbSource, type UsbSourceOptions } from './usb-source.js';
+import { usbNetSchema, usbNodesSchema } from './usb-node-schema.js';
 import { enumerateUsbDevices, usbDevice } from './usb-sysfs.js';
 
 /** The `sources.usb` settings of the config file. */
@@ -111,6 +112,9 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
     devicePath: 'device node, e.g. /dev/bus/usb/001/004',
     interfaces:
       'list of {number, class, subclass, protocol, driver, name, className}; name is the interface string or null',
+    nodes:
+      'device nodes below it, in /dev order: list of {subsystem, devnode, interface, major, minor}, plus name and index (video4linux), name (input), size in bytes and partition (block)',
+    net: 'network interfaces below it: list of {name, interface, address}',
   },
   requiredFacts: ['vendorId', 'productId'],
   factSchemas: {
@@ -135,6 +139,8 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
         },
       },
     },
+    nodes: usbNodesSchema,
+    net: usbNetSchema,
   },
   globKeys: { manufacturer: 'text', product: 'text', serialNumber: 'text' },
   create: (config, setup) => new UsbSource(setup, config),
