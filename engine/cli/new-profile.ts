@@ -156,7 +156,8 @@ export function newProfile(
     : {
         identifier: identifierOf(device, name),
         name: device.facts.usb?.product ?? name,
-        device: { var: `${device.source}` },
+        // The device's node, not its whole facts: a person writes the fields they need.
+        path: { var: device.source === 'usb' ? 'usb.devicePath' : `${device.source}.path` },
       };
   const facts = testFacts(device.facts);
   const payload = withoutNulls(evaluateTemplate(map, facts) as Record<string, unknown>);
@@ -168,9 +169,14 @@ export function newProfile(
     notify: [{ backend, ...definition.example.notify }],
     tests: [{ name: `the device seen as ${device.key}`, facts, expect: { profile: name, payload } }],
   };
-  const header =
+  const header = [
+    // The editor's completion and checks, for the file saved as profiles/<name>.yaml.
+    '# yaml-language-server: $schema=../schemas/profile.schema.json\n',
     Object.keys(definition.example.notify).length > 0
       ? `# The notify options are the ${definition.type} example's: adjust them.\n`
-      : '';
-  return `${header}${stringify(profile, { lineWidth: 0 })}`;
+      : '',
+  ].join('');
+  // Plain YAML, as a person writes it: a value used twice (the test's facts and payload share
+  // some) is written twice, not as an anchor and an alias.
+  return `${header}${stringify(profile, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }

@@ -38,6 +38,9 @@ function newProfileChecked(key: string, extra: string[], testbed?: Testbed): Rec
     const made = engine(['new', key, ...extra], testbed);
     assert.equal(made.status, 0, made.stderr);
     const profile = parse(made.stdout) as Record<string, unknown>;
+    // Plain YAML a person would write: the schema comment for the editor, no anchors or aliases.
+    assert.match(made.stdout, /^# yaml-language-server: \$schema=\.\.\/schemas\/profile\.schema\.json$/m);
+    assert.doesNotMatch(made.stdout, /(^|[\s:[,])[&*][A-Za-z]\w*\b/m, 'no anchor or alias');
     writeFileSync(path.join(folder, 'new.yaml'), made.stdout);
     const validated = runCli(['validate', '--strict', folder]);
     assert.equal(validated.status, 0, validated.stdout + made.stdout);
@@ -65,6 +68,18 @@ test('a file device: its exact path, a nuvlabox peripheral, a test from its fact
     assert.deepEqual(profile.detect, { file: { path: path.join(dev, 'video0') } });
     assert.deepEqual(profile.notify, [{ backend: 'nuvlabox' }]);
     assert.equal((profile.map as Record<string, unknown>).available, true);
+  } finally {
+    rmSync(dev, { recursive: true, force: true });
+  }
+});
+
+test('for a backend without a document schema, the map names the device node, not the whole facts', () => {
+  const dev = mkdtempSync(path.join(tmpdir(), 'engine-new-dev-'));
+  try {
+    writeFileSync(path.join(dev, 'sensor0'), '');
+    const profile = newProfileChecked(`file:${path.join(dev, 'sensor0')}`, ['--backend', 'stdout']);
+    assert.deepEqual((profile.map as Record<string, unknown>).path, { var: 'file.path' });
+    assert.ok(!Object.values(profile.map as object).some((value) => JSON.stringify(value) === '{"var":"file"}'));
   } finally {
     rmSync(dev, { recursive: true, force: true });
   }
