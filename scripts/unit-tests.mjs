@@ -1,20 +1,19 @@
-// `npm run test:unit`: the tests that run inside the test process, in about half a minute, for
-// the edit-compile-test loop. Left to `npm test`: the system tests (engine processes in
-// test/daemon and test/chaos, umockdev in test/umockdev, the image replay in test/package, the
-// browser), the command-line tests that spawn `engine`, and the long runs (the validator fuzz,
+// `npm run test:unit`: the tests that run inside the test process, for the edit-compile-test
+// loop. Left to `npm test`: the system tests, which say so by where they are or by their name:
+// the folders of engine processes (test/daemon, test/chaos), simulated hardware (test/umockdev)
+// and the image replay (test/package), and every `*.system.test.ts` elsewhere (command-line
+// runs of `engine`, the browser, the docs and examples, and the long runs: the validator fuzz,
 // the generated validators compared on every corpus profile, flock(1) against NuvlaEdge).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const SYSTEM_FOLDERS = ['daemon', 'chaos', 'umockdev', 'package'];
-const SYSTEM_FILE =
-  /^(cli-.*|docs|examples.*|home-assistant|shipped-profiles|status-page-browser|validate-fuzz|prebuilt-validators|nuvlaedge-files)\.test\.js$/;
 
 const root = path.join('dist', 'test');
 const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
-  .filter((file) => file.endsWith('.test.js'))
-  .filter((file) => !SYSTEM_FOLDERS.includes(file.split(path.sep)[0]) && !SYSTEM_FILE.test(path.basename(file)))
+  .filter((file) => file.endsWith('.test.js') && !file.endsWith('.system.test.js'))
+  .filter((file) => !SYSTEM_FOLDERS.includes(file.split(path.sep)[0]))
   .map((file) => path.join(root, file))
   .sort();
 // The unit tests wait mostly on files and loopback sockets: more of them at once than cores.

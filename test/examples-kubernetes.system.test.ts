@@ -1,7 +1,7 @@
 // The Kubernetes example must apply as shipped: every manifest (and the ConfigMaps kustomize
 // makes from its files) validates against the Kubernetes API schemas (kubernetes-models), and
 // the pieces fit together: the DaemonSet's mounts, probes, port, Secret and ConfigMaps.
-// (examples.test.ts validates and runs the example's profiles like every other example's.)
+// (examples.system.test.ts validates and runs the example's profiles like every other example's.)
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The status page's HTML from typed status data, without a browser (status-page-browser.test.ts
+// The status page's HTML from typed status data, without a browser (status-page-browser.system.test.ts
 // loads it in a real one): what an operator reads on it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
