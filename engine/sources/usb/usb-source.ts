@@ -57,6 +57,9 @@ const INCOMPLETE_WAIT_MS = 2500;
  */
 const LOSS_WAIT_MS = 1000;
 
+/** How long a device half removed is looked at again, for the end of its removal. */
+const UNPLUG_LOOK_MS = 10_000;
+
 /** Whether `now` lacks a node, network interface, interface or string that `known` had. */
 function losing(known: UsbFacts, now: UsbFacts): boolean {
   const nodes = new Set((now.nodes ?? []).map((node) => node.devnode));
@@ -206,13 +209,18 @@ export class UsbSource implements Source {
       const known = this.present.get(port);
       // A known device losing interfaces it declares is being unplugged (the kernel removes the
       // interfaces first): keep what was seen rather than report a change on its way out. Its
-      // removal (the node under /dev/bus/usb going, a hotplug event) brings the next look.
+      // removal usually brings the next look (the node under /dev/bus/usb going, a hotplug
+      // event), but that event may have come already, while the folder was half gone: look
+      // again for a while, so that the end of the removal is seen without another event.
       if (
         known &&
         (facts.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) &&
         !interfacesComplete(facts, this.devicesFolder)
       ) {
         now.set(port, known);
+        const lostSince = this.lossSince.get(port) ?? seen;
+        this.lossSince.set(port, lostSince);
+        if (seen - lostSince < UNPLUG_LOOK_MS) this.trigger.settle();
         continue;
       }
       // Parts going while the device stays: an unplug under way (the device goes next) or a
