@@ -45,6 +45,8 @@ const skip = umockdevAvailable();
 /** A HID node of the camera's button, added long after the camera. */
 const HIDRAW: NodeSpec = { below: '1-7:1.3/0003:046D:082D.0001/hidraw/hidraw2', subsystem: 'hidraw', dev: '240:2' };
 
+/** The identifier of the testbed's GPU: its PCI slot. */
+const GPU_ID = 'gpu:0000:01:00.0';
 const shipped = (name: string) => readFileSync(path.join(ROOT, 'profiles', `${name}.yaml`), 'utf8');
 /** NuvlaEdge's catch-all, told to notify the agent (it tells NuvlaEdge's file broker). */
 const catchAll = () =>
@@ -202,7 +204,7 @@ describe('node profiles end to end', { skip }, () => {
     }));
 
   test(
-    'the GPU: its render node with its PCI device is the one GPU peripheral, gone with the node',
+    'the GPU: its render node with its PCI device is one peripheral, named by its PCI slot, gone with the node',
     { skip: skip ?? (process.getuid?.() === 0 ? false : 'making a device node needs root') },
     () =>
       withEngine({ gpu: shipped('gpu') }, async (testbed, agent, start, dev) => {
@@ -212,9 +214,9 @@ describe('node profiles end to end', { skip }, () => {
         const made = spawnSync('mknod', [node, 'c', '226', '128'], { encoding: 'utf8' });
         assert.equal(made.status, 0, made.stderr);
         await start();
-        await waitFor('the GPU registered', () => agent.peripherals.has('GPU'));
-        assert.deepEqual(documentOf(agent, 'GPU'), {
-          identifier: 'GPU',
+        await waitFor('the GPU registered', () => agent.peripherals.has(GPU_ID));
+        assert.deepEqual(documentOf(agent, GPU_ID), {
+          identifier: GPU_ID,
           name: 'Graphics Processing Unit',
           description: 'TU104GL [Tesla T4] (PCI 0000:01:00.0, driver nvidia)',
           available: true,
@@ -225,8 +227,8 @@ describe('node profiles end to end', { skip }, () => {
           'device-path': node,
         });
         rmSync(node);
-        await waitFor('the GPU deregistered', () => !agent.peripherals.has('GPU'));
-        assert.deepEqual(trafficOf(agent, 'GPU'), ['POST 201', 'DELETE 200']);
+        await waitFor('the GPU deregistered', () => !agent.peripherals.has(GPU_ID));
+        assert.deepEqual(trafficOf(agent, GPU_ID), ['POST 201', 'DELETE 200']);
       }),
   );
 });
