@@ -78,6 +78,15 @@ const DEVICES: Record<string, Facts> = {
     serial: tty('/dev/ttyACM0', null),
   },
   'coral-usb-accelerator': { usb: usbDevice('18d1', '9302', { manufacturer: 'Google Inc.' }) },
+  'lte-modem-quectel': {
+    usb: usbDevice('2c7c', '0125', { manufacturer: 'Quectel', product: 'EG25-G' }),
+    serial: { ...tty('/dev/ttyUSB2', null, 2), driver: 'option' },
+    probe: {
+      response: 'ATI\r\r\nQuectel\r\nEG25\r\nRevision: EG25GGBR07A08M2G\r\n\r\nOK\r\n',
+      hex: '',
+      groups: ['EG25', 'EG25GGBR07A08M2G'],
+    },
+  },
   'mock-video0': { file: file('/dev/video0') },
   'rtl-sdr': {
     usb: usbDevice('0bda', '2838', { manufacturer: 'Realtek', product: 'RTL2838UHIDIR', serialNumber: '00000001' }),
