@@ -1,5 +1,5 @@
 import { BACKENDS } from '../backends/index.js';
-import { DEFAULT_RESYNC_MS } from '../core/folder-watch.js';
+import { resyncMsSchema } from '../core/folder-watch.js';
 import { DEFAULT_RETRY_POLICY, DEFAULT_DELIVERY_CONCURRENCY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../core/json-schema.js';
@@ -38,13 +38,7 @@ export const profilesSchema = {
   description: 'How the profiles folder is watched.',
   additionalProperties: false,
   properties: {
-    resyncMs: {
-      type: 'integer',
-      minimum: 100,
-      default: DEFAULT_RESYNC_MS,
-      description:
-        'How often every watched folder of profiles is listed again (one readdir each), to repair events inotify lost: the longest a lost edit stays unseen.',
-    },
+    resyncMs: resyncMsSchema(' of profiles'),
   },
 } as const satisfies JsonSchema;
 

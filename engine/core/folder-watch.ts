@@ -48,6 +48,18 @@ interface WatchedFolder {
 /** The default resync interval: how long an event inotify lost can stay unrepaired. */
 export const DEFAULT_RESYNC_MS = 30_000;
 
+/**
+ * The config option of a watcher's resync interval (the profiles folder's and the file source's),
+ * its bounds and default written once; `what` says what it lists again.
+ */
+export const resyncMsSchema = <What extends string>(what: What) =>
+  ({
+    type: 'integer',
+    minimum: 100,
+    default: DEFAULT_RESYNC_MS,
+    description: `How often every watched folder${what} is listed again (one readdir each), to repair events inotify lost (a queue overflow): the longest a lost event stays unseen.`,
+  }) as const;
+
 /** After an entry was created, removed or moved, how long before its folder is listed again: a burst costs one listing. */
 const RELIST_DELAY_MS = 100;
 /**

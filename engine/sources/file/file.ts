@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEFAULT_RESYNC_MS } from '../../core/folder-watch.js';
+import { DEFAULT_RESYNC_MS, resyncMsSchema } from '../../core/folder-watch.js';
 import { createLogger } from '../../core/log.js';
 import { nullable } from '../shared/fact-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
@@ -30,13 +30,7 @@ export const fileSource: SourceDefinition<FileSourceConfig, FileDetect, 'file'> 
     type: 'object',
     additionalProperties: false,
     properties: {
-      resyncMs: {
-        type: 'integer',
-        minimum: 100,
-        default: DEFAULT_RESYNC_MS,
-        description:
-          'How often every watched folder is listed again (one readdir each), to repair events inotify lost (a queue overflow): the longest a lost event stays unseen.',
-      },
+      resyncMs: resyncMsSchema(''),
     },
   },
   facts: {
