@@ -1,14 +1,15 @@
 // `npm run test:unit`: the tests that run inside the test process, for the edit-compile-test
 // loop. Left to `npm test`: the system tests, which say so by where they are or by their name:
 // the folders of engine processes (test/daemon, test/chaos), simulated hardware (test/umockdev)
-// and the image replay (test/package), and every `*.system.test.ts` elsewhere (command-line
+// the image replay (test/package) and the real network peers (test/network, which need the
+// suite's network namespace), and every `*.system.test.ts` elsewhere (command-line
 // runs of `engine`, the browser, the docs and examples, and the long runs: the validator fuzz,
 // the generated validators compared on every corpus profile, flock(1) against NuvlaEdge).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
-const SYSTEM_FOLDERS = ['daemon', 'chaos', 'umockdev', 'package'];
+const SYSTEM_FOLDERS = ['daemon', 'chaos', 'umockdev', 'package', 'network'];
 
 const root = path.join('dist', 'test');
 const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
