@@ -37,7 +37,7 @@ async function scene(run: (scene: Scene) => Promise<void>): Promise<void> {
   }
 }
 
-const within = (what: string, condition: () => boolean) => waitFor(what, condition, 3000);
+const within = (what: string, condition: () => boolean) => waitFor(what, condition);
 
 describe('hot reload of profiles', () => {
   test('adding a profile registers the devices present that it matches', () =>

@@ -11,7 +11,7 @@ export async function waitFor(
   what: string,
   condition: () => boolean,
   detail: () => unknown = () => '',
-  timeoutMs = 5000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -198,9 +198,9 @@ describe('FileSource', () => {
     rmSync(folder.at('by-id'), { recursive: true });
     mkdirSync(folder.at('by-id'));
     writeFileSync(folder.at('by-id', 'cam-b'), '');
-    await folder.waitForPresent(['by-id/cam-b'], 3000);
+    await folder.waitForPresent(['by-id/cam-b']);
     writeFileSync(folder.at('by-id', 'cam-c'), '');
-    await folder.waitForPresent(['by-id/cam-b', 'by-id/cam-c'], 3000);
+    await folder.waitForPresent(['by-id/cam-b', 'by-id/cam-c']);
   });
 
   test('a folder below the watched one removed and re-created at once is watched again', async () => {
@@ -210,9 +210,9 @@ describe('FileSource', () => {
     rmSync(folder.at('v4l', 'by-id'), { recursive: true });
     mkdirSync(folder.at('v4l', 'by-id'));
     writeFileSync(folder.at('v4l', 'by-id', 'cam-b'), '');
-    await folder.waitForPresent(['v4l/by-id/cam-b'], 3000);
+    await folder.waitForPresent(['v4l/by-id/cam-b']);
     writeFileSync(folder.at('v4l', 'by-id', 'cam-c'), '');
-    await folder.waitForPresent(['v4l/by-id/cam-b', 'v4l/by-id/cam-c'], 3000);
+    await folder.waitForPresent(['v4l/by-id/cam-b', 'v4l/by-id/cam-c']);
   });
 
   test('a glob under a folder reached through a link (/var/run -> /run) is watched', async () => {
@@ -240,7 +240,7 @@ describe('FileSource', () => {
     writeFileSync(folder.at('staging', 'by-path', 'pci-0'), '');
     // Appears in one rename with its content: only a listing can find pci-0.
     renameSync(folder.at('staging'), folder.at('v4l'));
-    await folder.waitForPresent(['v4l/by-path/pci-0'], 3000);
+    await folder.waitForPresent(['v4l/by-path/pci-0']);
   });
 
   test('a glob whose base folder does not exist yet starts working when the folders appear', async () => {
@@ -274,7 +274,7 @@ describe('FileSource', () => {
     await folder.waitForPresent([]);
     mkdirSync(folder.at('v4l', 'by-id'));
     writeFileSync(folder.at('v4l', 'by-id', 'usb-CamB-index0'), '');
-    await folder.waitForPresent(['v4l/by-id/usb-CamB-index0'], 3000);
+    await folder.waitForPresent(['v4l/by-id/usb-CamB-index0']);
   });
 
   test('a glob under a top-level folder that does not exist is still watched', () => {

@@ -361,7 +361,7 @@ export class SourceChild {
     return this.events().length;
   }
 
-  async waitFor(what: string, match: (message: ChildMessage) => boolean, timeoutMs = 5_000): Promise<ChildMessage> {
+  async waitFor(what: string, match: (message: ChildMessage) => boolean, timeoutMs = 30_000): Promise<ChildMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.find(match);
@@ -376,7 +376,7 @@ export class SourceChild {
   }
 
   /** Waits until `count` events have arrived after index `from`. */
-  async waitForEvents(what: string, from: number, count: number, timeoutMs = 5_000): Promise<EmittedEvent[]> {
+  async waitForEvents(what: string, from: number, count: number, timeoutMs = 30_000): Promise<EmittedEvent[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.events(from).length < count) {
       if (Date.now() > deadline)

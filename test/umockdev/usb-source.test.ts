@@ -334,7 +334,7 @@ describe('UsbSource under umockdev', () => {
         // ctl.py's own quiet add and remove, not written in one step: a poll may catch them
         // half-done, and the next poll completes the picture.
         const gps = await testbed.addUsbDevice({ ...GPS, quiet: true });
-        await child.waitFor('the GPS add', (message) => message.event?.key === 'usb:1-1.4', 2_000);
+        await child.waitFor('the GPS add', (message) => message.event?.key === 'usb:1-1.4');
         await testbed.remove(gps.path, { quiet: true });
         await child.waitFor(
           'the GPS remove',
