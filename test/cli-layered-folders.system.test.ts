@@ -91,6 +91,25 @@ describe('layered profiles folders', () => {
     }
   });
 
+  test('engine test runs the tests of the profiles in use, not those beside a replaced one', () => {
+    const root = layeredFolders();
+    try {
+      const expecting = (label: string) =>
+        `profile: gps\ntests:\n  - name: ${label}\n    facts: { file: { path: ${root}/dev/gps0 } }\n    expect: { match: true, payload: { name: ${label} } }\n`;
+      writeFileSync(path.join(root, 'vendor', 'gps.test.yaml'), expecting('vendor gps'));
+      writeFileSync(path.join(root, 'site', 'gps.test.yaml'), expecting('site gps'));
+      const result = runCli(['test', ...LAYERS, '--format', 'json'], { cwd: root });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      const report = JSON.parse(result.stdout) as { tests: { file: string; passed: boolean }[] };
+      assert.deepEqual(
+        report.tests.map((entry) => `${entry.file} ${entry.passed}`),
+        ['site/gps.test.yaml true'],
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('two files of one folder with one name stay an error; the same name in an earlier folder is none', () => {
     const root = layeredFolders();
     try {
