@@ -59,9 +59,9 @@ const digestOf = (text: string) => createHash('sha1').update(text).digest('base6
  * by file. A file that turns bad keeps its last good profile in use (and says so); a file that
  * goes away takes its profile with it. Of several files with one profile name, the latest
  * folder's is used (a mask uses it for nothing); within a folder the first loaded (at start-up
- * the first by path), and the others are reported (see profile-names.ts). A reload costs that file and the files sharing
- * its profile's name; what is derived from every file (the profiles in use, every issue) is
- * built again only when read after a change.
+ * the first by path), and the others are reported (see profile-names.ts). A reload costs that
+ * file and the files sharing its profile's name; what is derived from every file (the profiles
+ * in use, every issue) is built again only when read after a change.
  */
 export class ProfileStore {
   private readonly context: ValidationContext;
