@@ -30,10 +30,12 @@ test('a site folder overrides and masks the vendor folder, at start-up and while
   writeFileSync(override, deviceProfile(space, { label: 'Site' }));
   const engine = await startEngine(space, ['--profiles', site]);
   const names = () => Object.fromEntries([...agent.peripherals].map(([id, document]) => [id, document.name]));
+  // Generous bounds: under load a reload and a delivery can take seconds; the waits end as soon as they hold.
+  const until = (what: string, condition: () => boolean | Promise<boolean>) => waitFor(what, condition, 30_000);
   const posts = (id: string) =>
     agent.requests.filter((request) => request.method === 'POST' && JSON.stringify(request.body).includes(id));
   try {
-    await waitFor('the start-up registrations', () => agent.peripherals.size === 2);
+    await until('the start-up registrations', () => agent.peripherals.size === 2);
     assert.deepEqual(names(), { 'test-device:sensor1': 'Site sensor1', 'other-device:other1': 'Vendor other1' });
     const profiles = (await engine.get('/profiles')).body as ProfilesBody;
     const vendorFile = profiles.files.find((file) => file.file.endsWith('profiles/test-device.yaml'))!;
@@ -43,30 +45,30 @@ test('a site folder overrides and masks the vendor folder, at start-up and while
     // An empty file in the site folder masks the vendor's other-device: its device goes.
     const mask = path.join(site, 'other-device.yaml');
     writeFileSync(mask, '');
-    await waitFor('the masked device to be deleted', () => !agent.peripherals.has('other-device:other1'));
+    await until('the masked device to be deleted', () => !agent.peripherals.has('other-device:other1'));
     assert.deepEqual(names(), { 'test-device:sensor1': 'Site sensor1' });
 
     // The mask removed: the vendor's profile is back, and so is its device.
     unlinkSync(mask);
-    await waitFor('the unmasked device to come back', () => agent.peripherals.has('other-device:other1'));
+    await until('the unmasked device to come back', () => agent.peripherals.has('other-device:other1'));
 
     // The site override removed: the vendor's profile takes over the same device (an update).
     unlinkSync(override);
-    await waitFor('the vendor profile to take over', () => names()['test-device:sensor1'] === 'Vendor sensor1');
+    await until('the vendor profile to take over', () => names()['test-device:sensor1'] === 'Vendor sensor1');
     assert.equal(posts('test-device:sensor1').length, 1, 'the device was registered once');
 
     // `mask: true` in the site folder (any file name, with `name`) masks test-device.
     writeFileSync(path.join(site, 'no-sensors.yaml'), 'mask: true\nname: test-device\n');
-    await waitFor('the masked device to be deleted', () => !agent.peripherals.has('test-device:sensor1'));
+    await until('the masked device to be deleted', () => !agent.peripherals.has('test-device:sensor1'));
     assert.deepEqual(names(), { 'other-device:other1': 'Vendor other1' });
-    await waitFor('/profiles to show the mask', async () =>
+    await until('/profiles to show the mask', async () =>
       ((await engine.get('/profiles')).body as ProfilesBody).files.some((file) => file.masks === 'test-device'),
     );
 
     // SIGHUP reads both folders.
     process.kill(engine.pid, 'SIGHUP');
     const reloaded = (line: LogLine) => line.msg === 'profiles folder reloaded';
-    await waitFor('the reload', () => engine.logs.some(reloaded));
+    await until('the reload', () => engine.logs.some(reloaded));
     assert.equal(engine.logs.find(reloaded)!.files, 3);
 
     assert.deepEqual(
