@@ -1,4 +1,5 @@
 import type { ProfileIssue } from '../core/errors.js';
+import { replacementText, type Replacement } from '../profiles/profile-layers.js';
 
 /** The output formats of `engine validate`. */
 export const FORMATS = ['text', 'json', 'github'] as const;
@@ -10,6 +11,8 @@ export interface ValidationReport {
   issues: ProfileIssue[];
   /** File texts by path, for quoting the offending line. */
   texts: ReadonlyMap<string, string>;
+  /** Profile files a later folder replaces or masks: said, not a problem. */
+  replaced?: readonly Replacement[];
 }
 
 function counts(issues: readonly ProfileIssue[]) {
@@ -33,6 +36,7 @@ function formatText(report: ValidationReport): string {
       );
     }
   }
+  for (const replaced of report.replaced ?? []) lines.push(replacementText(replaced));
   const { errors, warnings } = counts(report.issues);
   lines.push(
     `${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`,
@@ -42,7 +46,12 @@ function formatText(report: ValidationReport): string {
 
 function formatJson(report: ValidationReport): string {
   return JSON.stringify(
-    { filesChecked: report.filesChecked, ...counts(report.issues), issues: report.issues },
+    {
+      filesChecked: report.filesChecked,
+      ...counts(report.issues),
+      issues: report.issues,
+      ...(report.replaced?.length ? { replaced: report.replaced } : {}),
+    },
     null,
     2,
   );
@@ -66,6 +75,10 @@ function formatGithub(report: ValidationReport): string {
   const lines = report.issues.map((issue) =>
     githubAnnotation(issue.severity === 'error' ? 'error' : 'warning', issue, issue.code, issue.message),
   );
+  for (const replaced of report.replaced ?? [])
+    lines.push(
+      `::notice file=${escapeProperty(replaced.file)},title=${replaced.masked ? 'masked' : 'replaced'}::${escapeData(replacementText(replaced))}`,
+    );
   const { errors, warnings } = counts(report.issues);
   lines.push(
     `${plural(report.filesChecked, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`,

@@ -1,24 +1,25 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendNamesOf } from '../config/load-config.js';
-import { UsageError } from '../core/errors.js';
 import type { Facts } from '../core/facts.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../core/log.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint } from '../probe/prober.js';
-import { loadProfiles } from '../profiles/load-profiles.js';
+import { loadProfileLayers } from '../profiles/load-profiles.js';
+import { replacementText, type Replacement } from '../profiles/profile-layers.js';
 import { desiredState, type DeviceView } from '../reconcile/desired-state.js';
 import { owningSource, SOURCES } from '../sources/index.js';
 import { deviceNodeLines } from '../sources/usb/device-node-lines.js';
+import { profileFolders } from './command-args.js';
 import { commandConfig, presentHardware } from './command-config.js';
 
-export const LIST_USAGE = `engine list [--profiles DIR] [--config FILE] [--state DIR] [--probe] [--json]
+export const LIST_USAGE = `engine list [--profiles DIR]... [--config FILE] [--state DIR] [--probe] [--json]
 
 One look at the system now: every USB device, serial port and path the profiles watch, the
-profile that matches each, and for the others that came close, which condition failed.
+profile that matches each, and for the others that came close, which condition failed; then
+the profiles a later --profiles folder replaces or masks (folders as for the daemon).
 Serial probes are not run: the results the daemon remembers (in --state, default ./state) are
 shown; --probe runs the probes that have no remembered result now (this opens the ports).`;
 
@@ -28,7 +29,7 @@ function describeDevice(device: DeviceView): string {
   return SOURCES.find((source) => source.kind === kind)!.describe(device.facts, device.key);
 }
 
-function formatText(devices: DeviceView[]): string {
+function formatText(devices: DeviceView[], replaced: readonly Replacement[]): string {
   const lines: string[] = [];
   for (const device of devices) {
     lines.push(`${describeDevice(device)}  →  ${device.match.winner?.profile.name ?? '(no profile)'}`);
@@ -41,6 +42,8 @@ function formatText(devices: DeviceView[]): string {
   }
   const matched = devices.filter((device) => device.match.winner).length;
   lines.push(`${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched`);
+  if (replaced.length > 0)
+    lines.push('Replaced by a later profiles folder:', ...replaced.map((entry) => `  ${replacementText(entry)}`));
   return lines.join('\n');
 }
 
@@ -76,7 +79,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const { values } = parseArgs({
     args,
     options: {
-      profiles: { type: 'string', default: './profiles' },
+      profiles: { type: 'string', multiple: true },
       config: { type: 'string' },
       state: { type: 'string', default: './state' },
       probe: { type: 'boolean', default: false },
@@ -88,11 +91,14 @@ export async function listCommand(args: string[], out: (text: string) => void): 
     out(LIST_USAGE);
     return 0;
   }
-  if (!existsSync(values.profiles)) throw new UsageError(`no such profiles folder: ${values.profiles}`);
   const config = await commandConfig(values.config, out);
   if (!config) return 1;
+  const folders = profileFolders(values.profiles, config.profiles.folders);
   const backends = backendNamesOf(config);
-  const set = await loadProfiles([values.profiles], backends);
+  const set = await loadProfileLayers(
+    folders.map((folder) => [folder]),
+    backends,
+  );
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
   for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
@@ -120,7 +126,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
           null,
           2,
         )
-      : formatText(devices),
+      : formatText(devices, set.replaced),
   );
   return 0;
 }

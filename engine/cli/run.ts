@@ -3,17 +3,31 @@ import { parseArgs } from 'node:util';
 import { ConfigError, Daemon } from '../daemon/daemon.js';
 import { UsageError } from '../core/errors.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../core/log.js';
+import { loadConfigOrDefault } from '../config/load-config.js';
+import { profileFolders } from './command-args.js';
 import { formatReport } from './format-issues.js';
 import { lockStateFolder } from './state-lock.js';
 import { listenRefusal, StartupRefusal } from './startup-refusal.js';
 
-export const RUN_USAGE = `engine [--profiles DIR] [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L] [--log-format F]
+export const RUN_USAGE = `engine [--profiles DIR]... [--config FILE] [--state DIR] [--host H] [--port N] [--log-level L] [--log-format F]
 
-Runs the daemon: watches devices, matches them against the profiles in DIR (default ./profiles)
-and keeps the backends in sync. Status server on H:N (default 127.0.0.1:6769; --port 0 picks a
+Runs the daemon: watches devices, matches them against the profiles in DIR (default: the config
+file's profiles.folders, else ./profiles) and keeps the backends in sync. --profiles may be given
+several times, earliest first (a vendor catalogue, then a site's folder): a later folder's
+profile replaces an earlier one of the same name, and a file with mask: true (or an empty file)
+removes it. Status server on H:N (default 127.0.0.1:6769; --port 0 picks a
 free port and logs it). State (what was registered) is kept in --state (default ./state), which
 one engine at a time may use. Log level L: error, warn, info (default) or debug; log format F:
 json (default, one JSON object per line on standard error) or pretty (for a terminal).`;
+
+/**
+ * The config file's profiles folders; none when it has none, or has errors (which the daemon
+ * then reports as it starts).
+ */
+async function configuredFolders(configFile: string | undefined): Promise<readonly string[] | undefined> {
+  if (configFile === undefined) return undefined;
+  return (await loadConfigOrDefault(configFile, process.env)).config?.profiles.folders;
+}
 
 /** The folder the daemon watches must be a readable folder: say so in one line otherwise. */
 function checkProfilesFolder(folder: string): void {
@@ -76,7 +90,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      profiles: { type: 'string', default: './profiles' },
+      profiles: { type: 'string', multiple: true },
       config: { type: 'string' },
       state: { type: 'string', default: './state' },
       host: { type: 'string', default: '127.0.0.1' },
@@ -92,14 +106,15 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const format = values['log-format'] as LogFormat;
   if (!LOG_FORMATS.includes(format)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
-  checkProfilesFolder(values.profiles);
   if (values.config !== undefined && !existsSync(values.config))
     throw new UsageError(`no such config file: ${values.config}`);
+  const folders = profileFolders(values.profiles, values.profiles ? undefined : await configuredFolders(values.config));
+  for (const folder of folders) checkProfilesFolder(folder);
   const unlock = lockStateFolder(values.state);
 
   const log = createLogger(level, undefined, {}, format);
   const daemon = new Daemon({
-    profilesDir: values.profiles,
+    profileFolders: folders,
     configFile: values.config,
     stateDir: values.state,
     host: values.host,

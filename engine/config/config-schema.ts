@@ -32,12 +32,20 @@ export const deliverySchema = {
   },
 } as const satisfies JsonSchema;
 
-/** How the profiles folder is watched. */
+/** Where the profiles are, and how their folders are watched. */
 export const profilesSchema = {
   type: 'object',
-  description: 'How the profiles folder is watched.',
+  description: 'Where the profiles are, and how their folders are watched.',
   additionalProperties: false,
   properties: {
+    folders: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+      description:
+        "The profiles folders, earliest first (relative ones from the config file's folder), used when no `--profiles` is given: a later folder's profile replaces an earlier one of the same name, and a file with `mask: true` (or an empty file) in a later folder removes it. Default: ./profiles.",
+      examples: [['/usr/share/engine/profiles', '/etc/engine/profiles']],
+    },
     resyncMs: resyncMsSchema(' of profiles'),
   },
 } as const satisfies JsonSchema;

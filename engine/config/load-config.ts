@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { backendType, builtInBackendNames, type BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../core/errors.js';
 import { schemaIssues } from '../core/schema-issues.js';
@@ -25,7 +26,7 @@ export interface EngineConfig {
   /** Settings per source kind, as validated by each source's config schema, defaults filled in. */
   sources: Record<string, Record<string, unknown>>;
   delivery: DeliveryConfig;
-  /** How the profiles folder is watched. */
+  /** Where the profiles are (`folders`, absolute) and how their folders are watched. */
   profiles: WithDefaults<typeof profilesSchema>;
   /** The backends; a config file's with their schema's defaults filled in. */
   backends: ConfiguredBackend[];
@@ -115,6 +116,13 @@ function interpolate(
   return value;
 }
 
+/** The profiles settings, with folders relative to the config file's folder made whole. */
+function profilesFrom(file: string, profiles: EngineConfig['profiles'] | undefined): EngineConfig['profiles'] {
+  const settings = profiles ?? withDefaults(profilesSchema, {});
+  if (!settings.folders) return settings;
+  return { ...settings, folders: settings.folders.map((folder) => path.resolve(path.dirname(file), folder)) };
+}
+
 /** Checks config text; the configuration is returned only when there is no error. */
 export function parseConfig(
   file: string,
@@ -162,7 +170,7 @@ export function parseConfig(
     params: raw.params ?? {},
     sources: raw.sources ?? {},
     delivery: raw.delivery ?? withDefaults(deliverySchema, {}),
-    profiles: raw.profiles ?? withDefaults(profilesSchema, {}),
+    profiles: profilesFrom(file, raw.profiles),
     backends,
     // The status token is a secret too: no log line or reason may show it.
     secrets: recordSecrets(backends, status.token ? [...substituted, status.token] : substituted),

@@ -25,7 +25,8 @@ import type { DeviceEvent } from '../core/device-event.js';
 import { PairCounts } from '../core/pair-counts.js';
 
 export interface DaemonOptions {
-  profilesDir: string;
+  /** The profiles folders, earliest first: a later folder's profile replaces an earlier one of its name. */
+  profileFolders: readonly string[];
   configFile?: string;
   stateDir: string;
   host: string;
@@ -106,7 +107,7 @@ export class Daemon {
     this.server = server;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     const backendNames = backendNamesOf(config);
-    const store = new ProfileStore(this.options.profilesDir, backendNames);
+    const store = new ProfileStore(this.options.profileFolders, backendNames);
     await store.loadAll();
     for (const issue of store.issues()) log.warn('profile problem', { ...issue });
     const { retryBaseMs, retryCapMs, concurrency } = config.delivery;
@@ -311,7 +312,7 @@ export class Daemon {
     const { log } = this.options;
     const store = this.running?.store;
     if (!this.ready || !store) return log.info('not reloading the profiles: the engine is stopping', { reason });
-    log.info('reloading the profiles folder', { reason, folder: store.folder });
+    log.info('reloading the profiles folder', { reason, folders: store.folders });
     try {
       const report = await store.reloadAll();
       const changedFiles = new Set(report.changed);

@@ -3,8 +3,14 @@ import path from 'node:path';
 import { backendNamesOf, type EngineConfig } from '../config/load-config.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { ProfileIndex } from '../match/matcher.js';
-import { expandPaths, isTestFile, loadProfiles } from '../profiles/load-profiles.js';
-import { loadTestFiles, testsOfProfile } from './load-tests.js';
+import {
+  expandPaths,
+  isTestFile,
+  loadProfileLayers,
+  loadProfiles,
+  type ProfileSet,
+} from '../profiles/load-profiles.js';
+import { loadTestFiles, testsOfProfile, type ValidatedTestFile } from './load-tests.js';
 import type { LoadedTest } from './profile-test.js';
 import { runTest, type TestResult } from './run-test.js';
 
@@ -48,10 +54,36 @@ function wantedProfile(test: LoadedTest): string | undefined {
 /** Loads the profiles and tests under `paths` and runs every test against all the profiles. */
 export async function runTestSuite(given: readonly string[], config: EngineConfig): Promise<TestSuiteReport> {
   const paths = given.map((entry) => path.normalize(entry));
-  const backends = backendNamesOf(config);
-  const set = await loadProfiles(profilePaths(paths), backends);
+  const set = await loadProfiles(profilePaths(paths), backendNamesOf(config));
   const testFiles = await loadTestFiles(testPaths(paths));
-  const named = new Set((await expandPaths(paths)).files);
+  return runLoaded(set, testFiles, new Set((await expandPaths(paths)).files), config);
+}
+
+/**
+ * Loads layered profiles folders (earliest first, see profile-layers.ts) and runs the tests
+ * of the profiles in use against them: those written inside them and the test files of every
+ * folder, but for a test file beside a profile file that a later folder replaces or masks (its
+ * tests are about a profile no longer used; the later folder brings its own).
+ */
+export async function runLayeredTestSuite(folders: readonly string[], config: EngineConfig): Promise<TestSuiteReport> {
+  const set = await loadProfileLayers(
+    folders.map((folder) => [folder]),
+    backendNamesOf(config),
+  );
+  const replaced = new Set(set.replaced.map((entry) => entry.file.replace(/\.ya?ml$/i, '')));
+  const testFiles = await loadTestFiles(folders);
+  testFiles.files = testFiles.files.filter((file) => !replaced.has(file.file.replace(/\.test\.ya?ml$/i, '')));
+  return runLoaded(set, testFiles, new Set(set.profiles.map((entry) => entry.file)), config);
+}
+
+/** Runs the tests of the `named` profile files and of the test files against the profiles in use. */
+function runLoaded(
+  set: ProfileSet,
+  testFiles: { files: ValidatedTestFile[]; issues: ProfileIssue[] },
+  named: ReadonlySet<string>,
+  config: EngineConfig,
+): TestSuiteReport {
+  const backends = backendNamesOf(config);
   const tests = [
     ...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile),
     ...testFiles.files.flatMap((file) => file.tests),

@@ -5,6 +5,7 @@ import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import type { LoadedProfile } from './profile.js';
 import { typeKeyedProfileSchema } from './profile-schema.js';
 import { comparePaths } from './profile-names.js';
+import { asLayered, heldName, resolveLayers, type Replacement } from './profile-layers.js';
 import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
 
@@ -13,10 +14,15 @@ const TEST_FILE = /\.test\.ya?ml$/i;
 
 /** Every profile found, the valid ones, and every issue in every file. */
 export interface ProfileSet {
-  /** Valid profiles; of several with one name, only the first by file path. */
+  /**
+   * Valid profiles in use: of several with one name, the latest folder's (see
+   * profile-layers.ts), and in that folder the first by file path; none for a masked name.
+   */
   profiles: LoadedProfile[];
   files: ValidatedFile[];
   issues: ProfileIssue[];
+  /** The files a later folder's profile (or mask) replaces. */
+  replaced: Replacement[];
 }
 
 /** Whether a file holds `engine test` examples (`*.test.yaml`) rather than a profile. */
@@ -121,12 +127,12 @@ export async function readInBatches(
   }
 }
 
-/** Reports each profile name used by more than one file, at every place it is written. */
+/** Reports each profile name used by more than one file (of one folder), at every place it is written. */
 export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIssue[] {
   const byName = new Map<string, ValidatedFile[]>();
   for (const file of files) {
-    if (!file.profile) continue;
-    byName.set(file.profile.name, [...(byName.get(file.profile.name) ?? []), file]);
+    const name = heldName(file);
+    if (name !== undefined) byName.set(name, [...(byName.get(name) ?? []), file]);
   }
   const issues: ProfileIssue[] = [];
   for (const [name, holders] of byName) {
@@ -147,34 +153,39 @@ export function duplicateNameIssues(files: readonly ValidatedFile[]): ProfileIss
   return issues;
 }
 
-/**
- * Of profiles sharing a name, keeps the first by file path, as the daemon does at start-up (a
- * running daemon keeps the one in use instead: see profile-names.ts).
- */
-export function firstOfEachName(profiles: readonly LoadedProfile[]): LoadedProfile[] {
-  const seen = new Set<string>();
-  return [...profiles]
-    .sort((a, b) => comparePaths(a.file, b.file))
-    .filter(({ profile }) => !seen.has(profile.name) && seen.add(profile.name));
-}
+/** Loads and checks every profile under `paths`, as one folder (for one-shot commands: it reads with blocking calls). */
+export const loadProfiles = (paths: readonly string[], backends: BackendNames): Promise<ProfileSet> =>
+  loadProfileLayers([paths], backends);
 
-/** Loads and checks every profile under `paths` against the given backend names (for one-shot commands: it reads with blocking calls). */
-export async function loadProfiles(paths: readonly string[], backends: BackendNames): Promise<ProfileSet> {
-  const expanded = await expandPaths(paths);
+/**
+ * Loads and checks the profiles of layered folders, earliest first (each layer its files and
+ * folders), against the given backend names: a later layer's profile replaces an earlier one of
+ * the same name, a mask removes it. For one-shot commands: it reads with blocking calls.
+ */
+export async function loadProfileLayers(
+  layers: readonly (readonly string[])[],
+  backends: BackendNames,
+): Promise<ProfileSet> {
   const context = validationContext(backends);
-  const files: ValidatedFile[] = [];
-  const issues = [...expanded.issues];
-  for (const file of expanded.files) {
-    const read = readProfileFileSync(file);
-    if ('issue' in read) issues.push(read.issue);
-    if (!('text' in read)) continue;
-    const validated = validateProfileText(file, read.text, context);
-    files.push(validated);
-    issues.push(...validated.issues);
+  const files: { validated: ValidatedFile; layer: number }[] = [];
+  const issues: ProfileIssue[] = [];
+  for (const [layer, paths] of layers.entries()) {
+    const expanded = await expandPaths(paths);
+    const layerFiles: ValidatedFile[] = [];
+    issues.push(...expanded.issues);
+    for (const file of expanded.files) {
+      const read = readProfileFileSync(file);
+      if ('issue' in read) issues.push(read.issue);
+      if (!('text' in read)) continue;
+      const validated = asLayered(validateProfileText(file, read.text, context), layer);
+      layerFiles.push(validated);
+      issues.push(...validated.issues);
+    }
+    issues.push(...duplicateNameIssues(layerFiles));
+    // Of one name in one folder, the first by path is used, as the daemon does at start-up.
+    layerFiles.sort((a, b) => comparePaths(a.file, b.file));
+    files.push(...layerFiles.map((validated) => ({ validated, layer })));
   }
-  const duplicates = duplicateNameIssues(files);
-  const profiles = firstOfEachName(
-    files.flatMap((file) => (file.profile ? [{ profile: file.profile, file: file.file }] : [])),
-  );
-  return { profiles, files, issues: [...issues, ...duplicates].sort(compareIssues) };
+  const { profiles, replaced } = resolveLayers(files);
+  return { profiles, files: files.map((file) => file.validated), issues: issues.sort(compareIssues), replaced };
 }

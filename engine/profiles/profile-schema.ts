@@ -50,7 +50,13 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
       'How to recognise one kind of device (detect), what to tell about it (map) and whom to tell (notify). One profile per file.',
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'detect', 'map', 'notify'],
+    // A mask (see profile-layers.ts) needs nothing but `mask: true`; every other profile, all four.
+    if: { properties: { mask: { const: true } }, required: ['mask'] },
+    then: { properties: { mask: true, name: true, description: true }, additionalProperties: false },
+    else: {
+      properties: { name: true, detect: true, map: true, notify: true },
+      required: ['name', 'detect', 'map', 'notify'],
+    },
     properties: {
       name: {
         type: 'string',
@@ -64,6 +70,11 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
         type: 'integer',
         default: 0,
         description: 'Breaks ties when several profiles match one device equally specifically: higher wins.',
+      },
+      mask: {
+        type: 'boolean',
+        description:
+          "Removes the profile of this name (`name`, else the file's name without `.yaml`) that an earlier profiles folder brings: the file needs nothing else. An empty file in a later folder does the same.",
       },
       broad: {
         type: 'string',

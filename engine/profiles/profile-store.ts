@@ -4,6 +4,7 @@ import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { findProfileFiles, READ_BATCH, readInBatches, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
 import { comparePaths, ProfileNames } from './profile-names.js';
+import { asLayered, layerOfFile, normalizedFolder } from './profile-layers.js';
 import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidationContext } from './validate-profile.js';
 
@@ -18,6 +19,10 @@ export interface ProfileFileState {
   inUse?: Profile;
   /** The file is broken and its last good version is still in use. */
   keptLastGood: boolean;
+  /** The file of a later folder whose profile (or mask) is used for this file's profile name instead. */
+  replacedBy?: string;
+  /** The profile name this file masks (removes), when it is a mask. */
+  masks?: string;
 }
 
 /** What reading the whole folder again did (`reloadAll`). */
@@ -41,7 +46,8 @@ interface FileEntry {
   issues: ProfileIssue[];
   /** Whether the file as it is now is a valid profile; if not, `lastGood` (if any) stands in. */
   valid: boolean;
-  lastGood?: { profile: Profile; nameAt?: { line: number; col: number } };
+  /** The name the file holds, with its profile, or none for a mask. */
+  lastGood?: { name: string; profile?: Profile; nameAt?: { line: number; col: number } };
   /** The digest of the text last checked: the same text is not checked again. */
   digest?: string;
 }
@@ -49,18 +55,22 @@ interface FileEntry {
 const digestOf = (text: string) => createHash('sha1').update(text).digest('base64');
 
 /**
- * The daemon's profiles, reloaded file by file. A file that turns bad keeps its last good
- * profile in use (and says so); a file that goes away takes its profile with it. Of several
- * files with one profile name, the first loaded is used (at start-up the first by path) and the
- * others are reported (see profile-names.ts). A reload costs that file and the files sharing
- * its profile's name; what is derived from every file (the profiles in use, every issue) is
- * built again only when read after a change.
+ * The daemon's profiles, from one or more layered folders (see profile-layers.ts), reloaded file
+ * by file. A file that turns bad keeps its last good profile in use (and says so); a file that
+ * goes away takes its profile with it. Of several files with one profile name, the latest
+ * folder's is used (a mask uses it for nothing); within a folder the first loaded (at start-up
+ * the first by path), and the others are reported (see profile-names.ts). A reload costs that
+ * file and the files sharing its profile's name; what is derived from every file (the profiles
+ * in use, every issue) is built again only when read after a change.
  */
 export class ProfileStore {
   private readonly context: ValidationContext;
   private readonly validate: ProfileValidator;
   private readonly entries = new Map<string, FileEntry>();
-  private readonly names = new ProfileNames();
+  /** The profiles folders, earliest first. */
+  readonly folders: readonly string[];
+  private readonly layerOf: (file: string) => number;
+  private readonly names: ProfileNames;
   /** Files read in this turn of the event loop, to let other work in between long runs. */
   private readsThisTurn = 0;
   private pending = 0;
@@ -69,18 +79,22 @@ export class ProfileStore {
   private cachedIssues: ProfileIssue[] | undefined;
   private cachedFiles: string[] | undefined;
 
+  /** `folders`: the profiles folders, earliest first; none may hold another. */
   constructor(
-    readonly folder: string,
+    folders: string | readonly string[],
     backends: BackendNames,
     options: { validate?: ProfileValidator } = {},
   ) {
+    this.folders = (typeof folders === 'string' ? [folders] : folders).map(normalizedFolder);
+    this.layerOf = layerOfFile(this.folders);
+    this.names = new ProfileNames(this.layerOf);
     this.context = validationContext(backends);
     this.validate = options.validate ?? validateProfileText;
   }
 
-  /** Reads every profile file in the folder (at start-up: of one name, the first by path is used). */
+  /** Reads every profile file in the folders (at start-up: of one name in one folder, the first by path is used). */
   async loadAll(): Promise<void> {
-    const files = await findProfileFiles(this.folder);
+    const files = await this.listed();
     await this.tracked(() => readInBatches(files, (file, read) => void this.take(file, read)));
   }
 
@@ -90,8 +104,10 @@ export class ProfileStore {
    */
   async reloadAll(): Promise<ReloadReport> {
     return this.tracked(async () => {
-      const listed = await findProfileFiles(this.folder);
-      const files = [...new Set([...listed, ...this.entries.keys()])].sort(comparePaths);
+      const listed = await this.listed();
+      const files = [...new Set([...listed, ...this.entries.keys()])].sort(
+        (a, b) => this.layerOf(a) - this.layerOf(b) || comparePaths(a, b),
+      );
       const report: ReloadReport = { files: files.length, changed: [], updated: [], added: [], removed: [] };
       await readInBatches(files, (file, read) => {
         const before = this.entries.get(file);
@@ -118,6 +134,13 @@ export class ProfileStore {
     });
   }
 
+  /** The profile files in every folder, folder by folder. */
+  private async listed(): Promise<string[]> {
+    const found = [];
+    for (const folder of this.folders) found.push(...(await findProfileFiles(folder)));
+    return found;
+  }
+
   /** Whether a reload is under way: more changes may follow the one just reported. */
   get reloading(): boolean {
     return this.pending > 0;
@@ -142,22 +165,29 @@ export class ProfileStore {
     const before = this.entries.get(file);
     const after = this.entryFrom(file, read, before);
     if (after === before) return false;
-    const [oldProfile, newProfile] = [before?.lastGood?.profile, after?.lastGood?.profile];
-    const names = [...new Set([oldProfile?.name, newProfile?.name])].filter((name) => name !== undefined);
-    const ownersBefore = names.map((name) => this.names.owner(name));
+    const [oldGood, newGood] = [before?.lastGood, after?.lastGood];
+    const names = [...new Set([oldGood?.name, newGood?.name])].filter((name) => name !== undefined);
+    const inUseBefore = names.map((name) => this.inUseFor(name));
     // An edit that keeps the name keeps the file's place among the files that hold it.
-    const renamed = oldProfile?.name !== newProfile?.name;
-    if (renamed && oldProfile) this.names.delete(oldProfile.name, file);
+    const renamed = oldGood?.name !== newGood?.name;
+    if (renamed && oldGood) this.names.delete(oldGood.name, file);
     if (after) this.entries.set(file, after);
     else this.entries.delete(file);
-    if (renamed && newProfile) this.names.add(newProfile.name, file);
+    if (renamed && newGood) this.names.add(newGood.name, file);
     this.cachedIssues = undefined;
     if (!before || !after) this.cachedFiles = undefined;
-    const changed =
-      names.some((name, index) => this.names.owner(name) !== ownersBefore[index]) ||
-      (newProfile !== undefined && this.names.owner(newProfile.name) === file && !sameProfile(oldProfile, newProfile));
+    const changed = names.some((name, index) => {
+      const [was, now] = [inUseBefore[index]!, this.inUseFor(name)];
+      return was.file !== now.file || !sameProfile(was.profile, now.profile);
+    });
     if (changed) this.cachedProfiles = undefined;
     return changed;
+  }
+
+  /** The file in use for a name and its profile (none for a mask). */
+  private inUseFor(name: string): { file?: string; profile?: Profile } {
+    const file = this.names.owner(name);
+    return { file, profile: file === undefined ? undefined : this.entries.get(file)?.lastGood?.profile };
   }
 
   /** The entry of a file after a read; `before` itself when nothing changed. */
@@ -168,9 +198,16 @@ export class ProfileStore {
     if ('issue' in read) return { issues: [read.issue], valid: false, ...(lastGood ? { lastGood } : {}) };
     const digest = digestOf(read.text);
     if (before?.digest === digest) return before;
-    const { profile, nameAt, issues } = this.validate(file, read.text, this.context);
-    if (!profile) return { issues, valid: false, digest, ...(lastGood ? { lastGood } : {}) };
-    return { issues, valid: true, digest, lastGood: { profile, ...(nameAt ? { nameAt } : {}) } };
+    const checked = asLayered(this.validate(file, read.text, this.context), this.layerOf(file));
+    const { profile, mask, nameAt, issues } = checked;
+    const name = profile?.name ?? mask;
+    if (name === undefined) return { issues, valid: false, digest, ...(lastGood ? { lastGood } : {}) };
+    return {
+      issues,
+      valid: true,
+      digest,
+      lastGood: { name, ...(profile ? { profile } : {}), ...(nameAt ? { nameAt } : {}) },
+    };
   }
 
   /** Files this store holds, under `folder` (for a removed folder). */
@@ -199,8 +236,8 @@ export class ProfileStore {
   issuesOf(file: string): ProfileIssue[] {
     const entry = this.entries.get(file);
     if (!entry?.lastGood) return entry?.issues ?? [];
-    const { profile, nameAt } = entry.lastGood;
-    const duplicate = this.names.issueOf(profile.name, file, nameAt);
+    const { name, nameAt } = entry.lastGood;
+    const duplicate = this.names.issueOf(name, file, nameAt);
     return duplicate.length === 0 ? entry.issues : [...entry.issues, ...duplicate].sort(compareIssues);
   }
 
@@ -214,11 +251,16 @@ export class ProfileStore {
     const entry = this.entries.get(file);
     if (!entry) return undefined;
     const inUse = this.inUse(file);
+    const held = entry.lastGood;
+    const replacedBy = held && this.names.replacedBy(held.name, file);
+    const masks = held && !held.profile ? held.name : undefined;
     return {
       file,
       issues: this.issuesOf(file),
-      keptLastGood: !entry.valid && inUse !== undefined,
+      keptLastGood: !entry.valid && held !== undefined && this.names.owner(held.name) === file,
       ...(inUse ? { inUse } : {}),
+      ...(replacedBy ? { replacedBy } : {}),
+      ...(masks ? { masks } : {}),
     };
   }
 
@@ -233,6 +275,6 @@ export class ProfileStore {
   }
 }
 
-/** Whether two versions of a profile say the same (only the two are serialised, never the whole store). */
-const sameProfile = (a: Profile | undefined, b: Profile): boolean =>
-  a === b || (a !== undefined && JSON.stringify(a) === JSON.stringify(b));
+/** Whether two versions of a profile (none: a mask, or no file) say the same (only the two are serialised, never the whole store). */
+const sameProfile = (a: Profile | undefined, b: Profile | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));

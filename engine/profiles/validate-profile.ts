@@ -11,6 +11,7 @@ import { fastYaml } from '../core/fast-yaml.js';
 import { isPlainObject } from '../core/plain-object.js';
 import { LazyYamlSource } from '../core/lazy-yaml-source.js';
 import { documentData, issueAt, parseYamlSource, positionOf, type YamlSource } from '../core/yaml-source.js';
+import { nameFromFile } from './profile-names.js';
 
 /**
  * What a profile is checked against: the backend names it may notify, and the schema: the
@@ -43,6 +44,11 @@ export interface ValidatedFile {
   file: string;
   text: string;
   profile?: Profile;
+  /**
+   * The name of the profile this file masks (`mask: true`, or an empty file in a later folder:
+   * see profile-layers.ts), when it has no error; a mask has no profile.
+   */
+  mask?: string;
   /** The parsed file, for positioned reports; the daemon's store drops it once checked. */
   source?: YamlSource;
   /** Where the `name` is written, for cross-file reports (duplicate names). */
@@ -64,7 +70,14 @@ export function validateProfileText(file: string, text: string, context: Validat
   const issues = dataIssues(source, fast.data, context);
   if (issues.length > 0) return validateParsed(file, text, context, source.parsed());
   const nameAt = fast.nameAt ?? positionOf(source, ['name'], 'value');
-  return { file, text, source, nameAt, issues: [], profile: fast.data as unknown as Profile };
+  return { file, text, source, nameAt, issues: [], ...profileOrMask(file, fast.data) };
+}
+
+/** What a valid file holds: a profile, or a mask (`mask: true`) naming the profile it removes. */
+function profileOrMask(file: string, data: object): { profile: Profile } | { mask: string } {
+  const { mask, name } = data as { mask?: unknown; name?: unknown };
+  if (mask !== true) return { profile: data as unknown as Profile };
+  return { mask: typeof name === 'string' ? name : nameFromFile(file) };
 }
 
 /** The checks of a profile file `yaml` has parsed, positions and all. */
@@ -92,7 +105,7 @@ function validateParsed(
     source,
     nameAt: positionOf(source, ['name'], 'value'),
     issues: unique,
-    ...(valid ? { profile: read.data as unknown as Profile } : {}),
+    ...(valid ? profileOrMask(file, read.data) : {}),
   };
 }
 
@@ -110,7 +123,8 @@ function dataIssues(source: YamlSource, data: unknown, context: ValidationContex
     ...usbIds.issues,
     ...tests.issues,
     ...schemaIssues(source, checked, context.schema, [...usbIds.covered, ...tests.covered]),
-    ...lintProfile(source, data, context.backends),
+    // A mask has nothing to lint; the schema says what else it may hold.
+    ...((data as { mask?: unknown }).mask === true ? [] : lintProfile(source, data, context.backends)),
   ]);
 }
 

@@ -24,11 +24,12 @@ const isFolderPath = (entry: string): Promise<boolean> =>
 const CONFIGMAP_SWAP = '..data';
 
 /**
- * Watches the profiles folder and reloads each file that is added, edited or removed, after a
- * short settle (editors write a file in several steps, or write a copy and rename it over).
- * One inotify watch per folder, never one per file (see {@link FolderWatch}, which also repairs
- * lost events, notices the profiles folder removed, re-created or renamed over, and follows
- * profiles that are links to files elsewhere): a folder of 1,000 profiles costs one watch.
+ * Watches the profiles folders (every layer: see profile-layers.ts) and reloads each file that
+ * is added, edited or removed, after a short settle (editors write a file in several steps, or
+ * write a copy and rename it over). One inotify watch per folder, never one per file (see
+ * {@link FolderWatch}, which also repairs lost events, notices each profiles folder removed,
+ * re-created or renamed over, and follows profiles that are links to files elsewhere): a
+ * folder of 1,000 profiles costs one watch.
  * Hidden entries are not profiles, as at start-up: editors' swap files and a ConfigMap's
  * `..2026_...` folders are never loaded. A ConfigMap update swaps its `..data` link; the files
  * (links through `..data`) do not change themselves, so each is read again, and those whose
@@ -67,8 +68,10 @@ export class ProfileWatcher {
   }
 
   async start(): Promise<void> {
-    await this.watchTree(this.store.folder);
-    this.watches.guard(this.store.folder);
+    for (const folder of this.store.folders) {
+      await this.watchTree(folder);
+      this.watches.guard(folder);
+    }
   }
 
   async stop(): Promise<void> {
@@ -118,7 +121,8 @@ export class ProfileWatcher {
   private entriesChanged(folder: string, names: readonly string[], quiet: boolean): void {
     if (this.stopped) return;
     for (const name of names) {
-      if (folder === this.store.folder && name === CONFIGMAP_SWAP) this.schedule(this.store.filesUnder(folder), true);
+      if (name === CONFIGMAP_SWAP && this.store.folders.includes(folder))
+        this.schedule(this.store.filesUnder(folder), true);
       else if (!isHiddenName(name)) void this.entryMayHaveChanged(path.join(folder, name), quiet);
     }
   }

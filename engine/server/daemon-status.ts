@@ -135,10 +135,12 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
           priority: profile.priority ?? 0,
           notify: profile.notify.map((entry) => entry.backend),
         })),
-        files: running.profileFiles.map(({ file, issues, keptLastGood, inUse }) => ({
+        files: running.profileFiles.map(({ file, issues, keptLastGood, inUse, replacedBy, masks }) => ({
           file,
           profile: inUse?.name ?? null,
           keptLastGood,
+          ...(replacedBy ? { replacedBy } : {}),
+          ...(masks ? { masks } : {}),
           issues,
         })),
       };

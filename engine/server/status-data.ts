@@ -47,5 +47,14 @@ export interface DeviceStatus {
 /** `GET /profiles`: the profiles in use and every profile file with its problems. */
 export interface ProfilesStatus {
   loaded: { name: string; file: string; description: string | null; priority: number; notify: string[] }[];
-  files: { file: string; profile: string | null; keptLastGood: boolean; issues: ProfileIssue[] }[];
+  files: {
+    file: string;
+    profile: string | null;
+    keptLastGood: boolean;
+    /** The later profiles folder's file whose profile (or mask) is used instead of this file's. */
+    replacedBy?: string;
+    /** The profile name this file masks, when it is a mask. */
+    masks?: string;
+    issues: ProfileIssue[];
+  }[];
 }
