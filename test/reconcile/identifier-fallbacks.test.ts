@@ -42,7 +42,7 @@ describe('identifier candidates', () => {
   test('a candidate that comes out null or blank is skipped', () => {
     const withNull = ftdiProfile('sensor', [
       ...peripheral,
-      'identifier: [{ var: "usb.serialNumber" }, "  ", { cat: ["sensor@", { var: "usb.portPath" }] }]',
+      'identifier: [{ var: "usb.serialNumber" }, { cat: [" "] }, { cat: ["sensor@", { var: "usb.portPath" }] }]',
     ]);
     assert.deepEqual(identifiers([dongle('1-3')], withNull), { 'usb:1-3': 'sensor@1-3' });
     assert.deepEqual(identifiers([dongle('1-3', 'S3')], withNull), { 'usb:1-3': 'S3' });
