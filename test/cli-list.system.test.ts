@@ -72,6 +72,54 @@ test('paths the profiles watch, the profile each matches, and why the others did
   }
 });
 
+test('devices that would share an identifier: each with the one it goes by, and why', () => {
+  const folder = profilesFolder({});
+  const dev = path.join(folder, 'dev');
+  mkdirSync(dev);
+  for (const name of ['video0', 'video1', 'meter0', 'meter1']) writeFileSync(path.join(dev, name), '');
+  const candidates = (name: string, identifier: string) =>
+    `name: ${name}\ndetect: { file: { path: "${dev}/${name}*" } }\nmap: { classes: [x], identifier: ${identifier} }\nnotify: [{ backend: stdout }]\n`;
+  // Every camera's first candidate is the same; its name tells them apart. Nothing tells the meters apart.
+  writeFileSync(
+    path.join(folder, 'profiles', 'video.yaml'),
+    candidates('video', '[{ cat: ["cam:", { var: file.type }] }, { cat: ["cam:", { var: file.name }] }]'),
+  );
+  writeFileSync(path.join(folder, 'profiles', 'meter.yaml'), candidates('meter', '[meter, { var: file.dir }]'));
+  try {
+    const result = runCli(['list', '--profiles', path.join(folder, 'profiles'), '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const listed = (
+      JSON.parse(result.stdout) as (Listed & { identifier?: string; problems: string[]; warnings?: string[] })[]
+    ).filter((device) => device.key.startsWith('file:'));
+    assert.deepEqual(
+      listed.map((device) => [
+        path.basename(device.key),
+        device.identifier,
+        device.problems.length,
+        device.warnings?.length,
+      ]),
+      [
+        ['meter0', 'meter', 0, 1],
+        ['meter1', 'meter', 1, undefined],
+        ['video0', 'cam:video0', 0, 1],
+        ['video1', 'cam:video1', 0, 1],
+      ],
+    );
+    assert.match(listed[3]!.warnings![0]!, /devices file:\S+video1 and file:\S+video0 would share identifier cam:/);
+    const text = runCli(['list', '--profiles', path.join(folder, 'profiles')]).stdout;
+    assert.match(
+      text,
+      /meter1 {2}→ {2}meter\n(?: {4}.*\n)*? {4}! devices file:\S+meter1 and file:\S+meter0 share identifier meter, and none/,
+    );
+    assert.match(
+      text,
+      /video0 {2}→ {2}video\n(?: {4}.*\n)*? {4}~ devices file:\S+video0 and file:\S+video1 would share identifier/,
+    );
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
 test(
   'USB devices under a simulated kernel, with the condition a near miss failed',
   { skip: umockdevAvailable() },

@@ -39,6 +39,7 @@ function formatText(devices: DeviceView[], replaced: readonly Replacement[]): st
       lines.push(`    ${candidate.matched ? '-' : '✗'} ${candidate.profile}: ${candidate.reason}`);
     }
     for (const problem of device.problems) lines.push(`    ! ${problem}`);
+    for (const warning of device.warnings ?? []) lines.push(`    ~ ${warning}`);
   }
   const matched = devices.filter((device) => device.match.winner).length;
   lines.push(`${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched`);
@@ -115,12 +116,14 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   out(
     values.json
       ? JSON.stringify(
-          devices.map(({ key, source, facts, match, problems }) => ({
+          devices.map(({ key, source, facts, match, problems, warnings, payload }) => ({
             key,
             source,
             profile: match.winner?.profile.name ?? null,
+            ...(typeof payload?.identifier === 'string' && { identifier: payload.identifier }),
             candidates: match.candidates,
             problems,
+            ...(warnings && { warnings }),
             facts,
           })),
           null,

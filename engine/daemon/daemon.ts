@@ -82,6 +82,7 @@ export class Daemon {
   private profilesChangePending = false;
   private sourcesStarted = false;
   private reportedProblems = new Set<string>();
+  private reportedWarnings = new Set<string>();
   private readonly aborter = new AbortController();
   /** Delivery latency, last delivery per backend and the process figures, for the metrics. */
   private readonly deliveryMetrics = new DeliveryMetrics();
@@ -358,6 +359,10 @@ export class Daemon {
     for (const problem of problems)
       if (!this.reportedProblems.has(problem)) this.options.log.error('device not delivered', { problem });
     this.reportedProblems = problems;
+    const warnings = new Set(this.desired.devices.flatMap((device) => device.warnings ?? []));
+    for (const warning of warnings)
+      if (!this.reportedWarnings.has(warning)) this.options.log.warn('device identifier', { warning });
+    this.reportedWarnings = warnings;
     this.logMatches();
     running.reconciler.setDesired(this.desired.entries);
   }

@@ -4,18 +4,31 @@ import type { Facts } from '../core/facts.js';
 const clean = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /**
- * The identifier a device gets when its profile's map gives none: for USB `vid:pid:serial`,
- * else `vid:pid@portPath`, with `:ifN` for a tty on interface N of a composite device; for a
- * path, the path with its separators replaced.
+ * The identifier candidates a device gets when its profile's map gives none, in order (see
+ * resolve-identifiers.ts for how a later one is chosen). For USB: `vid:pid:serial`, then, for
+ * two devices that report the same serial number (clones often do), `vid:pid:serial@portPath`;
+ * without a serial number, `vid:pid@portPath`; each with `:ifN` for a tty on interface N of a
+ * composite device. For a path: the path with its separators replaced.
  */
-export function defaultIdentifier(facts: Facts): string | undefined {
+export function defaultIdentifierCandidates(facts: Facts): string[] {
   const { usb, serial, file } = facts;
   if (usb) {
     const base = `${usb.vendorId}:${usb.productId}`;
-    const where = usb.serialNumber ? `:${clean(usb.serialNumber)}` : usb.portPath ? `@${clean(usb.portPath)}` : '';
-    const port = serial?.interfaceNumber != null ? `:if${serial.interfaceNumber}` : '';
-    return `${base}${where}${port}`;
+    const port = usb.portPath ? `@${clean(usb.portPath)}` : '';
+    const tty = serial?.interfaceNumber != null ? `:if${serial.interfaceNumber}` : '';
+    if (!usb.serialNumber) return [`${base}${port}${tty}`];
+    const serialNumber = `:${clean(usb.serialNumber)}`;
+    const bySerial = `${base}${serialNumber}${tty}`;
+    return port ? [bySerial, `${base}${serialNumber}${port}${tty}`] : [bySerial];
   }
   const path = serial?.path ?? file?.path;
-  return path ? clean(path.replace(/^\//, '')) : undefined;
+  return path ? [clean(path.replace(/^\//, ''))] : [];
+}
+
+/**
+ * The identifier a device gets when its profile's map gives none and no other present device
+ * shares it: the first of defaultIdentifierCandidates, e.g. `vid:pid:serial` or `vid:pid@portPath`.
+ */
+export function defaultIdentifier(facts: Facts): string | undefined {
+  return defaultIdentifierCandidates(facts)[0];
 }

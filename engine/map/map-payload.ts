@@ -3,7 +3,8 @@ import { evaluateLogic, withinLogicLimits } from '../logic/evaluate-logic.js';
 import { jsonWeight } from '../logic/json-weight.js';
 import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
 import type { Profile } from '../profiles/profile.js';
-import { defaultIdentifier } from './default-identifier.js';
+import { defaultIdentifierCandidates } from './default-identifier.js';
+import { identifierCandidates, isIdentifier } from './identifier-candidates.js';
 import type { Facts } from '../core/facts.js';
 import { isPlainObject } from '../core/plain-object.js';
 
@@ -36,6 +37,14 @@ function evaluateMember(value: unknown, data: unknown): unknown {
   return value;
 }
 
+/** A device's payload and the identifiers it may go by. */
+export interface MappedDevice {
+  /** Its `identifier` is the first candidate, when there is one. */
+  payload: Record<string, unknown>;
+  /** The identifier candidates in order (see identifierCandidates); empty when there is none. */
+  candidates: string[];
+}
+
 /**
  * The payload a profile's `map` makes of a device's facts. Keys whose value comes out null
  * (or NaN or Infinity) are left out (a missing serial number is no serial number, not the
@@ -43,6 +52,15 @@ function evaluateMember(value: unknown, data: unknown): unknown {
  * cannot be evaluated or the payload is over PAYLOAD_BYTES_CAP, for the caller to report.
  */
 export function mapPayload(profile: Profile, facts: Facts): Record<string, unknown> {
+  return mapDevice(profile, facts).payload;
+}
+
+/**
+ * mapPayload, with the identifier candidates: those of a list written as `identifier`, or the
+ * one identifier; the default identifier's when the map gives none (a list none of whose items
+ * comes out as an identifier gives none). The payload carries the first candidate.
+ */
+export function mapDevice(profile: Profile, facts: Facts): MappedDevice {
   const payload: Record<string, unknown> = {};
   withinLogicLimits(() => {
     for (const [key, value] of Object.entries(profile.map)) {
@@ -51,10 +69,17 @@ export function mapPayload(profile: Profile, facts: Facts): Record<string, unkno
       if (!isAbsent(result)) payload[key] = result;
     }
   });
-  if (payload.identifier === undefined) {
-    const identifier = defaultIdentifier(facts);
-    if (identifier !== undefined) payload.identifier = identifier;
-  }
+  const listed = Array.isArray(profile.map.identifier);
+  const written = payload.identifier;
+  let candidates = listed ? identifierCandidates(written) : isIdentifier(written) ? [written] : [];
+  if (candidates.length === 0 && (listed || written === undefined)) candidates = defaultIdentifierCandidates(facts);
+  if (candidates[0] !== undefined) payload.identifier = candidates[0];
+  else if (listed) delete payload.identifier;
+  return { payload: withinPayloadCap(payload), candidates };
+}
+
+/** The payload as sent (nested NaN and Infinity as null); throws when it is over PAYLOAD_BYTES_CAP. */
+function withinPayloadCap(payload: Record<string, unknown>): Record<string, unknown> {
   // The weight is a lower bound of the JSON length, so a payload over it is over the cap
   // without being serialized; one under it is small enough to serialize and measure exactly.
   const text = jsonWeight(payload) > PAYLOAD_BYTES_CAP ? undefined : JSON.stringify(payload);
@@ -64,7 +89,6 @@ export function mapPayload(profile: Profile, facts: Facts): Record<string, unkno
       `the payload as JSON is larger than the cap of ${PAYLOAD_BYTES_CAP} bytes${size === undefined ? '' : ` (${size} bytes)`}; it is not sent`,
     );
   }
-  // What is sent: nested NaN and Infinity as null, as JSON has them.
   return JSON.parse(text!) as Record<string, unknown>;
 }
 

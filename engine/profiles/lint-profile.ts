@@ -146,15 +146,33 @@ export function partialDocumentSchema(schema: JsonSchema): JsonSchema {
 /**
  * The constant fields of `map` that the backend's document schema refuses, after the backend's
  * own preparation (blank strings left out): what Nuvla would answer 400 to, whatever the device.
+ * Each string item of an `identifier` list is checked as the identifier it may become.
  */
 function constantProblems(
   definition: BackendDefinition,
   map: Record<string, unknown>,
 ): { path: NodePath; message: string }[] {
   if (!definition.documentSchema) return [];
-  const constants = Object.fromEntries(Object.entries(map).filter(([, value]) => isConstant(value)));
-  const document = definition.document ? definition.document(constants) : constants;
-  const validate = compileSchema(partialDocumentSchema(definition.documentSchema));
+  const listed = Array.isArray(map.identifier) ? map.identifier : undefined;
+  const constants = Object.fromEntries(
+    Object.entries(map).filter(([key, value]) => !(listed && key === 'identifier') && isConstant(value)),
+  );
+  const problems = documentProblems(definition, constants, []);
+  for (const [index, candidate] of (listed ?? []).entries())
+    // Items of other types are the schema's to report.
+    if (typeof candidate === 'string')
+      problems.push(...documentProblems(definition, { identifier: candidate }, ['identifier', index]));
+  return problems;
+}
+
+/** What the backend's document schema refuses in these fields, positioned under `map` (`at` replacing a field's path). */
+function documentProblems(
+  definition: BackendDefinition,
+  fields: Record<string, unknown>,
+  at: NodePath,
+): { path: NodePath; message: string }[] {
+  const document = definition.document ? definition.document(fields) : fields;
+  const validate = compileSchema(partialDocumentSchema(definition.documentSchema!));
   if (validate(document)) return [];
   // Unknown fields are left to the device's problems: a profile may map fields for other backends.
   return (validate.errors ?? [])
@@ -165,7 +183,7 @@ function constantProblems(
         .slice(1)
         .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
       return {
-        path: ['map', ...path],
+        path: ['map', ...(at.length > 0 ? at : path)],
         message: `a notified backend would refuse this value (as Nuvla does): ${valueErrorText(error, document)}`,
       };
     });

@@ -2,6 +2,7 @@ import { BACKENDS, builtInBackendNames, type BackendNames } from '../backends/in
 import { testListSchema } from '../profile-tests/test-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../core/json-schema.js';
+import { IDENTIFIER_SCHEMA } from '../map/identifier-candidates.js';
 import { LOGIC_SNIPPETS, mapValueSnippets, withEditorHints } from './editor-hints.js';
 
 const logicSchema: JsonSchema = {
@@ -92,6 +93,7 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
       map: {
         type: 'object',
         description: 'The payload sent to the backends, e.g. a nuvlabox-peripheral document.',
+        properties: { identifier: IDENTIFIER_SCHEMA },
         additionalProperties: { ...mapValueSchema, defaultSnippets: mapValueSnippets() },
         examples: [{ identifier: { var: 'serial.byId' }, name: 'u-blox GPS', classes: ['gps'], available: true }],
       },

@@ -2,11 +2,12 @@ import type { Payload } from '../backends/backend.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Device } from '../inventory/inventory.js';
 import type { Facts } from '../core/facts.js';
-import { mapPayload } from '../map/map-payload.js';
+import { mapDevice } from '../map/map-payload.js';
 import { matchDevice, type MatchResult, type ProbeVerdict, type ProfileIndex } from '../match/matcher.js';
-import type { LoadedProfile, NotifyEntry } from '../profiles/profile.js';
+import type { LoadedProfile, NotifyEntry, Profile } from '../profiles/profile.js';
 import { compileSchema } from '../core/schema-issues.js';
 import { valueErrorText } from '../core/schema-error-text.js';
+import { resolveIdentifiers, type ResolvedIdentity } from './resolve-identifiers.js';
 
 /** One thing a backend should hold: a payload under an identifier. */
 export interface DesiredEntry {
@@ -28,6 +29,11 @@ export interface DeviceView extends Device {
   /** The winner's mapped payload, when its map could be evaluated (sent or not). */
   payload?: Payload;
   problems: string[];
+  /**
+   * What users must know about how it is delivered: it goes by a later identifier candidate,
+   * or shares its identifier with another device (resolve-identifiers.ts).
+   */
+  warnings?: string[];
   /** What users must know about the backends it is delivered to (BackendDefinition.caveat). */
   notes?: string[];
 }
@@ -64,10 +70,21 @@ function documentProblem(definition: BackendDefinition, payload: Payload): strin
   return `map field ${valueErrorText(error, payload)}`;
 }
 
+/** A device whose winning profile's map gave a payload and identifier candidates. */
+interface MappedView {
+  view: DeviceView;
+  profile: Profile;
+  /** The facts the payload was mapped from. */
+  facts: Facts;
+  payload: Payload;
+  candidates: string[];
+}
+
 /**
  * Works out what every backend should hold: each present device is matched, its winning
- * profile's map evaluated, and the payload checked against each notified backend's document
- * schema. A payload that fails is reported for its device and not sent. Pure: no I/O.
+ * profile's map evaluated, its identifier chosen among its candidates (resolve-identifiers.ts),
+ * and the payload checked against each notified backend's document schema. A payload that
+ * fails is reported for its device and not sent. Pure: no I/O.
  */
 export function desiredState(input: DesiredStateInput): DesiredState {
   const entries = new Map<string, DesiredEntry>();
@@ -86,6 +103,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     };
   });
   const claims = ttyClaims(matched);
+  const mapped: MappedView[] = [];
   for (const { device, facts, match: found } of matched) {
     const match = device.source === 'usb' ? withoutClaimed(found, claims.get(device.facts.usb?.portPath ?? '')) : found;
     const problems: string[] = [...(found.problems ?? [])];
@@ -93,50 +111,71 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     devices.push(view);
     if (!match.winner) continue;
     const { profile } = match.winner;
-    let payload: Payload;
+    const mappedFacts = match.probe ? { ...facts, probe: match.probe } : facts;
     try {
-      payload = mapPayload(profile, match.probe ? { ...facts, probe: match.probe } : facts);
+      const { payload, candidates } = mapDevice(profile, mappedFacts);
+      view.payload = payload;
+      if (candidates.length > 0) mapped.push({ view, profile, facts: mappedFacts, payload, candidates });
+      else problems.push(`profile ${profile.name}: the map gives no identifier`);
     } catch (error) {
       problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
-      continue;
-    }
-    view.payload = payload;
-    const identifier = payload.identifier;
-    if (typeof identifier !== 'string' || identifier.trim() === '') {
-      problems.push(`profile ${profile.name}: the map gives no identifier`);
-      continue;
-    }
-    for (const notify of profile.notify) {
-      const definition = input.backends.get(notify.backend);
-      const document = definition?.document ? definition.document(payload) : payload;
-      const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;
-      if (problem) {
-        problems.push(`profile ${profile.name}, backend ${notify.backend}: ${problem}`);
-        continue;
-      }
-      if (definition?.caveat) (view.notes ??= []).push(`backend ${notify.backend}: ${definition.caveat}`);
-      const key = entryKey(notify.backend, identifier);
-      const holder = entries.get(key);
-      if (holder) {
-        problems.push(
-          `identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`,
-        );
-        continue;
-      }
-      entries.set(key, {
-        backend: notify.backend,
-        identifier,
-        payload: document,
-        notify,
-        profile: profile.name,
-        deviceKey: device.key,
-        // What the payload was mapped from, for the backends that act on the device itself.
-        facts: match.probe ? { ...facts, probe: match.probe } : facts,
-        ...(definition!.followsFacts && { followsFacts: true }),
-      });
     }
   }
+  const identities = resolveIdentifiers(
+    mapped.map(({ view, profile, candidates }) => ({
+      deviceKey: view.key,
+      candidates,
+      backends: profile.notify.map((notify) => notify.backend),
+    })),
+  );
+  for (const device of mapped) addEntries(entries, device, identities.get(device.view.key)!, input.backends);
   return { entries, devices };
+}
+
+/** The entries of one device, one per notified backend, under the identifier it goes by. */
+function addEntries(
+  entries: Map<string, DesiredEntry>,
+  { view, profile, facts, payload: mapped, candidates }: MappedView,
+  identity: ResolvedIdentity,
+  backends: ReadonlyMap<string, BackendDefinition>,
+): void {
+  const { identifier } = identity;
+  const payload = identifier === candidates[0] ? mapped : { ...mapped, identifier };
+  view.payload = payload;
+  if (identity.fellBack) (view.warnings ??= []).push(identity.fellBack);
+  for (const notify of profile.notify) {
+    const definition = backends.get(notify.backend);
+    const document = definition?.document ? definition.document(payload) : payload;
+    const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;
+    if (problem) {
+      view.problems.push(`profile ${profile.name}, backend ${notify.backend}: ${problem}`);
+      continue;
+    }
+    if (definition?.caveat) (view.notes ??= []).push(`backend ${notify.backend}: ${definition.caveat}`);
+    const key = entryKey(notify.backend, identifier);
+    const holder = entries.get(key);
+    if (holder) {
+      view.problems.push(
+        identity.indistinct
+          ? `${identity.indistinct}: only ${holder.deviceKey} is delivered to backend ${notify.backend}`
+          : `identifier ${identifier} is already used by device ${holder.deviceKey} on backend ${notify.backend}`,
+      );
+      continue;
+    }
+    if (identity.indistinct)
+      (view.warnings ??= []).push(`${identity.indistinct}: only this one is delivered to backend ${notify.backend}`);
+    entries.set(key, {
+      backend: notify.backend,
+      identifier,
+      payload: document,
+      notify,
+      profile: profile.name,
+      deviceKey: view.key,
+      // What the payload was mapped from, for the backends that act on the device itself.
+      facts,
+      ...(definition!.followsFacts && { followsFacts: true }),
+    });
+  }
 }
 
 /**

@@ -116,6 +116,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         profile: device.match.winner?.profile.name ?? null,
         candidates: device.match.candidates,
         problems: device.problems,
+        ...(device.warnings && { warnings: device.warnings }),
         ...(device.notes && { notes: device.notes }),
         ...(device.source === 'serial' ? { probes: running.probeRecords(device.key) } : {}),
         deliveries: byDevice.get(device.key) ?? [],

@@ -36,6 +36,8 @@ export interface DeviceStatus {
   profile: string | null;
   candidates: Candidate[];
   problems: string[];
+  /** How it is delivered that users must know: a fallback identifier, an identifier it shares. */
+  warnings?: string[];
   notes?: string[];
   /** Serial probes run on the device, for serial devices. */
   probes?: ProbeRecord[];

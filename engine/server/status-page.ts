@@ -73,7 +73,10 @@ function deviceSection(device: DeviceStatus, now: number): string {
   const missList = misses.length
     ? `<h4>Other profiles considered</h4><ul class="misses">${misses.map((miss) => `<li><strong>${escape(miss.profile)}</strong>${miss.file ? ` <span class="muted">${escape(miss.file)}</span>` : ''}: ${escape(miss.reason)}</li>`).join('')}</ul>`
     : '';
-  const problems = device.problems.map((problem) => `<p class="problem">${escape(problem)}</p>`).join('');
+  const problems = [
+    ...device.problems.map((problem) => `<p class="problem">${escape(problem)}</p>`),
+    ...(device.warnings ?? []).map((warning) => `<p class="warning">${escape(warning)}</p>`),
+  ].join('');
   const nodes = device.facts ? deviceNodeLines(device.facts, device.source) : [];
   const nodeList = nodes.length
     ? `<ul class="nodes">${nodes.map((node) => `<li><code>${escape(node)}</code></li>`).join('')}</ul>`

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultIdentifier } from '../../engine/map/default-identifier.js';
+import { defaultIdentifier, defaultIdentifierCandidates } from '../../engine/map/default-identifier.js';
 import type { Facts } from '../../engine/core/facts.js';
-import { mapPayload, whenHolds } from '../../engine/map/map-payload.js';
+import { mapDevice, mapPayload, whenHolds } from '../../engine/map/map-payload.js';
 import type { Profile } from '../../engine/profiles/profile.js';
 import { profileFromYaml, yaml } from '../match/profile-text.js';
 
@@ -226,5 +226,43 @@ describe('defaultIdentifier', () => {
       'dev_v4l_by-id_usb-cam-index0',
     );
     assert.equal(defaultIdentifier({ host: { hostname: 'h', arch: 'x64' } }), undefined);
+  });
+});
+
+describe('identifier candidates', () => {
+  test('a list: the items that come out as identifiers, in order, the first in the payload', () => {
+    const profile = withMap(
+      'identifier:',
+      '  - { var: usb.serialNumber }',
+      '  - { cat: ["gps@", { var: usb.portPath }] }',
+      '  - gps',
+      '  - gps',
+    );
+    assert.deepEqual(mapDevice(profile, gps), {
+      payload: { identifier: 'gps@1-1.4' },
+      candidates: ['gps@1-1.4', 'gps'],
+    });
+    assert.equal(mapPayload(profile, gps).identifier, 'gps@1-1.4');
+  });
+
+  test('a single identifier is the one candidate; none written gives the default ones', () => {
+    assert.deepEqual(mapDevice(withMap('identifier: gps'), gps).candidates, ['gps']);
+    assert.deepEqual(mapDevice(withMap('name: GPS'), { ...gps, usb: { ...gps.usb!, serialNumber: 'S1' } }).candidates, [
+      '1546:01a7:S1:if0',
+      '1546:01a7:S1@1-1.4:if0',
+    ]);
+  });
+
+  test('default candidates: a serial number, then serial number and port; without one, the port alone', () => {
+    const usb = { vendorId: '0403', productId: '6001' };
+    assert.deepEqual(defaultIdentifierCandidates({ usb: { ...usb, serialNumber: 'A50285BI', portPath: '1-2' } }), [
+      '0403:6001:A50285BI',
+      '0403:6001:A50285BI@1-2',
+    ]);
+    assert.deepEqual(defaultIdentifierCandidates({ usb: { ...usb, serialNumber: 'A50285BI' } }), [
+      '0403:6001:A50285BI',
+    ]);
+    assert.deepEqual(defaultIdentifierCandidates({ usb: { ...usb, portPath: '1-2' } }), ['0403:6001@1-2']);
+    assert.deepEqual(defaultIdentifierCandidates({ file: { path: '/dev/video0' } } as Facts), ['dev_video0']);
   });
 });

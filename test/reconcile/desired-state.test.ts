@@ -1,74 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { builtInBackendNames } from '../../engine/backends/index.js';
 import { Inventory, type Device } from '../../engine/inventory/inventory.js';
 import type { Facts } from '../../engine/core/facts.js';
-import { ProfileIndex } from '../../engine/match/matcher.js';
-import type { LoadedProfile } from '../../engine/profiles/profile.js';
-import { desiredState, entryKey, type DesiredStateInput } from '../../engine/reconcile/desired-state.js';
+import { desiredState, entryKey } from '../../engine/reconcile/desired-state.js';
 import { profileFromYaml, yaml } from '../match/profile-text.js';
-
-const host = { hostname: 'gw-7', arch: 'arm64' };
-
-/** A profile for FTDI adapters (0403:6001) with the given `map` lines and notify entries. */
-function ftdiProfile(name: string, map: string[], notify: string[] = ['nuvlabox']): LoadedProfile {
-  return profileFromYaml(
-    yaml(
-      `name: ${name}`,
-      'detect:',
-      '  usb:',
-      '    vendorId: "0403"',
-      '    productId: "6001"',
-      '    product: "*Sensor*"',
-      'map:',
-      ...map.map((line) => `  ${line}`),
-      'notify:',
-      ...notify.map((backend) => `  - backend: ${backend}`),
-    ),
-    `${name}.yaml`,
-  );
-}
-
-/** A present USB device as the inventory holds it, after the USB source reported it. */
-function usbDevice(
-  key: string,
-  usb: Partial<NonNullable<Facts['usb']>> = {},
-  since = '2024-05-01T10:00:00.000Z',
-): Device {
-  const inventory = new Inventory();
-  inventory.apply(
-    {
-      action: 'add',
-      key,
-      source: 'usb',
-      facts: {
-        usb: {
-          vendorId: '0403',
-          productId: '6001',
-          product: 'FT232R Sensor',
-          manufacturer: 'FTDI',
-          serialNumber: null,
-          portPath: null,
-          ...usb,
-        },
-      },
-    },
-    new Date(since),
-  );
-  return inventory.devices()[0]!;
-}
-
-function input(profiles: LoadedProfile[], devices: Device[], params: Record<string, unknown> = {}): DesiredStateInput {
-  return { index: new ProfileIndex(profiles), devices, params, host, backends: builtInBackendNames() };
-}
-
-const peripheral = [
-  'name: Sensor',
-  'available: true',
-  'classes: [sensor]',
-  'interface: USB',
-  'serial-number: { var: "usb.serialNumber" }',
-];
+import { ftdiProfile, input, peripheral, usbDevice } from './desired-state-fixtures.js';
 
 describe('desiredState', () => {
   test('a matched device becomes one entry per notified backend, with the default identifier', () => {
@@ -163,7 +99,7 @@ describe('desiredState', () => {
     ]);
   });
 
-  test('two devices mapping to the same identifier: the first is kept, the second reported', () => {
+  test('two devices mapping to the same identifier, nothing to tell them apart: the first is kept, both reported', () => {
     const profile = ftdiProfile('sensor', [...peripheral, 'identifier: { cat: ["sensor-", { var: "usb.product" }] }']);
     const first = usbDevice('usb:1-1', { serialNumber: 'S1' });
     const second = usbDevice('usb:1-2', { serialNumber: 'S2' });
@@ -172,9 +108,14 @@ describe('desiredState', () => {
     const entry = state.entries.get(entryKey('nuvlabox', 'sensor-FT232R Sensor'));
     assert.equal(entry?.deviceKey, 'usb:1-1');
     assert.equal(entry?.payload['serial-number'], 'S1');
+    const shared =
+      'share identifier sensor-FT232R Sensor, and none of their identifier candidates tells them apart (sensor-FT232R Sensor)';
     assert.deepEqual(state.devices[0]!.problems, []);
+    assert.deepEqual(state.devices[0]!.warnings, [
+      `devices usb:1-1 and usb:1-2 ${shared}: only this one is delivered to backend nuvlabox`,
+    ]);
     assert.deepEqual(state.devices[1]!.problems, [
-      'identifier sensor-FT232R Sensor is already used by device usb:1-1 on backend nuvlabox',
+      `devices usb:1-2 and usb:1-1 ${shared}: only usb:1-1 is delivered to backend nuvlabox`,
     ]);
   });
 
