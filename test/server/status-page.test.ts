@@ -20,7 +20,7 @@ test('the page names each source with its mode, and counts with correct plurals'
     {
       summary: summaryOf({
         profiles: { loaded: 1, errors: 0, warnings: 0 },
-        devices: { present: 1, matched: 1 },
+        devices: { present: 1, matched: 1, leaving: 0 },
         sources: [
           { kind: 'usb', mode: 'libusb-hotplug', ready: true },
           { kind: 'serial', mode: 'polling', ready: false },
