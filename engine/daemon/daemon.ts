@@ -372,7 +372,7 @@ export class Daemon {
       backends: running.backendNames,
       probed: (key, entry) => running.prober.verdict(key, entry),
     });
-    this.leaving.settle(present.devices);
+    this.leaving.settle(present);
     this.desired = this.leaving.applyTo(present);
     this.requestProbes(running.prober);
     const problems = new Set(

@@ -80,14 +80,19 @@ export class LeavingDevices {
     return record;
   }
 
-  /** Ends the hold of the devices that are present again and matched for good (no probe still to run). */
-  settle(present: readonly DeviceView[]): void {
+  /**
+   * Ends the hold of the devices that are back: present again under their key and matched for good
+   * (no probe still to run), or present under another key (another port) with every identifier
+   * they held.
+   */
+  settle(present: DesiredState): void {
     if (this.records.size === 0) return;
-    for (const device of present) {
-      const record = this.records.get(device.key);
-      if (!record || device.match.probing) continue;
+    const settled = new Set(present.devices.filter((device) => !device.match.probing).map((device) => device.key));
+    for (const [key, record] of this.records) {
+      const taken = record.entries.every((entry) => present.entries.has(entryKey(entry.backend, entry.identifier)));
+      if (!settled.has(key) && !taken) continue;
       clearTimeout(record.timer);
-      this.records.delete(device.key);
+      this.records.delete(key);
     }
   }
 
