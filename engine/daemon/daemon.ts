@@ -50,6 +50,22 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Each source's `holdMs` setting, its schema's default where the config gives none: the hold of
+ * its devices whose profile sets none. A source without the setting holds nothing.
+ */
+function sourceHoldsOf(config: EngineConfig): Map<string, number> {
+  return new Map(
+    SOURCES.map((definition) => {
+      const settings = definition.configSchema
+        ? withDefaults(definition.configSchema, config.sources[definition.kind] ?? {})
+        : {};
+      const { holdMs } = settings as { holdMs?: unknown };
+      return [definition.kind, typeof holdMs === 'number' ? holdMs : 0];
+    }),
+  );
+}
+
 /** What exists only once start-up has made it: the config and what is built from it. */
 interface Running {
   config: EngineConfig;
@@ -134,15 +150,7 @@ export class Daemon {
     const prober = this.createProber(config, probeResults);
     prober.restore(await probeResults.load());
     this.running = { config, backendNames, store, reconciler, prober, probeResults };
-    this.sourceHolds = new Map(
-      SOURCES.map((definition) => {
-        const settings = definition.configSchema
-          ? withDefaults(definition.configSchema, config.sources[definition.kind] ?? {})
-          : {};
-        const holdMs = (settings as { holdMs?: unknown }).holdMs;
-        return [definition.kind, typeof holdMs === 'number' ? holdMs : 0];
-      }),
-    );
+    this.sourceHolds = sourceHoldsOf(config);
     this.sources = SOURCES.map((definition) =>
       definition.create(config.sources[definition.kind] ?? {}, {
         emit: (event) => this.onEvent(event),
