@@ -14,6 +14,7 @@ import { Prober, probeFingerprint, proberOptionsFrom } from '../probe/prober.js'
 import { ProfileStore } from '../profiles/profile-store.js';
 import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
+import { LeavingDevices, type LeavingDevice } from '../reconcile/leaving-devices.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { daemonStatus, type DaemonSnapshot } from '../server/daemon-status.js';
@@ -23,6 +24,7 @@ import { SOURCES } from '../sources/index.js';
 import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
 import { PairCounts } from '../core/pair-counts.js';
+import { withDefaults } from '../core/with-defaults.js';
 
 export interface DaemonOptions {
   /** The profiles folders, earliest first: a later folder's profile replaces an earlier one of its name. */
@@ -47,6 +49,22 @@ export class ConfigError extends Error {
   ) {
     super('the engine configuration has errors');
   }
+}
+
+/**
+ * Each source's `holdMs` setting, its schema's default where the config gives none: the hold of
+ * its devices whose profile sets none. A source without the setting holds nothing.
+ */
+function sourceHoldsOf(config: EngineConfig): Map<string, number> {
+  return new Map(
+    SOURCES.map((definition) => {
+      const settings = definition.configSchema
+        ? withDefaults(definition.configSchema, config.sources[definition.kind] ?? {})
+        : {};
+      const { holdMs } = settings as { holdMs?: unknown };
+      return [definition.kind, typeof holdMs === 'number' ? holdMs : 0];
+    }),
+  );
 }
 
 /** What exists only once start-up has made it: the config and what is built from it. */
@@ -88,6 +106,10 @@ export class Daemon {
   private readonly deliveryMetrics = new DeliveryMetrics();
   /** The winning profile per device key, to log a line when it changes. */
   private matchedProfiles = new Map<string, string>();
+  /** Devices gone within their hold, whose registrations are kept in case they come back. */
+  private readonly leaving = new LeavingDevices((device) => this.holdEnded(device));
+  /** Each source's `holdMs` setting: the hold of its devices whose profile sets none. */
+  private sourceHolds = new Map<string, number>();
 
   constructor(readonly options: DaemonOptions) {}
 
@@ -130,6 +152,7 @@ export class Daemon {
     const prober = this.createProber(config, probeResults);
     prober.restore(await probeResults.load());
     this.running = { config, backendNames, store, reconciler, prober, probeResults };
+    this.sourceHolds = sourceHoldsOf(config);
     this.sources = SOURCES.map((definition) =>
       definition.create(config.sources[definition.kind] ?? {}, {
         emit: (event) => this.onEvent(event),
@@ -152,7 +175,7 @@ export class Daemon {
 
   /** What the status server shows, as it is now. */
   snapshot(): DaemonSnapshot {
-    const { startedAt, ready, deliveryMetrics, running, inventory, sources } = this;
+    const { startedAt, ready, deliveryMetrics, running, inventory, sources, leaving, desired } = this;
     // The status server starts first: until everything else exists, only "starting".
     if (running === undefined) return { startedAt, ready: false, deliveryMetrics };
     const { reconciler, prober, store } = running;
@@ -171,6 +194,9 @@ export class Daemon {
           return store.issues();
         },
         devices: this.desired.devices,
+        get leaving() {
+          return leaving.list(desired.devices);
+        },
         get inventory() {
           return inventory.devices();
         },
@@ -192,6 +218,9 @@ export class Daemon {
   async stop(): Promise<void> {
     this.ready = false;
     this.aborter.abort();
+    // Registrations of devices within their hold stay, like a present device's: the next start
+    // removes those whose device is not there (Reconciler.allowDeletes).
+    this.leaving.clear();
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
     await this.running?.prober.stop();
@@ -257,6 +286,7 @@ export class Daemon {
     this.options.log.debug('device event', { action: event.action, key: event.key });
     // A USB device's ttys come a moment after it (and go with it): the serial source looks again.
     for (const source of this.sources) if (source.kind !== event.source) source.otherSourceReported?.(event);
+    if (event.action === 'remove') this.holdRegistrations(event.key);
     if (!this.inventory.apply(event)) return;
     this.scheduleRecompute();
   }
@@ -344,7 +374,7 @@ export class Daemon {
     if (!running) return;
     // Work: the event-loop delay is sampled while it lasts (an idle engine samples nothing).
     this.deliveryMetrics.working();
-    this.desired = desiredState({
+    const present = desiredState({
       index: this.index,
       devices: this.inventory.devices(),
       params: running.config.params,
@@ -352,6 +382,8 @@ export class Daemon {
       backends: running.backendNames,
       probed: (key, entry) => running.prober.verdict(key, entry),
     });
+    this.leaving.settle(present);
+    this.desired = this.leaving.applyTo(present);
     this.requestProbes(running.prober);
     const problems = new Set(
       this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)),
@@ -365,6 +397,25 @@ export class Daemon {
     this.reportedWarnings = warnings;
     this.logMatches();
     running.reconciler.setDesired(this.desired.entries);
+  }
+
+  /**
+   * A device is going: what it registered is kept for its hold (its profile's `holdMs`, else its
+   * source's), in case it comes back.
+   */
+  private holdRegistrations(key: string): void {
+    const view = this.desired.devices.find((device) => device.key === key);
+    if (!view) return;
+    const holdMs = view.match.winner?.profile.holdMs ?? this.sourceHolds.get(view.source) ?? 0;
+    const entries = [...this.desired.entries.values()].filter((entry) => entry.deviceKey === key);
+    const held = this.leaving.hold(view, entries, holdMs);
+    if (held) this.options.log.info('device gone; its registrations are kept for its hold', { device: key, holdMs });
+  }
+
+  /** A device's hold ran out without it coming back: its registrations are removed now. */
+  private holdEnded(device: LeavingDevice): void {
+    this.options.log.info('device hold ended; removing its registrations', { device: device.view.key });
+    this.scheduleRecompute();
   }
 
   /** One info line when a device comes to match a profile (or another one). */

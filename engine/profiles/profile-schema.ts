@@ -3,6 +3,7 @@ import { testListSchema } from '../profile-tests/test-schema.js';
 import { SOURCES } from '../sources/index.js';
 import type { JsonSchema } from '../core/json-schema.js';
 import { IDENTIFIER_SCHEMA } from '../map/identifier-candidates.js';
+import { profileHoldMsSchema } from '../sources/shared/hold-ms-schema.js';
 import { LOGIC_SNIPPETS, mapValueSnippets, withEditorHints } from './editor-hints.js';
 
 const logicSchema: JsonSchema = {
@@ -84,6 +85,7 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
           'Says the profile is meant to match broadly, and why: a generic USB-serial id used alone (`broad-matcher`) or an empty `usb` block (`catch-all`) is then not warned about, so `engine validate --strict` passes.',
         examples: ['Any CP2102 adapter on these gateways is the RS-485 meter bus; nothing else is ever plugged in'],
       },
+      holdMs: profileHoldMsSchema,
       detect: {
         type: 'object',
         additionalProperties: false,

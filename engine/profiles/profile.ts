@@ -23,6 +23,8 @@ export interface Profile {
   priority?: number;
   /** Why the profile is meant to match broadly: silences the warnings about a broad matcher. */
   broad?: string;
+  /** How long the registrations of a matched device that went are kept, in ms (the source's setting when absent). */
+  holdMs?: number;
   detect: Detect;
   map: Record<string, LogicValue>;
   notify: NotifyEntry[];

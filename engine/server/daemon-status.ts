@@ -4,6 +4,7 @@ import type { ProbeRecord } from '../probe/prober.js';
 import type { ProfileFileState } from '../profiles/profile-store.js';
 import type { LoadedProfile } from '../profiles/profile.js';
 import type { DeviceView } from '../reconcile/desired-state.js';
+import type { LeavingDevice } from '../reconcile/leaving-devices.js';
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
 import type { SourceStatus } from '../sources/source.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
@@ -36,6 +37,8 @@ export interface RunningSnapshot {
   profileIssues: readonly ProfileIssue[];
   /** The devices present with their matches and problems. */
   devices: readonly DeviceView[];
+  /** Devices gone within their hold: their registrations are kept in case they come back. */
+  leaving: readonly LeavingDevice[];
   /** The devices as the sources reported them, whether matched or not. */
   inventory: readonly Device[];
   /** Device events seen, by source and action. */
@@ -54,12 +57,8 @@ export interface RunningSnapshot {
  * shown beside the present ones, with `present: false`, so that a failing deregistration is
  * visible.
  */
-function pendingRemovals(
-  devices: readonly DeviceView[],
-  byDevice: ReadonlyMap<string, DeliveryStatus[]>,
-): DeviceStatus[] {
-  const present = new Set(devices.map((device) => device.key));
-  const gone = [...byDevice].filter(([key]) => !present.has(key));
+function pendingRemovals(shown: ReadonlySet<string>, byDevice: ReadonlyMap<string, DeliveryStatus[]>): DeviceStatus[] {
+  const gone = [...byDevice].filter(([key]) => !shown.has(key));
   return gone.map(([key, held]) => ({
     key,
     source: key.split(':')[0]!,
@@ -69,6 +68,29 @@ function pendingRemovals(
     problems: [],
     deliveries: held,
   }));
+}
+
+/** A device as the status shows it: present, or gone within its hold (`leaving`). */
+function deviceStatus(
+  device: DeviceView,
+  deliveries: DeliveryStatus[],
+  probes: (key: string) => ProbeRecord[],
+  leaving?: LeavingDevice,
+): DeviceStatus {
+  return {
+    key: device.key,
+    source: device.source,
+    ...(leaving ? { present: false, leaving: { since: leaving.since, until: leaving.until } } : {}),
+    since: device.since,
+    profile: device.match.winner?.profile.name ?? null,
+    candidates: device.match.candidates,
+    problems: device.problems,
+    ...(device.warnings && { warnings: device.warnings }),
+    ...(device.notes && { notes: device.notes }),
+    ...(device.source === 'serial' && !leaving ? { probes: probes(device.key) } : {}),
+    deliveries,
+    facts: device.facts,
+  };
 }
 
 const READY_HELP = 'Whether start-up is complete (1) or not (0).';
@@ -95,6 +117,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         devices: {
           present: running.devices.length,
           matched: running.devices.filter((device) => device.match.winner).length,
+          leaving: running.leaving.length,
         },
         deliveries: Object.fromEntries(countBy(running.deliveries, (delivery) => delivery.state)),
         sources: running.sources,
@@ -109,21 +132,14 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         if (list) list.push(delivery);
         else byDevice.set(delivery.deviceKey, [delivery]);
       }
-      const present = running.devices.map((device): DeviceStatus => ({
-        key: device.key,
-        source: device.source,
-        since: device.since,
-        profile: device.match.winner?.profile.name ?? null,
-        candidates: device.match.candidates,
-        problems: device.problems,
-        ...(device.warnings && { warnings: device.warnings }),
-        ...(device.notes && { notes: device.notes }),
-        ...(device.source === 'serial' ? { probes: running.probeRecords(device.key) } : {}),
-        deliveries: byDevice.get(device.key) ?? [],
-        facts: device.facts,
-      }));
+      const probes = (key: string) => running.probeRecords(key);
+      const present = running.devices.map((device) => deviceStatus(device, byDevice.get(device.key) ?? [], probes));
+      const leaving = running.leaving.map((device) =>
+        deviceStatus(device.view, byDevice.get(device.view.key) ?? [], probes, device),
+      );
+      const shown = new Set([...present, ...leaving].map((device) => device.key));
       // Before every source has reported, a device not yet seen is not gone.
-      return ready ? [...present, ...pendingRemovals(running.devices, byDevice)] : present;
+      return ready ? [...present, ...leaving, ...pendingRemovals(shown, byDevice)] : [...present, ...leaving];
     },
     profiles: (): ProfilesStatus => {
       const { running } = snapshot();

@@ -18,19 +18,28 @@ export interface StatusSummary {
   startedAt: string;
   uptimeSeconds?: number;
   profiles?: { loaded: number; errors: number; warnings: number };
-  devices?: { present: number; matched: number };
+  /** `leaving`: gone within their hold, registrations kept in case they come back. */
+  devices?: { present: number; matched: number; leaving: number };
   /** Identifiers by delivery state. */
   deliveries?: Partial<Record<DeliveryStatus['state'], number>>;
   sources?: readonly SourceStatus[];
 }
 
-/** One entry of `GET /devices`: a device present, or one gone whose registrations are still being removed. */
+/**
+ * One entry of `GET /devices`: a device present, one gone within its hold (`leaving`), or one gone
+ * whose registrations are still being removed.
+ */
 export interface DeviceStatus {
   key: string;
   source: string;
-  /** `false` for a device that is gone while its registrations are still being removed. */
+  /** `false` for a device that is gone: leaving, or its registrations still being removed. */
   present?: false;
-  /** When it was first seen (ISO 8601); absent for a device that is gone. */
+  /**
+   * For a device gone within its hold (`holdMs`): when it went, and when its registrations are
+   * removed unless it comes back (ISO 8601). Shown with what it was while present.
+   */
+  leaving?: { since: string; until: string };
+  /** When it was first seen (ISO 8601); absent for a device whose registrations are being removed. */
   since?: string;
   /** The winning profile's name. */
   profile: string | null;
@@ -42,7 +51,7 @@ export interface DeviceStatus {
   /** Serial probes run on the device, for serial devices. */
   probes?: ProbeRecord[];
   deliveries: DeliveryStatus[];
-  /** Absent for a device that is gone. */
+  /** Absent for a device whose registrations are being removed. */
   facts?: Facts;
 }
 

@@ -84,7 +84,10 @@ function deviceSection(device: DeviceStatus, now: number): string {
   const facts = device.facts
     ? `<details><summary>facts</summary><pre>${escape(factLines(device.facts).join('\n'))}</pre></details>`
     : '';
-  return `<section class="device" data-key="${escape(device.key)}"><h3><code>${escape(device.key)}</code> ${winner}</h3>${problems}${missList}${nodeList}${deliveryRows(device.deliveries, now)}${facts}</section>`;
+  const leaving = device.leaving
+    ? `<p class="leaving">leaving: gone since ${when(device.leaving.since, now)}; deregistered at ${when(device.leaving.until, now)} unless it comes back</p>`
+    : '';
+  return `<section class="device" data-key="${escape(device.key)}"><h3><code>${escape(device.key)}</code> ${winner}</h3>${leaving}${problems}${missList}${nodeList}${deliveryRows(device.deliveries, now)}${facts}</section>`;
 }
 
 function profileProblems(profiles: ProfilesStatus): string {
@@ -104,7 +107,7 @@ const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}c
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.5em}h3{font-size:1em;margin:.2em 0}h4{font-size:.9em;margin:.4em 0 0}.muted{color:#777}
 section.device{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;margin:.6em 0}table{border-collapse:collapse;margin:.4em 0}
 td,th{border-bottom:1px solid #eee;padding:.2em .6em;text-align:left;vertical-align:top}.state-acknowledged .state{color:#080}
-.state-retrying .state,.state-failed .state,.problem,.error{color:#b00}.state-pending .state,.state-removing .state,.warning{color:#a60}
+.state-retrying .state,.state-failed .state,.problem,.error{color:#b00}.state-pending .state,.state-removing .state,.warning,.leaving{color:#a60}
 pre{background:#f6f6f6;padding:.5em;overflow:auto}`;
 
 /** Each source and how it learns of changes: "usb: libusb-hotplug · file: inotify". */
@@ -122,7 +125,8 @@ function sourceModes(summary: StatusSummary): string {
 export function renderStatusPage(data: StatusPageData, now = Date.now()): string {
   const { summary } = data;
   const present = data.devices.filter((device) => device.present !== false);
-  const gone = data.devices.filter((device) => device.present === false);
+  const leaving = data.devices.filter((device) => device.leaving);
+  const gone = data.devices.filter((device) => device.present === false && !device.leaving);
   const section = (device: DeviceStatus) => deviceSection(device, now);
   const deviceCount = summary.devices?.present ?? 0;
   return `<!doctype html>
@@ -131,10 +135,12 @@ export function renderStatusPage(data: StatusPageData, now = Date.now()): string
 <title>${escape(summary.name)} status</title><style>${STYLE}</style></head>
 <body>
 <h1>${escape(summary.name)} <span class="muted">${escape(summary.version)}</span></h1>
-<p id="summary">${summary.ready ? 'ready' : 'starting'} · ${counted(summary.profiles?.loaded ?? 0, 'profile')} · ${counted(deviceCount, 'device')} present, ${summary.devices?.matched ?? 0} matched · started ${when(summary.startedAt, now)} · refreshed <span id="refreshed">${escape(new Date(now).toISOString())}</span></p>
+<p id="summary">${summary.ready ? 'ready' : 'starting'} · ${counted(summary.profiles?.loaded ?? 0, 'profile')} · ${counted(deviceCount, 'device')} present, ${summary.devices?.matched ?? 0} matched${summary.devices?.leaving ? `, ${summary.devices.leaving} leaving` : ''} · started ${when(summary.startedAt, now)} · refreshed <span id="refreshed">${escape(new Date(now).toISOString())}</span></p>
 ${sourceModes(summary)}
 <h2>Devices</h2>
 <div id="devices">${present.length ? present.map(section).join('') : '<p class="muted">no device present</p>'}</div>
+<h2>Leaving <span class="muted">(devices gone within their hold: registrations kept in case they come back)</span></h2>
+<div id="leaving">${leaving.length ? leaving.map(section).join('') : '<p class="muted">none</p>'}</div>
 <h2>Pending removals <span class="muted">(devices gone, backends not yet told)</span></h2>
 <div id="removals">${gone.length ? gone.map(section).join('') : '<p class="muted">none</p>'}</div>
 <h2>Profile problems</h2>

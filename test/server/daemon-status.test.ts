@@ -24,6 +24,7 @@ test('deliveries and attempts are counted by backend and state or outcome, each 
       profileFiles: [],
       profileIssues: [],
       devices: [],
+      leaving: [],
       inventory: [],
       events: new PairCounts(),
       sources: [],

@@ -20,7 +20,7 @@ test('the page names each source with its mode, and counts with correct plurals'
     {
       summary: summaryOf({
         profiles: { loaded: 1, errors: 0, warnings: 0 },
-        devices: { present: 1, matched: 1 },
+        devices: { present: 1, matched: 1, leaving: 0 },
         sources: [
           { kind: 'usb', mode: 'libusb-hotplug', ready: true },
           { kind: 'serial', mode: 'polling', ready: false },
@@ -78,4 +78,28 @@ test('plurals and relative times', () => {
     ['now', 'now', 'in 12 s', '59 s ago', '3 min ago', 'in 2 h', '3 d ago'],
   );
   assert.equal(relativeTime('not a time', NOW), '');
+});
+
+test('a device gone within its hold is listed under Leaving, with when it goes for good; not under the devices present', () => {
+  const html = renderStatusPage(
+    {
+      summary: summaryOf({ devices: { present: 0, matched: 0, leaving: 1 } }),
+      devices: [
+        deviceOf('usb:1-1.4', {
+          present: false,
+          leaving: { since: at(-1_000), until: at(2_000) },
+          profile: 'gps',
+          facts: { usb: { vendorId: '1546', productId: '01a7' } },
+        }),
+      ],
+      profiles: profilesOf('gps'),
+    },
+    NOW,
+  );
+  const section = (id: string) => textOf(new RegExp(`<div id="${id}">([\\s\\S]*?)</div>\\n<h2>`).exec(html)![1]!);
+  assert.match(section('leaving'), /usb:1-1\.4 matched gps/);
+  assert.match(section('leaving'), /deregistered at 2026-06-01T12:00:02\.000Z \(in 2 s\) unless it comes back/);
+  assert.match(section('devices'), /no device present/);
+  assert.match(section('removals'), /none/);
+  assert.match(textOf(html), /0 devices present, 0 matched, 1 leaving/);
 });

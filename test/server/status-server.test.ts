@@ -18,7 +18,7 @@ function fakeProvider() {
       return value();
     };
   const provider: StatusProvider = {
-    summary: guard('summary', () => summaryOf({ devices: { present: 2, matched: 1 } })),
+    summary: guard('summary', () => summaryOf({ devices: { present: 2, matched: 1, leaving: 0 } })),
     healthy: guard('healthy', () => state.healthy),
     devices: guard('devices', () => [deviceOf('usb:1-1', { profile: 'gps-ublox' })]),
     profiles: guard('profiles', () => profilesOf('gps-ublox')),
@@ -81,7 +81,7 @@ describe('status server', () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.type, 'application/json; charset=utf-8');
     assert.equal(reply.headers['cache-control'], 'no-store');
-    assert.deepEqual(JSON.parse(reply.body), summaryOf({ devices: { present: 2, matched: 1 } }));
+    assert.deepEqual(JSON.parse(reply.body), summaryOf({ devices: { present: 2, matched: 1, leaving: 0 } }));
   });
 
   test('GET /healthz: 200 when healthy, 503 while starting', async () => {

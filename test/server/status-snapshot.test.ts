@@ -14,7 +14,7 @@ function countingProvider() {
   const provider: StatusProvider = {
     summary: () => {
       builds.summary++;
-      return summaryOf({ devices: { present: devices.length, matched: 0 } });
+      return summaryOf({ devices: { present: devices.length, matched: 0, leaving: 0 } });
     },
     healthy: () => true,
     devices: () => {

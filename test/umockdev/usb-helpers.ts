@@ -216,10 +216,10 @@ notify:
 `;
 }
 
-/** A workspace whose config points `nuvlabox` at the agent and sets the USB source's mode. */
+/** A workspace whose config points `nuvlabox` at the agent and sets the USB source's settings (mode, hold). */
 export function usbWorkspace(
   agent: FakeAgent,
-  usb: { mode?: UsbMode; pollIntervalMs?: number } = {},
+  usb: { mode?: UsbMode; pollIntervalMs?: number; holdMs?: number } = {},
   profiles: Record<string, string> = {},
 ): Workspace {
   const space = workspace();

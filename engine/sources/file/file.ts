@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DEFAULT_RESYNC_MS, resyncMsSchema } from '../../core/folder-watch.js';
 import { createLogger } from '../../core/log.js';
 import { nullable } from '../shared/fact-schema.js';
+import { sourceHoldMsSchema } from '../shared/hold-ms-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { DEVICE_PARENT_FACT_SCHEMAS, DEVICE_PARENT_FACTS } from './device-parent-facts.js';
@@ -11,7 +12,7 @@ import { fileDevice, readFileFacts } from './file-facts.js';
 import { FileSource } from './file-source.js';
 
 /** The file source's settings, under `sources.file` in the engine config. */
-export type FileSourceConfig = Partial<{ resyncMs: number }>;
+export type FileSourceConfig = Partial<{ resyncMs: number; holdMs: number }>;
 
 export const fileSource: SourceDefinition<FileSourceConfig, FileDetect, 'file'> = {
   kind: 'file',
@@ -31,6 +32,8 @@ export const fileSource: SourceDefinition<FileSourceConfig, FileDetect, 'file'> 
     additionalProperties: false,
     properties: {
       resyncMs: resyncMsSchema(''),
+      // Files come and go for good (a node removed, a file replaced): no hold unless asked for.
+      holdMs: sourceHoldMsSchema(0),
     },
   },
   facts: {

@@ -1,5 +1,6 @@
 import type { JsonSchema } from '../../core/json-schema.js';
 import { nullable } from '../shared/fact-schema.js';
+import { DEVICE_RESET_HOLD_MS, sourceHoldMsSchema } from '../shared/hold-ms-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { serialMismatch, type SerialDetect } from './serial-detect.js';
@@ -11,7 +12,7 @@ import { enumerateSerialPorts, serialDevice } from './serial-sysfs.js';
  * The `sources.serial` settings of the config file the source reads; the others (probe
  * concurrency, retries, lock folders) are the prober's.
  */
-export type SerialConfig = Partial<Pick<SerialSourceOptions, 'mode' | 'pollIntervalMs'>>;
+export type SerialConfig = Partial<Pick<SerialSourceOptions, 'mode' | 'pollIntervalMs'> & { holdMs: number }>;
 
 // Applies when the value is an object; `type` and `description` are set by the user of it.
 const hexBytesSchema = (description: string, example: string): JsonSchema => ({
@@ -153,6 +154,7 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
         description:
           'Where UUCP lock files (LCK..ttyUSB0) are honoured: a port whose lock file names a live process is not probed, a stale one is removed. A probe takes its own lock file in the first folder that accepts it and removes it after; when none does, it probes without one.',
       },
+      holdMs: sourceHoldMsSchema(DEVICE_RESET_HOLD_MS),
     },
   },
   facts: {

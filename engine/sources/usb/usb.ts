@@ -1,5 +1,6 @@
 import type { JsonSchema } from '../../core/json-schema.js';
 import { lowercaseHex, nullable } from '../shared/fact-schema.js';
+import { DEVICE_RESET_HOLD_MS, sourceHoldMsSchema } from '../shared/hold-ms-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { USB_CLASS_NAMES, usbClassName } from './usb-class-names.js';
 import { usbMismatch, type UsbDetect } from './usb-detect.js';
@@ -9,7 +10,7 @@ import { usbNetSchema, usbNodesSchema } from './usb-node-schema.js';
 import { enumerateUsbDevices, usbDevice } from './usb-sysfs.js';
 
 /** The `sources.usb` settings of the config file. */
-export type UsbConfig = Partial<Pick<UsbSourceOptions, 'mode' | 'pollIntervalMs'>>;
+export type UsbConfig = Partial<Pick<UsbSourceOptions, 'mode' | 'pollIntervalMs'> & { holdMs: number }>;
 
 const USB_ID_PATTERN = '^[0-9a-fA-F]{4}$';
 
@@ -92,6 +93,7 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
           'How changes are noticed. auto: libusb hotplug and inotify on /dev/bus/usb together (inotify still works in a container that gets no uevents); libusb or inotify: that one alone; polling: re-read sysfs every pollIntervalMs.',
       },
       pollIntervalMs: { type: 'integer', minimum: 200, default: 5000, description: 'Interval of the polling mode.' },
+      holdMs: sourceHoldMsSchema(DEVICE_RESET_HOLD_MS),
     },
   },
   facts: {

@@ -1,0 +1,118 @@
+// Removal grace: a device that goes keeps what it registered for its hold (`holdMs`), so that one
+// that resets and comes back (a firmware update, a power glitch, a modem switching modes) is not
+// deregistered and registered anew: on NuvlaBox that would give it a new resource id.
+//
+// Only this process's memory knows a device is leaving. The state file holds what the backends
+// acknowledged, as for any device: an engine stopped during a hold finds, when it starts again,
+// registrations whose device is not present once the sources have reported, and removes them
+// like any other (Reconciler.allowDeletes).
+import type { DesiredEntry, DesiredState, DeviceView } from './desired-state.js';
+import { entryKey } from './desired-state.js';
+
+/** A device that went, whose registrations are kept until its hold ends in case it comes back. */
+export interface LeavingDevice {
+  /** The device as last matched while it was present. */
+  view: DeviceView;
+  /** What it had the backends hold then. */
+  entries: readonly DesiredEntry[];
+  /** When it went (ISO 8601). */
+  since: string;
+  /** When its registrations are removed unless it is back (ISO 8601). */
+  until: string;
+}
+
+/**
+ * The desired state with what leaving devices still hold. A present device outranks them: an
+ * identifier it maps to is its own (the device came back, maybe on another port), and its payload
+ * is what is sent, an update only if it differs. Pure.
+ */
+export function withLeaving(desired: DesiredState, leaving: Iterable<LeavingDevice>): DesiredState {
+  let entries: Map<string, DesiredEntry> | undefined;
+  for (const device of leaving) {
+    for (const entry of device.entries) {
+      const key = entryKey(entry.backend, entry.identifier);
+      if (desired.entries.has(key)) continue;
+      entries ??= new Map(desired.entries);
+      if (!entries.has(key)) entries.set(key, entry);
+    }
+  }
+  return entries ? { entries, devices: desired.devices } : desired;
+}
+
+/**
+ * The devices within their hold, each with a timer that ends it. A device back under its key keeps
+ * its record while its probes still run (its match may not be known yet); once it is matched for
+ * good, what it desires now replaces what it held, and the record goes.
+ */
+export class LeavingDevices {
+  private readonly records = new Map<string, LeavingDevice & { timer: NodeJS.Timeout }>();
+
+  /** `ended` is told when a device's hold ran out: its registrations are no longer desired. */
+  constructor(private readonly ended: (device: LeavingDevice) => void) {}
+
+  /** Whether a device is within its hold. */
+  has(key: string): boolean {
+    return this.records.has(key);
+  }
+
+  /**
+   * Keeps a gone device's entries for `holdMs`. A device already within its hold keeps the one it
+   * has: a device that went, came back still probing and went again is not held longer.
+   */
+  hold(
+    view: DeviceView,
+    entries: readonly DesiredEntry[],
+    holdMs: number,
+    now = Date.now(),
+  ): LeavingDevice | undefined {
+    if (holdMs <= 0 || entries.length === 0 || this.records.has(view.key)) return undefined;
+    const record = {
+      view,
+      entries,
+      since: new Date(now).toISOString(),
+      until: new Date(now + holdMs).toISOString(),
+      timer: setTimeout(() => {
+        this.records.delete(view.key);
+        this.ended(record);
+      }, holdMs),
+    };
+    this.records.set(view.key, record);
+    return record;
+  }
+
+  /**
+   * Ends the hold of the devices that are back: present again under their key and matched for good
+   * (no probe still to run), or present under another key (another port) with every identifier
+   * they held.
+   */
+  settle(present: DesiredState): void {
+    if (this.records.size === 0) return;
+    const settled = new Set(present.devices.filter((device) => !device.match.probing).map((device) => device.key));
+    for (const [key, record] of this.records) {
+      const taken = record.entries.every((entry) => present.entries.has(entryKey(entry.backend, entry.identifier)));
+      if (!settled.has(key) && !taken) continue;
+      clearTimeout(record.timer);
+      this.records.delete(key);
+    }
+  }
+
+  /** The desired state with the entries the leaving devices still hold (see {@link withLeaving}). */
+  applyTo(desired: DesiredState): DesiredState {
+    return this.records.size === 0 ? desired : withLeaving(desired, this.records.values());
+  }
+
+  /** The devices within their hold that are not present again, for the status server. */
+  list(present: readonly DeviceView[]): LeavingDevice[] {
+    if (this.records.size === 0) return [];
+    const keys = new Set(present.map((device) => device.key));
+    return [...this.records.values()]
+      .filter((record) => !keys.has(record.view.key))
+      .map(({ timer: _timer, ...device }) => device);
+  }
+
+  /** Stops every timer (the engine stops): the registrations stay, as a present device's do. */
+  clear(): void {
+    for (const record of this.records.values()) clearTimeout(record.timer);
+    this.records.clear();
+  }
+}

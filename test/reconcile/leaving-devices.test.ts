@@ -1,0 +1,104 @@
+// What a leaving device still holds, and when its hold ends: values in, values out (the timers
+// are the real ones; no test waits for one to fire).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  entryKey,
+  type DesiredEntry,
+  type DesiredState,
+  type DeviceView,
+} from '../../engine/reconcile/desired-state.js';
+import { LeavingDevices, withLeaving, type LeavingDevice } from '../../engine/reconcile/leaving-devices.js';
+
+const entry = (deviceKey: string, identifier: string, name = identifier): DesiredEntry => ({
+  backend: 'nuvlabox',
+  identifier,
+  payload: { identifier, name },
+  notify: { backend: 'nuvlabox' },
+  profile: 'gps',
+  deviceKey,
+});
+
+const view = (key: string, probing = false): DeviceView => ({
+  key,
+  source: 'usb',
+  facts: {},
+  since: '2026-01-01T00:00:00.000Z',
+  match: { candidates: [], ...(probing && { probing }) },
+  problems: [],
+});
+
+const stateOf = (devices: DeviceView[], entries: DesiredEntry[]): DesiredState => ({
+  devices,
+  entries: new Map(entries.map((item) => [entryKey(item.backend, item.identifier), item])),
+});
+
+const leavingOf = (key: string, entries: DesiredEntry[]): LeavingDevice => ({
+  view: view(key),
+  entries,
+  since: '2026-01-01T00:00:00.000Z',
+  until: '2026-01-01T00:00:02.000Z',
+});
+
+describe('withLeaving', () => {
+  test('a leaving device keeps its entries; a present device that maps to the same identifier outranks it', () => {
+    const present = stateOf([view('usb:1-2')], [entry('usb:1-2', 'gps:A', 'moved')]);
+    const merged = withLeaving(present, [
+      leavingOf('usb:1-1', [entry('usb:1-1', 'gps:A', 'before'), entry('usb:1-1', 'gps:B')]),
+    ]);
+    assert.deepEqual(
+      [...merged.entries.values()].map((item) => [item.identifier, item.deviceKey, item.payload.name]),
+      [
+        ['gps:A', 'usb:1-2', 'moved'],
+        ['gps:B', 'usb:1-1', 'gps:B'],
+      ],
+    );
+    assert.equal(merged.devices, present.devices, 'the devices are the present ones');
+    assert.equal(present.entries.size, 1, 'the present state is left alone');
+  });
+
+  test('nothing leaving: the same state', () => {
+    const present = stateOf([], [entry('usb:1-2', 'gps:A')]);
+    assert.equal(withLeaving(present, []), present);
+  });
+});
+
+describe('LeavingDevices', () => {
+  test('holds a device with entries for its hold, once; a zero hold or a device without entries is not held', () => {
+    const leaving = new LeavingDevices(() => assert.fail('no hold ends here'));
+    try {
+      assert.equal(leaving.hold(view('usb:1-1'), [entry('usb:1-1', 'a')], 0), undefined);
+      assert.equal(leaving.hold(view('usb:1-3'), [], 2000), undefined);
+      const held = leaving.hold(view('usb:1-1'), [entry('usb:1-1', 'a')], 2000, Date.parse('2026-01-01T00:00:00Z'));
+      assert.deepEqual([held?.since, held?.until], ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:02.000Z']);
+      assert.equal(leaving.hold(view('usb:1-1'), [entry('usb:1-1', 'a')], 9000), undefined, 'not held longer');
+      assert.deepEqual(
+        leaving.list([]).map((device) => device.view.key),
+        ['usb:1-1'],
+      );
+      assert.deepEqual(leaving.list([view('usb:1-1')]), [], 'a device present again is not listed as leaving');
+    } finally {
+      leaving.clear();
+    }
+  });
+
+  test('a device back under its key ends its hold once no probe is left to run; one back elsewhere, once it holds every identifier', () => {
+    const leaving = new LeavingDevices(() => assert.fail('no hold ends here'));
+    try {
+      leaving.hold(view('serial:1-1:if00'), [entry('serial:1-1:if00', 'a')], 2000);
+      leaving.hold(view('usb:1-4'), [entry('usb:1-4', 'b'), entry('usb:1-4', 'c')], 2000);
+      leaving.settle(stateOf([view('serial:1-1:if00', true)], [entry('usb:1-5', 'b')]));
+      assert.ok(leaving.has('serial:1-1:if00'), 'still probing: its match may not be known yet');
+      assert.ok(leaving.has('usb:1-4'), 'one identifier of two taken');
+      assert.deepEqual(
+        [...leaving.applyTo(stateOf([], [entry('usb:1-5', 'b')])).entries.values()].map((item) => item.deviceKey),
+        ['usb:1-5', 'serial:1-1:if00', 'usb:1-4'],
+      );
+      leaving.settle(stateOf([view('serial:1-1:if00')], [entry('usb:1-5', 'b'), entry('usb:1-5', 'c')]));
+      assert.ok(!leaving.has('serial:1-1:if00'), 'matched for good, even to nothing');
+      assert.ok(!leaving.has('usb:1-4'), 'every identifier is held by the device in its new port');
+    } finally {
+      leaving.clear();
+    }
+  });
+});
