@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { Facts } from '../core/facts.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../core/log.js';
+import { ignoredText } from '../match/ignored-by.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint } from '../probe/prober.js';
@@ -31,7 +32,9 @@ function describeDevice(device: DeviceView): string {
 function formatText(devices: DeviceView[]): string {
   const lines: string[] = [];
   for (const device of devices) {
-    lines.push(`${describeDevice(device)}  →  ${device.match.winner?.profile.name ?? '(no profile)'}`);
+    const { winner, ignored } = device.match;
+    const outcome = winner?.profile.name ?? (ignored ? `(${ignoredText(ignored)})` : '(no profile)');
+    lines.push(`${describeDevice(device)}  →  ${outcome}`);
     for (const node of deviceNodeLines(device.facts, device.source)) lines.push(`    ${node}`);
     for (const candidate of device.match.candidates) {
       if (candidate.matched && !candidate.reason) continue;
@@ -40,7 +43,10 @@ function formatText(devices: DeviceView[]): string {
     for (const problem of device.problems) lines.push(`    ! ${problem}`);
   }
   const matched = devices.filter((device) => device.match.winner).length;
-  lines.push(`${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched`);
+  const ignored = devices.filter((device) => device.match.ignored).length;
+  lines.push(
+    `${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched${ignored ? `, ${ignored} ignored` : ''}`,
+  );
   return lines.join('\n');
 }
 
@@ -93,7 +99,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   if (!config) return 1;
   const backends = backendNamesOf(config);
   const set = await loadProfiles([values.profiles], backends);
-  const index = new ProfileIndex(set.profiles);
+  const index = new ProfileIndex(set.profiles, config.ignore);
   const inventory = new Inventory();
   for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
   const prober = await remembered(values.state, inventory, index, values.probe);
@@ -113,6 +119,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
             key,
             source,
             profile: match.winner?.profile.name ?? null,
+            ...(match.ignored && { ignored: match.ignored }),
             candidates: match.candidates,
             problems,
             facts,

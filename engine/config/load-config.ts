@@ -8,6 +8,8 @@ import { credentialsIn, secrets } from '../core/secrets.js';
 import type { WithDefaults } from '../core/from-schema.js';
 import { withDefaults } from '../core/with-defaults.js';
 import { configSchema, deliverySchema, profilesSchema } from './config-schema.js';
+import type { LoadedProfile } from '../profiles/profile.js';
+import { ignoreRuleEntries, ignoreRuleIssues, type IgnoreRule } from './ignore-rules.js';
 
 /** A backend as configured: its name, type and options. */
 export interface ConfiguredBackend {
@@ -29,6 +31,8 @@ export interface EngineConfig {
   profiles: WithDefaults<typeof profilesSchema>;
   /** The backends; a config file's with their schema's defaults filled in. */
   backends: ConfiguredBackend[];
+  /** The `ignore:` rules, as the matcher takes them (LoadedProfile.configRule). */
+  ignore: LoadedProfile[];
   /**
    * The secrets of the backends' config: credentials (header values, URL query values, key and
    * token options) and every `${ENV}` value substituted into it. Also recorded with the process's
@@ -62,6 +66,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
     delivery: withDefaults(deliverySchema, {}),
     profiles: withDefaults(profilesSchema, {}),
     backends,
+    ignore: [],
     secrets: recordSecrets(backends, status.token ? [status.token] : []),
     status,
   };
@@ -145,6 +150,7 @@ export function parseConfig(
   );
   // Checked and filled: every default of the schema is in `data` from here on.
   issues.push(...schemaIssues(source, data, configSchema(), [], true));
+  issues.push(...ignoreRuleIssues(source, (data as { ignore?: unknown }).ignore));
   if (issues.some((issue) => issue.severity === 'error')) return { issues };
   const raw = data as {
     params?: Record<string, unknown>;
@@ -152,6 +158,7 @@ export function parseConfig(
     delivery?: DeliveryConfig;
     profiles?: EngineConfig['profiles'];
     backends?: Record<string, { type: string } & Record<string, unknown>>;
+    ignore?: IgnoreRule[];
     status?: { token?: string };
   };
   const backends = raw.backends
@@ -164,6 +171,7 @@ export function parseConfig(
     delivery: raw.delivery ?? withDefaults(deliverySchema, {}),
     profiles: raw.profiles ?? withDefaults(profilesSchema, {}),
     backends,
+    ignore: ignoreRuleEntries(file, raw.ignore ?? []),
     // The status token is a secret too: no log line or reason may show it.
     secrets: recordSecrets(backends, status.token ? [...substituted, status.token] : substituted),
     status,

@@ -123,7 +123,7 @@ export class Daemon {
     await reconciler.start();
     this.createBackends(config);
     await this.startBackends();
-    this.index = new ProfileIndex(store.profiles());
+    this.index = new ProfileIndex(store.profiles(), config.ignore);
     const probeResults = new ProbeResultsFile(this.options.stateDir, log);
     const prober = this.createProber(config, probeResults);
     prober.restore(await probeResults.load());
@@ -294,9 +294,9 @@ export class Daemon {
   }
 
   private async profilesChanged(): Promise<void> {
-    const store = this.running?.store;
-    if (!store) return;
-    this.index = new ProfileIndex(store.profiles());
+    const running = this.running;
+    if (!running) return;
+    this.index = new ProfileIndex(running.store.profiles(), running.config.ignore);
     await Promise.all(
       this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))),
     );
@@ -374,11 +374,16 @@ export class Daemon {
     this.matchedProfiles = matched;
   }
 
-  /** Asks the prober for the probes that present ttys still need; forgets departed ones. */
+  /**
+   * Asks the prober for the probes that present ttys still need; forgets departed ones, and
+   * ignored ones (a rule added while a probe runs stops it): an ignored port is never opened.
+   */
   private requestProbes(prober: Prober): void {
     const present = new Set<string>();
+    // Judged as matching judged them, on the facts with params and host.
+    const ignored = new Set(this.desired.devices.flatMap((device) => (device.match.ignored ? [device.key] : [])));
     for (const device of this.inventory.devices()) {
-      if (device.source !== 'serial' || !device.facts.serial) continue;
+      if (device.source !== 'serial' || !device.facts.serial || ignored.has(device.key)) continue;
       present.add(device.key);
       prober.want(
         device.key,

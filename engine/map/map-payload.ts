@@ -45,7 +45,7 @@ function evaluateMember(value: unknown, data: unknown): unknown {
 export function mapPayload(profile: Profile, facts: Facts): Record<string, unknown> {
   const payload: Record<string, unknown> = {};
   withinLogicLimits(() => {
-    for (const [key, value] of Object.entries(profile.map)) {
+    for (const [key, value] of Object.entries(profile.map ?? {})) {
       if (UNSAFE_PATH_SEGMENTS.has(key)) continue;
       const result = evaluateMember(value, facts);
       if (!isAbsent(result)) payload[key] = result;

@@ -56,7 +56,7 @@ export async function runTestSuite(given: readonly string[], config: EngineConfi
     ...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile),
     ...testFiles.files.flatMap((file) => file.tests),
   ].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  const context = { index: new ProfileIndex(set.profiles), backends, params: config.params };
+  const context = { index: new ProfileIndex(set.profiles, config.ignore), backends, params: config.params };
   const results = tests.map((test) => runTest(test, context));
   const covered = new Set(tests.map(wantedProfile));
   const untested = set.profiles

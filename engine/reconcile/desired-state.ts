@@ -106,7 +106,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
       problems.push(`profile ${profile.name}: the map gives no identifier`);
       continue;
     }
-    for (const notify of profile.notify) {
+    for (const notify of profile.notify ?? []) {
       const definition = input.backends.get(notify.backend);
       const document = definition?.document ? definition.document(payload) : payload;
       const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;

@@ -114,6 +114,7 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
         source: device.source,
         since: device.since,
         profile: device.match.winner?.profile.name ?? null,
+        ...(device.match.ignored && { ignored: device.match.ignored }),
         candidates: device.match.candidates,
         problems: device.problems,
         ...(device.notes && { notes: device.notes }),
@@ -133,7 +134,8 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
           file,
           description: profile.description ?? null,
           priority: profile.priority ?? 0,
-          notify: profile.notify.map((entry) => entry.backend),
+          notify: (profile.notify ?? []).map((entry) => entry.backend),
+          ...(profile.ignore && { ignore: true as const }),
         })),
         files: running.profileFiles.map(({ file, issues, keptLastGood, inUse }) => ({
           file,
