@@ -6,6 +6,7 @@ import { ProfileIndex } from '../match/matcher.js';
 import { expandPaths, isTestFile, loadProfiles } from '../profiles/load-profiles.js';
 import { loadTestFiles, testsOfProfile } from './load-tests.js';
 import type { LoadedTest } from './profile-test.js';
+import type { LoadedProfile } from '../profiles/profile.js';
 import { runTest, type TestResult } from './run-test.js';
 
 /** Everything `engine test` found and ran. */
@@ -38,6 +39,10 @@ function testPaths(paths: readonly string[]): string[] {
   return [...new Set([...paths, ...beside])];
 }
 
+/** The name, when it is an ignore profile's. */
+const ignoreProfileOf = (profiles: readonly LoadedProfile[], name: string) =>
+  profiles.some((entry) => entry.profile.name === name && entry.profile.ignore) ? name : undefined;
+
 /** The profile a test expects to win, if it names one (itself or by default). */
 function wantedProfile(test: LoadedTest): string | undefined {
   const expect = test.test.expect;
@@ -59,6 +64,8 @@ export async function runTestSuite(given: readonly string[], config: EngineConfi
   const context = { index: new ProfileIndex(set.profiles, config.ignore), backends, params: config.params };
   const results = tests.map((test) => runTest(test, context));
   const covered = new Set(tests.map(wantedProfile));
+  // An ignore profile's own tests expect no match, and check that it leaves the device alone.
+  for (const test of tests) if (test.defaultProfile) covered.add(ignoreProfileOf(set.profiles, test.defaultProfile));
   const untested = set.profiles
     .filter((entry) => named.has(entry.file) && !covered.has(entry.profile.name))
     .map((entry) => entry.profile.name);
