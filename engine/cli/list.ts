@@ -59,13 +59,15 @@ async function remembered(
   inventory: Inventory,
   index: ProfileIndex,
   probe: boolean,
+  context: Pick<Facts, 'params' | 'host'>,
 ): Promise<Prober> {
   const log = createLogger('error');
   const prober = new Prober({ log, onResult: () => undefined });
   prober.restore(await new ProbeResultsFile(stateDir, log).read());
   for (const device of inventory.devices()) {
     if (device.source !== 'serial' || !device.facts.serial) continue;
-    const candidates = probeCandidates(index, 'serial', device.facts);
+    // With the facts matching sees: an ignore rule's `when` reading params.* is judged alike.
+    const candidates = probeCandidates(index, 'serial', { ...device.facts, ...context });
     const fingerprint = probeFingerprint(device.facts);
     // Probes run only when asked; otherwise a remembered result counts only for the same device.
     if (probe) prober.want(device.key, device.facts.serial.path, candidates, fingerprint);
@@ -102,12 +104,12 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const index = new ProfileIndex(set.profiles, config.ignore);
   const inventory = new Inventory();
   for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
-  const prober = await remembered(values.state, inventory, index, values.probe);
+  const context = { params: config.params, host: { hostname: hostname(), arch: process.arch } };
+  const prober = await remembered(values.state, inventory, index, values.probe, context);
   const { devices } = desiredState({
     index,
     devices: inventory.devices(),
-    params: config.params,
-    host: { hostname: hostname(), arch: process.arch },
+    ...context,
     backends,
     probed: (key, entry) => prober.verdict(key, entry),
   });

@@ -22,6 +22,7 @@ import { startStatusServer } from '../server/status-server.js';
 import { SOURCES } from '../sources/index.js';
 import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
+import type { Facts } from '../core/facts.js';
 import { PairCounts } from '../core/pair-counts.js';
 
 export interface DaemonOptions {
@@ -342,15 +343,17 @@ export class Daemon {
     if (!running) return;
     // Work: the event-loop delay is sampled while it lasts (an idle engine samples nothing).
     this.deliveryMetrics.working();
+    const { params } = running.config;
+    const host = { hostname: hostname(), arch: process.arch };
     this.desired = desiredState({
       index: this.index,
       devices: this.inventory.devices(),
-      params: running.config.params,
-      host: { hostname: hostname(), arch: process.arch },
+      params,
+      host,
       backends: running.backendNames,
       probed: (key, entry) => running.prober.verdict(key, entry),
     });
-    this.requestProbes(running.prober);
+    this.requestProbes(running.prober, { params, host });
     const problems = new Set(
       this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)),
     );
@@ -378,17 +381,18 @@ export class Daemon {
    * Asks the prober for the probes that present ttys still need; forgets departed ones, and
    * ignored ones (a rule added while a probe runs stops it): an ignored port is never opened.
    */
-  private requestProbes(prober: Prober): void {
+  private requestProbes(prober: Prober, context: Pick<Facts, 'params' | 'host'>): void {
     const present = new Set<string>();
-    // Judged as matching judged them, on the facts with params and host.
-    const ignored = new Set(this.desired.devices.flatMap((device) => (device.match.ignored ? [device.key] : [])));
     for (const device of this.inventory.devices()) {
-      if (device.source !== 'serial' || !device.facts.serial || ignored.has(device.key)) continue;
+      // An ignored port is not wanted: forgotten below, which stops a probe under way on it.
+      if (device.source !== 'serial' || !device.facts.serial || this.index.ignoredBy({ ...device.facts, ...context }))
+        continue;
       present.add(device.key);
       prober.want(
         device.key,
         device.facts.serial.path,
-        probeCandidates(this.index, 'serial', device.facts),
+        // With the facts matching sees: a `when` reading params.* is judged alike.
+        probeCandidates(this.index, 'serial', { ...device.facts, ...context }),
         probeFingerprint(device.facts),
       );
     }
