@@ -4,6 +4,7 @@ import { backendNamesOf } from '../config/load-config.js';
 import type { Facts } from '../core/facts.js';
 import { Inventory } from '../inventory/inventory.js';
 import { createLogger } from '../core/log.js';
+import { ignoredText } from '../match/ignored-by.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint } from '../probe/prober.js';
@@ -32,7 +33,9 @@ function describeDevice(device: DeviceView): string {
 function formatText(devices: DeviceView[], replaced: readonly Replacement[]): string {
   const lines: string[] = [];
   for (const device of devices) {
-    lines.push(`${describeDevice(device)}  →  ${device.match.winner?.profile.name ?? '(no profile)'}`);
+    const { winner, ignored } = device.match;
+    const outcome = winner?.profile.name ?? (ignored ? `(${ignoredText(ignored)})` : '(no profile)');
+    lines.push(`${describeDevice(device)}  →  ${outcome}`);
     for (const node of deviceNodeLines(device.facts, device.source)) lines.push(`    ${node}`);
     for (const candidate of device.match.candidates) {
       if (candidate.matched && !candidate.reason) continue;
@@ -42,7 +45,10 @@ function formatText(devices: DeviceView[], replaced: readonly Replacement[]): st
     for (const warning of device.warnings ?? []) lines.push(`    ~ ${warning}`);
   }
   const matched = devices.filter((device) => device.match.winner).length;
-  lines.push(`${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched`);
+  const ignored = devices.filter((device) => device.match.ignored).length;
+  lines.push(
+    `${devices.length} device${devices.length === 1 ? '' : 's'}, ${matched} matched${ignored ? `, ${ignored} ignored` : ''}`,
+  );
   if (replaced.length > 0)
     lines.push('Replaced by a later profiles folder:', ...replaced.map((entry) => `  ${replacementText(entry)}`));
   return lines.join('\n');
@@ -57,13 +63,15 @@ async function remembered(
   inventory: Inventory,
   index: ProfileIndex,
   probe: boolean,
+  context: Pick<Facts, 'params' | 'host'>,
 ): Promise<Prober> {
   const log = createLogger('error');
   const prober = new Prober({ log, onResult: () => undefined });
   prober.restore(await new ProbeResultsFile(stateDir, log).read());
   for (const device of inventory.devices()) {
     if (device.source !== 'serial' || !device.facts.serial) continue;
-    const candidates = probeCandidates(index, 'serial', device.facts);
+    // With the facts matching sees: an ignore rule's `when` reading params.* is judged alike.
+    const candidates = probeCandidates(index, 'serial', { ...device.facts, ...context });
     const fingerprint = probeFingerprint(device.facts);
     // Probes run only when asked; otherwise a remembered result counts only for the same device.
     if (probe) prober.want(device.key, device.facts.serial.path, candidates, fingerprint);
@@ -100,15 +108,15 @@ export async function listCommand(args: string[], out: (text: string) => void): 
     folders.map((folder) => [folder]),
     backends,
   );
-  const index = new ProfileIndex(set.profiles);
+  const index = new ProfileIndex(set.profiles, config.ignore);
   const inventory = new Inventory();
   for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
-  const prober = await remembered(values.state, inventory, index, values.probe);
+  const context = { params: config.params, host: { hostname: hostname(), arch: process.arch } };
+  const prober = await remembered(values.state, inventory, index, values.probe, context);
   const { devices } = desiredState({
     index,
     devices: inventory.devices(),
-    params: config.params,
-    host: { hostname: hostname(), arch: process.arch },
+    ...context,
     backends,
     probed: (key, entry) => prober.verdict(key, entry),
   });
@@ -121,6 +129,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
             source,
             profile: match.winner?.profile.name ?? null,
             ...(typeof payload?.identifier === 'string' && { identifier: payload.identifier }),
+            ...(match.ignored && { ignored: match.ignored }),
             candidates: match.candidates,
             problems,
             ...(warnings && { warnings }),

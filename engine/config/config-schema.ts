@@ -2,6 +2,7 @@ import { BACKENDS } from '../backends/index.js';
 import { resyncMsSchema } from '../core/folder-watch.js';
 import { DEFAULT_RETRY_POLICY, DEFAULT_DELIVERY_CONCURRENCY } from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
+import { ignoreRulesSchema } from './ignore-rules.js';
 import type { JsonSchema } from '../core/json-schema.js';
 
 /** How changes are retried when a backend fails; its defaults are the engine's. */
@@ -78,6 +79,7 @@ export function configSchema(): JsonSchema {
       },
       delivery: deliverySchema,
       profiles: profilesSchema,
+      ignore: ignoreRulesSchema(),
       status: {
         type: 'object',
         description: 'The status server (port 6769 by default).',

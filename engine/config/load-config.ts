@@ -9,6 +9,8 @@ import { credentialsIn, secrets } from '../core/secrets.js';
 import type { WithDefaults } from '../core/from-schema.js';
 import { withDefaults } from '../core/with-defaults.js';
 import { configSchema, deliverySchema, profilesSchema } from './config-schema.js';
+import type { LoadedProfile } from '../profiles/profile.js';
+import { ignoreRuleEntries, ignoreRuleIssues, type IgnoreRule } from './ignore-rules.js';
 
 /** A backend as configured: its name, type and options. */
 export interface ConfiguredBackend {
@@ -30,6 +32,8 @@ export interface EngineConfig {
   profiles: WithDefaults<typeof profilesSchema>;
   /** The backends; a config file's with their schema's defaults filled in. */
   backends: ConfiguredBackend[];
+  /** The `ignore:` rules, as the matcher takes them (LoadedProfile.configRule). */
+  ignore: LoadedProfile[];
   /**
    * The secrets of the backends' config: credentials (header values, URL query values, key and
    * token options) and every `${ENV}` value substituted into it. Also recorded with the process's
@@ -63,6 +67,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv): EngineConfig {
     delivery: withDefaults(deliverySchema, {}),
     profiles: withDefaults(profilesSchema, {}),
     backends,
+    ignore: [],
     secrets: recordSecrets(backends, status.token ? [status.token] : []),
     status,
   };
@@ -153,6 +158,7 @@ export function parseConfig(
   );
   // Checked and filled: every default of the schema is in `data` from here on.
   issues.push(...schemaIssues(source, data, configSchema(), [], true));
+  issues.push(...ignoreRuleIssues(source, (data as { ignore?: unknown }).ignore));
   if (issues.some((issue) => issue.severity === 'error')) return { issues };
   const raw = data as {
     params?: Record<string, unknown>;
@@ -160,6 +166,7 @@ export function parseConfig(
     delivery?: DeliveryConfig;
     profiles?: EngineConfig['profiles'];
     backends?: Record<string, { type: string } & Record<string, unknown>>;
+    ignore?: IgnoreRule[];
     status?: { token?: string };
   };
   const backends = raw.backends
@@ -172,6 +179,7 @@ export function parseConfig(
     delivery: raw.delivery ?? withDefaults(deliverySchema, {}),
     profiles: profilesFrom(file, raw.profiles),
     backends,
+    ignore: ignoreRuleEntries(file, raw.ignore ?? []),
     // The status token is a secret too: no log line or reason may show it.
     secrets: recordSecrets(backends, status.token ? [...substituted, status.token] : substituted),
     status,

@@ -97,6 +97,11 @@ function toIssue(source: YamlSource, error: ErrorObject): ProfileIssue | undefin
         `${describe(path)} must be ${what}${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
       );
     }
+    case 'not': {
+      // A key refused where it is (e.g. `map` in an ignore profile): the schema says why.
+      const why = (error.parentSchema as { description?: string } | undefined)?.description;
+      return at(path, 'key', 'unknown-key', `${describe(path)} is not allowed here${why ? `: ${why}` : ''}`);
+    }
     case 'enum':
       return at(
         path,

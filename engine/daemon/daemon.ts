@@ -23,6 +23,7 @@ import { startStatusServer } from '../server/status-server.js';
 import { SOURCES } from '../sources/index.js';
 import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
+import type { Facts } from '../core/facts.js';
 import { PairCounts } from '../core/pair-counts.js';
 import { withDefaults } from '../core/with-defaults.js';
 
@@ -147,7 +148,7 @@ export class Daemon {
     await reconciler.start();
     this.createBackends(config);
     await this.startBackends();
-    this.index = new ProfileIndex(store.profiles());
+    this.index = new ProfileIndex(store.profiles(), config.ignore);
     const probeResults = new ProbeResultsFile(this.options.stateDir, log);
     const prober = this.createProber(config, probeResults);
     prober.restore(await probeResults.load());
@@ -326,9 +327,9 @@ export class Daemon {
   }
 
   private async profilesChanged(): Promise<void> {
-    const store = this.running?.store;
-    if (!store) return;
-    this.index = new ProfileIndex(store.profiles());
+    const running = this.running;
+    if (!running) return;
+    this.index = new ProfileIndex(running.store.profiles(), running.config.ignore);
     await Promise.all(
       this.sources.map((source) => source.profilesChanged?.(detectBlocks(this.index.profiles, source.kind))),
     );
@@ -374,17 +375,19 @@ export class Daemon {
     if (!running) return;
     // Work: the event-loop delay is sampled while it lasts (an idle engine samples nothing).
     this.deliveryMetrics.working();
+    const { params } = running.config;
+    const host = { hostname: hostname(), arch: process.arch };
     const present = desiredState({
       index: this.index,
       devices: this.inventory.devices(),
-      params: running.config.params,
-      host: { hostname: hostname(), arch: process.arch },
+      params,
+      host,
       backends: running.backendNames,
       probed: (key, entry) => running.prober.verdict(key, entry),
     });
     this.leaving.settle(present);
     this.desired = this.leaving.applyTo(present);
-    this.requestProbes(running.prober);
+    this.requestProbes(running.prober, { params, host });
     const problems = new Set(
       this.desired.devices.flatMap((device) => device.problems.map((problem) => `${device.key}: ${problem}`)),
     );
@@ -431,16 +434,22 @@ export class Daemon {
     this.matchedProfiles = matched;
   }
 
-  /** Asks the prober for the probes that present ttys still need; forgets departed ones. */
-  private requestProbes(prober: Prober): void {
+  /**
+   * Asks the prober for the probes that present ttys still need; forgets departed ones, and
+   * ignored ones (a rule added while a probe runs stops it): an ignored port is never opened.
+   */
+  private requestProbes(prober: Prober, context: Pick<Facts, 'params' | 'host'>): void {
     const present = new Set<string>();
     for (const device of this.inventory.devices()) {
-      if (device.source !== 'serial' || !device.facts.serial) continue;
+      // An ignored port is not wanted: forgotten below, which stops a probe under way on it.
+      if (device.source !== 'serial' || !device.facts.serial || this.index.ignoredBy({ ...device.facts, ...context }))
+        continue;
       present.add(device.key);
       prober.want(
         device.key,
         device.facts.serial.path,
-        probeCandidates(this.index, 'serial', device.facts),
+        // With the facts matching sees: a `when` reading params.* is judged alike.
+        probeCandidates(this.index, 'serial', { ...device.facts, ...context }),
         probeFingerprint(device.facts),
       );
     }

@@ -63,13 +63,13 @@ export function mapPayload(profile: Profile, facts: Facts): Record<string, unkno
 export function mapDevice(profile: Profile, facts: Facts): MappedDevice {
   const payload: Record<string, unknown> = {};
   withinLogicLimits(() => {
-    for (const [key, value] of Object.entries(profile.map)) {
+    for (const [key, value] of Object.entries(profile.map ?? {})) {
       if (UNSAFE_PATH_SEGMENTS.has(key)) continue;
       const result = evaluateMember(value, facts);
       if (!isAbsent(result)) payload[key] = result;
     }
   });
-  const listed = Array.isArray(profile.map.identifier);
+  const listed = Array.isArray(profile.map?.identifier);
   const written = payload.identifier;
   let candidates = listed ? identifierCandidates(written) : isIdentifier(written) ? [written] : [];
   if (candidates.length === 0 && (listed || written === undefined)) candidates = defaultIdentifierCandidates(facts);

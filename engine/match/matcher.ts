@@ -2,6 +2,7 @@ import type { Facts } from '../core/facts.js';
 import { whenHolds } from '../map/map-payload.js';
 import type { ProbeFacts } from '../probe/probe-reply.js';
 import type { LoadedProfile } from '../profiles/profile.js';
+import { ignoredText, type IgnoredBy } from './ignored-by.js';
 import { detectMismatch, isCatchAll, primarySource, specificity } from './detect-checks.js';
 
 /** How one profile fared against one device. */
@@ -16,6 +17,8 @@ export interface Candidate {
 /** The result of matching one device: the winning profile, if any, and every candidate. */
 export interface MatchResult {
   winner?: LoadedProfile;
+  /** Set when an ignore rule matched: then there is no winner, and nothing is probed. */
+  ignored?: IgnoredBy;
   /** What the winner's probe learned, when it has one. */
   probe?: ProbeFacts;
   /** Whether some profile's probe has yet to run (or to run again): the match may still change. */
@@ -72,9 +75,17 @@ const hasGlob = (pattern: string) => /[*?[\]{}()!+@\\]/.test(pattern);
 export class ProfileIndex {
   private readonly byKey = new Map<string, LoadedProfile[]>();
   private readonly scanned = new Map<string, LoadedProfile[]>();
+  /** Ignore profiles and config rules, checked on every device first: there are few. */
+  private readonly ignores: LoadedProfile[];
 
-  constructor(readonly profiles: readonly LoadedProfile[]) {
+  constructor(
+    readonly profiles: readonly LoadedProfile[],
+    /** The engine config's ignore rules (LoadedProfile.configRule); they go before the ignore profiles. */
+    readonly ignoreRules: readonly LoadedProfile[] = [],
+  ) {
+    this.ignores = [...ignoreRules, ...profiles.filter((entry) => entry.profile.ignore)];
     for (const entry of profiles) {
+      if (entry.profile.ignore) continue;
       const source = primarySource(entry.profile.detect);
       const filePath = entry.profile.detect.file?.path;
       const keys =
@@ -94,6 +105,25 @@ export class ProfileIndex {
         ? `file:${facts.file.path}`
         : undefined;
     return [...(key ? (this.byKey.get(key) ?? []) : []), ...(this.scanned.get(source) ?? [])];
+  }
+
+  /**
+   * The first ignore rule (config rules, then ignore profiles) whose detect holds for these facts,
+   * whatever the source: a rule on a USB device's ids also covers its ttys, whose facts carry it.
+   * A `when` that cannot be evaluated does not ignore.
+   */
+  ignoredBy(facts: Facts): IgnoredBy | undefined {
+    const entry = this.ignores.find(
+      (rule) => !detectMismatch(rule.profile.detect, facts) && !whenRejection(rule, facts),
+    );
+    if (!entry) return undefined;
+    const { name, description } = entry.profile;
+    return {
+      name,
+      file: entry.file,
+      kind: entry.configRule ? 'config-rule' : 'profile',
+      ...(description ? { reason: description } : {}),
+    };
   }
 }
 
@@ -115,6 +145,8 @@ function precedence(a: LoadedProfile, b: LoadedProfile): number {
  * profile recognises by its ids and strings is not written to on behalf of generic ones.
  */
 export function probeCandidates(index: ProfileIndex, source: string, facts: Facts): LoadedProfile[] {
+  // An ignored port is never opened, whatever wants to probe it.
+  if (index.ignoredBy(facts)) return [];
   const holding = index.candidatesFor(source, facts).filter((entry) => !detectMismatch(entry.profile.detect, facts));
   const settled = holding
     .filter((entry) => !entry.profile.detect.serial?.probe && !whenRejection(entry, facts))
@@ -135,6 +167,15 @@ export function matchDevice(
   facts: Facts,
   probe: ProbeLookup = () => undefined,
 ): MatchResult {
+  const ignored = index.ignoredBy(facts);
+  if (ignored) {
+    // Before any probe verdict is asked for: the others are listed, none is tried.
+    const reason = ignoredText(ignored);
+    const candidates = index
+      .candidatesFor(source, facts)
+      .map(({ profile, file }) => ({ profile: profile.name, file, matched: false, reason }));
+    return { ignored, candidates };
+  }
   const candidates: Candidate[] = [];
   const matched: { entry: LoadedProfile; probe?: ProbeFacts }[] = [];
   let probing = false;

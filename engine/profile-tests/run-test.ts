@@ -69,12 +69,22 @@ function probeVerdict(entry: LoadedProfile, reply: string | HexBytes | undefined
 const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
 
 /** What the test expects, resolved: a match (by a given profile, if any) or none. */
-function expectation(loaded: LoadedTest): { positive: boolean; wanted?: string; payload?: Record<string, unknown> } {
+function expectation(loaded: LoadedTest): {
+  positive: boolean;
+  wanted?: string;
+  payload?: Record<string, unknown>;
+  /** The profile a no-match test is written in: if an ignore profile, the device must be ignored. */
+  within?: string;
+} {
   const expect = loaded.test.expect;
-  if (expect === 'no-match' || expect.match === false) return { positive: false };
+  if (expect === 'no-match' || expect.match === false)
+    return { positive: false, ...(loaded.defaultProfile ? { within: loaded.defaultProfile } : {}) };
   const wanted = expect.profile ?? loaded.defaultProfile;
   return { positive: true, ...(wanted ? { wanted } : {}), ...(expect.payload ? { payload: expect.payload } : {}) };
 }
+
+const isIgnoreProfile = (index: ProfileIndex, name: string) =>
+  index.profiles.some((entry) => entry.profile.name === name && entry.profile.ignore);
 
 /** Why a device's match fails the expectation, one sentence each, and the payload fields that differ. */
 function judge(
@@ -83,11 +93,14 @@ function judge(
   index: ProfileIndex,
 ): { failures: string[]; differences: PayloadDifference[] } {
   const winner = view.match.winner?.profile.name;
-  const { positive, wanted } = expected;
+  const { positive, wanted, within } = expected;
   const failures: string[] = [];
   let differences: PayloadDifference[] = [];
   if (!positive) {
     if (winner) failures.push(`expected no match, but ${winner} matched`);
+    // In an ignore profile, `no-match` means "left alone": nothing matching is not enough.
+    else if (within && !view.match.ignored && isIgnoreProfile(index, within))
+      failures.push(`expected ${within} to leave the device alone, but no ignore rule holds for it`);
   } else if (!winner) {
     failures.push(`expected ${wanted ?? 'a profile'} to match, but nothing matched`);
   } else {

@@ -12,6 +12,7 @@ import {
 } from '../profiles/load-profiles.js';
 import { loadTestFiles, testsOfProfile, type ValidatedTestFile } from './load-tests.js';
 import type { LoadedTest } from './profile-test.js';
+import type { LoadedProfile } from '../profiles/profile.js';
 import { runTest, type TestResult } from './run-test.js';
 
 /** Everything `engine test` found and ran. */
@@ -43,6 +44,10 @@ function testPaths(paths: readonly string[]): string[] {
     .filter((file) => existsSync(file));
   return [...new Set([...paths, ...beside])];
 }
+
+/** The name, when it is an ignore profile's. */
+const ignoreProfileOf = (profiles: readonly LoadedProfile[], name: string) =>
+  profiles.some((entry) => entry.profile.name === name && entry.profile.ignore) ? name : undefined;
 
 /** The profile a test expects to win, if it names one (itself or by default). */
 function wantedProfile(test: LoadedTest): string | undefined {
@@ -88,9 +93,11 @@ function runLoaded(
     ...set.files.filter((file) => named.has(file.file)).flatMap(testsOfProfile),
     ...testFiles.files.flatMap((file) => file.tests),
   ].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  const context = { index: new ProfileIndex(set.profiles), backends, params: config.params };
+  const context = { index: new ProfileIndex(set.profiles, config.ignore), backends, params: config.params };
   const results = tests.map((test) => runTest(test, context));
   const covered = new Set(tests.map(wantedProfile));
+  // An ignore profile's own tests expect no match, and check that it leaves the device alone.
+  for (const test of tests) if (test.defaultProfile) covered.add(ignoreProfileOf(set.profiles, test.defaultProfile));
   const untested = set.profiles
     .filter((entry) => named.has(entry.file) && !covered.has(entry.profile.name))
     .map((entry) => entry.profile.name);

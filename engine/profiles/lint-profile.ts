@@ -1,17 +1,14 @@
 import type { BackendNames } from '../backends/index.js';
 import type { ProfileIssue } from '../core/errors.js';
-import { checkExpression, checkMapKeys, checkTemplate } from '../logic/check-logic.js';
+import { checkMapKeys, checkTemplate } from '../logic/check-logic.js';
 import { UNSAFE_PATH_SEGMENTS } from '../logic/operators.js';
-import { isCatchAll } from '../match/detect-checks.js';
-import { compileGlob } from '../match/glob.js';
 import { unknownFactReason } from '../sources/fact-fields.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import { compileSchema } from '../core/schema-issues.js';
 import { valueErrorText } from '../core/schema-error-text.js';
 import type { JsonSchema } from '../core/json-schema.js';
-import { SOURCES } from '../sources/index.js';
-import type { ReportIssue } from '../sources/source-definition.js';
-import type { Detect, Profile } from './profile.js';
+import type { Profile } from './profile.js';
+import { lintDetect } from './lint-detect.js';
 import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 import { isPlainObject } from '../core/plain-object.js';
 
@@ -43,21 +40,12 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     code: ProfileIssue['code'],
     message: string,
   ) => issues.push(issueAt(source, path, part, severity, code, message));
-  const detect: Record<string, unknown> = isPlainObject(profile.detect) ? profile.detect : {};
-
-  if (isPlainObject(profile.detect) && !SOURCES.some((definition) => detect[definition.kind] !== undefined)) {
-    at(
-      ['detect'],
-      'key',
-      'error',
-      'missing-key',
-      `\`detect\` needs at least one of ${SOURCES.map((definition) => definition.kind).join(', ')}`,
-    );
-  }
-  if (detect.when !== undefined) {
-    for (const problem of checkExpression(detect.when, ['detect', 'when']))
-      at(problem.path, problem.part, problem.severity, problem.code, problem.message);
-  }
+  issues.push(
+    ...lintDetect(source, profile.detect, ['detect'], {
+      priority: typeof profile.priority === 'number' ? profile.priority : undefined,
+      broad: typeof profile.broad === 'string' && /\S/.test(profile.broad),
+    }),
+  );
   for (const problem of checkMapKeys(isPlainObject(profile.map) ? profile.map : {}, ['map']))
     at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   for (const [key, value] of Object.entries(isPlainObject(profile.map) ? profile.map : {})) {
@@ -65,8 +53,6 @@ export function lintProfile(source: YamlSource, profile: Loose<Profile>, backend
     for (const problem of checkTemplate(value, ['map', key]))
       at(problem.path, problem.part, problem.severity, problem.code, problem.message);
   }
-
-  lintSourceBlocks(source, profile, detect, at);
 
   for (const [index, entry] of (Array.isArray(profile.notify) ? profile.notify : []).entries()) {
     if (
@@ -187,47 +173,4 @@ function documentProblems(
         message: `a notified backend would refuse this value (as Nuvla does): ${valueErrorText(error, document)}`,
       };
     });
-}
-
-/**
- * Each source block's globs compiled, then the source's own lint (a probe's regex and bytes,
- * USB ids too broad to be safe, a catch-all meant as one).
- */
-function lintSourceBlocks(
-  yaml: YamlSource,
-  profile: Loose<Profile>,
-  detect: Record<string, unknown>,
-  report: ReportIssue,
-): void {
-  const blocks = SOURCES.flatMap((definition) => {
-    const block = detect[definition.kind];
-    return isPlainObject(block) ? [{ definition, block }] : [];
-  });
-  for (const { definition, block } of blocks) {
-    for (const [key, kind] of Object.entries(definition.globKeys)) {
-      const pattern = block[key];
-      if (typeof pattern !== 'string') continue;
-      const path = ['detect', definition.kind, key];
-      const compiled = compileGlob(pattern, kind);
-      if (!compiled.ok) report(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
-      else
-        for (const warning of compiled.warnings)
-          report(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
-    }
-  }
-  const catchAll = isCatchAll(detect as Detect);
-  for (const { definition, block } of blocks) {
-    definition.lint?.(block, {
-      yaml,
-      at: ['detect', definition.kind],
-      priority: typeof profile.priority === 'number' ? profile.priority : undefined,
-      broad: typeof profile.broad === 'string' && /\S/.test(profile.broad),
-      when: detect.when,
-      catchAll,
-      distinguished: blocks.some(
-        (other) => other.definition !== definition && other.definition.distinguishes?.(other.block),
-      ),
-      report,
-    });
-  }
 }

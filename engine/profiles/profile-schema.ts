@@ -40,10 +40,47 @@ export function profileSchema(backends: BackendNames = builtInBackendNames()): J
   return withEditorHints(assembleProfileSchema(backends));
 }
 
-function assembleProfileSchema(backends: BackendNames): JsonSchema {
+/** The `detect` block: one block per source, and `when`. */
+function detectSchema(): JsonSchema {
   const detectProperties: Record<string, JsonSchema> = {};
   for (const source of SOURCES) detectProperties[source.kind] = source.detectSchema;
   detectProperties.when = logicSchema;
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description: `How to recognise the device. Every block present must hold; at least one of ${SOURCES.map((source) => source.kind).join(', ')}.`,
+    properties: detectProperties,
+  };
+}
+
+/** Refuses a key with the reason (a `not` schema: schema-issues.ts shows its description). */
+const refused = (why: string): JsonSchema => ({ not: {}, description: why });
+
+/** An ignore rule keeps probes off the ports it matches: it cannot have a probe of its own. */
+const NO_PROBE = {
+  properties: {
+    serial: {
+      properties: { probe: refused('an ignore rule never opens a port, so it has no probe; match by path or USB ids') },
+    },
+  },
+};
+
+/** The `detect` of an ignore rule (engine config `ignore:`, or an ignore profile): no probe. */
+export function ignoreDetectSchema(): JsonSchema {
+  return { ...detectSchema(), allOf: [NO_PROBE] };
+}
+
+/** What an ignore profile (`ignore: true`) leaves out: it registers nothing and ranks above all. */
+const IGNORE_PROFILE = {
+  properties: {
+    detect: NO_PROBE,
+    map: refused('an ignore profile registers nothing, so it has no map'),
+    notify: refused('an ignore profile registers nothing, so it notifies no backend'),
+    priority: refused('an ignore profile outranks every other profile; priority has no meaning in it'),
+  },
+};
+
+function assembleProfileSchema(backends: BackendNames): JsonSchema {
   const names = [...backends.keys()];
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -52,12 +89,16 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
       'How to recognise one kind of device (detect), what to tell about it (map) and whom to tell (notify). One profile per file.',
     type: 'object',
     additionalProperties: false,
-    // A mask (see profile-layers.ts) needs nothing but `mask: true`; every other profile, all four.
+    // A mask (see profile-layers.ts) needs nothing but `mask: true`. Every other profile needs a
+    // name and a detect block, and, unless it is an ignore profile, a map and a notify.
     if: { properties: { mask: { const: true } }, required: ['mask'] },
     then: { properties: { mask: true, name: true, description: true }, additionalProperties: false },
     else: {
       properties: { name: true, detect: true, map: true, notify: true },
-      required: ['name', 'detect', 'map', 'notify'],
+      required: ['name', 'detect'],
+      if: { properties: { ignore: { const: true } }, required: ['ignore'] },
+      then: IGNORE_PROFILE,
+      else: { required: ['map', 'notify'] },
     },
     properties: {
       name: {
@@ -86,12 +127,12 @@ function assembleProfileSchema(backends: BackendNames): JsonSchema {
         examples: ['Any CP2102 adapter on these gateways is the RS-485 meter bus; nothing else is ever plugged in'],
       },
       holdMs: profileHoldMsSchema,
-      detect: {
-        type: 'object',
-        additionalProperties: false,
-        description: `How to recognise the device. Every block present must hold; at least one of ${SOURCES.map((source) => source.kind).join(', ')}.`,
-        properties: detectProperties,
+      ignore: {
+        const: true,
+        description:
+          'Makes this an ignore profile: a device its detect matches is left alone (never registered, its ports never probed), whatever other profile matches it, catch-alls and priorities included. It has no map, notify or priority.',
       },
+      detect: detectSchema(),
       map: {
         type: 'object',
         description: 'The payload sent to the backends, e.g. a nuvlabox-peripheral document.',

@@ -25,9 +25,16 @@ export interface Profile {
   broad?: string;
   /** How long the registrations of a matched device that went are kept, in ms (the source's setting when absent). */
   holdMs?: number;
+  /**
+   * An ignore profile: a device it detects is left alone (never registered, never probed),
+   * whatever other profile matches it. It has no `map`, `notify` or `priority`.
+   */
+  ignore?: true;
   detect: Detect;
-  map: Record<string, LogicValue>;
-  notify: NotifyEntry[];
+  /** The payload; absent only in an ignore profile. */
+  map?: Record<string, LogicValue>;
+  /** The backends told; absent only in an ignore profile. */
+  notify?: NotifyEntry[];
   /** Examples run by `engine test`; the engine itself ignores them. */
   tests?: ProfileTest[];
 }
@@ -36,4 +43,6 @@ export interface Profile {
 export interface LoadedProfile {
   profile: Profile;
   file: string;
+  /** Set on an ignore rule of the engine config (`ignore:`), which `file` is; unset on a profile file. */
+  configRule?: true;
 }

@@ -125,7 +125,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     mapped.map(({ view, profile, candidates }) => ({
       deviceKey: view.key,
       candidates,
-      backends: profile.notify.map((notify) => notify.backend),
+      backends: (profile.notify ?? []).map((notify) => notify.backend),
     })),
   );
   for (const device of mapped) addEntries(entries, device, identities.get(device.view.key)!, input.backends);
@@ -143,7 +143,7 @@ function addEntries(
   const payload = identifier === candidates[0] ? mapped : { ...mapped, identifier };
   view.payload = payload;
   if (identity.fellBack) (view.warnings ??= []).push(identity.fellBack);
-  for (const notify of profile.notify) {
+  for (const notify of profile.notify ?? []) {
     const definition = backends.get(notify.backend);
     const document = definition?.document ? definition.document(payload) : payload;
     const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;

@@ -83,6 +83,7 @@ function deviceStatus(
     ...(leaving ? { present: false, leaving: { since: leaving.since, until: leaving.until } } : {}),
     since: device.since,
     profile: device.match.winner?.profile.name ?? null,
+    ...(device.match.ignored && { ignored: device.match.ignored }),
     candidates: device.match.candidates,
     problems: device.problems,
     ...(device.warnings && { warnings: device.warnings }),
@@ -150,7 +151,8 @@ export function daemonStatus(snapshot: () => DaemonSnapshot): StatusProvider {
           file,
           description: profile.description ?? null,
           priority: profile.priority ?? 0,
-          notify: profile.notify.map((entry) => entry.backend),
+          notify: (profile.notify ?? []).map((entry) => entry.backend),
+          ...(profile.ignore && { ignore: true as const }),
         })),
         files: running.profileFiles.map(({ file, issues, keptLastGood, inUse, replacedBy, masks }) => ({
           file,

@@ -4,6 +4,7 @@
  */
 import type { ProfileIssue } from '../core/errors.js';
 import type { Facts } from '../core/facts.js';
+import type { IgnoredBy } from '../match/ignored-by.js';
 import type { Candidate } from '../match/matcher.js';
 import type { ProbeRecord } from '../probe/prober.js';
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
@@ -43,6 +44,8 @@ export interface DeviceStatus {
   since?: string;
   /** The winning profile's name. */
   profile: string | null;
+  /** The ignore rule (config rule or ignore profile) that leaves the device alone, if one does. */
+  ignored?: IgnoredBy;
   candidates: Candidate[];
   problems: string[];
   /** How it is delivered that users must know: a fallback identifier, an identifier it shares. */
@@ -57,7 +60,15 @@ export interface DeviceStatus {
 
 /** `GET /profiles`: the profiles in use and every profile file with its problems. */
 export interface ProfilesStatus {
-  loaded: { name: string; file: string; description: string | null; priority: number; notify: string[] }[];
+  loaded: {
+    name: string;
+    file: string;
+    description: string | null;
+    priority: number;
+    notify: string[];
+    /** An ignore profile: devices it detects are left alone. */
+    ignore?: true;
+  }[];
   files: {
     file: string;
     profile: string | null;

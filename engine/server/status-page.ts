@@ -7,6 +7,7 @@
 import type { DeliveryStatus } from '../reconcile/reconciler.js';
 import type { DeviceStatus, ProfilesStatus, StatusSummary } from './status-data.js';
 import { deviceNodeLines } from '../sources/usb/device-node-lines.js';
+import { ignoredText } from '../match/ignored-by.js';
 
 /** What the page shows; the same values the JSON endpoints answer. */
 export interface StatusPageData {
@@ -68,7 +69,9 @@ function deliveryRows(deliveries: readonly DeliveryStatus[], now: number): strin
 function deviceSection(device: DeviceStatus, now: number): string {
   const winner = device.profile
     ? `matched <strong class="profile">${escape(device.profile)}</strong>`
-    : '<span class="muted">no profile matched</span>';
+    : device.ignored
+      ? `<span class="muted ignored">${escape(ignoredText(device.ignored))}</span>`
+      : '<span class="muted">no profile matched</span>';
   const misses = device.candidates.filter((candidate) => candidate.reason);
   const missList = misses.length
     ? `<h4>Other profiles considered</h4><ul class="misses">${misses.map((miss) => `<li><strong>${escape(miss.profile)}</strong>${miss.file ? ` <span class="muted">${escape(miss.file)}</span>` : ''}: ${escape(miss.reason)}</li>`).join('')}</ul>`

@@ -16,7 +16,7 @@ const inUse = (store: ProfileStore) =>
     .profiles()
     .map(
       ({ profile, file }) =>
-        `${profile.name} ${path.relative(path.dirname(path.dirname(file)), file)} ${String(profile.map.name)}`,
+        `${profile.name} ${path.relative(path.dirname(path.dirname(file)), file)} ${String(profile.map?.name)}`,
     );
 
 test('a later folder replaces and masks an earlier one, and gives the name back when its file goes', async () => {

@@ -58,7 +58,7 @@ describe('the cost of a profile reload', () => {
         [],
         'no other profile serialised',
       );
-      assert.equal(store.profiles().find(({ file }) => file === edited)?.profile.map.name, 'second');
+      assert.equal(store.profiles().find(({ file }) => file === edited)?.profile.map?.name, 'second');
 
       // The same text again (a ConfigMap update re-reads every file) is not checked again.
       reset();

@@ -13,7 +13,7 @@ function state(store: ProfileStore) {
   return {
     inUse: store
       .profiles()
-      .map(({ profile, file }) => `${profile.name} ${file.split('/').pop()} ${String(profile.map.name)}`),
+      .map(({ profile, file }) => `${profile.name} ${file.split('/').pop()} ${String(profile.map?.name)}`),
     duplicates: store
       .issues()
       .filter((issue) => issue.code === 'duplicate-name')
