@@ -30,6 +30,7 @@ describe('mDNS services', () => {
         type: '_ipp._tcp',
         instance: 'Office',
         name: 'Office._ipp._tcp.local',
+        slug: 'Office._ipp._tcp.local',
         txt: { ty: 'Laser', color: 'T', duplex: true },
       },
       freshMs: 30_000,
