@@ -110,7 +110,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   );
   const index = new ProfileIndex(set.profiles, config.ignore);
   const inventory = new Inventory();
-  for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
+  for (const device of await presentHardware(index.profiles, config)) inventory.apply({ action: 'add', ...device });
   const context = { params: config.params, host: { hostname: hostname(), arch: process.arch } };
   const prober = await remembered(values.state, inventory, index, values.probe, context);
   const { devices } = desiredState({

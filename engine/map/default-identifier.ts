@@ -8,10 +8,12 @@ const clean = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
  * resolve-identifiers.ts for how a later one is chosen). For USB: `vid:pid:serial`, then, for
  * two devices that report the same serial number (clones often do), `vid:pid:serial@portPath`;
  * without a serial number, `vid:pid@portPath`; each with `:ifN` for a tty on interface N of a
- * composite device. For a path: the path with its separators replaced.
+ * composite device. For a path: the path with its separators replaced. For a network
+ * peripheral: its protocol and id (`mdns:Office_Printer._ipp._tcp.local`, `ssdp:uuid:...`).
  */
 export function defaultIdentifierCandidates(facts: Facts): string[] {
-  const { usb, serial, file } = facts;
+  const { usb, serial, file, network } = facts;
+  if (network) return [`${network.protocol}:${clean(network.id)}`];
   if (usb) {
     const base = `${usb.vendorId}:${usb.productId}`;
     const port = usb.portPath ? `@${clean(usb.portPath)}` : '';
