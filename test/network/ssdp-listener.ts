@@ -1,0 +1,40 @@
+// Runs the SSDP protocol the way the network source does (its config defaults, the test
+// namespace's loopback as the one allowed interface) and records what it tells the source.
+import { createLogger } from '../../engine/core/log.js';
+import { withDefaults } from '../../engine/core/with-defaults.js';
+import type { Announcement, Discoverer } from '../../engine/sources/network/discovery.js';
+import { ssdpProtocol } from '../../engine/sources/network/ssdp.js';
+import type { SsdpConfig } from '../../engine/sources/network/ssdp-discoverer.js';
+
+export type Heard = { event: 'heard'; announcement: Announcement } | { event: 'left'; id: string };
+
+/** A started SSDP discoverer and its record. */
+export interface SsdpListener {
+  discoverer: Discoverer;
+  events: Heard[];
+  /** The announcements heard for a device named `friendlyName`. */
+  heardNamed(friendlyName: string): Announcement[];
+  leftIds(): string[];
+}
+
+export async function listenSsdp(blocks: unknown[], config: Partial<SsdpConfig> = {}): Promise<SsdpListener> {
+  const events: Heard[] = [];
+  const settings = withDefaults(ssdpProtocol.configSchema!, config) as SsdpConfig;
+  const discoverer = ssdpProtocol.create(settings, {
+    heard: (announcement) => events.push({ event: 'heard', announcement }),
+    left: (_protocol, id) => events.push({ event: 'left', id }),
+    log: createLogger(process.env.SSDP_TEST_LOG === 'debug' ? 'debug' : 'error'),
+    interfaceAddresses: ['127.0.0.1'],
+    heardHosts: () => [],
+  });
+  await discoverer.start(blocks);
+  return {
+    discoverer,
+    events,
+    heardNamed: (friendlyName) =>
+      events.flatMap((entry) =>
+        entry.event === 'heard' && entry.announcement.facts.friendlyName === friendlyName ? [entry.announcement] : [],
+      ),
+    leftIds: () => events.flatMap((entry) => (entry.event === 'left' ? [entry.id] : [])),
+  };
+}
