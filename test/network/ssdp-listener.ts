@@ -25,6 +25,7 @@ export async function listenSsdp(blocks: unknown[], config: Partial<SsdpConfig> 
     left: (_protocol, id) => events.push({ event: 'left', id }),
     log: createLogger(process.env.SSDP_TEST_LOG === 'debug' ? 'debug' : 'error'),
     interfaceAddresses: ['127.0.0.1'],
+    onLink: (address) => address.startsWith('127.'),
     heardHosts: () => [],
   });
   await discoverer.start(blocks);

@@ -4,14 +4,14 @@ import { DESCRIPTION_FIELDS, type DeviceDescription } from './ssdp-description.j
 import { maxAgeSeconds, udnOfUsn, type SsdpMessage } from './ssdp-message.js';
 
 /** Bounds of the device table, from `sources.network.ssdp`. */
-export interface SsdpTableLimits {
+export type SsdpTableLimits = {
   /** Devices tracked at once; a new one beyond is ignored until one leaves or goes stale. */
   maxDevices: number;
   /** Devices tracked at once from one sender address, so that one host cannot fill the table. */
   maxDevicesPerAddress: number;
   /** An announcement is taken as fresh this long at most, whatever its max-age says. */
   maxFreshSeconds: number;
-}
+};
 
 /** Types kept per device: a device and its services are a handful, never hundreds. */
 const MAX_TYPES = 32;

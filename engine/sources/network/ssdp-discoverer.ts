@@ -1,7 +1,6 @@
 import dgram from 'node:dgram';
 import { RateLimitedWarning } from '../../core/rate-limited-warning.js';
 import type { Discoverer, DiscoveryContext } from './discovery.js';
-import { Ipv4Networks } from './ipv4-networks.js';
 import { searchTargets } from './ssdp-detect.js';
 import { parseDeviceDescription } from './ssdp-description.js';
 import { SsdpDeviceTable, type DescribeResult, type SsdpTableLimits } from './ssdp-devices.js';
@@ -9,13 +8,13 @@ import { fetchableLocation, fetchDescription, type DescriptionFetchLimits } from
 import { parseSsdpMessage, searchMessage, SSDP_GROUP, SSDP_PORT } from './ssdp-message.js';
 
 /** The settings of `sources.network.ssdp`, defaults filled in by the config schema. */
-export interface SsdpConfig extends SsdpTableLimits {
+export type SsdpConfig = SsdpTableLimits & {
   descriptionMaxBytes: number;
   descriptionTimeoutMs: number;
   descriptionConcurrency: number;
   /** The MX of a search: devices spread their replies over this many seconds. */
   searchMx: number;
-}
+};
 
 /** The TTL of a search: UDA 2.0 recommends 2, enough for the local network and no further. */
 const SEARCH_TTL = 2;
@@ -26,7 +25,6 @@ const SEARCH_TTL = 2;
  * their unicast replies, and the device table they feed.
  */
 export class SsdpDiscoverer implements Discoverer {
-  private readonly networks: Ipv4Networks;
   private readonly table: SsdpDeviceTable;
   private readonly aborts = new AbortController();
   private listener: dgram.Socket | undefined;
@@ -40,7 +38,6 @@ export class SsdpDiscoverer implements Discoverer {
     private readonly config: SsdpConfig,
     private readonly context: DiscoveryContext,
   ) {
-    this.networks = new Ipv4Networks(context.interfaceAddresses);
     const full = new RateLimitedWarning(context.log, 'SSDP: device table full, announcement ignored', undefined);
     this.table = new SsdpDeviceTable(
       context,
@@ -113,7 +110,9 @@ export class SsdpDiscoverer implements Discoverer {
   }
 
   private received(datagram: Buffer, sender: string): void {
-    if (this.stopped || !this.networks.localAddressFor(sender)) return;
+    // A sender off the allowed subnets is heard only because another socket joined the group
+    // elsewhere: answering or fetching from it would send on an interface the config does not allow.
+    if (this.stopped || !this.context.onLink(sender)) return;
     try {
       const message = parseSsdpMessage(datagram);
       if (message) this.table.receive(message, sender);
@@ -126,11 +125,9 @@ export class SsdpDiscoverer implements Discoverer {
   /** Fetches and reads a device's description, a bounded number at once. */
   private async describe(udn: string, location: string | undefined, sender: string): Promise<DescribeResult> {
     const url = fetchableLocation(location, sender);
-    const localAddress = this.networks.localAddressFor(sender);
-    if (typeof url === 'string' || !localAddress) {
-      const reason = typeof url === 'string' ? url : 'sender on no allowed network';
-      this.context.log.debug('SSDP: description not fetched', { udn, reason });
-      return { failed: reason };
+    if (typeof url === 'string') {
+      this.context.log.debug('SSDP: description not fetched', { udn, reason: url });
+      return { failed: url };
     }
     // A slot freed is handed to the next waiting fetch, so never more than the limit run at once.
     if (this.fetching < this.config.descriptionConcurrency) this.fetching += 1;
@@ -141,7 +138,7 @@ export class SsdpDiscoverer implements Discoverer {
         maxBytes: this.config.descriptionMaxBytes,
         timeoutMs: this.config.descriptionTimeoutMs,
       };
-      const fetched = await fetchDescription(url, localAddress, limits, this.aborts.signal);
+      const fetched = await fetchDescription(url, limits, this.aborts.signal);
       const parsed = 'text' in fetched ? parseDeviceDescription(fetched.text, udn) : undefined;
       if (parsed) return parsed;
       const reason = 'failed' in fetched ? fetched.failed : 'no <device> in the description';

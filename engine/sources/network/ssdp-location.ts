@@ -33,13 +33,13 @@ export function fetchableLocation(location: string | undefined, sender: string):
 }
 
 /**
- * Fetches a description document: one GET, no redirect followed, no keep-alive, from
- * `localAddress` (the allowed interface's address). Resolves with the body as text, or with
+ * Fetches a description document: one GET, no redirect followed, no keep-alive. The URL's host
+ * is the announcing sender, on an allowed interface's subnet, so the connection leaves by that
+ * interface. Resolves with the body as text, or with
  * why it could not be had; never rejects.
  */
 export function fetchDescription(
   url: URL,
-  localAddress: string,
   limits: DescriptionFetchLimits,
   signal: AbortSignal,
 ): Promise<{ text: string } | { failed: string }> {
@@ -54,7 +54,6 @@ export function fetchDescription(
     };
     const request = http.get(url, {
       agent: false,
-      localAddress,
       headers: { accept: 'text/xml' },
       maxHeaderSize: 8192,
       signal,

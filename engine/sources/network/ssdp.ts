@@ -27,6 +27,13 @@ export const ssdpProtocol: ProtocolDefinition<SsdpDetect, SsdpConfig> = {
     location: 'the LOCATION URL of its description as last announced',
     server: 'the SERVER header of its last announcement (OS, UPnP version, product), or null',
   },
+  factSchemas: {
+    rootDevice: { type: 'boolean' },
+    types: { type: 'array', items: { type: 'string' } },
+  },
+  describe: (facts) =>
+    [facts.friendlyName, facts.modelName, facts.udn].filter((part) => typeof part === 'string' && part).join(' ') ||
+    String(facts.udn),
   configSchema: {
     type: 'object',
     additionalProperties: false,
