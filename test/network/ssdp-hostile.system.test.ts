@@ -109,6 +109,10 @@ test(
     }
     assert.equal(elsewhereConnections, 0, 'a LOCATION on another host is never fetched');
     assert.ok(hugeBytes < 100 * 1024 * 1024, `read ${hugeBytes} bytes of 100 MB`);
+    const givenUp = (udn: string) =>
+      listener.logLines.find((line) => line.udn === udn && line.msg === 'SSDP: description unreadable')?.reason;
+    assert.equal(givenUp('uuid:huge'), 'over 65536 bytes', 'cut off by its size, not its time');
+    assert.equal(givenUp('uuid:hang'), 'no whole answer in 1000 ms');
     const flooded = new Set(
       listener.events.flatMap((entry) =>
         entry.event === 'heard' && entry.announcement.id.startsWith('uuid:flood-') ? [entry.announcement.id] : [],

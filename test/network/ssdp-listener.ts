@@ -12,6 +12,8 @@ export type Heard = { event: 'heard'; announcement: Announcement } | { event: 'l
 export interface SsdpListener {
   discoverer: Discoverer;
   events: Heard[];
+  /** The protocol's log lines (debug included), parsed. */
+  logLines: Array<Record<string, unknown>>;
   /** The announcements heard for a device named `friendlyName`. */
   heardNamed(friendlyName: string): Announcement[];
   leftIds(): string[];
@@ -19,11 +21,15 @@ export interface SsdpListener {
 
 export async function listenSsdp(blocks: unknown[], config: Partial<SsdpConfig> = {}): Promise<SsdpListener> {
   const events: Heard[] = [];
+  const logLines: Array<Record<string, unknown>> = [];
   const settings = withDefaults(ssdpProtocol.configSchema!, config) as SsdpConfig;
   const discoverer = ssdpProtocol.create(settings, {
     heard: (announcement) => events.push({ event: 'heard', announcement }),
     left: (_protocol, id) => events.push({ event: 'left', id }),
-    log: createLogger(process.env.SSDP_TEST_LOG === 'debug' ? 'debug' : 'error'),
+    log: createLogger('debug', (line) => {
+      logLines.push(JSON.parse(line) as Record<string, unknown>);
+      if (process.env.SSDP_TEST_LOG === 'debug') process.stderr.write(line);
+    }),
     interfaceAddresses: ['127.0.0.1'],
     onLink: (address) => address.startsWith('127.'),
     heardHosts: () => [],
@@ -32,6 +38,7 @@ export async function listenSsdp(blocks: unknown[], config: Partial<SsdpConfig> 
   return {
     discoverer,
     events,
+    logLines,
     heardNamed: (friendlyName) =>
       events.flatMap((entry) =>
         entry.event === 'heard' && entry.announcement.facts.friendlyName === friendlyName ? [entry.announcement] : [],
