@@ -130,3 +130,37 @@ test(
     assert.deepEqual(listener.leftIds(), ['uuid:good']);
   },
 );
+
+test(
+  'port 1900 held by a program that does not share it: the protocol starts, says so, and hears replies to its searches',
+  { skip: outsideTestNetns },
+  async () => {
+    // The holder binds without SO_REUSEADDR, as some SSDP daemons do, and answers searches.
+    const holder = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    sockets.push(holder);
+    await new Promise<void>((resolve) => holder.bind(1900, '0.0.0.0', resolve));
+    holder.addMembership('239.255.255.250', '127.0.0.1');
+    const location = await serve('127.0.0.1', (_request, response) => response.end(description('Answering')));
+    holder.on('message', (datagram, sender) => {
+      if (!datagram.toString('latin1').startsWith('M-SEARCH')) return;
+      const reply = `HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=300\r\nLOCATION: ${location}/d.xml\r\nST: ${TYPE}\r\nUSN: uuid:answering::${TYPE}\r\n\r\n`;
+      holder.send(Buffer.from(reply, 'latin1'), sender.port, sender.address);
+    });
+    const listener = await listenSsdp([{ deviceType: TYPE }]);
+    after(() => listener.discoverer.stop());
+    assert.ok(
+      listener.logLines.some((line) => line.msg === 'SSDP: announcements not heard (only replies to searches)'),
+    );
+    const heard = () =>
+      listener.events.some((entry) => entry.event === 'heard' && entry.announcement.id === 'uuid:answering');
+    let lastQuery = 0;
+    await waitFor(
+      'the reply to a search heard',
+      () => {
+        if (Date.now() - lastQuery > 500) ((lastQuery = Date.now()), listener.discoverer.query());
+        return heard();
+      },
+      20_000,
+    );
+  },
+);

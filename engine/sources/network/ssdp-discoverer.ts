@@ -52,18 +52,30 @@ export class SsdpDiscoverer implements Discoverer {
     this.table.setTargets(this.targets);
     const addresses = this.context.interfaceAddresses;
     if (addresses.length === 0) return;
-    this.listener = await this.bound({ port: SSDP_PORT, address: SSDP_GROUP }, (socket) => {
-      for (const address of addresses) socket.addMembership(SSDP_GROUP, address);
-    });
-    for (const address of addresses)
-      this.searchers.push({
-        address,
-        socket: await this.bound({ port: 0, address }, (socket) => {
+    // Either socket kind failing (port 1900 held by a program that does not share it, an
+    // interface without multicast) leaves the protocol running on what it could open.
+    try {
+      this.listener = await this.bound({ port: SSDP_PORT, address: SSDP_GROUP }, (socket) => {
+        for (const address of addresses) this.joined(socket, address);
+      });
+    } catch (error) {
+      this.context.log.warn('SSDP: announcements not heard (only replies to searches)', {
+        port: SSDP_PORT,
+        error: (error as Error).message,
+      });
+    }
+    for (const address of addresses) {
+      try {
+        const socket = await this.bound({ port: 0, address }, (socket) => {
           socket.setMulticastInterface(address);
           socket.setMulticastTTL(SEARCH_TTL);
           socket.setMulticastLoopback(true);
-        }),
-      });
+        });
+        this.searchers.push({ address, socket });
+      } catch (error) {
+        this.context.log.warn('SSDP: cannot search from this address', { address, error: (error as Error).message });
+      }
+    }
     this.query();
   }
 
@@ -93,19 +105,39 @@ export class SsdpDiscoverer implements Discoverer {
     await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
   }
 
+  private joined(socket: dgram.Socket, address: string): void {
+    try {
+      socket.addMembership(SSDP_GROUP, address);
+    } catch (error) {
+      this.context.log.warn('SSDP: cannot join the group on this address', {
+        address,
+        error: (error as Error).message,
+      });
+    }
+  }
+
   /** A UDP socket bound to `where`, set up by `configure`, its datagrams fed to the table. */
   private async bound(where: { port: number; address: string }, configure: (socket: dgram.Socket) => void) {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     socket.on('message', (datagram, sender) => this.received(datagram, sender.address));
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      const failed = (error: Error) => {
+        socket.close();
+        reject(error);
+      };
+      socket.once('error', failed);
       socket.bind(where, () => {
-        socket.off('error', reject);
+        socket.off('error', failed);
         resolve();
       });
     });
     socket.on('error', (error) => this.context.log.warn('SSDP: socket error', { error: error.message }));
-    configure(socket);
+    try {
+      configure(socket);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
     return socket;
   }
 
