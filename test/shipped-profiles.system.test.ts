@@ -213,6 +213,28 @@ const DEVICES: Record<string, Facts> = {
       },
     },
   },
+  'upnp-media-renderer': {
+    network: {
+      protocol: 'ssdp',
+      id: 'uuid:RINCON_48A6B8C0FFEE01400',
+      addresses: ['192.168.1.42'],
+      host: null,
+      port: null,
+      ssdp: {
+        udn: 'uuid:RINCON_48A6B8C0FFEE01400',
+        deviceType: 'urn:schemas-upnp-org:device:MediaRenderer:1',
+        friendlyName: 'Living Room',
+        manufacturer: 'Sonos, Inc.',
+        modelName: 'Sonos One',
+        modelNumber: 'S18',
+        serialNumber: '48-A6-B8-C0-FF-EE:1',
+        rootDevice: false,
+        types: ['urn:schemas-upnp-org:device:MediaRenderer:1'],
+        location: 'http://192.168.1.42:1400/xml/device_description.xml',
+        server: 'Linux UPnP/1.0 Sonos/70.3-35220 (ZPS18)',
+      },
+    },
+  },
   'arduino-banner': {
     usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
     serial: tty('/dev/ttyACM0', null),
