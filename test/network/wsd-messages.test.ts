@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { probeTypes, typesWanted, wsdMismatch } from '../../engine/sources/network/wsd-detect.js';
-import { endpointAnnouncement, EndpointMemory } from '../../engine/sources/network/wsd-endpoints.js';
+import { endpointAnnouncement, EndpointMemory, onvifScopes } from '../../engine/sources/network/wsd-endpoints.js';
 import { MESSAGE_LIMITS, parseDiscoveryMessage, probeMessage } from '../../engine/sources/network/wsd-messages.js';
 import { readXml, XML_LIMITS } from '../../engine/sources/network/wsd-xml.js';
 import {
@@ -153,6 +153,7 @@ describe('WS-Discovery endpoints', () => {
         scopes: [],
         xaddrs: ['http://192.0.2.1:5357/11111111-2222-3333-4444-555555555555'],
         metadataVersion: 1,
+        onvif: null,
       },
       freshMs: 90_000,
     });
@@ -173,6 +174,24 @@ describe('WS-Discovery endpoints', () => {
     const announcement = endpointAnnouncement(printer, 1);
     assert.equal(announcement.host, 'printer-office.local');
     assert.deepEqual(announcement.addresses, ['10.0.0.7']);
+  });
+
+  test("an ONVIF camera's name, hardware and profiles from its scopes, percent-decoded", () => {
+    const camera = new EndpointMemory(4, 1).learn(
+      parseDiscoveryMessage(ONVIF_PROBE_MATCHES)!.endpoints[0]!,
+      '10.0.0.9',
+      0,
+    )!;
+    assert.deepEqual(endpointAnnouncement(camera, 1).facts.onvif, {
+      name: 'AXIS P1343',
+      hardware: 'P1343',
+      profiles: ['Streaming'],
+    });
+    assert.deepEqual(onvifScopes(['onvif://www.onvif.org/name/bad%zz']), {
+      name: 'bad%zz',
+      hardware: null,
+      profiles: [],
+    });
   });
 
   test('memory is bounded: stale and unreported endpoints make room, fresh reported ones do not', () => {

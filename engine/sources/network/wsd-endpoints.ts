@@ -110,9 +110,36 @@ export function endpointAnnouncement(known: KnownEndpoint, freshMs: number): Ann
       scopes: known.scopes,
       xaddrs: known.xaddrs,
       metadataVersion: known.metadataVersion,
+      onvif: onvifScopes(known.scopes),
     },
     freshMs,
   };
+}
+
+const ONVIF_SCOPE = 'onvif://www.onvif.org/';
+
+/**
+ * What ONVIF devices say of themselves in their scopes (ONVIF Core Specification, "Scopes"):
+ * `onvif://www.onvif.org/name/<name>`, `.../hardware/<model>`, `.../Profile/<profile>`, values
+ * percent-encoded. Null when the peripheral has no ONVIF scope.
+ */
+export function onvifScopes(
+  scopes: readonly string[],
+): { name: string | null; hardware: string | null; profiles: string[] } | null {
+  const values = (category: string) =>
+    scopes
+      .filter((scope) => scope.toLowerCase().startsWith(`${ONVIF_SCOPE}${category.toLowerCase()}/`))
+      .map((scope) => percentDecoded(scope.slice(ONVIF_SCOPE.length + category.length + 1)));
+  if (!scopes.some((scope) => scope.toLowerCase().startsWith(ONVIF_SCOPE))) return null;
+  return { name: values('name')[0] ?? null, hardware: values('hardware')[0] ?? null, profiles: values('Profile') };
+}
+
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function parseUrl(text: string): URL | undefined {
