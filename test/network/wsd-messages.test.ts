@@ -220,9 +220,12 @@ describe('WS-Discovery detect block', () => {
     );
     assert.match(
       wsdMismatch({ types: ['dn:NetworkVideoTransmitter', 'wprt:PrintDeviceType'] }, camera)!,
-      /^types: lacks wprt:PrintDeviceType/,
+      /^network.wsd.types lacks wprt:PrintDeviceType/,
     );
-    assert.match(wsdMismatch({ scopes: ['onvif://www.onvif.org/hardware/*'] }, camera)!, /^scopes: none matches/);
+    assert.match(
+      wsdMismatch({ scopes: ['onvif://www.onvif.org/hardware/*'] }, camera)!,
+      /^network.wsd.scopes: none matches/,
+    );
     assert.match(wsdMismatch({ types: ['pub:Computer'] }, {})!, /announces none/);
   });
 

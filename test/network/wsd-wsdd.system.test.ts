@@ -40,6 +40,7 @@ async function startDiscoverer(maxEndpoints = 256, extraTypes: string[] = []) {
       left: (_protocol, id) => told.left.push(id),
       log: createLogger('error', () => undefined),
       interfaceAddresses: [WSD_TEST_ADDRESS],
+      onLink: (address) => address === WSD_TEST_ADDRESS,
       heardHosts: () => [],
     },
   );

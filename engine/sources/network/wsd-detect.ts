@@ -17,10 +17,10 @@ export function missingType(block: WsdBlock, types: readonly string[]): string |
 export function wsdMismatch(block: WsdBlock, facts: Readonly<Record<string, unknown>>): string | undefined {
   const types = stringList(facts.types);
   const missing = missingType(block, types);
-  if (missing !== undefined) return `types: lacks ${missing} (announces ${types.join(' ') || 'none'})`;
+  if (missing !== undefined) return `network.wsd.types lacks ${missing} (announces ${types.join(' ') || 'none'})`;
   const scopes = stringList(facts.scopes);
   const unmatched = block.scopes?.find((glob) => !scopes.some((scope) => globHolds(glob, scope, 'text')));
-  if (unmatched !== undefined) return `scopes: none matches ${unmatched}`;
+  if (unmatched !== undefined) return `network.wsd.scopes: none matches ${JSON.stringify(unmatched)}`;
   return undefined;
 }
 

@@ -29,8 +29,12 @@ const MAX_PROBED_TYPES = 16;
 const REMEMBERED_MESSAGE_IDS = 256;
 /** Datagrams read per second; beyond, a flood, dropped unread until the next second. */
 const MESSAGES_PER_SECOND = 2_000;
-/** The least time between two rounds of Probes that `query` sends. */
-const MIN_QUERY_SPACING_MS = 1_000;
+/**
+ * `query` within this share of the probe interval since the last round sends nothing: the
+ * discoverer probes every interval on its own, so the network source's refreshes before each
+ * peripheral's freshness runs out (one per peripheral) collapse into the rounds it sends anyway.
+ */
+const QUERY_SPACING_SHARE = 0.5;
 
 /**
  * Listens for Hello and Bye on the multicast group, joined on the allowed interfaces only, and
@@ -83,7 +87,7 @@ export class WsdDiscoverer implements Discoverer {
 
   query(): void {
     const now = Date.now();
-    if (now - this.lastQueryAt < MIN_QUERY_SPACING_MS) return;
+    if (now - this.lastQueryAt < this.settings.probeIntervalMs * QUERY_SPACING_SHARE) return;
     this.lastQueryAt = now;
     this.sendProbes(probeTypes(this.blocks, MAX_PROBED_TYPES));
   }
@@ -143,7 +147,8 @@ export class WsdDiscoverer implements Discoverer {
   /** A socket handler: whatever arrives, it returns normally. */
   private receive(datagram: Buffer, sender: string): void {
     try {
-      if (this.stopped || !this.withinBudget()) return;
+      // A socket bound to the WS-Discovery port also hears the group joined on other interfaces.
+      if (this.stopped || !this.context.onLink(sender) || !this.withinBudget()) return;
       const message = parseDiscoveryMessage(datagram);
       if (message && !this.isRepeat(message)) this.act(message, sender);
     } catch (error) {

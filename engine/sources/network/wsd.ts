@@ -76,6 +76,30 @@ export const wsdProtocol: ProtocolDefinition<WsdBlock, WsdConfig> = {
     xaddrs: 'the URLs of its services (ONVIF: the device service, `http://<address>/onvif/device_service`)',
     metadataVersion:
       'its metadata version, which it raises when its types, scopes or XAddrs change; null when not said',
+    onvif:
+      'what an ONVIF device says of itself in its scopes, percent-decoded: `{name, hardware, profiles}` (`AXIS P1343`, `P1343`, `[Streaming]`; name and hardware null when absent); null when it has no `onvif://www.onvif.org/` scope',
+  },
+  factSchemas: {
+    endpoint: { type: 'string', minLength: 1 },
+    uuid: { type: ['string', 'null'] },
+    types: { type: 'array', items: { type: 'string' }, description: 'Empty when absent.' },
+    scopes: { type: 'array', items: { type: 'string' }, description: 'Empty when absent.' },
+    xaddrs: { type: 'array', items: { type: 'string' }, description: 'Empty when absent.' },
+    metadataVersion: { type: ['integer', 'null'], minimum: 0 },
+    onvif: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        name: { type: ['string', 'null'] },
+        hardware: { type: ['string', 'null'] },
+        profiles: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+  describe: (facts) => {
+    const onvif = facts.onvif as { name?: string | null } | null | undefined;
+    const types = Array.isArray(facts.types) ? facts.types.join(' ') : '';
+    return `${onvif?.name ?? String(facts.endpoint)}${types ? ` (${types})` : ''}`;
   },
   configSchema: wsdConfigSchema,
   mismatch: wsdMismatch,
