@@ -13,6 +13,7 @@ import { createLogger } from '../../engine/core/log.js';
 import type { Announcement, Discoverer } from '../../engine/sources/network/discovery.js';
 import { wsdProtocol } from '../../engine/sources/network/wsd.js';
 import { WSD_GROUP, WSD_PORT } from '../../engine/sources/network/wsd-discoverer.js';
+import { parseDiscoveryMessage } from '../../engine/sources/network/wsd-messages.js';
 import { typeFromMessage } from '../../engine/sources/network/wsd-types.js';
 import { child, readXml } from '../../engine/sources/network/wsd-xml.js';
 import { waitFor } from '../daemon/engine-process.js';
@@ -33,6 +34,7 @@ interface Told {
 async function startDiscoverer(maxEndpoints = 256, extraTypes: string[] = []) {
   const told: Told = { heard: [], left: [] };
   const marker = `{urn:wsd-test:${randomUUID()}}Marker`;
+  markers.add(marker);
   const discoverer: Discoverer = wsdProtocol.create(
     { probeIntervalMs: 1000, maxEndpoints },
     {
@@ -52,19 +54,28 @@ async function startDiscoverer(maxEndpoints = 256, extraTypes: string[] = []) {
   return { discoverer, told, marker };
 }
 
-/** Every Probe sent on the group in the namespace, with who sent it and the types it names. */
-function watchProbes(): { socket: Socket; probes: { sender: string; types: string[] }[] } {
+/**
+ * Every Probe sent on the group in the namespace, with who sent it and the types it names, and the
+ * endpoint of every Hello (each repeat counted).
+ */
+function watchProbes(): { socket: Socket; probes: { sender: string; types: string[] }[]; hellos: string[] } {
   const probes: { sender: string; types: string[] }[] = [];
+  const hellos: string[] = [];
   const socket = createSocket({ type: 'udp4', reuseAddr: true });
   socket.on('message', (datagram, sender) => {
+    const message = parseDiscoveryMessage(datagram);
+    if (message?.kind === 'hello') hellos.push(...message.endpoints.map((endpoint) => endpoint.address));
     const probe = child(child(readXml(datagram.toString()), 'Body'), 'Probe');
     const types = child(probe, 'Types');
     const named = types?.text.split(/\s+/).filter(Boolean) ?? [];
     if (probe) probes.push({ sender: sender.address, types: named.map((name) => typeFromMessage(name, types!.scope)) });
   });
   socket.bind(WSD_PORT, WSD_GROUP, () => socket.addMembership(WSD_GROUP, WSD_TEST_ADDRESS));
-  return { socket, probes };
+  return { socket, probes, hellos };
 }
+
+/** The marker types of this file's discoverers: other test files probe in the same namespace. */
+const markers = new Set<string>();
 
 const heardOf = (told: Told, endpoint: string) => told.heard.filter((announcement) => announcement.id === endpoint);
 
@@ -115,6 +126,20 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
     await waitFor('its Bye', () => told.left.includes(wsdd.endpoint));
   });
 
+  test('started after its Hello, the discoverer gets its XAddrs by a Resolve (its ProbeMatch has none)', async () => {
+    const wsdd = startWsdd(randomUUID());
+    started.wsdds.push(wsdd);
+    // wsdd sends its Hello four times (SOAP-over-UDP's repeats): wait for the last.
+    await waitFor('its Hellos', () => watched.hellos.filter((endpoint) => endpoint === wsdd.endpoint).length >= 4);
+    const { discoverer, told } = await startDiscoverer();
+    started.discoverers.push(discoverer);
+    await waitFor('its XAddrs', () =>
+      heardOf(told, wsdd.endpoint).some((heard) => (heard.facts.xaddrs as string[]).length > 0),
+    );
+    assert.deepEqual(heardOf(told, wsdd.endpoint).at(-1)!.facts.types, ['wsdp:Device', 'pub:Computer']);
+    await wsdd.stop();
+  });
+
   test('wsdd killed without a Bye is not heard again on the next probes', async () => {
     const { discoverer, told, marker } = await startDiscoverer();
     started.discoverers.push(discoverer);
@@ -132,8 +157,9 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
   });
 
   test('every Probe goes out from the allowed interface address only', () => {
-    assert.ok(watched.probes.length > 0);
-    assert.deepEqual([...new Set(watched.probes.map((probe) => probe.sender))], [WSD_TEST_ADDRESS]);
+    const ours = watched.probes.filter((probe) => probe.types.some((type) => markers.has(type)));
+    assert.ok(ours.length > 0);
+    assert.deepEqual([...new Set(ours.map((probe) => probe.sender))], [WSD_TEST_ADDRESS]);
   });
 
   test('hostile datagrams never stop it; a flood of endpoints is held to maxEndpoints', async () => {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Discoverer, DiscoveryContext } from './discovery.js';
 import { probeTypes, typesWanted, type WsdBlock } from './wsd-detect.js';
-import { EndpointMemory, endpointAnnouncement } from './wsd-endpoints.js';
-import { parseDiscoveryMessage, probeMessage, type DiscoveryMessage } from './wsd-messages.js';
+import { EndpointMemory, endpointAnnouncement, type KnownEndpoint } from './wsd-endpoints.js';
+import { parseDiscoveryMessage, probeMessage, resolveMessage, type DiscoveryMessage } from './wsd-messages.js';
 
 /** WS-Discovery's multicast group and port (SOAP-over-UDP). */
 export const WSD_GROUP = '239.255.255.250';
@@ -135,13 +135,23 @@ export class WsdDiscoverer implements Discoverer {
     if (this.stopped) return;
     for (const types of probes) {
       this.probed.add(types.join(' '));
-      const message = probeMessage(`urn:uuid:${randomUUID()}`, types);
-      for (const { socket, address } of this.probers) {
-        socket.send(message, WSD_PORT, WSD_GROUP, (error) => {
-          if (error) this.context.log.warn('WS-Discovery: a Probe was not sent', { address, error: error.message });
-        });
-      }
+      this.multicast(probeMessage(`urn:uuid:${randomUUID()}`, types));
     }
+  }
+
+  private multicast(message: string): void {
+    for (const { socket, address } of this.probers) {
+      socket.send(message, WSD_PORT, WSD_GROUP, (error) => {
+        if (error) this.context.log.warn('WS-Discovery: a message was not sent', { address, error: error.message });
+      });
+    }
+  }
+
+  /** Asks an endpoint heard without XAddrs for them, at most once a probe interval. */
+  private resolve(known: KnownEndpoint, now: number): void {
+    if (known.xaddrs.length > 0 || now - known.resolvedAt < this.settings.probeIntervalMs) return;
+    known.resolvedAt = now;
+    this.multicast(resolveMessage(`urn:uuid:${randomUUID()}`, known.address));
   }
 
   /** A socket handler: whatever arrives, it returns normally. */
@@ -162,7 +172,8 @@ export class WsdDiscoverer implements Discoverer {
         if (this.memory.forget(news.address)?.reported) this.context.left('wsd', news.address);
         continue;
       }
-      const known = this.memory.learn(news, sender, Date.now());
+      const now = Date.now();
+      const known = this.memory.learn(news, sender, now);
       if (!known) {
         this.context.log.warn('WS-Discovery: too many endpoints heard, a new one is ignored', {
           maxEndpoints: this.settings.maxEndpoints,
@@ -170,6 +181,7 @@ export class WsdDiscoverer implements Discoverer {
       } else if (known.reported || typesWanted(this.blocks, known.types)) {
         known.reported = true;
         this.context.heard(endpointAnnouncement(known, this.freshMs));
+        this.resolve(known, now);
       }
     }
   }

@@ -14,6 +14,8 @@ export interface KnownEndpoint {
   heardAt: number;
   /** Whether the network source has been told of it (and must be told when it leaves). */
   reported: boolean;
+  /** When a Resolve for its XAddrs was last sent. */
+  resolvedAt: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export class EndpointMemory {
         sender,
         heardAt: now,
         reported: false,
+        resolvedAt: -Infinity,
       };
     }
     known.types = news.types ?? known.types;

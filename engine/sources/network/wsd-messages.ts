@@ -102,17 +102,33 @@ export function probeMessage(messageId: string, types: readonly string[]): strin
   });
   const typesElement =
     written.length > 0 ? `<d:Types${[...declarations.values()].join('')}>${written.join(' ')}</d:Types>` : '';
+  return envelope('Probe', messageId, `<d:Probe>${typesElement}</d:Probe>`);
+}
+
+/**
+ * A Resolve for one endpoint: it answers with its XAddrs (a ProbeMatch may leave them out, as
+ * wsdd's does, for the client to resolve).
+ */
+export function resolveMessage(messageId: string, endpoint: string): string {
+  return envelope(
+    'Resolve',
+    messageId,
+    `<d:Resolve><a:EndpointReference><a:Address>${escapeXml(endpoint)}</a:Address></a:EndpointReference></d:Resolve>`,
+  );
+}
+
+function envelope(action: string, messageId: string, body: string): string {
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"' +
     ' xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"' +
     ` xmlns:d="${DISCOVERY}">` +
     '<s:Header>' +
-    `<a:Action>${DISCOVERY}/Probe</a:Action>` +
+    `<a:Action>${DISCOVERY}/${action}</a:Action>` +
     `<a:MessageID>${escapeXml(messageId)}</a:MessageID>` +
     '<a:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</a:To>' +
     '</s:Header>' +
-    `<s:Body><d:Probe>${typesElement}</d:Probe></s:Body>` +
+    `<s:Body>${body}</s:Body>` +
     '</s:Envelope>'
   );
 }
