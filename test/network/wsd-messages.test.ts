@@ -24,6 +24,7 @@ describe('WS-Discovery messages', () => {
     assert.deepEqual(message, {
       kind: 'matches',
       messageId: 'uuid:0c4a7a6e-1dd2-11b2-a105-ACCC8E0B53A1',
+      instanceId: '1',
       endpoints: [
         {
           address: 'urn:uuid:00075f74-b3c1-11e0-9ae1-accc8e0b53a1',

@@ -25,6 +25,8 @@ import { addTestAddress, startWsdd, WSD_TEST_ADDRESS, type Wsdd } from './wsdd.j
 interface Told {
   heard: Announcement[];
   left: string[];
+  /** Endpoints heard again after they left. */
+  back: string[];
 }
 
 /**
@@ -32,13 +34,16 @@ interface Told {
  * the test counts: the two are sent in the same round, so each marker Probe seen is a round.
  */
 async function startDiscoverer(maxEndpoints = 256, extraTypes: string[] = []) {
-  const told: Told = { heard: [], left: [] };
+  const told: Told = { heard: [], left: [], back: [] };
   const marker = `{urn:wsd-test:${randomUUID()}}Marker`;
   markers.add(marker);
   const discoverer: Discoverer = wsdProtocol.create(
     { probeIntervalMs: 1000, maxEndpoints },
     {
-      heard: (announcement) => told.heard.push(announcement),
+      heard: (announcement) => {
+        told.heard.push(announcement);
+        if (told.left.includes(announcement.id)) told.back.push(announcement.id);
+      },
       left: (_protocol, id) => told.left.push(id),
       log: createLogger('error', () => undefined),
       interfaceAddresses: [WSD_TEST_ADDRESS],
@@ -87,6 +92,9 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
   };
   let watched: ReturnType<typeof watchProbes>;
 
+  /** How many Probes for a discoverer's marker type were seen: its rounds of probes. */
+  const markerProbes = (marker: string) => watched.probes.filter((probe) => probe.types.includes(marker)).length;
+
   before(() => {
     addTestAddress();
     watched = watchProbes();
@@ -99,7 +107,7 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
   });
 
   test('wsdd is heard with its endpoint reference and types, and left at once when it says Bye', async () => {
-    const { discoverer, told } = await startDiscoverer();
+    const { discoverer, told, marker } = await startDiscoverer();
     started.discoverers.push(discoverer);
     const uuid = randomUUID();
     const wsdd = startWsdd(uuid);
@@ -124,6 +132,10 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
 
     await wsdd.stop();
     await waitFor('its Bye', () => told.left.includes(wsdd.endpoint));
+    // wsdd answers Probes while it shuts down, after its Bye: those answers do not bring it back.
+    const rounds = markerProbes(marker);
+    await waitFor('two more rounds of probes', () => markerProbes(marker) >= rounds + 2);
+    assert.deepEqual(told.back, []);
   });
 
   test('started after its Hello, the discoverer gets its XAddrs by a Resolve (its ProbeMatch has none)', async () => {
@@ -147,11 +159,10 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
     started.wsdds.push(wsdd);
     await waitFor('wsdd heard', () => heardOf(told, wsdd.endpoint).length > 0);
     await wsdd.kill();
-    const markerProbes = () => watched.probes.filter((probe) => probe.types.includes(marker)).length;
-    const afterKill = markerProbes();
-    await waitFor('a round of probes after the kill', () => markerProbes() >= afterKill + 1);
+    const afterKill = markerProbes(marker);
+    await waitFor('a round of probes after the kill', () => markerProbes(marker) >= afterKill + 1);
     const heardThen = heardOf(told, wsdd.endpoint).length;
-    await waitFor('three more rounds', () => markerProbes() >= afterKill + 4, 15_000);
+    await waitFor('three more rounds', () => markerProbes(marker) >= afterKill + 4, 15_000);
     assert.equal(heardOf(told, wsdd.endpoint).length, heardThen);
     assert.ok(!told.left.includes(wsdd.endpoint), 'a killed wsdd says no Bye');
   });

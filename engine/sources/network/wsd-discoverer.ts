@@ -25,8 +25,8 @@ export const FRESH_PROBE_INTERVALS = 3;
 
 /** At most this many distinct types are probed for; more blocks' types are matched on what answers. */
 const MAX_PROBED_TYPES = 16;
-/** Message ids remembered for dropping SOAP-over-UDP's repeats. */
-const REMEMBERED_MESSAGE_IDS = 256;
+/** Message ids remembered for dropping SOAP-over-UDP's repeats, and endpoints' Byes remembered. */
+const REMEMBERED_MESSAGES = 256;
 /** Datagrams read per second; beyond, a flood, dropped unread until the next second. */
 const MESSAGES_PER_SECOND = 2_000;
 /**
@@ -44,7 +44,9 @@ const QUERY_SPACING_SHARE = 0.5;
 export class WsdDiscoverer implements Discoverer {
   private readonly memory: EndpointMemory;
   private readonly freshMs: number;
-  private readonly recentMessageIds = new Set<string>();
+  private readonly recentMessageIds = new Map<string, true>();
+  /** Endpoint → the InstanceId of its last Bye. */
+  private readonly departed = new Map<string, string>();
   private readonly sockets: Socket[] = [];
   private probers: { socket: Socket; address: string }[] = [];
   private blocks: WsdBlock[] = [];
@@ -169,9 +171,12 @@ export class WsdDiscoverer implements Discoverer {
   private act(message: DiscoveryMessage, sender: string): void {
     for (const news of message.endpoints) {
       if (message.kind === 'bye') {
+        if (message.instanceId !== undefined) remember(this.departed, news.address, message.instanceId);
         if (this.memory.forget(news.address)?.reported) this.context.left('wsd', news.address);
         continue;
       }
+      if (message.kind === 'hello') this.departed.delete(news.address);
+      else if (message.instanceId !== undefined && this.departed.get(news.address) === message.instanceId) continue;
       const now = Date.now();
       const known = this.memory.learn(news, sender, now);
       if (!known) {
@@ -190,10 +195,7 @@ export class WsdDiscoverer implements Discoverer {
     const id = message.messageId;
     if (id === undefined) return false;
     if (this.recentMessageIds.has(id)) return true;
-    if (this.recentMessageIds.size >= REMEMBERED_MESSAGE_IDS) {
-      this.recentMessageIds.delete(this.recentMessageIds.values().next().value!);
-    }
-    this.recentMessageIds.add(id);
+    remember(this.recentMessageIds, id, true);
     return false;
   }
 
@@ -208,4 +210,11 @@ export class WsdDiscoverer implements Discoverer {
     this.probers = [];
     await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
   }
+}
+
+/** Sets a key in a map that keeps the `REMEMBERED_MESSAGES` last set, the oldest going first. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= REMEMBERED_MESSAGES) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }

@@ -19,6 +19,11 @@ export interface DiscoveryMessage {
   kind: 'hello' | 'bye' | 'matches';
   /** The message's id, for dropping the repeats SOAP-over-UDP sends. */
   messageId: string | undefined;
+  /**
+   * The sender's AppSequence InstanceId: a responder raises it each time it restarts, so after its
+   * Bye, what the same instance still says (wsdd answers Probes while it shuts down) is stale.
+   */
+  instanceId: string | undefined;
   endpoints: EndpointNews[];
 }
 
@@ -45,8 +50,10 @@ export function parseDiscoveryMessage(datagram: Buffer | string): DiscoveryMessa
     .map(readEndpoint)
     .filter((endpoint) => endpoint !== undefined);
   if (endpoints.length === 0) return undefined;
-  const messageId = child(child(envelope, 'Header'), 'MessageID')?.text.trim();
-  return { kind: body.kind, messageId: messageId || undefined, endpoints };
+  const header = child(envelope, 'Header');
+  const messageId = child(header, 'MessageID')?.text.trim().slice(0, MESSAGE_LIMITS.addressChars);
+  const instanceId = child(header, 'AppSequence')?.attributes.get('InstanceId')?.slice(0, 32);
+  return { kind: body.kind, messageId: messageId || undefined, instanceId, endpoints };
 }
 
 function readEndpoint(item: XmlElement): EndpointNews | undefined {

@@ -16,6 +16,8 @@ export interface XmlElement {
   readonly name: string;
   /** Namespace URI; '' when the prefix is undeclared (read anyway: senders get this wrong). */
   readonly namespace: string;
+  /** Its attributes by name as written (`InstanceId`, `xmlns:d`), values decoded. */
+  readonly attributes: ReadonlyMap<string, string>;
   /** The element's own text (not its children's), entities decoded. */
   text: string;
   readonly children: XmlElement[];
@@ -137,6 +139,7 @@ function makeElement(written: string, attributes: Map<string, string>, outer: Na
   return {
     name: colon < 0 ? written : written.slice(colon + 1),
     namespace: resolvePrefix(scope, colon < 0 ? '' : written.slice(0, colon)),
+    attributes,
     text: '',
     children: [],
     scope,
