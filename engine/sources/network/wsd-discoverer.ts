@@ -27,6 +27,8 @@ export const FRESH_PROBE_INTERVALS = 3;
 const MAX_PROBED_TYPES = 16;
 /** Message ids remembered for dropping SOAP-over-UDP's repeats, and endpoints' Byes remembered. */
 const REMEMBERED_MESSAGES = 256;
+/** Resolves sent per second at most, whatever is heard. */
+const RESOLVES_PER_SECOND = 20;
 /** Datagrams read per second; beyond, a flood, dropped unread until the next second. */
 const MESSAGES_PER_SECOND = 2_000;
 /**
@@ -54,6 +56,7 @@ export class WsdDiscoverer implements Discoverer {
   private timer: NodeJS.Timeout | undefined;
   private lastQueryAt = -Infinity;
   private window = { startedAt: 0, count: 0 };
+  private resolves = { startedAt: 0, count: 0 };
   private stopped = false;
 
   constructor(
@@ -149,9 +152,17 @@ export class WsdDiscoverer implements Discoverer {
     }
   }
 
-  /** Asks an endpoint heard without XAddrs for them, at most once a probe interval. */
+  /**
+   * Asks an endpoint heard without types or XAddrs for them (a ResolveMatch has both), at most
+   * once a probe interval each and `RESOLVES_PER_SECOND` in all: a Hello without types (wsdd's)
+   * is then known for what it is at once instead of at the next round of Probes, and a flood of
+   * Hellos cannot make the engine flood the group with Resolves.
+   */
   private resolve(known: KnownEndpoint, now: number): void {
-    if (known.xaddrs.length > 0 || now - known.resolvedAt < this.settings.probeIntervalMs) return;
+    if (known.xaddrs.length > 0 && known.types.length > 0) return;
+    if (now - known.resolvedAt < this.settings.probeIntervalMs) return;
+    if (now - this.resolves.startedAt >= 1_000) this.resolves = { startedAt: now, count: 0 };
+    if (++this.resolves.count > RESOLVES_PER_SECOND) return;
     known.resolvedAt = now;
     this.multicast(resolveMessage(`urn:uuid:${randomUUID()}`, known.address));
   }
@@ -186,6 +197,8 @@ export class WsdDiscoverer implements Discoverer {
       } else if (known.reported || typesWanted(this.blocks, known.types)) {
         known.reported = true;
         this.context.heard(endpointAnnouncement(known, this.freshMs));
+        this.resolve(known, now);
+      } else if (known.types.length === 0) {
         this.resolve(known, now);
       }
     }
