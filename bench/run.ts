@@ -12,6 +12,7 @@ import * as folderResync from './folder-resync.js';
 import * as hostileBackend from './hostile-backend.js';
 import * as idleCpu from './idle-cpu.js';
 import * as matching from './matching.js';
+import * as mdnsLatency from './mdns-latency.js';
 import * as probeParallel from './probe-parallel.js';
 import * as stateSave from './state-save.js';
 import * as statusUnderLoad from './status-under-load.js';
@@ -41,6 +42,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'hostile-backend', ...hostileBackend },
   { name: 'state-save', ...stateSave },
   { name: 'status-under-load', ...statusUnderLoad },
+  { name: 'mdns-latency', ...mdnsLatency },
 ];
 
 // `npm run bench -- NAME...` runs only the benchmarks named.

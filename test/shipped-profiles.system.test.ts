@@ -199,6 +199,38 @@ const DEVICES: Record<string, Facts> = {
       },
     },
   },
+  'zigbee-network-coordinator': {
+    network: {
+      protocol: 'mdns',
+      id: 'SLZB-06._zigbee-coordinator._tcp.local',
+      addresses: ['192.168.1.40'],
+      host: 'slzb-06.local',
+      port: 6638,
+      mdns: {
+        type: '_zigbee-coordinator._tcp',
+        instance: 'SLZB-06',
+        name: 'SLZB-06._zigbee-coordinator._tcp.local',
+        slug: 'SLZB-06._zigbee-coordinator._tcp.local',
+        txt: { radio_type: 'znp', serial_number: '0x00124b0029aa1c2d' },
+      },
+    },
+  },
+  'ipp-printer': {
+    network: {
+      protocol: 'mdns',
+      id: 'Office Printer._ipp._tcp.local',
+      addresses: ['192.168.1.23'],
+      host: 'brn001ba9123456.local',
+      port: 631,
+      mdns: {
+        type: '_ipp._tcp',
+        instance: 'Office Printer',
+        name: 'Office Printer._ipp._tcp.local',
+        slug: 'Office-Printer-7423c830._ipp._tcp.local',
+        txt: { rp: 'ipp/print', ty: 'Brother HL-L2350DW series', usb_mfg: 'Brother', usb_mdl: 'HL-L2350DW series' },
+      },
+    },
+  },
   'arduino-banner': {
     usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
     serial: tty('/dev/ttyACM0', null),

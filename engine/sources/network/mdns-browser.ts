@@ -38,6 +38,7 @@ export class MdnsBrowser implements Discoverer {
   private types: string[] = [];
   private gapMs = FIRST_QUERY_GAP_MS;
   private queryTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
   private lastQueryAt = 0;
   private readonly resolving = new Map<string, NodeJS.Timeout>();
   private resolveBudget = { second: 0, left: RESOLVES_PER_SECOND };
@@ -87,13 +88,22 @@ export class MdnsBrowser implements Discoverer {
 
   query(): void {
     const wait = this.lastQueryAt + MIN_QUERY_GAP_MS - Date.now();
-    if (wait <= 0) void this.browse(false);
-    else if (!this.queryTimer) this.schedule(wait, false);
+    if (wait <= 0) {
+      void this.browse(false);
+      return;
+    }
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.browse(false);
+    }, wait);
+    this.refreshTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.queryTimer);
+    clearTimeout(this.refreshTimer);
     for (const timer of this.resolving.values()) clearTimeout(timer);
     this.resolving.clear();
     await this.sending;

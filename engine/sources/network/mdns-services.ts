@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Announcement } from './discovery.js';
 import type { DnsRecord } from './dns-message.js';
 import { nameKey, nameText, serviceTypeName, type DnsName } from './dns-name.js';
@@ -28,6 +29,17 @@ export interface ServicesChange {
   left: string[];
 }
 
+/**
+ * An instance name safe as a backend identifier (the NuvlaBox agent takes only
+ * `[A-Za-z0-9._:@-]`): every other character becomes `-`, and when any did, 8 hex digits of a
+ * hash of the name follow, so that `Office Printer` and `Office-Printer` stay apart.
+ */
+export function instanceSlug(instance: string, type: string): string {
+  const safe = instance.replace(/[^A-Za-z0-9._-]/g, '-');
+  const hash = safe === instance ? '' : `-${createHash('sha256').update(instance).digest('hex').slice(0, 8)}`;
+  return `${safe}${hash}.${type}.local`;
+}
+
 /** The order records of one message are taken in: an instance exists before its SRV is read, a host before its address. */
 const ORDER = { PTR: 0, SRV: 1, TXT: 2, A: 3, AAAA: 3, other: 4 } as const;
 
@@ -39,7 +51,7 @@ const ORDER = { PTR: 0, SRV: 1, TXT: 2, A: 3, AAAA: 3, other: 4 } as const;
 export class MdnsServices {
   private types = new Map<string, string>();
   private readonly instances = new Map<string, Instance>();
-  private readonly addresses = new Map<string, Map<string, number>>();
+  private readonly addresses = new Map<string, Map<string, { expiresAt: number; heardAt: number }>>();
 
   constructor(types: readonly string[]) {
     this.setTypes(types);
@@ -93,11 +105,13 @@ export class MdnsServices {
         if (!held) continue;
         if (record.flush && !flushed.has(host)) {
           flushed.add(host);
+          // Addresses heard over a second ago are replaced; those of this burst stay (RFC 6762 section 10.2).
           for (const [address, at] of held)
-            if (address.includes(':') === (data.type === 'AAAA') && at < now + 1000) held.delete(address);
+            if (address.includes(':') === (data.type === 'AAAA') && at.heardAt < now - 1000) held.delete(address);
         }
         if (record.ttl === 0) held.delete(data.address);
-        else if (held.has(data.address) || held.size < MAX_HOST_ADDRESSES) held.set(data.address, expiresAt);
+        else if (held.has(data.address) || held.size < MAX_HOST_ADDRESSES)
+          held.set(data.address, { expiresAt, heardAt: now });
         touchedHosts.add(host);
         continue;
       }
@@ -155,6 +169,7 @@ export class MdnsServices {
         type: instance.type,
         instance: instance.name[0] ?? '',
         name,
+        slug: instanceSlug(instance.name[0] ?? '', instance.type),
         txt: txtFacts(instance.txt?.value ?? []),
       },
       freshMs: Math.min(instance.ptr, instance.srv.expiresAt) - now,
@@ -172,7 +187,7 @@ export class MdnsServices {
   /** IPv4 addresses first, then IPv6, each in order. */
   private liveAddresses(target: DnsName, now: number): string[] {
     const held = this.addresses.get(nameKey(target));
-    const live = [...(held ?? [])].filter(([, at]) => at > now).map(([address]) => address);
+    const live = [...(held ?? [])].filter(([, at]) => at.expiresAt > now).map(([address]) => address);
     return [
       ...live.filter((address) => !address.includes(':')).sort(),
       ...live.filter((address) => address.includes(':')).sort(),

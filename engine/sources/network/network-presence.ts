@@ -8,9 +8,9 @@ import type { Announcement, NetworkProtocol } from './discovery.js';
 export const FRESH_BOUNDS_MS = { min: 1_000, max: 24 * 3600_000 } as const;
 /**
  * When the protocol is asked again before an announcement goes stale, as fractions of its
- * freshness (RFC 6762 section 5.2 refreshes at 80 % and 90 %... of a record's TTL).
+ * freshness (as RFC 6762 section 5.2 refreshes a record at 80, 85, 90 and 95 % of its TTL).
  */
-const REFRESH_AT = [0.8, 0.9] as const;
+const REFRESH_AT = [0.8, 0.85, 0.9, 0.95] as const;
 
 /** The key of a peripheral: `network:<protocol>:<id>`. */
 export const networkKey = (protocol: NetworkProtocol, id: string) => `network:${protocol}:${id}`;
