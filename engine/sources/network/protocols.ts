@@ -1,6 +1,7 @@
 import type { ProtocolDefinition } from './discovery.js';
 import { mdnsProtocol } from './mdns.js';
 import { ssdpProtocol } from './ssdp.js';
+import { wsdProtocol } from './wsd.js';
 
 /**
  * The network source's protocols, in the order their blocks appear under `detect.network`.
@@ -9,4 +10,5 @@ import { ssdpProtocol } from './ssdp.js';
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
   mdnsProtocol as ProtocolDefinition,
   ssdpProtocol as ProtocolDefinition,
+  wsdProtocol as ProtocolDefinition,
 ];
