@@ -26,7 +26,12 @@ export async function commandConfig(
  * The devices present now, as the daemon's sources would report them at start-up: one look by
  * every source, the file source at the paths the profiles name.
  */
-export async function presentHardware(profiles: readonly LoadedProfile[] = []): Promise<SeenDevice[]> {
-  const found = await Promise.all(SOURCES.map((source) => source.enumerate(detectBlocks(profiles, source.kind))));
+export async function presentHardware(
+  profiles: readonly LoadedProfile[] = [],
+  config?: EngineConfig,
+): Promise<SeenDevice[]> {
+  const found = await Promise.all(
+    SOURCES.map((source) => source.enumerate(detectBlocks(profiles, source.kind), config?.sources[source.kind])),
+  );
   return found.flat();
 }

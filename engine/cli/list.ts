@@ -95,7 +95,7 @@ export async function listCommand(args: string[], out: (text: string) => void): 
   const set = await loadProfiles([values.profiles], backends);
   const index = new ProfileIndex(set.profiles);
   const inventory = new Inventory();
-  for (const device of await presentHardware(index.profiles)) inventory.apply({ action: 'add', ...device });
+  for (const device of await presentHardware(index.profiles, config)) inventory.apply({ action: 'add', ...device });
   const prober = await remembered(values.state, inventory, index, values.probe);
   const { devices } = desiredState({
     index,

@@ -100,6 +100,19 @@ export interface Facts {
     /** The nearest PCI device above a device node (a GPU; for a USB node its host controller); null when none. */
     pci?: PciFacts | null;
   };
+  /**
+   * A peripheral on the network, as one discovery protocol (`protocol`) heard it; that
+   * protocol's own facts are under its name (`network.mdns`, `network.ssdp`, ...).
+   */
+  network?: {
+    protocol: string;
+    /** Its identity within the protocol, stable across address changes. */
+    id: string;
+    addresses: string[];
+    host?: string | null;
+    port?: number | null;
+    [protocol: string]: unknown;
+  };
   probe?: { response: string; hex: string; groups: (string | null)[] };
   host?: { hostname: string; arch: string };
   params?: Record<string, unknown>;

@@ -1,10 +1,11 @@
 import { fileSource } from './file/file.js';
+import { networkSource } from './network/network.js';
 import { serialSource } from './serial/serial.js';
 import type { DetectBlockOf, SourceDefinition } from './source-definition.js';
 import { usbSource } from './usb/usb.js';
 
 /** The sources, with their own types. Adding one: its folder, its test, one entry here. */
-const DEFINITIONS = [usbSource, serialSource, fileSource] as const;
+const DEFINITIONS = [usbSource, serialSource, networkSource, fileSource] as const;
 
 /** Every device source, in the order their blocks appear under `detect`. */
 export const SOURCES: readonly SourceDefinition[] = DEFINITIONS;
@@ -14,7 +15,7 @@ export type DetectBlocks = {
   [Definition in (typeof DEFINITIONS)[number] as Definition['kind']]?: DetectBlockOf<Definition>;
 };
 
-/** A source kind: `usb`, `serial`, `file`. */
+/** A source kind: `usb`, `serial`, `network`, `file`. */
 export type SourceKind = keyof DetectBlocks;
 
 /**

@@ -76,9 +76,10 @@ export interface SourceDefinition<
   create(config: Config, setup: SourceSetup<Block>): Source;
   /**
    * The devices present now, keyed and described as the running source reports them at
-   * start-up: one look, nothing watched (`engine list`, `engine new`).
+   * start-up: one look, nothing watched (`engine list`, `engine new`), with the source's
+   * settings from the config file when the command was given one.
    */
-  enumerate(blocks: readonly Block[]): Promise<PresentDevice[]>;
+  enumerate(blocks: readonly Block[], config?: Config): Promise<PresentDevice[]>;
   /** One line saying what a device of this source is, for `engine list`. */
   describe(facts: Facts, key: string): string;
   /** Why the block does not hold for a device's facts, or undefined when it does. */

@@ -42,6 +42,12 @@ export interface DiscoveryContext {
    * and sends only on these, never on any other interface.
    */
   interfaceAddresses: readonly string[];
+  /**
+   * Whether a sender is on the subnet of an allowed interface. A socket bound to a multicast
+   * port also hears groups joined on other interfaces (by this or another program): a protocol
+   * drops whatever comes from a sender this says no to.
+   */
+  onLink(address: string): boolean;
   /** The addresses of the peripherals the other protocols hear now (hosts a TCP probe may confirm). */
   heardHosts(): readonly string[];
 }
@@ -77,6 +83,13 @@ export interface ProtocolDefinition<Block = unknown, Config extends object = Rec
   detectSchema: JsonSchema;
   /** Every fact `network.<protocol>.<name>` with what it holds. */
   facts: Readonly<Record<string, string>>;
+  /**
+   * Schemas of the facts whose value is not a string or null (a list, a map, a number), for the
+   * checks on a test's facts.
+   */
+  factSchemas?: Readonly<Record<string, JsonSchema>>;
+  /** What a peripheral is, in a few words from its `network.<protocol>` facts, for `engine list`. */
+  describe?(facts: Readonly<Record<string, unknown>>): string;
   /** Schema of its settings under `sources.network.<protocol>`, if it has any. */
   configSchema?: JsonSchema;
   /** Why the block does not hold for a peripheral's `network.<protocol>` facts, or undefined when it does. */

@@ -1,0 +1,8 @@
+import type { ProtocolDefinition } from './discovery.js';
+import { mdnsProtocol } from './mdns.js';
+
+/**
+ * The network source's protocols, in the order their blocks appear under `detect.network`.
+ * Adding one: its files beside this one, its test, one entry here.
+ */
+export const PROTOCOLS: readonly ProtocolDefinition[] = [mdnsProtocol as ProtocolDefinition];
