@@ -39,6 +39,7 @@ export function recordingContext(): RecordingContext {
     logged,
     log: createLogger('debug', (line) => logged.push(JSON.parse(line) as Record<string, unknown>)),
     interfaceAddresses: ['127.0.0.1'],
+    onLink: () => true,
     heard(announcement) {
       context.last.set(announcement.id, { announcement, at: Date.now() });
       context.counts.set(announcement.id, (context.counts.get(announcement.id) ?? 0) + 1);

@@ -33,7 +33,8 @@ export interface ModbusIdentity {
 export type ModbusDecoded =
   { kind: 'incomplete' } | { kind: 'identity'; identity: ModbusIdentity } | { kind: 'invalid'; reason: string };
 
-const OBJECT_NAMES = [
+/** The facts of objects 0 to 6, in the order of their ids. */
+export const MODBUS_OBJECT_NAMES = [
   'vendorName',
   'productCode',
   'revision',
@@ -74,7 +75,7 @@ function readObjects(pdu: Buffer, identity: ModbusIdentity): string | undefined 
     const length = pdu[offset + 1]!;
     const end = offset + 2 + length;
     if (end > pdu.length) return `object ${id} is ${length} bytes long but only ${pdu.length - offset - 2} follow`;
-    const name = OBJECT_NAMES[id];
+    const name = MODBUS_OBJECT_NAMES[id];
     if (name !== undefined) identity[name] = objectText(pdu.subarray(offset + 2, end));
     offset = end;
   }

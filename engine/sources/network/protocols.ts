@@ -1,8 +1,12 @@
 import type { ProtocolDefinition } from './discovery.js';
 import { mdnsProtocol } from './mdns.js';
+import { tcpProtocol } from './tcp.js';
 
 /**
  * The network source's protocols, in the order their blocks appear under `detect.network`.
  * Adding one: its files beside this one, its test, one entry here.
  */
-export const PROTOCOLS: readonly ProtocolDefinition[] = [mdnsProtocol as ProtocolDefinition];
+export const PROTOCOLS: readonly ProtocolDefinition[] = [
+  mdnsProtocol as ProtocolDefinition,
+  tcpProtocol as ProtocolDefinition,
+];

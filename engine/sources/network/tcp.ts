@@ -2,10 +2,11 @@ import type { JsonSchema } from '../../core/json-schema.js';
 import { withDefaults } from '../../core/with-defaults.js';
 import { isPlainObject } from '../../core/plain-object.js';
 import type { SourceLintContext } from '../source-definition.js';
+import { nullable } from '../shared/fact-schema.js';
 import { lintProbeBytes } from '../shared/probe-bytes-lint.js';
 import { probeExpectSchema, probeWriteSchema } from '../shared/probe-bytes-schema.js';
 import type { ProtocolDefinition } from './discovery.js';
-import { MODBUS_DEVICE_ID_REQUEST } from './modbus-device-id.js';
+import { MODBUS_DEVICE_ID_REQUEST, MODBUS_OBJECT_NAMES } from './modbus-device-id.js';
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_REPLY_TIMEOUT_MS, tcpMismatch, type TcpBlock } from './tcp-block.js';
 import { tcpConfigSchema } from './tcp-config.js';
 import { TcpDiscoverer } from './tcp-discoverer.js';
@@ -16,7 +17,12 @@ const detectSchema: JsonSchema = {
     'Confirms a peripheral by talking to it over TCP (the network counterpart of the serial probe): connects to each host of `sources.network.tcp.hosts` and each host another protocol hears, on `port`, writes `write`, reads until `expect` matches (and `decode` accepts the reply), `timeoutMs` passes or `maxReplyBytes` are read, and closes.',
   additionalProperties: false,
   required: ['port'],
-  anyOf: [{ required: ['expect'] }, { required: ['decode'] }],
+  // Something must judge the reply: a pattern, a decoder, or both. (The branches name their key
+  // again for ajv's strict mode.)
+  anyOf: [
+    { required: ['expect'], properties: { expect: true }, description: 'a block with `expect`' },
+    { required: ['decode'], properties: { decode: true }, description: 'a block with `decode`' },
+  ],
   properties: {
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port to connect to.', examples: [502] },
     write: probeWriteSchema(MODBUS_DEVICE_ID_REQUEST, 'GET / HTTP/1.0\r\n\r\n'),
@@ -61,6 +67,27 @@ export const tcpProtocol: ProtocolDefinition<TcpBlock> = {
     groups: 'what the groups of a regex `expect` captured, or the bytes at the `??` places of a hex one',
     modbus:
       'with `decode: modbus-device-id`, the device identification: {unitId, conformityLevel, vendorName, productCode, revision, vendorUrl, productName, modelName, userApplicationName}, each string null when the device did not send it; else null',
+  },
+  factSchemas: {
+    host: { type: 'string' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    groups: { type: 'array', items: nullable('string'), description: 'Empty when absent.' },
+    modbus: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        unitId: { type: 'integer', minimum: 0, maximum: 255 },
+        conformityLevel: { type: 'integer', minimum: 0, maximum: 255 },
+        ...Object.fromEntries(MODBUS_OBJECT_NAMES.map((name) => [name, nullable('string')])),
+      },
+    },
+  },
+  describe: (facts) => {
+    const modbus = isPlainObject(facts.modbus) ? facts.modbus : undefined;
+    const identity = [modbus?.vendorName, modbus?.productCode, modbus?.revision].filter(
+      (part) => typeof part === 'string',
+    );
+    return identity.length ? `Modbus ${identity.join(' ')}` : `${String(facts.host)}:${String(facts.port)}`;
   },
   configSchema: tcpConfigSchema,
   mismatch: tcpMismatch,
