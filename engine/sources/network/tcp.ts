@@ -1,7 +1,6 @@
 import type { JsonSchema } from '../../core/json-schema.js';
 import { withDefaults } from '../../core/with-defaults.js';
 import { isPlainObject } from '../../core/plain-object.js';
-import type { SourceLintContext } from '../source-definition.js';
 import { nullable } from '../shared/fact-schema.js';
 import { lintProbeBytes } from '../shared/probe-bytes-lint.js';
 import { probeExpectSchema, probeWriteSchema } from '../shared/probe-bytes-schema.js';
@@ -17,12 +16,10 @@ const detectSchema: JsonSchema = {
     'Confirms a peripheral by talking to it over TCP (the network counterpart of the serial probe): connects to each host of `sources.network.tcp.hosts` and each host another protocol hears, on `port`, writes `write`, reads until `expect` matches (and `decode` accepts the reply), `timeoutMs` passes or `maxReplyBytes` are read, and closes.',
   additionalProperties: false,
   required: ['port'],
-  // Something must judge the reply: a pattern, a decoder, or both. (The branches name their key
+  // Something must judge the reply: a pattern, a decoder, or both. (The subschemas name their key
   // again for ajv's strict mode.)
-  anyOf: [
-    { required: ['expect'], properties: { expect: true }, description: 'a block with `expect`' },
-    { required: ['decode'], properties: { decode: true }, description: 'a block with `decode`' },
-  ],
+  if: { required: ['decode'], properties: { decode: true } },
+  else: { required: ['expect'], properties: { expect: true } },
   properties: {
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port to connect to.', examples: [502] },
     write: probeWriteSchema(MODBUS_DEVICE_ID_REQUEST, 'GET / HTTP/1.0\r\n\r\n'),
@@ -90,11 +87,8 @@ export const tcpProtocol: ProtocolDefinition<TcpBlock> = {
     return identity.length ? `Modbus ${identity.join(' ')}` : `${String(facts.host)}:${String(facts.port)}`;
   },
   configSchema: tcpConfigSchema,
+  // The checks of the serial probe's bytes: expect runs in linear time, hex is whole bytes, escapes are meant.
+  lint: (block, { yaml, at, report }) => lintProbeBytes(block, at, yaml, report),
   mismatch: tcpMismatch,
   create: (config, context) => new TcpDiscoverer(withDefaults(tcpConfigSchema, config), context),
 };
-
-/** The checks of a `detect.network.tcp` block beyond its schema: those of the serial probe's bytes. */
-export function lintTcpBlock(block: Record<string, unknown>, { yaml, at, report }: SourceLintContext): void {
-  if (isPlainObject(block)) lintProbeBytes(block, at, yaml, report);
-}
