@@ -1,5 +1,6 @@
 import type { ProtocolDefinition } from './discovery.js';
 import { mdnsProtocol } from './mdns.js';
+import { ssdpProtocol } from './ssdp.js';
 import { tcpProtocol } from './tcp.js';
 
 /**
@@ -8,5 +9,6 @@ import { tcpProtocol } from './tcp.js';
  */
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
   mdnsProtocol as ProtocolDefinition,
+  ssdpProtocol as ProtocolDefinition,
   tcpProtocol as ProtocolDefinition,
 ];
