@@ -209,6 +209,24 @@ const DEVICES: Record<string, Facts> = {
       },
     },
   },
+  'onvif-camera': {
+    network: {
+      protocol: 'wsd',
+      id: 'urn:uuid:00075f74-b3c1-11e0-9ae1-accc8e0b53a1',
+      addresses: ['192.168.1.64'],
+      host: null,
+      port: 80,
+      wsd: {
+        endpoint: 'urn:uuid:00075f74-b3c1-11e0-9ae1-accc8e0b53a1',
+        uuid: '00075f74-b3c1-11e0-9ae1-accc8e0b53a1',
+        types: ['dn:NetworkVideoTransmitter', 'tds:Device'],
+        scopes: ['onvif://www.onvif.org/name/AXIS%20P1343', 'onvif://www.onvif.org/hardware/P1343'],
+        xaddrs: ['http://192.168.1.64/onvif/device_service'],
+        metadataVersion: 1,
+        onvif: { name: 'AXIS P1343', hardware: 'P1343', profiles: [] },
+      },
+    },
+  },
   'arduino-banner': {
     usb: usbDevice('2341', '0043', { manufacturer: 'Arduino (www.arduino.cc)', serialNumber: '75833353035351F0E1C1' }),
     serial: tty('/dev/ttyACM0', null),

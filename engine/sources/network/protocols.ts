@@ -2,6 +2,7 @@ import type { ProtocolDefinition } from './discovery.js';
 import { mdnsProtocol } from './mdns.js';
 import { ssdpProtocol } from './ssdp.js';
 import { tcpProtocol } from './tcp.js';
+import { wsdProtocol } from './wsd.js';
 
 /**
  * The network source's protocols, in the order their blocks appear under `detect.network`.
@@ -10,5 +11,6 @@ import { tcpProtocol } from './tcp.js';
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
   mdnsProtocol as ProtocolDefinition,
   ssdpProtocol as ProtocolDefinition,
+  wsdProtocol as ProtocolDefinition,
   tcpProtocol as ProtocolDefinition,
 ];
