@@ -76,7 +76,7 @@ describe('deployment examples', () => {
     .sort();
 
   test('the five kinds of gateway are covered', () =>
-    assert.deepEqual(examples, ['balena', 'docker', 'kubernetes', 'nuvlabox', 'nuvlaedge']));
+    assert.deepEqual(examples, ['balena', 'docker', 'kubernetes', 'nuvlabox', 'nuvlaedge', 'nuvlaedge-network']));
 
   test('every compose example that mounts /dev may open ttys and USB nodes: device cgroup rules, or privileged', () => {
     const composed = examples.filter((example) => existsSync(path.join(EXAMPLES, example, 'docker-compose.yml')));
@@ -167,6 +167,20 @@ describe('deployment examples', () => {
       readFileSync(path.join(EXAMPLES, 'nuvlaedge', 'engine.yaml'), 'utf8'),
       /type: nuvlaedge-files[\s\S]*root: \$\{NUVLAEDGE_ROOT:-\/var\/lib\/nuvlaedge\}/,
     );
+  });
+
+  test('nuvlaedge-network: host network for multicast discovery, the shared volume, the network source on one interface', () => {
+    const { service, compose } = engineService('nuvlaedge-network');
+    assertEssentials('nuvlaedge-network', service, compose);
+    assert.equal(service.network_mode, 'host');
+    // On the host's network the status server must not listen on every address.
+    assert.equal(optionValue(service.command ?? [], '--host'), '127.0.0.1');
+    assert.ok((service.volumes ?? []).some((volume) => mountTarget(volume) === '/var/lib/nuvlaedge'));
+    const config = parse(readFileSync(path.join(EXAMPLES, 'nuvlaedge-network', 'engine.yaml'), 'utf8')) as {
+      sources: { network: { interfaces: string[]; tcp: { hosts: string[] } } };
+    };
+    assert.equal(config.sources.network.interfaces.length, 1);
+    assert.ok(config.sources.network.tcp.hosts.length > 0);
   });
 
   test('balena: the supervisor-API label, host network, device access, profiles baked in', () => {

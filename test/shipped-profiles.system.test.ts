@@ -100,6 +100,34 @@ const DEVICES: Record<string, Facts> = {
       groups: ['00', 'e7', 'f8', '0a'],
     },
   },
+  'modbus-tcp-device': {
+    network: {
+      protocol: 'tcp',
+      id: '192.168.1.20:502',
+      addresses: ['192.168.1.20'],
+      host: null,
+      port: 502,
+      tcp: {
+        host: '192.168.1.20',
+        port: 502,
+        request: '00 01 00 00 00 05 ff 2b 0e 01 00',
+        response: '',
+        hex: '',
+        groups: [],
+        modbus: {
+          unitId: 255,
+          conformityLevel: 0x81,
+          vendorName: 'Schneider Electric',
+          productCode: 'BMX P34 2020',
+          revision: 'v2.7',
+          vendorUrl: null,
+          productName: null,
+          modelName: null,
+          userApplicationName: null,
+        },
+      },
+    },
+  },
   'gps-nmea-usb-serial': {
     usb: usbDevice('10c4', 'ea60', {
       manufacturer: 'Silicon Labs',

@@ -13,8 +13,8 @@ const isHex = (value: string | HexBytes | undefined): value is HexBytes => typeo
 
 const hexPairs = (hex: string) => hex.replace(/\s+/g, '').match(/.{2}/g) ?? [];
 
-/** The bytes a probe sends first: a string as Latin-1 bytes, or `{hex}` pairs; empty to only listen. */
-export function probeWriteBytes(probe: SerialProbe): Buffer {
+/** The bytes a probe (serial or TCP) sends first: a string as Latin-1 bytes, or `{hex}` pairs; empty to only listen. */
+export function probeWriteBytes(probe: Pick<SerialProbe, 'write'>): Buffer {
   if (probe.write === undefined) return Buffer.alloc(0);
   if (isHex(probe.write)) return Buffer.from(hexPairs(probe.write.hex).join(''), 'hex');
   return Buffer.from(probe.write, 'latin1');

@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/log.js';
 import type { JsonSchema } from '../../core/json-schema.js';
+import type { SourceLintContext } from '../source-definition.js';
 
 /**
  * The protocols of the network source, each a key under `detect.network` and a fact root under
@@ -90,6 +91,8 @@ export interface ProtocolDefinition<Block = unknown, Config extends object = Rec
   factSchemas?: Readonly<Record<string, JsonSchema>>;
   /** What a peripheral is, in a few words from its `network.<protocol>` facts, for `engine list`. */
   describe?(facts: Readonly<Record<string, unknown>>): string;
+  /** Checks of its block beyond the schema (a pattern that cannot run), reported at `context.at`, the block's path. */
+  lint?(block: Record<string, unknown>, context: SourceLintContext): void;
   /** Schema of its settings under `sources.network.<protocol>`, if it has any. */
   configSchema?: JsonSchema;
   /** Why the block does not hold for a peripheral's `network.<protocol>` facts, or undefined when it does. */

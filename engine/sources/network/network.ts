@@ -3,7 +3,7 @@ import { createLogger } from '../../core/log.js';
 import { isPlainObject } from '../../core/plain-object.js';
 import { nullable } from '../shared/fact-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
-import { networkDetectSchema, networkMismatch, type NetworkDetect } from './network-detect.js';
+import { networkDetectSchema, networkMismatch, protocolOfBlock, type NetworkDetect } from './network-detect.js';
 import { DEFAULT_MAX_NETWORK_DEVICES, NetworkSource, type NetworkConfig } from './network-source.js';
 import { PROTOCOLS } from './protocols.js';
 
@@ -94,6 +94,11 @@ export const networkSource: SourceDefinition<NetworkConfig, NetworkDetect, 'netw
     return `network ${network.protocol} ${what}${where ? ` at ${where}${network.port ? `:${network.port}` : ''}` : ''}`;
   },
   mismatch: networkMismatch,
+  lint(block, context) {
+    const found = protocolOfBlock(block);
+    if (found && isPlainObject(found.block))
+      found.definition.lint?.(found.block, { ...context, at: [...context.at, found.definition.protocol] });
+  },
   completeFacts(network) {
     const protocol = network.protocol ?? PROTOCOL_NAMES.find((name) => network[name] !== undefined);
     return { protocol, addresses: [], host: null, port: null, ...network };

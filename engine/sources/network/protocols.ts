@@ -1,6 +1,7 @@
 import type { ProtocolDefinition } from './discovery.js';
 import { mdnsProtocol } from './mdns.js';
 import { ssdpProtocol } from './ssdp.js';
+import { tcpProtocol } from './tcp.js';
 import { wsdProtocol } from './wsd.js';
 
 /**
@@ -11,4 +12,5 @@ export const PROTOCOLS: readonly ProtocolDefinition[] = [
   mdnsProtocol as ProtocolDefinition,
   ssdpProtocol as ProtocolDefinition,
   wsdProtocol as ProtocolDefinition,
+  tcpProtocol as ProtocolDefinition,
 ];

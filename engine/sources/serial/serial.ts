@@ -2,6 +2,7 @@ import type { JsonSchema } from '../../core/json-schema.js';
 import { nullable } from '../shared/fact-schema.js';
 import { DEVICE_RESET_HOLD_MS, sourceHoldMsSchema } from '../shared/hold-ms-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
+import { probeExpectSchema, probeWriteSchema } from '../shared/probe-bytes-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { serialMismatch, type SerialDetect } from './serial-detect.js';
 import { lintSerialBlock, serialDistinguishes } from './serial-lint.js';
@@ -13,13 +14,6 @@ import { enumerateSerialPorts, serialDevice } from './serial-sysfs.js';
  * concurrency, retries, lock folders) are the prober's.
  */
 export type SerialConfig = Partial<Pick<SerialSourceOptions, 'mode' | 'pollIntervalMs'> & { holdMs: number }>;
-
-// Applies when the value is an object; `type` and `description` are set by the user of it.
-const hexBytesSchema = (description: string, example: string): JsonSchema => ({
-  additionalProperties: false,
-  required: ['hex'],
-  properties: { hex: { type: 'string', minLength: 1, description, examples: [example] } },
-});
 
 const probeSchema: JsonSchema = {
   type: 'object',
@@ -39,20 +33,8 @@ const probeSchema: JsonSchema = {
     dataBits: { enum: [5, 6, 7, 8], default: 8, description: 'Data bits per character.' },
     parity: { enum: ['none', 'even', 'odd', 'mark', 'space'], default: 'none', description: 'Parity bit.' },
     stopBits: { enum: [1, 1.5, 2], default: 1, description: 'Stop bits.' },
-    write: {
-      ...hexBytesSchema('Bytes as hex pairs, spaces allowed.', '01 03 00 00 00 01 84 0a'),
-      type: ['string', 'object'],
-      description:
-        'Bytes to send first: a string (write it double-quoted so that YAML turns `\\r` into a carriage return) or `{hex: "..."}`. Empty or absent: only listen.',
-      examples: ['AT\r', { hex: '01 03 00 00 00 01 84 0a' }],
-    },
-    expect: {
-      ...hexBytesSchema('Expected bytes as hex pairs, `??` for any byte.', '01 03 02 ?? ??'),
-      type: ['string', 'object'],
-      description:
-        'What the reply must match: a regular expression on the reply read as Latin-1 text (its groups become `probe.groups`), or `{hex: "..."}` with `??` for any byte.',
-      examples: ['^\\$G[PN](GGA|RMC),', { hex: '01 03 02 ?? ??' }],
-    },
+    write: probeWriteSchema('01 03 00 00 00 01 84 0a', 'AT\r'),
+    expect: probeExpectSchema('probe.groups', '^\\$G[PN](GGA|RMC),', '01 03 02 ?? ??'),
     timeoutMs: {
       type: 'integer',
       minimum: 50,
