@@ -4,6 +4,7 @@ import type { Facts } from '../core/facts.js';
 import type { PresentDevice } from '../sources/source.js';
 import { evaluateTemplate } from '../map/map-payload.js';
 import { fileDetect, fileParentFields, literalGlob } from './new-file-parents.js';
+import { networkDetect, networkNameWords, networkPeripheralMap } from './new-network.js';
 
 /** A device as `engine list` shows it: its key, the source that reported it, its facts. */
 export type SeenDevice = PresentDevice;
@@ -12,17 +13,19 @@ type UsbFacts = NonNullable<Facts['usb']>;
 
 /** A kebab-case profile name from the device's own words. */
 function profileName(device: SeenDevice): string {
-  const { usb, file, serial } = device.facts;
+  const { usb, file, serial, network } = device.facts;
   const parent = file?.usb
     ? [file.usb.vendorName ?? file.usb.vendorId, file.usb.productName ?? file.usb.productId]
     : file?.pci
       ? [file.pci.vendorName ?? file.pci.vendorId, file.pci.deviceName ?? file.pci.deviceId]
       : undefined;
-  const words = usb
-    ? [usb.manufacturer ?? usb.vendorId, usb.product ?? usb.productId]
-    : parent
-      ? [...parent, file!.name.replace(/\d+$/, '')]
-      : [file?.name ?? serial?.path ?? device.key];
+  const words = network
+    ? networkNameWords(network)
+    : usb
+      ? [usb.manufacturer ?? usb.vendorId, usb.product ?? usb.productId]
+      : parent
+        ? [...parent, file!.name.replace(/\d+$/, '')]
+        : [file?.name ?? serial?.path ?? device.key];
   if (serial && usb && serial.interfaceNumber !== null && serial.interfaceNumber !== undefined)
     words.push(`if${serial.interfaceNumber}`);
   const name = words
@@ -62,6 +65,7 @@ function detectOf(device: SeenDevice, neighbours: readonly SeenDevice[]): Record
     other.facts.usb && other.key !== device.key && other.facts.usb.portPath !== usb?.portPath ? [other.facts.usb] : [],
   );
   if (device.source === 'file') return fileDetect(file!);
+  if (device.source === 'network') return networkDetect(device.facts.network!);
   if (device.source === 'usb') return { usb: usbDetect(usb!, neighbourUsb) };
   if (!usb) return { serial: { path: literalGlob(serial!.path) } };
   // A tty of a USB device: the device's ids, and which of its ports (its interface number).
@@ -73,7 +77,8 @@ function detectOf(device: SeenDevice, neighbours: readonly SeenDevice[]): Record
 
 /** A `nuvlabox-peripheral` document (NuvlaBox agent, NuvlaEdge files) for the device. */
 function peripheralMap(device: SeenDevice, name: string): Record<string, unknown> {
-  const { usb, file } = device.facts;
+  const { usb, file, network } = device.facts;
+  if (network) return networkPeripheralMap(network, name);
   const classes = [
     ...new Set(
       ((usb ?? file?.usb ?? undefined)?.interfaces ?? [])
@@ -110,6 +115,7 @@ function peripheralMap(device: SeenDevice, name: string): Record<string, unknown
 function identifierOf(device: SeenDevice, name: string): unknown {
   const { usb } = device.facts;
   if (device.source === 'file') return { cat: [`${name}:`, { var: 'file.path' }] };
+  if (device.source === 'network') return { cat: [`${name}:`, { var: 'network.id' }] };
   if (device.source === 'serial' && !usb) return { cat: [`${name}:`, { var: 'serial.path' }] };
   const where = usb!.serialNumber ? [':', { var: 'usb.serialNumber' }] : ['@', { var: 'usb.portPath' }];
   const port = device.source === 'serial' ? [':', { var: 'serial.interfaceNumber' }] : [];
@@ -119,7 +125,7 @@ function identifierOf(device: SeenDevice, name: string): unknown {
 /** The facts a test gives: the device's own, without the empty ones. */
 function testFacts(facts: Facts): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
-  for (const root of ['usb', 'serial', 'file'] as const) {
+  for (const root of ['usb', 'serial', 'file', 'network'] as const) {
     const values = facts[root];
     if (values) kept[root] = withoutEmpty(values);
   }
@@ -157,7 +163,9 @@ export function newProfile(
         identifier: identifierOf(device, name),
         name: device.facts.usb?.product ?? name,
         // The device's node, not its whole facts: a person writes the fields they need.
-        path: { var: device.source === 'usb' ? 'usb.devicePath' : `${device.source}.path` },
+        ...(device.source !== 'network' && {
+          path: { var: device.source === 'usb' ? 'usb.devicePath' : `${device.source}.path` },
+        }),
       };
   const facts = testFacts(device.facts);
   const payload = withoutNulls(evaluateTemplate(map, facts) as Record<string, unknown>);

@@ -2,16 +2,19 @@ import { parseArgs } from 'node:util';
 import { backendNamesOf } from '../config/load-config.js';
 import { UsageError } from '../core/errors.js';
 import { readFileFacts } from '../sources/file/file-facts.js';
+import { networkSource } from '../sources/network/network.js';
 import { commandConfig, presentHardware } from './command-config.js';
+import { networkBlocksForKey } from './new-network.js';
 import { newProfile, type SeenDevice } from './new-profile.js';
 
 export const NEW_USAGE = `engine new KEY [--backend NAME] [--config FILE]
 
 Prints a profile for the device engine list shows as KEY (usb:1-5, serial:1-5:if00,
-file:/dev/video0): it recognises that device and not its neighbours (ids plus the product
-string, the serial number where a neighbour has the same ids, the interface of a tty), maps it
-for the backend NAME (default nuvlabox; --config names others) and carries a test built from
-the device's facts. Save it in the profiles folder, then run engine validate and engine test.`;
+file:/dev/video0, network:mdns:Printer._ipp._tcp.local): it recognises that device and not its
+neighbours (ids plus the product string, the serial number where a neighbour has the same ids,
+the interface of a tty; a network peripheral's service type, device type or types), maps it for
+the backend NAME (default nuvlabox; --config names others) and carries a test built from the
+device's facts. Save it in the profiles folder, then run engine validate and engine test.`;
 
 /** The USB devices and serial ports present now, as `engine list` keys them. */
 /** Runs `engine new`; returns the exit code. */
@@ -46,6 +49,10 @@ export async function newCommand(args: string[], out: (text: string) => void): P
   if (key.startsWith('file:')) {
     const file = await readFileFacts(key.slice('file:'.length));
     if (file) device = { key, source: 'file', facts: { file } };
+  } else if (key.startsWith('network:')) {
+    // Listens on the config's interfaces, for what the key names, as engine list does.
+    const heard = await networkSource.enumerate(networkBlocksForKey(key), config.sources.network);
+    device = heard.find((candidate) => candidate.key === key);
   } else {
     neighbours = await presentHardware();
     device = neighbours.find((candidate) => candidate.key === key);
