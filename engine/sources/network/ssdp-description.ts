@@ -6,6 +6,7 @@
  * declares is expanded (no "billion laughs"); text that is not well-formed still yields
  * whatever fields can be found.
  */
+import { decodeReferences } from './xml-references.js';
 
 /** The description fields kept as `network.ssdp.*` facts, null when a description lacks them. */
 export const DESCRIPTION_FIELDS = [
@@ -25,23 +26,12 @@ const MAX_FIELD_CHARS = 256;
 /** `<device>` elements looked at: a root device and its embedded ones, never thousands. */
 const MAX_DEVICES = 64;
 
-const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** Decodes predefined entities and character references; any other `&name;` stays as written. */
-function decodeText(raw: string): string {
-  return raw.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,4});/gi, (whole, name: string) => {
-    if (name[0] !== '#') return PREDEFINED[name.toLowerCase()] ?? whole;
-    const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : whole;
-  });
-}
-
 /** The text of a field's value: CDATA unwrapped, entities decoded, whitespace collapsed, bounded. */
 function fieldText(raw: string): string | null {
   const cdata = /^\s*<!\[CDATA\[([\s\S]*?)\]\]>\s*$/.exec(raw);
   // Markup inside a field (outside CDATA) means it is not a text field: no value.
   if (!cdata && raw.includes('<')) return null;
-  const text = (cdata ? cdata[1]! : decodeText(raw)).replace(/\s+/g, ' ').trim();
+  const text = (cdata ? cdata[1]! : decodeReferences(raw)).replace(/\s+/g, ' ').trim();
   return text === '' ? null : text.slice(0, MAX_FIELD_CHARS);
 }
 

@@ -3,6 +3,7 @@
 // document may carry: a DOCTYPE (and with it any entity definition) rejects the whole message,
 // only the five predefined entities and character references are decoded, and the element count
 // and depth are bounded. It never throws: what it cannot read is `undefined`.
+import { decodeReferences } from './xml-references.js';
 
 /** Namespace declarations in scope at an element: its own, then its ancestors'. */
 export interface NamespaceScope {
@@ -32,18 +33,6 @@ export const XML_LIMITS = { maxChars: 65_536, maxElements: 2_000, maxDepth: 32 }
 const NAME = /[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?/y;
 const ATTRIBUTE = /\s+([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
 const TAG_END = /\s*(\/?)>/y;
-const REFERENCE = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);/g;
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** Decodes the predefined entities and character references; anything else stays as written. */
-export function decodeReferences(text: string): string {
-  return text.replace(REFERENCE, (whole, name: string) => {
-    if (name[0] !== '#') return PREDEFINED[name]!;
-    const code = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : whole;
-  });
-}
-
 /** Resolves a prefix ('' for the default namespace) in a scope; '' when undeclared. */
 export function resolvePrefix(scope: NamespaceScope | undefined, prefix: string): string {
   for (let at = scope; at; at = at.parent) {
