@@ -5,9 +5,9 @@
 // (daemon-footprint's), DEVICES of them matching a present file, notifying a stdout backend.
 // Once the engine is ready and has registered the devices, a new version with every profile's
 // payload changed is written and `..data` swapped to it (a link renamed over, as the kubelet
-// does). Settled: every file logged as reloaded and every device's update printed by the
-// stdout backend. Figures: swap → settled, and the engine's CPU time over it, the median of
-// RUNS updates (each to a new version).
+// does). Settled: every file logged as reloaded (one by one, or counted in a large batch's
+// summary line) and every device's update printed by the stdout backend. Figures: swap →
+// settled, and the engine's CPU time over it, the median of RUNS updates (each to a new version).
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,11 +36,11 @@ function publish(profiles: string, dev: string, version: number): void {
   renameSync(path.join(profiles, '..data_tmp'), path.join(profiles, '..data'));
 }
 
-/** Polls until `done`, every 5 ms (the figure's resolution). */
-async function until(what: string, done: () => boolean): Promise<void> {
+/** Polls until `done`, every 5 ms (the figure's resolution); a timeout names `progress()`. */
+async function until(what: string, done: () => boolean, progress = () => ''): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`configmap-update: timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`configmap-update: timed out waiting for ${what}${progress()}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -54,10 +54,21 @@ async function update(daemon: BenchDaemon, lines: string[], root: string, versio
   const cpuBefore = cpuMsOf(daemon.pid) ?? NaN;
   const started = performance.now();
   publish(profiles, dev, version);
-  await until(`version ${version} to settle`, () => {
-    const reloaded = daemon.logs.slice(logged).filter((line) => line.msg === 'profile file reloaded');
-    return reloaded.length >= PROFILES && printed(lines, version) >= DEVICES;
-  });
+  // A large batch is logged as one `profile files reloaded` line with its count, a small one file by file.
+  const reloaded = () =>
+    daemon.logs
+      .slice(logged)
+      .reduce(
+        (sum, line) =>
+          sum +
+          (line.msg === 'profile file reloaded' ? 1 : line.msg === 'profile files reloaded' ? Number(line.files) : 0),
+        0,
+      );
+  await until(
+    `version ${version} to settle`,
+    () => reloaded() >= PROFILES && printed(lines, version) >= DEVICES,
+    () => `: ${reloaded()} of ${PROFILES} files reloaded, ${printed(lines, version)} of ${DEVICES} updates printed`,
+  );
   const settledMs = performance.now() - started;
   rmSync(path.join(profiles, `..v${version - 1}`), { recursive: true });
   return { settledMs, cpuMs: (cpuMsOf(daemon.pid) ?? NaN) - cpuBefore };
