@@ -18,6 +18,7 @@ import * as stateSave from './state-save.js';
 import * as statusUnderLoad from './status-under-load.js';
 import * as profileGrowth from './profile-growth.js';
 import * as profileReload from './profile-reload.js';
+import * as usbBurst from './usb-burst.js';
 import * as usbLatency from './usb-latency.js';
 import * as validateMany from './validate-many.js';
 
@@ -37,6 +38,7 @@ const BENCHMARKS: { name: string; run: (cli: string) => Promise<BenchFigure[]> }
   { name: 'configmap-update', ...configmapUpdate },
   { name: 'profile-reload', ...profileReload },
   { name: 'usb-latency', ...usbLatency },
+  { name: 'usb-burst', ...usbBurst },
   { name: 'idle-cpu', ...idleCpu },
   { name: 'probe-parallel', ...probeParallel },
   { name: 'hostile-backend', ...hostileBackend },
