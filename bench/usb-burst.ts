@@ -8,9 +8,10 @@
 // (test/umockdev/usb-helpers.ts `usbProfile`) notifying a fake NuvlaBox agent on 127.0.0.1 and
 // `sources.usb.holdMs: 0`, so each DELETE goes as soon as the device is gone (the default 2 s
 // hold would only delay them all). The devices sit on BUSES buses (a bus has 127 addresses),
-// ten to a hub, each with its own serial number; `plug` and `unplug` present them as the kernel does. Times
-// run from just before the first plug (or unplug) to the agent holding all (or none), polled
-// every 5 ms; the time the testbed itself took to present them all is reported beside them.
+// ten to a hub, each with its own serial number; `plug` and `unplug` present them as the kernel
+// does. Times run from just before the first plug (or unplug) to the agent holding all (or
+// none), polled every 5 ms; the time the testbed itself took to present them all is reported
+// beside them.
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeAgent, type FakeAgent } from '../test/fakes/fake-nuvlabox-agent.js';
