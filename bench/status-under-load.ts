@@ -7,9 +7,11 @@
 // start asking `/devices` together, each asking again POLL_MS after its answer came, as a
 // dashboard does; DEVICES empty files are created in `<dev>` at once. Each client stops once the
 // agent holds every device and `/devices` has shown them all to it matched and acknowledged, or
-// after REQUESTS_PER_CLIENT requests: at most CLIENTS × REQUESTS_PER_CLIENT requests in all. Every request is timed, from just before it is
-// sent to the end of its body; the figures are the median and the largest, the number of
-// requests, and how many clients saw the whole burst registered.
+// after REQUESTS_PER_CLIENT requests: at most CLIENTS × REQUESTS_PER_CLIENT requests in all.
+// Every request is timed, from just before it is sent to the end of its body. This is done
+// ROUNDS times, each with a fresh engine; the figures are the median of all rounds' requests,
+// the largest round median, the largest time, the number of requests, and how many clients saw
+// the whole burst registered.
 import { request } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,8 @@ const CLIENTS = 500;
 const DEVICES = 200;
 const REQUESTS_PER_CLIENT = 40;
 const POLL_MS = 500;
+/** Rounds, each with a fresh engine: one round's median moves with the moment the burst lands. */
+const ROUNDS = 5;
 
 /** One `GET path` on a connection of its own; resolves with the body and how long it took. */
 function timedGet(port: number, pathname: string): Promise<{ ms: number; body: Buffer }> {
@@ -40,17 +44,21 @@ function timedGet(port: number, pathname: string): Promise<{ ms: number; body: B
   });
 }
 
-/** How many of the burst's devices `/devices` shows registered (the one other source's devices left out). */
-const registeredCount = (body: Buffer) =>
-  (JSON.parse(body.toString()) as { profile: string | null; deliveries: { state: string }[] }[]).filter(
-    (device) =>
-      device.profile !== null &&
-      device.deliveries.length > 0 &&
-      device.deliveries.every((delivery) => delivery.state === 'acknowledged'),
-  ).length;
+/**
+ * How many deliveries `/devices` shows acknowledged: with one backend, the burst's devices
+ * registered (the one other source's devices have none). Counted in the bytes: parsing 500
+ * answers of 160 KB would block this process, and with it the other clients' timings, for
+ * longer than the engine takes to answer them.
+ */
+function acknowledgedCount(body: Buffer): number {
+  const needle = Buffer.from('"state": "acknowledged"');
+  let count = 0;
+  for (let at = body.indexOf(needle); at !== -1; at = body.indexOf(needle, at + needle.length)) count++;
+  return count;
+}
 
-export async function run(cli: string): Promise<BenchFigure[]> {
-  const name = `status server, GET /devices by ${CLIENTS} concurrent clients while ${DEVICES} file devices appear`;
+/** One round: a fresh engine and agent, the clients and the burst. */
+async function round(cli: string): Promise<{ latencies: number[]; sawAll: number }> {
   const fakeAgent = await startFakeAgent();
   const space = workspace();
   writeConfig(space, fakeAgent.url);
@@ -73,7 +81,7 @@ export async function run(cli: string): Promise<BenchFigure[]> {
       for (let sent = 0; sent < REQUESTS_PER_CLIENT; sent++) {
         const { ms, body } = await timedGet(port, '/devices');
         latencies.push(ms);
-        if (fakeAgent.peripherals.size === DEVICES && registeredCount(body) === DEVICES) {
+        if (fakeAgent.peripherals.size === DEVICES && acknowledgedCount(body) === DEVICES) {
           sawAll++;
           return;
         }
@@ -83,15 +91,32 @@ export async function run(cli: string): Promise<BenchFigure[]> {
     const clients = Array.from({ length: CLIENTS }, client);
     for (let index = 0; index < DEVICES; index++) writeFileSync(path.join(space.dev, `sensor${index}`), '');
     await Promise.all(clients);
-    return [
-      { name: `${name}: median`, value: median(latencies), unit: 'ms' },
-      { name: `${name}: max`, value: Math.max(...latencies), unit: 'ms' },
-      { name: `${name}: requests answered`, value: latencies.length, unit: 'requests' },
-      { name: `${name}: clients that saw all ${DEVICES} devices`, value: sawAll, unit: 'clients' },
-    ];
+    return { latencies, sawAll };
   } finally {
     await daemon.stop();
     await fakeAgent.close();
     rmSync(space.root, { recursive: true, force: true });
   }
+}
+
+export async function run(cli: string): Promise<BenchFigure[]> {
+  const name = `status server, GET /devices by ${CLIENTS} concurrent clients while ${DEVICES} file devices appear (${ROUNDS} rounds)`;
+  const rounds = [];
+  for (let index = 0; index < ROUNDS; index++) rounds.push(await round(cli));
+  const latencies = rounds.flatMap((result) => result.latencies);
+  return [
+    { name: `${name}: median`, value: median(latencies), unit: 'ms' },
+    {
+      name: `${name}: median of each round, largest`,
+      value: Math.max(...rounds.map((result) => median(result.latencies))),
+      unit: 'ms',
+    },
+    { name: `${name}: max`, value: Math.max(...latencies), unit: 'ms' },
+    { name: `${name}: requests answered`, value: latencies.length, unit: 'requests' },
+    {
+      name: `${name}: clients that saw all ${DEVICES} devices, in every round`,
+      value: Math.min(...rounds.map((result) => result.sawAll)),
+      unit: 'clients',
+    },
+  ];
 }
