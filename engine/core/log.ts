@@ -1,4 +1,4 @@
-import { redactSecrets } from './secrets.js';
+import { redactSecrets, secrets } from './secrets.js';
 
 const redactString = (_key: string, value: unknown): unknown =>
   typeof value === 'string' ? redactSecrets(value) : value;
@@ -79,8 +79,9 @@ export function createLogger(
     }
     const line = { time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields, ...extra };
     // Fields may carry text from outside (a server's answer): the configured secrets never pass.
-    // Redacted value by value, so that the line stays JSON whatever a secret looks like.
-    const json = JSON.stringify(line, redactString);
+    // Redacted value by value, so that the line stays JSON whatever a secret looks like; with no
+    // secret configured there is nothing to look for in each value.
+    const json = secrets.size > 0 ? JSON.stringify(line, redactString) : JSON.stringify(line);
     write(format === 'pretty' ? prettyLine(JSON.parse(json) as typeof line) : `${json}\n`);
   };
   return {

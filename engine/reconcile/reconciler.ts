@@ -307,11 +307,15 @@ export class Reconciler {
     }
   }
 
-  /** Saves a key's new entry with whatever else changes meanwhile: one write and one flush for many (group commit). */
+  /**
+   * Saves a key's new entry with whatever else changes meanwhile: one write and one flush for
+   * many (group commit). The save starts once the caller's turn is over, so that the write-ahead
+   * record of the request started next in the same turn carries this entry too, in one write.
+   */
   private saveLater(key: string): void {
     this.store.changed(key);
     // The store warns (once a minute) and saves again on its own.
-    void this.store.save().catch(() => {});
+    queueMicrotask(() => void this.store.save().catch(() => {}));
   }
 
   /**

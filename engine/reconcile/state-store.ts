@@ -199,6 +199,8 @@ export class StateStore {
    * shares the next one.
    */
   write(): Promise<void> {
+    // Nothing changed since the write under way took its keys: that write is the one to wait for.
+    if (this.writing && !this.nextWrite && this.changedKeys.size === 0) return this.writing;
     if (!this.writing) {
       this.writing = this.writeOnce().finally(() => (this.writing = undefined));
       return this.writing;
