@@ -14,6 +14,7 @@ import { Prober, probeFingerprint, proberOptionsFrom } from '../probe/prober.js'
 import { ProfileStore } from '../profiles/profile-store.js';
 import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
+import { DeviceEvaluations } from '../reconcile/device-evaluations.js';
 import { LeavingDevices, type LeavingDevice } from '../reconcile/leaving-devices.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
@@ -90,6 +91,8 @@ export class Daemon {
   private readonly inventory = new Inventory();
   private index = new ProfileIndex([]);
   private desired: DesiredState = { entries: new Map(), devices: [] };
+  /** What each unchanged device matched and mapped to, kept from one recompute to the next. */
+  private readonly evaluations = new DeviceEvaluations();
   private sources: Source[] = [];
   private ready = false;
   /** Events by source and action, for the metrics. */
@@ -384,6 +387,7 @@ export class Daemon {
       host,
       backends: running.backendNames,
       probed: (key, entry) => running.prober.verdict(key, entry),
+      evaluations: this.evaluations,
     });
     this.leaving.settle(present);
     this.desired = this.leaving.applyTo(present);

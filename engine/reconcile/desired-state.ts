@@ -2,11 +2,11 @@ import type { Payload } from '../backends/backend.js';
 import type { BackendDefinition } from '../backends/backend-definition.js';
 import type { Device } from '../inventory/inventory.js';
 import type { Facts } from '../core/facts.js';
-import { mapDevice } from '../map/map-payload.js';
-import { matchDevice, type MatchResult, type ProbeVerdict, type ProfileIndex } from '../match/matcher.js';
-import type { LoadedProfile, NotifyEntry, Profile } from '../profiles/profile.js';
+import type { MatchResult } from '../match/matcher.js';
+import type { NotifyEntry, Profile } from '../profiles/profile.js';
 import { compileSchema } from '../core/schema-issues.js';
 import { valueErrorText } from '../core/schema-error-text.js';
+import { evaluate, mapOrError, type EvaluationInput } from './device-evaluations.js';
 import { resolveIdentifiers, type ResolvedIdentity } from './resolve-identifiers.js';
 
 /** One thing a backend should hold: a payload under an identifier. */
@@ -45,15 +45,10 @@ export interface DesiredState {
   devices: DeviceView[];
 }
 
-export interface DesiredStateInput {
-  index: ProfileIndex;
+export interface DesiredStateInput extends EvaluationInput {
   devices: readonly Device[];
-  params: Record<string, unknown>;
-  host: NonNullable<Facts['host']>;
   /** Backend names with their types; a name missing here is reported for each device. */
   backends: ReadonlyMap<string, BackendDefinition>;
-  /** The verdict of a profile's serial probe on a device, once it has run. */
-  probed?: (deviceKey: string, entry: LoadedProfile) => ProbeVerdict | undefined;
 }
 
 /** The key of a desired or acknowledged entry. */
@@ -90,21 +85,13 @@ export function desiredState(input: DesiredStateInput): DesiredState {
   const entries = new Map<string, DesiredEntry>();
   const devices: DeviceView[] = [];
   const matched = input.devices.map((device) => {
-    const facts: Facts = {
-      ...device.facts,
-      host: input.host,
-      params: input.params,
-      event: { action: 'add', at: device.since },
-    };
-    return {
-      device,
-      facts,
-      match: matchDevice(input.index, device.source, facts, (entry) => input.probed?.(device.key, entry)),
-    };
+    const evaluation = evaluate(device, input);
+    return { device, match: evaluation.match, evaluation };
   });
   const claims = ttyClaims(matched);
   const mapped: MappedView[] = [];
-  for (const { device, facts, match: found } of matched) {
+  for (const { device, evaluation } of matched) {
+    const { facts, match: found } = evaluation;
     const match = device.source === 'usb' ? withoutClaimed(found, claims.get(device.facts.usb?.portPath ?? '')) : found;
     const problems: string[] = [...(found.problems ?? [])];
     const view: DeviceView = { ...device, match, problems };
@@ -112,14 +99,18 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     if (!match.winner) continue;
     const { profile } = match.winner;
     const mappedFacts = match.probe ? { ...facts, probe: match.probe } : facts;
-    try {
-      const { payload, candidates } = mapDevice(profile, mappedFacts);
-      view.payload = payload;
-      if (candidates.length > 0) mapped.push({ view, profile, facts: mappedFacts, payload, candidates });
-      else problems.push(`profile ${profile.name}: the map gives no identifier`);
-    } catch (error) {
-      problems.push(`profile ${profile.name}: map failed: ${(error as Error).message}`);
+    // Kept with the evaluation: mapped again only when the winner changes.
+    if (evaluation.mapped?.profile !== profile)
+      evaluation.mapped = { profile, result: mapOrError(profile, mappedFacts) };
+    const { result } = evaluation.mapped;
+    if (result instanceof Error) {
+      problems.push(`profile ${profile.name}: map failed: ${result.message}`);
+      continue;
     }
+    const { payload, candidates } = result;
+    view.payload = payload;
+    if (candidates.length > 0) mapped.push({ view, profile, facts: mappedFacts, payload, candidates });
+    else problems.push(`profile ${profile.name}: the map gives no identifier`);
   }
   const identities = resolveIdentifiers(
     mapped.map(({ view, profile, candidates }) => ({

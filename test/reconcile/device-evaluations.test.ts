@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Device } from '../../engine/inventory/inventory.js';
+import { ProfileIndex } from '../../engine/match/matcher.js';
+import { desiredState, type DesiredState, type DesiredStateInput } from '../../engine/reconcile/desired-state.js';
+import { DeviceEvaluations } from '../../engine/reconcile/device-evaluations.js';
+import { profileFromYaml, yaml } from '../match/profile-text.js';
+import { ftdiProfile, input, peripheral, usbDevice } from './desired-state-fixtures.js';
+
+/** What the backends would be told and what the status shows, without object identities. */
+const shown = (state: DesiredState) => ({
+  entries: [...state.entries].map(([key, entry]) => [key, entry.payload, entry.profile, entry.deviceKey]),
+  devices: state.devices.map((device) => [
+    device.key,
+    device.match.winner?.profile.name,
+    device.payload,
+    device.problems,
+  ]),
+});
+
+/** The same call made with the kept evaluations and without: both must say the same. */
+function both(evaluations: DeviceEvaluations, given: DesiredStateInput): DesiredState {
+  const kept = desiredState({ ...given, evaluations });
+  assert.deepEqual(shown(kept), shown(desiredState(given)));
+  return kept;
+}
+
+const labelled = (site: string) =>
+  ftdiProfile('sensor', [
+    ...peripheral,
+    'identifier: { cat: ["sensor-", { var: "usb.serialNumber" }] }',
+    `description: { cat: ["${site} ", { var: "params.site" }] }`,
+  ]);
+
+describe('evaluations kept from one desired state to the next', () => {
+  test('an unchanged device is not matched again; one whose facts, profiles or params changed is', () => {
+    const evaluations = new DeviceEvaluations();
+    const first = usbDevice('usb:1-1', { serialNumber: 'S1', portPath: '1-1' });
+    const second = usbDevice('usb:1-2', { serialNumber: 'S2', portPath: '1-2' });
+    const params = { site: 'north' };
+    const profiles = [labelled('at')];
+    const index = new ProfileIndex(profiles);
+    const before = both(evaluations, { ...input(profiles, [first, second], params), index });
+    // The same devices again: the very same match results come back.
+    const again = both(evaluations, { ...input(profiles, [first, second], params), index });
+    assert.equal(again.devices[0]!.match, before.devices[0]!.match);
+    assert.equal(again.devices[1]!.payload, before.devices[1]!.payload);
+    // New facts for one device (the inventory makes a new object): that one is evaluated afresh.
+    const moved = usbDevice('usb:1-2', { serialNumber: 'S3', portPath: '1-2' });
+    const afterMove = both(evaluations, { ...input(profiles, [first, moved], params), index });
+    assert.equal(afterMove.devices[0]!.match, before.devices[0]!.match);
+    assert.notEqual(afterMove.devices[1]!.match, before.devices[1]!.match);
+    assert.ok(afterMove.entries.has('nuvlabox\u0000sensor-S3'));
+    // Other params, and other profiles: every device is evaluated afresh.
+    const otherParams = both(evaluations, { ...input(profiles, [first, moved], { site: 'south' }), index });
+    assert.equal(otherParams.devices[0]!.payload!.description, 'at south');
+    const edited = [labelled('near')];
+    const afterEdit = both(evaluations, input(edited, [first, moved], { site: 'south' }));
+    assert.equal(afterEdit.devices[0]!.payload!.description, 'near south');
+  });
+
+  test('a match that waits for a probe verdict is worked out again, so the verdict shows once it comes', () => {
+    const probed = profileFromYaml(
+      yaml(
+        'name: probed',
+        'detect:',
+        '  serial:',
+        '    path: /dev/ttyS*',
+        '    probe: { expect: "^OK" }',
+        'map: { available: true, classes: [modem], product: { var: probe.response } }',
+        'notify: [{ backend: nuvlabox }]',
+      ),
+    );
+    const device: Device = {
+      key: 'serial:/dev/ttyS1',
+      source: 'serial',
+      since: '2024-05-01T10:00:00.000Z',
+      facts: { serial: { path: '/dev/ttyS1' } },
+    };
+    const evaluations = new DeviceEvaluations();
+    const given = input([probed], [device]);
+    const waiting = both(evaluations, { ...given, probed: () => undefined });
+    assert.equal(waiting.entries.size, 0);
+    const answered = both(evaluations, {
+      ...given,
+      probed: () => ({ facts: { response: 'OK modem', hex: '4f 4b', groups: [] } }),
+    });
+    assert.equal([...answered.entries.values()][0]?.payload.product, 'OK modem');
+  });
+
+  test('a map that fails is reported every time, kept or not', () => {
+    // A value that doubles thirty times is stopped by the logic limits: `map failed`.
+    const thirty = `[${Array.from({ length: 30 }, (_, index) => index).join(', ')}]`;
+    const failing = ftdiProfile('sensor', [
+      `description: { reduce: [${thirty}, { cat: [{ var: accumulator }, { var: accumulator }] }, "ab"] }`,
+    ]);
+    const device = usbDevice('usb:1-1', { serialNumber: null, portPath: null });
+    const evaluations = new DeviceEvaluations();
+    const given = input([failing], [device]);
+    const first = both(evaluations, given);
+    const second = both(evaluations, given);
+    assert.match(first.devices[0]!.problems.join('\n'), /map failed: .*value over/);
+    assert.deepEqual(second.devices[0]!.problems, first.devices[0]!.problems);
+    assert.equal(second.entries.size, 0);
+  });
+});
