@@ -72,3 +72,23 @@ export const peripheral = [
   'interface: USB',
   'serial-number: { var: "usb.serialNumber" }',
 ];
+
+/** A modem profile for `/dev/ttyS*` that probes for `OK` and maps the reply into `product`. */
+export function probedModemProfile(): LoadedProfile {
+  return profileFromYaml(
+    yaml(
+      'name: probed',
+      'detect:',
+      '  serial:',
+      '    path: /dev/ttyS*',
+      '    probe: { expect: "^OK" }',
+      'map: { available: true, classes: [modem], product: { var: probe.response } }',
+      'notify: [{ backend: nuvlabox }]',
+    ),
+  );
+}
+
+/** A present serial port with nothing known but its path. */
+export function serialPort(path: string): Device {
+  return { key: `serial:${path}`, source: 'serial', since: '2024-05-01T10:00:00.000Z', facts: { serial: { path } } };
+}

@@ -4,7 +4,7 @@ import { Inventory, type Device } from '../../engine/inventory/inventory.js';
 import type { Facts } from '../../engine/core/facts.js';
 import { desiredState, entryKey } from '../../engine/reconcile/desired-state.js';
 import { profileFromYaml, yaml } from '../match/profile-text.js';
-import { ftdiProfile, input, peripheral, usbDevice } from './desired-state-fixtures.js';
+import { ftdiProfile, input, peripheral, probedModemProfile, serialPort, usbDevice } from './desired-state-fixtures.js';
 
 describe('desiredState', () => {
   test('a matched device becomes one entry per notified backend, with the default identifier', () => {
@@ -189,23 +189,8 @@ describe('desiredState', () => {
   });
 
   test('probe results are asked per device key and profile, and the winner probe facts reach the map', () => {
-    const probed = profileFromYaml(
-      yaml(
-        'name: probed',
-        'detect:',
-        '  serial:',
-        '    path: /dev/ttyS*',
-        '    probe: { expect: "^OK" }',
-        'map: { available: true, classes: [modem], product: { var: probe.response } }',
-        'notify: [{ backend: nuvlabox }]',
-      ),
-    );
-    const device: Device = {
-      key: 'serial:/dev/ttyS1',
-      source: 'serial',
-      since: '2024-05-01T10:00:00.000Z',
-      facts: { serial: { path: '/dev/ttyS1' } },
-    };
+    const probed = probedModemProfile();
+    const device = serialPort('/dev/ttyS1');
     const asked: string[] = [];
     const state = desiredState({
       ...input([probed], [device]),

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Device } from '../../engine/inventory/inventory.js';
 import { ProfileIndex } from '../../engine/match/matcher.js';
 import { desiredState, type DesiredState, type DesiredStateInput } from '../../engine/reconcile/desired-state.js';
 import { DeviceEvaluations } from '../../engine/reconcile/device-evaluations.js';
-import { profileFromYaml, yaml } from '../match/profile-text.js';
-import { ftdiProfile, input, peripheral, usbDevice } from './desired-state-fixtures.js';
+import { ftdiProfile, input, peripheral, probedModemProfile, serialPort, usbDevice } from './desired-state-fixtures.js';
 
 /** What the backends would be told and what the status shows, without object identities. */
 const shown = (state: DesiredState) => ({
@@ -60,23 +58,8 @@ describe('evaluations kept from one desired state to the next', () => {
   });
 
   test('a match that waits for a probe verdict is worked out again, so the verdict shows once it comes', () => {
-    const probed = profileFromYaml(
-      yaml(
-        'name: probed',
-        'detect:',
-        '  serial:',
-        '    path: /dev/ttyS*',
-        '    probe: { expect: "^OK" }',
-        'map: { available: true, classes: [modem], product: { var: probe.response } }',
-        'notify: [{ backend: nuvlabox }]',
-      ),
-    );
-    const device: Device = {
-      key: 'serial:/dev/ttyS1',
-      source: 'serial',
-      since: '2024-05-01T10:00:00.000Z',
-      facts: { serial: { path: '/dev/ttyS1' } },
-    };
+    const probed = probedModemProfile();
+    const device = serialPort('/dev/ttyS1');
     const evaluations = new DeviceEvaluations();
     const given = input([probed], [device]);
     const waiting = both(evaluations, { ...given, probed: () => undefined });
