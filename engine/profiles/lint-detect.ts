@@ -3,8 +3,8 @@ import { isPlainObject } from '../core/plain-object.js';
 import { issueAt, type NodePath, type YamlSource } from '../core/yaml-source.js';
 import { checkExpression } from '../logic/check-logic.js';
 import { isCatchAll } from '../match/detect-checks.js';
-import { compileGlob } from '../match/glob.js';
 import { SOURCES } from '../sources/index.js';
+import { lintGlob } from '../sources/shared/glob-lint.js';
 import type { ReportIssue } from '../sources/source-definition.js';
 import type { Detect } from './profile.js';
 
@@ -65,16 +65,8 @@ function lintSourceBlocks(
     return isPlainObject(block) ? [{ definition, block }] : [];
   });
   for (const { definition, block } of blocks) {
-    for (const [key, kind] of Object.entries(definition.globKeys)) {
-      const pattern = block[key];
-      if (typeof pattern !== 'string') continue;
-      const path = [...at, definition.kind, key];
-      const compiled = compileGlob(pattern, kind);
-      if (!compiled.ok) report(path, 'value', 'error', 'invalid-glob', `glob \`${pattern}\`: ${compiled.reason}`);
-      else
-        for (const warning of compiled.warnings)
-          report(path, 'value', 'warning', 'glob-unclosed-bracket', `glob \`${pattern}\`: ${warning}`);
-    }
+    for (const [key, kind] of Object.entries(definition.globKeys))
+      lintGlob([...at, definition.kind, key], block[key], kind, report);
   }
   const catchAll = isCatchAll(detect as Detect);
   for (const { definition, block } of blocks) {

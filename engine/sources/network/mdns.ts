@@ -1,5 +1,6 @@
 import { isPlainObject } from '../../core/plain-object.js';
 import { globHolds } from '../shared/glob-holds.js';
+import { lintGlob } from '../shared/glob-lint.js';
 import type { ProtocolDefinition } from './discovery.js';
 import { MdnsBrowser } from './mdns-browser.js';
 
@@ -82,6 +83,11 @@ export const mdnsProtocol: ProtocolDefinition<MdnsDetect> = {
     txt: { type: 'object', additionalProperties: { type: ['string', 'boolean'] } },
   },
   describe: (facts) => `${String(facts.instance)} (${String(facts.type)})`,
+  lint(block, { at, report }) {
+    lintGlob([...at, 'instance'], block.instance, 'text', report);
+    if (isPlainObject(block.txt))
+      for (const [key, pattern] of Object.entries(block.txt)) lintGlob([...at, 'txt', key], pattern, 'text', report);
+  },
   mismatch: mdnsMismatch,
   create: (_config, context) => new MdnsBrowser(context),
 };

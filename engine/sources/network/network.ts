@@ -72,6 +72,7 @@ export const networkSource: SourceDefinition<NetworkConfig, NetworkDetect, 'netw
     port: nullable('integer'),
     ...Object.fromEntries(PROTOCOLS.map((definition) => [definition.protocol, protocolFactsSchema(definition)])),
   },
+  // Its globs sit inside the protocol blocks: each protocol's lint compiles its own.
   globKeys: {},
   create: (config, setup) => new NetworkSource(config, setup, setup.blocks, PROTOCOLS),
   async enumerate(blocks, config = {}) {

@@ -1,5 +1,6 @@
 import type { ProtocolDefinition } from './discovery.js';
-import { ssdpDetectSchema, ssdpMismatch, type SsdpDetect } from './ssdp-detect.js';
+import { lintGlob } from '../shared/glob-lint.js';
+import { SSDP_GLOB_KEYS, ssdpDetectSchema, ssdpMismatch, type SsdpDetect } from './ssdp-detect.js';
 import { SsdpDiscoverer, type SsdpConfig } from './ssdp-discoverer.js';
 import { DEFAULT_MAX_AGE_S, MAX_MAX_AGE_S } from './ssdp-message.js';
 
@@ -91,6 +92,9 @@ export const ssdpProtocol: ProtocolDefinition<SsdpDetect, SsdpConfig> = {
         description: 'MX of the M-SEARCH sent: devices spread their replies over up to this many seconds.',
       },
     },
+  },
+  lint(block, { at, report }) {
+    for (const key of SSDP_GLOB_KEYS) lintGlob([...at, key], block[key], 'text', report);
   },
   mismatch: ssdpMismatch,
   create: (config, context) => new SsdpDiscoverer(config, context),

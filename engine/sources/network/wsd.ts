@@ -1,5 +1,6 @@
 import type { FromSchema } from '../../core/from-schema.js';
 import { withDefaults } from '../../core/with-defaults.js';
+import { lintGlob } from '../shared/glob-lint.js';
 import type { ProtocolDefinition } from './discovery.js';
 import { wsdMismatch, type WsdBlock } from './wsd-detect.js';
 import { FRESH_PROBE_INTERVALS, WSD_GROUP, WSD_PORT, WsdDiscoverer } from './wsd-discoverer.js';
@@ -102,6 +103,10 @@ export const wsdProtocol: ProtocolDefinition<WsdBlock, WsdConfig> = {
     return `${onvif?.name ?? String(facts.endpoint)}${types ? ` (${types})` : ''}`;
   },
   configSchema: wsdConfigSchema,
+  lint(block, { at, report }) {
+    if (Array.isArray(block.scopes))
+      block.scopes.forEach((pattern, index) => lintGlob([...at, 'scopes', index], pattern, 'text', report));
+  },
   mismatch: wsdMismatch,
   create: (config, context) => new WsdDiscoverer(withDefaults(wsdConfigSchema, config), context),
 };
