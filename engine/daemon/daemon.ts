@@ -414,6 +414,8 @@ export class Daemon {
     const view = this.desired.devices.find((device) => device.key === key);
     if (!view) return;
     const holdMs = view.match.winner?.profile.holdMs ?? this.sourceHolds.get(view.source) ?? 0;
+    // Nothing to hold (files, by default): the entries are not looked for, once per device of a burst.
+    if (holdMs <= 0) return;
     const entries = [...this.desired.entries.values()].filter((entry) => entry.deviceKey === key);
     const held = this.leaving.hold(view, entries, holdMs);
     if (held) this.options.log.info('device gone; its registrations are kept for its hold', { device: key, holdMs });
