@@ -139,17 +139,21 @@ test('hostile descriptions: nothing, broken, huge fields, prefixed tags, thousan
 
 test('LOCATION: only plain http on the very address the announcement came from', () => {
   const sender = '192.168.1.20';
-  assert.ok(fetchableLocation('http://192.168.1.20:49152/desc.xml', sender) instanceof URL);
-  for (const location of [
-    undefined,
-    'not a url',
-    'https://192.168.1.20/desc.xml',
-    'file:///etc/passwd',
-    'http://192.168.1.21/desc.xml',
-    'http://127.0.0.1:8080/admin',
-    'http://router.local/desc.xml',
-    'http://user:pw@192.168.1.20/desc.xml',
-    'http://[::1]/desc.xml',
-  ])
-    assert.equal(typeof fetchableLocation(location, sender), 'string', String(location));
+  assert.equal(
+    String(fetchableLocation('http://192.168.1.20:49152/desc.xml', sender)),
+    'http://192.168.1.20:49152/desc.xml',
+  );
+  // Each refused for its own reason: a URL refused for the wrong one would pass a type check.
+  for (const [location, reason] of [
+    [undefined, /has no LOCATION/],
+    ['not a url', /is not a URL/],
+    ['https://192.168.1.20/desc.xml', /is https: \(only http: is fetched\)/],
+    ['file:///etc/passwd', /is file:/],
+    ['http://192.168.1.21/desc.xml', /names 192\.168\.1\.21, not 192\.168\.1\.20/],
+    ['http://127.0.0.1:8080/admin', /names 127\.0\.0\.1/],
+    ['http://router.local/desc.xml', /names router\.local/],
+    ['http://user:pw@192.168.1.20/desc.xml', /carries credentials/],
+    ['http://[::1]/desc.xml', /names \[::1\]/],
+  ] as const)
+    assert.match(String(fetchableLocation(location, sender)), reason, String(location));
 });
