@@ -3,7 +3,7 @@
 // a signal during start-up stops the engine cleanly.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startEngine, waitFor, workspace, type LogLine } from './daemon/engine-process.js';
@@ -72,6 +72,24 @@ test('a profiles path that is a file, or unreadable, is one line, exit 1', () =>
         [1, `engine: cannot read the profiles folder ${space.profiles}: permission denied\n`],
       );
     }
+  } finally {
+    rmSync(space.root, { recursive: true, force: true });
+  }
+});
+
+test('a config with errors and no --profiles reports the config, not a missing ./profiles: exit 1', () => {
+  const space = workspace();
+  try {
+    const config = path.join(space.root, 'broken.yaml');
+    writeFileSync(config, 'profiles: { folders: [./site] }\ndelivery: { concurrency: 0 }\n');
+    // Run where there is no ./profiles: the config's folders are all there is to read.
+    const elsewhere = path.join(space.root, 'elsewhere');
+    mkdirSync(elsewhere);
+    const result = runCli(['--config', config, '--state', space.state, '--port', '0'], { cwd: elsewhere });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /concurrency/);
+    assert.doesNotMatch(result.stderr, /no such profiles folder/);
+    assert.doesNotMatch(result.stderr, STACK_FRAME);
   } finally {
     rmSync(space.root, { recursive: true, force: true });
   }

@@ -21,12 +21,21 @@ one engine at a time may use. Log level L: error, warn, info (default) or debug;
 json (default, one JSON object per line on standard error) or pretty (for a terminal).`;
 
 /**
- * The config file's profiles folders; none when it has none, or has errors (which the daemon
- * then reports as it starts).
+ * The config file's profiles folders; none when it has none. A config with errors throws them:
+ * without it, which folders to read is unknown, and falling back to ./profiles would report a
+ * missing folder instead of the config's own mistakes.
  */
 async function configuredFolders(configFile: string | undefined): Promise<readonly string[] | undefined> {
   if (configFile === undefined) return undefined;
-  return (await loadConfigOrDefault(configFile, process.env)).config?.profiles.folders;
+  const loaded = await loadConfigOrDefault(configFile, process.env);
+  if (!loaded.config) throw new ConfigError(loaded.issues, loaded.texts);
+  return loaded.config.profiles.folders;
+}
+
+/** A config's errors, with their source lines, on standard error: exit 1. */
+function reportConfigError(error: ConfigError): number {
+  process.stderr.write(`${formatReport({ filesChecked: 1, issues: error.issues, texts: error.texts }, 'text')}\n`);
+  return 1;
 }
 
 /** The folder the daemon watches must be a readable folder: say so in one line otherwise. */
@@ -108,7 +117,14 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!LOG_FORMATS.includes(format)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
   if (values.config !== undefined && !existsSync(values.config))
     throw new UsageError(`no such config file: ${values.config}`);
-  const folders = profileFolders(values.profiles, values.profiles ? undefined : await configuredFolders(values.config));
+  let configured: readonly string[] | undefined;
+  try {
+    configured = values.profiles ? undefined : await configuredFolders(values.config);
+  } catch (error) {
+    if (error instanceof ConfigError) return reportConfigError(error);
+    throw error;
+  }
+  const folders = profileFolders(values.profiles, configured);
   for (const folder of folders) checkProfilesFolder(folder);
   const unlock = lockStateFolder(values.state);
 
@@ -143,10 +159,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return await stopDaemon(daemon, log, 0);
   } catch (error) {
     await stopDaemon(daemon, log, 1);
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${formatReport({ filesChecked: 1, issues: error.issues, texts: error.texts }, 'text')}\n`);
-      return 1;
-    }
+    if (error instanceof ConfigError) return reportConfigError(error);
     throw listenRefusal(error, values.host, port) ?? error;
   } finally {
     unlock();
