@@ -421,9 +421,14 @@ export class Daemon {
     if (held) this.options.log.info('device gone; its registrations are kept for its hold', { device: key, holdMs });
   }
 
-  /** A device's hold ran out without it coming back: its registrations are removed now. */
+  /**
+   * A device's hold ran out: its registrations are removed now, unless it is back and still being
+   * probed (LeavingDevices.settle).
+   */
   private holdEnded(device: LeavingDevice): void {
-    this.options.log.info('device hold ended; removing its registrations', { device: device.view.key });
+    this.options.log.info('device hold ended; its registrations go unless it is back and still probing', {
+      device: device.view.key,
+    });
     this.scheduleRecompute();
   }
 

@@ -45,9 +45,14 @@ export function withLeaving(desired: DesiredState, leaving: Iterable<LeavingDevi
  * good, what it desires now replaces what it held, and the record goes.
  */
 export class LeavingDevices {
-  private readonly records = new Map<string, LeavingDevice & { timer: NodeJS.Timeout }>();
+  /** `expired`: the hold ran out; the record stays only while its device is back and still probing. */
+  private readonly records = new Map<string, LeavingDevice & { timer: NodeJS.Timeout; expired?: boolean }>();
 
-  /** `ended` is told when a device's hold ran out: its registrations are no longer desired. */
+  /**
+   * `ended` is told when a device's hold ran out: the next `settle` drops its registrations,
+   * unless the device is back under its key with a probe still running (then they stay until its
+   * match is known, as within the hold: deleting them now would register it anew a moment later).
+   */
   constructor(private readonly ended: (device: LeavingDevice) => void) {}
 
   /** Whether a device is within its hold. */
@@ -71,8 +76,9 @@ export class LeavingDevices {
       entries,
       since: new Date(now).toISOString(),
       until: new Date(now + holdMs).toISOString(),
+      expired: false,
       timer: setTimeout(() => {
-        this.records.delete(view.key);
+        record.expired = true;
         this.ended(record);
       }, holdMs),
     };
@@ -83,14 +89,16 @@ export class LeavingDevices {
   /**
    * Ends the hold of the devices that are back: present again under their key and matched for good
    * (no probe still to run), or present under another key (another port) with every identifier
-   * they held.
+   * they held; and of those whose hold ran out, unless back under their key and still probing.
    */
   settle(present: DesiredState): void {
     if (this.records.size === 0) return;
     const settled = new Set(present.devices.filter((device) => !device.match.probing).map((device) => device.key));
+    const probing = new Set(present.devices.filter((device) => device.match.probing).map((device) => device.key));
     for (const [key, record] of this.records) {
       const taken = record.entries.every((entry) => present.entries.has(entryKey(entry.backend, entry.identifier)));
-      if (!settled.has(key) && !taken) continue;
+      const over = record.expired && !probing.has(key);
+      if (!settled.has(key) && !taken && !over) continue;
       clearTimeout(record.timer);
       this.records.delete(key);
     }
@@ -107,7 +115,7 @@ export class LeavingDevices {
     const keys = new Set(present.map((device) => device.key));
     return [...this.records.values()]
       .filter((record) => !keys.has(record.view.key))
-      .map(({ timer: _timer, ...device }) => device);
+      .map(({ timer: _timer, expired: _expired, ...device }) => device);
   }
 
   /** Stops every timer (the engine stops): the registrations stay, as a present device's do. */

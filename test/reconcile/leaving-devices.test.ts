@@ -1,5 +1,5 @@
 // What a leaving device still holds, and when its hold ends: values in, values out (the timers
-// are the real ones; no test waits for one to fire).
+// are the real ones; the one test that needs a hold to run out waits for it to be told).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -77,6 +77,29 @@ describe('LeavingDevices', () => {
         ['usb:1-1'],
       );
       assert.deepEqual(leaving.list([view('usb:1-1')]), [], 'a device present again is not listed as leaving');
+    } finally {
+      leaving.clear();
+    }
+  });
+
+  test('a hold that runs out while its device is back and still probing keeps its entries until the probe ends; one whose device is away ends', async () => {
+    let told!: () => void;
+    const bothEnded = new Promise<void>((resolve) => {
+      let count = 0;
+      told = () => ++count === 2 && resolve();
+    });
+    const leaving = new LeavingDevices(() => told());
+    try {
+      leaving.hold(view('serial:1-1:if00'), [entry('serial:1-1:if00', 'a')], 1);
+      leaving.hold(view('usb:1-4'), [entry('usb:1-4', 'b')], 1);
+      await bothEnded;
+      const back = stateOf([view('serial:1-1:if00', true)], []);
+      leaving.settle(back);
+      assert.ok(leaving.has('serial:1-1:if00'), 'back, still probing: its registration is not deleted yet');
+      assert.ok(!leaving.has('usb:1-4'), 'away when its hold ran out: gone');
+      assert.deepEqual([...leaving.applyTo(back).entries.keys()], [entryKey('nuvlabox', 'a')]);
+      leaving.settle(stateOf([], []));
+      assert.ok(!leaving.has('serial:1-1:if00'), 'gone again, its hold over: ends');
     } finally {
       leaving.clear();
     }
