@@ -1,7 +1,7 @@
-// Runs the SSDP protocol the way the network source does (its config defaults, the test
-// namespace's loopback as the one allowed interface) and records what it tells the source.
+// Runs the SSDP protocol the way the network source does (the settings as the config gives them,
+// the protocol filling its defaults; the test namespace's loopback as the one allowed interface)
+// and records what it tells the source.
 import { createLogger } from '../../engine/core/log.js';
-import { withDefaults } from '../../engine/core/with-defaults.js';
 import type { Announcement, Discoverer } from '../../engine/sources/network/discovery.js';
 import { ssdpProtocol } from '../../engine/sources/network/ssdp.js';
 import type { SsdpConfig } from '../../engine/sources/network/ssdp-discoverer.js';
@@ -22,8 +22,7 @@ export interface SsdpListener {
 export async function listenSsdp(blocks: unknown[], config: Partial<SsdpConfig> = {}): Promise<SsdpListener> {
   const events: Heard[] = [];
   const logLines: Array<Record<string, unknown>> = [];
-  const settings = withDefaults(ssdpProtocol.configSchema!, config) as SsdpConfig;
-  const discoverer = ssdpProtocol.create(settings, {
+  const discoverer = ssdpProtocol.create(config as SsdpConfig, {
     heard: (announcement) => events.push({ event: 'heard', announcement }),
     left: (_protocol, id) => events.push({ event: 'left', id }),
     log: createLogger('debug', (line) => {

@@ -97,5 +97,6 @@ export interface ProtocolDefinition<Block = unknown, Config extends object = Rec
   configSchema?: JsonSchema;
   /** Why the block does not hold for a peripheral's `network.<protocol>` facts, or undefined when it does. */
   mismatch(block: Block, facts: Readonly<Record<string, unknown>>): string | undefined;
+  /** `config` as the engine config gives it (`{}` when absent): the protocol fills its own defaults. */
   create(config: Config, context: DiscoveryContext): Discoverer;
 }

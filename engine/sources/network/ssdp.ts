@@ -1,4 +1,5 @@
 import type { ProtocolDefinition } from './discovery.js';
+import { withDefaults } from '../../core/with-defaults.js';
 import { lintGlob } from '../shared/glob-lint.js';
 import { SSDP_GLOB_KEYS, ssdpDetectSchema, ssdpMismatch, type SsdpDetect } from './ssdp-detect.js';
 import { SsdpDiscoverer, type SsdpConfig } from './ssdp-discoverer.js';
@@ -97,5 +98,7 @@ export const ssdpProtocol: ProtocolDefinition<SsdpDetect, SsdpConfig> = {
     for (const key of SSDP_GLOB_KEYS) lintGlob([...at, key], block[key], 'text', report);
   },
   mismatch: ssdpMismatch,
-  create: (config, context) => new SsdpDiscoverer(config, context),
+  // Its defaults filled in here: a config without `sources.network.ssdp` gives `{}`.
+  create: (config, context) =>
+    new SsdpDiscoverer(withDefaults(ssdpProtocol.configSchema!, config) as SsdpConfig, context),
 };
