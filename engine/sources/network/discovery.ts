@@ -49,7 +49,7 @@ export interface DiscoveryContext {
    * drops whatever comes from a sender this says no to.
    */
   onLink(address: string): boolean;
-  /** The addresses of the peripherals the other protocols hear now (hosts a TCP probe may confirm). */
+  /** One on-link address of each peripheral the other protocols hear now (hosts a TCP probe may confirm). */
   heardHosts(): readonly string[];
 }
 

@@ -86,12 +86,19 @@ export class NetworkPresence {
     for (const [key, presence] of this.present) if (presence.protocol === protocol) this.remove(key);
   }
 
-  /** The addresses of every peripheral present, each once. */
-  addresses(): string[] {
-    const all = new Set<string>();
-    for (const { device } of this.present.values())
-      for (const address of device.facts.network!.addresses) all.add(address);
-    return [...all];
+  /**
+   * One address of each peripheral present that another protocol than `except` heard, the first
+   * that `usable` accepts: the hosts a TCP probe may confirm. One per peripheral, and never the
+   * probe's own finds, so that one device is not probed (and registered) under two addresses.
+   */
+  hostsHeard(except: NetworkProtocol, usable: (address: string) => boolean): string[] {
+    const hosts = new Set<string>();
+    for (const { device, protocol } of this.present.values()) {
+      if (protocol === except) continue;
+      const address = device.facts.network!.addresses.find(usable);
+      if (address !== undefined) hosts.add(address);
+    }
+    return [...hosts];
   }
 
   devices(): PresentDevice[] {

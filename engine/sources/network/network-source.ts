@@ -147,7 +147,8 @@ export class NetworkSource implements Source {
       log: this.context.log,
       interfaceAddresses: interfaces.addresses,
       onLink: (address) => interfaces.onLink(address),
-      heardHosts: () => this.presence.addresses(),
+      // Only on-link addresses: an announcement's A records or XAddrs say what the sender claims.
+      heardHosts: () => this.presence.hostsHeard('tcp', (address) => interfaces.onLink(address)),
     };
   }
 }
