@@ -167,12 +167,18 @@ export class MdnsBrowser implements Discoverer {
   private received(message: Buffer, sender: RemoteInfo): void {
     // Responses come from port 5353 (RFC 6762 section 6); what comes from off the allowed links is not ours to hear.
     if (this.stopped || sender.port !== MDNS_PORT || !this.context.onLink(sender.address)) return;
-    const decoded = decodeMessage(message);
-    if (!decoded?.response) return;
-    const now = Date.now();
-    const { changed, left } = this.services.apply(decoded.records, now);
-    for (const id of left) this.context.left('mdns', id);
-    for (const key of changed) this.report(key, now);
+    try {
+      const decoded = decodeMessage(message);
+      if (!decoded?.response) return;
+      const now = Date.now();
+      const { changed, left } = this.services.apply(decoded.records, now);
+      for (const id of left) this.context.left('mdns', id);
+      for (const key of changed) this.report(key, now);
+    } catch (error) {
+      // Nothing above should throw on any input (the decoder drops malformed packets); if it
+      // does, the packet is lost, not the socket or the engine, as for SSDP and WS-Discovery.
+      this.context.log.warn('mDNS: packet dropped', { sender: sender.address, error: (error as Error).message });
+    }
   }
 
   /** Reports an instance, once whole or once it has waited {@link RESOLVE_WAIT_MS} for the rest. */
