@@ -53,8 +53,13 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       default:
         // No command, or options only: run the daemon.
-        if (command === undefined || command.startsWith('--'))
-          return await (await import('./cli/run.js')).runCommand(argv);
+        if (command === undefined || command.startsWith('--')) {
+          // Helper threads for checking a large profiles folder start first, so that they load
+          // their modules while this thread loads the daemon's (check-in-parallel.ts).
+          const { CheckHelper, helpersWanted } = await import('./profiles/check-in-parallel.js');
+          const helpers = CheckHelper.start(helpersWanted());
+          return await (await import('./cli/run.js')).runCommand(argv, helpers);
+        }
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (error) {

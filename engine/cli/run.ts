@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, Daemon } from '../daemon/daemon.js';
+import type { CheckHelper } from '../profiles/check-in-parallel.js';
 import { UsageError } from '../core/errors.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../core/log.js';
 import { loadConfigOrDefault } from '../config/load-config.js';
@@ -93,7 +94,7 @@ class ReloadSignal {
 }
 
 /** Runs the daemon until SIGTERM or SIGINT; returns the exit code. */
-export async function runCommand(args: string[]): Promise<number> {
+export async function runCommand(args: string[], checkHelpers: readonly CheckHelper[] = []): Promise<number> {
   const stopSignal = watchStopSignals(() => process.exit(1));
   const reloadSignal = new ReloadSignal();
   const { values } = parseArgs({
@@ -137,6 +138,7 @@ export async function runCommand(args: string[]): Promise<number> {
     port,
     env: process.env,
     log,
+    checkHelpers,
   });
   try {
     type Outcome =

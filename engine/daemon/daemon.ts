@@ -11,6 +11,7 @@ import { detectBlocks } from '../match/detect-checks.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint, proberOptionsFrom } from '../probe/prober.js';
+import type { CheckHelper } from '../profiles/check-in-parallel.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
@@ -37,6 +38,11 @@ export interface DaemonOptions {
   port: number;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /**
+   * Helper threads started at launch to check a large profiles folder with this thread
+   * (check-in-parallel.ts); the first load of the profiles uses them, or ends them unused.
+   */
+  checkHelpers?: readonly CheckHelper[];
 }
 
 /** The longest a stream of profile reloads delays applying them (see `profilesChangedSoon`). */
@@ -135,7 +141,7 @@ export class Daemon {
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     const backendNames = backendNamesOf(config);
     const store = new ProfileStore(this.options.profileFolders, backendNames);
-    await store.loadAll();
+    await store.loadAll(this.options.checkHelpers);
     for (const issue of store.issues()) log.warn('profile problem', { ...issue });
     const { retryBaseMs, retryCapMs, concurrency } = config.delivery;
     const reconciler = new Reconciler({

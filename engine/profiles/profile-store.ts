@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
+import { checkInParallel, type CheckHelper } from './check-in-parallel.js';
+import { checkRead, type FileCheck } from './file-check.js';
 import { findProfileFiles, READ_BATCH, readInBatches, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
 import { comparePaths, ProfileNames } from './profile-names.js';
-import { asLayered, layerOfFile, normalizedFolder } from './profile-layers.js';
+import { layerOfFile, normalizedFolder } from './profile-layers.js';
 import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidationContext } from './validate-profile.js';
 
@@ -52,8 +53,6 @@ interface FileEntry {
   digest?: string;
 }
 
-const digestOf = (text: string) => createHash('sha1').update(text).digest('base64');
-
 /**
  * The daemon's profiles, from one or more layered folders (see profile-layers.ts), reloaded file
  * by file. A file that turns bad keeps its last good profile in use (and says so); a file that
@@ -64,6 +63,7 @@ const digestOf = (text: string) => createHash('sha1').update(text).digest('base6
  * in use, every issue) is built again only when read after a change.
  */
 export class ProfileStore {
+  private readonly backends: BackendNames;
   private readonly context: ValidationContext;
   private readonly validate: ProfileValidator;
   private readonly entries = new Map<string, FileEntry>();
@@ -88,14 +88,36 @@ export class ProfileStore {
     this.folders = (typeof folders === 'string' ? [folders] : folders).map(normalizedFolder);
     this.layerOf = layerOfFile(this.folders);
     this.names = new ProfileNames(this.layerOf);
+    this.backends = backends;
     this.context = validationContext(backends);
     this.validate = options.validate ?? validateProfileText;
   }
 
-  /** Reads every profile file in the folders (at start-up: of one name in one folder, the first by path is used). */
-  async loadAll(): Promise<void> {
-    const files = await this.listed();
-    await this.tracked(() => readInBatches(files, (file, read) => void this.take(file, read)));
+  /**
+   * Reads every profile file in the folders (at start-up: of one name in one folder, the first by
+   * path is used). A large folder is checked by `helpers` too, worker threads started earlier
+   * (check-in-parallel.ts), unless the store was given its own validator; they are ended here.
+   */
+  async loadAll(helpers: readonly CheckHelper[] = []): Promise<void> {
+    try {
+      const files = await this.listed();
+      await this.tracked(() =>
+        checkInParallel(
+          files,
+          (file) => this.check(file, readProfileFileSync(file))!,
+          (file, check) => void this.takeCheck(file, check),
+          // The helpers check with validateProfileText: a store given another validator checks alone.
+          {
+            started: this.validate === validateProfileText ? helpers : [],
+            folders: this.folders,
+            backends: this.backends,
+          },
+        ),
+      );
+    } finally {
+      // Not waited for: a thread takes some milliseconds to stop, and nothing depends on it.
+      for (const helper of helpers) helper.end();
+    }
   }
 
   /**
@@ -160,10 +182,27 @@ export class ProfileStore {
     }
   }
 
+  /** The check of what was read of one file; undefined when its text is the one last checked. */
+  private check(file: string, read: ReadProfile, knownDigest?: string): FileCheck | undefined {
+    return checkRead(
+      file,
+      read,
+      this.layerOf(file),
+      (named, text) => this.validate(named, text, this.context),
+      knownDigest,
+    );
+  }
+
   /** Takes what was read of one file; returns whether the profiles in use changed. */
   private take(file: string, read: ReadProfile): boolean {
+    const check = this.check(file, read, this.entries.get(file)?.digest);
+    return check !== undefined && this.takeCheck(file, check);
+  }
+
+  /** Takes the check of one file; returns whether the profiles in use changed. */
+  private takeCheck(file: string, check: FileCheck): boolean {
     const before = this.entries.get(file);
-    const after = this.entryFrom(file, read, before);
+    const after = this.entryFrom(check, before);
     if (after === before) return false;
     const [oldGood, newGood] = [before?.lastGood, after?.lastGood];
     const names = [...new Set([oldGood?.name, newGood?.name])].filter((name) => name !== undefined);
@@ -190,15 +229,13 @@ export class ProfileStore {
     return { file, profile: file === undefined ? undefined : this.entries.get(file)?.lastGood?.profile };
   }
 
-  /** The entry of a file after a read; `before` itself when nothing changed. */
-  private entryFrom(file: string, read: ReadProfile, before: FileEntry | undefined): FileEntry | undefined {
+  /** The entry of a file after a check. */
+  private entryFrom(check: FileCheck, before: FileEntry | undefined): FileEntry | undefined {
     // A FIFO, socket or device is not a profile, as in the folder walk at start-up.
-    if ('gone' in read || 'special' in read) return undefined;
+    if ('absent' in check) return undefined;
     const lastGood = before?.lastGood;
-    if ('issue' in read) return { issues: [read.issue], valid: false, ...(lastGood ? { lastGood } : {}) };
-    const digest = digestOf(read.text);
-    if (before?.digest === digest) return before;
-    const checked = asLayered(this.validate(file, read.text, this.context), this.layerOf(file));
+    if ('unreadable' in check) return { issues: [check.unreadable], valid: false, ...(lastGood ? { lastGood } : {}) };
+    const { digest, checked } = check;
     const { profile, mask, nameAt, issues } = checked;
     const name = profile?.name ?? mask;
     if (name === undefined) return { issues, valid: false, digest, ...(lastGood ? { lastGood } : {}) };

@@ -40,7 +40,17 @@ export class FileWatchPlan {
       const compiled = compileGlob(glob, 'path');
       return compiled.ok ? [compiled.regex] : [];
     });
-    this.reaches = globs.map((glob) => ({ base: pathGlobReach(glob).base, root: watchRoot(glob) }));
+    // Globs mostly share their folders (10,000 profiles watching one /dev folder): each is looked at once.
+    const watchable = new Map<string, boolean>();
+    const canWatchOnce = (folder: string) => {
+      let can = watchable.get(folder);
+      if (can === undefined) watchable.set(folder, (can = canWatch(folder)));
+      return can;
+    };
+    this.reaches = globs.map((glob) => {
+      const reach = pathGlobReach(glob);
+      return { base: reach.base, root: watchRoot(reach, canWatchOnce) };
+    });
     this.roots = this.reaches.map((reach) => reach.root);
   }
 
@@ -87,10 +97,12 @@ function canWatch(folder: string): boolean {
   }
 }
 
-function watchRoot(glob: string): WatchRoot {
-  const { base, literal, levels } = pathGlobReach(glob);
+function watchRoot(
+  { base, literal, levels }: ReturnType<typeof pathGlobReach>,
+  watchable: (folder: string) => boolean,
+): WatchRoot {
   // A literal path is watched from its folder, so that it can go and come back.
   let folder = literal ? path.dirname(base) : base;
-  while (!canWatch(folder) && folder !== '/') folder = path.dirname(folder);
+  while (!watchable(folder) && folder !== '/') folder = path.dirname(folder);
   return { folder, depth: levels === undefined ? undefined : Math.max(0, levelsBelow(base, folder) + levels - 1) };
 }
