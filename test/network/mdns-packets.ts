@@ -103,11 +103,11 @@ export function hostilePackets(type: readonly string[]): { what: string; packet:
   return packets;
 }
 
-/** Sends packets to the mDNS group from port 5353 on 127.0.0.1, as a responder on the test link would. */
-export async function announce(packets: readonly Buffer[]): Promise<void> {
+/** Sends packets to the mDNS group from port 5353 on `from` (an interface's address), as a responder on that link would. */
+export async function announce(packets: readonly Buffer[], from = '127.0.0.1'): Promise<void> {
   const socket = createSocket({ type: 'udp4', reuseAddr: true });
   await new Promise<void>((resolve) => socket.bind(5353, resolve));
-  socket.setMulticastInterface('127.0.0.1');
+  socket.setMulticastInterface(from);
   try {
     for (const packet of packets)
       await new Promise<void>((resolve) => socket.send(packet, 5353, '224.0.0.251', () => resolve()));

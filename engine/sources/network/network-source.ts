@@ -7,11 +7,16 @@ import { NetworkPresence } from './network-presence.js';
 /** The default of `sources.network.maxDevices`. */
 export const DEFAULT_MAX_NETWORK_DEVICES = 1000;
 
+/** The default of `sources.network.interfacesRecheckMs`. */
+export const DEFAULT_INTERFACES_RECHECK_MS = 10_000;
+
 /** The `sources.network` settings of the config file, after its schema has accepted them. */
 export interface NetworkConfig {
   /** The interfaces to listen and send on; absent: the default route's interface. */
   interfaces?: string[];
   maxDevices?: number;
+  /** How often the interfaces are looked at again while a protocol runs or waits for them. */
+  interfacesRecheckMs?: number;
   /** Each protocol's own settings, under its name. */
   [protocol: string]: unknown;
 }
@@ -36,6 +41,8 @@ export class NetworkSource implements Source {
   private blocks: readonly unknown[];
   private ready = false;
   private stopped = false;
+  /** Looks at the interfaces again while a protocol is wanted (see `recheckInterfaces`). */
+  private recheck: NodeJS.Timeout | undefined;
   // One change of protocols at a time: profiles can change again while sockets are being bound.
   private changing: Promise<void> = Promise.resolve();
 
@@ -66,6 +73,7 @@ export class NetworkSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.recheck);
     await this.changing;
     await Promise.all([...this.running.values()].map(({ discoverer }) => discoverer.stop()));
     this.running.clear();
@@ -97,8 +105,38 @@ export class NetworkSource implements Source {
     return this.changing;
   }
 
-  /** Starts the protocols the blocks name, gives the running ones their new blocks, stops the rest. */
-  private async apply(blocks: readonly unknown[]): Promise<void> {
+  /**
+   * Looks at the interfaces again, every `interfacesRecheckMs` while a protocol is wanted: a
+   * gateway whose address comes after the engine started (DHCP, a link plugged in later) starts
+   * discovery then instead of at the next restart, and one whose address changed listens and
+   * sends on the new one. The peripherals heard stay until they go stale, as they would anyway.
+   */
+  private recheckInterfaces(): void {
+    this.changing = this.changing.then(async () => {
+      if (this.stopped || !this.interfaces) return;
+      const now = allowedInterfaces(this.config.interfaces);
+      if (sameInterfaces(now, this.interfaces)) return;
+      const before = this.interfaces;
+      this.interfaces = now;
+      for (const running of this.running.values()) await running.discoverer.stop();
+      this.running.clear();
+      if (!now.problem)
+        this.context.log.info(
+          before.problem ? 'network discovery is on' : 'network interfaces changed; discovery restarted',
+          {
+            interfaces: now.names,
+            addresses: now.addresses,
+          },
+        );
+      await this.apply(this.blocks, before.problem !== now.problem);
+    });
+  }
+
+  /**
+   * Starts the protocols the blocks name, gives the running ones their new blocks, stops the
+   * rest. `warn`: say so when the interfaces keep discovery off (once per reason, not per look).
+   */
+  private async apply(blocks: readonly unknown[], warn = true): Promise<void> {
     if (this.stopped) return;
     const wanted = blocksByProtocol(blocks);
     for (const [protocol, running] of this.running) {
@@ -107,10 +145,18 @@ export class NetworkSource implements Source {
       await running.discoverer.stop();
       this.presence.forget(protocol);
     }
-    if (wanted.size === 0) return;
+    if (wanted.size === 0) {
+      clearInterval(this.recheck);
+      this.recheck = undefined;
+      return;
+    }
     this.interfaces ??= allowedInterfaces(this.config.interfaces);
+    this.recheck ??= setInterval(
+      () => this.recheckInterfaces(),
+      this.config.interfacesRecheckMs ?? DEFAULT_INTERFACES_RECHECK_MS,
+    ).unref();
     if (this.interfaces.problem) {
-      this.context.log.warn('network discovery is off', { reason: this.interfaces.problem });
+      if (warn) this.context.log.warn('network discovery is off', { reason: this.interfaces.problem });
       return;
     }
     for (const [protocol, protocolBlocks] of wanted) {
@@ -151,4 +197,11 @@ export class NetworkSource implements Source {
       heardHosts: () => this.presence.hostsHeard('tcp', (address) => interfaces.onLink(address)),
     };
   }
+}
+
+/** Whether two looks at the interfaces found the same names, addresses and problem. */
+function sameInterfaces(a: AllowedInterfaces, b: AllowedInterfaces): boolean {
+  const key = (found: AllowedInterfaces) =>
+    JSON.stringify([found.names, [...found.addresses].sort(), found.problem ?? null]);
+  return key(a) === key(b);
 }

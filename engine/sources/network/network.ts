@@ -4,7 +4,12 @@ import { isPlainObject } from '../../core/plain-object.js';
 import { nullable } from '../shared/fact-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { networkDetectSchema, networkMismatch, protocolOfBlock, type NetworkDetect } from './network-detect.js';
-import { DEFAULT_MAX_NETWORK_DEVICES, NetworkSource, type NetworkConfig } from './network-source.js';
+import {
+  DEFAULT_INTERFACES_RECHECK_MS,
+  DEFAULT_MAX_NETWORK_DEVICES,
+  NetworkSource,
+  type NetworkConfig,
+} from './network-source.js';
 import { PROTOCOLS } from './protocols.js';
 
 /** How long `engine list` listens for peripherals: mDNS responders answer within a second. */
@@ -41,6 +46,13 @@ export const networkSource: SourceDefinition<NetworkConfig, NetworkDetect, 'netw
         description:
           'The interfaces (by name) the source listens and sends on: it joins multicast groups and sends only from their IPv4 addresses, and drops what comes from senders off their subnets. Absent: the interface of the IPv4 default route alone (never loopback). Discovery traffic is link-local multicast and asks only for what the profiles name; nothing scans address ranges.',
         examples: [['eth0'], ['eth0', 'wlan0']],
+      },
+      interfacesRecheckMs: {
+        type: 'integer',
+        minimum: 100,
+        default: DEFAULT_INTERFACES_RECHECK_MS,
+        description:
+          'How often the interfaces are looked at again while a profile asks for network discovery: an engine started before its address was set (DHCP, a cable plugged in later) starts discovery then, and one whose address changed moves to the new one. Only while some profile has a `detect.network` block.',
       },
       maxDevices: {
         type: 'integer',

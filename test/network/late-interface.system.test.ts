@@ -1,0 +1,101 @@
+// An engine started before its network interface has an address (a gateway booting before DHCP
+// answers, a cable plugged in later) says discovery is off, and starts it once the address is
+// there, without a restart; when the address changes, it listens on the new one. A veth pair
+// of the test network namespace stands for the link: made after the engine starts, then given
+// another subnet. Peripherals announced on it each reach the agent once.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
+import { startEngine, waitFor, workspace, writeConfig } from '../daemon/engine-process.js';
+import { instanceSlug } from '../../engine/sources/network/mdns-services.js';
+import { announce, responsePacket, serviceRecords } from './mdns-packets.js';
+import { outsideTestNetns } from './netns.js';
+
+const LINK = 'englate0';
+const PEER = 'englate1';
+
+const PROFILE = `name: late-printer
+detect:
+  network:
+    mdns: { type: _ipp._tcp }
+map:
+  identifier: { var: network.mdns.slug }
+  name: { var: network.mdns.instance }
+  available: true
+  classes: [printer]
+notify:
+  - backend: nuvlabox
+`;
+
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+
+/** Announces `instance` from `address` on the link until the agent holds it. */
+async function announcedUntilHeld(agent: FakeAgent, instance: string, address: string) {
+  const identifier = instanceSlug(instance, '_ipp._tcp');
+  await waitFor(`${instance} registered`, async () => {
+    if (agent.peripherals.has(identifier)) return true;
+    await announce([responsePacket(serviceRecords(instance, ['_ipp', '_tcp'], { address }))], address);
+    return agent.peripherals.has(identifier);
+  });
+}
+
+const posts = (agent: FakeAgent, identifier: string) =>
+  agent.requests.filter(
+    (request) => request.method === 'POST' && (request.body as { identifier?: string })?.identifier === identifier,
+  ).length;
+
+test(
+  'discovery starts when the interface gets its address after the engine, and follows a new address',
+  { skip: outsideTestNetns || false },
+  async () => {
+    const space = workspace();
+    const agent = await startFakeAgent();
+    writeConfig(space, agent.url, `sources:\n  network: { interfaces: [${LINK}], interfacesRecheckMs: 200 }\n`);
+    writeFileSync(path.join(space.profiles, 'printer.yaml'), PROFILE);
+    try {
+      ip('link', 'del', LINK);
+    } catch {
+      // Not there: as expected.
+    }
+    const engine = await startEngine(space);
+    try {
+      await waitFor('discovery said to be off', () =>
+        engine.logs.some((line) => line.msg === 'network discovery is off'),
+      );
+      ip('link', 'add', LINK, 'type', 'veth', 'peer', 'name', PEER);
+      ip('addr', 'add', '10.77.0.1/24', 'dev', LINK);
+      ip('link', 'set', PEER, 'up');
+      ip('link', 'set', LINK, 'up');
+      await waitFor('discovery said to be on', () =>
+        engine.logs.some((line) => line.msg === 'network discovery is on'),
+      );
+      await announcedUntilHeld(agent, 'First printer', '10.77.0.1');
+
+      ip('addr', 'flush', 'dev', LINK);
+      ip('addr', 'add', '10.78.0.1/24', 'dev', LINK);
+      await waitFor('discovery moved to the new address', () =>
+        engine.logs.some(
+          (line) =>
+            line.msg === 'network interfaces changed; discovery restarted' &&
+            JSON.stringify(line.addresses) === '["10.78.0.1"]',
+        ),
+      );
+      await announcedUntilHeld(agent, 'Second printer', '10.78.0.1');
+      assert.equal(posts(agent, instanceSlug('First printer', '_ipp._tcp')), 1, 'the first printer registered once');
+      assert.equal(posts(agent, instanceSlug('Second printer', '_ipp._tcp')), 1, 'the second printer registered once');
+      assert.equal((await engine.get('/healthz')).status, 200);
+    } finally {
+      await engine.stop();
+      await agent.close();
+      try {
+        ip('link', 'del', LINK);
+      } catch {
+        // Already gone.
+      }
+      rmSync(space.root, { recursive: true, force: true });
+    }
+  },
+);
