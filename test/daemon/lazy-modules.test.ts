@@ -25,6 +25,14 @@ async function packagesOfRun(
   space: Workspace,
   delivered: (stdout: string) => boolean | Promise<boolean>,
 ): Promise<Set<string>> {
+  return loadedPackages(await recordedRun(space, delivered));
+}
+
+/** Runs the engine with the recorder until `delivered` holds and stops it; the file of what it loaded. */
+async function recordedRun(
+  space: Workspace,
+  delivered: (stdout: string) => boolean | Promise<boolean>,
+): Promise<string> {
   const file = path.join(space.root, 'loaded-modules.txt');
   writeFileSync(file, '');
   const engine = await startEngine(space, [], {
@@ -38,7 +46,7 @@ async function packagesOfRun(
   } finally {
     assert.equal(await engine.stop(), 0);
   }
-  return loadedPackages(file);
+  return file;
 }
 
 function fileProfile(space: Workspace, backend: string): string {
@@ -74,19 +82,7 @@ describe('modules the daemon loads', () => {
     const space = workspace();
     writeFileSync(space.config, 'backends:\n  out: { type: stdout }\n');
     writeFileSync(path.join(space.profiles, 'sensor.yaml'), fileProfile(space, 'out'));
-    const file = path.join(space.root, 'loaded-modules.txt');
-    writeFileSync(file, '');
-    const engine = await startEngine(space, [], {
-      ...process.env,
-      NODE_OPTIONS: `--import ${RECORDER}`,
-      LOADED_MODULES_FILE: file,
-    });
-    try {
-      writeFileSync(path.join(space.dev, 'sensor0'), '');
-      await waitFor('the device to be delivered', () => engine.stdout().includes('"identifier":"sensor:sensor0"'));
-    } finally {
-      assert.equal(await engine.stop(), 0);
-    }
+    const file = await recordedRun(space, (stdout) => stdout.includes('"identifier":"sensor:sensor0"'));
     const loaded = readFileSync(file, 'utf8').split('\n');
     // The generated validators load ajv's runtime helpers: the recorder saw ajv at all.
     assert.ok(

@@ -55,6 +55,17 @@ function largeLayeredFolders(): { root: string; folders: string[] } {
   return { root, folders: [path.join(root, 'vendor'), path.join(root, 'site')] };
 }
 
+/** The folders' files in the store's order, and the check this thread makes of one. */
+async function filesAndCheck(folders: string[]): Promise<{ files: string[]; checkHere: (file: string) => FileCheck }> {
+  const files = (await Promise.all(folders.map((folder) => findProfileFiles(folder)))).flat();
+  const layerOf = layerOfFile(folders);
+  const checkHere = (file: string) =>
+    checkRead(file, readProfileFileSync(file), layerOf(file), (named, text) =>
+      validateProfileText(named, text, context),
+    )!;
+  return { files, checkHere };
+}
+
 /** All a store holds, as the status server and the daemon read it. */
 const held = (store: ProfileStore) => ({ files: store.files(), profiles: store.profiles(), issues: store.issues() });
 
@@ -81,8 +92,7 @@ test('a folder checked with helper threads is held exactly as one checked by one
 test('a helper checks every batch it claims as this thread checks it', async () => {
   const { root, folders } = largeLayeredFolders();
   try {
-    const files = (await Promise.all(folders.map((folder) => findProfileFiles(folder)))).flat();
-    const layerOf = layerOfFile(folders);
+    const { files, checkHere } = await filesAndCheck(folders);
     const [helper] = CheckHelper.start(1);
     const batches = new Map<number, FileCheck[]>();
     // Alone on its job, the helper claims every batch.
@@ -100,14 +110,8 @@ test('a helper checks every batch it claims as this thread checks it', async () 
       [...batches.keys()].sort((a, b) => a - b),
       [...Array(Math.ceil(files.length / CHECK_BATCH)).keys()],
     );
-    for (const [batch, checks] of batches) {
-      const here = batchOf(files, batch).map((file) =>
-        checkRead(file, readProfileFileSync(file), layerOf(file), (named, text) =>
-          validateProfileText(named, text, context),
-        ),
-      );
-      assert.deepEqual(checks, here, `batch ${batch}`);
-    }
+    for (const [batch, checks] of batches)
+      assert.deepEqual(checks, batchOf(files, batch).map(checkHere), `batch ${batch}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -116,12 +120,7 @@ test('a helper checks every batch it claims as this thread checks it', async () 
 test('the checks reach the store in file order whichever thread made them, and ended helpers lose none', async () => {
   const { root, folders } = largeLayeredFolders();
   try {
-    const files = (await Promise.all(folders.map((folder) => findProfileFiles(folder)))).flat();
-    const layerOf = layerOfFile(folders);
-    const checkHere = (file: string) =>
-      checkRead(file, readProfileFileSync(file), layerOf(file), (named, text) =>
-        validateProfileText(named, text, context),
-      )!;
+    const { files, checkHere } = await filesAndCheck(folders);
     const expected = files.map((file) => ({ file, check: checkHere(file) }));
     for (const endWhen of ['never', 'at once', 'at the first file a helper checked'] as const) {
       const helpers = CheckHelper.start(2);
