@@ -50,7 +50,13 @@ backends:
   return { space, linkPath, events };
 }
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : []);
+// The program's line, once written: the file exists, empty, between its creation and the write.
+const lines = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+    : [];
 
 test('exec and link follow a device across engine restarts, a reboot that cleared /run, and a removal while stopped', async () => {
   const { space, linkPath, events } = setUp();
