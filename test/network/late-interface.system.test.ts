@@ -5,6 +5,7 @@
 // another subnet. Peripherals announced on it each reach the agent once.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js'
 import { startEngine, waitFor, workspace, writeConfig } from '../daemon/engine-process.js';
 import { instanceSlug } from '../../engine/sources/network/mdns-services.js';
 import { announce, responsePacket, serviceRecords } from './mdns-packets.js';
-import { outsideTestNetns } from './netns.js';
+import { outsideTestNetns, TEST_INTERFACE } from './netns.js';
 
 const LINK = 'englate0';
 const PEER = 'englate1';
@@ -66,9 +67,9 @@ test(
         engine.logs.some((line) => line.msg === 'network discovery is off'),
       );
       ip('link', 'add', LINK, 'type', 'veth', 'peer', 'name', PEER);
-      ip('addr', 'add', '10.77.0.1/24', 'dev', LINK);
       ip('link', 'set', PEER, 'up');
       ip('link', 'set', LINK, 'up');
+      ip('addr', 'add', '10.77.0.1/24', 'dev', LINK);
       await waitFor('discovery said to be on', () =>
         engine.logs.some((line) => line.msg === 'network discovery is on'),
       );
@@ -76,10 +77,13 @@ test(
 
       ip('addr', 'flush', 'dev', LINK);
       ip('addr', 'add', '10.78.0.1/24', 'dev', LINK);
+      // A look between the flush and the new address finds none (discovery off, then on again);
+      // otherwise the change is seen at once. Either way the engine ends on the new address.
       await waitFor('discovery moved to the new address', () =>
         engine.logs.some(
           (line) =>
-            line.msg === 'network interfaces changed; discovery restarted' &&
+            (line.msg === 'network interfaces changed; discovery restarted' ||
+              line.msg === 'network discovery is on') &&
             JSON.stringify(line.addresses) === '["10.78.0.1"]',
         ),
       );
@@ -95,6 +99,37 @@ test(
       } catch {
         // Already gone.
       }
+      rmSync(space.root, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'a protocol that could not start is started once it can: mDNS after its port is freed',
+  { skip: outsideTestNetns || false },
+  async () => {
+    const space = workspace();
+    const agent = await startFakeAgent();
+    writeConfig(
+      space,
+      agent.url,
+      `sources:\n  network: { interfaces: [${TEST_INTERFACE}], interfacesRecheckMs: 200 }\n`,
+    );
+    writeFileSync(path.join(space.profiles, 'printer.yaml'), PROFILE);
+    // Held without SO_REUSEADDR: the engine's mDNS socket cannot bind the port.
+    const blocker = createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((resolve) => blocker.bind(5353, resolve));
+    const engine = await startEngine(space);
+    try {
+      await waitFor('mDNS said not to start', () =>
+        engine.logs.some((line) => line.msg === 'network protocol could not start' && line.protocol === 'mdns'),
+      );
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      await announcedUntilHeld(agent, 'Patient printer', '127.0.0.1');
+      assert.equal(posts(agent, instanceSlug('Patient printer', '_ipp._tcp')), 1, 'registered once');
+    } finally {
+      await engine.stop();
+      await agent.close();
       rmSync(space.root, { recursive: true, force: true });
     }
   },

@@ -109,13 +109,20 @@ export class NetworkSource implements Source {
    * Looks at the interfaces again, every `interfacesRecheckMs` while a protocol is wanted: a
    * gateway whose address comes after the engine started (DHCP, a link plugged in later) starts
    * discovery then instead of at the next restart, and one whose address changed listens and
-   * sends on the new one. The peripherals heard stay until they go stale, as they would anyway.
+   * sends on the new one; a protocol that could not start is tried again. The peripherals
+   * heard stay until they go stale, as they would anyway.
    */
   private recheckInterfaces(): void {
     this.changing = this.changing.then(async () => {
       if (this.stopped || !this.interfaces) return;
       const now = allowedInterfaces(this.config.interfaces);
-      if (sameInterfaces(now, this.interfaces)) return;
+      if (sameInterfaces(now, this.interfaces)) {
+        // A protocol that could not start (its socket refused, the link not up yet) is tried again.
+        const wanted = blocksByProtocol(this.blocks);
+        if (!now.problem && [...wanted.keys()].some((protocol) => !this.running.has(protocol)))
+          await this.apply(this.blocks, false);
+        return;
+      }
       const before = this.interfaces;
       this.interfaces = now;
       for (const running of this.running.values()) await running.discoverer.stop();
