@@ -12,7 +12,11 @@ import { Worker } from 'node:worker_threads';
 import type { BackendNames } from '../backends/index.js';
 import type { FileCheck } from './file-check.js';
 
-/** Files per batch: about a millisecond of checks, so the status server answers between batches. */
+/**
+ * Files per batch: about a millisecond of checks, so the status server answers between batches.
+ * Defined here, not in load-profiles.ts (whose READ_BATCH it is): this module must stay light,
+ * the helpers start before the daemon's modules load.
+ */
 export const CHECK_BATCH = 64;
 
 /** Below this many files a helper costs more than it saves: starting one is about 0.1 s of CPU. */

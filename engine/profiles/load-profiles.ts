@@ -8,6 +8,7 @@ import { comparePaths } from './profile-names.js';
 import { asLayered, heldName, resolveLayers, type Replacement } from './profile-layers.js';
 import { readProfileFileSync, type ReadProfile } from './read-profile-file.js';
 import { validateProfileText, type ValidatedFile, type ValidationContext } from './validate-profile.js';
+import { CHECK_BATCH } from './check-in-parallel.js';
 
 const YAML_FILE = /\.ya?ml$/i;
 const TEST_FILE = /\.test\.ya?ml$/i;
@@ -109,8 +110,11 @@ export function validationContext(backends: BackendNames): ValidationContext {
   return { backends, schema: typeKeyedProfileSchema() };
 }
 
-/** How many files the daemon reads with blocking calls before it lets other work in: about a millisecond's worth. */
-export const READ_BATCH = 64;
+/**
+ * How many files the daemon reads with blocking calls before it lets other work in: about a
+ * millisecond's worth, the batch its start-up checks are shared out in too.
+ */
+export const READ_BATCH = CHECK_BATCH;
 
 /**
  * Reads files a batch at a time with blocking calls, in order, handing each to `take`, and lets

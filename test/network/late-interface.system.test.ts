@@ -10,7 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
-import { startEngine, waitFor, workspace, writeConfig } from '../daemon/engine-process.js';
+import { startEngine, waitFor, workspace, writeConfig, type Workspace } from '../daemon/engine-process.js';
 import { instanceSlug } from '../../engine/sources/network/mdns-services.js';
 import { announce, responsePacket, serviceRecords } from './mdns-packets.js';
 import { outsideTestNetns, TEST_INTERFACE } from './netns.js';
@@ -48,14 +48,20 @@ const posts = (agent: FakeAgent, identifier: string) =>
     (request) => request.method === 'POST' && (request.body as { identifier?: string })?.identifier === identifier,
   ).length;
 
+/** A workspace and agent for the printer profile, discovery on `interfaces`, looked at every 200 ms. */
+async function printerSetUp(interfaces: string): Promise<{ space: Workspace; agent: FakeAgent }> {
+  const space = workspace();
+  const agent = await startFakeAgent();
+  writeConfig(space, agent.url, `sources:\n  network: { interfaces: [${interfaces}], interfacesRecheckMs: 200 }\n`);
+  writeFileSync(path.join(space.profiles, 'printer.yaml'), PROFILE);
+  return { space, agent };
+}
+
 test(
   'discovery starts when the interface gets its address after the engine, and follows a new address',
   { skip: outsideTestNetns || false },
   async () => {
-    const space = workspace();
-    const agent = await startFakeAgent();
-    writeConfig(space, agent.url, `sources:\n  network: { interfaces: [${LINK}], interfacesRecheckMs: 200 }\n`);
-    writeFileSync(path.join(space.profiles, 'printer.yaml'), PROFILE);
+    const { space, agent } = await printerSetUp(LINK);
     try {
       ip('link', 'del', LINK);
     } catch {
@@ -108,14 +114,7 @@ test(
   'a protocol that could not start is started once it can: mDNS after its port is freed',
   { skip: outsideTestNetns || false },
   async () => {
-    const space = workspace();
-    const agent = await startFakeAgent();
-    writeConfig(
-      space,
-      agent.url,
-      `sources:\n  network: { interfaces: [${TEST_INTERFACE}], interfacesRecheckMs: 200 }\n`,
-    );
-    writeFileSync(path.join(space.profiles, 'printer.yaml'), PROFILE);
+    const { space, agent } = await printerSetUp(TEST_INTERFACE);
     // Held without SO_REUSEADDR: the engine's mDNS socket cannot bind the port.
     const blocker = createSocket({ type: 'udp4', reuseAddr: false });
     await new Promise<void>((resolve) => blocker.bind(5353, resolve));
