@@ -111,7 +111,7 @@ function visitExpression(value: unknown, path: NodePath, context: Context): void
   args.forEach((item, index) => {
     const itemPath = Array.isArray(argument) ? [...operatorPath, index] : operatorPath;
     const perElement = context.perElement || (ITERATING_OPERATORS.has(operator) && index === 1);
-    visitExpression(item, itemPath, { ...context, perElement });
+    visitExpression(item, itemPath, perElement === context.perElement ? context : { ...context, perElement });
   });
 }
 
@@ -168,16 +168,16 @@ function checkVarPath(name: unknown, path: NodePath, context: Context): void {
   }
   if (context.perElement) return;
   const reason = context.unknownVar(text);
+  if (!reason) return;
   // An error: a condition reading nothing silently never holds.
   const suggestion = context.unknownVar === unknownFactReason ? suggestFactPath(text) : undefined;
-  if (reason)
-    context.problems.push({
-      severity: 'error',
-      code: 'logic-unknown-fact',
-      path,
-      part: 'value',
-      message: `var \`${text}\`: ${reason}${didYouMean(suggestion)}`,
-    });
+  context.problems.push({
+    severity: 'error',
+    code: 'logic-unknown-fact',
+    path,
+    part: 'value',
+    message: `var \`${text}\`: ${reason}${didYouMean(suggestion)}`,
+  });
 }
 
 function checkMissingNames(operator: string, argument: unknown, path: NodePath, context: Context): void {
