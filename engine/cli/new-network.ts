@@ -1,6 +1,7 @@
 import type { Facts } from '../core/facts.js';
 import { UsageError } from '../core/errors.js';
 import type { NetworkDetect } from '../sources/network/network-detect.js';
+import { WSD_TYPE_PATTERN } from '../sources/network/wsd-types.js';
 import { literalGlob } from './new-file-parents.js';
 
 type NetworkFacts = NonNullable<Facts['network']>;
@@ -56,21 +57,40 @@ export function networkNameWords(network: NetworkFacts): string[] {
   return found.length > 0 ? found : [network.protocol, 'peripheral'];
 }
 
+/** What the SSDP block's `deviceType` takes (ssdp-detect.ts): printable ASCII, no space, 256 at most. */
+const SSDP_TYPE = /^[\x21-\x7e]{1,256}$/;
+/** The longest glob the SSDP block's text fields take. */
+const SSDP_GLOB_MAX = 256;
+const WSD_TYPE = new RegExp(WSD_TYPE_PATTERN);
+
 /**
  * The `detect` block for a network peripheral: its kind, not its identity (a second printer of
- * the same model is the same kind of peripheral; the identifier tells them apart).
+ * the same model is the same kind of peripheral; the identifier tells them apart). Only what the
+ * block's schema takes goes in: a WS-Discovery type written with a prefix the sender never
+ * declared is left out, and so is a device type or a model that the SSDP block could not hold.
+ * An SSDP device that leaves nothing to tell its kind by (its description not read, no device
+ * type announced) is refused: a block that matched every UPnP device would register them all.
  */
 export function networkDetect(network: NetworkFacts): Record<string, unknown> {
   const facts = own(network);
   if (network.protocol === 'mdns') return { network: { mdns: { type: facts.type } } };
   if (network.protocol === 'ssdp') {
     const block: Record<string, unknown> = {};
-    if (text(facts.deviceType)) block.deviceType = facts.deviceType;
-    for (const field of ['manufacturer', 'modelName'])
-      if (text(facts[field])) block[field] = literalGlob(facts[field] as string);
+    const deviceType = text(facts.deviceType);
+    if (deviceType && SSDP_TYPE.test(deviceType)) block.deviceType = deviceType;
+    for (const field of ['manufacturer', 'modelName']) {
+      const glob = text(facts[field]) && literalGlob(facts[field] as string);
+      if (glob && glob.length <= SSDP_GLOB_MAX) block[field] = glob;
+    }
+    if (Object.keys(block).length === 0)
+      throw new UsageError(
+        `network:ssdp:${network.id}: its description was not read and it announced no device type, so nothing tells its kind; run engine list again once it answers, or write detect.network.ssdp by hand (docs/writing-profiles.md)`,
+      );
     return { network: { ssdp: block } };
   }
-  const types = Array.isArray(facts.types) ? facts.types : [];
+  const types = [...new Set(Array.isArray(facts.types) ? facts.types : [])].filter(
+    (type): type is string => typeof type === 'string' && WSD_TYPE.test(type),
+  );
   return { network: { [network.protocol]: types.length > 0 ? { types } : {} } };
 }
 
