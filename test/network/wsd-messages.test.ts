@@ -206,6 +206,33 @@ describe('WS-Discovery endpoints', () => {
     assert.ok(memory.learn(news(5), 'a', 2_000), 'the unreported one made room');
     assert.equal(memory.size, 2);
   });
+
+  test('one sender cannot fill the memory: beyond its share its new endpoints wait, other senders still get in', () => {
+    const memory = new EndpointMemory(8, 1_000, 3);
+    const news = (index: number) => ({ address: `urn:uuid:${index}` });
+    for (let index = 0; index < 3; index++) memory.learn(news(index), 'flooder', 0)!.reported = true;
+    for (let index = 3; index < 100; index++) assert.equal(memory.learn(news(index), 'flooder', 10), undefined);
+    assert.equal(memory.fromSender('flooder'), 3);
+    assert.ok(memory.learn(news(1000), 'camera', 10), 'another sender is not kept out');
+    assert.ok(memory.learn(news(0), 'flooder', 20), 'an endpoint already known is still heard');
+    // The sender's own unreported endpoint makes room for its next one, not another sender's.
+    memory.learn(news(2000), 'printer', 20);
+    memory.forget(news(1).address);
+    memory.learn(news(5), 'flooder', 30)!.reported = true;
+    assert.equal(memory.learn(news(6), 'flooder', 30), undefined, 'its reported ones are fresh');
+    memory.forget(news(2).address);
+    memory.learn(news(7), 'flooder', 40);
+    assert.ok(memory.learn(news(8), 'flooder', 40), 'its unreported one made room');
+    assert.equal(memory.fromSender('flooder'), 3);
+    assert.ok(memory.learn(news(2001), 'printer', 40), 'the printer kept its place and can add more');
+    assert.equal(memory.fromSender('printer'), 2);
+    // A Bye frees the sender's slot; an endpoint heard from a new address counts there.
+    memory.forget(news(0).address);
+    assert.equal(memory.fromSender('flooder'), 2);
+    memory.learn(news(1000), 'camera-new-address', 50);
+    assert.equal(memory.fromSender('camera'), 0);
+    assert.equal(memory.fromSender('camera-new-address'), 1);
+  });
 });
 
 describe('WS-Discovery detect block', () => {

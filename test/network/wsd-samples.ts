@@ -71,11 +71,11 @@ export const WSDD_PROBE_MATCH = `<?xml version="1.0" encoding="utf-8"?><soap:Env
 export const WSDD_HELLO = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:wsd="http://schemas.xmlsoap.org/ws/2005/04/discovery"><soap:Header><wsa:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</wsa:To><wsa:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Hello</wsa:Action><wsa:MessageID>urn:uuid:7f9ee8f6-f136-11f1-b009-21e2cd62070b</wsa:MessageID></soap:Header><soap:Body><wsd:Hello><wsa:EndpointReference><wsa:Address>urn:uuid:11111111-2222-3333-4444-555555555555</wsa:Address></wsa:EndpointReference><wsd:XAddrs>http://192.0.2.1:5357/11111111-2222-3333-4444-555555555555</wsd:XAddrs><wsd:MetadataVersion>1</wsd:MetadataVersion></wsd:Hello></soap:Body></soap:Envelope>`;
 
 /** A ProbeMatches envelope holding `count` matches, each its own endpoint (a flood in one message). */
-export function manyMatches(count: number, firstIndex = 0): string {
+export function manyMatches(count: number, firstIndex = 0, messageId = `urn:uuid:flood-${firstIndex}`): string {
   const items = Array.from(
     { length: count },
     (_, index) =>
       `<d:ProbeMatch><a:EndpointReference><a:Address>urn:uuid:00000000-0000-4000-8000-${String(firstIndex + index).padStart(12, '0')}</a:Address></a:EndpointReference><d:Types xmlns:dn="http://www.onvif.org/ver10/network/wsdl">dn:NetworkVideoTransmitter</d:Types></d:ProbeMatch>`,
   ).join('');
-  return `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"><s:Header><a:MessageID>urn:uuid:flood-${firstIndex}</a:MessageID></s:Header><s:Body><d:ProbeMatches>${items}</d:ProbeMatches></s:Body></s:Envelope>`;
+  return `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"><s:Header><a:MessageID>${messageId}</a:MessageID></s:Header><s:Body><d:ProbeMatches>${items}</d:ProbeMatches></s:Body></s:Envelope>`;
 }

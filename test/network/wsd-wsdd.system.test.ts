@@ -3,7 +3,7 @@
  * namespace (scripts/in-test-netns.sh): heard with its endpoint reference and types after a Probe,
  * gone at once when it says Bye (SIGTERM), and not heard again when killed without a word
  * (SIGKILL), so the network source lets it go stale. Hostile datagrams on the group never stop it,
- * and a flood of endpoints is held to maxEndpoints.
+ * a flood of endpoints is held to maxEndpoints, and one host's to maxEndpointsPerAddress.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -33,12 +33,16 @@ interface Told {
  * A discoverer probing for wsdd's `wsdp:Device` and for a type of this test alone, whose Probes
  * the test counts: the two are sent in the same round, so each marker Probe seen is a round.
  */
-async function startDiscoverer(maxEndpoints = 256, extraTypes: string[] = []) {
+async function startDiscoverer(
+  maxEndpoints = 256,
+  extraTypes: string[] = [],
+  { maxEndpointsPerAddress = 32, onLink = [WSD_TEST_ADDRESS] } = {},
+) {
   const told: Told = { heard: [], left: [], back: [] };
   const marker = `{urn:wsd-test:${randomUUID()}}Marker`;
   markers.add(marker);
   const discoverer: Discoverer = wsdProtocol.create(
-    { probeIntervalMs: 1000, maxEndpoints },
+    { probeIntervalMs: 1000, maxEndpoints, maxEndpointsPerAddress },
     {
       heard: (announcement) => {
         told.heard.push(announcement);
@@ -47,7 +51,7 @@ async function startDiscoverer(maxEndpoints = 256, extraTypes: string[] = []) {
       left: (_protocol, id) => told.left.push(id),
       log: createLogger('error', () => undefined),
       interfaceAddresses: [WSD_TEST_ADDRESS],
-      onLink: (address) => address === WSD_TEST_ADDRESS,
+      onLink: (address) => onLink.includes(address),
       heardHosts: () => [],
     },
   );
@@ -199,5 +203,41 @@ describe('WS-Discovery with wsdd', { skip: outsideTestNetns }, () => {
     started.wsdds.push(wsdd);
     await waitFor('wsdd heard once the flood went stale', () => heardOf(told, wsdd.endpoint).length > 0, 20_000);
     await wsdd.stop();
+  });
+
+  test('a host that keeps announcing made-up endpoints holds its share of the table, and wsdd still gets in', async () => {
+    const maxEndpointsPerAddress = 4;
+    const { discoverer, told } = await startDiscoverer(16, ['dn:NetworkVideoTransmitter'], {
+      maxEndpointsPerAddress,
+      onLink: [WSD_TEST_ADDRESS, '127.0.0.1'],
+    });
+    started.discoverers.push(discoverer);
+    const flooder = createSocket('udp4');
+    started.sockets.push(flooder);
+    await new Promise<void>((resolve) => flooder.bind(0, '127.0.0.1', resolve));
+    flooder.setMulticastInterface('127.0.0.1');
+    // The same 64 endpoints again and again, each time a new message: all of them stay fresh,
+    // four times what the whole table holds.
+    let round = 0;
+    const flood = () => {
+      round++;
+      for (const first of [0, 32])
+        flooder.send(manyMatches(32, first, `urn:uuid:flood-${round}-${first}`), WSD_PORT, WSD_GROUP);
+    };
+    flood();
+    const flooding = setInterval(flood, 200);
+    try {
+      const fromFlood = () =>
+        new Set(told.heard.map((heard) => heard.id).filter((id) => id.startsWith('urn:uuid:00000000-0000-4000')));
+      // Its share taken (all of the table, were there no share) before wsdd says anything.
+      await waitFor('the flood read', () => fromFlood().size >= maxEndpointsPerAddress);
+      const wsdd = startWsdd(randomUUID());
+      started.wsdds.push(wsdd);
+      await waitFor('wsdd heard while the flood goes on', () => heardOf(told, wsdd.endpoint).length > 0, 20_000);
+      assert.ok(fromFlood().size <= maxEndpointsPerAddress, `${fromFlood().size} endpoints of the flood heard`);
+      await wsdd.stop();
+    } finally {
+      clearInterval(flooding);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { RateLimitedWarning } from '../../core/rate-limited-warning.js';
 import type { Discoverer, DiscoveryContext } from './discovery.js';
 import { probeTypes, typesWanted, type WsdBlock } from './wsd-detect.js';
 import { EndpointMemory, endpointAnnouncement, type KnownEndpoint } from './wsd-endpoints.js';
@@ -13,6 +14,7 @@ export const WSD_PORT = 3702;
 export interface WsdSettings {
   probeIntervalMs: number;
   maxEndpoints: number;
+  maxEndpointsPerAddress: number;
 }
 
 /**
@@ -45,6 +47,8 @@ const QUERY_SPACING_SHARE = 0.5;
  */
 export class WsdDiscoverer implements Discoverer {
   private readonly memory: EndpointMemory;
+  /** Said once a minute at most, with how many endpoints were ignored since: a flood is many. */
+  private readonly full: RateLimitedWarning;
   private readonly freshMs: number;
   private readonly recentMessageIds = new Map<string, true>();
   /** Endpoint → the InstanceId of its last Bye. */
@@ -64,7 +68,12 @@ export class WsdDiscoverer implements Discoverer {
     private readonly context: DiscoveryContext,
   ) {
     this.freshMs = settings.probeIntervalMs * FRESH_PROBE_INTERVALS;
-    this.memory = new EndpointMemory(settings.maxEndpoints, this.freshMs);
+    this.memory = new EndpointMemory(settings.maxEndpoints, this.freshMs, settings.maxEndpointsPerAddress);
+    this.full = new RateLimitedWarning(
+      context.log,
+      'WS-Discovery: endpoint table full, a new endpoint is ignored',
+      undefined,
+    );
   }
 
   async start(blocks: readonly unknown[]): Promise<void> {
@@ -191,8 +200,12 @@ export class WsdDiscoverer implements Discoverer {
       const now = Date.now();
       const known = this.memory.learn(news, sender, now);
       if (!known) {
-        this.context.log.warn('WS-Discovery: too many endpoints heard, a new one is ignored', {
+        this.full.failed({
+          address: sender,
+          remembered: this.memory.size,
+          fromAddress: this.memory.fromSender(sender),
           maxEndpoints: this.settings.maxEndpoints,
+          maxEndpointsPerAddress: this.settings.maxEndpointsPerAddress,
         });
       } else if (known.reported || typesWanted(this.blocks, known.types)) {
         known.reported = true;

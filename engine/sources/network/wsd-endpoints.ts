@@ -19,16 +19,20 @@ export interface KnownEndpoint {
 }
 
 /**
- * The endpoints heard, at most `limit` of them, so that a flood of made-up endpoints cannot grow
- * memory. Messages complete each other: wsdd's Hello gives XAddrs and no types, its ProbeMatch
- * types and no XAddrs; what a message leaves out is kept from the last one that said it.
+ * The endpoints heard, at most `limit` of them and `perSenderLimit` from one sender address, so
+ * that a flood of made-up endpoints cannot grow memory, nor one host push out the others.
+ * Messages complete each other: wsdd's Hello gives XAddrs and no types, its ProbeMatch types and
+ * no XAddrs; what a message leaves out is kept from the last one that said it.
  */
 export class EndpointMemory {
   private readonly endpoints = new Map<string, KnownEndpoint>();
+  /** How many of the endpoints each sender address last spoke for. */
+  private readonly perSender = new Map<string, number>();
 
   constructor(
     private readonly limit: number,
     private readonly freshMs: number,
+    private readonly perSenderLimit = limit,
   ) {}
 
   /** Merges `news` in; undefined when the endpoint is new and there is no room for it. */
@@ -36,8 +40,9 @@ export class EndpointMemory {
     let known = this.endpoints.get(news.address);
     if (known) {
       this.endpoints.delete(news.address); // the Map's order is then the order last heard
+      this.count(known.sender, -1);
     } else {
-      if (!this.makeRoom(now)) return undefined;
+      if (!this.makeRoom(now, sender)) return undefined;
       known = {
         address: news.address,
         types: [],
@@ -57,13 +62,14 @@ export class EndpointMemory {
     known.sender = sender;
     known.heardAt = now;
     this.endpoints.set(news.address, known);
+    this.count(sender, 1);
     return known;
   }
 
   /** The endpoint said Bye: what was known of it, if anything. */
   forget(address: string): KnownEndpoint | undefined {
     const known = this.endpoints.get(address);
-    this.endpoints.delete(address);
+    if (known) this.drop(known);
     return known;
   }
 
@@ -71,20 +77,39 @@ export class EndpointMemory {
     return this.endpoints.size;
   }
 
-  /** Drops the stale, then the oldest never reported; false when every slot holds a fresh reported one. */
-  private makeRoom(now: number): boolean {
-    if (this.endpoints.size < this.limit) return true;
-    for (const [address, known] of this.endpoints) {
-      if (now - known.heardAt > this.freshMs) this.endpoints.delete(address);
-    }
-    if (this.endpoints.size < this.limit) return true;
-    for (const [address, known] of this.endpoints) {
-      if (!known.reported) {
-        this.endpoints.delete(address);
-        return true;
-      }
+  /** How many endpoints `sender` last spoke for. */
+  fromSender(sender: string): number {
+    return this.perSender.get(sender) ?? 0;
+  }
+
+  /**
+   * Room for a new endpoint from `sender`: the stale go, then the oldest never reported (from
+   * that sender when it is the one at its limit). False when every slot that could be freed holds
+   * a fresh reported endpoint.
+   */
+  private makeRoom(now: number, sender: string): boolean {
+    const full = () => this.endpoints.size >= this.limit || this.fromSender(sender) >= this.perSenderLimit;
+    if (!full()) return true;
+    for (const known of this.endpoints.values()) if (now - known.heardAt > this.freshMs) this.drop(known);
+    if (!full()) return true;
+    const senderFull = this.fromSender(sender) >= this.perSenderLimit;
+    for (const known of this.endpoints.values()) {
+      if (known.reported || (senderFull && known.sender !== sender)) continue;
+      this.drop(known);
+      return !full();
     }
     return false;
+  }
+
+  private drop(known: KnownEndpoint): void {
+    this.endpoints.delete(known.address);
+    this.count(known.sender, -1);
+  }
+
+  private count(sender: string, change: 1 | -1): void {
+    const count = this.fromSender(sender) + change;
+    if (count > 0) this.perSender.set(sender, count);
+    else this.perSender.delete(sender);
   }
 }
 

@@ -27,7 +27,15 @@ const wsdConfigSchema = {
       maximum: 100_000,
       default: 256,
       description:
-        'How many endpoints are remembered at most: beyond, a new endpoint is ignored (and logged) until one goes, so a flood of made-up endpoints cannot grow memory.',
+        'How many endpoints are remembered at most: beyond, a new endpoint is ignored (with a warning once a minute) until one goes, so a flood of made-up endpoints cannot grow memory.',
+    },
+    maxEndpointsPerAddress: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      default: 32,
+      description:
+        'How many endpoints are remembered at most from one sender address, so that one host cannot fill the table and keep the others out.',
     },
   },
 } as const;
