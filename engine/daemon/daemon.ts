@@ -16,7 +16,7 @@ import { ProfileStore } from '../profiles/profile-store.js';
 import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
 import { DeviceEvaluations } from '../reconcile/device-evaluations.js';
-import { LeavingDevices, type LeavingDevice } from '../reconcile/leaving-devices.js';
+import { absentAtStart, LeavingDevices, type LeavingDevice } from '../reconcile/leaving-devices.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { daemonStatus, type DaemonSnapshot } from '../server/daemon-status.js';
@@ -173,6 +173,7 @@ export class Daemon {
     await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
     this.sourcesStarted = true;
     this.recompute();
+    this.holdAbsentAtStart(reconciler);
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
     reconciler.allowDeletes();
@@ -425,6 +426,31 @@ export class Daemon {
     const entries = [...this.desired.entries.values()].filter((entry) => entry.deviceKey === key);
     const held = this.leaving.hold(view, entries, holdMs);
     if (held) this.options.log.info('device gone; its registrations are kept for its hold', { device: key, holdMs });
+  }
+
+  /**
+   * What an earlier run registered for devices not present now is kept for their hold, as if they
+   * had just gone (leaving-devices.ts): a USB device that enumerates a moment after the engine
+   * starts keeps its registrations instead of being deregistered and registered anew.
+   */
+  private holdAbsentAtStart(reconciler: Reconciler): void {
+    const profiles = new Map(this.index.profiles.map((loaded) => [loaded.profile.name, loaded]));
+    const absent = absentAtStart(reconciler.heldEntries(), this.desired, (name, source) => {
+      const loaded = profiles.get(name);
+      // A profile gone since: nothing would take the registrations back.
+      return loaded ? (loaded.profile.holdMs ?? this.sourceHolds.get(source)) : undefined;
+    });
+    for (const { view, entries, holdMs } of absent) {
+      // Shown under the profile that registered it, as a device that just went is.
+      const winner = profiles.get(entries[0]!.profile);
+      if (winner) view.match.winner = winner;
+      if (!this.leaving.hold(view, entries, holdMs)) continue;
+      this.options.log.info('device absent at start-up; its registrations are kept for its hold', {
+        device: view.key,
+        holdMs,
+      });
+    }
+    if (absent.length > 0) this.recompute();
   }
 
   /**

@@ -2,12 +2,70 @@
 // that resets and comes back (a firmware update, a power glitch, a modem switching modes) is not
 // deregistered and registered anew: on NuvlaBox that would give it a new resource id.
 //
-// Only this process's memory knows a device is leaving. The state file holds what the backends
-// acknowledged, as for any device: an engine stopped during a hold finds, when it starts again,
-// registrations whose device is not present once the sources have reported, and removes them
-// like any other (Reconciler.allowDeletes).
+// Only this process's memory knows when a device went. The state file holds what the backends
+// acknowledged, as for any device: an engine that starts finds registrations whose device is not
+// present once the sources have reported, and holds them as if the device had just gone
+// (`absentAtStart`), so that a device which enumerates after the engine (a gateway booting, a hub
+// powering up) keeps them. Those whose hold runs out are removed like any other
+// (Reconciler.allowDeletes).
 import type { DesiredEntry, DesiredState, DeviceView } from './desired-state.js';
 import { entryKey } from './desired-state.js';
+import type { HeldEntry } from './state-store.js';
+
+/** A device an earlier run registered that is not present at start-up: what to hold for it, and how long. */
+export interface AbsentAtStart {
+  view: DeviceView;
+  entries: DesiredEntry[];
+  holdMs: number;
+}
+
+/**
+ * What an earlier run registered for devices not present now, by device, with the hold each gets:
+ * its profile's `holdMs`, else its source's (`holdOf`). Only registrations the backend
+ * acknowledged and nothing since put in doubt are held, as the device last sent them; a device
+ * whose profile is gone, or that is present (under another match), keeps nothing.
+ */
+export function absentAtStart(
+  held: Iterable<HeldEntry>,
+  present: DesiredState,
+  holdOf: (profile: string, source: string) => number | undefined,
+  now = Date.now(),
+): AbsentAtStart[] {
+  const presentKeys = new Set(present.devices.map((device) => device.key));
+  const byDevice = new Map<string, DesiredEntry[]>();
+  for (const entry of held) {
+    if (!entry.acknowledged || entry.sending || entry.deleting || presentKeys.has(entry.deviceKey)) continue;
+    if (present.entries.has(entryKey(entry.backend, entry.identifier))) continue;
+    const { backend, identifier, notify, profile, deviceKey, facts } = entry;
+    const desired: DesiredEntry = {
+      backend,
+      identifier,
+      payload: entry.acknowledged.payload,
+      notify,
+      profile,
+      deviceKey,
+    };
+    if (facts) desired.facts = facts;
+    byDevice.set(deviceKey, [...(byDevice.get(deviceKey) ?? []), desired]);
+  }
+  const absent: AbsentAtStart[] = [];
+  for (const [key, entries] of byDevice) {
+    const source = key.slice(0, key.indexOf(':'));
+    const holdMs = holdOf(entries[0]!.profile, source) ?? 0;
+    if (holdMs <= 0) continue;
+    const facts = entries[0]!.facts ?? {};
+    const view: DeviceView = {
+      key,
+      source,
+      facts,
+      since: new Date(now).toISOString(),
+      match: { candidates: [] },
+      problems: [],
+    };
+    absent.push({ view, entries, holdMs });
+  }
+  return absent;
+}
 
 /** A device that went, whose registrations are kept until its hold ends in case it comes back. */
 export interface LeavingDevice {

@@ -127,6 +127,11 @@ export class Reconciler {
     return this.planned;
   }
 
+  /** What the backends hold as far as this engine knows: the state it loaded, and every acknowledgement since. */
+  heldEntries(): Iterable<HeldEntry> {
+    return this.held.values();
+  }
+
   status(): DeliveryStatus[] {
     const keys = new Set([...this.desired.keys(), ...this.held.keys()]);
     return [...keys].sort().map((key) => this.statusOf(key));

@@ -128,7 +128,7 @@ describe('removal grace (holdMs) with the file source', () => {
 
   test('once the hold is over without the device, it is deregistered (DELETE), not before', () =>
     withSetUp(
-      (space) => ({ sensor: sensorProfile(space, { holdMs: 1500 }) }),
+      (space) => ({ sensor: sensorProfile(space, { holdMs: 4000 }) }),
       '',
       (space, agent) =>
         withEngine(space, async (engine) => {
@@ -170,7 +170,7 @@ describe('removal grace (holdMs) with the file source', () => {
         }),
     ));
 
-  test('a removal within the hold, then the engine stopped: the restarted engine deregisters the device', () =>
+  test('a device gone while the engine was stopped keeps its registration for its hold after the restart, then is deregistered', () =>
     withSetUp(
       (space) => ({ sensor: sensorProfile(space, { holdMs: LONG_HOLD_MS }) }),
       '',
@@ -183,10 +183,65 @@ describe('removal grace (holdMs) with the file source', () => {
           await waitFor('the device shown leaving', async () => (await deviceOf(engine, key))?.leaving !== undefined);
         });
         assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201'], 'nothing sent within the hold');
-        await withEngine(space, async () => {
-          await waitFor('the deregistration after the restart', () => !agent.peripherals.has('test-device:sensor1'));
+        // The restarted engine counts the hold from its start: a short one, waited out here.
+        writeFileSync(path.join(space.profiles, 'sensor.yaml'), sensorProfile(space, { holdMs: 4000 }));
+        await withEngine(space, async (engine) => {
+          assert.ok((await deviceOf(engine, key))?.leaving, 'shown leaving once ready');
+          assert.ok(
+            engine.logs.some(
+              (line) => line.msg === 'device absent at start-up; its registrations are kept for its hold',
+            ),
+          );
+          await waitFor(
+            'the deregistration once the hold is over',
+            () => !agent.peripherals.has('test-device:sensor1'),
+          );
+          const held = engine.logs.find(
+            (line) => line.msg === 'device absent at start-up; its registrations are kept for its hold',
+          )!;
+          const ended = engine.logs.find((line) => line.msg.startsWith('device hold ended'));
+          assert.ok(
+            ended && Date.parse(String(ended.time)) - Date.parse(String(held.time)) >= 3900,
+            'not before its hold',
+          );
         });
         assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201', 'DELETE 200']);
+      },
+    ));
+
+  test('a device absent when the engine starts and back within its hold sends nothing; one gone for good is deregistered', () =>
+    withSetUp(
+      (space) => ({
+        sensor: sensorProfile(space, { holdMs: LONG_HOLD_MS }),
+        gone: sensorProfile(space, { name: 'gone-sensor', prefix: 'gone', holdMs: 0 }),
+      }),
+      '',
+      async (space, agent) => {
+        const late = `file:${path.join(space.dev, 'sensor1')}`;
+        await withEngine(space, async (engine) => {
+          plug(space, 'sensor1');
+          plug(space, 'gone1');
+          await waitFor(
+            'both registered',
+            async () => (await presentAndDelivered(engine, late)) && agent.peripherals.size === 2,
+          );
+        });
+        // Stopped with both present; both go; one comes back only once the engine is up again,
+        // as a device that enumerates after the engine at boot.
+        unplug(space, 'sensor1');
+        unplug(space, 'gone1');
+        await withEngine(space, async (engine) => {
+          const held = await deviceOf(engine, late);
+          assert.ok(held?.leaving, 'the late one is held');
+          assert.equal(held.profile, 'test-device');
+          await waitFor('the one without a hold deregistered', () => agent.peripherals.size === 1);
+          plug(space, 'sensor1');
+          await waitFor('the late one present again', () => presentAndDelivered(engine, late));
+          assert.equal((await deviceOf(engine, late))?.leaving, undefined);
+        });
+        assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201'], 'the late one: nothing sent again');
+        assert.ok(agent.peripherals.has('test-device:sensor1'));
+        assert.equal(agent.requests.filter((request) => request.method === 'DELETE').length, 1);
       },
     ));
 });

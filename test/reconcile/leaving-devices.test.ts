@@ -8,7 +8,13 @@ import {
   type DesiredState,
   type DeviceView,
 } from '../../engine/reconcile/desired-state.js';
-import { LeavingDevices, withLeaving, type LeavingDevice } from '../../engine/reconcile/leaving-devices.js';
+import {
+  absentAtStart,
+  LeavingDevices,
+  withLeaving,
+  type LeavingDevice,
+} from '../../engine/reconcile/leaving-devices.js';
+import type { HeldEntry } from '../../engine/reconcile/state-store.js';
 
 const entry = (deviceKey: string, identifier: string, name = identifier): DesiredEntry => ({
   backend: 'nuvlabox',
@@ -123,5 +129,44 @@ describe('LeavingDevices', () => {
     } finally {
       leaving.clear();
     }
+  });
+});
+
+describe('registrations of devices absent at start-up', () => {
+  const held = (deviceKey: string, identifier: string, extra: Partial<HeldEntry> = {}): HeldEntry => ({
+    ...entry(deviceKey, identifier),
+    facts: { usb: { vendorId: '1546' } } as HeldEntry['facts'],
+    acknowledged: { payload: { identifier, name: 'as acknowledged' }, at: '2026-01-01T00:00:00.000Z' },
+    ...extra,
+  });
+  const holds = (profile: string, source: string) =>
+    profile === 'gone-profile' ? undefined : source === 'usb' ? 2000 : 0;
+
+  test('are held by device, as acknowledged, for the hold of their profile or source', () => {
+    const absent = absentAtStart(
+      [
+        held('usb:1-1', 'gps-a'),
+        held('usb:1-1', 'gps-a-2'),
+        held('usb:1-2', 'present-now'),
+        held('usb:1-3', 'desired-again'),
+        held('usb:1-4', 'in-doubt', { sending: { payload: {}, since: '2026-01-01T00:00:00.000Z' } }),
+        held('usb:1-5', 'being-deleted', { deleting: { since: '2026-01-01T00:00:00.000Z' } }),
+        held('usb:1-6', 'never-acknowledged', { acknowledged: undefined }),
+        held('usb:1-7', 'profile-gone', { profile: 'gone-profile' }),
+        held('file:/dev/x', 'no-hold'),
+      ],
+      stateOf([view('usb:1-2')], [entry('usb:1-9', 'desired-again')]),
+      holds,
+      Date.parse('2026-06-01T00:00:00.000Z'),
+    );
+    assert.deepEqual(
+      absent.map(({ view: device, entries, holdMs }) => [device.key, entries.map((item) => item.identifier), holdMs]),
+      [['usb:1-1', ['gps-a', 'gps-a-2'], 2000]],
+    );
+    const [gps] = absent;
+    assert.deepEqual(gps!.entries[0]!.payload, { identifier: 'gps-a', name: 'as acknowledged' });
+    assert.deepEqual(gps!.view.facts, { usb: { vendorId: '1546' } });
+    assert.equal(gps!.view.since, '2026-06-01T00:00:00.000Z');
+    assert.equal(gps!.view.source, 'usb');
   });
 });

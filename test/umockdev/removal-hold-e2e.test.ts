@@ -2,11 +2,13 @@
  * Removal grace (`holdMs`) on simulated USB hardware: a real engine process under a umockdev
  * testbed, the `nuvlabox` backend pointed at the fake NuvlaBox agent. A device that resets and
  * comes back within its hold (the same port, or another one with the same serial) sends nothing,
- * or one PUT when its payload changed; USB devices are held 2 s by default; a hold cut short by the
- * engine stopping still ends in a DELETE once the engine is back.
+ * or one PUT when its payload changed; USB devices are held 2 s by default; a device absent when
+ * the engine restarts is held from the start, so one that comes back sends nothing and one that
+ * does not ends in a DELETE.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { EngineProcess, Workspace } from '../daemon/engine-process.js';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
@@ -146,19 +148,34 @@ describe('removal grace (holdMs) on simulated USB hardware', () => {
       ),
   );
 
-  test('unplugged within the hold, then the engine stopped: the restarted engine deregisters it', { skip }, () =>
-    withGps(gpsProfile(LONG_HOLD_MS), async ({ testbed, agent, space }) => {
-      await withEngine(testbed, space, async (engine) => {
-        const gps = await plug(testbed, GPS, { uevents: true });
-        await waitFor('the registration', () => presentAndDelivered(engine));
-        await unplug(testbed, gps, { uevents: true });
-        await waitFor('the GPS shown leaving', () => shownLeaving(engine));
-      });
-      assert.deepEqual(trafficOf(agent), ['POST 201'], 'nothing sent within the hold');
-      await withEngine(testbed, space, async () => {
-        await waitFor('the deregistration after the restart', () => !agent.peripherals.has(IDENTIFIER));
-      });
-      assert.deepEqual(trafficOf(agent), ['POST 201', 'DELETE 200']);
-    }),
+  test(
+    'absent when the engine restarts, it is held from the start: back within the hold nothing is sent; never back, it is deregistered when the hold ends',
+    { skip },
+    () =>
+      withGps(gpsProfile(LONG_HOLD_MS), async ({ testbed, agent, space }) => {
+        await withEngine(testbed, space, async (engine) => {
+          const plugged = await plug(testbed, GPS, { uevents: true });
+          await waitFor('the registration', () => presentAndDelivered(engine));
+          await unplug(testbed, plugged, { uevents: true });
+          await waitFor('the GPS shown leaving', () => shownLeaving(engine));
+        });
+        assert.deepEqual(trafficOf(agent), ['POST 201'], 'nothing sent within the hold');
+        // Restarted without it, as at boot before the bus has enumerated: held, then back.
+        await withEngine(testbed, space, async (engine) => {
+          assert.ok(await shownLeaving(engine), 'held from the start');
+          const back = await plug(testbed, GPS, { uevents: true });
+          await waitFor('the GPS present again', () => presentAndDelivered(engine));
+          await unplug(testbed, back, { uevents: true });
+          await waitFor('the GPS shown leaving again', () => shownLeaving(engine));
+        });
+        assert.deepEqual(trafficOf(agent), ['POST 201'], 'back within the hold after a restart: nothing sent');
+        // Restarted without it, with a short hold: deregistered once the hold is over.
+        writeFileSync(path.join(space.profiles, 'gps.yaml'), gpsProfile(3000));
+        await withEngine(testbed, space, async (engine) => {
+          assert.ok(await shownLeaving(engine), 'held from the start');
+          await waitFor('the deregistration once the hold is over', () => !agent.peripherals.has(IDENTIFIER));
+        });
+        assert.deepEqual(trafficOf(agent), ['POST 201', 'DELETE 200']);
+      }),
   );
 });
