@@ -12,6 +12,7 @@ import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint, proberOptionsFrom } from '../probe/prober.js';
 import type { CheckHelper } from '../profiles/check-in-parallel.js';
+import type { LoadedProfile } from '../profiles/profile.js';
 import { ProfileStore } from '../profiles/profile-store.js';
 import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
@@ -420,12 +421,17 @@ export class Daemon {
   private holdRegistrations(key: string): void {
     const view = this.desired.devices.find((device) => device.key === key);
     if (!view) return;
-    const holdMs = view.match.winner?.profile.holdMs ?? this.sourceHolds.get(view.source) ?? 0;
+    const holdMs = this.holdMsOf(view.match.winner, view.source);
     // Nothing to hold (files, by default): the entries are not looked for, once per device of a burst.
     if (holdMs <= 0) return;
     const entries = [...this.desired.entries.values()].filter((entry) => entry.deviceKey === key);
     const held = this.leaving.hold(view, entries, holdMs);
     if (held) this.options.log.info('device gone; its registrations are kept for its hold', { device: key, holdMs });
+  }
+
+  /** How long a device keeps its registrations when it goes: its profile's `holdMs`, else its source's. */
+  private holdMsOf(winner: LoadedProfile | undefined, source: string): number {
+    return winner?.profile.holdMs ?? this.sourceHolds.get(source) ?? 0;
   }
 
   /**
@@ -435,15 +441,13 @@ export class Daemon {
    */
   private holdAbsentAtStart(reconciler: Reconciler): void {
     const profiles = new Map(this.index.profiles.map((loaded) => [loaded.profile.name, loaded]));
-    const absent = absentAtStart(reconciler.heldEntries(), this.desired, (name, source) => {
-      const loaded = profiles.get(name);
-      // A profile gone since: nothing would take the registrations back.
-      return loaded ? (loaded.profile.holdMs ?? this.sourceHolds.get(source)) : undefined;
-    });
+    const absent = absentAtStart(
+      reconciler.heldEntries(),
+      this.desired,
+      (name) => profiles.get(name),
+      (winner, source) => this.holdMsOf(winner, source),
+    );
     for (const { view, entries, holdMs } of absent) {
-      // Shown under the profile that registered it, as a device that just went is.
-      const winner = profiles.get(entries[0]!.profile);
-      if (winner) view.match.winner = winner;
       if (!this.leaving.hold(view, entries, holdMs)) continue;
       this.options.log.info('device absent at start-up; its registrations are kept for its hold', {
         device: view.key,

@@ -10,6 +10,7 @@
 // (Reconciler.allowDeletes).
 import type { DesiredEntry, DesiredState, DeviceView } from './desired-state.js';
 import { entryKey } from './desired-state.js';
+import type { LoadedProfile } from '../profiles/profile.js';
 import type { HeldEntry } from './state-store.js';
 
 /** A device an earlier run registered that is not present at start-up: what to hold for it, and how long. */
@@ -20,15 +21,17 @@ export interface AbsentAtStart {
 }
 
 /**
- * What an earlier run registered for devices not present now, by device, with the hold each gets:
- * its profile's `holdMs`, else its source's (`holdOf`). Only registrations the backend
- * acknowledged and nothing since put in doubt are held, as the device last sent them; a device
- * whose profile is gone, or that is present (under another match), keeps nothing.
+ * What an earlier run registered for devices not present now, by device, shown under the profile
+ * that registered it (`profileOf`) and with the hold a device of it gets when it goes (`holdOf`).
+ * Only registrations the backend acknowledged and nothing since put in doubt are held, as the
+ * device last sent them; a device whose profile is gone, or that is present (under another
+ * match), keeps nothing.
  */
 export function absentAtStart(
   held: Iterable<HeldEntry>,
   present: DesiredState,
-  holdOf: (profile: string, source: string) => number | undefined,
+  profileOf: (name: string) => LoadedProfile | undefined,
+  holdOf: (winner: LoadedProfile, source: string) => number,
   now = Date.now(),
 ): AbsentAtStart[] {
   const presentKeys = new Set(present.devices.map((device) => device.key));
@@ -46,20 +49,24 @@ export function absentAtStart(
       deviceKey,
     };
     if (facts) desired.facts = facts;
-    byDevice.set(deviceKey, [...(byDevice.get(deviceKey) ?? []), desired]);
+    const entries = byDevice.get(deviceKey);
+    if (entries) entries.push(desired);
+    else byDevice.set(deviceKey, [desired]);
   }
   const absent: AbsentAtStart[] = [];
   for (const [key, entries] of byDevice) {
     const source = key.slice(0, key.indexOf(':'));
-    const holdMs = holdOf(entries[0]!.profile, source) ?? 0;
-    if (holdMs <= 0) continue;
+    // A profile gone since: nothing would take the registrations back.
+    const winner = profileOf(entries[0]!.profile);
+    const holdMs = winner ? holdOf(winner, source) : 0;
+    if (!winner || holdMs <= 0) continue;
     const facts = entries[0]!.facts ?? {};
     const view: DeviceView = {
       key,
       source,
       facts,
       since: new Date(now).toISOString(),
-      match: { candidates: [] },
+      match: { candidates: [], winner },
       problems: [],
     };
     absent.push({ view, entries, holdMs });

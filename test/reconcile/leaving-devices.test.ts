@@ -14,6 +14,7 @@ import {
   withLeaving,
   type LeavingDevice,
 } from '../../engine/reconcile/leaving-devices.js';
+import type { LoadedProfile } from '../../engine/profiles/profile.js';
 import type { HeldEntry } from '../../engine/reconcile/state-store.js';
 
 const entry = (deviceKey: string, identifier: string, name = identifier): DesiredEntry => ({
@@ -139,8 +140,9 @@ describe('registrations of devices absent at start-up', () => {
     acknowledged: { payload: { identifier, name: 'as acknowledged' }, at: '2026-01-01T00:00:00.000Z' },
     ...extra,
   });
-  const holds = (profile: string, source: string) =>
-    profile === 'gone-profile' ? undefined : source === 'usb' ? 2000 : 0;
+  const loadedGps = { profile: { name: 'gps' }, file: 'gps.yaml' } as LoadedProfile;
+  const profileOf = (name: string) => (name === 'gps' ? loadedGps : undefined);
+  const holds = (_winner: LoadedProfile, source: string) => (source === 'usb' ? 2000 : 0);
 
   test('are held by device, as acknowledged, for the hold of their profile or source', () => {
     const absent = absentAtStart(
@@ -156,6 +158,7 @@ describe('registrations of devices absent at start-up', () => {
         held('file:/dev/x', 'no-hold'),
       ],
       stateOf([view('usb:1-2')], [entry('usb:1-9', 'desired-again')]),
+      profileOf,
       holds,
       Date.parse('2026-06-01T00:00:00.000Z'),
     );
@@ -168,5 +171,6 @@ describe('registrations of devices absent at start-up', () => {
     assert.deepEqual(gps!.view.facts, { usb: { vendorId: '1546' } });
     assert.equal(gps!.view.since, '2026-06-01T00:00:00.000Z');
     assert.equal(gps!.view.source, 'usb');
+    assert.equal(gps!.view.match.winner, loadedGps);
   });
 });
