@@ -1,6 +1,7 @@
 import type { Facts } from '../core/facts.js';
 import { UsageError } from '../core/errors.js';
 import type { NetworkDetect } from '../sources/network/network-detect.js';
+import { SSDP_TYPE_PATTERN, SSDP_VALUE_MAX } from '../sources/network/ssdp-detect.js';
 import { WSD_TYPE_PATTERN } from '../sources/network/wsd-types.js';
 import { literalGlob } from './new-file-parents.js';
 
@@ -57,10 +58,7 @@ export function networkNameWords(network: NetworkFacts): string[] {
   return found.length > 0 ? found : [network.protocol, 'peripheral'];
 }
 
-/** What the SSDP block's `deviceType` takes (ssdp-detect.ts): printable ASCII, no space, 256 at most. */
-const SSDP_TYPE = /^[\x21-\x7e]{1,256}$/;
-/** The longest glob the SSDP block's text fields take. */
-const SSDP_GLOB_MAX = 256;
+const SSDP_TYPE = new RegExp(SSDP_TYPE_PATTERN);
 const WSD_TYPE = new RegExp(WSD_TYPE_PATTERN);
 
 /**
@@ -77,10 +75,10 @@ export function networkDetect(network: NetworkFacts): Record<string, unknown> {
   if (network.protocol === 'ssdp') {
     const block: Record<string, unknown> = {};
     const deviceType = text(facts.deviceType);
-    if (deviceType && SSDP_TYPE.test(deviceType)) block.deviceType = deviceType;
+    if (deviceType && deviceType.length <= SSDP_VALUE_MAX && SSDP_TYPE.test(deviceType)) block.deviceType = deviceType;
     for (const field of ['manufacturer', 'modelName']) {
       const glob = text(facts[field]) && literalGlob(facts[field] as string);
-      if (glob && glob.length <= SSDP_GLOB_MAX) block[field] = glob;
+      if (glob && glob.length <= SSDP_VALUE_MAX) block[field] = glob;
     }
     if (Object.keys(block).length === 0)
       throw new UsageError(

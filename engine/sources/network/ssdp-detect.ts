@@ -14,11 +14,16 @@ export interface SsdpDetect {
 /** The keys of the block that are globs on a description field of the same name. */
 export const SSDP_GLOB_KEYS = ['friendlyName', 'manufacturer', 'modelName', 'modelNumber'] as const;
 
+/** The longest value of a key of the block, a type or a glob. */
+export const SSDP_VALUE_MAX = 256;
+/** What a type of the block (`deviceType`, `st`) is written with: printable ASCII, no space. */
+export const SSDP_TYPE_PATTERN = '^[\\x21-\\x7e]+$';
+
 const typeUrn = (description: string, example: string): JsonSchema => ({
   type: 'string',
   minLength: 1,
-  maxLength: 256,
-  pattern: '^[\\x21-\\x7e]+$',
+  maxLength: SSDP_VALUE_MAX,
+  pattern: SSDP_TYPE_PATTERN,
   description,
   examples: [example],
 });
@@ -26,7 +31,7 @@ const typeUrn = (description: string, example: string): JsonSchema => ({
 const textGlob = (field: string, example: string): JsonSchema => ({
   type: 'string',
   minLength: 1,
-  maxLength: 256,
+  maxLength: SSDP_VALUE_MAX,
   description: `Glob on the device description's ${field}, case-insensitive, fnmatch rules.`,
   examples: [example],
 });
