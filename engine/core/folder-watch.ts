@@ -39,6 +39,11 @@ interface WatchedFolder {
   /** Whether a link at this path is followed (a root named through `/var/run -> /run`). */
   follow: boolean;
   listing: Map<string, EntryType>;
+  /**
+   * Names a `rename` event named since the last listing that the user has not said it looked at
+   * ({@link FolderWatch.seen}): the next listing reports them whatever it finds.
+   */
+  unseen: Set<string>;
   relistTimer?: NodeJS.Timeout;
   /** When the pending listing runs (`Date.now()` time). */
   relistDue?: number;
@@ -76,7 +81,9 @@ const statOf = (folder: string, follow: boolean): Promise<Stats | undefined> =>
  * it a backstop, as chokidar and Telegraf have. Events come in fast and name their entries; but
  * inotify loses them (an overflowed queue, which libuv drops without a word) and cannot see a
  * watched folder replaced. So any event in a folder lists it again shortly after (a lost event is
- * repaired by the next one), a periodic resync lists every folder (one `readdir` and one `stat`
+ * repaired by the next one; what a listing finds is compared with the last listing as updated by
+ * what the user says it saw since, and every entry an event named and the user did not look at
+ * is reported again), a periodic resync lists every folder (one `readdir` and one `stat`
  * each; nothing is reported when nothing changed), a listing that finds the folder's inode changed
  * reports it replaced, and the parents of the roots are watched for the roots' own names, so a
  * root removed, re-created or renamed over is noticed. Links to files can be followed (see
@@ -126,6 +133,7 @@ export class FolderWatch {
       ino: stats.ino,
       follow,
       listing: new Map(),
+      unseen: new Set(),
       relisting: Promise.resolve(),
     };
     watcher.on('error', (error) => {
@@ -138,6 +146,21 @@ export class FolderWatch {
     watched.listing = new Map(entries.map(({ name, type }) => [name, type]));
     this.followLinks(folder, entries);
     return entries;
+  }
+
+  /**
+   * The user looked at `entry` itself (an event named it) and found it of `type`, or gone: the
+   * next listing of its folder is compared with that, so it reports the entry only when it finds
+   * otherwise. Without it, an entry an event named is reported again by the listing after it,
+   * whatever the user found (every file of a burst looked at twice).
+   */
+  seen(entry: string, type: EntryType | undefined): void {
+    const watched = this.folders.get(path.dirname(entry));
+    if (!watched) return;
+    const name = path.basename(entry);
+    watched.unseen.delete(name);
+    if (type === undefined) watched.listing.delete(name);
+    else watched.listing.set(name, type);
   }
 
   /** Stops watching `folder` and every folder below it. */
@@ -209,6 +232,7 @@ export class FolderWatch {
     // libuv always names the entry on Linux; what it does not name, the listing above finds.
     const text = name && this.lister.textName(folder, name);
     if (!text) return;
+    if (event === 'rename') watched.unseen.add(text);
     this.options.changed(folder, [text], event === 'change' ? 'change' : 'rename');
     // A link made again may lead elsewhere now: its target is followed from here on.
     if (event === 'rename') this.followLinks(folder, [{ name: text, type: 'link' }]);
@@ -241,6 +265,11 @@ export class FolderWatch {
       if (this.folders.get(folder) !== watched) return;
       const listing = new Map(entries.map(({ name, type }) => [name, type]));
       const changed = changedNames(watched.listing, listing);
+      // What the user made of an event may be out of date: a later event for the name may be
+      // lost (created and removed again, its removal dropped), and no listing saw it in between.
+      const reported = new Set(changed);
+      for (const name of watched.unseen) if (!reported.has(name)) changed.push(name);
+      watched.unseen.clear();
       watched.listing = listing;
       if (changed.length === 0) return;
       this.options.changed(folder, changed, 'listing');

@@ -78,6 +78,33 @@ describe('events the engine is never told about', () => {
       ),
   );
 
+  test(
+    'a device removed before its folder was listed again, its removal lost: the next listing reports it gone',
+    { skip: overflowSkip },
+    () =>
+      scene(
+        (space) => {
+          writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
+          mkdirSync(path.join(space.root, 'noise'));
+          writeFileSync(
+            path.join(space.profiles, 'other.yaml'),
+            deviceProfile(space, { name: 'other', prefix: 'x' }).replace(space.dev, path.join(space.root, 'noise')),
+          );
+        },
+        async ({ space, agent, engine }) => {
+          // Registered, then stopped at once: the listing its event asked for (a tenth of a second
+          // later) has most often not run yet. No listing had the file, and none after the stop
+          // finds it: only what the engine made of the event says it was there.
+          writeFileSync(path.join(space.dev, 'sensor1'), '');
+          await waitFor('the registration', () => agent.peripherals.has('test-device:sensor1'));
+          overflowThen(engine, path.join(space.root, 'noise'), () => unlinkSync(path.join(space.dev, 'sensor1')));
+          await holdsExactly(agent, engine, []);
+        },
+        // Had the listing run before the stop, only the resync would list the folder again.
+        'sources: { file: { resyncMs: 5000 } }\n',
+      ),
+  );
+
   test('a name that is not UTF-8 is refused with one warning, in the daemon and in engine list', () => {
     const badName = (folder: string, bytes: number[]) =>
       Buffer.concat([Buffer.from(`${folder}/sensor`), Buffer.from(bytes)]);

@@ -1,17 +1,26 @@
 // The folder-watching module on real folders: what a resync reports (nothing when nothing
-// changed), a root replaced, names that are not UTF-8.
+// changed), what a listing after events reports (an entry the user looked at only when the listing
+// finds it otherwise; every entry it did not, even one created and removed with the removal lost),
+// a root replaced, names that are not UTF-8.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { FolderWatch, type ChangeCause } from '../../engine/core/folder-watch.js';
 import { createLogger } from '../../engine/core/log.js';
 
+type Change = { folder: string; names: readonly string[]; cause: ChangeCause };
+
+const QUEUE_LIMIT = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+/** Filling a queue much longer than the default (16,384) would take the test too long. */
+const overflowSkip =
+  QUEUE_LIMIT > 100_000 ? `the inotify queue holds ${QUEUE_LIMIT} events: too many to fill here` : false;
+
 interface Recorded {
   root: string;
   watch: FolderWatch;
-  changes: { folder: string; names: readonly string[]; cause: ChangeCause }[];
+  changes: Change[];
   replaced: string[];
   logs: Record<string, unknown>[];
 }
@@ -23,7 +32,8 @@ afterEach(() => {
   current = undefined;
 });
 
-function recorded(): Recorded {
+/** A watch whose reports are recorded; `onChange` runs in the report's own turn, as a user's would. */
+function recorded(onChange?: (change: Change, watch: FolderWatch) => void): Recorded {
   const root = mkdtempSync(path.join(tmpdir(), 'folder-watch-'));
   const logs: Record<string, unknown>[] = [];
   const record: Recorded = {
@@ -37,12 +47,23 @@ function recorded(): Recorded {
       // Resyncs are run by the tests themselves.
       resyncMs: 3_600_000,
       persistent: false,
-      changed: (folder, names, cause) => record.changes.push({ folder, names, cause }),
+      changed: (folder, names, cause) => {
+        record.changes.push({ folder, names, cause });
+        onChange?.({ folder, names, cause }, record.watch);
+      },
       replaced: (folder) => record.replaced.push(folder),
     }),
   };
   return (current = record);
 }
+
+/** The names events reported. */
+const namedByEvents = (changes: readonly Change[]) =>
+  new Set(changes.filter((change) => change.cause === 'rename').flatMap((change) => change.names));
+
+/** The names listings reported, in order. */
+const listings = (changes: readonly Change[]) =>
+  changes.filter((change) => change.cause === 'listing').flatMap((change) => change.names);
 
 async function waitFor(what: string, condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -75,6 +96,54 @@ describe('FolderWatch', () => {
       [{ folder: root, names: ['a'], cause: 'listing' }],
     );
   });
+
+  test('an entry the user looked at after its event is reported by a later listing only if found otherwise', async () => {
+    // Even entries are looked at (and found files) by the user in the turn of their event; odd ones are not.
+    const looked = (name: string) => Number(name.slice('entry'.length)) % 2 === 0;
+    let allNamed: number | undefined;
+    const { root, watch, changes } = recorded((change, watch) => {
+      if (change.cause !== 'rename') return;
+      for (const name of change.names) if (looked(name)) watch.seen(path.join(change.folder, name), 'file');
+      // Every listing from here on comes after the user's looks.
+      allNamed ??= namedByEvents(changes).size === 200 ? changes.length : undefined;
+    });
+    await watch.watch(root);
+    for (let index = 0; index < 200; index++) writeFileSync(path.join(root, `entry${index}`), '');
+    await waitFor('an event for every entry', () => allNamed !== undefined);
+    await watch.resync();
+    const listed = (from: number) => new Set(listings(changes.slice(from)));
+    assert.deepEqual([...listed(allNamed!)].filter(looked), []);
+    const unlooked = [...namedByEvents(changes)].filter((name) => !looked(name));
+    assert.equal(unlooked.length, 100);
+    assert.deepEqual(
+      unlooked.filter((name) => !listed(0).has(name)),
+      [],
+    );
+  });
+
+  for (const userLooks of [true, false])
+    test(
+      `an entry created and removed between two listings, its removal lost, is reported by the next listing (${userLooks ? 'the user looked at it' : 'the user did not look'})`,
+      { skip: overflowSkip },
+      async () => {
+        const { root, watch, changes } = recorded((change, watch) => {
+          if (userLooks && change.cause === 'rename' && change.names.includes('gone'))
+            watch.seen(path.join(change.folder, 'gone'), 'file');
+        });
+        const noise = path.join(root, 'noise');
+        mkdirSync(noise);
+        await watch.watch(root);
+        await watch.watch(noise);
+        writeFileSync(path.join(root, 'gone'), '');
+        await waitFor('the event', () => namedByEvents(changes).has('gone'));
+        // In one turn, so that no event is read meanwhile: the queue fills, then the removal is dropped.
+        for (let index = 0; index < QUEUE_LIMIT + 100; index++) writeFileSync(path.join(noise, `n${index}`), '');
+        unlinkSync(path.join(root, 'gone'));
+        const after = changes.length;
+        await watch.resync();
+        assert.ok(listings(changes.slice(after)).includes('gone'), 'the removed entry is reported by a listing');
+      },
+    );
 
   test('a root removed, made again or renamed over is reported replaced and logged', async () => {
     const { root, watch, replaced, logs } = recorded();

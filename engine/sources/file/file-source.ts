@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Facts } from '../../core/facts.js';
-import type { ListedEntry } from '../../core/folder-listing.js';
+import type { EntryType, ListedEntry } from '../../core/folder-listing.js';
 import { DEFAULT_RESYNC_MS, FolderWatch, type ChangeCause } from '../../core/folder-watch.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
 import { fileGlobs, type FileDetect } from './file-detect.js';
@@ -9,6 +9,9 @@ import { fileDevice, readFileFacts } from './file-facts.js';
 import { FileWatchPlan, isBelow } from './file-watch.js';
 
 const sameFacts = (a: Facts['file'], b: Facts['file']) => JSON.stringify(a) === JSON.stringify(b);
+
+/** A path's type as its file facts name it, as a folder listing names it. */
+const LISTED_TYPES: Readonly<Record<string, EntryType>> = { file: 'file', directory: 'folder', symlink: 'link' };
 
 /** Where a path's checks stand: one running, and whether another must follow it. */
 interface CheckState {
@@ -22,7 +25,8 @@ interface CheckState {
  * events and every `resyncMs`, and notices roots replaced). Each entry named by an event or a
  * listing gets one `lstat`, which decides present or absent: what is reported is the path's
  * state now, so a node removed and re-created quickly ends present, and one created and removed
- * quickly ends absent.
+ * quickly ends absent. What the `lstat` found is told to the watch, so the listing after the event
+ * names the path again only when it finds it otherwise (a burst is not looked at twice).
  */
 export class FileSource implements Source {
   readonly kind = 'file';
@@ -201,8 +205,11 @@ export class FileSource implements Source {
   }
 
   private async compare(candidate: string): Promise<void> {
-    const facts = this.plan.matches(candidate) ? await readFileFacts(candidate) : undefined;
+    const looked = this.plan.matches(candidate);
+    const facts = looked ? await readFileFacts(candidate) : undefined;
     if (this.stopped) return;
+    // The listing after the event that brought this check need not report the path again.
+    if (looked) this.watches.seen(candidate, facts && (LISTED_TYPES[facts.type] ?? 'other'));
     const known = this.present.get(candidate);
     if (facts && !known) {
       this.present.set(candidate, facts);
