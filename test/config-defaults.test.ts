@@ -28,11 +28,10 @@ describe('defaults from the schemas', () => {
     );
   });
 
-  test("without a delivery block, the delivery defaults are the schema's", () => {
+  test("without a delivery block, the delivery defaults are the schema's; the concurrency is left to each backend", () => {
     assert.deepEqual(parseConfig('engine.yaml', 'params: {}\n', {}).config!.delivery, {
       retryBaseMs: 500,
       retryCapMs: 60_000,
-      concurrency: 4,
     });
   });
 

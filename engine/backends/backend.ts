@@ -58,6 +58,11 @@ export interface Backend<Notify = NotifyEntry> {
    * socket) or must check what they left behind. A rejection is logged; the backend still runs.
    */
   start?(): Promise<void>;
+  /**
+   * The changes it is given at once when the config's `delivery.concurrency` does not say
+   * (DEFAULT_DELIVERY_CONCURRENCY when it does not say either).
+   */
+  readonly concurrency?: number;
   apply(change: Change<Notify>, signal: AbortSignal): Promise<ApplyResult>;
   /** Flushes and releases what the backend holds. */
   close(): Promise<void>;

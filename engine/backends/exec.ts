@@ -15,6 +15,7 @@ import type { JsonSchema } from '../core/json-schema.js';
 import type { Logger } from '../core/log.js';
 import type { ApplyResult, Backend, Change } from './backend.js';
 import { defineBackend, type NotifyOptions } from './backend-definition.js';
+import { EXEC_DELIVERY_CONCURRENCY } from '../reconcile/retry-policy.js';
 
 /** A profile's notify entry for an exec backend: the program per event. */
 const execNotifySchema = {
@@ -65,6 +66,8 @@ export const execBackend = defineBackend({
 });
 
 class ExecBackend implements Backend<ExecNotify> {
+  readonly concurrency = EXEC_DELIVERY_CONCURRENCY;
+
   constructor(
     private readonly defaultTimeoutMs: number,
     private readonly log: Logger,

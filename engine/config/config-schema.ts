@@ -1,6 +1,10 @@
 import { BACKENDS } from '../backends/index.js';
 import { resyncMsSchema } from '../core/folder-watch.js';
-import { DEFAULT_RETRY_POLICY, DEFAULT_DELIVERY_CONCURRENCY } from '../reconcile/retry-policy.js';
+import {
+  DEFAULT_DELIVERY_CONCURRENCY,
+  DEFAULT_RETRY_POLICY,
+  EXEC_DELIVERY_CONCURRENCY,
+} from '../reconcile/retry-policy.js';
 import { SOURCES } from '../sources/index.js';
 import { ignoreRulesSchema } from './ignore-rules.js';
 import type { JsonSchema } from '../core/json-schema.js';
@@ -27,8 +31,8 @@ export const deliverySchema = {
       type: 'integer',
       minimum: 1,
       maximum: 64,
-      default: DEFAULT_DELIVERY_CONCURRENCY,
-      description: 'Requests under way at once per backend.',
+      // No default filled in: unset, each backend's own applies.
+      description: `Requests under way at once per backend. Unset: ${DEFAULT_DELIVERY_CONCURRENCY}, and ${EXEC_DELIVERY_CONCURRENCY} for exec backends (each request is a program).`,
     },
   },
 } as const satisfies JsonSchema;

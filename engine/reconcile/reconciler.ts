@@ -22,7 +22,7 @@ export interface ReconcilerOptions {
   stateDir: string;
   log: Logger;
   policy?: RetryPolicy;
-  /** Requests under way at once per backend. */
+  /** Requests under way at once per backend; unset, each backend's own default applies. */
   concurrency?: number;
   /** Told of every attempt's outcome and how long it took, for the metrics. */
   observe?: (backend: string, outcome: ApplyResult['outcome'], elapsedMs: number) => void;
@@ -152,10 +152,7 @@ export class Reconciler {
     for (const key of this.dirty) this.plan(key, now);
     this.dirty.clear();
     for (const [backend, keys] of this.waiting) {
-      while (
-        keys.size > 0 &&
-        (this.inFlight.get(backend) ?? 0) < (this.options.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY)
-      ) {
+      while (keys.size > 0 && (this.inFlight.get(backend) ?? 0) < this.concurrencyOf(backend)) {
         const key = keys.values().next().value as string;
         keys.delete(key);
         const action = this.action(key);
@@ -165,6 +162,11 @@ export class Reconciler {
       }
       if (keys.size === 0) this.waiting.delete(backend);
     }
+  }
+
+  /** Requests `backend` is given at once: as the config says, else as the backend says, else the default. */
+  private concurrencyOf(backend: string): number {
+    return this.options.concurrency ?? this.options.backends.get(backend)?.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
   }
 
   /** Puts one key where its action says: nowhere, waiting for its backoff, or in its backend's queue. */

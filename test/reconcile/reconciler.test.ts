@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import type { ApplyResult, Backend } from '../../engine/backends/backend.js';
 import { createLogger } from '../../engine/core/log.js';
-import type { DesiredEntry } from '../../engine/reconcile/desired-state.js';
+import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
 import { Reconciler } from '../../engine/reconcile/reconciler.js';
 import { JOURNAL_FILE, readSavedState } from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
@@ -165,6 +166,40 @@ describe('reconciler', () => {
     await instance.stop();
   });
 
+  for (const configured of [undefined, 2])
+    test(`requests under way at once per backend: ${configured === undefined ? "the backend's own limit, else 16" : 'as the config says, for every backend'}`, async () => {
+      const plain = new GatedBackend();
+      const programs = new GatedBackend(4);
+      const instance = new Reconciler({
+        backends: new Map<string, Backend>([
+          ['b', plain],
+          ['x', programs],
+        ]),
+        stateDir: mkdtempSync(path.join(tmpdir(), 'reconciler-')),
+        log: quiet,
+        ...(configured !== undefined && { concurrency: configured }),
+      });
+      await instance.start();
+      const entries = new Map<string, DesiredEntry>();
+      for (let index = 0; index < 40; index++) {
+        const [key, desired] = entry(`d${index}`, {});
+        entries.set(key, desired);
+        entries.set(entryKey('x', `d${index}`), { ...desired, backend: 'x', notify: { backend: 'x' } });
+      }
+      instance.setDesired(entries);
+      const [plainLimit, programLimit] = configured === undefined ? [16, 4] : [configured, configured];
+      // The requests of one turn start together, once their write-ahead records are written: had
+      // more been let through, they would be counted here too.
+      await waitFor('the first requests', () => plain.started >= plainLimit && programs.started >= programLimit);
+      assert.deepEqual([plain.started, programs.started], [plainLimit, programLimit]);
+      plain.open();
+      programs.open();
+      await waitFor('every entry', () => instance.status().every((status) => status.state === 'acknowledged'));
+      assert.deepEqual([plain.started, programs.started], [40, 40]);
+      assert.deepEqual([plain.most, programs.most], [plainLimit, programLimit]);
+      await instance.stop();
+    });
+
   test('a registration held for a backend no longer configured fails its removal, saying why', async () => {
     const first = reconciler(new ScriptedBackend());
     await first.instance.start();
@@ -247,3 +282,26 @@ test('retryDelay: Retry-After lengthens the engine backoff but never shortens it
   assert.equal(retryDelay(3, 100, policy, half), 3000);
   assert.equal(retryDelay(1, 30_000, policy, half), 30_000);
 });
+
+/** A backend whose requests wait until the test opens it; it counts how many were under way at once. */
+class GatedBackend implements Backend {
+  started = 0;
+  most = 0;
+  private underWay = 0;
+  private readonly gate: Promise<void>;
+  open: () => void = () => {};
+
+  constructor(readonly concurrency?: number) {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  async apply(): Promise<ApplyResult> {
+    this.started++;
+    this.most = Math.max(this.most, ++this.underWay);
+    await this.gate;
+    this.underWay--;
+    return { outcome: 'acknowledged' };
+  }
+
+  async close(): Promise<void> {}
+}
