@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ApplyResult, Backend, Change } from '../backends/backend.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/secrets.js';
@@ -340,6 +341,10 @@ export class Reconciler {
    */
   private async writeAhead(key: string, action: Action): Promise<void> {
     const held = this.held.get(key);
+    // A retry of the very request the record written for an earlier attempt announces: there is
+    // nothing new to write, and nothing to flush (a backend down for an hour is not a flush per
+    // retry of every device). Its `since` stays the first attempt's.
+    if (held && announces(held, action)) return;
     const since = new Date().toISOString();
     if (action.op === 'delete') {
       this.held.set(key, { ...held!, deleting: { since } });
@@ -412,4 +417,20 @@ export class Reconciler {
   private count(backend: string, outcome: string): void {
     this.outcomes.add(backend, outcome);
   }
+}
+
+/** Whether the held entry's write-ahead record announces exactly this request already. */
+function announces(held: HeldEntry, action: Action): boolean {
+  if (action.op === 'delete') return held.deleting !== undefined;
+  const { desired } = action;
+  return (
+    held.sending !== undefined &&
+    held.backend === desired.backend &&
+    held.identifier === desired.identifier &&
+    held.profile === desired.profile &&
+    held.deviceKey === desired.deviceKey &&
+    isDeepStrictEqual(held.sending.payload, desired.payload) &&
+    isDeepStrictEqual(held.notify, desired.notify) &&
+    isDeepStrictEqual(held.facts, desired.facts)
+  );
 }

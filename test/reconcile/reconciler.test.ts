@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -7,7 +7,7 @@ import type { ApplyResult, Backend } from '../../engine/backends/backend.js';
 import { createLogger } from '../../engine/core/log.js';
 import { entryKey, type DesiredEntry } from '../../engine/reconcile/desired-state.js';
 import { Reconciler } from '../../engine/reconcile/reconciler.js';
-import { JOURNAL_FILE, readSavedState } from '../../engine/reconcile/state-store.js';
+import { JOURNAL_FILE, readSavedState, type HeldEntry } from '../../engine/reconcile/state-store.js';
 import { waitFor } from '../daemon/engine-process.js';
 import { entry, quiet, reconciler, ScriptedBackend } from './scripted-backend.js';
 
@@ -99,6 +99,31 @@ describe('reconciler', () => {
     await waitFor('registered', () => instance.settled() && backend.changes.length > 0);
     assert.equal(backend.changes[0]!.firstAttempt, true);
     await instance.stop();
+  });
+
+  test('the retries of one request announce it once: its write-ahead record is not written (and flushed) per attempt', async () => {
+    const backend = new ScriptedBackend();
+    const failing = (count: number) =>
+      Array.from({ length: count }, () => ({ outcome: 'retry' as const, reason: 'HTTP 503' }));
+    backend.answers = failing(5);
+    const { instance, stateDir } = reconciler(backend);
+    await instance.start();
+    instance.allowDeletes();
+    instance.setDesired(new Map([entry('a', { v: 1 })]));
+    await waitFor('registered after five failures', () => instance.settled() && backend.changes.length === 6);
+    backend.answers = failing(3);
+    instance.setDesired(new Map());
+    await waitFor('removed after three failures', () => instance.settled() && backend.changes.length === 10);
+    await instance.stop();
+    const records = readFileSync(path.join(stateDir, JOURNAL_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => (JSON.parse(line) as { entry: HeldEntry | null }).entry);
+    const kinds = records.map((held) =>
+      held === null ? 'gone' : held.deleting ? 'deleting' : held.sending ? 'sending' : 'acknowledged',
+    );
+    assert.deepEqual(kinds, ['sending', 'acknowledged', 'deleting', 'gone']);
   });
 
   test('retryable failures and exceptions are retried with backoff; Retry-After is honoured', async () => {
