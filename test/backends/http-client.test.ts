@@ -2,12 +2,18 @@
 // go wrong ends as a retry with a reason, within the timeout, and the client's close waits for
 // (or, through the engine's signal, aborts) what is under way.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Backend, Change } from '../../engine/backends/backend.js';
 import { HttpClient } from '../../engine/backends/shared/http-client.js';
+import { isAnswer } from '../../engine/backends/shared/http-status.js';
 import { nuvlaboxAgentBackend } from '../../engine/backends/nuvlabox-agent.js';
 import { createLogger } from '../../engine/core/log.js';
 import { startMisbehavingBackend, type MisbehavingBackend } from '../fakes/misbehaving-backend.js';
+import { ROOT } from '../paths.js';
 
 const live = () => new AbortController().signal;
 const webcam = { identifier: 'usb:046d:0825', available: true, classes: ['video'] };
@@ -32,6 +38,54 @@ describe('HttpClient', () => {
   });
   const post = (timeoutMs = 500, signal = live()) =>
     client.exchange({ url: `${server.url}/peripheral`, method: 'POST', json: webcam, timeoutMs, signal, fields: {} });
+
+  test("an answer's headers are read by name in any case, a repeated one's values joined, as fetch's Headers reads them", async () => {
+    const answering = http.createServer((_request, response) => {
+      response.setHeader('Retry-After', '7');
+      response.setHeader('X-Twice', ['a', 'b']);
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => answering.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = answering.address() as AddressInfo;
+      const answer = await client.exchange({
+        url: `http://127.0.0.1:${port}/`,
+        method: 'GET',
+        timeoutMs: 5000,
+        signal: live(),
+        fields: {},
+      });
+      assert.ok(isAnswer(answer));
+      const expected = new Headers([
+        ['retry-after', '7'],
+        ['x-twice', 'a'],
+      ]);
+      expected.append('x-twice', 'b');
+      for (const name of ['Retry-After', 'retry-after', 'X-TWICE', 'content-type', 'x-absent'])
+        assert.equal(answer.headers.get(name), expected.get(name), name);
+    } finally {
+      answering.close();
+    }
+  });
+
+  test("answers are read without loading Node's fetch (undici), which costs tens of milliseconds in a burst", () => {
+    const script = `
+      import { HttpClient } from ${JSON.stringify(path.join(ROOT, 'dist/engine/backends/shared/http-client.js'))};
+      import { createLogger } from ${JSON.stringify(path.join(ROOT, 'dist/engine/core/log.js'))};
+      import http from 'node:http';
+      const server = http.createServer((_request, response) => response.end('{}'));
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const client = new HttpClient({ log: createLogger('error'), what: 'test' });
+      const answer = await client.exchange({ url: 'http://127.0.0.1:' + server.address().port + '/', method: 'GET', timeoutMs: 5000, signal: new AbortController().signal, fields: {} });
+      answer.headers.get('retry-after');
+      await client.close();
+      server.close();
+      console.log(JSON.stringify({ status: answer.status, undici: process.moduleLoadList.some((name) => name.includes('undici')) }));
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { status: 200, undici: false });
+  });
 
   test('a server that never answers, or answers one byte a second: a retry once the timeout fires', async () => {
     for (const mode of ['hang', 'one-byte-a-second'] as const) {

@@ -4,12 +4,12 @@
 // hanging for good); its connections are kept alive; redirects are not followed and got never
 // retries (the reconciler does, with its backoff); an answer is read as a stream and given up
 // past a size cap, so a 100 MB body never sits in memory.
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Got, Request } from 'got';
 import { builtInModule } from '../../core/built-in-module.js';
 import { lazyModule } from '../../core/lazy-module.js';
 import type { Logger } from '../../core/log.js';
-import { classifyNetworkError, retry, type HttpExchange } from './http-status.js';
+import { classifyNetworkError, retry, type AnswerHeaders, type HttpExchange } from './http-status.js';
 
 const https = builtInModule('node:https');
 
@@ -149,11 +149,25 @@ export class HttpClient {
       signal.removeEventListener('abort', abort);
     }
     const response = stream.response!;
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
     log.debug(`${what} request`, { ...fields, status: response.statusCode, ms: ms() });
-    return { status: response.statusCode, headers, body: Buffer.concat(chunks).toString('utf8') };
+    return {
+      status: response.statusCode,
+      headers: answerHeaders(response.headers),
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
   }
+}
+
+/**
+ * The answer's headers as Node read them (names in lower case), without copying them into a
+ * fetch `Headers`: that class loads Node's fetch implementation (undici) at the first answer, tens
+ * of milliseconds in the middle of a burst, and checks every header it is given.
+ */
+function answerHeaders(raw: IncomingHttpHeaders): AnswerHeaders {
+  return {
+    get: (name) => {
+      const value = raw[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }

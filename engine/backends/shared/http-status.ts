@@ -90,7 +90,7 @@ export function responseErrorText(body: string): string {
  * when given); anything else (other 4xx, an unfollowed 3xx) permanent. The reason is
  * `HTTP <status>` followed by the server's error text.
  */
-export function classifyResponse(status: number, headers: Headers, body: string): ApplyResult {
+export function classifyResponse(status: number, headers: AnswerHeaders, body: string): ApplyResult {
   if (status >= 200 && status < 300) return { outcome: 'acknowledged' };
   const detail = responseErrorText(body);
   const reason = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
@@ -136,10 +136,18 @@ export function classifyNetworkError(error: unknown): RetryResult {
   return retry(code && /^[A-Z0-9_]+$/.test(code) ? `network error (${code})` : 'network error');
 }
 
+/**
+ * An answer's headers, read by name in any case, a repeated header's values joined with `, `
+ * (what fetch's `Headers` gives, which `Headers` itself satisfies).
+ */
+export interface AnswerHeaders {
+  get(name: string): string | null;
+}
+
 /** An HTTP answer, read to the end. */
 export interface HttpAnswer {
   status: number;
-  headers: Headers;
+  headers: AnswerHeaders;
   body: string;
 }
 
