@@ -263,16 +263,18 @@ export class Reconciler {
   private record(key: string, action: Action, result: ApplyResult, firstAttempt: boolean, warn: boolean): void {
     const progress = this.progressOf(key);
     const target = action.op === 'delete' ? action.held : action.desired;
-    const log = this.options.log.child({ backend: target.backend, identifier: target.identifier, op: action.op });
+    const subject = { backend: target.backend, identifier: target.identifier, op: action.op };
     progress.conflict = result.outcome === 'conflict';
     if (result.outcome === 'acknowledged') {
       this.acknowledge(key, action, result.remote);
       progress.failures = 0;
       progress.nextAttemptAt = 0;
       progress.lastError = undefined;
-      log.info(action.op === 'delete' ? 'deregistered' : 'registered');
+      // The same line a child logger would write, without making one per request of a burst.
+      this.options.log.info(action.op === 'delete' ? 'deregistered' : 'registered', subject);
       return;
     }
+    const log = this.options.log.child(subject);
     progress.failures++;
     progress.lastError = result.reason;
     progress.backoffFor = kindOf(action);
