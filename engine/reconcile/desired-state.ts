@@ -73,6 +73,42 @@ interface MappedView {
   facts: Facts;
   payload: Payload;
   candidates: string[];
+  /** Kept with the winner's map result: see {@link documentFor}. */
+  documents: Map<NotifyEntry, KeptDocument>;
+}
+
+/** What one notify entry made of a payload: the backend's document, its problem, its entry. */
+interface KeptDocument {
+  definition: BackendDefinition | undefined;
+  payload: Payload;
+  document: Payload;
+  problem: string | undefined;
+  entry?: DesiredEntry;
+}
+
+/** Per result of a winner's map (Evaluation.mapped, replaced when the winner changes): its documents. */
+const keptDocuments = new WeakMap<object, Map<NotifyEntry, KeptDocument>>();
+
+/**
+ * The backend's document of a payload and what is wrong with it, made again only when the
+ * payload or the backend's definition is another object: a device whose facts did not change
+ * keeps its mapped payload, and each recompute of a burst would otherwise make and check every
+ * present device's document again, and hand the reconciler entries it must compare field by
+ * field.
+ */
+function documentFor(
+  documents: Map<NotifyEntry, KeptDocument>,
+  notify: NotifyEntry,
+  definition: BackendDefinition | undefined,
+  payload: Payload,
+): KeptDocument {
+  const kept = documents.get(notify);
+  if (kept && kept.definition === definition && kept.payload === payload) return kept;
+  const document = definition?.document ? definition.document(payload) : payload;
+  const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;
+  const made = { definition, payload, document, problem };
+  documents.set(notify, made);
+  return made;
 }
 
 /**
@@ -109,7 +145,10 @@ export function desiredState(input: DesiredStateInput): DesiredState {
     }
     const { payload, candidates } = result;
     view.payload = payload;
-    if (candidates.length > 0) mapped.push({ view, profile, facts: mappedFacts, payload, candidates });
+    // Kept with what the winner's map gave, and dropped with it.
+    let documents = keptDocuments.get(evaluation.mapped);
+    if (!documents) keptDocuments.set(evaluation.mapped, (documents = new Map()));
+    if (candidates.length > 0) mapped.push({ view, profile, facts: mappedFacts, payload, candidates, documents });
     else problems.push(`profile ${profile.name}: the map gives no identifier`);
   }
   const identities = resolveIdentifiers(
@@ -126,7 +165,7 @@ export function desiredState(input: DesiredStateInput): DesiredState {
 /** The entries of one device, one per notified backend, under the identifier it goes by. */
 function addEntries(
   entries: Map<string, DesiredEntry>,
-  { view, profile, facts, payload: mapped, candidates }: MappedView,
+  { view, profile, facts, payload: mapped, candidates, documents }: MappedView,
   identity: ResolvedIdentity,
   backends: ReadonlyMap<string, BackendDefinition>,
 ): void {
@@ -136,8 +175,8 @@ function addEntries(
   if (identity.fellBack) (view.warnings ??= []).push(identity.fellBack);
   for (const notify of profile.notify ?? []) {
     const definition = backends.get(notify.backend);
-    const document = definition?.document ? definition.document(payload) : payload;
-    const problem = definition ? documentProblem(definition, document) : `no backend named ${notify.backend}`;
+    const made = documentFor(documents, notify, definition, payload);
+    const { document, problem } = made;
     if (problem) {
       view.problems.push(`profile ${profile.name}, backend ${notify.backend}: ${problem}`);
       continue;
@@ -155,17 +194,23 @@ function addEntries(
     }
     if (identity.indistinct)
       (view.warnings ??= []).push(`${identity.indistinct}: only this one is delivered to backend ${notify.backend}`);
-    entries.set(key, {
-      backend: notify.backend,
-      identifier,
-      payload: document,
-      notify,
-      profile: profile.name,
-      deviceKey: view.key,
-      // What the payload was mapped from, for the backends that act on the device itself.
-      facts,
-      ...(definition!.followsFacts && { followsFacts: true }),
-    });
+    // The entry of the last recompute when nothing in it changed: the reconciler compares it by identity.
+    const same =
+      made.entry?.identifier === identifier && made.entry.facts === facts && made.entry.deviceKey === view.key;
+    made.entry = same
+      ? made.entry!
+      : {
+          backend: notify.backend,
+          identifier,
+          payload: document,
+          notify,
+          profile: profile.name,
+          deviceKey: view.key,
+          // What the payload was mapped from, for the backends that act on the device itself.
+          facts,
+          ...(definition!.followsFacts && { followsFacts: true }),
+        };
+    entries.set(key, made.entry);
   }
 }
 

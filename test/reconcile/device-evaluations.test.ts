@@ -43,12 +43,18 @@ describe('evaluations kept from one desired state to the next', () => {
     const again = both(evaluations, { ...input(profiles, [first, second], params), index });
     assert.equal(again.devices[0]!.match, before.devices[0]!.match);
     assert.equal(again.devices[1]!.payload, before.devices[1]!.payload);
+    // And the very same entries: the reconciler sees at once that nothing changed.
+    const [s1, s2] = ['nuvlabox\u0000sensor-S1', 'nuvlabox\u0000sensor-S2'];
+    assert.ok(before.entries.get(s1) && before.entries.get(s2));
+    assert.equal(again.entries.get(s1), before.entries.get(s1));
+    assert.equal(again.entries.get(s2), before.entries.get(s2));
     // New facts for one device (the inventory makes a new object): that one is evaluated afresh.
     const moved = usbDevice('usb:1-2', { serialNumber: 'S3', portPath: '1-2' });
     const afterMove = both(evaluations, { ...input(profiles, [first, moved], params), index });
     assert.equal(afterMove.devices[0]!.match, before.devices[0]!.match);
     assert.notEqual(afterMove.devices[1]!.match, before.devices[1]!.match);
     assert.ok(afterMove.entries.has('nuvlabox\u0000sensor-S3'));
+    assert.equal(afterMove.entries.get(s1), before.entries.get(s1));
     // Other params, and other profiles: every device is evaluated afresh.
     const otherParams = both(evaluations, { ...input(profiles, [first, moved], { site: 'south' }), index });
     assert.equal(otherParams.devices[0]!.payload!.description, 'at south');
@@ -69,6 +75,44 @@ describe('evaluations kept from one desired state to the next', () => {
       probed: () => ({ facts: { response: 'OK modem', hex: '4f 4b', groups: [] } }),
     });
     assert.equal([...answered.entries.values()][0]?.payload.product, 'OK modem');
+  });
+
+  test('a device kept from before that now falls back to a later identifier candidate sends that identifier', () => {
+    const profile = ftdiProfile('sensor', [
+      ...peripheral,
+      'identifier:',
+      '  - { cat: ["sensor:", { var: "usb.serialNumber" }] }',
+      '  - { cat: ["sensor@", { var: "usb.portPath" }] }',
+    ]);
+    const evaluations = new DeviceEvaluations();
+    const first = usbDevice('usb:1-1', { serialNumber: 'X', portPath: '1-1' });
+    const twin = usbDevice('usb:1-2', { serialNumber: 'X', portPath: '1-2' });
+    const given = input([profile], [first]);
+    const alone = both(evaluations, given);
+    assert.deepEqual(
+      [...alone.entries.values()].map((entry) => entry.payload.identifier),
+      ['sensor:X'],
+    );
+    const paired = both(evaluations, { ...given, devices: [first, twin] });
+    assert.equal(paired.devices[0]!.match, alone.devices[0]!.match, 'the first device is answered from what was kept');
+    assert.deepEqual([...paired.entries.values()].map((entry) => [entry.identifier, entry.payload.identifier]).sort(), [
+      ['sensor@1-1', 'sensor@1-1'],
+      ['sensor@1-2', 'sensor@1-2'],
+    ]);
+  });
+
+  test("a payload its backend's document refuses is reported every time, kept or not", () => {
+    const refused = ftdiProfile('sensor', [...peripheral, 'identifier: sensor-1', 'colour: blue']);
+    const evaluations = new DeviceEvaluations();
+    const device = usbDevice('usb:1-1', { serialNumber: 'S1', portPath: '1-1' });
+    const given = input([refused], [device]);
+    const first = both(evaluations, given);
+    const again = both(evaluations, given);
+    assert.equal(again.devices[0]!.match, first.devices[0]!.match, 'the second call is answered from what was kept');
+    assert.equal(first.entries.size, 0);
+    assert.equal(again.entries.size, 0);
+    assert.deepEqual(again.devices[0]!.problems, first.devices[0]!.problems);
+    assert.match(first.devices[0]!.problems.join(), /colour/);
   });
 
   test('a map that fails is reported every time, kept or not', () => {
