@@ -28,6 +28,7 @@ import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
 import type { Facts } from '../core/facts.js';
 import { PairCounts } from '../core/pair-counts.js';
+import { PacedTask } from '../core/paced-task.js';
 import { withDefaults } from '../core/with-defaults.js';
 
 export interface DaemonOptions {
@@ -107,7 +108,8 @@ export class Daemon {
   private readonly backends = new Map<string, Backend>();
   private watcher: ProfileWatcher | undefined;
   private server: Server | undefined;
-  private recomputeScheduled = false;
+  /** Recomputes asked for by events: one for those of a burst, paced by what the last one took. */
+  private readonly recomputes = new PacedTask(() => this.recomputeNow());
   private profilesChangePending = false;
   private sourcesStarted = false;
   private reportedProblems = new Set<string>();
@@ -304,13 +306,10 @@ export class Daemon {
   }
 
   private scheduleRecompute(): void {
-    // Events often come in bursts (a composite device, a folder of nodes): compute once.
-    if (this.recomputeScheduled) return;
-    this.recomputeScheduled = true;
-    setImmediate(() => {
-      this.recomputeScheduled = false;
-      this.recompute();
-    });
+    // Events often come in bursts (a composite device, a folder of nodes): compute once. A
+    // recompute looks at every present device, so in a burst the next one waits as long as the
+    // last one took (PacedTask), and the events pile up for it.
+    this.recomputes.schedule();
   }
 
   /**
@@ -381,7 +380,12 @@ export class Daemon {
     }
   }
 
+  /** Recomputes now; the next scheduled recompute is paced by this one. */
   private recompute(): void {
+    this.recomputes.run();
+  }
+
+  private recomputeNow(): void {
     const running = this.running;
     if (!running) return;
     // Work: the event-loop delay is sampled while it lasts (an idle engine samples nothing).
