@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { deviceProfile, waitFor, type EngineProcess } from '../daemon/engine-process.js';
+import { deviceProfile, waitFor, type EngineProcess, type Workspace } from '../daemon/engine-process.js';
 import { CLI } from '../paths.js';
 import { holdsExactly, NO_RESYNC, scene } from './converged.js';
 
@@ -32,6 +32,16 @@ function overflowThen(engine: EngineProcess, noiseFolder: string, change: () => 
 }
 
 const sensors = (...names: string[]) => names.map((name) => `test-device:${name}`);
+
+/** The sensor profile, and a second watched folder (`noise`, with a profile of its own) whose events fill the queue. */
+function withNoiseFolder(space: Workspace): void {
+  writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
+  mkdirSync(path.join(space.root, 'noise'));
+  writeFileSync(
+    path.join(space.profiles, 'other.yaml'),
+    deviceProfile(space, { name: 'other', prefix: 'x' }).replace(space.dev, path.join(space.root, 'noise')),
+  );
+}
 
 describe('events the engine is never told about', () => {
   test('an overflowed queue in the watched folder: the next events re-list it', { skip: overflowSkip }, () =>
@@ -58,13 +68,7 @@ describe('events the engine is never told about', () => {
     () =>
       scene(
         (space) => {
-          writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
-          // A second watched folder, whose events fill the queue.
-          mkdirSync(path.join(space.root, 'noise'));
-          writeFileSync(
-            path.join(space.profiles, 'other.yaml'),
-            deviceProfile(space, { name: 'other', prefix: 'x' }).replace(space.dev, path.join(space.root, 'noise')),
-          );
+          withNoiseFolder(space);
           writeFileSync(path.join(space.dev, 'sensor0'), '');
         },
         async ({ space, agent, engine }) => {
@@ -83,14 +87,7 @@ describe('events the engine is never told about', () => {
     { skip: overflowSkip },
     () =>
       scene(
-        (space) => {
-          writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
-          mkdirSync(path.join(space.root, 'noise'));
-          writeFileSync(
-            path.join(space.profiles, 'other.yaml'),
-            deviceProfile(space, { name: 'other', prefix: 'x' }).replace(space.dev, path.join(space.root, 'noise')),
-          );
-        },
+        (space) => withNoiseFolder(space),
         async ({ space, agent, engine }) => {
           // Registered, then stopped at once: the listing its event asked for (a tenth of a second
           // later) has most often not run yet. No listing had the file, and none after the stop
