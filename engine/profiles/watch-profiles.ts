@@ -121,9 +121,12 @@ export class ProfileWatcher {
   private entriesChanged(folder: string, names: readonly string[], quiet: boolean): void {
     if (this.stopped) return;
     for (const name of names) {
-      if (name === CONFIGMAP_SWAP && this.store.folders.includes(folder))
+      if (name === CONFIGMAP_SWAP && this.store.folders.includes(folder)) {
+        // Every file is read again: the listing after the swap's event need not ask for that
+        // again (it does if it finds the link gone).
+        if (!quiet) this.watches.seen(path.join(folder, name), 'link');
         this.schedule(this.store.filesUnder(folder), true);
-      else if (!isHiddenName(name)) void this.entryMayHaveChanged(path.join(folder, name), quiet);
+      } else if (!isHiddenName(name)) void this.entryMayHaveChanged(path.join(folder, name), quiet);
     }
   }
 
