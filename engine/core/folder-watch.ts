@@ -264,11 +264,9 @@ export class FolderWatch {
       const entries = (await this.lister.list(folder)) ?? [];
       if (this.folders.get(folder) !== watched) return;
       const listing = new Map(entries.map(({ name, type }) => [name, type]));
-      const changed = changedNames(watched.listing, listing);
       // What the user made of an event may be out of date: a later event for the name may be
       // lost (created and removed again, its removal dropped), and no listing saw it in between.
-      const reported = new Set(changed);
-      for (const name of watched.unseen) if (!reported.has(name)) changed.push(name);
+      const changed = [...new Set([...changedNames(watched.listing, listing), ...watched.unseen])];
       watched.unseen.clear();
       watched.listing = listing;
       if (changed.length === 0) return;

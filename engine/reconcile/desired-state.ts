@@ -195,21 +195,18 @@ function addEntries(
     if (identity.indistinct)
       (view.warnings ??= []).push(`${identity.indistinct}: only this one is delivered to backend ${notify.backend}`);
     // The entry of the last recompute when nothing in it changed: the reconciler compares it by identity.
-    const same =
-      made.entry?.identifier === identifier && made.entry.facts === facts && made.entry.deviceKey === view.key;
-    made.entry = same
-      ? made.entry!
-      : {
-          backend: notify.backend,
-          identifier,
-          payload: document,
-          notify,
-          profile: profile.name,
-          deviceKey: view.key,
-          // What the payload was mapped from, for the backends that act on the device itself.
-          facts,
-          ...(definition!.followsFacts && { followsFacts: true }),
-        };
+    if (made.entry?.identifier !== identifier || made.entry.facts !== facts || made.entry.deviceKey !== view.key)
+      made.entry = {
+        backend: notify.backend,
+        identifier,
+        payload: document,
+        notify,
+        profile: profile.name,
+        deviceKey: view.key,
+        // What the payload was mapped from, for the backends that act on the device itself.
+        facts,
+        ...(definition!.followsFacts && { followsFacts: true }),
+      };
     entries.set(key, made.entry);
   }
 }

@@ -14,9 +14,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 500, factor: 2, capMs
  * Requests under way at once per backend, unless the config or the backend says otherwise. A
  * burst (a folder of nodes restored, a hub of devices plugged in) reaches a backend that answers
  * in a few milliseconds sooner the more requests share each turn of the event loop, each write of
- * the state and each flush: 1,000 file devices were held after 1.66-1.73 s with 4 under way and
- * 1.40-1.56 s with 16 (bench/RESULTS.md). A backend that waits on a cloud for each request (the
- * NuvlaBox agent calls Nuvla) gains more still.
+ * the state and each flush (bench/RESULTS.md, the 1,000-file burst). A backend that waits on a
+ * cloud for each request (the NuvlaBox agent calls Nuvla) gains more still.
  */
 export const DEFAULT_DELIVERY_CONCURRENCY = 16;
 
