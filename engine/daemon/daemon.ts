@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Backend } from '../backends/backend.js';
@@ -22,7 +21,7 @@ import { Reconciler } from '../reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { daemonStatus, type DaemonSnapshot } from '../server/daemon-status.js';
 import { DeliveryMetrics } from '../server/delivery-metrics.js';
-import { startStatusServer } from '../server/status-server.js';
+import { startStatusServer, type StatusServer } from '../server/status-server.js';
 import { SOURCES } from '../sources/index.js';
 import type { Source } from '../sources/source.js';
 import type { DeviceEvent } from '../core/device-event.js';
@@ -107,7 +106,8 @@ export class Daemon {
   private readonly events = new PairCounts();
   private readonly backends = new Map<string, Backend>();
   private watcher: ProfileWatcher | undefined;
-  private server: Server | undefined;
+  /** Started first (see start); settles once its thread listens, or could not. */
+  private statusServer: Promise<StatusServer> | undefined;
   /** Recomputes asked for by events: one for those of a burst, paced by what the last one took. */
   private readonly recomputes = new PacedTask(() => this.recomputeNow());
   private profilesChangePending = false;
@@ -130,21 +130,24 @@ export class Daemon {
   async start(): Promise<number> {
     const { log } = this.options;
     const config = await this.loadConfig();
-    // The status server first: a busy port refuses start-up before anything is delivered, and
-    // the server answers (not ready) while the rest starts.
+    // The status server first: its thread starts while the profiles load (this thread does not
+    // wait for it), a busy port refuses start-up before anything is delivered, and the server
+    // answers (not ready) while the rest starts.
     const { token } = config.status;
-    const { server, port } = await startStatusServer(
+    this.statusServer = startStatusServer(
       daemonStatus(() => this.snapshot()),
       this.options.host,
       this.options.port,
       log,
       { token },
     );
-    this.server = server;
-    log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
+    // Awaited below, after the profiles are loaded; a refusal is thrown there.
+    this.statusServer.catch(() => undefined);
     const backendNames = backendNamesOf(config);
     const store = new ProfileStore(this.options.profileFolders, backendNames);
     await store.loadAll(this.options.checkHelpers);
+    const { port } = await this.statusServer;
+    log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     for (const issue of store.issues()) log.warn('profile problem', { ...issue });
     const { retryBaseMs, retryCapMs, concurrency } = config.delivery;
     const reconciler = new Reconciler({
@@ -241,8 +244,7 @@ export class Daemon {
     await this.running?.probeResults.flushed();
     await this.running?.reconciler.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    await (await this.statusServer?.catch(() => undefined))?.close();
     this.deliveryMetrics.close();
     this.options.log.info('engine stopped');
   }

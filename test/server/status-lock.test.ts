@@ -2,11 +2,16 @@
 // it (header, basic auth, the cookie of the login form, or the URL once); without one, binding
 // beyond loopback is warned about.
 import assert from 'node:assert/strict';
-import { request, type Server } from 'node:http';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../engine/core/log.js';
 import { isLoopback } from '../../engine/core/loopback.js';
-import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
+import {
+  MetricsText,
+  startStatusServer,
+  type StatusProvider,
+  type StatusServer,
+} from '../../engine/server/status-server.js';
 import { deviceOf, profilesOf, summaryOf } from './status-fixtures.js';
 
 const TOKEN = 's3cret-status-token';
@@ -46,14 +51,15 @@ function send(
 
 describe('status server with a token', () => {
   const logged: Record<string, unknown>[] = [];
-  let server: Server;
+  let server: StatusServer;
   let port: number;
 
   before(async () => {
     const log = createLogger('debug', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-    ({ server, port } = await startStatusServer(provider, '127.0.0.1', 0, log, { token: TOKEN }));
+    server = await startStatusServer(provider, '127.0.0.1', 0, log, { token: TOKEN });
+    ({ port } = server);
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => server.close());
 
   test('without the token every endpoint but /healthz is 401; /healthz still answers', async () => {
     for (const path of ['/', '/devices', '/profiles', '/metrics', '/nope']) {
@@ -127,13 +133,14 @@ describe('status server without a token', () => {
   test('answers everything without a token, logs nothing on loopback; what counts as beyond loopback', async () => {
     const logged: Record<string, unknown>[] = [];
     const log = createLogger('debug', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-    const { server, port } = await startStatusServer(provider, '127.0.0.1', 0, log);
+    const server = await startStatusServer(provider, '127.0.0.1', 0, log);
+    const { port } = server;
     try {
       assert.equal((await send(port, 'GET', '/devices')).status, 200);
       assert.equal((await send(port, 'POST', '/login', {}, 'token=x')).status, 405);
       assert.equal(logged.length, 0);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     }
     // Tests bind to loopback only; what counts as beyond it is decided here.
     assert.deepEqual(

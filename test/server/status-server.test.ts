@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { createLogger } from '../../engine/core/log.js';
-import { MetricsText, startStatusServer, type StatusProvider } from '../../engine/server/status-server.js';
+import { acceptsGzip } from '../../engine/server/status-http.js';
+import {
+  MetricsText,
+  startStatusServer,
+  type StatusProvider,
+  type StatusServer,
+} from '../../engine/server/status-server.js';
 import { deviceOf, profilesOf, summaryOf } from './status-fixtures.js';
 
 const ENDPOINTS = ['/', '/healthz', '/devices', '/profiles', '/metrics'];
@@ -57,23 +63,40 @@ function send(port: number, method: string, path: string): Promise<Reply> {
   });
 }
 
+/** One GET with the given headers; the body as bytes (a gzip answer is not text). */
+function sendRaw(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ host: '127.0.0.1', port, path, agent: false, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
 describe('status server', () => {
   const { provider, state } = fakeProvider();
   const logged: Record<string, unknown>[] = [];
   const log = createLogger('debug', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-  let server: Server;
+  let server: StatusServer;
   let port: number;
 
   before(async () => {
     // Every request builds afresh: these tests change what the provider answers between requests.
-    ({ server, port } = await startStatusServer(provider, '127.0.0.1', 0, log, { snapshotWindowMs: 0 }));
+    server = await startStatusServer(provider, '127.0.0.1', 0, log, { snapshotWindowMs: 0 });
+    ({ port } = server);
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => server.close());
 
-  test('port 0 picks a free port and reports it', () => {
+  test('port 0 picks a free port and reports it', async () => {
     assert.ok(port > 0 && port < 65536, String(port));
-    const address = server.address();
-    assert.ok(address && typeof address === 'object' && address.port === port);
+    assert.equal((await send(port, 'GET', '/healthz')).status, 200);
   });
 
   test('GET / answers the summary as JSON', async () => {
@@ -112,6 +135,43 @@ describe('status server', () => {
     assert.deepEqual(
       [profiles.status, profiles.type, JSON.parse(profiles.body)],
       [200, 'application/json; charset=utf-8', profilesOf('gps-ublox')],
+    );
+  });
+
+  test('a client that accepts gzip gets /, /devices and /profiles compressed; one that does not, plain', async () => {
+    for (const path of ['/', '/devices', '/profiles']) {
+      const plain = await send(port, 'GET', path);
+      const gzipped = await sendRaw(port, path, { 'accept-encoding': 'gzip, deflate' });
+      const refused = await sendRaw(port, path, { 'accept-encoding': 'gzip;q=0, identity' });
+      assert.deepEqual(
+        [plain.headers['content-encoding'], gzipped.headers['content-encoding'], refused.headers['content-encoding']],
+        [undefined, 'gzip', undefined],
+        path,
+      );
+      for (const reply of [plain, gzipped, refused]) assert.equal(reply.headers.vary, 'accept-encoding', path);
+      assert.equal(gunzipSync(gzipped.body).toString(), plain.body, path);
+      assert.equal(refused.body.toString(), plain.body, path);
+    }
+  });
+
+  test('Accept-Encoding: gzip is accepted when named or covered by *, with a weight above 0', () => {
+    const cases: [string | undefined, boolean][] = [
+      [undefined, false],
+      ['', false],
+      ['identity', false],
+      ['gzip', true],
+      ['GZip', true],
+      ['br, gzip;q=0.5', true],
+      ['gzip;q=0', false],
+      ['gzip; q=0.000', false],
+      ['*', true],
+      ['*;q=0', false],
+      ['*, gzip;q=0', false],
+      ['deflate, br', false],
+    ];
+    assert.deepEqual(
+      cases.map(([header]) => [header, acceptsGzip(header)]),
+      cases,
     );
   });
 
