@@ -62,6 +62,7 @@ class StatusThread implements StatusServer {
     private boundPort: number,
     private readonly log: Logger,
     private readonly options: StatusServerOptions,
+    private readonly module: URL,
   ) {}
 
   get port(): number {
@@ -74,8 +75,9 @@ class StatusThread implements StatusServer {
     port: number,
     log: Logger,
     options: StatusServerOptions,
+    module: URL,
   ): Promise<StatusThread> {
-    const thread = new StatusThread(provider, host, port, log, options);
+    const thread = new StatusThread(provider, host, port, log, options, module);
     await thread.listen();
     return thread;
   }
@@ -91,7 +93,7 @@ class StatusThread implements StatusServer {
   /** Starts the thread; resolves once it listens, rejects with why it could not. */
   private listen(): Promise<void> {
     const workerData: StatusThreadData = { host: this.host, port: this.boundPort, options: this.options };
-    const worker = new Worker(new URL('./status-worker.js', import.meta.url), { workerData });
+    const worker = new Worker(this.module, { workerData });
     this.worker = worker;
     this.ended = false;
     return new Promise((resolve, reject) => {
@@ -155,8 +157,10 @@ export async function startStatusServer(
   port: number,
   log: Logger,
   options: StatusServerOptions = {},
+  /** The thread's module: status-worker.js; a test gives one that wraps it. */
+  module = new URL('./status-worker.js', import.meta.url),
 ): Promise<StatusServer> {
-  const server = await StatusThread.start(provider, host, port, log, options);
+  const server = await StatusThread.start(provider, host, port, log, options, module);
   if (!options.token && !isLoopback(host)) {
     log.warn(
       'the status server is reachable from the network without a token: device facts and backend errors are readable by anyone who can reach it; set status.token in the config or ENGINE_STATUS_TOKEN',

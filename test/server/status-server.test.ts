@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { createLogger } from '../../engine/core/log.js';
@@ -10,6 +13,7 @@ import {
   type StatusProvider,
   type StatusServer,
 } from '../../engine/server/status-server.js';
+import { waitFor } from '../daemon/engine-process.js';
 import { deviceOf, profilesOf, summaryOf } from './status-fixtures.js';
 
 const ENDPOINTS = ['/', '/healthz', '/devices', '/profiles', '/metrics'];
@@ -316,5 +320,40 @@ describe('MetricsText', () => {
   test('HELP text escapes backslashes and newlines', () => {
     const text = new MetricsText().add('m', 'gauge', 'Line one\nline two \\ end.', [[{}, 1]]).toString();
     assert.equal(text, '# HELP m Line one\\nline two \\\\ end.\n# TYPE m gauge\nm 1\n');
+  });
+});
+
+describe('status server thread', () => {
+  test('a thread that ends on its own is started again on the same port, and says so', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'status-thread-'));
+    process.env.ENDING_STATUS_WORKER_MARKER = path.join(folder, 'ended-once');
+    const logged: Record<string, unknown>[] = [];
+    const log = createLogger('debug', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+    const { provider } = fakeProvider();
+    const module = new URL('./ending-status-worker.js', import.meta.url);
+    const server = await startStatusServer(provider, '127.0.0.1', 0, log, {}, module);
+    try {
+      await waitFor('the restart to be logged', () =>
+        logged.some((line) => line.msg === 'status server thread ended; starting it again'),
+      );
+      await waitFor('the server to answer again', async () => {
+        try {
+          return (await send(server.port, 'GET', '/healthz')).status === 200;
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(
+        logged.map((line) => [line.level, line.msg, line.code, line.port]),
+        [['error', 'status server thread ended; starting it again', 7, server.port]],
+      );
+      assert.deepEqual(JSON.parse((await send(server.port, 'GET', '/devices')).body), [
+        deviceOf('usb:1-1', { profile: 'gps-ublox' }),
+      ]);
+    } finally {
+      await server.close();
+      delete process.env.ENDING_STATUS_WORKER_MARKER;
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
