@@ -196,13 +196,14 @@ async function route(
   }
 }
 
-/** A snapshot of one of the engine's JSON answers. */
+/** A snapshot of one of the engine's JSON answers, served at `path`. */
 function snapshotOf<T>(
   source: StatusSource,
   question: StatusQuestion,
+  path: string,
   windowMs: number | undefined,
 ): Snapshot<Answer<T>> {
-  return new Snapshot(async () => new Answer<T>((await source.ask(question, `/${question}`)).json ?? 'null'), windowMs);
+  return new Snapshot(async () => new Answer<T>((await source.ask(question, path)).json ?? 'null'), windowMs);
 }
 
 /**
@@ -218,9 +219,9 @@ export async function serveStatus(
   const lock = new StatusLock(options.token);
   const windowMs = options.snapshotWindowMs;
   const snapshots: StatusSnapshots = {
-    summary: snapshotOf(source, 'summary', windowMs),
-    devices: snapshotOf(source, 'devices', windowMs),
-    profiles: snapshotOf(source, 'profiles', windowMs),
+    summary: snapshotOf(source, 'summary', '/', windowMs),
+    devices: snapshotOf(source, 'devices', '/devices', windowMs),
+    profiles: snapshotOf(source, 'profiles', '/profiles', windowMs),
   };
   const server = createServer((request, response) => {
     route(source, snapshots, lock, request, response).catch((error: unknown) => {

@@ -241,12 +241,13 @@ describe('status server', () => {
       }
     }
     assert.deepEqual(
-      logged.map((line) => [line.level, line.msg, line.error]),
-      ['summary', 'devices', 'metrics', 'healthy'].map((name) => [
-        'error',
-        'status request failed',
-        `${name} exploded`,
-      ]),
+      logged.map((line) => [line.level, line.msg, line.path, line.error]),
+      [
+        ['summary', '/'],
+        ['devices', '/devices'],
+        ['metrics', '/metrics'],
+        ['healthy', '/healthz'],
+      ].map(([name, path]) => ['error', 'status request failed', path, `${name} exploded`]),
     );
     const again = await send(port, 'GET', '/devices');
     assert.equal(again.status, 200);
