@@ -13,6 +13,8 @@ export class PacedTask {
   constructor(
     private readonly task: () => void,
     private readonly now: () => number = () => performance.now(),
+    /** Calls `start` after `ms` milliseconds; a test passes one it fires itself. */
+    private readonly after: (ms: number, start: () => void) => void = (ms, start) => setTimeout(start, ms),
   ) {}
 
   /** Asks for a run; runs already asked for and not started yet answer for this one too. */
@@ -24,7 +26,7 @@ export class PacedTask {
       this.run();
     };
     const wait = this.nextAt - this.now();
-    if (wait >= 1) setTimeout(start, wait);
+    if (wait >= 1) this.after(wait, start);
     else setImmediate(start);
   }
 

@@ -16,7 +16,7 @@ function paced(takes: () => number) {
     },
     () => clock,
   );
-  return { task, runs, advance: (ms: number) => (clock += ms), now: () => clock };
+  return { task, runs };
 }
 
 /** Resolves once `condition` holds, looking once per turn of the event loop. */
@@ -38,18 +38,34 @@ describe('PacedTask', () => {
   });
 
   test('after a run that took 40 ms, the next one waits until 40 ms after it ended', async () => {
-    const { task, runs, advance, now } = paced(() => 40);
+    const timers: { ms: number; start: () => void }[] = [];
+    let clock = 1_000;
+    const runs: number[] = [];
+    const task = new PacedTask(
+      () => {
+        runs.push(clock);
+        clock += 40;
+      },
+      () => clock,
+      (ms, start) => timers.push({ ms, start }),
+    );
     task.run();
-    const ended = now();
+    const ended = clock;
     task.schedule();
-    // The real timer fires after about 40 ms; the clock the task reads has not moved meanwhile.
-    const asked = performance.now();
-    await turnsUntil(() => runs.length > 1);
-    assert.ok(performance.now() - asked >= 35, 'the run was held back by a timer');
-    assert.equal(runs[1], ended);
-    // The clock moved past the wait: the next ask goes at once.
-    advance(200);
+    task.schedule();
+    // One timer, for the 40 ms the run took; nothing runs until it fires.
+    assert.deepEqual(
+      timers.map((timer) => timer.ms),
+      [40],
+    );
+    await nextTurn();
+    assert.equal(runs.length, 1);
+    timers[0]!.start();
+    assert.deepEqual(runs, [1_000, ended]);
+    // The clock moved past the wait: the next ask goes on the next turn, without a timer.
+    clock += 200;
     task.schedule();
     await turnsUntil(() => runs.length > 2);
+    assert.equal(timers.length, 1);
   });
 });
