@@ -53,8 +53,6 @@ function replyTo(provider: StatusProvider, question: StatusQuestion): StatusRepl
 class StatusThread implements StatusServer {
   private worker!: Worker;
   private closing = false;
-  /** Whether the current thread has ended (a restart makes another). */
-  private ended = false;
 
   private constructor(
     private readonly provider: StatusProvider,
@@ -84,7 +82,8 @@ class StatusThread implements StatusServer {
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.ended) return;
+    // Node gives an ended thread the id -1.
+    if (this.worker.threadId === -1) return;
     const ended = new Promise((resolve) => this.worker.once('exit', resolve));
     this.send({ type: 'close' });
     await ended;
@@ -95,7 +94,6 @@ class StatusThread implements StatusServer {
     const workerData: StatusThreadData = { host: this.host, port: this.boundPort, options: this.options };
     const worker = new Worker(this.module, { workerData });
     this.worker = worker;
-    this.ended = false;
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on('message', (message: FromStatusThread) => {
@@ -116,7 +114,6 @@ class StatusThread implements StatusServer {
         else reject(error);
       });
       worker.once('exit', (code) => {
-        this.ended = true;
         if (!listening) reject(new Error(`the status server's thread ended (${code}) before it listened`));
         else if (!this.closing) this.restart(code);
       });
