@@ -18,7 +18,7 @@ describe('defaults from the schemas', () => {
     const { config, issues } = parseConfig('engine.yaml', text, {});
     assert.deepEqual(issues, []);
     assert.deepEqual(config!.delivery, { retryBaseMs: 500, retryCapMs: 60_000, concurrency: 2 });
-    assert.deepEqual(config!.sources, { usb: { mode: 'auto', pollIntervalMs: 5000, holdMs: 2000 } });
+    assert.deepEqual(config!.sources, { usb: { mode: 'auto', pollIntervalMs: 5000, resyncMs: 30000, holdMs: 2000 } });
     assert.deepEqual(
       config!.backends.map(({ name, options }) => [name, options]),
       [

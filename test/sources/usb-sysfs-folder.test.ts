@@ -111,3 +111,32 @@ test('devices present at start-up are reported at once, complete or not', async 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('inotify mode: a device whose events were lost is seen at the next resync', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'usb-sysfs-'));
+  const devices = path.join(root, 'devices');
+  const dev = path.join(root, 'dev-bus-usb');
+  for (const folder of [devices, path.join(dev, '001'), path.join(root, 'nodes')])
+    mkdirSync(folder, { recursive: true });
+  const events: DeviceEvent[] = [];
+  const source = new UsbSource(
+    { emit: (event) => events.push(event), log: createLogger('error', () => {}) },
+    { mode: 'inotify', resyncMs: 200, devicesFolder: devices, devFolder: dev, nodesFolder: path.join(root, 'nodes') },
+  );
+  try {
+    await source.start();
+    assert.equal(source.status().mode, 'inotify');
+    await waitFor('no rescan to come', () => !source.status().settling);
+    // In sysfs, but no node in the watched bus folder: as if inotify had dropped its events.
+    writeDevice(devices, '1-4', { ...camera, bNumInterfaces: ' 1' });
+    writeInterface(devices, '1-4', 0, '0e');
+    await waitFor('the add', () => events.length === 1);
+    assert.deepEqual(
+      events.map((event) => `${event.action} ${event.key}`),
+      ['add usb:1-4'],
+    );
+  } finally {
+    await source.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

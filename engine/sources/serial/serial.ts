@@ -2,6 +2,7 @@ import type { JsonSchema } from '../../core/json-schema.js';
 import { nullable } from '../shared/fact-schema.js';
 import { DEVICE_RESET_HOLD_MS, sourceHoldMsSchema } from '../shared/hold-ms-schema.js';
 import { pathGlobSchema } from '../shared/path-glob-schema.js';
+import { sysfsResyncMsSchema } from '../shared/rescan-trigger.js';
 import { probeExpectSchema, probeWriteSchema } from '../shared/probe-bytes-schema.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { serialMismatch, type SerialDetect } from './serial-detect.js';
@@ -13,7 +14,9 @@ import { enumerateSerialPorts, serialDevice } from './serial-sysfs.js';
  * The `sources.serial` settings of the config file the source reads; the others (probe
  * concurrency, retries, lock folders) are the prober's.
  */
-export type SerialConfig = Partial<Pick<SerialSourceOptions, 'mode' | 'pollIntervalMs'> & { holdMs: number }>;
+export type SerialConfig = Partial<
+  Pick<SerialSourceOptions, 'mode' | 'pollIntervalMs' | 'resyncMs'> & { holdMs: number }
+>;
 
 const probeSchema: JsonSchema = {
   type: 'object',
@@ -102,6 +105,7 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
           'How new ttys are noticed. auto: inotify on /dev and /dev/serial, and every USB change; polling: re-read sysfs every pollIntervalMs.',
       },
       pollIntervalMs: { type: 'integer', minimum: 200, default: 5000, description: 'Interval of the polling mode.' },
+      resyncMs: sysfsResyncMsSchema,
       probeConcurrency: {
         type: 'integer',
         minimum: 1,
@@ -157,8 +161,12 @@ export const serialSource: SourceDefinition<SerialConfig, SerialDetect, 'serial'
   factSchemas: { interfaceNumber: nullable('integer') },
   carries: ['usb'],
   globKeys: { path: 'path', interfaceName: 'text', description: 'text' },
-  create: ({ mode, pollIntervalMs }, setup) =>
-    new SerialSource(setup, { ...(mode ? { mode } : {}), ...(pollIntervalMs ? { pollIntervalMs } : {}) }),
+  create: ({ mode, pollIntervalMs, resyncMs }, setup) =>
+    new SerialSource(setup, {
+      ...(mode ? { mode } : {}),
+      ...(pollIntervalMs ? { pollIntervalMs } : {}),
+      ...(resyncMs ? { resyncMs } : {}),
+    }),
   enumerate: async () => [...enumerateSerialPorts().values()].map(serialDevice),
   describe: ({ serial, usb }) =>
     `serial ${serial!.path}${serial!.byId ? ` (${serial!.byId})` : ''}${usb ? ` on usb ${usb.portPath} ${usb.vendorId}:${usb.productId} interface ${serial!.interfaceNumber}` : ''}`,

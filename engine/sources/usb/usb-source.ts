@@ -1,12 +1,20 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DeviceEvent } from '../../core/device-event.js';
+import { DEFAULT_RESYNC_MS } from '../../core/folder-watch.js';
 import type { Logger } from '../../core/log.js';
-import { RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
+import { LOSS_WAIT_MS, RescanTrigger, SETTLE_DELAYS_MS } from '../shared/rescan-trigger.js';
 import type { Source, SourceContext, SourceStatus } from '../source.js';
 import { listNames, pathExists } from '../shared/sysfs.js';
 import { systemUsbIds } from './usb-ids.js';
-import { enumerateUsbDevices, interfacesComplete, USB_DEVICES, usbDevice, type UsbFacts } from './usb-sysfs.js';
+import {
+  enumerateUsbDevices,
+  interfacesComplete,
+  losesParts,
+  USB_DEVICES,
+  usbDevice,
+  type UsbFacts,
+} from './usb-sysfs.js';
 
 /** How the USB source learns that devices changed. */
 export type UsbMode = 'auto' | 'libusb' | 'inotify' | 'polling';
@@ -14,6 +22,8 @@ export type UsbMode = 'auto' | 'libusb' | 'inotify' | 'polling';
 export interface UsbSourceOptions {
   mode: UsbMode;
   pollIntervalMs: number;
+  /** How often sysfs is read again and the watches renewed, in every mode but polling. */
+  resyncMs: number;
   /** Events within this window cause one re-enumeration. */
   debounceMs: number;
   /** When to look again after a change (not in the config file; tests shorten it). */
@@ -24,7 +34,12 @@ export interface UsbSourceOptions {
   nodesFolder?: string;
 }
 
-export const DEFAULT_USB_OPTIONS: UsbSourceOptions = { mode: 'auto', pollIntervalMs: 5000, debounceMs: 30 };
+export const DEFAULT_USB_OPTIONS: UsbSourceOptions = {
+  mode: 'auto',
+  pollIntervalMs: 5000,
+  resyncMs: DEFAULT_RESYNC_MS,
+  debounceMs: 30,
+};
 
 /** The part of the `usb` package (2.x, libusb) the source uses: hotplug notifications. */
 interface LibusbEvents {
@@ -50,27 +65,8 @@ const sameFacts = (a: UsbFacts, b: UsbFacts) => JSON.stringify(a) === JSON.strin
 /** How long a new device with fewer interfaces than it declares is held back. */
 const INCOMPLETE_WAIT_MS = 2500;
 
-/**
- * How long a device losing part of what it had is not believed: an unplug takes a device's nodes,
- * interfaces and attributes away before the device itself (and a simulated sysfs deletes a
- * device's files one by one); a later look sees it whole or gone.
- */
-const LOSS_WAIT_MS = 1000;
-
 /** How long a device half removed is looked at again, for the end of its removal. */
 const UNPLUG_LOOK_MS = 10_000;
-
-/** Whether `now` lacks a node, network interface, interface or string that `known` had. */
-function losing(known: UsbFacts, now: UsbFacts): boolean {
-  const nodes = new Set((now.nodes ?? []).map((node) => node.devnode));
-  const net = new Set((now.net ?? []).map((item) => item.name));
-  return (
-    (known.nodes ?? []).some((node) => !nodes.has(node.devnode)) ||
-    (known.net ?? []).some((item) => !net.has(item.name)) ||
-    (now.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) ||
-    (['manufacturer', 'product', 'serialNumber'] as const).some((field) => known[field] && !now[field])
-  );
-}
 
 /**
  * USB devices from sysfs. Whatever tells it something changed (libusb hotplug, inotify on
@@ -90,6 +86,8 @@ export class UsbSource implements Source {
   private readonly lossSince = new Map<string, number>();
   private libusb: LibusbEvents | undefined;
   private readonly onHotplug = () => this.trigger.schedule();
+  /** The outline at the last rescan (see `outline`). */
+  private lastOutline = '';
   private stopped = false;
 
   constructor(
@@ -106,6 +104,10 @@ export class UsbSource implements Source {
 
   private get devicesFolder(): string {
     return this.options.devicesFolder ?? USB_DEVICES;
+  }
+
+  private get nodesFolder(): string {
+    return this.options.nodesFolder ?? '/dev';
   }
 
   private get devFolder(): string {
@@ -167,7 +169,21 @@ export class UsbSource implements Source {
     const watching = mode !== 'libusb' && mode !== 'polling' && this.watchDev();
     if (this.libusb && mode !== 'inotify') this.mode = watching ? 'libusb-hotplug+inotify' : 'libusb-hotplug';
     else if (watching) this.mode = 'inotify';
-    else this.startPolling();
+    else return this.startPolling();
+    this.trigger.resyncEvery(this.options.resyncMs, () => {
+      if (watching && !this.trigger.watched().includes(this.devFolder)) this.watchDev();
+      else if (watching) this.syncBusWatchers();
+      return this.outline() !== this.lastOutline;
+    });
+  }
+
+  /**
+   * What a resync compares with the last rescan, in two folder listings: the devices and
+   * interfaces in sysfs, and the device nodes. A device or node that came or went without an
+   * event reaching the engine changes it; a rescan reads every device's attributes.
+   */
+  private outline(): string {
+    return `${listNames(this.devicesFolder).join('/')}\n${listNames(this.nodesFolder).join('/')}`;
   }
 
   private startPolling(): void {
@@ -185,17 +201,18 @@ export class UsbSource implements Source {
     this.syncBusWatchers();
     // Nodes that appear after their device (drivers bind late) change its facts; the settle
     // looks after a change catch most, this catches the later ones.
-    this.trigger.watch(this.options.nodesFolder ?? '/dev');
+    this.trigger.watch(this.nodesFolder);
+    // What changed before the watches were made.
+    this.trigger.schedule();
     return true;
   }
 
   private syncBusWatchers(): void {
     const buses = new Set(listNames(this.devFolder).map((name) => path.join(this.devFolder, name)));
-    const kept = new Set([this.devFolder, this.options.nodesFolder ?? '/dev']);
+    const kept = new Set([this.devFolder, this.nodesFolder]);
     for (const folder of this.trigger.watched())
       if (!kept.has(folder) && !buses.has(folder)) this.trigger.unwatch(folder);
     for (const bus of buses) if (!this.trigger.watched().includes(bus)) this.trigger.watch(bus);
-    this.trigger.schedule();
   }
 
   /**
@@ -225,7 +242,7 @@ export class UsbSource implements Source {
       }
       // Parts going while the device stays: an unplug under way (the device goes next) or a
       // driver unbound (its nodes go). Believed only when a later look still sees them gone.
-      if (known && losing(known, facts)) {
+      if (known && losesParts(known, facts)) {
         const lostSince = this.lossSince.get(port) ?? seen;
         this.lossSince.set(port, lostSince);
         if (seen - lostSince < LOSS_WAIT_MS) {
@@ -251,6 +268,7 @@ export class UsbSource implements Source {
   /** Enumerates, compares with the last enumeration, and reports the differences. */
   private rescan(): void {
     if (this.stopped) return;
+    this.lastOutline = this.outline();
     let now: Map<string, UsbFacts>;
     try {
       now = enumerateUsbDevices(this.devicesFolder, (vendorId, productId) =>

@@ -113,3 +113,15 @@ export function interfacesComplete(facts: UsbFacts, devicesFolder = USB_DEVICES)
   const declared = integer(readAttribute(path.join(devicesFolder, facts.portPath!), 'bNumInterfaces'));
   return declared === null || (facts.interfaces?.length ?? 0) >= declared;
 }
+
+/** Whether `now` lacks a node, network interface, interface or string that `known` had. */
+export function losesParts(known: UsbFacts, now: UsbFacts): boolean {
+  const nodes = new Set((now.nodes ?? []).map((node) => node.devnode));
+  const net = new Set((now.net ?? []).map((item) => item.name));
+  return (
+    (known.nodes ?? []).some((node) => !nodes.has(node.devnode)) ||
+    (known.net ?? []).some((item) => !net.has(item.name)) ||
+    (now.interfaces?.length ?? 0) < (known.interfaces?.length ?? 0) ||
+    (['manufacturer', 'product', 'serialNumber'] as const).some((field) => known[field] && !now[field])
+  );
+}

@@ -1,6 +1,7 @@
 import type { JsonSchema } from '../../core/json-schema.js';
 import { lowercaseHex, nullable } from '../shared/fact-schema.js';
 import { DEVICE_RESET_HOLD_MS, sourceHoldMsSchema } from '../shared/hold-ms-schema.js';
+import { sysfsResyncMsSchema } from '../shared/rescan-trigger.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { USB_CLASS_NAMES, usbClassName } from './usb-class-names.js';
 import { usbMismatch, type UsbDetect } from './usb-detect.js';
@@ -10,7 +11,7 @@ import { usbNetSchema, usbNodesSchema } from './usb-node-schema.js';
 import { enumerateUsbDevices, usbDevice } from './usb-sysfs.js';
 
 /** The `sources.usb` settings of the config file. */
-export type UsbConfig = Partial<Pick<UsbSourceOptions, 'mode' | 'pollIntervalMs'> & { holdMs: number }>;
+export type UsbConfig = Partial<Pick<UsbSourceOptions, 'mode' | 'pollIntervalMs' | 'resyncMs'> & { holdMs: number }>;
 
 const USB_ID_PATTERN = '^[0-9a-fA-F]{4}$';
 
@@ -93,6 +94,7 @@ export const usbSource: SourceDefinition<UsbConfig, UsbDetect, 'usb'> = {
           'How changes are noticed. auto: libusb hotplug and inotify on /dev/bus/usb together (inotify still works in a container that gets no uevents); libusb or inotify: that one alone; polling: re-read sysfs every pollIntervalMs.',
       },
       pollIntervalMs: { type: 'integer', minimum: 200, default: 5000, description: 'Interval of the polling mode.' },
+      resyncMs: sysfsResyncMsSchema,
       holdMs: sourceHoldMsSchema(DEVICE_RESET_HOLD_MS),
     },
   },
