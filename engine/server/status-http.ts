@@ -231,7 +231,13 @@ export async function serveStatus(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // Listening, an error of the server itself (a connection it could not accept: no file
+  // descriptor left) is reported each time, and the server goes on.
+  server.on('error', (error) => source.failed(undefined, error.message));
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -105,6 +105,8 @@ class StatusThread implements StatusServer {
           reject(Object.assign(new Error(message.message), { code: message.code }));
         } else if (message.type === 'ask') {
           this.answer(message.id, message.question, message.path);
+        } else if (message.path === undefined) {
+          this.log.error('status server error; it goes on listening', { error: message.message });
         } else {
           this.log.error('status request failed', { path: message.path, error: message.message });
         }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { createLogger } from '../../engine/core/log.js';
-import { acceptsGzip } from '../../engine/server/status-http.js';
+import { acceptsGzip, serveStatus } from '../../engine/server/status-http.js';
 import {
   MetricsText,
   startStatusServer,
@@ -357,4 +357,30 @@ describe('status server thread', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+});
+
+test('listening, every error of the server itself is reported and the server goes on answering', async () => {
+  const failures: (string | undefined)[][] = [];
+  const { server, port } = await serveStatus(
+    {
+      ask: async () => ({ healthy: true }),
+      failed: (where, message) => failures.push([where, message]),
+    },
+    '127.0.0.1',
+    0,
+  );
+  try {
+    // What Node emits when accept() fails, here twice: no file descriptor left.
+    for (let time = 0; time < 2; time++)
+      server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+    assert.deepEqual(failures, [
+      [undefined, 'accept EMFILE'],
+      [undefined, 'accept EMFILE'],
+    ]);
+    const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(await answer.json(), { status: 'ok' });
+  } finally {
+    server.close();
+  }
 });
