@@ -6,7 +6,7 @@ import path from 'node:path';
 import { processAlive } from './process-alive.js';
 
 /** Writes `text` to `file` (created or truncated) and flushes it to disk; throws unless all of it was written. */
-export async function writeAndSync(file: string, text: string, mode = 0o644): Promise<void> {
+export async function writeAndSync(file: string, text: string | Uint8Array, mode = 0o644): Promise<void> {
   const handle = await open(file, 'w', mode);
   try {
     // writeFile writes again after a short write (a nearly full disk) and throws ENOSPC when
@@ -46,7 +46,7 @@ const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
 const writesInFlight = new Set<string>();
 
 /** Replaces `file` with `text` so that a crash leaves either the old or the new content, whole. */
-export async function writeFileAtomic(file: string, text: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(file: string, text: string | Uint8Array, mode = 0o644): Promise<void> {
   const folder = path.dirname(file);
   const temporary = path.resolve(folder, `.${path.basename(file)}.${process.pid}.tmp`);
   writesInFlight.add(temporary);

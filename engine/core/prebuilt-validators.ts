@@ -48,6 +48,23 @@ export const schemaKey = (schema: JsonSchema, fillsDefaults = false): string =>
 const require = createRequire(import.meta.url);
 let index: Record<string, string> | null | undefined;
 
+/** The file, next to the validators, that names the build (a hash of the engine's code). */
+export const BUILD_FILE = 'build.json';
+
+let build: { id: string } | null | undefined;
+
+/** What identifies this build of the engine; undefined when it was not built with `npm run build`. */
+export function buildId(): string | undefined {
+  if (build === undefined) {
+    try {
+      build = require(`./${PREBUILT_FOLDER}/${BUILD_FILE}`) as { id: string };
+    } catch {
+      build = null;
+    }
+  }
+  return build?.id;
+}
+
 /** The validator generated at build time for exactly this schema (and filling), if there is one. */
 export function prebuiltValidator(schema: JsonSchema, fillsDefaults = false): ValidateFunction | undefined {
   if (index === undefined) {

@@ -10,6 +10,7 @@ import { detectBlocks } from '../match/detect-checks.js';
 import { ProfileIndex, probeCandidates } from '../match/matcher.js';
 import { ProbeResultsFile } from '../probe/probe-results-file.js';
 import { Prober, probeFingerprint, proberOptionsFrom } from '../probe/prober.js';
+import { CheckCache } from '../profiles/check-cache.js';
 import type { CheckHelper } from '../profiles/check-in-parallel.js';
 import type { LoadedProfile } from '../profiles/profile.js';
 import { ProfileStore } from '../profiles/profile-store.js';
@@ -123,6 +124,8 @@ export class Daemon {
   private readonly leaving = new LeavingDevices((device) => this.holdEnded(device));
   /** Each source's `holdMs` setting: the hold of its devices whose profile sets none. */
   private sourceHolds = new Map<string, number>();
+  /** The start's profile checks being kept for the next start (check-cache.ts). */
+  private checksSaved: Promise<void> = Promise.resolve();
 
   constructor(readonly options: DaemonOptions) {}
 
@@ -145,7 +148,9 @@ export class Daemon {
     this.statusServer.catch(() => undefined);
     const backendNames = backendNamesOf(config);
     const store = new ProfileStore(this.options.profileFolders, backendNames);
-    await store.loadAll(this.options.checkHelpers);
+    const checkCache = new CheckCache(this.options.stateDir, store.folders, backendNames, log);
+    const known = checkCache.load();
+    const loaded = await store.loadAll(this.options.checkHelpers, known);
     const { port } = await this.statusServer;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     for (const issue of store.issues()) log.warn('profile problem', { ...issue });
@@ -186,7 +191,15 @@ export class Daemon {
     this.watcher = new ProfileWatcher(store, () => this.profilesChangedSoon(), log, config.profiles.resyncMs);
     await this.watcher.start();
     this.ready = true;
-    log.info('engine ready', { profiles: this.index.profiles.length, devices: this.inventory.size, port });
+    log.info('engine ready', {
+      profiles: this.index.profiles.length,
+      devices: this.inventory.size,
+      port,
+      checked: loaded.checked,
+      reused: loaded.reused,
+    });
+    // What this start checked, kept for the next (in the background, off the start's path).
+    if (loaded.checked > 0 || loaded.reused !== known.size) this.checksSaved = checkCache.save(store.knownChecks());
     return port;
   }
 
@@ -242,6 +255,7 @@ export class Daemon {
     await Promise.all(this.sources.map((source) => source.stop()));
     await this.running?.prober.stop();
     await this.running?.probeResults.flushed();
+    await this.checksSaved;
     await this.running?.reconciler.stop();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await (await this.statusServer?.catch(() => undefined))?.close();

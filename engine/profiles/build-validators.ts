@@ -1,6 +1,7 @@
 // Build step (`npm run build`): writes ajv standalone code for every schema known at build time
 // into dist/engine/core/validators/, with an index by schema hash. See prebuilt-validators.ts.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -8,7 +9,13 @@ import { programActionSchema } from '../actions/program-action.js';
 import { BACKENDS } from '../backends/index.js';
 import { configSchema, deliverySchema, profilesSchema } from '../config/config-schema.js';
 import type { JsonSchema } from '../core/json-schema.js';
-import { AJV_DEFAULTS_OPTIONS, AJV_OPTIONS, prebuiltFolderPath, schemaKey } from '../core/prebuilt-validators.js';
+import {
+  AJV_DEFAULTS_OPTIONS,
+  AJV_OPTIONS,
+  BUILD_FILE,
+  prebuiltFolderPath,
+  schemaKey,
+} from '../core/prebuilt-validators.js';
 import { PROTOCOLS } from '../sources/network/protocols.js';
 import { SOURCES } from '../sources/index.js';
 import { partialDocumentSchema } from './lint-profile.js';
@@ -54,4 +61,16 @@ for (const [schema, fillsDefaults] of [
   index[key] = file;
 }
 writeFileSync(path.join(folder, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
+
+// What identifies this build of the engine: a hash of its code, generated validators included.
+// Whatever an earlier build remembered of a profile's checks (check-cache.ts) counts only for it.
+const engineFolder = path.resolve(folder, '../..');
+const build = createHash('sha256');
+for (const file of readdirSync(engineFolder, { recursive: true, encoding: 'utf8' })
+  .filter((name) => /\.(c?js|json)$/.test(name) && !name.endsWith(BUILD_FILE))
+  .sort()) {
+  build.update(`${file}\0`);
+  build.update(readFileSync(path.join(engineFolder, file)));
+}
+writeFileSync(path.join(folder, BUILD_FILE), `${JSON.stringify({ id: build.digest('hex') })}\n`);
 process.stdout.write(`${Object.keys(index).length} validators generated in ${path.relative(process.cwd(), folder)}\n`);

@@ -1,7 +1,9 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { checkInParallel, type CheckHelper } from './check-in-parallel.js';
-import { checkRead, type FileCheck } from './file-check.js';
+import type { KnownCheck } from './check-cache.js';
+import { checkRead, digestOf, type FileCheck } from './file-check.js';
 import { findProfileFiles, READ_BATCH, readInBatches, validationContext } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
 import { comparePaths, ProfileNames } from './profile-names.js';
@@ -36,6 +38,12 @@ export interface ReloadReport {
   updated: string[];
   added: string[];
   removed: string[];
+}
+
+/** How a start read the profile files: checked anew, or known from the last start's checks. */
+export interface LoadCount {
+  checked: number;
+  reused: number;
 }
 
 /** Checks one file's text; the store takes it as an option so that a test can count the checks. */
@@ -98,26 +106,78 @@ export class ProfileStore {
    * path is used). A large folder is checked by `helpers` too, worker threads started earlier
    * (check-in-parallel.ts), unless the store was given its own validator; they are ended here.
    */
-  async loadAll(helpers: readonly CheckHelper[] = []): Promise<void> {
+  async loadAll(helpers: readonly CheckHelper[] = [], known = new Map<string, KnownCheck>()): Promise<LoadCount> {
     try {
       const files = await this.listed();
-      await this.tracked(() =>
-        checkInParallel(
-          files,
-          (file) => this.check(file, readProfileFileSync(file))!,
-          (file, check) => void this.takeCheck(file, check),
-          // The helpers check with validateProfileText: a store given another validator checks alone.
-          {
-            started: this.validate === validateProfileText ? helpers : [],
-            folders: this.folders,
-            backends: this.backends,
-          },
-        ),
-      );
+      // The helpers check with validateProfileText: a store given another validator checks alone.
+      const parallel = {
+        started: this.validate === validateProfileText ? helpers : [],
+        folders: this.folders,
+        backends: this.backends,
+      };
+      if (known.size === 0) {
+        await this.tracked(() =>
+          checkInParallel(
+            files,
+            (file) => this.check(file, readProfileFileSync(file))!,
+            (file, check) => void this.takeCheck(file, check),
+            parallel,
+          ),
+        );
+        return { checked: files.length, reused: 0 };
+      }
+      return await this.tracked(() => this.loadKnowing(files, known, parallel));
     } finally {
       // Not waited for: a thread takes some milliseconds to stop, and nothing depends on it.
       for (const helper of helpers) helper.end();
     }
+  }
+
+  /**
+   * A start with the checks of the last one: every file is read here, and only a text not
+   * checked before is checked (by the helpers too when there are many). The checks are taken in
+   * file order, as at a first start.
+   */
+  private async loadKnowing(
+    files: readonly string[],
+    known: ReadonlyMap<string, KnownCheck>,
+    parallel: Parameters<typeof checkInParallel>[3],
+  ): Promise<LoadCount> {
+    const checks = new Map<string, FileCheck>();
+    const texts = new Map<string, ReadProfile>();
+    for (const [index, file] of files.entries()) {
+      if (index % READ_BATCH === READ_BATCH - 1) await nextTurn();
+      const read = readProfileFileSync(file);
+      const kept = known.get(file);
+      if (!('text' in read)) checks.set(file, this.check(file, read)!);
+      else if (kept && kept.digest === digestOf(read.text)) checks.set(file, kept);
+      else texts.set(file, read);
+    }
+    const anew = files.filter((file) => !checks.has(file));
+    await checkInParallel(
+      anew,
+      (file) => this.check(file, texts.get(file) ?? readProfileFileSync(file))!,
+      (file, check) => checks.set(file, check),
+      parallel,
+    );
+    for (const file of files) this.takeCheck(file, checks.get(file)!);
+    return { checked: anew.length, reused: files.length - anew.length };
+  }
+
+  /** What the checks of the files held found, by file, for the next start (see check-cache.ts). */
+  knownChecks(): [string, KnownCheck][] {
+    const known: [string, KnownCheck][] = [];
+    for (const [file, entry] of this.entries) {
+      if (entry.digest === undefined) continue;
+      const good = entry.valid ? entry.lastGood : undefined;
+      const checked: KnownCheck['checked'] = {
+        issues: entry.issues,
+        ...(good?.profile ? { profile: good.profile } : good ? { mask: good.name } : {}),
+        ...(good?.nameAt ? { nameAt: good.nameAt } : {}),
+      };
+      known.push([file, { digest: entry.digest, checked }]);
+    }
+    return known;
   }
 
   /**
