@@ -36,6 +36,23 @@ function countedStore(folder: string, backends: BackendNames = builtInBackendNam
 /** What a store ends with: the profiles in use, every issue, each file's state. */
 const outcome = (store: ProfileStore) => ({ profiles: store.profiles(), issues: store.issues(), files: store.files() });
 
+/** A store loaded from a folder of one profile, a state folder, and a logger; all removed after. */
+async function withOneProfile(
+  body: (context: { store: ProfileStore; state: string } & ReturnType<typeof logged>) => Promise<void>,
+): Promise<void> {
+  const { folder, write } = profilesFolder();
+  const state = mkdtempSync(path.join(tmpdir(), 'engine-state-'));
+  try {
+    write('a.yaml', storeProfile('alpha'));
+    const { store } = countedStore(folder);
+    await store.loadAll();
+    await body({ store, state, ...logged() });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
 describe('profile checks kept across a restart', () => {
   test('a restart checks only what changed and ends as a first start would', async () => {
     const { folder, write } = profilesFolder();
@@ -92,13 +109,7 @@ describe('profile checks kept across a restart', () => {
   });
 
   test('checks kept by another build, for other folders or other backends are not used', async () => {
-    const { folder, write } = profilesFolder();
-    const state = mkdtempSync(path.join(tmpdir(), 'engine-state-'));
-    try {
-      write('a.yaml', storeProfile('alpha'));
-      const { log, lines } = logged();
-      const store = countedStore(folder).store;
-      await store.loadAll();
+    await withOneProfile(async ({ store, state, log, lines }) => {
       const backends = builtInBackendNames();
       await new CheckCache(state, store.folders, backends, log, BUILD).save(store.knownChecks());
       assert.equal(new CheckCache(state, store.folders, backends, log, BUILD).load().size, 1);
@@ -111,20 +122,11 @@ describe('profile checks kept across a restart', () => {
         [],
         'another key is no damage',
       );
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a damaged or cut file is no cache, with a warning; a build without an id keeps nothing', async () => {
-    const { folder, write } = profilesFolder();
-    const state = mkdtempSync(path.join(tmpdir(), 'engine-state-'));
-    try {
-      write('a.yaml', storeProfile('alpha'));
-      const { log } = logged();
-      const store = countedStore(folder).store;
-      await store.loadAll();
+    await withOneProfile(async ({ store, state, log }) => {
       const cache = new CheckCache(state, store.folders, builtInBackendNames(), log, BUILD);
       await cache.save(store.knownChecks());
       const bytes = readFileSync(cache.file);
@@ -143,20 +145,11 @@ describe('profile checks kept across a restart', () => {
       rmSync(cache.file);
       await new CheckCache(state, store.folders, builtInBackendNames(), log, null).save(store.knownChecks());
       assert.throws(() => readFileSync(path.join(state, CHECK_CACHE_FILE)), /ENOENT/);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a state folder that cannot be written costs the cache, said once, and throws nothing', async () => {
-    const { folder, write } = profilesFolder();
-    const state = mkdtempSync(path.join(tmpdir(), 'engine-state-'));
-    try {
-      write('a.yaml', storeProfile('alpha'));
-      const { log, lines } = logged();
-      const store = countedStore(folder).store;
-      await store.loadAll();
+    await withOneProfile(async ({ store, state, log, lines }) => {
       // A file where the state folder should be: no write can succeed, even as root.
       const notAFolder = path.join(state, 'file');
       writeFileSync(notAFolder, '');
@@ -165,9 +158,6 @@ describe('profile checks kept across a restart', () => {
         lines.filter((line) => line.level === 'warn').map((line) => line.msg),
         ['the profile checks could not be kept for the next start; it will check every profile'],
       );
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+    });
   });
 });
