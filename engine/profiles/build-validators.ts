@@ -1,7 +1,7 @@
 // Build step (`npm run build`): writes ajv standalone code for every schema known at build time
 // into dist/engine/core/validators/, with an index by schema hash. See prebuilt-validators.ts.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -62,15 +62,22 @@ for (const [schema, fillsDefaults] of [
 }
 writeFileSync(path.join(folder, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
 
-// What identifies this build of the engine: a hash of its code, generated validators included.
+// What identifies this build of the engine: a hash of its code, generated validators included,
+// and of the locked dependencies (a new YAML parser checks differently with the same code).
 // Whatever an earlier build remembered of a profile's checks (check-cache.ts) counts only for it.
 const engineFolder = path.resolve(folder, '../..');
+const packageFolder = path.resolve(engineFolder, '../..');
 const build = createHash('sha256');
-for (const file of readdirSync(engineFolder, { recursive: true, encoding: 'utf8' })
-  .filter((name) => /\.(c?js|json)$/.test(name) && !name.endsWith(BUILD_FILE))
-  .sort()) {
-  build.update(`${file}\0`);
-  build.update(readFileSync(path.join(engineFolder, file)));
+const inputs = [
+  ...['package.json', 'package-lock.json'].map((name) => path.join(packageFolder, name)).filter(existsSync),
+  ...readdirSync(engineFolder, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(c?js|json)$/.test(name) && !name.endsWith(BUILD_FILE))
+    .sort()
+    .map((name) => path.join(engineFolder, name)),
+];
+for (const file of inputs) {
+  build.update(`${path.relative(packageFolder, file)}\0`);
+  build.update(readFileSync(file));
 }
 writeFileSync(path.join(folder, BUILD_FILE), `${JSON.stringify({ id: build.digest('hex') })}\n`);
 process.stdout.write(`${Object.keys(index).length} validators generated in ${path.relative(process.cwd(), folder)}\n`);

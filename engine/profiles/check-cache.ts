@@ -2,8 +2,8 @@
 // that a restart does not check again a text it has checked before: at 10,000 profiles, parsing
 // and checking is most of a start's time, and a gateway restarts with the same profiles far more
 // often than it gets new ones. A file's check is reused only when its text has the same digest,
-// for the same build of the engine, the same profiles folders and the same backend names (what
-// a check depends on); anything else is checked as at a first start. The file is a cache: one
+// for the same build of the engine (its code and locked dependencies), the same profiles folders
+// and the same backend names (what a check depends on); anything else is checked as at a first start. The file is a cache: one
 // that cannot be read or written costs a slower start, never a profile.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -53,6 +53,8 @@ export class CheckCache {
         ? undefined
         : JSON.stringify({
             build,
+            // v8's serialisation format: an older Node may not read a newer one's.
+            node: process.versions.v8,
             folders,
             backends: [...backends].map(([name, definition]) => [name, definition.type]).sort(),
           });
