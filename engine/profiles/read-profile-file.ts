@@ -61,14 +61,20 @@ export function readProfileFileSync(file: string): ReadProfile {
     return isGone(error) ? { gone: true } : problem(file, 'read-error', (error as Error).message);
   }
   try {
-    const refused = refusal(file, fstatSync(fd));
+    const stats = fstatSync(fd);
+    const refused = refusal(file, stats);
     if (refused) return refused;
     // Read up to the cap plus one byte, which is then reported: a file may grow while read.
     // One buffer serves every blocking read: no call can interleave with another.
     const buffer = (syncBuffer ??= Buffer.allocUnsafe(MAX_PROFILE_BYTES + 1));
     let length = 0;
-    for (let bytesRead = -1; bytesRead !== 0 && length < buffer.length; length += bytesRead) {
-      bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
+    for (let bytesRead = -1; bytesRead !== 0 && length < buffer.length;) {
+      const asked = buffer.length - length;
+      bytesRead = readSync(fd, buffer, length, asked, length);
+      length += bytesRead;
+      // A read that gave less than asked, once the file's size is reached, ended at the end of
+      // the file: the read that would return nothing is not made (one system call in two).
+      if (bytesRead < asked && length >= stats.size) break;
     }
     if (length > MAX_PROFILE_BYTES) return tooLarge(file);
     return { text: buffer.toString('utf8', 0, length) };
