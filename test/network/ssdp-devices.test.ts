@@ -85,6 +85,24 @@ test('byebye: left once, and nothing for a device never tracked', () => {
   assert.deepEqual(events, [['left', 'uuid:a']]);
 });
 
+test('a UDN spelt in two cases is one device: heard under its first spelling, one fetch, left once', async () => {
+  const { table, events, pending } = harness();
+  table.receive(notify('uuid:4D454930-AB', 'upnp:rootdevice'), '10.0.0.5', Date.now());
+  table.receive(notify('uuid:4d454930-ab', RENDERER), '10.0.0.5', Date.now());
+  table.receive(notify('UUID:4d454930-AB', RENDERER), '10.0.0.5', Date.now());
+  assert.equal(table.size, 1);
+  assert.equal(pending.length, 1, 'one description fetch');
+  pending.shift()!({ ...described, device: { ...described.device, UDN: 'uuid:4d454930-ab' } });
+  await new Promise((resolve) => setImmediate(resolve));
+  table.receive(notify('uuid:4d454930-ab', RENDERER), '10.0.0.5', Date.now());
+  table.receive(notify('uuid:4D454930-ab', RENDERER, 'ssdp:byebye'), '10.0.0.5', Date.now());
+  table.receive(notify('uuid:4d454930-ab', RENDERER, 'ssdp:byebye'), '10.0.0.5', Date.now());
+  const ids = events.map(([kind, what]) => `${kind} ${kind === 'heard' ? what.id : what}`);
+  assert.deepEqual(ids, ['heard uuid:4D454930-AB', 'heard uuid:4D454930-AB', 'left uuid:4D454930-AB']);
+  assert.equal((events[0]![1] as Announcement).facts.udn, 'uuid:4D454930-AB');
+  assert.equal(table.size, 0);
+});
+
 test('types no block searches for are not tracked', () => {
   const { table } = harness();
   table.receive(notify('uuid:p', 'urn:schemas-upnp-org:device:Printer:1'), '10.0.0.5', 1000);

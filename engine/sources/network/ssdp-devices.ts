@@ -18,8 +18,16 @@ const MAX_TYPES = 32;
 /** A LOCATION whose fetch failed is tried again no sooner than this. */
 const FETCH_RETRY_MS = 30_000;
 
+/**
+ * The table's key of a UDN. UDNs that differ only in case are one device: a UUID is the same
+ * whichever case spells it (RFC 9562), and a device whose stack writes it in capitals in one
+ * message and in small letters in another must not be registered twice.
+ */
+const keyOf = (udn: string) => udn.toLowerCase();
+
 /** One device as heard: its last announcement's headers and its description, when fetched. */
 interface TrackedDevice {
+  /** As the first message that made it tracked spells it: its id and fact, never another case of it. */
   udn: string;
   address: string;
   location: string | undefined;
@@ -75,7 +83,7 @@ export class SsdpDeviceTable {
     if (nts === 'ssdp:byebye') return this.leave(udn);
     if (nts !== 'ssdp:alive' && nts !== 'ssdp:update') return;
     const type = (message.kind === 'notify' ? headers.get('nt') : headers.get('st')) ?? '';
-    const device = this.devices.get(udn) ?? this.track(udn, type, sender, now);
+    const device = this.devices.get(keyOf(udn)) ?? this.track(udn, type, sender, now);
     if (!device) return;
     if (type && !type.startsWith('uuid:') && device.types.size < MAX_TYPES) device.types.add(type);
     if (type === 'upnp:rootdevice') device.heardAsRoot = true;
@@ -97,8 +105,10 @@ export class SsdpDeviceTable {
   }
 
   private leave(udn: string): void {
-    if (!this.devices.delete(udn)) return;
-    this.context.left('ssdp', udn);
+    const device = this.devices.get(keyOf(udn));
+    if (!device) return;
+    this.devices.delete(keyOf(udn));
+    this.context.left('ssdp', device.udn);
   }
 
   /** Starts tracking a device when its type is searched for and the bounds allow; undefined otherwise. */
@@ -125,13 +135,13 @@ export class SsdpDeviceTable {
       freshUntil: now,
       reported: false,
     };
-    this.devices.set(udn, device);
+    this.devices.set(keyOf(udn), device);
     return device;
   }
 
   /** Devices whose announcements went stale (the source has let them go too) make room. */
   private dropStale(now: number): void {
-    for (const [udn, device] of this.devices) if (device.freshUntil <= now) this.devices.delete(udn);
+    for (const [key, device] of this.devices) if (device.freshUntil <= now) this.devices.delete(key);
   }
 
   /** Fetches the description when LOCATION or CONFIGID changed, else reports the device as heard again. */
@@ -143,7 +153,7 @@ export class SsdpDeviceTable {
       device.triedFrom = from;
       void this.describe(device.udn, device.location, device.address).then((result) => {
         device.fetching = false;
-        if (this.devices.get(device.udn) !== device) return;
+        if (this.devices.get(keyOf(device.udn)) !== device) return;
         if ('failed' in result) device.retryAt = Date.now() + FETCH_RETRY_MS;
         else device.description = { from, ...result };
         this.report(device, Date.now());
