@@ -17,7 +17,8 @@ import { ProfileStore } from '../profiles/profile-store.js';
 import { ProfileWatcher } from '../profiles/watch-profiles.js';
 import { desiredState, type DesiredState } from '../reconcile/desired-state.js';
 import { DeviceEvaluations } from '../reconcile/device-evaluations.js';
-import { absentAtStart, LeavingDevices, type LeavingDevice } from '../reconcile/leaving-devices.js';
+import { HoldTimesFile } from '../reconcile/hold-times-file.js';
+import { absentAtStart, LeavingDevices, type HoldTimes, type LeavingDevice } from '../reconcile/leaving-devices.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { DEFAULT_RETRY_POLICY } from '../reconcile/retry-policy.js';
 import { daemonStatus, type DaemonSnapshot } from '../server/daemon-status.js';
@@ -122,6 +123,8 @@ export class Daemon {
   private matchedProfiles = new Map<string, string>();
   /** Devices gone within their hold, whose registrations are kept in case they come back. */
   private readonly leaving = new LeavingDevices((device) => this.holdEnded(device));
+  /** When each hold under way ends, kept for the next start (set once the state folder is known). */
+  private holdTimes: HoldTimesFile | undefined;
   /** Each source's `holdMs` setting: the hold of its devices whose profile sets none. */
   private sourceHolds = new Map<string, number>();
   /** The start's profile checks being kept for the next start (check-cache.ts). */
@@ -166,6 +169,10 @@ export class Daemon {
     // Before any backend writes to the state folder: loading removes what writes killed
     // half-way by an earlier run left there.
     await reconciler.start();
+    const holdTimes = new HoldTimesFile(this.options.stateDir, log);
+    const holdsKept = await holdTimes.load();
+    this.holdTimes = holdTimes;
+    this.leaving.keepIn(holdTimes);
     this.createBackends(config);
     await this.startBackends();
     this.index = new ProfileIndex(store.profiles(), config.ignore);
@@ -184,7 +191,7 @@ export class Daemon {
     await Promise.all(this.sources.map((source) => source.start(this.aborter.signal)));
     this.sourcesStarted = true;
     this.recompute();
-    this.holdAbsentAtStart(reconciler);
+    this.holdAbsentAtStart(reconciler, holdsKept);
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
     reconciler.allowDeletes();
@@ -257,6 +264,7 @@ export class Daemon {
     await this.running?.probeResults.flushed();
     await this.checksSaved;
     await this.running?.reconciler.stop();
+    await this.holdTimes?.close();
     await Promise.all([...this.backends.values()].map((backend) => backend?.close()));
     await (await this.statusServer?.catch(() => undefined))?.close();
     this.deliveryMetrics.close();
@@ -459,7 +467,8 @@ export class Daemon {
    * had just gone (leaving-devices.ts): a USB device that enumerates a moment after the engine
    * starts keeps its registrations instead of being deregistered and registered anew.
    */
-  private holdAbsentAtStart(reconciler: Reconciler): void {
+  private holdAbsentAtStart(reconciler: Reconciler, kept: ReadonlyMap<string, HoldTimes>): void {
+    const { log } = this.options;
     const profiles = new Map(this.index.profiles.map((loaded) => [loaded.profile.name, loaded]));
     const absent = absentAtStart(
       reconciler.heldEntries(),
@@ -467,13 +476,28 @@ export class Daemon {
       (name) => profiles.get(name),
       (winner, source) => this.holdMsOf(winner, source),
     );
+    const now = Date.now();
     for (const { view, entries, holdMs } of absent) {
-      if (!this.leaving.hold(view, entries, holdMs)) continue;
-      this.options.log.info('device absent at start-up; its registrations are kept for its hold', {
+      // Within its hold when the last run stopped: what is left of it, never more than a whole one.
+      const earlier = kept.get(view.key);
+      const leftMs = earlier ? Math.min(Date.parse(earlier.until) - now, holdMs) : holdMs;
+      if (earlier && leftMs <= 0) {
+        log.info('device absent at start-up, its hold over since an earlier run; its registrations go', {
+          device: view.key,
+          since: earlier.since,
+          until: earlier.until,
+        });
+        continue;
+      }
+      if (!this.leaving.hold(view, entries, leftMs, now, earlier?.since)) continue;
+      log.info('device absent at start-up; its registrations are kept for its hold', {
         device: view.key,
-        holdMs,
+        holdMs: leftMs,
+        ...(earlier && { since: earlier.since }),
       });
     }
+    // Holds of devices present again, or whose registrations are gone, are over.
+    for (const key of kept.keys()) if (!this.leaving.has(key)) this.holdTimes?.delete(key);
     if (absent.length > 0) this.recompute();
   }
 

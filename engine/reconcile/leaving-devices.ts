@@ -2,11 +2,12 @@
 // that resets and comes back (a firmware update, a power glitch, a modem switching modes) is not
 // deregistered and registered anew: on NuvlaBox that would give it a new resource id.
 //
-// Only this process's memory knows when a device went. The state file holds what the backends
-// acknowledged, as for any device: an engine that starts finds registrations whose device is not
-// present once the sources have reported, and holds them as if the device had just gone
-// (`absentAtStart`), so that a device which enumerates after the engine (a gateway booting, a hub
-// powering up) keeps them. Those whose hold runs out are removed like any other
+// An engine that starts finds registrations whose device is not present once the sources have
+// reported (`absentAtStart`). A device that was within its hold when the engine stopped keeps
+// what is left of that hold (hold-times-file.ts keeps when each hold ends): an engine restarted
+// more often than the hold would otherwise hold it for good. Any other is held as if it had just
+// gone, so that a device which enumerates after the engine (a gateway booting, a hub powering up)
+// keeps its registrations. Those whose hold runs out are removed like any other
 // (Reconciler.allowDeletes).
 import type { DesiredEntry, DesiredState, DeviceView } from './desired-state.js';
 import { entryKey } from './desired-state.js';
@@ -74,6 +75,18 @@ export function absentAtStart(
   return absent;
 }
 
+/** When a leaving device went and when its hold ends (ISO 8601), kept across restarts. */
+export interface HoldTimes {
+  since: string;
+  until: string;
+}
+
+/** Where the holds under way are kept, so that a restart goes on with them rather than starting them anew. */
+export interface HoldJournal {
+  set(key: string, times: HoldTimes): void;
+  delete(key: string): void;
+}
+
 /** A device that went, whose registrations are kept until its hold ends in case it comes back. */
 export interface LeavingDevice {
   /** The device as last matched while it was present. */
@@ -118,7 +131,14 @@ export class LeavingDevices {
    * unless the device is back under its key with a probe still running (then they stay until its
    * match is known, as within the hold: deleting them now would register it anew a moment later).
    */
+  private journal: HoldJournal | undefined;
+
   constructor(private readonly ended: (device: LeavingDevice) => void) {}
+
+  /** From now on, every hold that starts or ends is written to `journal`. */
+  keepIn(journal: HoldJournal): void {
+    this.journal = journal;
+  }
 
   /** Whether a device is within its hold. */
   has(key: string): boolean {
@@ -127,19 +147,21 @@ export class LeavingDevices {
 
   /**
    * Keeps a gone device's entries for `holdMs`. A device already within its hold keeps the one it
-   * has: a device that went, came back still probing and went again is not held longer.
+   * has: a device that went, came back still probing and went again is not held longer. `since`:
+   * when it went, for a hold an earlier run started (what is left of it is `holdMs`).
    */
   hold(
     view: DeviceView,
     entries: readonly DesiredEntry[],
     holdMs: number,
     now = Date.now(),
+    since = new Date(now).toISOString(),
   ): LeavingDevice | undefined {
     if (holdMs <= 0 || entries.length === 0 || this.records.has(view.key)) return undefined;
     const record = {
       view,
       entries,
-      since: new Date(now).toISOString(),
+      since,
       until: new Date(now + holdMs).toISOString(),
       expired: false,
       timer: setTimeout(() => {
@@ -148,6 +170,7 @@ export class LeavingDevices {
       }, holdMs),
     };
     this.records.set(view.key, record);
+    this.journal?.set(view.key, { since: record.since, until: record.until });
     return record;
   }
 
@@ -166,6 +189,7 @@ export class LeavingDevices {
       if (!settled.has(key) && !taken && !over) continue;
       clearTimeout(record.timer);
       this.records.delete(key);
+      this.journal?.delete(key);
     }
   }
 
@@ -183,7 +207,10 @@ export class LeavingDevices {
       .map(({ timer: _timer, expired: _expired, ...device }) => device);
   }
 
-  /** Stops every timer (the engine stops): the registrations stay, as a present device's do. */
+  /**
+   * Stops every timer (the engine stops): the registrations stay, as a present device's do, and
+   * the journal keeps when each hold ends for the next start.
+   */
   clear(): void {
     for (const record of this.records.values()) clearTimeout(record.timer);
     this.records.clear();

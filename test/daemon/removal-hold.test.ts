@@ -3,7 +3,7 @@
 // hold sends nothing (or one update), `/devices` and the status page show it leaving meanwhile,
 // and once the hold is over, or the engine restarted, it is deregistered.
 import assert from 'node:assert/strict';
-import { rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
@@ -206,6 +206,45 @@ describe('removal grace (holdMs) with the file source', () => {
           );
         });
         assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201', 'DELETE 200']);
+      },
+    ));
+
+  test('an engine restarted within a hold goes on with it, never longer; a hold that ended while it was down deregisters at start', () =>
+    withSetUp(
+      (space) => ({ sensor: sensorProfile(space, { holdMs: LONG_HOLD_MS }) }),
+      '',
+      async (space, agent) => {
+        const key = `file:${path.join(space.dev, 'sensor1')}`;
+        let first!: { since: string; until: string };
+        await withEngine(space, async (engine) => {
+          plug(space, 'sensor1');
+          await waitFor('the registration', () => presentAndDelivered(engine, key));
+          unplug(space, 'sensor1');
+          await waitFor('the device shown leaving', async () => (await deviceOf(engine, key))?.leaving !== undefined);
+          first = (await deviceOf(engine, key))!.leaving!;
+        });
+        // Restarted twice, as in a crash loop: the same hold each time, not a new one from each start.
+        for (const restart of [1, 2])
+          await withEngine(space, async (engine) => {
+            assert.deepEqual((await deviceOf(engine, key))?.leaving, first, `restart ${restart}: the first run's hold`);
+          });
+        assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201'], 'nothing sent within the hold');
+        // The engine down past the hold's end: what the state folder says when it starts again.
+        const holdsFile = path.join(space.state, 'holds.json');
+        const holds = JSON.parse(readFileSync(holdsFile, 'utf8')) as { holds: Record<string, { until: string }> };
+        assert.equal(holds.holds[key]?.until, first.until);
+        holds.holds[key]!.until = new Date(Date.now() - 1000).toISOString();
+        writeFileSync(holdsFile, JSON.stringify(holds));
+        await withEngine(space, async (engine) => {
+          await waitFor('the deregistration', () => !agent.peripherals.has('test-device:sensor1'));
+          assert.ok(engine.logs.some((line) => line.msg.startsWith('device absent at start-up, its hold over')));
+          assert.ok(
+            !engine.logs.some((line) => line.msg.startsWith('device absent at start-up; its registrations are kept')),
+          );
+        });
+        assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201', 'DELETE 200']);
+        const after = JSON.parse(readFileSync(holdsFile, 'utf8')) as { holds: Record<string, unknown> };
+        assert.deepEqual(after.holds, {}, 'the hold is forgotten once over');
       },
     ));
 

@@ -131,6 +131,31 @@ describe('LeavingDevices', () => {
       leaving.clear();
     }
   });
+
+  test('every hold that starts or ends is written to the journal; one an earlier run started keeps its start; stopping keeps them', () => {
+    const journal: string[] = [];
+    const leaving = new LeavingDevices(() => assert.fail('no hold ends here'));
+    leaving.keepIn({
+      set: (key, times) => journal.push(`set ${key} ${times.since} ${times.until}`),
+      delete: (key) => journal.push(`delete ${key}`),
+    });
+    try {
+      const now = Date.parse('2026-01-01T00:01:00Z');
+      leaving.hold(view('usb:1-1'), [entry('usb:1-1', 'a')], 2000, now);
+      const resumed = leaving.hold(view('usb:1-2'), [entry('usb:1-2', 'b')], 500, now, '2026-01-01T00:00:59.000Z');
+      assert.deepEqual([resumed?.since, resumed?.until], ['2026-01-01T00:00:59.000Z', '2026-01-01T00:01:00.500Z']);
+      leaving.hold(view('usb:1-1'), [entry('usb:1-1', 'a')], 9000, now);
+      leaving.settle(stateOf([view('usb:1-1')], [entry('usb:1-1', 'a')]));
+      leaving.clear();
+      assert.deepEqual(journal, [
+        'set usb:1-1 2026-01-01T00:01:00.000Z 2026-01-01T00:01:02.000Z',
+        'set usb:1-2 2026-01-01T00:00:59.000Z 2026-01-01T00:01:00.500Z',
+        'delete usb:1-1',
+      ]);
+    } finally {
+      leaving.clear();
+    }
+  });
 });
 
 describe('registrations of devices absent at start-up', () => {
