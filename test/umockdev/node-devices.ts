@@ -31,11 +31,14 @@ export function nodesText(devicePath: string, nodes: readonly NodeSpec[]): strin
       if (node.dev) lines.push(`N: ${node.devname ?? name}`, `E: DEVNAME=/dev/${node.devname ?? name}`);
       lines.push(`E: SUBSYSTEM=${node.subsystem}`);
       if (node.devtype) lines.push(`E: DEVTYPE=${node.devtype}`);
+      for (const [key, value] of Object.entries(node.attributes ?? {})) lines.push(`A: ${key}=${value}`);
+      // `dev` last: umockdev writes attributes in the order given, and a folder is a device node
+      // once it has `dev`. The kernel creates a node's attributes before anyone can see it; a
+      // look between `dev` and `size` would see a disk of no size.
       if (node.dev) {
         const [major, minor] = node.dev.split(':');
         lines.push(`E: MAJOR=${major}`, `E: MINOR=${minor}`, `A: dev=${node.dev}`);
       }
-      for (const [key, value] of Object.entries(node.attributes ?? {})) lines.push(`A: ${key}=${value}`);
       return `${lines.join('\n')}\n`;
     })
     .join('\n');
