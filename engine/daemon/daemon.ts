@@ -463,9 +463,11 @@ export class Daemon {
   }
 
   /**
-   * What an earlier run registered for devices not present now is kept for their hold, as if they
-   * had just gone (leaving-devices.ts): a USB device that enumerates a moment after the engine
-   * starts keeps its registrations instead of being deregistered and registered anew.
+   * What an earlier run registered for devices not present now is kept for their hold
+   * (leaving-devices.ts): what is left of it for a device that was leaving when that run stopped
+   * (`kept`, from holds.json), else a whole one, as if it had just gone: a USB device that
+   * enumerates a moment after the engine starts keeps its registrations instead of being
+   * deregistered and registered anew.
    */
   private holdAbsentAtStart(reconciler: Reconciler, kept: ReadonlyMap<string, HoldTimes>): void {
     const { log } = this.options;

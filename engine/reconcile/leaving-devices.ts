@@ -125,14 +125,14 @@ export function withLeaving(desired: DesiredState, leaving: Iterable<LeavingDevi
 export class LeavingDevices {
   /** `expired`: the hold ran out; the record stays only while its device is back and still probing. */
   private readonly records = new Map<string, LeavingDevice & { timer: NodeJS.Timeout; expired?: boolean }>();
+  /** Where each hold that starts or ends is written (`keepIn`), for the next start. */
+  private journal: HoldJournal | undefined;
 
   /**
    * `ended` is told when a device's hold ran out: the next `settle` drops its registrations,
    * unless the device is back under its key with a probe still running (then they stay until its
    * match is known, as within the hold: deleting them now would register it anew a moment later).
    */
-  private journal: HoldJournal | undefined;
-
   constructor(private readonly ended: (device: LeavingDevice) => void) {}
 
   /** From now on, every hold that starts or ends is written to `journal`. */
