@@ -7,6 +7,7 @@ import { readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'no
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startFakeAgent, type FakeAgent } from '../fakes/fake-nuvlabox-agent.js';
+import { HOLDS_FILE } from '../../engine/reconcile/hold-times-file.js';
 import type { DeviceStatus } from '../../engine/server/status-data.js';
 import {
   deviceProfile,
@@ -230,7 +231,7 @@ describe('removal grace (holdMs) with the file source', () => {
           });
         assert.deepEqual(traffic(agent, 'test-device:sensor1'), ['POST 201'], 'nothing sent within the hold');
         // The engine down past the hold's end: what the state folder says when it starts again.
-        const holdsFile = path.join(space.state, 'holds.json');
+        const holdsFile = path.join(space.state, HOLDS_FILE);
         const holds = JSON.parse(readFileSync(holdsFile, 'utf8')) as { holds: Record<string, { until: string }> };
         assert.equal(holds.holds[key]?.until, first.until);
         holds.holds[key]!.until = new Date(Date.now() - 1000).toISOString();

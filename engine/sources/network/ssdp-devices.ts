@@ -105,9 +105,10 @@ export class SsdpDeviceTable {
   }
 
   private leave(udn: string): void {
-    const device = this.devices.get(keyOf(udn));
+    const key = keyOf(udn);
+    const device = this.devices.get(key);
     if (!device) return;
-    this.devices.delete(keyOf(udn));
+    this.devices.delete(key);
     this.context.left('ssdp', device.udn);
   }
 
