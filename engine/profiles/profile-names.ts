@@ -73,8 +73,11 @@ export class ProfileNames {
    * used; none when the name is its own in its folder (a later folder's is no duplicate).
    */
   issueOf(name: string, file: string, at: { line: number; col: number } = { line: 1, col: 1 }): ProfileIssue[] {
+    const all = this.holders.get(name);
+    // Most names have one file: no list to build for them (every file's issues are read at start).
+    if (all === undefined || all.size < 2) return [];
     const layer = this.layerOf(file);
-    const holders = this.sameFolder([...(this.holders.get(name) ?? [])], layer);
+    const holders = this.sameFolder([...all], layer);
     if (holders.length < 2) return [];
     const owner = this.owners.get(name)!.get(layer)!;
     const others = holders.filter((holder) => holder !== file).sort(comparePaths);

@@ -264,6 +264,7 @@ export class ProfileStore {
     const before = this.entries.get(file);
     const after = this.entryFrom(check, before);
     if (after === before) return false;
+    if (!before) return this.takeNew(file, after!);
     const [oldGood, newGood] = [before?.lastGood, after?.lastGood];
     const names = [...new Set([oldGood?.name, newGood?.name])].filter((name) => name !== undefined);
     const inUseBefore = names.map((name) => this.inUseFor(name));
@@ -281,6 +282,23 @@ export class ProfileStore {
     });
     if (changed) this.cachedProfiles = undefined;
     return changed;
+  }
+
+  /**
+   * Takes a file the store did not hold (every file at a first start): no profile of its own
+   * can change, so the profiles in use change only if its name passes to it.
+   */
+  private takeNew(file: string, entry: FileEntry): boolean {
+    this.entries.set(file, entry);
+    this.cachedIssues = undefined;
+    this.cachedFiles = undefined;
+    const name = entry.lastGood?.name;
+    if (name === undefined) return false;
+    const owner = this.names.owner(name);
+    this.names.add(name, file);
+    if (this.names.owner(name) === owner) return false;
+    this.cachedProfiles = undefined;
+    return true;
   }
 
   /** The file in use for a name and its profile (none for a mask). */

@@ -285,6 +285,28 @@ describe('FileSource', () => {
     assert.equal(plan.wantsFolder('/'), true, 'the watch root "/" must be watched');
   });
 
+  test('how deep each glob is watched below its nearest folder, whatever the spelling of its path', () => {
+    const missing = `/file-source-test-missing-${process.pid}`;
+    const there = fresh();
+    const plan = new FileWatchPlan([
+      `${missing}/a/b/*`,
+      `${missing}/a/./b/*`,
+      `${missing}/a//b/*`,
+      `${missing}/a/../a/b/*`,
+      `${missing}/a/b/c`,
+      there.at('*'),
+      there.at('x', 'y'),
+      there.at('x', '**'),
+    ]);
+    assert.deepEqual(
+      plan.roots.map((root) => root.depth),
+      // `a/b/*` is three levels below `/`, however its folders are written; the literal path `c`
+      // is watched from its folder `b`; the existing folder's own entries at depth 0; its missing
+      // `x/y` one level down; `**` at any depth.
+      [3, 3, 3, 3, 3, 0, 1, undefined],
+    );
+  });
+
   test('update() removes devices no longer matched and adds newly matched ones', async () => {
     const folder = fresh();
     for (const name of ['a', 'b']) mkdirSync(folder.at(name));

@@ -20,9 +20,18 @@ export function isBelow(child: string, parent: string): boolean {
   return parent === '/' ? child !== '/' && child.startsWith('/') : child.startsWith(`${parent}/`);
 }
 
+/** A path whose segments are not all plain names: `//`, `.`, `..` or a trailing `/`. */
+const UNRESOLVED = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
 /** How many folder levels `child` is below `parent` (0 for the same folder). */
 function levelsBelow(child: string, parent: string): number {
-  return child === parent ? 0 : path.relative(parent, child).split('/').length;
+  if (child === parent) return 0;
+  // Counted on the text when `child` is plainly below (every caller's usual case): path.relative
+  // resolves both paths first, most of the plan's time with 10,000 profiles each watching a path.
+  if (!isBelow(child, parent) || UNRESOLVED.test(child)) return path.relative(parent, child).split('/').length;
+  let levels = 1;
+  for (let at = child.indexOf('/', parent.length + 1); at !== -1; at = child.indexOf('/', at + 1)) levels++;
+  return levels;
 }
 
 /**
