@@ -9,6 +9,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { HOLDS_FILE } from '../../engine/reconcile/hold-times-file.js';
 import { JOURNAL_FILE, STATE_FILE } from '../../engine/reconcile/state-store.js';
 import { startMisbehavingBackend } from '../fakes/misbehaving-backend.js';
 import { deviceProfile, startEngine, waitFor, workspace, writeConfig } from '../daemon/engine-process.js';
@@ -129,6 +130,73 @@ test(
       );
       assert.equal((await engine.get('/healthz')).status, 200);
       assert.equal(await engine.stop(), 0);
+    } finally {
+      await engine.kill().catch(() => undefined);
+      await backend.close();
+      unmount(space.state);
+      rmSync(space.root, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'chaos: a device held while the state disk is full: its hold runs on, its DELETE waits for space and is sent once, a restart sends nothing',
+  { skip: cannotMount() },
+  async () => {
+    const space = workspace();
+    assert.equal(mountTmpfs(space.state).status, 0);
+    // A short hold: it ends while the disk is still full (nothing here waits for it to pass).
+    writeFileSync(path.join(space.profiles, 'sensor.yaml'), `holdMs: 300\n${deviceProfile(space)}`);
+    const backend = await startMisbehavingBackend();
+    writeConfig(space, backend.url);
+    let engine = await startEngine(space);
+    const ours = () => [...backend.peripherals.keys()].sort().join();
+    const deletes = () => backend.requests.filter((request) => request.method === 'DELETE');
+    const logged = (message: string) => engine.logs.some((line) => line.msg === message);
+    try {
+      for (const name of ['sensor1', 'sensor2']) writeFileSync(path.join(space.dev, name), '');
+      await waitFor('both registered', () => ours() === 'test-device:sensor1,test-device:sensor2');
+      const filler = fill(space.state);
+      unlinkSync(path.join(space.dev, 'sensor1'));
+      // The hold cannot be written down, and once it is over neither can the DELETE's record.
+      await waitFor('the hold not kept on disk', () => logged('could not save device holds; trying again'), 30_000);
+      await waitFor(
+        'the DELETE held back for want of space',
+        () => logged('could not save state; trying again'),
+        30_000,
+      );
+      assert.deepEqual(deletes(), [], 'no DELETE without a whole write-ahead record');
+      assert.equal((await engine.get('/healthz')).status, 200, 'the engine answers with its disk full');
+
+      unlinkSync(filler);
+      await waitFor('exactly the present set once space returns', () => ours() === 'test-device:sensor2', 30_000);
+      await waitFor('the holds saved again, the ended one gone', () => {
+        if (!logged('device holds saved again')) return false;
+        return Object.keys(JSON.parse(readFileSync(path.join(space.state, HOLDS_FILE), 'utf8')).holds).length === 0;
+      });
+      assert.deepEqual(
+        deletes().map((request) => request.identifier),
+        ['test-device:sensor1'],
+        'one DELETE, for the device that went',
+      );
+
+      // A restart finds nothing to do: no hold to start again, nothing to register or delete.
+      assert.equal(await engine.stop(), 0);
+      const before = backend.requests.length;
+      engine = await startEngine(space);
+      await waitFor('the present device acknowledged after the restart', async () => {
+        const devices = (await engine.get('/devices')).body as { key: string; deliveries: { state: string }[] }[];
+        return devices.some(
+          (device) => device.deliveries.length > 0 && device.deliveries.every((d) => d.state === 'acknowledged'),
+        );
+      });
+      assert.deepEqual(backend.requests.slice(before), [], 'the restart sent nothing');
+      assert.equal(ours(), 'test-device:sensor2');
+      assert.deepEqual(
+        backend.registrations,
+        ['test-device:sensor1', 'test-device:sensor2'].sort(),
+        'each registered once',
+      );
     } finally {
       await engine.kill().catch(() => undefined);
       await backend.close();
