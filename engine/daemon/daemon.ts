@@ -151,9 +151,15 @@ export class Daemon {
     this.statusServer.catch(() => undefined);
     const backendNames = backendNamesOf(config);
     const store = new ProfileStore(this.options.profileFolders, backendNames);
+    // Watched before they are read: a profile written while the folders are read (a ConfigMap
+    // updated, files copied in during a restart) is reloaded once start-up is done, not missed.
+    this.watcher = new ProfileWatcher(store, () => this.profilesChangedSoon(), log, config.profiles.resyncMs);
+    await this.watcher.start(true);
     const checkCache = new CheckCache(this.options.stateDir, store.folders, backendNames, log);
     const known = checkCache.load();
-    const loaded = await store.loadAll(this.options.checkHelpers, known);
+    const loaded = await store.loadAll(this.options.checkHelpers, known, (files) =>
+      log.debug('profile files listed; reading them', { files }),
+    );
     const { port } = await this.statusServer;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     for (const issue of store.issues()) log.warn('profile problem', { ...issue });
@@ -195,8 +201,7 @@ export class Daemon {
     // Only now is every device present at start-up known: registrations this engine made for
     // devices that are gone may be removed.
     reconciler.allowDeletes();
-    this.watcher = new ProfileWatcher(store, () => this.profilesChangedSoon(), log, config.profiles.resyncMs);
-    await this.watcher.start();
+    this.watcher.release();
     this.ready = true;
     log.info('engine ready', {
       profiles: this.index.profiles.length,

@@ -105,10 +105,16 @@ export class ProfileStore {
    * Reads every profile file in the folders (at start-up: of one name in one folder, the first by
    * path is used). A large folder is checked by `helpers` too, worker threads started earlier
    * (check-in-parallel.ts), unless the store was given its own validator; they are ended here.
+   * `listed` is told how many files were found, before any is read.
    */
-  async loadAll(helpers: readonly CheckHelper[] = [], known = new Map<string, KnownCheck>()): Promise<LoadCount> {
+  async loadAll(
+    helpers: readonly CheckHelper[] = [],
+    known = new Map<string, KnownCheck>(),
+    listed: (files: number) => void = () => undefined,
+  ): Promise<LoadCount> {
     try {
       const files = await this.listed();
+      listed(files.length);
       // The helpers check with validateProfileText: a store given another validator checks alone.
       const parallel = {
         started: this.validate === validateProfileText ? helpers : [],

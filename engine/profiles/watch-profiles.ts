@@ -48,6 +48,8 @@ export class ProfileWatcher {
   private pendingSince: number | undefined;
   private reloading = Promise.resolve();
   private stopped = false;
+  /** Started before the store has read the folders: what changes is reloaded only once released. */
+  private held = false;
 
   constructor(
     private readonly store: ProfileStore,
@@ -67,11 +69,29 @@ export class ProfileWatcher {
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Watches every folder. `holding`: the store has not read them yet (the daemon watches before
+   * it reads, so that a file written meanwhile is not missed); changes seen until `release` wait,
+   * so that no reload takes a file before the first read of it does.
+   */
+  async start(holding = false): Promise<void> {
+    this.held = holding;
     for (const folder of this.store.folders) {
       await this.watchTree(folder);
       this.watches.guard(folder);
     }
+  }
+
+  /**
+   * The store has read the folders: files that changed since the watch began are reloaded now
+   * (a file the store read after its change costs one read: its text is the one checked).
+   */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    // Quiet: the store's own read may have found the change already; only what changes is said.
+    for (const file of this.pending.keys()) this.pending.set(file, true);
+    this.schedule([]);
   }
 
   async stop(): Promise<void> {
@@ -165,7 +185,7 @@ export class ProfileWatcher {
   private schedule(files: readonly string[], quiet = false): void {
     for (const file of files)
       if (isProfileFile(file)) this.pending.set(file, (this.pending.get(file) ?? true) && quiet);
-    if (this.pending.size === 0 || this.stopped) return;
+    if (this.pending.size === 0 || this.stopped || this.held) return;
     this.pendingSince ??= Date.now();
     clearTimeout(this.settleTimer);
     const wait = Math.max(0, Math.min(SETTLE_MS, this.pendingSince + SETTLE_CAP_MS - Date.now()));

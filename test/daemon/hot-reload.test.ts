@@ -289,4 +289,36 @@ describe('hot reload of profiles', () => {
       }
     })();
   });
+
+  test('a profile written while the engine reads the folder at start-up loads once it is ready, and registers its device', async () => {
+    const space = workspace();
+    const agent = await startFakeAgent();
+    writeConfig(space, agent.url);
+    // Enough files that reading them outlasts the test's answer to the engine's line below.
+    const count = 1500;
+    for (let index = 0; index < count; index++)
+      writeFileSync(
+        path.join(space.profiles, `kind${index}.yaml`),
+        deviceProfile(space, { name: `kind${index}`, prefix: `kind${index}-` }),
+      );
+    writeFileSync(path.join(space.dev, 'late1'), '');
+    let written = false;
+    // Written once the engine has listed the folder and is reading it: the listing cannot see it.
+    const engine = await startEngine(space, [], undefined, (line) => {
+      if (line.msg !== 'profile files listed; reading them' || written) return;
+      written = true;
+      writeFileSync(path.join(space.profiles, 'late.yaml'), deviceProfile(space, { name: 'late', prefix: 'late' }));
+    });
+    try {
+      assert.ok(written);
+      await within('the late profile loaded and its device registered', () => agent.peripherals.has('late:late1'));
+      const profiles = (await engine.get('/profiles')).body as { loaded: { name: string }[] };
+      assert.equal(profiles.loaded.length, count + 1);
+      assert.deepEqual([...agent.peripherals.keys()], ['late:late1']);
+    } finally {
+      await engine.stop();
+      await agent.close();
+      rmSync(space.root, { recursive: true, force: true });
+    }
+  });
 });
