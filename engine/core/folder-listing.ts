@@ -13,7 +13,10 @@ export interface ListedEntry {
   type: EntryType;
 }
 
-const typeOf = (entry: Dirent<Buffer>): EntryType =>
+/** What Node puts in place of bytes that are not UTF-8 when it decodes a name. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+const typeOf = (entry: Dirent<Buffer> | Dirent): EntryType =>
   entry.isDirectory() ? 'folder' : entry.isSymbolicLink() ? 'link' : entry.isFile() ? 'file' : 'other';
 
 /** The names whose entry one listing has and the other has not, or has with another type. */
@@ -38,18 +41,23 @@ export class FolderLister {
 
   /** The folder's entries; undefined when it cannot be listed (said, unless it is gone). */
   async list(folder: string): Promise<ListedEntry[] | undefined> {
-    let entries: Dirent<Buffer>[];
     try {
-      entries = await readdir(folder, { withFileTypes: true, encoding: 'buffer' });
+      // Names as text first: a third of the cost of a Buffer per name (a folder of 10,000
+      // profiles is listed at start-up and at every resync). Node decodes a name that is not
+      // valid UTF-8 with replacement characters; a folder with one is listed again as bytes.
+      const texts = await readdir(folder, { withFileTypes: true });
+      if (!texts.some((entry) => entry.name.includes(REPLACEMENT_CHARACTER)))
+        return texts.map((entry) => ({ name: entry.name, type: typeOf(entry) }));
+      const entries = await readdir(folder, { withFileTypes: true, encoding: 'buffer' });
+      return entries.flatMap((entry) => {
+        const name = this.textName(folder, entry.name);
+        return name === undefined ? [] : [{ name, type: typeOf(entry) }];
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         this.log.warn(`${this.label} watch error`, { folder, error: (error as Error).message });
       return undefined;
     }
-    return entries.flatMap((entry) => {
-      const name = this.textName(folder, entry.name);
-      return name === undefined ? [] : [{ name, type: typeOf(entry) }];
-    });
   }
 
   /** The name as text; a name that is not valid UTF-8 is refused, with one warning per path. */

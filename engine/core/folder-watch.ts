@@ -307,6 +307,8 @@ export class FolderWatch {
     const follows = this.options.followLink;
     if (!follows) return;
     for (const { name, type } of entries) {
+      // With no link followed, an entry that is no link needs no look (a folder of 10,000 files).
+      if (type !== 'link' && this.links.size === 0) continue;
       const entry = path.join(folder, name);
       if (type === 'link' && follows(entry)) void this.links.follow(entry);
       else this.links.unfollow(entry);

@@ -66,6 +66,11 @@ export class FollowedLinks {
     return known !== undefined;
   }
 
+  /** How many links are followed. */
+  get size(): number {
+    return this.links.size;
+  }
+
   /** Stops following `link`; resolves whether it was followed. */
   unfollow(link: string): boolean {
     const known = this.links.get(link);

@@ -50,9 +50,12 @@ async function findFiles(
   seen.add(real);
   const entries = await readdir(folder, { withFileTypes: true });
   const found: string[] = [];
+  // `path.join(folder, name)` for every entry, the folder normalised once: a listed name is never
+  // `.`, `..` or holds a slash (a tenth of a start's listing with 10,000 profiles).
+  const within = path.join(folder, '_').slice(0, -1);
   for (const entry of entries) {
     if (isHiddenName(entry.name)) continue;
-    const full = path.join(folder, entry.name);
+    const full = within + entry.name;
     let isFolder = entry.isDirectory();
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {

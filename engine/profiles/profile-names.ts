@@ -30,7 +30,10 @@ export class ProfileNames {
   /** The file whose profile (or mask) is in use for `name`: the latest folder's. */
   owner(name: string): string | undefined {
     const byLayer = this.owners.get(name);
-    return byLayer && byLayer.get(Math.max(...byLayer.keys()));
+    if (byLayer === undefined) return undefined;
+    let latest = -1;
+    for (const layer of byLayer.keys()) if (layer > latest) latest = layer;
+    return byLayer.get(latest);
   }
 
   /** The file of a later folder that holds `name` in place of `file`, if one does. */

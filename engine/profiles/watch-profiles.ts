@@ -123,9 +123,9 @@ export class ProfileWatcher {
       return false;
     }
     for (const { name, type } of entries) {
-      if (isHiddenName(name)) continue;
+      if ((type !== 'folder' && type !== 'link') || isHiddenName(name)) continue;
       const full = path.join(folder, name);
-      if (type === 'folder' || (type === 'link' && (await isFolderPath(full)))) await this.watchTree(full);
+      if (type === 'folder' || (await isFolderPath(full))) await this.watchTree(full);
     }
     return true;
   }
