@@ -234,8 +234,13 @@ function startsWildcard(pattern: readonly string[], index: number): boolean {
   return false;
 }
 
+/** Characters without which a path glob is its own literal path: `\\`, `*`, `?`, `[`, `{`. */
+const MAY_NOT_BE_LITERAL = /[\\*?[{]/;
+
 /** Reads a path glob's literal leading segments; see {@link PathGlobReach}. */
 export function pathGlobReach(text: string): PathGlobReach {
+  // No escape and nothing that may start a wildcard: the path itself (a profile naming one device).
+  if (!MAY_NOT_BE_LITERAL.test(text)) return { base: joinSegments([text]), literal: true, levels: 0 };
   const pattern = [...text];
   const folders: string[] = [];
   let segment = '';

@@ -154,6 +154,12 @@ describe('path globs', () => {
     assert.deepEqual(reach('/dev/[ab]/c'), { base: '/dev', literal: false, levels: 2 });
     assert.deepEqual(reach('/dev/{a,b/c}/d'), { base: '/dev', literal: false, levels: 3 });
     assert.deepEqual(reach('/dev/**/x'), { base: '/dev', literal: false, levels: undefined });
+    // A path with no wildcard and no escape is its own base, trailing slashes dropped as the
+    // segment reading drops them.
+    assert.deepEqual(reach('/dev/ttyUSB0'), { base: '/dev/ttyUSB0', literal: true, levels: 0 });
+    assert.deepEqual(reach('/dev//x/'), { base: '/dev//x', literal: true, levels: 0 });
+    assert.deepEqual(reach('//'), { base: '/', literal: true, levels: 0 });
+    assert.deepEqual(reach('/dev/{x}/c/'), reach('/dev/{x}/c'), 'the same, read segment by segment');
     // What the base names is what the matcher takes literally.
     const compiled = compileGlob('/dev/a\\*b/dev0', 'path');
     assert.ok(compiled.ok && compiled.regex.test('/dev/a*b/dev0') && !compiled.regex.test('/dev/aXb/dev0'));
