@@ -11,8 +11,16 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { HOLDS_FILE } from '../../engine/reconcile/hold-times-file.js';
 import { JOURNAL_FILE, STATE_FILE } from '../../engine/reconcile/state-store.js';
-import { startMisbehavingBackend } from '../fakes/misbehaving-backend.js';
-import { deviceProfile, startEngine, waitFor, workspace, writeConfig } from '../daemon/engine-process.js';
+import { startMisbehavingBackend, type MisbehavingBackend } from '../fakes/misbehaving-backend.js';
+import {
+  deviceProfile,
+  startEngine,
+  waitFor,
+  workspace,
+  writeConfig,
+  type EngineProcess,
+  type Workspace,
+} from '../daemon/engine-process.js';
 
 const mountTmpfs = (folder: string) =>
   spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', folder], { encoding: 'utf8' });
@@ -69,19 +77,53 @@ function recorded(folder: string): Set<string> {
   return identifiers;
 }
 
+/** A workspace whose state folder is a tiny tmpfs, with one profile and a backend; see `onTinyStateDisk`. */
+interface TinyDiskScene {
+  space: Workspace;
+  backend: MisbehavingBackend;
+  /** Starts an engine on the workspace; every one started is killed at the end. */
+  start(): Promise<EngineProcess>;
+  /** The identifiers the backend holds, sorted, joined by commas. */
+  ours(): string;
+}
+
+/** Runs `body` with the state folder on a 256 KiB tmpfs and `profile` as the one profile; undoes it all after. */
+async function onTinyStateDisk(
+  profile: (space: Workspace) => string,
+  body: (scene: TinyDiskScene) => Promise<void>,
+): Promise<void> {
+  const space = workspace();
+  assert.equal(mountTmpfs(space.state).status, 0);
+  writeFileSync(path.join(space.profiles, 'sensor.yaml'), profile(space));
+  const backend = await startMisbehavingBackend();
+  writeConfig(space, backend.url);
+  const engines: EngineProcess[] = [];
+  try {
+    await body({
+      space,
+      backend,
+      start: async () => {
+        const engine = await startEngine(space);
+        engines.push(engine);
+        return engine;
+      },
+      ours: () => [...backend.peripherals.keys()].sort().join(),
+    });
+  } finally {
+    for (const engine of engines) await engine.kill().catch(() => undefined);
+    await backend.close();
+    unmount(space.state);
+    rmSync(space.root, { recursive: true, force: true });
+  }
+}
+
 test(
   'chaos: a full state disk stops requests without a whole write-ahead record; after space returns and a restart, exactly the present set',
   { skip: cannotMount() },
-  async () => {
-    const space = workspace();
-    assert.equal(mountTmpfs(space.state).status, 0);
-    writeFileSync(path.join(space.profiles, 'sensor.yaml'), deviceProfile(space));
-    const backend = await startMisbehavingBackend();
-    writeConfig(space, backend.url);
-    let engine = await startEngine(space);
-    const plug = (name: string) => writeFileSync(path.join(space.dev, name), '');
-    const ours = () => [...backend.peripherals.keys()].sort().join();
-    try {
+  () =>
+    onTinyStateDisk(deviceProfile, async ({ space, backend, start, ours }) => {
+      let engine = await start();
+      const plug = (name: string) => writeFileSync(path.join(space.dev, name), '');
       for (const name of ['sensor1', 'sensor2']) plug(name);
       await waitFor('the first two registered', () => ours() === 'test-device:sensor1,test-device:sensor2');
       const filler = fill(space.state);
@@ -114,7 +156,7 @@ test(
       unlinkSync(filler);
       for (const name of ['sensor1', 'sensor3', 'sensor4', 'sensor5', 'sensor6'])
         unlinkSync(path.join(space.dev, name));
-      engine = await startEngine(space);
+      engine = await start();
       await waitFor(
         'exactly the present set',
         () => ours() === 'test-device:sensor2,test-device:sensor7,test-device:sensor8',
@@ -130,78 +172,63 @@ test(
       );
       assert.equal((await engine.get('/healthz')).status, 200);
       assert.equal(await engine.stop(), 0);
-    } finally {
-      await engine.kill().catch(() => undefined);
-      await backend.close();
-      unmount(space.state);
-      rmSync(space.root, { recursive: true, force: true });
-    }
-  },
+    }),
 );
 
 test(
   'chaos: a device held while the state disk is full: its hold runs on, its DELETE waits for space and is sent once, a restart sends nothing',
   { skip: cannotMount() },
-  async () => {
-    const space = workspace();
-    assert.equal(mountTmpfs(space.state).status, 0);
+  () =>
     // A short hold: it ends while the disk is still full (nothing here waits for it to pass).
-    writeFileSync(path.join(space.profiles, 'sensor.yaml'), `holdMs: 300\n${deviceProfile(space)}`);
-    const backend = await startMisbehavingBackend();
-    writeConfig(space, backend.url);
-    let engine = await startEngine(space);
-    const ours = () => [...backend.peripherals.keys()].sort().join();
-    const deletes = () => backend.requests.filter((request) => request.method === 'DELETE');
-    const logged = (message: string) => engine.logs.some((line) => line.msg === message);
-    try {
-      for (const name of ['sensor1', 'sensor2']) writeFileSync(path.join(space.dev, name), '');
-      await waitFor('both registered', () => ours() === 'test-device:sensor1,test-device:sensor2');
-      const filler = fill(space.state);
-      unlinkSync(path.join(space.dev, 'sensor1'));
-      // The hold cannot be written down, and once it is over neither can the DELETE's record.
-      await waitFor('the hold not kept on disk', () => logged('could not save device holds; trying again'), 30_000);
-      await waitFor(
-        'the DELETE held back for want of space',
-        () => logged('could not save state; trying again'),
-        30_000,
-      );
-      assert.deepEqual(deletes(), [], 'no DELETE without a whole write-ahead record');
-      assert.equal((await engine.get('/healthz')).status, 200, 'the engine answers with its disk full');
-
-      unlinkSync(filler);
-      await waitFor('exactly the present set once space returns', () => ours() === 'test-device:sensor2', 30_000);
-      await waitFor('the holds saved again, the ended one gone', () => {
-        if (!logged('device holds saved again')) return false;
-        return Object.keys(JSON.parse(readFileSync(path.join(space.state, HOLDS_FILE), 'utf8')).holds).length === 0;
-      });
-      assert.deepEqual(
-        deletes().map((request) => request.identifier),
-        ['test-device:sensor1'],
-        'one DELETE, for the device that went',
-      );
-
-      // A restart finds nothing to do: no hold to start again, nothing to register or delete.
-      assert.equal(await engine.stop(), 0);
-      const before = backend.requests.length;
-      engine = await startEngine(space);
-      await waitFor('the present device acknowledged after the restart', async () => {
-        const devices = (await engine.get('/devices')).body as { key: string; deliveries: { state: string }[] }[];
-        return devices.some(
-          (device) => device.deliveries.length > 0 && device.deliveries.every((d) => d.state === 'acknowledged'),
+    onTinyStateDisk(
+      (space) => `holdMs: 300\n${deviceProfile(space)}`,
+      async ({ space, backend, start, ours }) => {
+        let engine = await start();
+        const deletes = () => backend.requests.filter((request) => request.method === 'DELETE');
+        const logged = (message: string) => engine.logs.some((line) => line.msg === message);
+        for (const name of ['sensor1', 'sensor2']) writeFileSync(path.join(space.dev, name), '');
+        await waitFor('both registered', () => ours() === 'test-device:sensor1,test-device:sensor2');
+        const filler = fill(space.state);
+        unlinkSync(path.join(space.dev, 'sensor1'));
+        // The hold cannot be written down, and once it is over neither can the DELETE's record.
+        await waitFor('the hold not kept on disk', () => logged('could not save device holds; trying again'), 30_000);
+        await waitFor(
+          'the DELETE held back for want of space',
+          () => logged('could not save state; trying again'),
+          30_000,
         );
-      });
-      assert.deepEqual(backend.requests.slice(before), [], 'the restart sent nothing');
-      assert.equal(ours(), 'test-device:sensor2');
-      assert.deepEqual(
-        backend.registrations,
-        ['test-device:sensor1', 'test-device:sensor2'].sort(),
-        'each registered once',
-      );
-    } finally {
-      await engine.kill().catch(() => undefined);
-      await backend.close();
-      unmount(space.state);
-      rmSync(space.root, { recursive: true, force: true });
-    }
-  },
+        assert.deepEqual(deletes(), [], 'no DELETE without a whole write-ahead record');
+        assert.equal((await engine.get('/healthz')).status, 200, 'the engine answers with its disk full');
+
+        unlinkSync(filler);
+        await waitFor('exactly the present set once space returns', () => ours() === 'test-device:sensor2', 30_000);
+        await waitFor('the holds saved again, the ended one gone', () => {
+          if (!logged('device holds saved again')) return false;
+          return Object.keys(JSON.parse(readFileSync(path.join(space.state, HOLDS_FILE), 'utf8')).holds).length === 0;
+        });
+        assert.deepEqual(
+          deletes().map((request) => request.identifier),
+          ['test-device:sensor1'],
+          'one DELETE, for the device that went',
+        );
+
+        // A restart finds nothing to do: no hold to start again, nothing to register or delete.
+        assert.equal(await engine.stop(), 0);
+        const before = backend.requests.length;
+        engine = await start();
+        await waitFor('the present device acknowledged after the restart', async () => {
+          const devices = (await engine.get('/devices')).body as { key: string; deliveries: { state: string }[] }[];
+          return devices.some(
+            (device) => device.deliveries.length > 0 && device.deliveries.every((d) => d.state === 'acknowledged'),
+          );
+        });
+        assert.deepEqual(backend.requests.slice(before), [], 'the restart sent nothing');
+        assert.equal(ours(), 'test-device:sensor2');
+        assert.deepEqual(
+          backend.registrations,
+          ['test-device:sensor1', 'test-device:sensor2'].sort(),
+          'each registered once',
+        );
+      },
+    ),
 );
