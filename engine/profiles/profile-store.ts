@@ -271,7 +271,7 @@ export class ProfileStore {
     const after = this.entryFrom(check, before);
     if (after === before) return false;
     if (!before) return this.takeNew(file, after!);
-    const [oldGood, newGood] = [before?.lastGood, after?.lastGood];
+    const [oldGood, newGood] = [before.lastGood, after?.lastGood];
     const names = [...new Set([oldGood?.name, newGood?.name])].filter((name) => name !== undefined);
     const inUseBefore = names.map((name) => this.inUseFor(name));
     // An edit that keeps the name keeps the file's place among the files that hold it.
@@ -281,7 +281,7 @@ export class ProfileStore {
     else this.entries.delete(file);
     if (renamed && newGood) this.names.add(newGood.name, file);
     this.cachedIssues = undefined;
-    if (!before || !after) this.cachedFiles = undefined;
+    if (!after) this.cachedFiles = undefined;
     const changed = names.some((name, index) => {
       const [was, now] = [inUseBefore[index]!, this.inUseFor(name)];
       return was.file !== now.file || !sameProfile(was.profile, now.profile);
