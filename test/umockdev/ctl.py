@@ -265,8 +265,11 @@ def usb_device_text(d, parent_devpath):
         if d[key] is not None:
             attrs[key] = d[key]
     # sysfs attributes end with a newline, like the kernel's; 'dev' must not (umockdev uses its
-    # value for the /sys/dev/char link name)
-    for k in sorted(attrs):
+    # value for the /sys/dev/char link name). 'dev' goes last: umockdev writes attributes in the
+    # order given and the device can be seen once its node exists, while the kernel has every
+    # attribute first (seen earlier, a device could be read without its serial and registered
+    # under its port).
+    for k in sorted(attrs, key=lambda name: (name == 'dev', name)):
         lines.append(f'A: {k}={escape_attr(attrs[k])}' + ('' if k == 'dev' else '\\n'))
     lines.append(f'H: descriptors={raw.hex().upper()}')
     lines.append(f'L: driver={driver_link(devpath, d["driver"])}')
