@@ -18,9 +18,12 @@ COPY engine engine
 COPY schemas schemas
 COPY profiles profiles
 COPY README.md ./
-# Only the engine is compiled here, with the schema validators generated at build time (as
-# `npm run build` does); the package keeps what `files` in package.json lists.
+COPY scripts/bundle.mjs scripts/bundle.mjs
+# Only the engine is compiled here, bundled, with the schema validators generated at build time
+# (as `npm run build` does); the package keeps what `files` in package.json lists: the bundles and
+# the validators.
 RUN npx tsc -p tsconfig.build.json \
+ && node scripts/bundle.mjs \
  && node dist/engine/profiles/build-validators.js \
  && npm pack --ignore-scripts --pack-destination / \
  && mkdir /engine && tar -xzf /device-profile-engine-*.tgz -C /engine --strip-components=1

@@ -13,7 +13,7 @@ import path from 'node:path';
 
 /** What tsc compiles (tsconfig.json's `include`), and what decides how. */
 const SOURCE_FOLDERS = ['engine', 'test', 'bench'];
-const SETTINGS = ['tsconfig.json', 'package.json', 'package-lock.json'];
+const SETTINGS = ['tsconfig.json', 'package.json', 'package-lock.json', 'scripts/bundle.mjs'];
 const STAMP = path.join('dist', '.built-from');
 
 function inputsHash() {

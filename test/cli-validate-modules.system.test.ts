@@ -1,6 +1,6 @@
 // `engine validate` loads only what checking profiles needs: not the daemon, and not the `yaml`
 // library while every file is valid (the fast path, engine/core/fast-yaml.ts); a file with
-// a problem brings `yaml` in, to position it.
+// a problem brings `yaml` in, to position it. The engine runs as it ships, bundled.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,25 @@ function validateRecorded(target: string): { status: number | null; stdout: stri
 
 const hasPackage = (loaded: string, name: string) => loaded.includes(`/node_modules/${name}/`);
 
+/**
+ * The engine sources whose code was loaded (`engine/profiles/lint-profile.ts`): a bundle in
+ * dist/engine/ (scripts/bundle.mjs) stands for the sources it holds, a module tsc wrote for its own.
+ */
+function loadedSources(loaded: string): Set<string> {
+  const bundles = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'engine', 'bundle-sources.json'), 'utf8')) as Record<
+    string,
+    string[]
+  >;
+  const sources = new Set<string>();
+  for (const line of loaded.split('\n')) {
+    const bundle = /\/dist\/engine\/([^/]+\.js)$/.exec(line)?.[1];
+    const module = /\/dist\/(engine\/.+)\.js$/.exec(line)?.[1];
+    if (bundle && bundles[bundle]) for (const source of bundles[bundle]) sources.add(source);
+    else if (module) sources.add(`${module}.ts`);
+  }
+  return sources;
+}
+
 test('validating valid profiles loads neither the daemon nor yaml', () => {
   // The shipped profiles, without their test files (tests are positioned with yaml).
   const folder = mkdtempSync(path.join(tmpdir(), 'engine-modules-'));
@@ -34,9 +53,11 @@ test('validating valid profiles loads neither the daemon nor yaml', () => {
   assert.equal(status, 0, stdout);
   assert.match(stdout, new RegExp(`${shipped.length} files checked: 0 errors, 0 warnings`));
   // The recorder saw the checks' own modules: an empty list would prove nothing.
-  assert.ok(hasPackage(loaded, 'js-yaml') && loaded.includes('/dist/engine/profiles/lint-profile.js'), loaded);
+  const sources = loadedSources(loaded);
+  assert.ok(hasPackage(loaded, 'js-yaml') && sources.has('engine/profiles/lint-profile.ts'), loaded);
   for (const name of ['yaml', 'got', 'usb', 'serialport']) assert.ok(!hasPackage(loaded, name), `${name} was loaded`);
-  assert.ok(!loaded.includes('/dist/engine/daemon.js'), 'the daemon was loaded');
+  for (const daemon of ['engine/daemon/daemon.ts', 'engine/cli/run.ts', 'engine/reconcile/reconciler.ts'])
+    assert.ok(!sources.has(daemon), `${daemon} was loaded`);
 });
 
 test('a profile with a problem brings yaml in, to position it', () => {

@@ -8,14 +8,17 @@
 // The generated files live in dist/ only: they are output of the build, never committed.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { JsonSchema } from './json-schema.js';
 
-/** The folder of the generated validators, next to this module in dist/. */
-export const PREBUILT_FOLDER = 'validators';
-/** Its absolute path, where the build writes them. */
-export const prebuiltFolderPath = (): string => fileURLToPath(new URL(`./${PREBUILT_FOLDER}/`, import.meta.url));
+/**
+ * The folder of the generated validators, next to this module in dist/, where the build writes
+ * them. Every file in it is reached through this one URL, which scripts/bundle.mjs re-bases for
+ * the bundles.
+ */
+export const prebuiltFolderPath = (): string => fileURLToPath(new URL('./validators/', import.meta.url));
 
 /**
  * Keywords only editors read (the YAML language server, VS Code): the validator must know them
@@ -57,7 +60,7 @@ let build: { id: string } | null | undefined;
 export function buildId(): string | undefined {
   if (build === undefined) {
     try {
-      build = require(`./${PREBUILT_FOLDER}/${BUILD_FILE}`) as { id: string };
+      build = require(path.join(prebuiltFolderPath(), BUILD_FILE)) as { id: string };
     } catch {
       build = null;
     }
@@ -69,12 +72,12 @@ export function buildId(): string | undefined {
 export function prebuiltValidator(schema: JsonSchema, fillsDefaults = false): ValidateFunction | undefined {
   if (index === undefined) {
     try {
-      index = require(`./${PREBUILT_FOLDER}/index.json`) as Record<string, string>;
+      index = require(path.join(prebuiltFolderPath(), 'index.json')) as Record<string, string>;
     } catch {
       // Not built (tsc alone, as the tests' own build does): every schema is compiled at run time.
       index = null;
     }
   }
   const file = index?.[schemaKey(schema, fillsDefaults)];
-  return file ? (require(`./${PREBUILT_FOLDER}/${file}`) as ValidateFunction) : undefined;
+  return file ? (require(path.join(prebuiltFolderPath(), file)) as ValidateFunction) : undefined;
 }

@@ -157,9 +157,11 @@ export class Daemon {
     await this.watcher.start(true);
     const checkCache = new CheckCache(this.options.stateDir, store.folders, backendNames, log);
     const known = checkCache.load();
-    const loaded = await store.loadAll(this.options.checkHelpers, known, (files) =>
+    const helpers = this.options.checkHelpers ?? [];
+    const loaded = await store.loadAll(helpers, known, (files) =>
       log.debug('profile files listed; reading them', { files }),
     );
+    void this.reportHelpers(helpers);
     const { port } = await this.statusServer;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });
     for (const issue of store.issues()) log.warn('profile problem', { ...issue });
@@ -209,10 +211,25 @@ export class Daemon {
       port,
       checked: loaded.checked,
       reused: loaded.reused,
+      helped: loaded.helped,
     });
     // What this start checked, kept for the next (in the background, off the start's path).
     if (loaded.checked > 0 || loaded.reused !== known.size) this.checksSaved = checkCache.save(store.knownChecks());
     return port;
+  }
+
+  /**
+   * Says, once the check helpers have ended (the store ends them), whether any failed: its files
+   * were checked on this thread, so nothing is lost but the time, and a start that is slower
+   * than it should be has its reason in the log.
+   */
+  private async reportHelpers(helpers: readonly CheckHelper[]): Promise<void> {
+    if (helpers.length === 0) return;
+    await Promise.all(helpers.map((helper) => helper.gone));
+    const failures = helpers.flatMap((helper) => (helper.failure === undefined ? [] : [helper.failure]));
+    for (const error of failures)
+      this.options.log.warn('a profile check helper thread failed; this thread checked its files', { error });
+    this.options.log.debug('profile check helpers ended', { helpers: helpers.length, failed: failures.length });
   }
 
   /** What the status server shows, as it is now. */
@@ -263,6 +280,8 @@ export class Daemon {
     // Registrations of devices within their hold stay, like a present device's: the next start
     // removes those whose device is not there (Reconciler.allowDeletes).
     this.leaving.clear();
+    // A helper still checking (a stop during start-up) has nothing left to do.
+    for (const helper of this.options.checkHelpers ?? []) helper.end();
     await this.watcher?.stop();
     await Promise.all(this.sources.map((source) => source.stop()));
     await this.running?.prober.stop();

@@ -57,25 +57,27 @@ export class CheckHelper {
   private readonly worker: Worker;
   /** Resolves when the thread has ended, however it ended. */
   readonly gone: Promise<void>;
+  private failed: string | undefined;
+  private assigned = false;
   private received: (batch: CheckedBatch) => void = () => undefined;
 
-  private constructor() {
-    this.worker = new Worker(new URL('./check-worker.js', import.meta.url));
+  private constructor(module: URL) {
+    this.worker = new Worker(module);
     this.worker.on('message', (batch: CheckedBatch) => this.received(batch));
-    // A helper that fails leaves its batches to the main thread; the error itself changes nothing.
-    this.worker.on('error', () => undefined);
+    // A helper that fails leaves its batches to the main thread, which says so once it is done.
+    this.worker.on('error', (error) => (this.failed ??= error.message));
     this.gone = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     // Waiting for a job, it keeps no process alive (a start refused before the profiles are
     // read). After the listeners: adding a message listener holds the process again.
     this.worker.unref();
   }
 
-  /** Starts `count` helpers; fewer when a thread cannot be started. */
-  static start(count: number): CheckHelper[] {
+  /** Starts `count` helpers; fewer when a thread cannot be started. `module`: a test's stand-in. */
+  static start(count: number, module = new URL('./check-worker.js', import.meta.url)): CheckHelper[] {
     const started: CheckHelper[] = [];
     for (let index = 0; index < count; index++) {
       try {
-        started.push(new CheckHelper());
+        started.push(new CheckHelper(module));
       } catch {
         break;
       }
@@ -83,9 +85,15 @@ export class CheckHelper {
     return started;
   }
 
+  /** Why the thread failed (its module did not load, it threw), if it did; final once `gone`. */
+  get failure(): string | undefined {
+    return this.failed;
+  }
+
   /** Gives the helper its job; each batch it checks is handed to `received`. */
   assign(job: CheckWorkerData, received: (batch: CheckedBatch) => void): void {
     this.received = received;
+    this.assigned = true;
     this.worker.ref();
     this.worker.postMessage(job);
   }
@@ -94,24 +102,34 @@ export class CheckHelper {
   end(): void {
     this.worker.terminate().catch(() => undefined);
   }
+
+  /**
+   * Ends the thread unless it was given a job: one that was ends by itself once no batch is left
+   * to claim, or once it failed, so that `failure` then says whether it could check at all.
+   */
+  endIfIdle(): void {
+    if (!this.assigned) this.end();
+  }
 }
 
 /**
  * Checks every file, on this thread (`checkHere`) and on the helper threads, and hands each
  * file's check to `take` in the order of `files`. Lets other work run between batches. The
- * helpers are used only for a large folder; whoever started them ends them after.
+ * helpers are used only for a large folder; whoever started them ends them after. Resolves with
+ * how many of the files the helpers checked.
  */
 export async function checkInParallel(
   files: readonly string[],
   checkHere: (file: string) => FileCheck,
   take: (file: string, check: FileCheck) => void,
   helpers: { started: readonly CheckHelper[]; folders: readonly string[]; backends: BackendNames },
-): Promise<void> {
+): Promise<number> {
   const batches = Math.ceil(files.length / CHECK_BATCH);
   const claims = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   const counter = new Int32Array(claims);
   const results: (FileCheck[] | undefined)[] = [];
   let taken = 0;
+  let helped = 0;
   let allTaken: () => void = () => undefined;
   const takeReady = () => {
     for (let checks = results[taken]; checks !== undefined; checks = results[taken]) {
@@ -134,6 +152,7 @@ export async function checkInParallel(
       // After this call has returned (or for a batch checked here instead), a late batch is dropped.
       if (batch < taken || results[batch] !== undefined || taken === batches) return;
       results[batch] = checks;
+      helped += checks.length;
       takeReady();
     });
   for (let batch = Atomics.add(counter, 0, 1); batch < batches; batch = Atomics.add(counter, 0, 1)) {
@@ -148,4 +167,5 @@ export async function checkInParallel(
   }
   for (let batch = taken; batch < batches; batch++) results[batch] ??= checkBatch(batch);
   takeReady();
+  return helped;
 }

@@ -40,10 +40,14 @@ export interface ReloadReport {
   removed: string[];
 }
 
-/** How a start read the profile files: checked anew, or known from the last start's checks. */
+/**
+ * How a start read the profile files: checked anew, or known from the last start's checks; and
+ * of those checked, how many the helper threads checked.
+ */
 export interface LoadCount {
   checked: number;
   reused: number;
+  helped: number;
 }
 
 /** Checks one file's text; the store takes it as an option so that a test can count the checks. */
@@ -104,7 +108,8 @@ export class ProfileStore {
   /**
    * Reads every profile file in the folders (at start-up: of one name in one folder, the first by
    * path is used). A large folder is checked by `helpers` too, worker threads started earlier
-   * (check-in-parallel.ts), unless the store was given its own validator; they are ended here.
+   * (check-in-parallel.ts), unless the store was given its own validator; those not given a job
+   * are ended here, the others end by themselves once no batch is left.
    * `listed` is told how many files were found, before any is read.
    */
   async loadAll(
@@ -122,7 +127,7 @@ export class ProfileStore {
         backends: this.backends,
       };
       if (known.size === 0) {
-        await this.tracked(() =>
+        const helped = await this.tracked(() =>
           checkInParallel(
             files,
             (file) => this.check(file, readProfileFileSync(file))!,
@@ -130,12 +135,12 @@ export class ProfileStore {
             parallel,
           ),
         );
-        return { checked: files.length, reused: 0 };
+        return { checked: files.length, reused: 0, helped };
       }
       return await this.tracked(() => this.loadKnowing(files, known, parallel));
     } finally {
       // Not waited for: a thread takes some milliseconds to stop, and nothing depends on it.
-      for (const helper of helpers) helper.end();
+      for (const helper of helpers) helper.endIfIdle();
     }
   }
 
@@ -160,14 +165,14 @@ export class ProfileStore {
       else texts.set(file, read);
     }
     const anew = files.filter((file) => !checks.has(file));
-    await checkInParallel(
+    const helped = await checkInParallel(
       anew,
       (file) => this.check(file, texts.get(file) ?? readProfileFileSync(file))!,
       (file, check) => checks.set(file, check),
       parallel,
     );
     for (const file of files) this.takeCheck(file, checks.get(file)!);
-    return { checked: anew.length, reused: files.length - anew.length };
+    return { checked: anew.length, reused: files.length - anew.length, helped };
   }
 
   /** What the checks of the files held found, by file, for the next start (see check-cache.ts). */

@@ -19,6 +19,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../paths.js';
+import { profileText } from '../../bench/daemon-footprint.js';
+import { helpersWanted, PARALLEL_FROM } from '../../engine/profiles/check-in-parallel.js';
 import { freePort, runHealthcheck } from './healthcheck-script.js';
 import { lockedPackages } from './locked-packages.js';
 
@@ -81,6 +83,17 @@ test('the image replay: the packed package with exactly the locked production de
     assert.equal(expected.get('node_modules/usb'), locked.get('node_modules/usb')!.version);
     assert.ok(!existsSync(path.join(app, 'node_modules', 'typescript')));
 
+    // The package holds the bundles (scripts/bundle.mjs), not the modules tsc wrote, and every
+    // file a bundle names relative to itself (a worker, the validators, package.json) is in it.
+    assert.ok(!existsSync(path.join(app, 'dist', 'engine', 'daemon')), 'the unbundled modules were packed');
+    const named = bundledUrls(path.join(app, 'dist', 'engine'));
+    for (const worker of ['check-worker.js', 'status-worker.js', 'core/validators/', '../../package.json'])
+      assert.ok(
+        named.some((url) => url.relative === `./${worker}` || url.relative === worker),
+        worker,
+      );
+    for (const { bundle, relative, target } of named) assert.ok(existsSync(target), `${bundle} names ${relative}`);
+
     // Runtime stage: the image's entrypoint runs dist/engine/cli.js.
     const cli = path.join(app, 'dist', 'engine', 'cli.js');
     const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
@@ -129,7 +142,84 @@ test('the image replay: the packed package with exactly the locked production de
       daemon.kill('SIGTERM');
     }
     assert.equal(await exited, 0);
+
+    // A folder large enough for the helper threads: they check from their bundle and end saying
+    // none failed; without their bundle, the engine checks every file itself and says why.
+    if (helpersWanted() > 0) {
+      const profiles = path.join(scratch, 'many');
+      mkdirSync(profiles);
+      for (let index = 0; index < PARALLEL_FROM + 100; index++)
+        writeFileSync(path.join(profiles, `generated-${index}.yaml`), profileText('file', index, scratch));
+      const helped = await startUntilHelpersEnd(cli, profiles, scratch);
+      assert.equal(helped.ready.profiles, PARALLEL_FROM + 100);
+      assert.equal(helped.ended.failed, 0, helped.log);
+      assert.doesNotMatch(helped.log, /helper thread failed/);
+      rmSync(path.join(app, 'dist', 'engine', 'check-worker.js'));
+      const alone = await startUntilHelpersEnd(cli, profiles, scratch);
+      assert.equal(alone.ready.profiles, PARALLEL_FROM + 100);
+      assert.equal(alone.ready.helped, 0);
+      assert.equal(alone.ended.failed, alone.ended.helpers, alone.log);
+      assert.match(
+        alone.log,
+        /"a profile check helper thread failed; this thread checked its files".*check-worker\.js/,
+      );
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 });
+
+/** Each `new URL('<relative>', import.meta.url)` in the bundles of `folder`, with the file it names. */
+function bundledUrls(folder: string): { bundle: string; relative: string; target: string }[] {
+  return readdirSync(folder)
+    .filter((name) => name.endsWith('.js'))
+    .flatMap((bundle) =>
+      [...readFileSync(path.join(folder, bundle), 'utf8').matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g)].map(
+        ([, relative]) => ({ bundle, relative: relative!, target: path.resolve(folder, relative!) }),
+      ),
+    );
+}
+
+/**
+ * Starts the packed engine on `profiles` at debug level until its check helpers have ended, then
+ * stops it: the `engine ready` and `profile check helpers ended` lines, and the whole log.
+ */
+async function startUntilHelpersEnd(
+  cli: string,
+  profiles: string,
+  scratch: string,
+): Promise<{ ready: { profiles: number; helped: number }; ended: { helpers: number; failed: number }; log: string }> {
+  const state = mkdtempSync(path.join(scratch, 'state-'));
+  const args = ['--profiles', profiles, '--state', state, '--config', path.join(scratch, 'engine.yaml'), '--port', '0'];
+  const daemon = spawn(process.execPath, [cli, ...args, '--log-level', 'debug'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  daemon.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
+  const line = (msg: string) =>
+    log
+      .split('\n')
+      .filter((text) => text.includes(`"msg":"${msg}"`))
+      .map((text) => JSON.parse(text) as Record<string, number>)[0];
+  try {
+    const deadline = Date.now() + 120_000;
+    while (
+      !(line('engine ready') && line('profile check helpers ended')) &&
+      daemon.exitCode === null &&
+      Date.now() < deadline
+    )
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const ready = line('engine ready');
+    const ended = line('profile check helpers ended');
+    assert.ok(ready && ended, log);
+    return {
+      ready: { profiles: ready.profiles!, helped: ready.helped! },
+      ended: { helpers: ended.helpers!, failed: ended.failed! },
+      log,
+    };
+  } finally {
+    daemon.kill('SIGTERM');
+    assert.equal(await exited, 0, log);
+  }
+}

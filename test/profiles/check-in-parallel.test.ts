@@ -5,9 +5,10 @@
 // that stops half-way, or whose thread is gone, loses no file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { builtInBackendNames } from '../../engine/backends/index.js';
 import {
   batchOf,
@@ -146,6 +147,40 @@ test('the checks reach the store in file order whichever thread made them, and e
       );
       assert.deepEqual(taken, expected, `helpers ended ${endWhen}`);
     }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a helper whose thread fails leaves its files to this thread, and says why once it has ended', async () => {
+  const { root, folders } = largeLayeredFolders();
+  try {
+    const { files, checkHere } = await filesAndCheck(folders);
+    const broken = path.join(root, 'broken-worker.mjs');
+    writeFileSync(broken, "throw new Error('this helper cannot check');\n");
+    const helpers = CheckHelper.start(2, pathToFileURL(broken));
+    assert.equal(helpers.length, 2);
+    const taken: { file: string; check: FileCheck }[] = [];
+    const helped = await checkInParallel(files, checkHere, (file, check) => taken.push({ file, check }), {
+      started: helpers,
+      folders,
+      backends,
+    });
+    assert.equal(helped, 0);
+    assert.deepEqual(
+      taken,
+      files.map((file) => ({ file, check: checkHere(file) })),
+    );
+    // Given a job, a helper is not ended by whoever started it: it ends by itself, here failing.
+    for (const helper of helpers) helper.endIfIdle();
+    await Promise.all(helpers.map((helper) => helper.gone));
+    for (const helper of helpers) assert.match(helper.failure ?? '', /this helper cannot check/);
+    // A helper that did its job ends without a failure.
+    const [working] = CheckHelper.start(1);
+    await checkInParallel(files, checkHere, () => undefined, { started: [working!], folders, backends });
+    working!.endIfIdle();
+    await working!.gone;
+    assert.equal(working!.failure, undefined);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
