@@ -23,7 +23,7 @@ function inputsHash() {
       .filter((file) => file.endsWith('.ts'))
       .map((file) => path.join(folder, file)),
   );
-  for (const file of [...SETTINGS, ...sources.sort()]) {
+  for (const file of [...SETTINGS.filter((file) => existsSync(file)), ...sources.sort()]) {
     // The name too: a renamed file is a change.
     hash.update(`${file}\0`);
     hash.update(readFileSync(file));

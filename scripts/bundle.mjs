@@ -47,7 +47,7 @@ function unbundlable(text) {
   return undefined;
 }
 
-/** A relative URL of the module `source` (engine/...ts), as seen from dist/engine/. */
+/** A relative URL of the module `source` (a TypeScript file of the engine), as seen from dist/engine/. */
 function rebased(source, relative) {
   const moduleFolder = path.dirname(path.join(ROOT, 'dist', path.relative(ROOT, source)));
   const target = path.resolve(moduleFolder, relative);

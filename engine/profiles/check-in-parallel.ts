@@ -59,6 +59,7 @@ export class CheckHelper {
   readonly gone: Promise<void>;
   private failed: string | undefined;
   private assigned = false;
+  private ending = false;
   private received: (batch: CheckedBatch) => void = () => undefined;
 
   private constructor(module: URL) {
@@ -100,6 +101,8 @@ export class CheckHelper {
 
   /** Ends the thread, whatever it is doing; `gone` resolves once it has ended. */
   end(): void {
+    if (this.ending) return;
+    this.ending = true;
     this.worker.terminate().catch(() => undefined);
   }
 

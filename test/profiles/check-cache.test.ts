@@ -73,6 +73,7 @@ describe('profile checks kept across a restart', () => {
         {
           checked: 5,
           reused: 0,
+          helped: 0,
         },
       );
       await new CheckCache(state, first.store.folders, builtInBackendNames(), log, BUILD).save(
@@ -87,7 +88,7 @@ describe('profile checks kept across a restart', () => {
       const again = countedStore(folder);
       const known = new CheckCache(state, again.store.folders, builtInBackendNames(), log, BUILD).load();
       assert.equal(known.size, 5);
-      assert.deepEqual(await again.store.loadAll([], known), { checked: 2, reused: 3 });
+      assert.deepEqual(await again.store.loadAll([], known), { checked: 2, reused: 3, helped: 0 });
       assert.deepEqual(again.checked.sort(), ['b.yaml', 'f.yaml']);
 
       const fresh = countedStore(folder);
