@@ -16,7 +16,8 @@ export interface ListedEntry {
 /** What Node puts in place of bytes that are not UTF-8 when it decodes a name. */
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
-const typeOf = (entry: Dirent<Buffer> | Dirent): EntryType =>
+/** A listed entry's type, from what `readdir` tells of it. */
+export const typeOf = (entry: Dirent<Buffer> | Dirent): EntryType =>
   entry.isDirectory() ? 'folder' : entry.isSymbolicLink() ? 'link' : entry.isFile() ? 'file' : 'other';
 
 /** The names whose entry one listing has and the other has not, or has with another type. */

@@ -158,9 +158,13 @@ export class Daemon {
     const checkCache = new CheckCache(this.options.stateDir, store.folders, backendNames, log);
     const known = checkCache.load();
     const helpers = this.options.checkHelpers ?? [];
-    const loaded = await store.loadAll(helpers, known, (files) =>
-      log.debug('profile files listed; reading them', { files }),
-    );
+    const watcher = this.watcher;
+    const loaded = await store.loadAll({
+      helpers,
+      known,
+      listingOf: (folder) => watcher.listingAtStart(folder),
+      listed: (files) => log.debug('profile files listed; reading them', { files }),
+    });
     void this.reportHelpers(helpers);
     const { port } = await this.statusServer;
     log.info('status server listening', { host: this.options.host, port, locked: token !== undefined });

@@ -2,6 +2,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendNames } from '../backends/index.js';
 import { compareIssues, type ProfileIssue } from '../core/errors.js';
+import { typeOf, type ListedEntry } from '../core/folder-listing.js';
 import type { LoadedProfile } from './profile.js';
 import { typeKeyedProfileSchema } from './profile-schema.js';
 import { comparePaths } from './profile-names.js';
@@ -44,34 +45,41 @@ async function findFiles(
   folder: string,
   accept: (file: string) => boolean,
   seen = new Set<string>(),
+  listingOf?: KnownListing,
 ): Promise<string[]> {
   const real = await realpath(folder);
   if (seen.has(real)) return [];
   seen.add(real);
-  const entries = await readdir(folder, { withFileTypes: true });
+  const entries =
+    listingOf?.(folder) ??
+    (await readdir(folder, { withFileTypes: true })).map((entry) => ({ name: entry.name, type: typeOf(entry) }));
   const found: string[] = [];
   // `path.join(folder, name)` for every entry, the folder normalised once: a listed name is never
   // `.`, `..` or holds a slash (a tenth of a start's listing with 10,000 profiles).
   const within = path.join(folder, '_').slice(0, -1);
-  for (const entry of entries) {
-    if (isHiddenName(entry.name)) continue;
-    const full = within + entry.name;
-    let isFolder = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
+  for (const { name, type } of entries) {
+    if (isHiddenName(name)) continue;
+    const full = within + name;
+    let entryType = type;
+    if (type === 'link') {
       const target = await stat(full).catch(() => undefined);
-      isFolder = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
+      entryType = target?.isDirectory() ? 'folder' : target?.isFile() ? 'file' : 'other';
     }
-    if (isFolder) found.push(...(await findFiles(full, accept, seen)));
-    else if (isFile && accept(entry.name)) found.push(full);
+    if (entryType === 'folder') found.push(...(await findFiles(full, accept, seen, listingOf)));
+    else if (entryType === 'file' && accept(name)) found.push(full);
   }
   return found.sort();
 }
 
+/**
+ * A folder's entries as a watch listed them, when one did (the daemon's start: see
+ * watch-profiles.ts); a folder it gives none for is listed anew.
+ */
+export type KnownListing = (folder: string) => readonly ListedEntry[] | undefined;
+
 /** Profile files under a folder (`*.yaml`, `*.yml`, not `*.test.yaml`), recursively. */
-export const findProfileFiles = (folder: string, seen?: Set<string>): Promise<string[]> =>
-  findFiles(folder, isProfileFile, seen);
+export const findProfileFiles = (folder: string, seen?: Set<string>, listingOf?: KnownListing): Promise<string[]> =>
+  findFiles(folder, isProfileFile, seen, listingOf);
 
 /** Test files (`*.test.yaml`, `*.test.yml`) under a folder, recursively. */
 export const findTestFiles = (folder: string): Promise<string[]> => findFiles(folder, isTestFile);

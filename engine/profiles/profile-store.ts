@@ -4,7 +4,7 @@ import { compareIssues, type ProfileIssue } from '../core/errors.js';
 import { checkInParallel, type CheckHelper } from './check-in-parallel.js';
 import type { KnownCheck } from './check-cache.js';
 import { checkRead, digestOf, type FileCheck } from './file-check.js';
-import { findProfileFiles, READ_BATCH, readInBatches, validationContext } from './load-profiles.js';
+import { findProfileFiles, READ_BATCH, readInBatches, validationContext, type KnownListing } from './load-profiles.js';
 import type { LoadedProfile, Profile } from './profile.js';
 import { comparePaths, ProfileNames } from './profile-names.js';
 import { layerOfFile, normalizedFolder } from './profile-layers.js';
@@ -48,6 +48,14 @@ export interface LoadCount {
   checked: number;
   reused: number;
   helped: number;
+}
+
+/** How `loadAll` reads the folders (see there). */
+export interface LoadOptions {
+  helpers?: readonly CheckHelper[];
+  known?: ReadonlyMap<string, KnownCheck>;
+  listingOf?: KnownListing;
+  listed?: (files: number) => void;
 }
 
 /** Checks one file's text; the store takes it as an option so that a test can count the checks. */
@@ -109,17 +117,14 @@ export class ProfileStore {
    * Reads every profile file in the folders (at start-up: of one name in one folder, the first by
    * path is used). A large folder is checked by `helpers` too, worker threads started earlier
    * (check-in-parallel.ts), unless the store was given its own validator; those not given a job
-   * are ended here, the others end by themselves once no batch is left.
-   * `listed` is told how many files were found, before any is read.
+   * are ended here, the others end by themselves once no batch is left. `known`: the checks of
+   * the last start (check-cache.ts). `listingOf`: folders already listed (by the watch), listed
+   * here no second time. `listed` is told how many files were found, before any is read.
    */
-  async loadAll(
-    helpers: readonly CheckHelper[] = [],
-    known = new Map<string, KnownCheck>(),
-    listed: (files: number) => void = () => undefined,
-  ): Promise<LoadCount> {
+  async loadAll({ helpers = [], known = new Map(), listingOf, listed }: LoadOptions = {}): Promise<LoadCount> {
     try {
-      const files = await this.listed();
-      listed(files.length);
+      const files = await this.listed(listingOf);
+      listed?.(files.length);
       // The helpers check with validateProfileText: a store given another validator checks alone.
       const parallel = {
         started: this.validate === validateProfileText ? helpers : [],
@@ -228,9 +233,9 @@ export class ProfileStore {
   }
 
   /** The profile files in every folder, folder by folder. */
-  private async listed(): Promise<string[]> {
+  private async listed(listingOf?: KnownListing): Promise<string[]> {
     const found = [];
-    for (const folder of this.folders) found.push(...(await findProfileFiles(folder)));
+    for (const folder of this.folders) found.push(...(await findProfileFiles(folder, undefined, listingOf)));
     return found;
   }
 

@@ -66,10 +66,9 @@ describe('profile checks kept across a restart', () => {
       const { log } = logged();
       const first = countedStore(folder);
       assert.deepEqual(
-        await first.store.loadAll(
-          [],
-          new CheckCache(state, first.store.folders, builtInBackendNames(), log, BUILD).load(),
-        ),
+        await first.store.loadAll({
+          known: new CheckCache(state, first.store.folders, builtInBackendNames(), log, BUILD).load(),
+        }),
         {
           checked: 5,
           reused: 0,
@@ -88,7 +87,7 @@ describe('profile checks kept across a restart', () => {
       const again = countedStore(folder);
       const known = new CheckCache(state, again.store.folders, builtInBackendNames(), log, BUILD).load();
       assert.equal(known.size, 5);
-      assert.deepEqual(await again.store.loadAll([], known), { checked: 2, reused: 3, helped: 0 });
+      assert.deepEqual(await again.store.loadAll({ known }), { checked: 2, reused: 3, helped: 0 });
       assert.deepEqual(again.checked.sort(), ['b.yaml', 'f.yaml']);
 
       const fresh = countedStore(folder);

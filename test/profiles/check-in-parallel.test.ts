@@ -82,7 +82,7 @@ test('a folder checked with helper threads is held exactly as one checked by one
     for (const code of ['yaml-syntax', 'wrong-type', 'duplicate-name']) assert.ok(codes.has(code), code);
     for (const helpers of [1, 2, 3]) {
       const helped = new ProfileStore(folders, backends);
-      await helped.loadAll(CheckHelper.start(helpers));
+      await helped.loadAll({ helpers: CheckHelper.start(helpers) });
       assert.deepEqual(held(helped), expected, `with ${helpers} helpers`);
     }
   } finally {
