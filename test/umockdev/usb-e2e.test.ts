@@ -20,6 +20,7 @@ import {
   held,
   peripheralRequests,
   plug,
+  quiet,
   requestIdentifier,
   startUsbEngine,
   unplug,
@@ -61,8 +62,9 @@ async function withRig(
       space,
       async start() {
         engine = await startUsbEngine(testbed, space);
-        // The source's start-up watches schedule one more (debounced) enumeration: let it pass.
-        await sleep(100);
+        // The source's start-up watches schedule one more (debounced) enumeration: the source says
+        // it is settling until it has passed.
+        await waitFor('the start-up enumeration to settle', () => quiet(engine!));
         return engine;
       },
     });
@@ -124,7 +126,7 @@ describe('engine on simulated USB hardware, registering with a NuvlaBox agent', 
         await testbed.addUsbDevice({ port: '1-3', vendorId: '0403', productId: '6001', manufacturer: 'u-blox AG' }); // ids fail
         const engine = await start();
         await waitFor('the GPS registration', () => agent.peripherals.has('1546:01a7:GPS-0001'));
-        await sleep(200);
+        await waitFor('the engine to have nothing left to send', () => quiet(engine));
         assert.deepEqual(held(agent), ['1546:01a7:GPS-0001']);
         assert.deepEqual(documentOf(agent, '1546:01a7:GPS-0001'), gpsDocument(9));
         assert.deepEqual(
@@ -173,7 +175,7 @@ describe('engine on simulated USB hardware, registering with a NuvlaBox agent', 
 
         await unplug(testbed, gps, { uevents: true });
         await waitFor('the deregistration', () => !agent.peripherals.has('1546:01a7:GPS-0001'));
-        await sleep(200);
+        await waitFor('the engine to have nothing left to send', () => quiet(engine));
         assert.deepEqual(trafficOf(agent, '1546:01a7:GPS-0001'), ['POST 201', 'DELETE 200']);
         assert.deepEqual(
           peripheralRequests(agent, 'DELETE').map((request) => request.path),
@@ -222,7 +224,7 @@ describe('engine on simulated USB hardware, registering with a NuvlaBox agent', 
           const back = await plug(testbed, { ...ch340, port: '1-2', devnum: 40 }, { uevents: true });
           await waitFor('1-2 registered again', () => agent.peripherals.has('1a86:7523@1-2'));
           assert.equal(documentOf(agent, '1a86:7523@1-2')!['device-path'], back.devnode);
-          await sleep(200);
+          await waitFor('the engine to have nothing left to send', () => quiet(engine));
           assert.deepEqual(held(agent), all);
           assert.deepEqual(peripheralRequests(agent, 'POST').length, 5);
 
@@ -356,7 +358,7 @@ describe('engine on simulated USB hardware, registering with a NuvlaBox agent', 
             },
             { uevents: true },
           );
-          await sleep(300);
+          await waitFor('the engine to have nothing left to send', () => quiet(engine));
           assert.deepEqual(held(agent), ['046d:0825:CAFE1234', '0d8c:0014@1-4']);
           const camera = documentOf(agent, '046d:0825:CAFE1234')!;
           assert.equal(camera.name, 'camera: Webcam C270', 'the webcam matches both profiles; camera has priority');
@@ -404,7 +406,7 @@ describe('engine on simulated USB hardware, registering with a NuvlaBox agent', 
           'the last address to reach the agent',
           () => documentOf(agent, '1546:01a7:GPS-0001')?.['device-path'] === lastPath,
         );
-        await sleep(300);
+        await waitFor('the engine to have nothing left to send', () => quiet(engine));
         assert.deepEqual(held(agent), ['1546:01a7:GPS-0001']);
         assert.equal(documentOf(agent, '1546:01a7:GPS-0001')!['device-path'], lastPath);
         assert.deepEqual(refused(agent), [], 'no duplicate POST, nothing refused');
@@ -418,7 +420,7 @@ describe('engine on simulated USB hardware, registering with a NuvlaBox agent', 
         }
         await testbed.remove(gps.path);
         await waitFor('the deregistration', () => !agent.peripherals.has('1546:01a7:GPS-0001'));
-        await sleep(300);
+        await waitFor('the engine to have nothing left to send', () => quiet(engine));
         assert.deepEqual(held(agent), []);
         assert.deepEqual(refused(agent), []);
         assert.equal(count(/^POST 201/), count(/^DELETE 200/));

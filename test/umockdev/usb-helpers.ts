@@ -286,6 +286,24 @@ export async function devicesOf(engine: EngineProcess): Promise<DeviceView[]> {
   return (await engine.get('/devices')).body as DeviceView[];
 }
 
+/**
+ * Whether the engine has nothing left to do of what it saw: no source settling (a look it will
+ * take again shortly) and every delivery acknowledged. Once it holds after the last change a test
+ * makes, any further request would be one the engine sent unasked: what "nothing more was sent"
+ * waits for, rather than for a time.
+ */
+export async function quiet(engine: EngineProcess): Promise<boolean> {
+  const { body } = await engine.get('/');
+  const { sources = [], deliveries = {} } = body as {
+    sources?: SourceStatusView[];
+    deliveries?: Record<string, number>;
+  };
+  return (
+    !sources.some((source) => source.settling) &&
+    Object.entries(deliveries).every(([state, count]) => state === 'acknowledged' || count === 0)
+  );
+}
+
 /** Log lines at warn or error level. */
 export const complaints = (logs: readonly LogLine[]) =>
   logs.filter((line) => line.level === 'warn' || line.level === 'error');
